@@ -1,0 +1,38 @@
+//! Records what `--version` and `<ns>_exporter_build_info` report: the git
+//! revision and branch the binary was built from and the compiler version.
+use std::process::Command;
+
+fn run(cmd: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(cmd).args(args).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8(out.stdout).ok()?;
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_string())
+}
+
+fn main() {
+    // Images are built from a source tree without .git: let the builder say.
+    let revision = std::env::var("FERROSCOPE_REVISION")
+        .ok()
+        .or_else(|| run("git", &["rev-parse", "--short=12", "HEAD"]))
+        .unwrap_or_default();
+    let branch = std::env::var("FERROSCOPE_BRANCH")
+        .ok()
+        .or_else(|| run("git", &["rev-parse", "--abbrev-ref", "HEAD"]))
+        .unwrap_or_default();
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let rustc_version = run(&rustc, &["--version"])
+        .and_then(|v| v.split_whitespace().nth(1).map(str::to_string))
+        .unwrap_or_default();
+    println!("cargo:rustc-env=FERROSCOPE_REVISION={revision}");
+    println!("cargo:rustc-env=FERROSCOPE_BRANCH={branch}");
+    println!("cargo:rustc-env=FERROSCOPE_RUSTC_VERSION={rustc_version}");
+    println!("cargo:rerun-if-env-changed=FERROSCOPE_REVISION");
+    println!("cargo:rerun-if-env-changed=FERROSCOPE_BRANCH");
+    if let Some(git_dir) = run("git", &["rev-parse", "--git-dir"]) {
+        println!("cargo:rerun-if-changed={git_dir}/HEAD");
+        println!("cargo:rerun-if-changed={git_dir}/refs/heads");
+    }
+}

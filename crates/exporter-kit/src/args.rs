@@ -1,0 +1,339 @@
+//! Flags every exporter shares, with upstream's names, and the collector
+//! switches generated from the exporter's registration table.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Arg, ArgAction, ArgMatches, Command, FromArgMatches};
+
+use crate::collector::Registration;
+use crate::spec::Spec;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct CommonArgs {
+    /// Addresses on which to expose metrics and the web interface; repeat
+    /// the flag to listen on several.
+    #[arg(long = "web.listen-address", value_name = "ADDRESS", action = ArgAction::Append)]
+    pub listen_addresses: Vec<String>,
+
+    /// Path under which to expose metrics.
+    #[arg(
+        long = "web.telemetry-path",
+        value_name = "PATH",
+        default_value = "/metrics"
+    )]
+    pub telemetry_path: String,
+
+    /// Path to a configuration file that can enable TLS or authentication
+    /// (exporter-toolkit format).
+    #[arg(long = "web.config.file", value_name = "FILE")]
+    pub web_config_file: Option<PathBuf>,
+
+    /// Maximum number of parallel scrape requests; beyond it requests are
+    /// answered 503. 0 disables the limit.
+    #[arg(long = "web.max-requests", value_name = "N", default_value_t = 40)]
+    pub max_requests: usize,
+
+    /// Seconds subtracted from the scraper's timeout
+    /// (X-Prometheus-Scrape-Timeout-Seconds) to leave time to answer.
+    #[arg(
+        long = "web.scrape-timeout-offset",
+        value_name = "SECONDS",
+        default_value_t = 0.5
+    )]
+    pub scrape_timeout_offset: f64,
+
+    /// Scrape deadline when the scraper sends no timeout header.
+    #[arg(
+        long = "web.default-scrape-timeout",
+        value_name = "SECONDS",
+        default_value_t = 10.0
+    )]
+    pub default_scrape_timeout: f64,
+
+    /// Exclude metrics about the exporter itself (process_*, build info).
+    #[arg(long = "web.disable-exporter-metrics")]
+    pub disable_exporter_metrics: bool,
+
+    /// Only log messages with the given severity or above.
+    #[arg(long = "log.level", value_name = "LEVEL", default_value = "info",
+          value_parser = ["debug", "info", "warn", "error"])]
+    pub log_level: String,
+
+    /// Output format of log messages.
+    #[arg(long = "log.format", value_name = "FORMAT", default_value = "logfmt",
+          value_parser = ["logfmt", "json"])]
+    pub log_format: String,
+}
+
+/// The result of parsing a command line: the exporter's own flags, the
+/// shared ones, and which collectors are on.
+#[derive(Debug)]
+pub struct Cli<A> {
+    pub args: A,
+    pub common: CommonArgs,
+    pub enabled: Vec<&'static str>,
+}
+
+const COMMON_IDS: &[&str] = &[
+    "listen_addresses",
+    "telemetry_path",
+    "web_config_file",
+    "max_requests",
+    "scrape_timeout_offset",
+    "default_scrape_timeout",
+    "disable_exporter_metrics",
+    "log_level",
+    "log_format",
+];
+
+fn env_name(prefix: &str, long: &str) -> String {
+    let mut name = format!("{prefix}_");
+    name.extend(long.chars().map(|c| {
+        if c.is_ascii_alphanumeric() {
+            c.to_ascii_uppercase()
+        } else {
+            '_'
+        }
+    }));
+    name
+}
+
+/// Builds the whole command: shared flags, the exporter's flags and one
+/// `--<word>.<name>` / `--no-<word>.<name>` pair per collector.
+pub fn command<A: clap::Args>(spec: &Spec, registrations: &[Registration<A>]) -> Command {
+    let mut cmd = Command::new(spec.binary)
+        .about(spec.about)
+        .disable_version_flag(true)
+        .arg(
+            Arg::new("version")
+                .long("version")
+                .action(ArgAction::SetTrue)
+                .help("Print version information and exit"),
+        );
+    cmd = <CommonArgs as clap::Args>::augment_args(cmd);
+    cmd = A::augment_args(cmd);
+    if let Some(prefix) = spec.env_prefix {
+        for id in COMMON_IDS {
+            cmd = cmd.mut_arg(*id, |arg| {
+                let long = arg.get_long().unwrap_or_default().to_string();
+                arg.env(env_name(prefix, &long))
+            });
+        }
+    }
+    let word = spec.collector_flag;
+    if !registrations.is_empty() {
+        cmd = cmd.arg(
+            Arg::new("disable-defaults")
+                .long(format!("{word}.disable-defaults"))
+                .action(ArgAction::SetTrue)
+                .help("Disable every collector that is not enabled by name."),
+        );
+    }
+    for reg in registrations {
+        let default = if reg.default_enabled {
+            "enabled"
+        } else {
+            "disabled"
+        };
+        cmd = cmd
+            .arg(
+                Arg::new(format!("enable:{}", reg.name))
+                    .long(format!("{word}.{}", reg.name))
+                    .num_args(0..=1)
+                    .require_equals(true)
+                    .default_missing_value("true")
+                    .value_parser(clap::value_parser!(bool))
+                    .action(ArgAction::Append)
+                    .help(format!(
+                        "Enable the {} collector ({default} by default): {}",
+                        reg.name, reg.help
+                    )),
+            )
+            .arg(
+                Arg::new(format!("disable:{}", reg.name))
+                    .long(format!("no-{word}.{}", reg.name))
+                    .action(ArgAction::Count)
+                    .hide(true),
+            );
+    }
+    cmd
+}
+
+/// Go `flag`-style `-name` becomes `--name`; short flags stay.
+fn normalise(argv: Vec<OsString>) -> Vec<OsString> {
+    argv.into_iter()
+        .enumerate()
+        .map(|(i, arg)| {
+            let Some(s) = arg.to_str() else { return arg };
+            if i > 0 && s.len() > 2 && s.starts_with('-') && !s.starts_with("--") {
+                OsString::from(format!("-{s}"))
+            } else {
+                arg
+            }
+        })
+        .collect()
+}
+
+fn enabled_collectors<A>(registrations: &[Registration<A>], m: &ArgMatches) -> Vec<&'static str> {
+    let disable_defaults = !registrations.is_empty() && m.get_flag("disable-defaults");
+    let mut enabled = Vec::new();
+    for reg in registrations {
+        // The last switch on the command line wins, as with kingpin.
+        let on_id = format!("enable:{}", reg.name);
+        let off_id = format!("disable:{}", reg.name);
+        let given = |id: &str| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+        let last_on = m
+            .indices_of(&on_id)
+            .filter(|_| given(&on_id))
+            .and_then(|i| i.max());
+        let last_off = m
+            .indices_of(&off_id)
+            .filter(|_| given(&off_id))
+            .and_then(|i| i.max());
+        let on_value = m
+            .get_many::<bool>(&on_id)
+            .and_then(|mut v| v.next_back().copied());
+        let state = match (last_on, last_off) {
+            (Some(on), Some(off)) if off > on => false,
+            (Some(_), _) => on_value.unwrap_or(true),
+            (None, Some(_)) => false,
+            (None, None) => reg.default_enabled && !disable_defaults,
+        };
+        if state {
+            enabled.push(reg.name);
+        }
+    }
+    enabled
+}
+
+/// Parses a command line (the first item is the program name).
+pub fn parse_from<A, I, T>(
+    spec: &Spec,
+    registrations: &[Registration<A>],
+    argv: I,
+) -> Result<Cli<A>, clap::Error>
+where
+    A: clap::Args + FromArgMatches,
+    I: IntoIterator<Item = T>,
+    T: Into<OsString>,
+{
+    let mut argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
+    if spec.single_dash_long_flags {
+        argv = normalise(argv);
+    }
+    let matches = command(spec, registrations).try_get_matches_from(argv)?;
+    if matches.get_flag("version") {
+        print!("{}", crate::build_info::version_text(spec));
+        std::process::exit(0);
+    }
+    let mut common = CommonArgs::from_arg_matches(&matches)?;
+    if common.listen_addresses.is_empty() {
+        common
+            .listen_addresses
+            .push(spec.default_listen_address.to_string());
+    }
+    let args = A::from_arg_matches(&matches)?;
+    let enabled = enabled_collectors(registrations, &matches);
+    Ok(Cli {
+        args,
+        common,
+        enabled,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collector::{AnyCollector, BuildError};
+
+    #[derive(clap::Args, Debug)]
+    struct Own {
+        #[arg(long = "redis.addr", default_value = "redis://localhost:6379")]
+        addr: String,
+    }
+
+    fn never(_: &Own) -> Result<AnyCollector, BuildError> {
+        Err(BuildError::new("not built in this test"))
+    }
+
+    const REGS: &[Registration<Own>] = &[
+        Registration::new("cpu", true, "CPU", never),
+        Registration::new("meminfo", true, "memory", never),
+        Registration::new("processes", false, "processes", never),
+    ];
+
+    fn spec(single_dash: bool) -> Spec {
+        Spec {
+            name: "test_exporter",
+            binary: "test-exporter",
+            about: "test",
+            namespace: "test",
+            build_info_metric: "test_exporter_build_info",
+            default_listen_address: ":9999",
+            env_prefix: Some("FERROSCOPE_ARGS_TEST"),
+            collector_flag: "collector",
+            single_dash_long_flags: single_dash,
+        }
+    }
+
+    fn parse(argv: &[&str]) -> Cli<Own> {
+        let mut full = vec!["test-exporter"];
+        full.extend_from_slice(argv);
+        parse_from(&spec(true), REGS, full).unwrap()
+    }
+
+    #[test]
+    fn collector_switches_follow_kingpin() {
+        assert_eq!(parse(&[]).enabled, ["cpu", "meminfo"]);
+        assert_eq!(
+            parse(&["--collector.processes"]).enabled,
+            ["cpu", "meminfo", "processes"]
+        );
+        assert_eq!(parse(&["--no-collector.cpu"]).enabled, ["meminfo"]);
+        assert_eq!(
+            parse(&["--collector.disable-defaults", "--collector.cpu"]).enabled,
+            ["cpu"]
+        );
+        assert_eq!(parse(&["--collector.cpu=false"]).enabled, ["meminfo"]);
+        assert_eq!(
+            parse(&["--no-collector.cpu", "--collector.cpu"]).enabled,
+            ["cpu", "meminfo"]
+        );
+        assert_eq!(
+            parse(&["--collector.cpu", "--no-collector.cpu"]).enabled,
+            ["meminfo"]
+        );
+    }
+
+    #[test]
+    fn defaults_and_single_dash() {
+        let cli = parse(&["-redis.addr", "redis://x:1", "-web.listen-address=:1234"]);
+        assert_eq!(cli.args.addr, "redis://x:1");
+        assert_eq!(cli.common.listen_addresses, [":1234"]);
+        let cli = parse(&[]);
+        assert_eq!(cli.common.listen_addresses, [":9999"]);
+        assert_eq!(cli.common.telemetry_path, "/metrics");
+        let both = parse(&[
+            "--web.listen-address",
+            ":1",
+            "--web.listen-address",
+            "127.0.0.1:2",
+        ]);
+        assert_eq!(both.common.listen_addresses, [":1", "127.0.0.1:2"]);
+    }
+
+    #[test]
+    fn unknown_flags_are_errors() {
+        assert!(parse_from(&spec(false), REGS, ["x", "--collector.nope"]).is_err());
+        assert!(parse_from(&spec(false), REGS, ["x", "--log.level=loud"]).is_err());
+    }
+
+    #[test]
+    fn env_names() {
+        assert_eq!(
+            env_name("REDIS_EXPORTER", "web.listen-address"),
+            "REDIS_EXPORTER_WEB_LISTEN_ADDRESS"
+        );
+    }
+}

@@ -1,0 +1,223 @@
+//! Descriptors: a metric family's name, help, type, unit and label names,
+//! checked once when a collector is built rather than on every sample.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// The type of a metric family, as Prometheus' data model names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
+    Summary,
+    Untyped,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Counter => "counter",
+            Kind::Gauge => "gauge",
+            Kind::Histogram => "histogram",
+            Kind::Summary => "summary",
+            Kind::Untyped => "untyped",
+        }
+    }
+}
+
+/// A name that is not a valid Prometheus metric or label name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DescError {
+    #[error("invalid metric name {0:?}")]
+    MetricName(String),
+    #[error("invalid label name {label:?} on metric {metric:?}")]
+    LabelName { metric: String, label: String },
+    #[error("label name {label:?} repeated on metric {metric:?}")]
+    DuplicateLabel { metric: String, label: String },
+    #[error("metric {metric:?} does not end with its unit {unit:?}")]
+    Unit { metric: String, unit: String },
+}
+
+/// `[a-zA-Z_:][a-zA-Z0-9_:]*`
+pub fn is_valid_metric_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(c) if c.is_ascii_alphabetic() || c == '_' || c == ':' => {}
+        _ => return false,
+    }
+    chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+}
+
+/// `[a-zA-Z_][a-zA-Z0-9_]*`, not starting with the reserved `__`.
+pub fn is_valid_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(c) if c.is_ascii_alphabetic() || c == '_' => {}
+        _ => return false,
+    }
+    !name.starts_with("__") && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct DescInner {
+    pub(crate) name: Box<str>,
+    pub(crate) help: Box<str>,
+    pub(crate) kind: Kind,
+    pub(crate) unit: Option<Box<str>>,
+    pub(crate) label_names: Box<[Box<str>]>,
+}
+
+/// A checked family descriptor. Cheap to clone; build it once per collector.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Desc(pub(crate) Arc<DescInner>);
+
+impl fmt::Debug for Desc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Desc({} {})", self.0.name, self.0.kind.as_str())
+    }
+}
+
+impl Desc {
+    /// A descriptor whose name and labels are constants of the program.
+    ///
+    /// # Panics
+    /// When a name is invalid: a programming error that every test of the
+    /// collector finds. Names that come from outside the process (a textfile,
+    /// a server's variable names) go through [`Desc::try_new`].
+    pub fn new(name: &str, help: &str, kind: Kind, label_names: &[&str]) -> Desc {
+        match Desc::try_new(name, help, kind, label_names) {
+            Ok(desc) => desc,
+            Err(err) => panic!("bad constant descriptor: {err}"),
+        }
+    }
+
+    pub fn try_new(
+        name: &str,
+        help: &str,
+        kind: Kind,
+        label_names: &[&str],
+    ) -> Result<Desc, DescError> {
+        if !is_valid_metric_name(name) {
+            return Err(DescError::MetricName(name.to_string()));
+        }
+        for (i, label) in label_names.iter().enumerate() {
+            if !is_valid_label_name(label) {
+                return Err(DescError::LabelName {
+                    metric: name.to_string(),
+                    label: label.to_string(),
+                });
+            }
+            if label_names[..i].contains(label) {
+                return Err(DescError::DuplicateLabel {
+                    metric: name.to_string(),
+                    label: label.to_string(),
+                });
+            }
+        }
+        Ok(Desc(Arc::new(DescInner {
+            name: name.into(),
+            help: help.into(),
+            kind,
+            unit: None,
+            label_names: label_names.iter().map(|l| Box::<str>::from(*l)).collect(),
+        })))
+    }
+
+    pub fn counter(name: &str, help: &str, label_names: &[&str]) -> Desc {
+        Desc::new(name, help, Kind::Counter, label_names)
+    }
+
+    pub fn gauge(name: &str, help: &str, label_names: &[&str]) -> Desc {
+        Desc::new(name, help, Kind::Gauge, label_names)
+    }
+
+    pub fn untyped(name: &str, help: &str, label_names: &[&str]) -> Desc {
+        Desc::new(name, help, Kind::Untyped, label_names)
+    }
+
+    pub fn histogram(name: &str, help: &str, label_names: &[&str]) -> Desc {
+        Desc::new(name, help, Kind::Histogram, label_names)
+    }
+
+    pub fn summary(name: &str, help: &str, label_names: &[&str]) -> Desc {
+        Desc::new(name, help, Kind::Summary, label_names)
+    }
+
+    /// Declares the family's unit for OpenMetrics' `# UNIT` line. OpenMetrics
+    /// requires the name to end with it (before `_total` for counters).
+    pub fn with_unit(self, unit: &str) -> Result<Desc, DescError> {
+        let inner = &self.0;
+        let base = match inner.kind {
+            Kind::Counter => inner.name.strip_suffix("_total").unwrap_or(&inner.name),
+            _ => &inner.name,
+        };
+        if !base.ends_with(&format!("_{unit}")) {
+            return Err(DescError::Unit {
+                metric: inner.name.to_string(),
+                unit: unit.to_string(),
+            });
+        }
+        Ok(Desc(Arc::new(DescInner {
+            name: inner.name.clone(),
+            help: inner.help.clone(),
+            kind: inner.kind,
+            unit: Some(unit.into()),
+            label_names: inner.label_names.clone(),
+        })))
+    }
+
+    pub fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    pub fn help(&self) -> &str {
+        &self.0.help
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.0.kind
+    }
+
+    pub fn unit(&self) -> Option<&str> {
+        self.0.unit.as_deref()
+    }
+
+    pub fn label_names(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.0.label_names.iter().map(|l| &**l)
+    }
+
+    pub(crate) fn label_count(&self) -> usize {
+        self.0.label_names.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked() {
+        assert!(Desc::try_new("node_load1", "", Kind::Gauge, &["a_b"]).is_ok());
+        assert!(Desc::try_new("1node", "", Kind::Gauge, &[]).is_err());
+        assert!(Desc::try_new("node-load", "", Kind::Gauge, &[]).is_err());
+        assert!(Desc::try_new("ok", "", Kind::Gauge, &["__reserved"]).is_err());
+        assert!(Desc::try_new("ok", "", Kind::Gauge, &["a", "a"]).is_err());
+        assert!(Desc::try_new("ns:rule", "", Kind::Gauge, &[]).is_ok());
+        assert!(Desc::try_new("", "", Kind::Gauge, &[]).is_err());
+    }
+
+    #[test]
+    fn unit_must_be_a_suffix() {
+        let d = Desc::counter("x_seconds_total", "", &[]);
+        assert_eq!(
+            d.with_unit("seconds").map(|d| d.unit().map(String::from)),
+            Ok(Some("seconds".into()))
+        );
+        assert!(
+            Desc::gauge("x_bytes", "", &[])
+                .with_unit("seconds")
+                .is_err()
+        );
+    }
+}

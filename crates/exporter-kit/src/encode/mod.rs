@@ -1,0 +1,227 @@
+//! Exposition formats and content negotiation.
+//!
+//! Prometheus text 0.0.4, OpenMetrics 1.0 text and the delimited protobuf
+//! format, chosen from the scraper's `Accept` header, written into one
+//! reused buffer.
+
+mod openmetrics;
+mod protobuf;
+mod text;
+
+use crate::family::Family;
+
+pub use openmetrics::encode as encode_openmetrics;
+pub use protobuf::encode as encode_protobuf;
+pub use text::encode as encode_text;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    OpenMetrics,
+    Protobuf,
+}
+
+impl Format {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Text => "text/plain; version=0.0.4; charset=utf-8",
+            Format::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            Format::Protobuf => {
+                "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
+            }
+        }
+    }
+
+    pub fn encode(self, families: &[Family], buf: &mut Vec<u8>) {
+        match self {
+            Format::Text => encode_text(families, buf),
+            Format::OpenMetrics => encode_openmetrics(families, buf),
+            Format::Protobuf => encode_protobuf(families, buf),
+        }
+    }
+}
+
+/// Picks the format the client prefers among those we serve, by `q` and
+/// then by order; anything unrecognised (or no header) gets text 0.0.4.
+pub fn negotiate(accept: Option<&str>) -> Format {
+    let Some(accept) = accept else {
+        return Format::Text;
+    };
+    let mut best: Option<(f32, Format)> = None;
+    for range in accept.split(',') {
+        let mut parts = range.split(';').map(str::trim);
+        let media = parts.next().unwrap_or("").to_ascii_lowercase();
+        let mut q = 1.0f32;
+        let mut proto = None;
+        let mut encoding = None;
+        let mut version = None;
+        for param in parts {
+            let Some((key, value)) = param.split_once('=') else {
+                continue;
+            };
+            let value = value.trim().trim_matches('"');
+            match key.trim().to_ascii_lowercase().as_str() {
+                "q" => q = value.parse().unwrap_or(0.0),
+                "proto" => proto = Some(value.to_string()),
+                "encoding" => encoding = Some(value.to_string()),
+                "version" => version = Some(value.to_string()),
+                _ => {}
+            }
+        }
+        let format = match media.as_str() {
+            "application/vnd.google.protobuf"
+                if proto.as_deref() == Some("io.prometheus.client.MetricFamily")
+                    && encoding.as_deref() == Some("delimited") =>
+            {
+                Some(Format::Protobuf)
+            }
+            "application/openmetrics-text"
+                if matches!(version.as_deref(), None | Some("1.0.0") | Some("0.0.1")) =>
+            {
+                Some(Format::OpenMetrics)
+            }
+            "text/plain" if matches!(version.as_deref(), None | Some("0.0.4")) => {
+                Some(Format::Text)
+            }
+            _ => None,
+        };
+        if let Some(format) = format
+            && q > 0.0
+            && best.is_none_or(|(best_q, _)| q > best_q)
+        {
+            best = Some((q, format));
+        }
+    }
+    best.map_or(Format::Text, |(_, format)| format)
+}
+
+/// Writes a sample value the way Prometheus parsers read it back exactly.
+pub(crate) fn write_float(buf: &mut Vec<u8>, value: f64) {
+    use std::io::Write;
+    if value.is_nan() {
+        buf.extend_from_slice(b"NaN");
+    } else if value.is_infinite() {
+        buf.extend_from_slice(if value > 0.0 { b"+Inf" } else { b"-Inf" });
+    } else if value.fract() == 0.0 && value.abs() < 1e15 {
+        let mut itoa = itoa::Buffer::new();
+        // -0.0 is written as 0, which parses back to the same sample.
+        buf.extend_from_slice(itoa.format(value as i64).as_bytes());
+    } else if value.abs() >= 1e15 || value.abs() < 1e-4 {
+        let _ = write!(buf, "{value:e}");
+    } else {
+        let _ = write!(buf, "{value}");
+    }
+}
+
+pub(crate) fn write_escaped_label_value(buf: &mut Vec<u8>, value: &str) {
+    for &b in value.as_bytes() {
+        match b {
+            b'\\' => buf.extend_from_slice(b"\\\\"),
+            b'"' => buf.extend_from_slice(b"\\\""),
+            b'\n' => buf.extend_from_slice(b"\\n"),
+            _ => buf.push(b),
+        }
+    }
+}
+
+/// Writes `{a="x",b="y"}` with an optional extra label (`le`, `quantile`),
+/// or nothing when there are no labels.
+pub(crate) fn write_labels(
+    buf: &mut Vec<u8>,
+    family: &Family,
+    values: &[String],
+    extra: Option<(&str, f64)>,
+) {
+    if values.is_empty() && extra.is_none() {
+        return;
+    }
+    buf.push(b'{');
+    let mut first = true;
+    for (name, value) in family.desc.label_names().zip(values) {
+        if !first {
+            buf.push(b',');
+        }
+        first = false;
+        buf.extend_from_slice(name.as_bytes());
+        buf.extend_from_slice(b"=\"");
+        write_escaped_label_value(buf, value);
+        buf.push(b'"');
+    }
+    if let Some((name, value)) = extra {
+        if !first {
+            buf.push(b',');
+        }
+        buf.extend_from_slice(name.as_bytes());
+        buf.extend_from_slice(b"=\"");
+        write_float(buf, value);
+        buf.push(b'"');
+    }
+    buf.push(b'}');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negotiation() {
+        assert_eq!(negotiate(None), Format::Text);
+        assert_eq!(negotiate(Some("*/*")), Format::Text);
+        assert_eq!(negotiate(Some("application/json")), Format::Text);
+        // Prometheus 2.42's default header.
+        assert_eq!(
+            negotiate(Some(
+                "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+            )),
+            Format::OpenMetrics
+        );
+        // Prometheus with native histograms.
+        assert_eq!(
+            negotiate(Some(
+                "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.8,application/openmetrics-text;version=1.0.0;q=0.5"
+            )),
+            Format::Protobuf
+        );
+        assert_eq!(
+            negotiate(Some(
+                "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text"
+            )),
+            Format::Text
+        );
+        assert_eq!(
+            negotiate(Some("text/plain;q=0.2, application/openmetrics-text;q=0.9")),
+            Format::OpenMetrics
+        );
+        assert_eq!(
+            negotiate(Some("application/openmetrics-text;version=2.0.0")),
+            Format::Text
+        );
+    }
+
+    #[test]
+    fn floats() {
+        let f = |v: f64| {
+            let mut b = Vec::new();
+            write_float(&mut b, v);
+            String::from_utf8(b).unwrap()
+        };
+        assert_eq!(f(1.0), "1");
+        assert_eq!(f(-3.0), "-3");
+        assert_eq!(f(0.25), "0.25");
+        assert_eq!(f(f64::NAN), "NaN");
+        assert_eq!(f(f64::INFINITY), "+Inf");
+        assert_eq!(f(f64::NEG_INFINITY), "-Inf");
+        assert_eq!(f(1e20), "1e20");
+        assert_eq!(f(1.5e-7), "1.5e-7");
+        for v in [
+            0.1,
+            1e-300,
+            123456.789,
+            9.999e14,
+            1.7976931348623157e308,
+            5e-324,
+        ] {
+            assert_eq!(f(v).parse::<f64>().unwrap(), v);
+        }
+    }
+}

@@ -1,0 +1,511 @@
+//! The HTTP side: listeners, TLS, basic auth, routing, the telemetry and
+//! probe routes, gzip, the concurrent-scrape limit and graceful shutdown.
+
+pub mod landing;
+pub mod probe;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderValue};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::args::CommonArgs;
+use crate::emit::Emitter;
+use crate::encode::negotiate;
+use crate::exporter::Exporter;
+use crate::webconfig::{AuthOutcome, WebConfig, WebConfigError, WebConfigSource};
+use probe::{ProbeHandler, ProbeRequest};
+
+pub type Body = Full<Bytes>;
+
+/// An application route (demo-app's API, blackbox's `/-/reload`).
+#[async_trait::async_trait]
+pub trait Handler: Send + Sync + 'static {
+    async fn handle(&self, req: Request<Incoming>) -> Response<Body>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    WebConfig(#[from] WebConfigError),
+    #[error("listen address {address:?}: {message}")]
+    Address { address: String, message: String },
+    #[error("listening on {address}: {source}")]
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
+}
+
+struct State {
+    exporter: Exporter,
+    telemetry_path: String,
+    limit: Option<Semaphore>,
+    timeout_offset: Duration,
+    default_timeout: Duration,
+    web_config: WebConfigSource,
+    body_size_hint: AtomicUsize,
+    landing: String,
+}
+
+/// A bound server, not yet running: tests read its addresses first.
+pub struct Server {
+    listeners: Vec<TcpListener>,
+    state: Arc<State>,
+}
+
+/// Turns upstream's address forms into socket addresses: `:9100` is every
+/// interface (IPv6 and IPv4), `host:port` is resolved.
+async fn resolve(address: &str) -> Result<Vec<SocketAddr>, ServeError> {
+    let err = |message: String| ServeError::Address {
+        address: address.to_string(),
+        message,
+    };
+    if let Some(port) = address.strip_prefix(':') {
+        let port: u16 = port
+            .parse()
+            .map_err(|_| err("port is not a number".into()))?;
+        return Ok(vec![
+            SocketAddr::from(([0u16; 8], port)),
+            SocketAddr::from(([0u8; 4], port)),
+        ]);
+    }
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host(address)
+        .await
+        .map_err(|e| err(e.to_string()))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(err("resolves to no address".into()));
+    }
+    Ok(addrs)
+}
+
+impl Server {
+    pub async fn bind(exporter: Exporter, args: &CommonArgs) -> Result<Server, ServeError> {
+        let web_config = match &args.web_config_file {
+            Some(path) => WebConfigSource::load(path)?,
+            None => WebConfigSource::none(),
+        };
+        let mut listeners = Vec::new();
+        for address in &args.listen_addresses {
+            let candidates = resolve(address).await?;
+            let wildcard = address.starts_with(':');
+            let mut last_error = None;
+            for candidate in candidates {
+                match TcpListener::bind(candidate).await {
+                    Ok(listener) => {
+                        listeners.push(listener);
+                        // `[::]` also takes IPv4 on Linux; the IPv4 wildcard is
+                        // only the fallback for hosts without IPv6.
+                        last_error = None;
+                        break;
+                    }
+                    Err(e) => last_error = Some(e),
+                }
+                if !wildcard {
+                    break;
+                }
+            }
+            if let Some(source) = last_error {
+                return Err(ServeError::Bind {
+                    address: address.clone(),
+                    source,
+                });
+            }
+        }
+        let mut links = vec![(args.telemetry_path.clone(), "Metrics".to_string())];
+        links.extend(exporter.links.iter().cloned());
+        let landing = landing::render(&exporter.spec, &links, &exporter.collector_names());
+        let state = State {
+            telemetry_path: args.telemetry_path.clone(),
+            limit: (args.max_requests > 0).then(|| Semaphore::new(args.max_requests)),
+            timeout_offset: Duration::from_secs_f64(args.scrape_timeout_offset.max(0.0)),
+            default_timeout: Duration::from_secs_f64(args.default_scrape_timeout.max(0.001)),
+            web_config,
+            body_size_hint: AtomicUsize::new(16 * 1024),
+            landing,
+            exporter,
+        };
+        Ok(Server {
+            listeners,
+            state: Arc::new(state),
+        })
+    }
+
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.listeners
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .collect()
+    }
+
+    /// Serves until `shutdown` completes, then lets open requests finish
+    /// (up to 10 s).
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send) {
+        let tls = self.state.web_config.tls_enabled();
+        for addr in self.local_addrs() {
+            tracing::info!(address = %addr, tls, "listening");
+        }
+        let graceful = Arc::new(hyper_util::server::graceful::GracefulShutdown::new());
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let mut accept_loops = Vec::new();
+        for listener in self.listeners {
+            let state = self.state.clone();
+            let graceful = graceful.clone();
+            let mut stop = stop_rx.clone();
+            accept_loops.push(tokio::spawn(async move {
+                loop {
+                    let accepted = tokio::select! {
+                        accepted = listener.accept() => accepted,
+                        _ = stop.changed() => break,
+                    };
+                    match accepted {
+                        Ok((stream, _remote)) => {
+                            spawn_connection(state.clone(), stream, graceful.watcher())
+                        }
+                        Err(err) => {
+                            // Out of file descriptors and the like: back off
+                            // instead of spinning.
+                            tracing::error!(error = %err, "accept failed");
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
+                    }
+                }
+            }));
+        }
+        shutdown.await;
+        tracing::info!("shutting down");
+        let _ = stop_tx.send(true);
+        for l in accept_loops {
+            let _ = l.await;
+        }
+        // The accept loops are done, so this is the last reference.
+        if let Ok(graceful) = Arc::try_unwrap(graceful)
+            && tokio::time::timeout(Duration::from_secs(10), graceful.shutdown())
+                .await
+                .is_err()
+        {
+            tracing::warn!("connections still open after 10 s; closing them");
+        }
+    }
+}
+
+fn spawn_connection(
+    state: Arc<State>,
+    stream: tokio::net::TcpStream,
+    watcher: hyper_util::server::graceful::Watcher,
+) {
+    let config = state.web_config.current();
+    tokio::spawn(async move {
+        let _ = stream.set_nodelay(true);
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(Duration::from_secs(30));
+        if !config.http2 {
+            builder = builder.http1_only();
+        }
+        let service_config = config.clone();
+        let service = hyper::service::service_fn(move |req| {
+            let state = state.clone();
+            let config = service_config.clone();
+            async move { Ok::<_, Infallible>(handle(&state, &config, req).await) }
+        });
+        let result = match &config.tls {
+            Some(tls) => {
+                match tokio::time::timeout(Duration::from_secs(10), tls.0.accept(stream)).await {
+                    Ok(Ok(tls_stream)) => {
+                        let conn = builder
+                            .serve_connection_with_upgrades(TokioIo::new(tls_stream), service);
+                        watcher.watch(conn.into_owned()).await
+                    }
+                    Ok(Err(err)) => {
+                        tracing::debug!(error = %err, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::debug!("TLS handshake timed out");
+                        return;
+                    }
+                }
+            }
+            None => {
+                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                watcher.watch(conn.into_owned()).await
+            }
+        };
+        if let Err(err) = result {
+            tracing::debug!(error = %err, "connection ended with an error");
+        }
+    });
+}
+
+pub fn text_response(status: StatusCode, text: impl Into<String>) -> Response<Body> {
+    let mut resp = Response::new(Full::new(Bytes::from(text.into())));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    resp
+}
+
+async fn handle(state: &State, config: &Arc<WebConfig>, req: Request<Incoming>) -> Response<Body> {
+    if config.basic_auth.is_some() {
+        let header = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        // bcrypt takes tens of milliseconds: keep it off the async workers.
+        let config_for_check = config.clone();
+        let outcome = tokio::task::spawn_blocking(move || {
+            config_for_check
+                .basic_auth
+                .as_ref()
+                .map(|auth| auth.check(header.as_deref()))
+        })
+        .await;
+        if !matches!(outcome, Ok(Some(AuthOutcome::Allowed))) {
+            let mut resp = text_response(StatusCode::UNAUTHORIZED, "Unauthorized\n");
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic"));
+            config.headers.apply(resp.headers_mut());
+            return resp;
+        }
+    }
+    let mut resp = route(state, req).await;
+    config.headers.apply(resp.headers_mut());
+    resp
+}
+
+async fn route(state: &State, req: Request<Incoming>) -> Response<Body> {
+    let path = req.uri().path().to_string();
+    let exporter = &state.exporter;
+    if let Some((_, handler)) = exporter.routes.iter().find(|(p, _)| *p == path) {
+        return handler.handle(req).await;
+    }
+    if path == state.telemetry_path {
+        return limited(state, metrics(state, &req)).await;
+    }
+    if let Some((probe_path, handler)) = &exporter.probe
+        && path == *probe_path
+    {
+        return limited(state, probe(state, handler.as_ref(), &req)).await;
+    }
+    match path.as_str() {
+        "/-/healthy" => return text_response(StatusCode::OK, "Healthy\n"),
+        "/-/ready" => return text_response(StatusCode::OK, "Ready\n"),
+        _ => {}
+    }
+    if let Some(handler) = &exporter.fallback {
+        return handler.handle(req).await;
+    }
+    if path == "/" {
+        let mut resp = Response::new(Full::new(Bytes::from(state.landing.clone())));
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        return resp;
+    }
+    text_response(StatusCode::NOT_FOUND, "404 page not found\n")
+}
+
+async fn limited(state: &State, work: impl Future<Output = Response<Body>>) -> Response<Body> {
+    let _permit = match &state.limit {
+        Some(limit) => match limit.try_acquire() {
+            Ok(permit) => Some(permit),
+            Err(_) => {
+                tracing::warn!("too many concurrent scrapes; answering 503 (--web.max-requests)");
+                return text_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Too many concurrent requests; try again later (--web.max-requests).\n",
+                );
+            }
+        },
+        None => None,
+    };
+    work.await
+}
+
+/// The scrape deadline: the scraper's timeout header less the offset, or
+/// the default when the header is absent or unreadable.
+fn deadline(state: &State, req: &Request<Incoming>) -> Instant {
+    let header = req
+        .headers()
+        .get("x-prometheus-scrape-timeout-seconds")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .map(Duration::from_secs_f64);
+    let timeout = header.unwrap_or(state.default_timeout);
+    let budget = if timeout > state.timeout_offset {
+        timeout - state.timeout_offset
+    } else {
+        timeout
+    };
+    Instant::now() + budget
+}
+
+fn query_pairs(req: &Request<Incoming>) -> Vec<(String, String)> {
+    req.uri()
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default()
+}
+
+fn accepts_gzip(req: &Request<Incoming>) -> bool {
+    req.headers()
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or("");
+            let q_zero =
+                parts.any(|p| p.replace(' ', "") == "q=0" || p.replace(' ', "") == "q=0.0");
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !q_zero
+        })
+}
+
+/// Encodes families in the negotiated format, gzipped when accepted.
+fn exposition(
+    state: &State,
+    req: &Request<Incoming>,
+    families: &[crate::family::Family],
+) -> Response<Body> {
+    let format = negotiate(
+        req.headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let hint = state.body_size_hint.load(Ordering::Relaxed);
+    let mut body = Vec::with_capacity(hint + hint / 8);
+    format.encode(families, &mut body);
+    state.body_size_hint.store(body.len(), Ordering::Relaxed);
+    let gzip = accepts_gzip(req);
+    if gzip {
+        let mut encoder = flate2::write::GzEncoder::new(
+            Vec::with_capacity(body.len() / 4),
+            flate2::Compression::fast(),
+        );
+        if encoder.write_all(&body).is_ok() {
+            if let Ok(compressed) = encoder.finish() {
+                body = compressed;
+            }
+        } else {
+            return text_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "compressing the response failed\n",
+            );
+        }
+    }
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    let headers = resp.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    if gzip {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    resp
+}
+
+async fn metrics(state: &State, req: &Request<Incoming>) -> Response<Body> {
+    let deadline = deadline(state, req);
+    let params = query_pairs(req);
+    let include: Vec<String> = params
+        .iter()
+        .filter(|(k, _)| k == "collect[]")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let exclude: Vec<String> = params
+        .iter()
+        .filter(|(k, _)| k == "exclude[]")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let include = (!include.is_empty()).then_some(include);
+    match state
+        .exporter
+        .scrape(deadline, include.as_deref(), &exclude)
+        .await
+    {
+        Ok(families) => exposition(state, req, &families),
+        Err(err) => text_response(
+            StatusCode::BAD_REQUEST,
+            format!("Couldn't create filtered metrics handler: {err}\n"),
+        ),
+    }
+}
+
+async fn probe(
+    state: &State,
+    handler: &dyn ProbeHandler,
+    req: &Request<Incoming>,
+) -> Response<Body> {
+    let params = query_pairs(req);
+    let Some(target) = params
+        .iter()
+        .find(|(k, _)| k == "target")
+        .map(|(_, v)| v.clone())
+        .filter(|t| !t.is_empty())
+    else {
+        return text_response(
+            StatusCode::BAD_REQUEST,
+            "'target' parameter must be specified\n",
+        );
+    };
+    let request = ProbeRequest {
+        target,
+        module: params
+            .iter()
+            .find(|(k, _)| k == "module")
+            .map(|(_, v)| v.clone()),
+        params,
+        deadline: deadline(state, req),
+    };
+    let mut out = Emitter::new();
+    let budget = request.deadline.saturating_duration_since(Instant::now());
+    match tokio::time::timeout(
+        budget + Duration::from_millis(250),
+        handler.probe(&request, &mut out),
+    )
+    .await
+    {
+        Ok(Ok(None)) => {
+            let families = crate::runner::merge(out.into_families());
+            exposition(state, req, &families)
+        }
+        Ok(Ok(Some(raw))) => {
+            let mut resp = Response::new(Full::new(raw.body));
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(raw.content_type),
+            );
+            resp
+        }
+        Ok(Err(err)) => text_response(StatusCode::BAD_REQUEST, format!("{err}\n")),
+        Err(_) => text_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "probe did not finish before the scrape deadline\n",
+        ),
+    }
+}

@@ -1,0 +1,158 @@
+//! exporter-kit: what every ferroscope exporter shares.
+//!
+//! An exporter implements collectors (or a probe handler) and lists them
+//! in a [`Registration`] table; the kit parses the flags, sets up logging,
+//! serves the telemetry path with content negotiation, gzip, web config
+//! (TLS, basic auth, headers) and a concurrency limit, runs collectors
+//! under the scrape deadline and reports their timing and success.
+//!
+//! ```no_run
+//! # use exporter_kit::*;
+//! # #[derive(clap::Args, Debug)] struct Args {}
+//! # const SPEC: Spec = Spec { name: "x_exporter", binary: "x-exporter", about: "", namespace: "x",
+//! #   build_info_metric: "x_exporter_build_info", default_listen_address: ":9999", env_prefix: None,
+//! #   collector_flag: "collector", single_dash_long_flags: false };
+//! # const COLLECTORS: &[Registration<Args>] = &[];
+//! fn main() -> std::process::ExitCode {
+//!     exporter_kit::run(SPEC, COLLECTORS, |_args, _exporter| Ok(()))
+//! }
+//! ```
+
+pub mod args;
+pub mod build_info;
+pub mod collector;
+pub mod desc;
+pub mod emit;
+pub mod encode;
+pub mod exporter;
+pub mod family;
+pub mod http;
+pub mod log;
+mod process;
+mod prom;
+pub mod runner;
+pub mod spec;
+#[cfg(feature = "test-util")]
+pub mod testing;
+pub mod webconfig;
+
+use std::process::ExitCode;
+
+pub use args::{Cli, CommonArgs};
+pub use collector::{
+    AnyCollector, AsyncCollector, BuildError, CollectError, Collector, Registration, ScrapeContext,
+};
+pub use desc::{Desc, Kind};
+pub use emit::Emitter;
+pub use exporter::Exporter;
+pub use family::{Bucket, Family, Histogram, Summary};
+pub use http::probe::{ProbeError, ProbeHandler, ProbeRequest, RawResponse};
+pub use http::{Handler, Server};
+pub use runner::CollectorMetrics;
+pub use spec::Spec;
+
+/// Builds the exporter from a parsed command line: the enabled collectors
+/// of `registrations`, then whatever `setup` adds (a probe route, a
+/// registry). Runs inside the tokio runtime, so `setup` may spawn tasks.
+pub fn build<A>(
+    spec: Spec,
+    registrations: &[Registration<A>],
+    cli: &Cli<A>,
+    setup: impl FnOnce(&A, &mut Exporter) -> Result<(), BuildError>,
+) -> Result<Exporter, BuildError> {
+    let mut exporter = Exporter::new(spec);
+    exporter.exporter_metrics(!cli.common.disable_exporter_metrics);
+    for name in &cli.enabled {
+        if let Some(reg) = registrations.iter().find(|r| r.name == *name) {
+            let collector = (reg.build)(&cli.args)
+                .map_err(|e| BuildError(format!("collector {}: {e}", reg.name)))?;
+            exporter.collector(reg.name, collector);
+        }
+    }
+    setup(&cli.args, &mut exporter)?;
+    Ok(exporter)
+}
+
+/// Resolves when the process gets SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(err) => {
+                    tracing::error!(error = %err, "cannot listen for SIGTERM");
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+/// The whole life of an exporter binary: parse flags, log, build, serve
+/// until SIGINT/SIGTERM. `main.rs` is this one call.
+pub fn run<A>(
+    spec: Spec,
+    registrations: &[Registration<A>],
+    setup: impl FnOnce(&A, &mut Exporter) -> Result<(), BuildError>,
+) -> ExitCode
+where
+    A: clap::Args + clap::FromArgMatches,
+{
+    let cli = match args::parse_from(&spec, registrations, std::env::args_os()) {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return if err.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    log::init(&cli.common.log_level, &cli.common.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        tracing::info!(
+            version = build_info::VERSION,
+            revision = build_info::REVISION,
+            "starting {}",
+            spec.binary
+        );
+        let exporter = match build(spec, registrations, &cli, setup) {
+            Ok(exporter) => exporter,
+            Err(err) => {
+                tracing::error!(error = %err, "cannot start");
+                return ExitCode::FAILURE;
+            }
+        };
+        tracing::info!(collectors = ?exporter.collector_names(), "enabled collectors");
+        let server = match Server::bind(exporter, &cli.common).await {
+            Ok(server) => server,
+            Err(err) => {
+                tracing::error!(error = %err, "cannot start");
+                return ExitCode::FAILURE;
+            }
+        };
+        server.run(shutdown_signal()).await;
+        ExitCode::SUCCESS
+    })
+}

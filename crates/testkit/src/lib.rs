@@ -1,0 +1,27 @@
+//! Real servers for tests, never mocks.
+//!
+//! Each guard starts a real server (`redis-server`, `mariadbd`,
+//! `prometheus`, `prometheus-alertmanager`) on a free loopback port in its
+//! own temporary directory, waits until it answers, and stops it when
+//! dropped. A missing binary fails the test with the Debian package that
+//! provides it; nothing is skipped.
+
+mod alertmanager;
+mod mariadb;
+mod process;
+mod prometheus;
+mod redis;
+
+pub use alertmanager::Alertmanager;
+pub use mariadb::MariaDb;
+pub use process::{Process, free_port, require_binary, wait_until};
+pub use prometheus::Prometheus;
+pub use redis::{RedisServer, RedisServerBuilder};
+
+/// A blocking HTTP client for talking to the servers from tests.
+pub fn http() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .expect("building an HTTP client")
+}
