@@ -1,1 +1,25 @@
-fn main() {}
+//! `cargo xtask <command>`: the project's own tooling.
+
+mod ci;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "ferroscope's project tooling")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Install the system packages the tests need, then check formatting,
+    /// run clippy and run the whole test suite. What CI runs.
+    Ci(ci::Args),
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Ci(args) => ci::run(args),
+    }
+}

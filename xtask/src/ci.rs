@@ -1,0 +1,115 @@
+//! `cargo xtask ci`: everything CI does, runnable on a fresh Debian or
+//! Ubuntu machine with Rust: system packages, formatting, lints, tests.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Do not install missing system packages (fail in the tests instead).
+    #[arg(long)]
+    no_install: bool,
+    /// Extra arguments for the test runner (a filter, for example).
+    #[arg(last = true)]
+    test_args: Vec<String>,
+}
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn run_step(name: &str, command: &mut Command, timings: &mut Vec<(String, f64)>) -> anyhow::Result<()> {
+    println!("==> {name}: {command:?}");
+    let started = Instant::now();
+    let status = command.status().with_context(|| format!("starting {name}"))?;
+    let seconds = started.elapsed().as_secs_f64();
+    timings.push((name.to_string(), seconds));
+    println!("==> {name}: {status} in {seconds:.0} s");
+    if !status.success() {
+        bail!("{name} failed ({status})");
+    }
+    Ok(())
+}
+
+fn listed(file: &Path) -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    Ok(text
+        .lines()
+        .filter_map(|l| l.split('#').next())
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect())
+}
+
+fn installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        .unwrap_or(false)
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false)
+}
+
+/// Installs the Debian packages in ci/apt-packages.txt that are missing.
+pub fn install_packages(root: &Path, timings: &mut Vec<(String, f64)>) -> anyhow::Result<()> {
+    let missing: Vec<String> = listed(&root.join("ci/apt-packages.txt"))?.into_iter().filter(|p| !installed(p)).collect();
+    if missing.is_empty() {
+        println!("==> system packages: all installed");
+        return Ok(());
+    }
+    let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
+    let apt = |args: &[&str]| {
+        let mut cmd = Command::new(sudo.first().copied().unwrap_or("apt-get"));
+        if !sudo.is_empty() {
+            cmd.arg("apt-get");
+        }
+        cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        cmd
+    };
+    run_step("apt-get update", &mut apt(&["update", "-qq"]), timings)?;
+    let mut install = apt(&["install", "-y", "-qq", "--no-install-recommends"]);
+    install.args(&missing);
+    run_step("apt-get install", &mut install, timings)
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let root = workspace_root();
+    let started = Instant::now();
+    let mut timings = Vec::new();
+    if !args.no_install {
+        install_packages(&root, &mut timings)?;
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let cargo_cmd = |args: &[&str]| {
+        let mut cmd = Command::new(&cargo);
+        cmd.current_dir(&root).args(args);
+        cmd
+    };
+    run_step("rustfmt", &mut cargo_cmd(&["fmt", "--all", "--", "--check"]), &mut timings)?;
+    run_step(
+        "clippy",
+        &mut cargo_cmd(&["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"]),
+        &mut timings,
+    )?;
+    let nextest = Command::new(&cargo).args(["nextest", "--version"]).output().map(|o| o.status.success()).unwrap_or(false);
+    let mut test = if nextest {
+        cargo_cmd(&["nextest", "run", "--workspace", "--all-features", "--no-fail-fast"])
+    } else {
+        cargo_cmd(&["test", "--workspace", "--all-features", "--no-fail-fast"])
+    };
+    test.args(&args.test_args);
+    let result = run_step("tests", &mut test, &mut timings);
+    println!("==> timings");
+    for (name, seconds) in &timings {
+        println!("    {name:<20} {seconds:>6.0} s");
+    }
+    println!("    {:<20} {:>6.0} s", "total", started.elapsed().as_secs_f64());
+    result
+}
