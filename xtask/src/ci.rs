@@ -18,13 +18,22 @@ pub struct Args {
 }
 
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
-fn run_step(name: &str, command: &mut Command, timings: &mut Vec<(String, f64)>) -> anyhow::Result<()> {
+fn run_step(
+    name: &str,
+    command: &mut Command,
+    timings: &mut Vec<(String, f64)>,
+) -> anyhow::Result<()> {
     println!("==> {name}: {command:?}");
     let started = Instant::now();
-    let status = command.status().with_context(|| format!("starting {name}"))?;
+    let status = command
+        .status()
+        .with_context(|| format!("starting {name}"))?;
     let seconds = started.elapsed().as_secs_f64();
     timings.push((name.to_string(), seconds));
     println!("==> {name}: {status} in {seconds:.0} s");
@@ -35,7 +44,8 @@ fn run_step(name: &str, command: &mut Command, timings: &mut Vec<(String, f64)>)
 }
 
 fn listed(file: &Path) -> anyhow::Result<Vec<String>> {
-    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     Ok(text
         .lines()
         .filter_map(|l| l.split('#').next())
@@ -54,12 +64,19 @@ fn installed(package: &str) -> bool {
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false)
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0"))
+        .unwrap_or(false)
 }
 
 /// Installs the Debian packages in ci/apt-packages.txt that are missing.
 pub fn install_packages(root: &Path, timings: &mut Vec<(String, f64)>) -> anyhow::Result<()> {
-    let missing: Vec<String> = listed(&root.join("ci/apt-packages.txt"))?.into_iter().filter(|p| !installed(p)).collect();
+    let missing: Vec<String> = listed(&root.join("ci/apt-packages.txt"))?
+        .into_iter()
+        .filter(|p| !installed(p))
+        .collect();
     if missing.is_empty() {
         println!("==> system packages: all installed");
         return Ok(());
@@ -92,15 +109,37 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         cmd.current_dir(&root).args(args);
         cmd
     };
-    run_step("rustfmt", &mut cargo_cmd(&["fmt", "--all", "--", "--check"]), &mut timings)?;
     run_step(
-        "clippy",
-        &mut cargo_cmd(&["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"]),
+        "rustfmt",
+        &mut cargo_cmd(&["fmt", "--all", "--", "--check"]),
         &mut timings,
     )?;
-    let nextest = Command::new(&cargo).args(["nextest", "--version"]).output().map(|o| o.status.success()).unwrap_or(false);
+    run_step(
+        "clippy",
+        &mut cargo_cmd(&[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+        &mut timings,
+    )?;
+    let nextest = Command::new(&cargo)
+        .args(["nextest", "--version"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     let mut test = if nextest {
-        cargo_cmd(&["nextest", "run", "--workspace", "--all-features", "--no-fail-fast"])
+        cargo_cmd(&[
+            "nextest",
+            "run",
+            "--workspace",
+            "--all-features",
+            "--no-fail-fast",
+        ])
     } else {
         cargo_cmd(&["test", "--workspace", "--all-features", "--no-fail-fast"])
     };
@@ -110,6 +149,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for (name, seconds) in &timings {
         println!("    {name:<20} {seconds:>6.0} s");
     }
-    println!("    {:<20} {:>6.0} s", "total", started.elapsed().as_secs_f64());
+    println!(
+        "    {:<20} {:>6.0} s",
+        "total",
+        started.elapsed().as_secs_f64()
+    );
     result
 }

@@ -1,5 +1,6 @@
 //! `cargo xtask <command>`: the project's own tooling.
 
+mod bench;
 mod ci;
 
 use clap::{Parser, Subcommand};
@@ -16,10 +17,13 @@ enum Command {
     /// Install the system packages the tests need, then check formatting,
     /// run clippy and run the whole test suite. What CI runs.
     Ci(ci::Args),
+    /// Benchmark an exporter against its upstream, side by side.
+    Bench(bench::Args),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Ci(args) => ci::run(args),
+        Command::Bench(args) => bench::run(args),
     }
 }

@@ -1,0 +1,32 @@
+//! `cargo xtask bench <exporter>`: ours and upstream side by side in one
+//! run, reported as ratios. Each exporter's file starts both processes
+//! (and whatever backend they need) and hands them to the harness here.
+//!
+//! Measured per process: CPU seconds per scrape (utime+stime from
+//! /proc/PID/stat around the scrapes), peak RSS (VmHWM), scrape latency
+//! p50/p99 sequentially and under concurrent scrapers, and body bytes.
+
+// Exporters' benchmark files use it as they land; remove this allow then.
+#[allow(dead_code)]
+pub mod harness;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Which exporter to benchmark.
+    pub exporter: String,
+    /// Sequential scrapes per process.
+    #[arg(long, default_value_t = 200)]
+    pub scrapes: usize,
+    /// Concurrent scrapers in the concurrent phase.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Scrapes per concurrent scraper.
+    #[arg(long, default_value_t = 50)]
+    pub per_scraper: usize,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    match args.exporter.as_str() {
+        other => anyhow::bail!("no benchmark named {other:?}"),
+    }
+}
