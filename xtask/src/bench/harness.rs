@@ -232,7 +232,8 @@ pub fn print_table(title: &str, ours: &Measurement, upstream: &Measurement) {
     println!("\n{title}");
     println!("| measure | ours | upstream | ours/upstream |");
     println!("|---|---|---|---|");
-    let rows: [(&str, f64, f64, fn(f64) -> String); 7] = [
+    type Row = (&'static str, f64, f64, fn(f64) -> String);
+    let rows: [Row; 7] = [
         (
             "CPU per scrape",
             ours.cpu_per_scrape,
