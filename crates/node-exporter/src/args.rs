@@ -1,0 +1,44 @@
+//! node_exporter's flags. Each collector's own options live in its file as
+//! a `#[derive(clap::Args)]` struct, flattened here.
+
+use std::path::PathBuf;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct Args {
+    /// procfs mountpoint.
+    #[arg(long = "path.procfs", value_name = "PATH", default_value = "/proc")]
+    pub procfs: PathBuf,
+
+    /// sysfs mountpoint.
+    #[arg(long = "path.sysfs", value_name = "PATH", default_value = "/sys")]
+    pub sysfs: PathBuf,
+
+    /// rootfs mountpoint.
+    #[arg(long = "path.rootfs", value_name = "PATH", default_value = "/")]
+    pub rootfs: PathBuf,
+
+    /// udev data path.
+    #[arg(
+        long = "path.udev.data",
+        value_name = "PATH",
+        default_value = "/run/udev/data"
+    )]
+    pub udev_data: PathBuf,
+}
+
+impl Args {
+    /// A path under the procfs mount (`proc("meminfo")`).
+    pub fn proc(&self, rel: &str) -> PathBuf {
+        self.procfs.join(rel)
+    }
+
+    /// A path under the sysfs mount (`sys("class/net")`).
+    pub fn sys(&self, rel: &str) -> PathBuf {
+        self.sysfs.join(rel)
+    }
+
+    /// A host path as seen through `--path.rootfs` (for mount points).
+    pub fn root(&self, abs: &str) -> PathBuf {
+        self.rootfs.join(abs.trim_start_matches('/'))
+    }
+}

@@ -1,0 +1,25 @@
+//! node-exporter: prometheus/node_exporter's Linux collectors on exporter-kit.
+
+pub mod args;
+pub mod collectors;
+pub mod parse;
+
+use exporter_kit::{BuildError, Exporter, Spec};
+
+pub use args::Args;
+
+pub const SPEC: Spec = Spec {
+    name: "node_exporter",
+    binary: "node-exporter",
+    about: "Prometheus exporter for hardware and OS metrics exposed by *NIX kernels",
+    namespace: "node",
+    build_info_metric: "node_exporter_build_info",
+    default_listen_address: ":9100",
+    env_prefix: None,
+    collector_flag: "collector",
+    single_dash_long_flags: false,
+};
+
+pub fn setup(_args: &Args, _exporter: &mut Exporter) -> Result<(), BuildError> {
+    Ok(())
+}
