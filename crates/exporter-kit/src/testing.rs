@@ -49,7 +49,10 @@ pub fn local_args() -> crate::args::CommonArgs {
 /// plain synchronous functions using blocking clients and testkit guards.
 /// Stopped (gracefully) when dropped.
 pub struct TestServer {
+    /// The first listen address.
     pub addr: std::net::SocketAddr,
+    /// Every listen address.
+    pub addrs: Vec<std::net::SocketAddr>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -81,8 +84,7 @@ impl TestServer {
                         return;
                     }
                 };
-                let addr = server.local_addrs()[0];
-                let _ = ready_tx.send(Ok(addr));
+                let _ = ready_tx.send(Ok(server.local_addrs()));
                 server
                     .run(async {
                         let _ = shutdown_rx.await;
@@ -91,8 +93,9 @@ impl TestServer {
             });
         });
         match ready_rx.recv() {
-            Ok(Ok(addr)) => Ok(TestServer {
-                addr,
+            Ok(Ok(addrs)) => Ok(TestServer {
+                addr: addrs[0],
+                addrs,
                 shutdown: Some(shutdown_tx),
                 thread: Some(thread),
             }),

@@ -383,3 +383,23 @@ fn negotiation_gzip_and_routes() {
         404
     );
 }
+
+#[test]
+fn several_listen_addresses_all_serve() {
+    let mut args = local_args();
+    args.listen_addresses = vec!["127.0.0.1:0".into(), "[::1]:0".into()];
+    let server = TestServer::start(args, known_exporter).unwrap();
+    assert_eq!(server.addrs.len(), 2);
+    for addr in &server.addrs {
+        let body = testkit::http()
+            .get(format!("http://{addr}/metrics"))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap();
+        assert_eq!(sample(&body, "kit_test_events_total"), Some(7.0), "{addr}");
+    }
+    let mut bad = local_args();
+    bad.listen_addresses = vec![":notaport".into()];
+    assert!(TestServer::start(bad, known_exporter).is_err());
+}
