@@ -265,21 +265,26 @@ pub fn text_response(status: StatusCode, text: impl Into<String>) -> Response<Bo
 }
 
 async fn handle(state: &State, config: &Arc<WebConfig>, req: Request<Incoming>) -> Response<Body> {
-    if config.basic_auth.is_some() {
+    if let Some(auth) = &config.basic_auth {
         let header = req
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        // bcrypt takes tens of milliseconds: keep it off the async workers.
-        let config_for_check = config.clone();
-        let outcome = tokio::task::spawn_blocking(move || {
-            config_for_check
-                .basic_auth
-                .as_ref()
-                .map(|auth| auth.check(header.as_deref()))
-        })
-        .await;
+        let outcome = match auth.check_cached(header.as_deref()) {
+            Some(outcome) => Ok(Some(outcome)),
+            None => {
+                // bcrypt takes tens of milliseconds: keep it off the async workers.
+                let config_for_check = config.clone();
+                tokio::task::spawn_blocking(move || {
+                    config_for_check
+                        .basic_auth
+                        .as_ref()
+                        .map(|auth| auth.check(header.as_deref()))
+                })
+                .await
+            }
+        };
         if !matches!(outcome, Ok(Some(AuthOutcome::Allowed))) {
             let mut resp = text_response(StatusCode::UNAUTHORIZED, "Unauthorized\n");
             resp.headers_mut()

@@ -54,6 +54,18 @@ impl BasicAuth {
         key
     }
 
+    /// Answers from the cache of verified credentials when it can: `None`
+    /// means bcrypt must decide ([`Self::check`], off the async workers).
+    pub fn check_cached(&self, authorization: Option<&str>) -> Option<AuthOutcome> {
+        let Some((user, password)) = authorization.and_then(parse_basic) else {
+            return Some(AuthOutcome::Denied);
+        };
+        let hash = self.users.get(&user)?;
+        self.lock()
+            .contains(&Self::key(&user, &password, hash))
+            .then_some(AuthOutcome::Allowed)
+    }
+
     /// Checks an `Authorization` header value. Blocking (bcrypt): call it
     /// off the async workers.
     pub fn check(&self, authorization: Option<&str>) -> AuthOutcome {

@@ -162,10 +162,18 @@ fn stamp(files: &[PathBuf]) -> Stamp {
         .collect()
 }
 
+/// What was loaded last: the files it came from (the config and the
+/// certificates it names), their stamps, and the checked configuration.
+struct Loaded {
+    files: Vec<PathBuf>,
+    stamp: Stamp,
+    config: Arc<WebConfig>,
+}
+
 /// The current web configuration, re-read when its files change.
 pub struct WebConfigSource {
     path: Option<PathBuf>,
-    state: Mutex<(Stamp, Arc<WebConfig>)>,
+    state: Mutex<Loaded>,
 }
 
 impl WebConfigSource {
@@ -173,15 +181,16 @@ impl WebConfigSource {
     pub fn none() -> WebConfigSource {
         WebConfigSource {
             path: None,
-            state: Mutex::new((
-                Vec::new(),
-                Arc::new(WebConfig {
+            state: Mutex::new(Loaded {
+                files: Vec::new(),
+                stamp: Vec::new(),
+                config: Arc::new(WebConfig {
                     tls: None,
                     basic_auth: None,
                     headers: headers::Headers::default(),
                     http2: true,
                 }),
-            )),
+            }),
         }
     }
 
@@ -189,40 +198,46 @@ impl WebConfigSource {
     pub fn load(path: &Path) -> Result<WebConfigSource, WebConfigError> {
         let files = WebConfig::files(path);
         let stamp = stamp(&files);
-        let config = WebConfig::load(path)?;
+        let config = Arc::new(WebConfig::load(path)?);
         Ok(WebConfigSource {
             path: Some(path.to_path_buf()),
-            state: Mutex::new((stamp, Arc::new(config))),
+            state: Mutex::new(Loaded {
+                files,
+                stamp,
+                config,
+            }),
         })
     }
 
-    /// The configuration to use for a new connection.
+    /// The configuration to use for a new connection. Costs a few stat
+    /// calls; the files are parsed again only when one of them changed.
     pub fn current(&self) -> Arc<WebConfig> {
-        let Some(path) = &self.path else {
-            return self.lock().1.clone();
-        };
-        let now = stamp(&WebConfig::files(path));
         let mut state = self.lock();
-        if state.0 != now {
+        let Some(path) = &self.path else {
+            return state.config.clone();
+        };
+        if stamp(&state.files) != state.stamp {
+            // The config may now name other certificate files.
+            state.files = WebConfig::files(path);
+            state.stamp = stamp(&state.files);
             match WebConfig::load(path) {
                 Ok(config) => {
                     tracing::info!(file = %path.display(), "web config reloaded");
-                    *state = (now, Arc::new(config));
+                    state.config = Arc::new(config);
                 }
                 Err(err) => {
                     tracing::error!(error = %err, "web config changed but is invalid; keeping the last good one");
-                    state.0 = now;
                 }
             }
         }
-        state.1.clone()
+        state.config.clone()
     }
 
     pub fn tls_enabled(&self) -> bool {
-        self.lock().1.tls.is_some()
+        self.lock().config.tls.is_some()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, (Stamp, Arc<WebConfig>)> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Loaded> {
         // A panic while holding this lock leaves valid data behind.
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
