@@ -120,7 +120,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             "clippy",
             "--workspace",
             "--all-targets",
-            "--all-features",
             "--",
             "-D",
             "warnings",
@@ -133,15 +132,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .map(|o| o.status.success())
         .unwrap_or(false);
     let mut test = if nextest {
-        cargo_cmd(&[
-            "nextest",
-            "run",
-            "--workspace",
-            "--all-features",
-            "--no-fail-fast",
-        ])
+        cargo_cmd(&["nextest", "run", "--workspace", "--no-fail-fast"])
     } else {
-        cargo_cmd(&["test", "--workspace", "--all-features", "--no-fail-fast"])
+        cargo_cmd(&["test", "--workspace", "--no-fail-fast"])
     };
     test.args(&args.test_args);
     let result = run_step("tests", &mut test, &mut timings);
