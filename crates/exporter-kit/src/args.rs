@@ -330,6 +330,18 @@ mod tests {
     }
 
     #[test]
+    #[allow(unsafe_code)]
+    fn env_overrides_flags_and_argv_wins() {
+        // SAFETY: this variable is read by this test only, so no other
+        // thread reads the environment for it concurrently.
+        unsafe { std::env::set_var("FERROSCOPE_ARGS_TEST_WEB_TELEMETRY_PATH", "/from-env") };
+        assert_eq!(parse(&[]).common.telemetry_path, "/from-env");
+        assert_eq!(parse(&["--web.telemetry-path=/from-argv"]).common.telemetry_path, "/from-argv");
+        // SAFETY: as above.
+        unsafe { std::env::remove_var("FERROSCOPE_ARGS_TEST_WEB_TELEMETRY_PATH") };
+    }
+
+    #[test]
     fn env_names() {
         assert_eq!(
             env_name("REDIS_EXPORTER", "web.listen-address"),
