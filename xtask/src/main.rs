@@ -2,6 +2,7 @@
 
 mod bench;
 mod ci;
+mod k8s;
 
 use clap::{Parser, Subcommand};
 
@@ -19,11 +20,15 @@ enum Command {
     Ci(ci::Args),
     /// Benchmark an exporter against its upstream, side by side.
     Bench(bench::Args),
+    /// Generate the Prometheus Operator's PrometheusRule objects from
+    /// prometheus/rules (or check that they are up to date).
+    K8sRules(k8s::Args),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Ci(args) => ci::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::K8sRules(args) => k8s::run(args),
     }
 }

@@ -336,7 +336,12 @@ mod tests {
         // thread reads the environment for it concurrently.
         unsafe { std::env::set_var("FERROSCOPE_ARGS_TEST_WEB_TELEMETRY_PATH", "/from-env") };
         assert_eq!(parse(&[]).common.telemetry_path, "/from-env");
-        assert_eq!(parse(&["--web.telemetry-path=/from-argv"]).common.telemetry_path, "/from-argv");
+        assert_eq!(
+            parse(&["--web.telemetry-path=/from-argv"])
+                .common
+                .telemetry_path,
+            "/from-argv"
+        );
         // SAFETY: as above.
         unsafe { std::env::remove_var("FERROSCOPE_ARGS_TEST_WEB_TELEMETRY_PATH") };
     }
