@@ -114,11 +114,13 @@ fn encoding(c: &mut Criterion) {
         format.encode(&families, &mut sized);
         let before = ALLOCATED.load(Ordering::Relaxed);
         let mut buf = Vec::with_capacity(sized.len() + sized.len() / 8);
+        let body_buffer = buf.capacity();
         format.encode(&families, &mut buf);
         let allocated = ALLOCATED.load(Ordering::Relaxed) - before;
         println!(
-            "{name}: {} bytes of output, {allocated} bytes allocated per scrape",
-            buf.len()
+            "{name}: {} bytes of output; allocated per scrape: {allocated} bytes, of which {} beyond the body buffer",
+            buf.len(),
+            allocated - body_buffer
         );
         let mut reused = Vec::with_capacity(buf.len() * 2);
         group.bench_function(name, |b| {
