@@ -2,6 +2,7 @@
 
 mod bench;
 mod ci;
+mod lint;
 
 use clap::{Parser, Subcommand};
 
@@ -19,11 +20,20 @@ enum Command {
     Ci(ci::Args),
     /// Benchmark an exporter against its upstream, side by side.
     Bench(bench::Args),
+    /// Check prometheus/rules: promtool, then reviewer checks (labels,
+    /// annotations, `for`, naming, counter functions, ranges, metrics and
+    /// labels against the exporters' catalogs). Prints file:line: rule: problem.
+    LintRules(lint::rules::Args),
+    /// Check grafana/dashboards: every query parses, its metrics and labels
+    /// exist, datasources match the provisioning.
+    LintDashboards(lint::dashboards::Args),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Ci(args) => ci::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::LintRules(args) => lint::rules::run(args),
+        Command::LintDashboards(args) => lint::dashboards::run(args),
     }
 }
