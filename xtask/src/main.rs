@@ -3,6 +3,7 @@
 mod bench;
 mod ci;
 mod k8s;
+mod lint;
 
 use clap::{Parser, Subcommand};
 
@@ -23,6 +24,13 @@ enum Command {
     /// Generate the Prometheus Operator's PrometheusRule objects from
     /// prometheus/rules (or check that they are up to date).
     K8sRules(k8s::Args),
+    /// Check prometheus/rules: promtool, then reviewer checks (labels,
+    /// annotations, `for`, naming, counter functions, ranges, metrics and
+    /// labels against the exporters' catalogs). Prints file:line: rule: problem.
+    LintRules(lint::rules::Args),
+    /// Check grafana/dashboards: every query parses, its metrics and labels
+    /// exist, datasources match the provisioning.
+    LintDashboards(lint::dashboards::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -30,5 +38,7 @@ fn main() -> anyhow::Result<()> {
         Command::Ci(args) => ci::run(args),
         Command::Bench(args) => bench::run(args),
         Command::K8sRules(args) => k8s::run(args),
+        Command::LintRules(args) => lint::rules::run(args),
+        Command::LintDashboards(args) => lint::dashboards::run(args),
     }
 }

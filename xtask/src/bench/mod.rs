@@ -10,6 +10,8 @@
 #[allow(dead_code)]
 pub mod harness;
 
+mod demo_app;
+
 #[derive(clap::Args)]
 pub struct Args {
     /// Which exporter to benchmark.
@@ -27,8 +29,8 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     // Each exporter's benchmark adds its arm here.
-    #[allow(clippy::match_single_binding)]
     match args.exporter.as_str() {
+        "demo-app" => demo_app::run(&args),
         other => anyhow::bail!("no benchmark named {other:?}"),
     }
 }
