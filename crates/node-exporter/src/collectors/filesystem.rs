@@ -108,6 +108,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 
 type Reply = mpsc::SyncSender<io::Result<FsStats>>;
 
+/// The call that may block: statvfs, or a stand-in in tests.
+pub type StatFn = fn(&Path) -> io::Result<FsStats>;
+
 struct Worker {
     jobs: mpsc::Sender<(PathBuf, Reply)>,
 }
@@ -115,6 +118,7 @@ struct Worker {
 /// Runs statfs on helper threads with a timeout; see the module docs.
 pub struct Statter {
     timeout: Duration,
+    stat_fn: StatFn,
     /// Mounts whose statfs is running, with when it started.
     inflight: Arc<Mutex<HashMap<PathBuf, Instant>>>,
     idle: Mutex<Vec<Worker>>,
@@ -130,8 +134,14 @@ pub enum StatOutcome {
 
 impl Statter {
     pub fn new(timeout: Duration) -> Statter {
+        Statter::with_stat_fn(timeout, sys::statvfs)
+    }
+
+    /// A statter calling `stat_fn` instead of statvfs (tests use one that blocks).
+    pub fn with_stat_fn(timeout: Duration, stat_fn: StatFn) -> Statter {
         Statter {
             timeout,
+            stat_fn,
             inflight: Arc::new(Mutex::new(HashMap::new())),
             idle: Mutex::new(Vec::new()),
         }
@@ -140,11 +150,12 @@ impl Statter {
     fn spawn(&self) -> io::Result<Worker> {
         let (tx, rx) = mpsc::channel::<(PathBuf, Reply)>();
         let inflight = Arc::clone(&self.inflight);
+        let stat_fn = self.stat_fn;
         std::thread::Builder::new()
             .name("statfs".into())
             .spawn(move || {
                 for (path, reply) in rx {
-                    let result = sys::statvfs(&path);
+                    let result = stat_fn(&path);
                     inflight
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
@@ -323,20 +334,18 @@ impl Filesystem {
         mp_ignored || fs_ignored
     }
 
-    /// The mount point as the host sees it: without the --path.rootfs prefix.
-    fn strip_rootfs(&self, mount_point: &str) -> Option<String> {
+    /// The mount point as the host sees it: without the --path.rootfs
+    /// prefix when it has one (as upstream's rootfsStripPrefix).
+    fn strip_rootfs(&self, mount_point: &str) -> String {
         let root = self.rootfs.to_string_lossy();
         let root = root.trim_end_matches('/');
         if root.is_empty() {
-            return Some(mount_point.to_string());
+            return mount_point.to_string();
         }
-        let rest = mount_point.strip_prefix(root)?;
-        if rest.is_empty() {
-            Some("/".to_string())
-        } else if rest.starts_with('/') {
-            Some(rest.to_string())
-        } else {
-            None
+        match mount_point.strip_prefix(root) {
+            Some("") => "/".to_string(),
+            Some(rest) if rest.starts_with('/') => rest.to_string(),
+            _ => mount_point.to_string(),
         }
     }
 }
@@ -357,9 +366,7 @@ impl Collector for Filesystem {
         let mounts = mounts::parse(&text).logged("mounts");
         let mut seen: Vec<(String, String, String)> = Vec::new();
         for m in &mounts {
-            let Some(mount_point) = self.strip_rootfs(&m.mount_point) else {
-                continue;
-            };
+            let mount_point = self.strip_rootfs(&m.mount_point);
             if self.ignored(m, &mount_point) {
                 continue;
             }
