@@ -9,6 +9,7 @@
 // Exporters' benchmark files use it as they land; remove this allow then.
 #[allow(dead_code)]
 pub mod harness;
+mod node;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -27,8 +28,8 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     // Each exporter's benchmark adds its arm here.
-    #[allow(clippy::match_single_binding)]
     match args.exporter.as_str() {
+        "node" => node::run(&args),
         other => anyhow::bail!("no benchmark named {other:?}"),
     }
 }

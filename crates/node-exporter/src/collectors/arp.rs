@@ -18,6 +18,12 @@ pub struct ArpArgs {
     /// Regexp of arp devices to exclude (mutually exclusive to device-include).
     #[arg(long = "collector.arp.device-exclude", value_name = "REGEX")]
     pub arp_device_exclude: Option<String>,
+    /// Accepted for compatibility: entries always come from /proc/net/arp.
+    #[arg(long = "collector.arp.netlink", hide = true)]
+    pub arp_netlink: bool,
+    /// Accepted for compatibility (see --collector.arp.netlink).
+    #[arg(long = "no-collector.arp.netlink", hide = true)]
+    pub no_arp_netlink: bool,
 }
 
 pub struct Arp {

@@ -2,7 +2,9 @@
 //! /proc/stat; with --collector.cpu.info, node_cpu_info and friends from
 //! /proc/cpuinfo.
 
-use std::path::PathBuf;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use exporter_kit::{
     AnyCollector, BuildError, CollectError, Collector, Desc, Emitter, ScrapeContext,
@@ -35,8 +37,23 @@ pub struct CpuArgs {
     pub cpu_bugs_include: Option<String>,
 }
 
+/// An idle counter that goes back by this much means a CPU was
+/// hot-unplugged and plugged again: its remembered values are reset.
+const JUMP_BACK_SECONDS: f64 = 3.0;
+
+const MODES: [&str; 8] = [
+    "idle", "iowait", "irq", "nice", "softirq", "steal", "system", "user",
+];
+
 pub struct Cpu {
     stat: PathBuf,
+    sys_cpu: PathBuf,
+    /// Last values emitted per CPU (8 modes then guest, guest_nice), in
+    /// seconds: counters never go backwards, as upstream guarantees.
+    last: Mutex<HashMap<String, [f64; 10]>>,
+    isolated: Desc,
+    core_throttles: Desc,
+    package_throttles: Desc,
     cpuinfo: PathBuf,
     guest: bool,
     info: bool,
@@ -54,6 +71,23 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
     let a = &args.cpu;
     Ok(AnyCollector::blocking(Cpu {
         stat: args.proc("stat"),
+        sys_cpu: args.sys("devices/system/cpu"),
+        last: Mutex::new(HashMap::new()),
+        isolated: Desc::gauge(
+            "node_cpu_isolated",
+            "Whether each core is isolated, information from /sys/devices/system/cpu/isolated.",
+            &["cpu"],
+        ),
+        core_throttles: Desc::counter(
+            "node_cpu_core_throttles_total",
+            "Number of times this CPU core has been throttled.",
+            &["package", "core"],
+        ),
+        package_throttles: Desc::counter(
+            "node_cpu_package_throttles_total",
+            "Number of times this CPU package has been throttled.",
+            &["package"],
+        ),
         cpuinfo: args.proc("cpuinfo"),
         guest: !a.no_cpu_guest,
         info: a.cpu_info || a.cpu_flags_include.is_some() || a.cpu_bugs_include.is_some(),
@@ -154,6 +188,83 @@ impl Cpu {
     }
 }
 
+/// `0-2,5` as in /sys/devices/system/cpu/isolated.
+pub fn parse_cpu_list(s: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    for part in s.trim().split(',').filter(|p| !p.is_empty()) {
+        match part.split_once('-') {
+            Some((a, b)) => {
+                if let (Ok(a), Ok(b)) = (a.trim().parse::<u32>(), b.trim().parse::<u32>())
+                    && a <= b
+                    && b - a < 65536
+                {
+                    out.extend(a..=b);
+                }
+            }
+            None => out.extend(part.trim().parse::<u32>().ok()),
+        }
+    }
+    out
+}
+
+fn read_trimmed(p: &Path) -> Option<String> {
+    std::fs::read_to_string(p)
+        .ok()
+        .map(|s| s.trim().to_string())
+}
+
+impl Cpu {
+    /// Isolated CPUs and thermal throttle counters from sysfs; all optional.
+    fn update_sysfs(&self, out: &mut Emitter) {
+        if let Some(list) = read_trimmed(&self.sys_cpu.join("isolated")) {
+            for cpu in parse_cpu_list(&list) {
+                out.gauge(&self.isolated, &[&cpu.to_string()], 1.0);
+            }
+        }
+        let Ok(dir) = std::fs::read_dir(&self.sys_cpu) else {
+            return;
+        };
+        let mut cores: BTreeMap<(String, String), f64> = BTreeMap::new();
+        let mut packages: BTreeMap<String, f64> = BTreeMap::new();
+        for entry in dir.flatten() {
+            let name = entry.file_name();
+            let Some(id) = name.to_str().and_then(|n| n.strip_prefix("cpu")) else {
+                continue;
+            };
+            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            let base = entry.path();
+            let throttle = base.join("thermal_throttle");
+            if !throttle.is_dir() {
+                continue;
+            }
+            let (Some(pkg), Some(core)) = (
+                read_trimmed(&base.join("topology/physical_package_id")),
+                read_trimmed(&base.join("topology/core_id")),
+            ) else {
+                continue;
+            };
+            if let Some(v) =
+                read_trimmed(&throttle.join("core_throttle_count")).and_then(|v| v.parse().ok())
+            {
+                cores.entry((pkg.clone(), core)).or_insert(v);
+            }
+            if let Some(v) =
+                read_trimmed(&throttle.join("package_throttle_count")).and_then(|v| v.parse().ok())
+            {
+                packages.entry(pkg).or_insert(v);
+            }
+        }
+        for ((pkg, core), v) in &cores {
+            out.counter(&self.core_throttles, &[pkg, core], *v);
+        }
+        for (pkg, v) in &packages {
+            out.counter(&self.package_throttles, &[pkg], *v);
+        }
+    }
+}
+
 impl Collector for Cpu {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
         if self.info {
@@ -163,24 +274,43 @@ impl Collector for Cpu {
         if st.cpus.is_empty() {
             return Err(CollectError::parse("stat", "no cpuN lines"));
         }
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
         for (cpu, t) in &st.cpus {
-            for (mode, ticks) in [
-                ("idle", t.idle),
-                ("iowait", t.iowait),
-                ("irq", t.irq),
-                ("nice", t.nice),
-                ("softirq", t.softirq),
-                ("steal", t.steal),
-                ("system", t.system),
-                ("user", t.user),
-            ] {
-                out.counter(&self.seconds, &[cpu, mode], ticks / USER_HZ);
+            let now = [
+                t.idle,
+                t.iowait,
+                t.irq,
+                t.nice,
+                t.softirq,
+                t.steal,
+                t.system,
+                t.user,
+                t.guest,
+                t.guest_nice,
+            ]
+            .map(|ticks| ticks / USER_HZ);
+            let kept = last.entry(cpu.clone()).or_insert(now);
+            if kept[0] - now[0] >= JUMP_BACK_SECONDS {
+                tracing::debug!(cpu = %cpu, "CPU idle counter jumped backwards, possible hotplug event, resetting CPU stats");
+                *kept = now;
+            }
+            for (k, n) in kept.iter_mut().zip(now) {
+                if n >= *k {
+                    *k = n;
+                }
+            }
+            for (mode, v) in MODES.iter().zip(kept.iter()) {
+                out.counter(&self.seconds, &[cpu, mode], *v);
             }
             if self.guest {
-                out.counter(&self.guest_seconds, &[cpu, "nice"], t.guest_nice / USER_HZ);
-                out.counter(&self.guest_seconds, &[cpu, "user"], t.guest / USER_HZ);
+                out.counter(&self.guest_seconds, &[cpu, "nice"], kept[9]);
+                out.counter(&self.guest_seconds, &[cpu, "user"], kept[8]);
             }
         }
+        // CPUs gone offline are forgotten.
+        last.retain(|cpu, _| st.cpus.iter().any(|(c, _)| c == cpu));
+        drop(last);
+        self.update_sysfs(out);
         Ok(())
     }
 }

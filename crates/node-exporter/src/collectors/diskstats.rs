@@ -17,7 +17,11 @@ pub const DEFAULT_EXCLUDE: &str = r"^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+
 pub struct DiskstatsArgs {
     /// Regexp of diskstats devices to exclude (mutually exclusive to device-include).
     /// [default: ^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$]
-    #[arg(long = "collector.diskstats.device-exclude", value_name = "REGEX")]
+    #[arg(
+        long = "collector.diskstats.device-exclude",
+        alias = "collector.diskstats.ignored-devices",
+        value_name = "REGEX"
+    )]
     pub diskstats_device_exclude: Option<String>,
     /// Regexp of diskstats devices to include (mutually exclusive to device-exclude).
     #[arg(long = "collector.diskstats.device-include", value_name = "REGEX")]

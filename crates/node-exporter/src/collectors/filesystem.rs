@@ -32,6 +32,7 @@ pub struct FilesystemArgs {
     /// Regexp of mount points to exclude for filesystem collector.
     #[arg(
         long = "collector.filesystem.mount-points-exclude",
+        alias = "collector.filesystem.ignored-mount-points",
         value_name = "REGEX",
         default_value = DEFAULT_MOUNT_POINTS_EXCLUDE
     )]
@@ -45,6 +46,7 @@ pub struct FilesystemArgs {
     /// Regexp of filesystem types to exclude for filesystem collector.
     #[arg(
         long = "collector.filesystem.fs-types-exclude",
+        alias = "collector.filesystem.ignored-fs-types",
         value_name = "REGEX",
         default_value = DEFAULT_FS_TYPES_EXCLUDE
     )]

@@ -14,15 +14,61 @@ use crate::parse::netdev::{self, RECEIVE, TRANSMIT};
 #[derive(clap::Args, Debug, Clone)]
 pub struct NetdevArgs {
     /// Regexp of net devices to include (mutually exclusive to device-exclude).
-    #[arg(long = "collector.netdev.device-include", value_name = "REGEX")]
+    #[arg(
+        long = "collector.netdev.device-include",
+        alias = "collector.netdev.device-whitelist",
+        value_name = "REGEX"
+    )]
     pub netdev_device_include: Option<String>,
     /// Regexp of net devices to exclude (mutually exclusive to device-include).
-    #[arg(long = "collector.netdev.device-exclude", value_name = "REGEX")]
+    #[arg(
+        long = "collector.netdev.device-exclude",
+        alias = "collector.netdev.device-blacklist",
+        value_name = "REGEX"
+    )]
     pub netdev_device_exclude: Option<String>,
+    /// Use (incompatible) metric names that provide more detailed stats on Linux.
+    #[arg(long = "collector.netdev.enable-detailed-metrics")]
+    pub netdev_detailed: bool,
+    /// Accepted for compatibility: statistics always come from /proc/net/dev and sysfs.
+    #[arg(long = "collector.netdev.netlink", hide = true)]
+    pub netdev_netlink: bool,
+    /// Accepted for compatibility (see --collector.netdev.netlink).
+    #[arg(long = "no-collector.netdev.netlink", hide = true)]
+    pub no_netdev_netlink: bool,
 }
+
+/// Detailed names (as upstream's netlink keys) and their sysfs statistics files.
+const DETAILED: [(&str, &str); 24] = [
+    ("receive_packets", "rx_packets"),
+    ("transmit_packets", "tx_packets"),
+    ("receive_bytes", "rx_bytes"),
+    ("transmit_bytes", "tx_bytes"),
+    ("receive_errors", "rx_errors"),
+    ("transmit_errors", "tx_errors"),
+    ("receive_dropped", "rx_dropped"),
+    ("transmit_dropped", "tx_dropped"),
+    ("multicast", "multicast"),
+    ("collisions", "collisions"),
+    ("receive_length_errors", "rx_length_errors"),
+    ("receive_over_errors", "rx_over_errors"),
+    ("receive_crc_errors", "rx_crc_errors"),
+    ("receive_frame_errors", "rx_frame_errors"),
+    ("receive_fifo_errors", "rx_fifo_errors"),
+    ("receive_missed_errors", "rx_missed_errors"),
+    ("transmit_aborted_errors", "tx_aborted_errors"),
+    ("transmit_carrier_errors", "tx_carrier_errors"),
+    ("transmit_fifo_errors", "tx_fifo_errors"),
+    ("transmit_heartbeat_errors", "tx_heartbeat_errors"),
+    ("transmit_window_errors", "tx_window_errors"),
+    ("receive_compressed", "rx_compressed"),
+    ("transmit_compressed", "tx_compressed"),
+    ("receive_nohandler", "rx_nohandler"),
+];
 
 pub struct Netdev {
     path: PathBuf,
+    detailed: Option<Vec<(Desc, &'static str)>>,
     sys_net: PathBuf,
     filter: DeviceFilter,
     receive: Vec<Desc>,
@@ -41,6 +87,21 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
     };
     Ok(AnyCollector::blocking(Netdev {
         path: args.proc("net/dev"),
+        detailed: a.netdev_detailed.then(|| {
+            DETAILED
+                .iter()
+                .map(|(name, file)| {
+                    (
+                        Desc::counter(
+                            &format!("node_network_{name}_total"),
+                            &format!("Network device statistic {name}."),
+                            &["device"],
+                        ),
+                        *file,
+                    )
+                })
+                .collect()
+        }),
         sys_net: args.sys("class/net"),
         filter: DeviceFilter::new(
             "netdev",
@@ -58,6 +119,18 @@ impl Collector for Netdev {
         let ifaces = netdev::parse(&super::read(&self.path)?).logged("net/dev");
         for i in ifaces.iter().filter(|i| !self.filter.ignored(&i.name)) {
             let dev = [i.name.as_str()];
+            if let Some(detailed) = &self.detailed {
+                let stats = self.sys_net.join(&i.name).join("statistics");
+                for (desc, file) in detailed {
+                    if let Some(v) = std::fs::read_to_string(stats.join(file))
+                        .ok()
+                        .and_then(|s| s.trim().parse::<f64>().ok())
+                    {
+                        out.counter(desc, &dev, v);
+                    }
+                }
+                continue;
+            }
             for (d, v) in self.receive.iter().zip(i.receive) {
                 out.counter(d, &dev, v);
             }
