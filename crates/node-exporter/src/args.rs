@@ -24,6 +24,25 @@ pub struct Args {
         default_value = "/run/udev/data"
     )]
     pub udev_data: PathBuf,
+
+    #[command(flatten)]
+    pub arp: crate::collectors::arp::ArpArgs,
+    #[command(flatten)]
+    pub cpu: crate::collectors::cpu::CpuArgs,
+    #[command(flatten)]
+    pub diskstats: crate::collectors::diskstats::DiskstatsArgs,
+    #[command(flatten)]
+    pub filesystem: crate::collectors::filesystem::FilesystemArgs,
+    #[command(flatten)]
+    pub netdev: crate::collectors::netdev::NetdevArgs,
+    #[command(flatten)]
+    pub netstat: crate::collectors::netstat::NetstatArgs,
+    #[command(flatten)]
+    pub stat: crate::collectors::stat::StatArgs,
+    #[command(flatten)]
+    pub textfile: crate::collectors::textfile::TextfileArgs,
+    #[command(flatten)]
+    pub vmstat: crate::collectors::vmstat::VmstatArgs,
 }
 
 impl Args {

@@ -9,6 +9,7 @@
 // Exporters' benchmark files use it as they land; remove this allow then.
 #[allow(dead_code)]
 pub mod harness;
+mod node;
 
 mod demo_app;
 
@@ -31,6 +32,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     // Each exporter's benchmark adds its arm here.
     match args.exporter.as_str() {
         "demo-app" => demo_app::run(&args),
+        "node" => node::run(&args),
         other => anyhow::bail!("no benchmark named {other:?}"),
     }
 }

@@ -18,3 +18,53 @@ impl ParseError {
         }
     }
 }
+
+pub mod arp;
+pub mod conntrack;
+pub mod cpuinfo;
+pub mod diskstats;
+pub mod kv;
+pub mod loadavg;
+pub mod meminfo;
+pub mod mounts;
+pub mod netdev;
+pub mod netstat;
+pub mod os_release;
+pub mod pressure;
+pub mod schedstat;
+pub mod sockstat;
+pub mod softnet;
+pub mod stat;
+pub mod textfile;
+pub mod udp_queues;
+
+/// A parse result with the lines that were skipped as unreadable: an odd
+/// line costs that line, not the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed<T> {
+    pub value: T,
+    pub bad_lines: Vec<ParseError>,
+}
+
+impl<T> Parsed<T> {
+    /// Logs the skipped lines at debug level and returns the value.
+    pub fn logged(self, what: &str) -> T {
+        for bad in &self.bad_lines {
+            tracing::debug!(file = what, error = %bad, "skipping unreadable line");
+        }
+        self.value
+    }
+}
+
+/// A number as the kernel writes it (decimal, possibly negative or fractional).
+pub(crate) fn num(line: usize, s: &str) -> Result<f64, ParseError> {
+    s.parse::<f64>()
+        .map_err(|_| ParseError::new(line, format!("not a number: {s:?}")))
+}
+
+/// An unsigned hexadecimal number (softnet_stat, nf_conntrack stat).
+pub(crate) fn hex(line: usize, s: &str) -> Result<f64, ParseError> {
+    u64::from_str_radix(s, 16)
+        .map(|v| v as f64)
+        .map_err(|_| ParseError::new(line, format!("not a hex number: {s:?}")))
+}

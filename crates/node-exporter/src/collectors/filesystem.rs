@@ -1,0 +1,421 @@
+//! node_filesystem_*: statfs of every mount listed in /proc/1/mounts.
+//!
+//! statfs of a dead NFS server or a stuck FUSE daemon blocks in the kernel
+//! and cannot be cancelled. So each statfs runs on a helper thread and the
+//! collector waits at most `--collector.filesystem.mount-timeout`. A mount
+//! that does not answer in time is reported with
+//! `node_filesystem_device_error 1` and is not asked again until its
+//! pending statfs returns: at most one thread ever waits on a mount.
+
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use exporter_kit::{
+    AnyCollector, BuildError, CollectError, Collector, Desc, Emitter, ScrapeContext,
+};
+use regex::Regex;
+
+use crate::args::Args;
+use crate::parse::mounts::{self, Mount};
+use crate::sys::{self, FsStats};
+
+pub const DEFAULT_MOUNT_POINTS_EXCLUDE: &str =
+    r"^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)";
+pub const DEFAULT_FS_TYPES_EXCLUDE: &str = r"^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|erofs|sysfs|tracefs)$";
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct FilesystemArgs {
+    /// Regexp of mount points to exclude for filesystem collector.
+    #[arg(
+        long = "collector.filesystem.mount-points-exclude",
+        alias = "collector.filesystem.ignored-mount-points",
+        value_name = "REGEX",
+        default_value = DEFAULT_MOUNT_POINTS_EXCLUDE
+    )]
+    pub mount_points_exclude: String,
+    /// Regexp of mount points to include for filesystem collector (overrides the exclude).
+    #[arg(
+        long = "collector.filesystem.mount-points-include",
+        value_name = "REGEX"
+    )]
+    pub mount_points_include: Option<String>,
+    /// Regexp of filesystem types to exclude for filesystem collector.
+    #[arg(
+        long = "collector.filesystem.fs-types-exclude",
+        alias = "collector.filesystem.ignored-fs-types",
+        value_name = "REGEX",
+        default_value = DEFAULT_FS_TYPES_EXCLUDE
+    )]
+    pub fs_types_exclude: String,
+    /// Regexp of filesystem types to include for filesystem collector (overrides the exclude).
+    #[arg(long = "collector.filesystem.fs-types-include", value_name = "REGEX")]
+    pub fs_types_include: Option<String>,
+    /// How long to wait for a mount to respond before marking it as stale.
+    #[arg(
+        long = "collector.filesystem.mount-timeout",
+        value_name = "DURATION",
+        default_value = "5s",
+        value_parser = parse_duration
+    )]
+    pub mount_timeout: Duration,
+    /// Accepted for compatibility: statfs calls run one at a time on helper threads.
+    #[arg(
+        long = "collector.filesystem.stat-workers",
+        value_name = "N",
+        default_value_t = 4,
+        hide = true
+    )]
+    pub stat_workers: usize,
+}
+
+/// A Go-style duration: `5s`, `500ms`, `1m30s`, `1.5h`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let mut total = 0.0f64;
+    let mut rest = s.trim();
+    if rest == "0" {
+        return Ok(Duration::ZERO);
+    }
+    if rest.is_empty() {
+        return Err("empty duration".into());
+    }
+    while !rest.is_empty() {
+        let num_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(|| format!("missing unit in duration {s:?}"))?;
+        let value: f64 = rest[..num_end]
+            .parse()
+            .map_err(|_| format!("invalid duration {s:?}"))?;
+        rest = &rest[num_end..];
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_end] {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            u => return Err(format!("unknown unit {u:?} in duration {s:?}")),
+        };
+        total += value * scale;
+        rest = &rest[unit_end..];
+    }
+    Ok(Duration::from_secs_f64(total))
+}
+
+type Reply = mpsc::SyncSender<io::Result<FsStats>>;
+
+/// The call that may block: statvfs, or a stand-in in tests.
+pub type StatFn = fn(&Path) -> io::Result<FsStats>;
+
+struct Worker {
+    jobs: mpsc::Sender<(PathBuf, Reply)>,
+}
+
+/// Runs statfs on helper threads with a timeout; see the module docs.
+pub struct Statter {
+    timeout: Duration,
+    stat_fn: StatFn,
+    /// Mounts whose statfs is running, with when it started.
+    inflight: Arc<Mutex<HashMap<PathBuf, Instant>>>,
+    idle: Mutex<Vec<Worker>>,
+}
+
+#[derive(Debug)]
+pub enum StatOutcome {
+    Ok(FsStats),
+    Err(io::Error),
+    /// No answer within the timeout (now or on an earlier scrape).
+    Stuck,
+}
+
+impl Statter {
+    pub fn new(timeout: Duration) -> Statter {
+        Statter::with_stat_fn(timeout, sys::statvfs)
+    }
+
+    /// A statter calling `stat_fn` instead of statvfs (tests use one that blocks).
+    pub fn with_stat_fn(timeout: Duration, stat_fn: StatFn) -> Statter {
+        Statter {
+            timeout,
+            stat_fn,
+            inflight: Arc::new(Mutex::new(HashMap::new())),
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn spawn(&self) -> io::Result<Worker> {
+        let (tx, rx) = mpsc::channel::<(PathBuf, Reply)>();
+        let inflight = Arc::clone(&self.inflight);
+        let stat_fn = self.stat_fn;
+        std::thread::Builder::new()
+            .name("statfs".into())
+            .spawn(move || {
+                for (path, reply) in rx {
+                    let result = stat_fn(&path);
+                    inflight
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .remove(&path);
+                    if reply.send(result).is_err() {
+                        // The collector gave up on us: this thread was
+                        // abandoned and nobody will send it more work.
+                        tracing::info!(path = %path.display(), "stuck mount answered again");
+                        break;
+                    }
+                }
+            })?;
+        Ok(Worker { jobs: tx })
+    }
+
+    /// statfs of `path`, waiting at most the mount timeout or `deadline`.
+    pub fn stat(&self, path: &Path, deadline: Instant) -> StatOutcome {
+        // At most one statfs per mount at a time: wait for another scrape's
+        // to finish, or call the mount stuck once it has run too long.
+        loop {
+            {
+                let mut inflight = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
+                match inflight.get(path) {
+                    None => {
+                        inflight.insert(path.to_path_buf(), Instant::now());
+                        break;
+                    }
+                    Some(start) if start.elapsed() >= self.timeout => return StatOutcome::Stuck,
+                    Some(_) => {}
+                }
+            }
+            if Instant::now() >= deadline {
+                return StatOutcome::Stuck;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let worker = match idle.map_or_else(|| self.spawn(), Ok) {
+            Ok(w) => w,
+            Err(e) => {
+                self.inflight
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(path);
+                return StatOutcome::Err(e);
+            }
+        };
+        let (reply_tx, reply_rx) = mpsc::sync_channel(1);
+        if worker.jobs.send((path.to_path_buf(), reply_tx)).is_err() {
+            self.inflight
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(path);
+            return StatOutcome::Err(io::Error::other("statfs worker exited"));
+        }
+        let wait = self
+            .timeout
+            .min(deadline.saturating_duration_since(Instant::now()));
+        match reply_rx.recv_timeout(wait) {
+            Ok(result) => {
+                self.idle
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(worker);
+                match result {
+                    Ok(s) => StatOutcome::Ok(s),
+                    Err(e) => StatOutcome::Err(e),
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                tracing::warn!(
+                    mountpoint = %path.display(),
+                    "mount point timed out, it is being labeled as stuck and will not be monitored until it answers"
+                );
+                StatOutcome::Stuck
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                StatOutcome::Err(io::Error::other("statfs worker exited"))
+            }
+        }
+    }
+
+    /// Helper threads alive: idle ones plus one per mount still in statfs.
+    pub fn threads(&self) -> usize {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).len()
+            + self
+                .inflight
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .len()
+    }
+}
+
+pub struct Filesystem {
+    procfs: PathBuf,
+    rootfs: PathBuf,
+    mount_points_exclude: Option<Regex>,
+    mount_points_include: Option<Regex>,
+    fs_types_exclude: Option<Regex>,
+    fs_types_include: Option<Regex>,
+    statter: Statter,
+    size: Desc,
+    free: Desc,
+    avail: Desc,
+    files: Desc,
+    files_free: Desc,
+    readonly: Desc,
+    device_error: Desc,
+}
+
+pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
+    Ok(AnyCollector::blocking(Filesystem::new(args)?))
+}
+
+const LABELS: [&str; 3] = ["device", "fstype", "mountpoint"];
+
+impl Filesystem {
+    pub fn new(args: &Args) -> Result<Filesystem, BuildError> {
+        let a = &args.filesystem;
+        let g = |n: &str, h: &str| Desc::gauge(&format!("node_filesystem_{n}"), h, &LABELS);
+        Ok(Filesystem {
+            procfs: args.procfs.clone(),
+            rootfs: args.rootfs.clone(),
+            mount_points_exclude: super::regex_flag(
+                "collector.filesystem.mount-points-exclude",
+                Some(&a.mount_points_exclude),
+            )?,
+            mount_points_include: super::regex_flag(
+                "collector.filesystem.mount-points-include",
+                a.mount_points_include.as_deref(),
+            )?,
+            fs_types_exclude: super::regex_flag(
+                "collector.filesystem.fs-types-exclude",
+                Some(&a.fs_types_exclude),
+            )?,
+            fs_types_include: super::regex_flag(
+                "collector.filesystem.fs-types-include",
+                a.fs_types_include.as_deref(),
+            )?,
+            statter: Statter::new(a.mount_timeout),
+            size: g("size_bytes", "Filesystem size in bytes."),
+            free: g("free_bytes", "Filesystem free space in bytes."),
+            avail: g(
+                "avail_bytes",
+                "Filesystem space available to non-root users in bytes.",
+            ),
+            files: g("files", "Filesystem total file nodes."),
+            files_free: g("files_free", "Filesystem total free file nodes."),
+            readonly: g("readonly", "Filesystem read-only status."),
+            device_error: g(
+                "device_error",
+                "Whether an error occurred while getting statistics for the given device.",
+            ),
+        })
+    }
+
+    pub fn statter(&self) -> &Statter {
+        &self.statter
+    }
+
+    fn ignored(&self, m: &Mount, mount_point: &str) -> bool {
+        let mp_ignored = match &self.mount_points_include {
+            Some(inc) => !inc.is_match(mount_point),
+            None => self
+                .mount_points_exclude
+                .as_ref()
+                .is_some_and(|e| e.is_match(mount_point)),
+        };
+        let fs_ignored = match &self.fs_types_include {
+            Some(inc) => !inc.is_match(&m.fs_type),
+            None => self
+                .fs_types_exclude
+                .as_ref()
+                .is_some_and(|e| e.is_match(&m.fs_type)),
+        };
+        mp_ignored || fs_ignored
+    }
+
+    /// The mount point as the host sees it: without the --path.rootfs
+    /// prefix when it has one (as upstream's rootfsStripPrefix).
+    fn strip_rootfs(&self, mount_point: &str) -> String {
+        let root = self.rootfs.to_string_lossy();
+        let root = root.trim_end_matches('/');
+        if root.is_empty() {
+            return mount_point.to_string();
+        }
+        match mount_point.strip_prefix(root) {
+            Some("") => "/".to_string(),
+            Some(rest) if rest.starts_with('/') => rest.to_string(),
+            _ => mount_point.to_string(),
+        }
+    }
+}
+
+impl Collector for Filesystem {
+    fn update(&self, ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
+        let text = match std::fs::read_to_string(self.procfs.join("1/mounts")) {
+            Ok(t) => t,
+            Err(e)
+                if e.kind() == io::ErrorKind::NotFound
+                    || e.kind() == io::ErrorKind::PermissionDenied =>
+            {
+                tracing::debug!(error = %e, "reading root mounts failed, falling back to system mounts");
+                super::read(&self.procfs.join("mounts"))?
+            }
+            Err(e) => return Err(CollectError::io(self.procfs.join("1/mounts"), e)),
+        };
+        let mounts = mounts::parse(&text).logged("mounts");
+        let mut seen: Vec<(String, String, String)> = Vec::new();
+        for m in &mounts {
+            let mount_point = self.strip_rootfs(&m.mount_point);
+            if self.ignored(m, &mount_point) {
+                continue;
+            }
+            let key = (m.device.clone(), m.fs_type.clone(), mount_point.clone());
+            if seen.contains(&key) {
+                continue;
+            }
+            seen.push(key);
+            let labels = [m.device.as_str(), m.fs_type.as_str(), mount_point.as_str()];
+            let path = self.rootfs.join(mount_point.trim_start_matches('/'));
+            let outcome = self.statter.stat(&path, ctx.deadline);
+            let ro = if m.read_only() { 1.0 } else { 0.0 };
+            match outcome {
+                StatOutcome::Ok(s) => {
+                    out.gauge(&self.device_error, &labels, 0.0);
+                    out.gauge(&self.readonly, &labels, if s.readonly { 1.0 } else { ro });
+                    out.gauge(&self.size, &labels, s.size_bytes);
+                    out.gauge(&self.free, &labels, s.free_bytes);
+                    out.gauge(&self.avail, &labels, s.avail_bytes);
+                    out.gauge(&self.files, &labels, s.files);
+                    out.gauge(&self.files_free, &labels, s.files_free);
+                }
+                StatOutcome::Err(e) => {
+                    tracing::debug!(mountpoint = %mount_point, error = %e, "statfs failed");
+                    out.gauge(&self.device_error, &labels, 1.0);
+                    out.gauge(&self.readonly, &labels, ro);
+                }
+                StatOutcome::Stuck => {
+                    out.gauge(&self.device_error, &labels, 1.0);
+                    out.gauge(&self.readonly, &labels, ro);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_durations() {
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert!(parse_duration("5").is_err());
+        assert!(parse_duration("5x").is_err());
+    }
+}

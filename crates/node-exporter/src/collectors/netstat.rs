@@ -1,0 +1,73 @@
+//! node_netstat_<Proto>_<Field> (untyped) from /proc/net/netstat,
+//! /proc/net/snmp and /proc/net/snmp6, filtered by --collector.netstat.fields.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use exporter_kit::{
+    AnyCollector, BuildError, CollectError, Collector, Desc, Emitter, Kind, ScrapeContext,
+};
+use regex::Regex;
+
+use crate::args::Args;
+use crate::parse::netstat;
+
+pub const DEFAULT_FIELDS: &str = r"^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts|TCPOFOQueue|TCPRcvQDrop)|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$";
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct NetstatArgs {
+    /// Regexp of fields to return for netstat collector.
+    #[arg(long = "collector.netstat.fields", value_name = "REGEX", default_value = DEFAULT_FIELDS)]
+    pub netstat_fields: String,
+}
+
+pub struct Netstat {
+    files: [PathBuf; 2],
+    snmp6: PathBuf,
+    fields: Regex,
+    descs: Mutex<HashMap<String, Option<Desc>>>,
+}
+
+pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
+    Ok(AnyCollector::blocking(Netstat {
+        files: [args.proc("net/netstat"), args.proc("net/snmp")],
+        snmp6: args.proc("net/snmp6"),
+        fields: Regex::new(&args.netstat.netstat_fields)
+            .map_err(|e| BuildError::new(format!("--collector.netstat.fields: {e}")))?,
+        descs: Mutex::new(HashMap::new()),
+    }))
+}
+
+impl Collector for Netstat {
+    fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
+        let mut all = Vec::new();
+        for f in &self.files {
+            all.extend(netstat::parse_pairs(&super::read(f)?).logged("netstat"));
+        }
+        // IPv6 may be disabled: then snmp6 is absent and upstream goes on without it.
+        if let Ok(text) = std::fs::read_to_string(&self.snmp6) {
+            all.extend(netstat::parse_snmp6(&text).logged("snmp6"));
+        }
+        let mut descs = self.descs.lock().unwrap_or_else(|p| p.into_inner());
+        for (proto, field, value) in all {
+            let key = format!("{proto}_{field}");
+            let desc = descs.entry(key).or_insert_with_key(|key| {
+                if !self.fields.is_match(key) {
+                    return None;
+                }
+                Desc::try_new(
+                    &format!("node_netstat_{key}"),
+                    &format!("Statistic {key}."),
+                    Kind::Untyped,
+                    &[],
+                )
+                .ok()
+            });
+            if let Some(d) = desc {
+                out.untyped(d, &[], value);
+            }
+        }
+        Ok(())
+    }
+}

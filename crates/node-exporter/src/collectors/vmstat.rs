@@ -1,0 +1,62 @@
+//! node_vmstat_<field> (untyped) from /proc/vmstat, filtered by --collector.vmstat.fields.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use exporter_kit::{
+    AnyCollector, BuildError, CollectError, Collector, Desc, Emitter, Kind, ScrapeContext,
+};
+use regex::Regex;
+
+use crate::args::Args;
+use crate::parse::kv;
+
+pub const DEFAULT_FIELDS: &str = r"^(oom_kill|pgpg|pswp|pg.*fault).*";
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct VmstatArgs {
+    /// Regexp of fields to return for vmstat collector.
+    #[arg(long = "collector.vmstat.fields", value_name = "REGEX", default_value = DEFAULT_FIELDS)]
+    pub vmstat_fields: String,
+}
+
+pub struct Vmstat {
+    path: PathBuf,
+    fields: Regex,
+    descs: Mutex<HashMap<String, Option<Desc>>>,
+}
+
+pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
+    Ok(AnyCollector::blocking(Vmstat {
+        path: args.proc("vmstat"),
+        fields: Regex::new(&args.vmstat.vmstat_fields)
+            .map_err(|e| BuildError::new(format!("--collector.vmstat.fields: {e}")))?,
+        descs: Mutex::new(HashMap::new()),
+    }))
+}
+
+impl Collector for Vmstat {
+    fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
+        let pairs = kv::parse_pairs(&super::read(&self.path)?).logged("vmstat");
+        let mut descs = self.descs.lock().unwrap_or_else(|p| p.into_inner());
+        for (key, value) in pairs {
+            let desc = descs.entry(key).or_insert_with_key(|key| {
+                if !self.fields.is_match(key) {
+                    return None;
+                }
+                Desc::try_new(
+                    &format!("node_vmstat_{key}"),
+                    &format!("/proc/vmstat information field {key}."),
+                    Kind::Untyped,
+                    &[],
+                )
+                .ok()
+            });
+            if let Some(d) = desc {
+                out.untyped(d, &[], value);
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,62 @@
+//! `key value` files (/proc/vmstat) and one-number files.
+
+use super::{ParseError, Parsed, num};
+
+/// Parses `key value` lines in file order.
+pub fn parse_pairs(text: &str) -> Parsed<Vec<(String, f64)>> {
+    let mut value = Vec::new();
+    let mut bad_lines = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let mut it = line.split_whitespace();
+        let (Some(k), Some(v), None) = (it.next(), it.next(), it.next()) else {
+            if !line.trim().is_empty() {
+                bad_lines.push(ParseError::new(i + 1, "expected `key value`"));
+            }
+            continue;
+        };
+        match num(i + 1, v) {
+            Ok(v) => value.push((k.to_string(), v)),
+            Err(e) => bad_lines.push(e),
+        }
+    }
+    Parsed { value, bad_lines }
+}
+
+/// The whitespace-separated numbers of a one-line file (file-nr, entropy_avail).
+pub fn parse_numbers(text: &str) -> Result<Vec<f64>, ParseError> {
+    text.split_whitespace()
+        .map(|f| num(1, f))
+        .collect::<Result<Vec<_>, _>>()
+        .and_then(|v| {
+            if v.is_empty() {
+                Err(ParseError::new(1, "empty file"))
+            } else {
+                Ok(v)
+            }
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_skip_odd_lines() {
+        let p = parse_pairs("nr_free_pages 12\nbogus\npgfault x\noom_kill 3\n");
+        assert_eq!(
+            p.value,
+            vec![("nr_free_pages".into(), 12.0), ("oom_kill".into(), 3.0)]
+        );
+        assert_eq!(p.bad_lines.len(), 2);
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(
+            parse_numbers("1024\t0\t9223372036854775807\n").map(|v| v.len()),
+            Ok(3)
+        );
+        assert!(parse_numbers("").is_err());
+        assert!(parse_numbers("12 x").is_err());
+    }
+}

@@ -1,0 +1,67 @@
+//! /proc/PID/mounts: `device mountpoint fstype options dump pass`.
+
+use super::{ParseError, Parsed};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    pub device: String,
+    pub mount_point: String,
+    pub fs_type: String,
+    pub options: Vec<String>,
+}
+
+impl Mount {
+    pub fn read_only(&self) -> bool {
+        self.options.iter().any(|o| o == "ro")
+    }
+}
+
+pub fn parse(text: &str) -> Parsed<Vec<Mount>> {
+    let mut value = Vec::new();
+    let mut bad_lines = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.is_empty() {
+            continue;
+        }
+        if f.len() < 4 {
+            bad_lines.push(ParseError::new(i + 1, "fewer than 4 fields"));
+            continue;
+        }
+        value.push(Mount {
+            device: unescape(f[0]),
+            mount_point: unescape(f[1]),
+            fs_type: unescape(f[2]),
+            options: f[3].split(',').map(str::to_string).collect(),
+        });
+    }
+    Parsed { value, bad_lines }
+}
+
+/// Undoes the kernel's octal escapes (`\040` for a space).
+pub fn unescape(s: &str) -> String {
+    if !s.contains('\\') {
+        return s.to_string();
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\'
+            && i + 3 < b.len()
+            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+        {
+            let v = (b[i + 1] - b'0') as u32 * 64
+                + (b[i + 2] - b'0') as u32 * 8
+                + (b[i + 3] - b'0') as u32;
+            if let Ok(byte) = u8::try_from(v) {
+                out.push(byte);
+                i += 4;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -1,0 +1,230 @@
+//! Side by side with Debian's prometheus-node-exporter on this host, with
+//! equivalent flags and only the collectors of this crate: every family
+//! upstream exposes is exposed by us with the same type and label names
+//! (metrics-compat when ../shared is present, a compact comparison here
+//! otherwise), and constant values agree.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use testkit::{Process, free_port, require_binary};
+
+/// The collectors compared (node2's sysfs/hardware collectors are compared by its own test).
+const COLLECTORS: &[&str] = &[
+    "arp",
+    "conntrack",
+    "cpu",
+    "diskstats",
+    "entropy",
+    "filefd",
+    "filesystem",
+    "loadavg",
+    "meminfo",
+    "netdev",
+    "netstat",
+    "os",
+    "pressure",
+    "schedstat",
+    "sockstat",
+    "softnet",
+    "stat",
+    "textfile",
+    "time",
+    "timex",
+    "udp_queues",
+    "uname",
+    "vmstat",
+];
+
+/// node_exporter 1.5's defaults, passed to both so the series sets match
+/// (Debian's build also patches netdev's exclude to ^lo$).
+const SHARED_FLAGS: &[&str] = &[
+    r"--collector.diskstats.device-exclude=^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$",
+    "--collector.filesystem.mount-points-exclude=^/(dev|proc|run|sys|mnt|media|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)",
+    "--collector.filesystem.fs-types-exclude=^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs)$",
+    "--collector.netdev.device-exclude=^lo$",
+    r"--collector.netstat.fields=^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts)|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$",
+];
+
+fn start(name: &str, binary: &Path, port: u16, textfile_dir: &Path, log_dir: &Path) -> Process {
+    let mut cmd = Command::new(binary);
+    cmd.arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg("--collector.disable-defaults")
+        .arg(format!(
+            "--collector.textfile.directory={}",
+            textfile_dir.display()
+        ))
+        .args(SHARED_FLAGS)
+        .args(COLLECTORS.iter().map(|c| format!("--collector.{c}")));
+    let mut p = Process::spawn(name, cmd, &log_dir.join(format!("{name}.log")));
+    let url = format!("http://127.0.0.1:{port}/metrics");
+    p.wait_ready(Duration::from_secs(20), || {
+        testkit::http()
+            .get(&url)
+            .send()
+            .is_ok_and(|r| r.status().is_success())
+    });
+    p
+}
+
+fn scrape(port: u16) -> String {
+    testkit::http()
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .and_then(|r| r.text())
+        .expect("scrape")
+}
+
+/// family -> (type, label names seen on its series)
+fn families(text: &str) -> BTreeMap<String, (String, BTreeSet<String>)> {
+    let mut out: BTreeMap<String, (String, BTreeSet<String>)> = BTreeMap::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let mut it = rest.split_whitespace();
+            if let (Some(n), Some(t)) = (it.next(), it.next()) {
+                out.entry(n.to_string()).or_default().0 = t.to_string();
+            }
+        }
+    }
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let name_end = line.find(['{', ' ']).unwrap_or(line.len());
+        let name = &line[..name_end];
+        let family = ["_bucket", "_sum", "_count"]
+            .iter()
+            .find_map(|s| name.strip_suffix(s).filter(|b| out.contains_key(*b)))
+            .unwrap_or(name);
+        let Some(entry) = out.get_mut(family) else {
+            continue;
+        };
+        if let Some(labels) = line[name_end..]
+            .strip_prefix('{')
+            .and_then(|r| r.split_once('}'))
+            .map(|(l, _)| l)
+        {
+            for pair in labels.split("\",") {
+                if let Some((k, _)) = pair.split_once('=') {
+                    let k = k.trim_start_matches(',').trim();
+                    if k != "le" && k != "quantile" {
+                        entry.1.insert(k.to_string());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn value(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series).and_then(|r| r.strip_prefix(' ')))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{series} missing"))
+}
+
+#[test]
+fn same_families_and_values_as_debians_node_exporter() {
+    let upstream = require_binary("prometheus-node-exporter", "prometheus-node-exporter");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tf = dir.path().join("textfile");
+    std::fs::create_dir(&tf).expect("mkdir");
+    std::fs::write(
+        tf.join("role.prom"),
+        "# HELP machine_role Role.\n# TYPE machine_role gauge\nmachine_role{role=\"db\"} 1\n",
+    )
+    .expect("write");
+    let (up_port, our_port) = (free_port(), free_port());
+    let _up = start("debian-node-exporter", &upstream, up_port, &tf, dir.path());
+    let _ours = start(
+        "node-exporter",
+        Path::new(env!("CARGO_BIN_EXE_node-exporter")),
+        our_port,
+        &tf,
+        dir.path(),
+    );
+    let reference = scrape(up_port);
+    let candidate = scrape(our_port);
+
+    // Family coverage: metrics-compat when the shared tools are there (CI), else the same rule here.
+    let tool = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/tools/metrics-compat"
+    ));
+    if tool.is_file() {
+        let (r, c) = (dir.path().join("ref.prom"), dir.path().join("cand.prom"));
+        std::fs::write(&r, &reference).expect("write");
+        std::fs::write(&c, &candidate).expect("write");
+        let out = Command::new(&tool)
+            .arg(&r)
+            .arg(&c)
+            .args(["--min-coverage", "98"])
+            .output()
+            .expect("metrics-compat runs");
+        let report = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "metrics-compat below 98%:\n{report}");
+    }
+    let (ref_fams, cand_fams) = (families(&reference), families(&candidate));
+    let mut missing = Vec::new();
+    let mut compared = 0;
+    for (name, (kind, labels)) in &ref_fams {
+        if name.starts_with("go_") || name.starts_with("promhttp_") {
+            continue;
+        }
+        compared += 1;
+        match cand_fams.get(name) {
+            Some((k, l)) if k == kind && labels.is_subset(l) => {}
+            other => missing.push(format!("{name} {kind} {labels:?} -> ours {other:?}")),
+        }
+    }
+    let coverage = 100.0 * (compared - missing.len()) as f64 / compared as f64;
+    assert!(
+        coverage >= 98.0,
+        "coverage {coverage:.1}% of {compared}; missing or different:\n{}",
+        missing.join("\n")
+    );
+    assert!(compared > 150, "upstream exposed only {compared} families");
+
+    // Constant gauges agree exactly; counters read one after the other agree closely.
+    for series in [
+        "node_memory_MemTotal_bytes",
+        "node_boot_time_seconds",
+        "node_filefd_maximum",
+        "node_entropy_pool_size_bits",
+        "node_textfile_scrape_error",
+        r#"machine_role{role="db"}"#,
+    ] {
+        assert_eq!(
+            value(&reference, series),
+            value(&candidate, series),
+            "{series}"
+        );
+    }
+    let root = r#"node_filesystem_size_bytes{device="#;
+    let ours_root = candidate
+        .lines()
+        .find(|l| l.starts_with(root) && l.contains(r#"mountpoint="/"}"#));
+    let up_root = reference
+        .lines()
+        .find(|l| l.starts_with(root) && l.contains(r#"mountpoint="/"}"#));
+    if let (Some(a), Some(b)) = (ours_root, up_root) {
+        let v = |l: &str| {
+            l.rsplit(' ')
+                .next()
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(-1.0)
+        };
+        assert_eq!(v(a), v(b), "root filesystem size");
+    }
+    for series in [
+        "node_context_switches_total",
+        "node_forks_total",
+        r#"node_cpu_seconds_total{cpu="0",mode="idle"}"#,
+    ] {
+        let (a, b) = (value(&reference, series), value(&candidate, series));
+        assert!(
+            b >= a && (b - a) <= a * 0.05 + 1000.0,
+            "{series}: upstream {a}, ours {b}"
+        );
+    }
+}

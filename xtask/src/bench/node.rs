@@ -1,0 +1,126 @@
+//! `cargo xtask bench node`: our node-exporter (release build) against
+//! Debian's prometheus-node-exporter, same host, same collectors and flags.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+use super::harness;
+
+/// The collectors both sides run: the procfs/statfs ones of this crate.
+/// (Upstream's other default collectors mostly find no hardware here.)
+const COLLECTORS: &[&str] = &[
+    "arp",
+    "conntrack",
+    "cpu",
+    "diskstats",
+    "entropy",
+    "filefd",
+    "filesystem",
+    "loadavg",
+    "meminfo",
+    "netdev",
+    "netstat",
+    "os",
+    "pressure",
+    "schedstat",
+    "sockstat",
+    "softnet",
+    "stat",
+    "textfile",
+    "time",
+    "timex",
+    "udp_queues",
+    "uname",
+    "vmstat",
+];
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
+}
+
+fn command(binary: &PathBuf, port: u16, textfile_dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(binary);
+    cmd.arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg("--collector.disable-defaults")
+        .arg(format!(
+            "--collector.textfile.directory={}",
+            textfile_dir.display()
+        ))
+        // Debian patches this default; set it on both sides.
+        .arg("--collector.netdev.device-exclude=^lo$")
+        .args(COLLECTORS.iter().map(|c| format!("--collector.{c}")));
+    cmd
+}
+
+pub fn run(args: &super::Args) -> anyhow::Result<()> {
+    let upstream = PathBuf::from("/usr/bin/prometheus-node-exporter");
+    if !upstream.is_file() {
+        bail!(
+            "{} missing: apt-get install prometheus-node-exporter",
+            upstream.display()
+        );
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--release", "-p", "node-exporter"])
+        .status()
+        .context("building node-exporter")?;
+    if !status.success() {
+        bail!("cargo build --release -p node-exporter failed");
+    }
+    let ours = target_dir().join("release/node-exporter");
+
+    let textfile_dir =
+        std::env::temp_dir().join(format!("ferroscope-bench-node-{}", std::process::id()));
+    std::fs::create_dir_all(&textfile_dir)?;
+    std::fs::write(
+        textfile_dir.join("role.prom"),
+        "# HELP machine_role Role of the machine.\n# TYPE machine_role gauge\nmachine_role{role=\"bench\"} 1\n",
+    )?;
+
+    let mut results = Vec::new();
+    for (name, binary) in [
+        ("node-exporter", &ours),
+        ("prometheus-node-exporter", &upstream),
+    ] {
+        let port = free_port()?;
+        let url = format!("http://127.0.0.1:{port}/metrics");
+        let started = harness::start(name, command(binary, port, &textfile_dir), &url)?;
+        let plan = harness::Plan {
+            url: &url,
+            headers: harness::PROMETHEUS_HEADERS,
+            sequential: args.scrapes,
+            concurrency: args.concurrency,
+            per_scraper: args.per_scraper,
+        };
+        let m = harness::measure(&started, &plan)?;
+        if m.errors > 0 {
+            eprintln!("{name}: {} failed scrapes", m.errors);
+        }
+        results.push(m);
+        drop(started);
+    }
+    let _ = std::fs::remove_dir_all(&textfile_dir);
+    harness::print_table(
+        &format!(
+            "node: ours vs Debian's prometheus-node-exporter ({} sequential + {}x{} concurrent scrapes, {} collectors)",
+            args.scrapes,
+            args.concurrency,
+            args.per_scraper,
+            COLLECTORS.len()
+        ),
+        &results[0],
+        &results[1],
+    );
+    Ok(())
+}
