@@ -24,6 +24,18 @@ pub struct Args {
         default_value = "/run/udev/data"
     )]
     pub udev_data: PathBuf,
+
+    #[command(flatten)]
+    pub netclass: crate::collectors::netclass::NetclassArgs,
+
+    #[command(flatten)]
+    pub hwmon: crate::collectors::hwmon::HwmonArgs,
+
+    #[command(flatten)]
+    pub powersupply: crate::collectors::powersupplyclass::PowerSupplyArgs,
+
+    #[command(flatten)]
+    pub rapl: crate::collectors::rapl::RaplArgs,
 }
 
 impl Args {

@@ -3,6 +3,7 @@
 pub mod args;
 pub mod collectors;
 pub mod parse;
+pub mod sysfs;
 
 use exporter_kit::{BuildError, Exporter, Spec};
 

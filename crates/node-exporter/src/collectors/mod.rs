@@ -6,4 +6,90 @@ use exporter_kit::Registration;
 
 use crate::args::Args;
 
-pub const COLLECTORS: &[Registration<Args>] = &[];
+pub mod bonding;
+pub mod cpufreq;
+pub mod dmi;
+pub mod edac;
+pub mod hwmon;
+pub mod mdadm;
+pub mod netclass;
+pub mod nvme;
+pub mod powersupplyclass;
+pub mod rapl;
+pub mod selinux;
+pub mod thermal_zone;
+
+pub const COLLECTORS: &[Registration<Args>] = &[
+    Registration::new(
+        "bonding",
+        true,
+        "Exposes the number of configured and active slaves of Linux bonding interfaces.",
+        bonding::build,
+    ),
+    Registration::new(
+        "cpufreq",
+        true,
+        "Exposes CPU frequency statistics.",
+        cpufreq::build,
+    ),
+    Registration::new(
+        "dmi",
+        true,
+        "Expose Desktop Management Interface (DMI) info from /sys/class/dmi/id/.",
+        dmi::build,
+    ),
+    Registration::new(
+        "edac",
+        true,
+        "Exposes error detection and correction statistics.",
+        edac::build,
+    ),
+    Registration::new(
+        "hwmon",
+        true,
+        "Expose hardware monitoring and sensor data from /sys/class/hwmon/.",
+        hwmon::build,
+    ),
+    Registration::new(
+        "mdadm",
+        true,
+        "Exposes statistics about devices in /proc/mdstat (does nothing if no /proc/mdstat present).",
+        mdadm::build,
+    ),
+    Registration::new(
+        "netclass",
+        true,
+        "Exposes network interface info from /sys/class/net/.",
+        netclass::build,
+    ),
+    Registration::new(
+        "nvme",
+        true,
+        "Exposes NVMe info from /sys/class/nvme/.",
+        nvme::build,
+    ),
+    Registration::new(
+        "powersupplyclass",
+        true,
+        "Exposes Power Supply statistics from /sys/class/power_supply.",
+        powersupplyclass::build,
+    ),
+    Registration::new(
+        "rapl",
+        true,
+        "Exposes various statistics from /sys/class/powercap.",
+        rapl::build,
+    ),
+    Registration::new(
+        "selinux",
+        true,
+        "Exposes SELinux statistics.",
+        selinux::build,
+    ),
+    Registration::new(
+        "thermal_zone",
+        true,
+        "Exposes thermal zone & cooling device statistics from /sys/class/thermal.",
+        thermal_zone::build,
+    ),
+];

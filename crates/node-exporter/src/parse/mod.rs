@@ -2,6 +2,10 @@
 //! naming the line out. No I/O here, so they are tested on fixtures and
 //! never panic on odd input.
 
+pub mod hwmon;
+pub mod mdstat;
+pub mod sysfs_value;
+
 /// A line or field that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {message}")]
