@@ -26,6 +26,9 @@ pub struct Args {
     pub udev_data: PathBuf,
 
     #[command(flatten)]
+    pub ipvs: crate::collectors::ipvs::IpvsArgs,
+
+    #[command(flatten)]
     pub netclass: crate::collectors::netclass::NetclassArgs,
 
     #[command(flatten)]

@@ -76,13 +76,18 @@ const MINE: &[&str] = &[
     "dmi",
     "edac",
     "hwmon",
+    "ipvs",
     "mdadm",
     "netclass",
+    "nfs",
+    "nfsd",
     "nvme",
     "powersupplyclass",
     "rapl",
     "selinux",
     "thermal_zone",
+    "xfs",
+    "zfs",
 ];
 
 #[test]
@@ -261,4 +266,27 @@ fn binary_serves_hardware_collectors_with_per_collector_success() {
     assert!(body.contains("node_scrape_collector_success{collector=\"hwmon\"} 0"));
     assert!(body.contains("node_md_blocks{device=\"md0\"} 195310144"));
     assert!(body.contains("node_network_up{device=\"eth0\"} 1"));
+}
+
+#[test]
+fn ipvs_backend_labels_subset_sums_backends() {
+    let (result, text) = scrape(
+        "hardware",
+        "ipvs",
+        &["--collector.ipvs.backend-labels=local_address,local_port"],
+    );
+    assert!(result.is_ok(), "{result:?}");
+    // Two backends of 192.168.0.22:3306 share one series: 248 + 248.
+    assert!(
+        text.contains("node_ipvs_backend_connections_active{local_address=\"192.168.0.22\",local_port=\"3306\"} 496"),
+        "{text}"
+    );
+    let mut argv = vec!["node-exporter".to_string()];
+    argv.push("--collector.ipvs.backend-labels=nope".into());
+    let cli = exporter_kit::args::parse_from(&SPEC, COLLECTORS, argv).expect("flags parse");
+    let reg = COLLECTORS
+        .iter()
+        .find(|r| r.name == "ipvs")
+        .expect("registered");
+    assert!((reg.build)(&cli.args).is_err());
 }

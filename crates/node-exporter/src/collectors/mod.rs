@@ -11,13 +11,18 @@ pub mod cpufreq;
 pub mod dmi;
 pub mod edac;
 pub mod hwmon;
+pub mod ipvs;
 pub mod mdadm;
 pub mod netclass;
+pub mod nfs;
+pub mod nfsd;
 pub mod nvme;
 pub mod powersupplyclass;
 pub mod rapl;
 pub mod selinux;
 pub mod thermal_zone;
+pub mod xfs;
+pub mod zfs;
 
 pub const COLLECTORS: &[Registration<Args>] = &[
     Registration::new(
@@ -51,6 +56,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         hwmon::build,
     ),
     Registration::new(
+        "ipvs",
+        true,
+        "Exposes IPVS status from /proc/net/ip_vs and stats from /proc/net/ip_vs_stats.",
+        ipvs::build,
+    ),
+    Registration::new(
         "mdadm",
         true,
         "Exposes statistics about devices in /proc/mdstat (does nothing if no /proc/mdstat present).",
@@ -61,6 +72,18 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         true,
         "Exposes network interface info from /sys/class/net/.",
         netclass::build,
+    ),
+    Registration::new(
+        "nfs",
+        true,
+        "Exposes NFS client statistics from /proc/net/rpc/nfs.",
+        nfs::build,
+    ),
+    Registration::new(
+        "nfsd",
+        true,
+        "Exposes NFSd kernel server statistics from /proc/net/rpc/nfsd.",
+        nfsd::build,
     ),
     Registration::new(
         "nvme",
@@ -91,5 +114,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         true,
         "Exposes thermal zone & cooling device statistics from /sys/class/thermal.",
         thermal_zone::build,
+    ),
+    Registration::new("xfs", true, "Exposes XFS runtime statistics.", xfs::build),
+    Registration::new(
+        "zfs",
+        true,
+        "Exposes ZFS performance statistics.",
+        zfs::build,
     ),
 ];

@@ -3,7 +3,10 @@
 //! never panic on odd input.
 
 pub mod hwmon;
+pub mod ipvs;
+pub mod kstat;
 pub mod mdstat;
+pub mod rpc;
 pub mod sysfs_value;
 
 /// A line or field that could not be read.
