@@ -26,6 +26,9 @@ pub struct Args {
     pub udev_data: PathBuf,
 
     #[command(flatten)]
+    pub interrupts: crate::collectors::interrupts::InterruptsArgs,
+
+    #[command(flatten)]
     pub ipvs: crate::collectors::ipvs::IpvsArgs,
 
     #[command(flatten)]
@@ -39,6 +42,9 @@ pub struct Args {
 
     #[command(flatten)]
     pub rapl: crate::collectors::rapl::RaplArgs,
+
+    #[command(flatten)]
+    pub sysctl: crate::collectors::sysctl::SysctlArgs,
 }
 
 impl Args {

@@ -7,22 +7,31 @@ use exporter_kit::Registration;
 use crate::args::Args;
 
 pub mod bonding;
+pub mod buddyinfo;
+pub mod cgroups;
 pub mod cpufreq;
 pub mod dmi;
 pub mod edac;
 pub mod hwmon;
+pub mod interrupts;
 pub mod ipvs;
 pub mod mdadm;
+pub mod meminfo_numa;
 pub mod netclass;
 pub mod nfs;
 pub mod nfsd;
 pub mod nvme;
 pub mod powersupplyclass;
+pub mod processes;
 pub mod rapl;
 pub mod selinux;
+pub mod softirqs;
+pub mod sysctl;
+pub mod tcpstat;
 pub mod thermal_zone;
 pub mod xfs;
 pub mod zfs;
+pub mod zoneinfo;
 
 pub const COLLECTORS: &[Registration<Args>] = &[
     Registration::new(
@@ -30,6 +39,18 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         true,
         "Exposes the number of configured and active slaves of Linux bonding interfaces.",
         bonding::build,
+    ),
+    Registration::new(
+        "buddyinfo",
+        false,
+        "Exposes statistics of memory fragments as reported by /proc/buddyinfo.",
+        buddyinfo::build,
+    ),
+    Registration::new(
+        "cgroups",
+        false,
+        "Exposes the number of cgroups and whether each controller is enabled, from /proc/cgroups.",
+        cgroups::build,
     ),
     Registration::new(
         "cpufreq",
@@ -56,6 +77,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         hwmon::build,
     ),
     Registration::new(
+        "interrupts",
+        false,
+        "Exposes detailed interrupts statistics.",
+        interrupts::build,
+    ),
+    Registration::new(
         "ipvs",
         true,
         "Exposes IPVS status from /proc/net/ip_vs and stats from /proc/net/ip_vs_stats.",
@@ -66,6 +93,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         true,
         "Exposes statistics about devices in /proc/mdstat (does nothing if no /proc/mdstat present).",
         mdadm::build,
+    ),
+    Registration::new(
+        "meminfo_numa",
+        false,
+        "Exposes memory statistics from /sys/devices/system/node/node[0-9]*/meminfo, /proc/meminfo_numa.",
+        meminfo_numa::build,
     ),
     Registration::new(
         "netclass",
@@ -98,6 +131,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         powersupplyclass::build,
     ),
     Registration::new(
+        "processes",
+        false,
+        "Exposes aggregate process statistics from /proc.",
+        processes::build,
+    ),
+    Registration::new(
         "rapl",
         true,
         "Exposes various statistics from /sys/class/powercap.",
@@ -108,6 +147,24 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         true,
         "Exposes SELinux statistics.",
         selinux::build,
+    ),
+    Registration::new(
+        "softirqs",
+        false,
+        "Exposes detailed softirq statistics from /proc/softirqs.",
+        softirqs::build,
+    ),
+    Registration::new(
+        "sysctl",
+        false,
+        "Expose sysctl values from /proc/sys.",
+        sysctl::build,
+    ),
+    Registration::new(
+        "tcpstat",
+        false,
+        "Exposes TCP connection status information from /proc/net/tcp and /proc/net/tcp6.",
+        tcpstat::build,
     ),
     Registration::new(
         "thermal_zone",
@@ -121,5 +178,11 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         true,
         "Exposes ZFS performance statistics.",
         zfs::build,
+    ),
+    Registration::new(
+        "zoneinfo",
+        false,
+        "Exposes NUMA memory zone metrics.",
+        zoneinfo::build,
     ),
 ];
