@@ -26,6 +26,9 @@ pub struct Args {
     pub udev_data: PathBuf,
 
     #[command(flatten)]
+    pub infiniband: crate::collectors::infiniband::InfinibandArgs,
+
+    #[command(flatten)]
     pub interrupts: crate::collectors::interrupts::InterruptsArgs,
 
     #[command(flatten)]
@@ -45,6 +48,9 @@ pub struct Args {
 
     #[command(flatten)]
     pub sysctl: crate::collectors::sysctl::SysctlArgs,
+
+    #[command(flatten)]
+    pub tapestats: crate::collectors::tapestats::TapestatsArgs,
 }
 
 impl Args {

@@ -12,7 +12,9 @@ pub mod cgroups;
 pub mod cpufreq;
 pub mod dmi;
 pub mod edac;
+pub mod fibrechannel;
 pub mod hwmon;
+pub mod infiniband;
 pub mod interrupts;
 pub mod ipvs;
 pub mod mdadm;
@@ -27,6 +29,7 @@ pub mod rapl;
 pub mod selinux;
 pub mod softirqs;
 pub mod sysctl;
+pub mod tapestats;
 pub mod tcpstat;
 pub mod thermal_zone;
 pub mod xfs;
@@ -71,10 +74,22 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         edac::build,
     ),
     Registration::new(
+        "fibrechannel",
+        true,
+        "Exposes fibre channel information and statistics from /sys/class/fc_host/.",
+        fibrechannel::build,
+    ),
+    Registration::new(
         "hwmon",
         true,
         "Expose hardware monitoring and sensor data from /sys/class/hwmon/.",
         hwmon::build,
+    ),
+    Registration::new(
+        "infiniband",
+        true,
+        "Exposes network statistics specific to InfiniBand and Intel OmniPath configurations.",
+        infiniband::build,
     ),
     Registration::new(
         "interrupts",
@@ -159,6 +174,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         false,
         "Expose sysctl values from /proc/sys.",
         sysctl::build,
+    ),
+    Registration::new(
+        "tapestats",
+        true,
+        "Exposes statistics from /sys/class/scsi_tape.",
+        tapestats::build,
     ),
     Registration::new(
         "tcpstat",
