@@ -38,6 +38,9 @@ pub struct Args {
     pub netclass: crate::collectors::netclass::NetclassArgs,
 
     #[command(flatten)]
+    pub bcache: crate::collectors::bcache::BcacheArgs,
+
+    #[command(flatten)]
     pub hwmon: crate::collectors::hwmon::HwmonArgs,
 
     #[command(flatten)]

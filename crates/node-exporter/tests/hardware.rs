@@ -71,7 +71,9 @@ fn golden(name: &str, text: &str) {
 }
 
 const MINE: &[&str] = &[
+    "bcache",
     "bonding",
+    "btrfs",
     "buddyinfo",
     "cgroups",
     "cpufreq",
@@ -359,4 +361,14 @@ fn interrupts_filters_and_zeros() {
     );
     assert!(!text.contains("type=\"NMI\""));
     assert!(!text.contains("} 0\n"), "{text}");
+}
+
+#[test]
+fn bcache_priority_stats_only_when_asked() {
+    let (_, text) = scrape("hardware", "bcache", &[]);
+    assert!(!text.contains("priority_stats"));
+    let (_, text) = scrape("hardware", "bcache", &["--collector.bcache.priorityStats"]);
+    assert!(text.contains(
+        "node_bcache_priority_stats_unused_percent{cache_device=\"cache0\",uuid=\"deaddd54-c735-46d5-868e-f331c5fd7c74\"} 99"
+    ), "{text}");
 }

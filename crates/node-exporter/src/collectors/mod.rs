@@ -6,7 +6,9 @@ use exporter_kit::Registration;
 
 use crate::args::Args;
 
+pub mod bcache;
 pub mod bonding;
+pub mod btrfs;
 pub mod buddyinfo;
 pub mod cgroups;
 pub mod cpufreq;
@@ -38,11 +40,18 @@ pub mod zoneinfo;
 
 pub const COLLECTORS: &[Registration<Args>] = &[
     Registration::new(
+        "bcache",
+        true,
+        "Exposes bcache statistics from /sys/fs/bcache/.",
+        bcache::build,
+    ),
+    Registration::new(
         "bonding",
         true,
         "Exposes the number of configured and active slaves of Linux bonding interfaces.",
         bonding::build,
     ),
+    Registration::new("btrfs", true, "Exposes btrfs statistics.", btrfs::build),
     Registration::new(
         "buddyinfo",
         false,

@@ -2,6 +2,7 @@
 //! naming the line out. No I/O here, so they are tested on fixtures and
 //! never panic on odd input.
 
+pub mod bcache;
 pub mod buddyinfo;
 pub mod hwmon;
 pub mod interrupts;
