@@ -22,6 +22,7 @@ pub mod ipvs;
 pub mod mdadm;
 pub mod meminfo_numa;
 pub mod netclass;
+pub mod network_route;
 pub mod nfs;
 pub mod nfsd;
 pub mod nvme;
@@ -129,6 +130,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         true,
         "Exposes network interface info from /sys/class/net/.",
         netclass::build,
+    ),
+    Registration::new(
+        "network_route",
+        false,
+        "Exposes the routing table as metrics.",
+        network_route::build,
     ),
     Registration::new(
         "nfs",

@@ -10,6 +10,7 @@ pub mod ipvs;
 pub mod kstat;
 pub mod mdstat;
 pub mod rpc;
+pub mod rtnetlink;
 pub mod sysfs_value;
 pub mod tcp;
 pub mod zoneinfo;

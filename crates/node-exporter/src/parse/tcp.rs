@@ -50,8 +50,36 @@ pub fn accumulate(
     errors
 }
 
+/// An inet_diag_req_v2 asking for every TCP socket of `family`.
+pub fn diag_request(family: u8) -> Vec<u8> {
+    let mut req = vec![0u8; 56];
+    req[0] = family;
+    req[1] = 6; // IPPROTO_TCP
+    req[4..8].copy_from_slice(&0xFFFu32.to_ne_bytes()); // every state
+    req
+}
+
+/// (state, rqueue, wqueue) of one inet_diag_msg.
+pub fn diag_message(payload: &[u8]) -> Option<(u8, u64, u64)> {
+    let state = *payload.get(1)?;
+    let r = u32::from_ne_bytes(payload.get(56..60)?.try_into().ok()?);
+    let w = u32::from_ne_bytes(payload.get(60..64)?.try_into().ok()?);
+    Some((state, u64::from(r), u64::from(w)))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn diag_messages() {
+        let mut m = vec![0u8; 72];
+        m[1] = 10;
+        m[56..60].copy_from_slice(&3u32.to_ne_bytes());
+        m[60..64].copy_from_slice(&4096u32.to_ne_bytes());
+        assert_eq!(super::diag_message(&m), Some((10, 3, 4096)));
+        assert_eq!(super::diag_message(&m[..10]), None);
+        assert_eq!(super::diag_request(2).len(), 56);
+    }
+
     #[test]
     fn states_and_queues() {
         let text = "  sl  local_address rem_address   st tx_queue rx_queue\n   0: 0100007F:9DCF 00000000:0000 0A 00000000:00000000 00\n   1: 0100007F:9DCF 0100007F:0001 01 00000010:00000002 00\n   2: junk\n";
