@@ -86,6 +86,7 @@ const MINE: &[&str] = &[
     "ipvs",
     "mdadm",
     "meminfo_numa",
+    "mountstats",
     "netclass",
     "nfs",
     "nfsd",
@@ -371,4 +372,15 @@ fn bcache_priority_stats_only_when_asked() {
     assert!(text.contains(
         "node_bcache_priority_stats_unused_percent{cache_device=\"cache0\",uuid=\"deaddd54-c735-46d5-868e-f331c5fd7c74\"} 99"
     ), "{text}");
+}
+
+#[test]
+fn a_malformed_nfs_mount_costs_only_that_mount() {
+    let (result, text) = scrape("broken", "mountstats", &[]);
+    assert!(
+        matches!(result, Err(CollectError::Parse { .. })),
+        "{result:?}"
+    );
+    assert!(text.contains("export=\"10.0.0.9:/ok\""), "{text}");
+    assert!(!text.contains("broken"), "{text}");
 }

@@ -21,6 +21,7 @@ pub mod interrupts;
 pub mod ipvs;
 pub mod mdadm;
 pub mod meminfo_numa;
+pub mod mountstats;
 pub mod netclass;
 pub mod network_route;
 pub mod nfs;
@@ -124,6 +125,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         false,
         "Exposes memory statistics from /sys/devices/system/node/node[0-9]*/meminfo, /proc/meminfo_numa.",
         meminfo_numa::build,
+    ),
+    Registration::new(
+        "mountstats",
+        false,
+        "Exposes filesystem statistics from /proc/self/mountstats. Exposes detailed NFS client statistics.",
+        mountstats::build,
     ),
     Registration::new(
         "netclass",

@@ -9,6 +9,7 @@ pub mod interrupts;
 pub mod ipvs;
 pub mod kstat;
 pub mod mdstat;
+pub mod mountstats;
 pub mod rpc;
 pub mod rtnetlink;
 pub mod sysfs_value;
