@@ -96,10 +96,8 @@ pub fn parse(text: &str) -> (Vec<NfsMount>, Vec<ParseError>) {
     let mut bad = false;
     let mut in_ops = false;
     let finish = |cur: &mut Option<NfsMount>, bad: bool, out: &mut Vec<NfsMount>| {
-        if let Some(m) = cur.take() {
-            if !bad {
-                out.push(m);
-            }
+        if let Some(m) = cur.take().filter(|_| !bad) {
+            out.push(m);
         }
     };
     for (i, line) in text.lines().enumerate() {
