@@ -41,6 +41,9 @@ pub struct Args {
     pub bcache: crate::collectors::bcache::BcacheArgs,
 
     #[command(flatten)]
+    pub ethtool: crate::collectors::ethtool::EthtoolArgs,
+
+    #[command(flatten)]
     pub hwmon: crate::collectors::hwmon::HwmonArgs,
 
     #[command(flatten)]

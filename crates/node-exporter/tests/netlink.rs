@@ -1,5 +1,6 @@
-//! Collectors that ask the running kernel over netlink (network_route,
-//! tcpstat), checked against what the same kernel shows in /proc.
+//! Collectors that ask the running kernel over netlink or ioctls
+//! (network_route, tcpstat, ethtool), checked against what the same kernel
+//! shows in /proc and /sys.
 
 use std::net::{Ipv4Addr, TcpListener};
 use std::time::Duration;
@@ -9,7 +10,13 @@ use node_exporter::SPEC;
 use node_exporter::collectors::COLLECTORS;
 
 fn scrape(collector: &str) -> (bool, String) {
-    let cli = exporter_kit::args::parse_from(&SPEC, COLLECTORS, ["node-exporter"]).expect("flags");
+    scrape_with(collector, &[])
+}
+
+fn scrape_with(collector: &str, extra: &[&str]) -> (bool, String) {
+    let mut argv = vec!["node-exporter"];
+    argv.extend_from_slice(extra);
+    let cli = exporter_kit::args::parse_from(&SPEC, COLLECTORS, argv).expect("flags");
     let reg = COLLECTORS
         .iter()
         .find(|r| r.name == collector)
@@ -62,4 +69,27 @@ fn tcpstat_sees_a_listening_socket() {
     assert!(listen >= 1.0, "{text}");
     assert!(text.contains("state=\"tx_queued_bytes\""));
     drop(listener);
+}
+
+#[test]
+fn ethtool_reports_drivers_and_skips_devices_without_one() {
+    let (ok, text) = scrape("ethtool");
+    assert!(ok, "{text}");
+    // The loopback device has no ethtool driver: no info series for it.
+    assert!(!text.contains("device=\"lo\""), "{text}");
+    // Every info series names a device that exists in sysfs.
+    for line in text.lines().filter(|l| l.starts_with("node_ethtool_info{")) {
+        let dev = line
+            .split("device=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .expect("device label");
+        assert!(
+            std::path::Path::new("/sys/class/net").join(dev).exists(),
+            "{line}"
+        );
+    }
+    let (ok, text) = scrape_with("ethtool", &["--collector.ethtool.device-exclude=."]);
+    assert!(ok);
+    assert!(!text.contains("node_ethtool_info{"), "{text}");
 }

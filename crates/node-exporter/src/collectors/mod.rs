@@ -14,6 +14,7 @@ pub mod cgroups;
 pub mod cpufreq;
 pub mod dmi;
 pub mod edac;
+pub mod ethtool;
 pub mod fibrechannel;
 pub mod hwmon;
 pub mod infiniband;
@@ -83,6 +84,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         true,
         "Exposes error detection and correction statistics.",
         edac::build,
+    ),
+    Registration::new(
+        "ethtool",
+        false,
+        "Exposes network interface information and network driver statistics equivalent to `ethtool`, `ethtool -S`, and `ethtool -i`.",
+        ethtool::build,
     ),
     Registration::new(
         "fibrechannel",

@@ -4,6 +4,7 @@
 
 pub mod bcache;
 pub mod buddyinfo;
+pub mod ethtool;
 pub mod hwmon;
 pub mod interrupts;
 pub mod ipvs;
