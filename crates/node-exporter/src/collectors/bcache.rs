@@ -189,7 +189,13 @@ impl Bcache {
 
 impl Collector for Bcache {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
-        for entry in list_dir(&self.dir)? {
+        // Upstream globs this directory: absent means nothing to report,
+        // a successful scrape (not "no data").
+        let entries = match list_dir(&self.dir) {
+            Err(CollectError::NoData) => return Ok(()),
+            other => other?,
+        };
+        for entry in entries {
             let d = self.dir.join(&entry);
             // Cache sets are UUID directories; `register` and friends are files.
             if !is_dir(&d) {

@@ -161,7 +161,13 @@ impl Btrfs {
 
 impl Collector for Btrfs {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
-        for entry in list_dir(&self.dir)? {
+        // Upstream globs this directory: absent means nothing to report,
+        // a successful scrape (not "no data").
+        let entries = match list_dir(&self.dir) {
+            Err(CollectError::NoData) => return Ok(()),
+            other => other?,
+        };
+        for entry in entries {
             let d = self.dir.join(&entry);
             // Filesystems are UUID directories; `features` is not one.
             if entry == "features" || !is_dir(&d.join("allocation")) {

@@ -86,7 +86,13 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
 impl Collector for Xfs {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
         let mut bad = 0;
-        for dev in list_dir(&self.dir)? {
+        // Upstream globs this directory: absent means nothing to report,
+        // a successful scrape (not "no data").
+        let entries = match list_dir(&self.dir) {
+            Err(CollectError::NoData) => return Ok(()),
+            other => other?,
+        };
+        for dev in entries {
             // /sys/fs/xfs/stats holds the global totals, not a device.
             if dev == "stats" {
                 continue;
