@@ -126,7 +126,7 @@ fn each_collector_exposes_upstream_families_from_the_fixture_tree() {
 #[test]
 fn absent_hardware_is_no_data_not_an_error() {
     for name in MINE {
-        let (result, text) = scrape("empty", name, &[]);
+        let (result, text) = scrape("hardware-empty", name, &[]);
         match *name {
             // Upstream reports these as a successful empty collection.
             "bcache" | "btrfs" | "edac" | "xfs" => assert!(
@@ -164,7 +164,7 @@ fn odd_values_cost_only_their_own_series() {
 
 #[test]
 fn a_malformed_mdstat_device_fails_the_collector_but_keeps_the_others() {
-    let (result, text) = scrape("broken", "mdadm", &[]);
+    let (result, text) = scrape("hardware-broken", "mdadm", &[]);
     assert!(
         matches!(result, Err(CollectError::Parse { .. })),
         "{result:?}"
@@ -178,7 +178,7 @@ fn a_malformed_mdstat_device_fails_the_collector_but_keeps_the_others() {
 
 #[test]
 fn a_bond_without_slaves_file_is_skipped() {
-    let (result, text) = scrape("broken", "bonding", &[]);
+    let (result, text) = scrape("hardware-broken", "bonding", &[]);
     assert!(result.is_ok(), "{result:?}");
     assert!(text.is_empty(), "{text}");
 }
@@ -263,7 +263,7 @@ fn binary_serves_hardware_collectors_with_per_collector_success() {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_node-exporter"));
     cmd.arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .arg("--collector.disable-defaults")
-        .args(path_flags("broken"));
+        .args(path_flags("hardware-broken"));
     for name in MINE {
         cmd.arg(format!("--collector.{name}"));
     }
@@ -376,7 +376,7 @@ fn bcache_priority_stats_only_when_asked() {
 
 #[test]
 fn a_malformed_nfs_mount_costs_only_that_mount() {
-    let (result, text) = scrape("broken", "mountstats", &[]);
+    let (result, text) = scrape("hardware-broken", "mountstats", &[]);
     assert!(
         matches!(result, Err(CollectError::Parse { .. })),
         "{result:?}"
