@@ -43,6 +43,39 @@ pub struct Args {
     pub textfile: crate::collectors::textfile::TextfileArgs,
     #[command(flatten)]
     pub vmstat: crate::collectors::vmstat::VmstatArgs,
+
+    #[command(flatten)]
+    pub infiniband: crate::collectors::infiniband::InfinibandArgs,
+
+    #[command(flatten)]
+    pub interrupts: crate::collectors::interrupts::InterruptsArgs,
+
+    #[command(flatten)]
+    pub ipvs: crate::collectors::ipvs::IpvsArgs,
+
+    #[command(flatten)]
+    pub netclass: crate::collectors::netclass::NetclassArgs,
+
+    #[command(flatten)]
+    pub bcache: crate::collectors::bcache::BcacheArgs,
+
+    #[command(flatten)]
+    pub ethtool: crate::collectors::ethtool::EthtoolArgs,
+
+    #[command(flatten)]
+    pub hwmon: crate::collectors::hwmon::HwmonArgs,
+
+    #[command(flatten)]
+    pub powersupply: crate::collectors::powersupplyclass::PowerSupplyArgs,
+
+    #[command(flatten)]
+    pub rapl: crate::collectors::rapl::RaplArgs,
+
+    #[command(flatten)]
+    pub sysctl: crate::collectors::sysctl::SysctlArgs,
+
+    #[command(flatten)]
+    pub tapestats: crate::collectors::tapestats::TapestatsArgs,
 }
 
 impl Args {

@@ -2,8 +2,11 @@
 
 pub mod args;
 pub mod collectors;
+pub mod ethtool_ioctl;
+pub mod netlink;
 pub mod parse;
 pub mod sys;
+pub mod sysfs;
 
 use exporter_kit::{BuildError, Exporter, Spec};
 

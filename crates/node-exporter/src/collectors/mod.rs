@@ -10,28 +10,62 @@ use regex::Regex;
 use crate::args::Args;
 
 pub mod arp;
+pub mod bcache;
+pub mod bonding;
+pub mod btrfs;
+pub mod buddyinfo;
+pub mod cgroups;
 pub mod conntrack;
 pub mod cpu;
+pub mod cpufreq;
 pub mod diskstats;
+pub mod dmi;
+pub mod edac;
 pub mod entropy;
+pub mod ethtool;
+pub mod fibrechannel;
 pub mod filefd;
 pub mod filesystem;
+pub mod hwmon;
+pub mod infiniband;
+pub mod interrupts;
+pub mod ipvs;
 pub mod loadavg;
+pub mod mdadm;
 pub mod meminfo;
+pub mod meminfo_numa;
+pub mod mountstats;
+pub mod netclass;
 pub mod netdev;
 pub mod netstat;
+pub mod network_route;
+pub mod nfs;
+pub mod nfsd;
+pub mod nvme;
 pub mod os;
+pub mod powersupplyclass;
 pub mod pressure;
+pub mod processes;
+pub mod rapl;
 pub mod schedstat;
+pub mod selinux;
 pub mod sockstat;
+pub mod softirqs;
 pub mod softnet;
 pub mod stat;
+pub mod sysctl;
+pub mod tapestats;
+pub mod tcpstat;
 pub mod textfile;
+pub mod thermal_zone;
 pub mod time;
 pub mod timex;
 pub mod udp_queues;
 pub mod uname;
 pub mod vmstat;
+pub mod xfs;
+pub mod zfs;
+pub mod zoneinfo;
 
 pub const COLLECTORS: &[Registration<Args>] = &[
     Registration::new(
@@ -40,10 +74,65 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         "ARP statistics from /proc/net/arp.",
         arp::build,
     ),
+    Registration::new(
+        "bcache",
+        true,
+        "Exposes bcache statistics from /sys/fs/bcache/.",
+        bcache::build,
+    ),
+    Registration::new(
+        "bonding",
+        true,
+        "Exposes the number of configured and active slaves of Linux bonding interfaces.",
+        bonding::build,
+    ),
+    Registration::new("btrfs", true, "Exposes btrfs statistics.", btrfs::build),
+    Registration::new(
+        "buddyinfo",
+        false,
+        "Exposes statistics of memory fragments as reported by /proc/buddyinfo.",
+        buddyinfo::build,
+    ),
+    Registration::new(
+        "cgroups",
+        false,
+        "Exposes the number of cgroups and whether each controller is enabled, from /proc/cgroups.",
+        cgroups::build,
+    ),
     Registration::new("conntrack", true, "conntrack statistics.", conntrack::build),
     Registration::new("cpu", true, "CPU time from /proc/stat.", cpu::build),
+    Registration::new(
+        "cpufreq",
+        true,
+        "Exposes CPU frequency statistics.",
+        cpufreq::build,
+    ),
     Registration::new("diskstats", true, "Disk I/O statistics.", diskstats::build),
+    Registration::new(
+        "dmi",
+        true,
+        "Expose Desktop Management Interface (DMI) info from /sys/class/dmi/id/.",
+        dmi::build,
+    ),
+    Registration::new(
+        "edac",
+        true,
+        "Exposes error detection and correction statistics.",
+        edac::build,
+    ),
     Registration::new("entropy", true, "Available entropy.", entropy::build),
+    Registration::new(
+        "ethtool",
+        false,
+        "Exposes network interface information and network driver statistics equivalent to `ethtool`, `ethtool -S`, and `ethtool -i`.",
+        ethtool::build,
+    ),
+    Registration::new(
+        "fibrechannel",
+        true,
+        "Exposes fibre channel information and statistics from /sys/class/fc_host/.",
+        fibrechannel::build,
+    ),
     Registration::new("filefd", true, "File descriptor statistics.", filefd::build),
     Registration::new(
         "filesystem",
@@ -51,12 +140,60 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         "Filesystem statistics (statfs).",
         filesystem::build,
     ),
+    Registration::new(
+        "hwmon",
+        true,
+        "Expose hardware monitoring and sensor data from /sys/class/hwmon/.",
+        hwmon::build,
+    ),
+    Registration::new(
+        "infiniband",
+        true,
+        "Exposes network statistics specific to InfiniBand and Intel OmniPath configurations.",
+        infiniband::build,
+    ),
+    Registration::new(
+        "interrupts",
+        false,
+        "Exposes detailed interrupts statistics.",
+        interrupts::build,
+    ),
+    Registration::new(
+        "ipvs",
+        true,
+        "Exposes IPVS status from /proc/net/ip_vs and stats from /proc/net/ip_vs_stats.",
+        ipvs::build,
+    ),
     Registration::new("loadavg", true, "Load average.", loadavg::build),
+    Registration::new(
+        "mdadm",
+        true,
+        "Exposes statistics about devices in /proc/mdstat (does nothing if no /proc/mdstat present).",
+        mdadm::build,
+    ),
     Registration::new(
         "meminfo",
         true,
         "Memory statistics from /proc/meminfo.",
         meminfo::build,
+    ),
+    Registration::new(
+        "meminfo_numa",
+        false,
+        "Exposes memory statistics from /sys/devices/system/node/node[0-9]*/meminfo, /proc/meminfo_numa.",
+        meminfo_numa::build,
+    ),
+    Registration::new(
+        "mountstats",
+        false,
+        "Exposes filesystem statistics from /proc/self/mountstats. Exposes detailed NFS client statistics.",
+        mountstats::build,
+    ),
+    Registration::new(
+        "netclass",
+        true,
+        "Exposes network interface info from /sys/class/net/.",
+        netclass::build,
     ),
     Registration::new("netdev", true, "Network device statistics.", netdev::build),
     Registration::new(
@@ -65,15 +202,69 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         "Network statistics from /proc/net/{netstat,snmp,snmp6}.",
         netstat::build,
     ),
+    Registration::new(
+        "network_route",
+        false,
+        "Exposes the routing table as metrics.",
+        network_route::build,
+    ),
+    Registration::new(
+        "nfs",
+        true,
+        "Exposes NFS client statistics from /proc/net/rpc/nfs.",
+        nfs::build,
+    ),
+    Registration::new(
+        "nfsd",
+        true,
+        "Exposes NFSd kernel server statistics from /proc/net/rpc/nfsd.",
+        nfsd::build,
+    ),
+    Registration::new(
+        "nvme",
+        true,
+        "Exposes NVMe info from /sys/class/nvme/.",
+        nvme::build,
+    ),
     Registration::new("os", true, "OS release information.", os::build),
+    Registration::new(
+        "powersupplyclass",
+        true,
+        "Exposes Power Supply statistics from /sys/class/power_supply.",
+        powersupplyclass::build,
+    ),
     Registration::new(
         "pressure",
         true,
         "Pressure stall information.",
         pressure::build,
     ),
+    Registration::new(
+        "processes",
+        false,
+        "Exposes aggregate process statistics from /proc.",
+        processes::build,
+    ),
+    Registration::new(
+        "rapl",
+        true,
+        "Exposes various statistics from /sys/class/powercap.",
+        rapl::build,
+    ),
     Registration::new("schedstat", true, "Scheduler statistics.", schedstat::build),
+    Registration::new(
+        "selinux",
+        true,
+        "Exposes SELinux statistics.",
+        selinux::build,
+    ),
     Registration::new("sockstat", true, "Socket statistics.", sockstat::build),
+    Registration::new(
+        "softirqs",
+        false,
+        "Exposes detailed softirq statistics from /proc/softirqs.",
+        softirqs::build,
+    ),
     Registration::new("softnet", true, "Softnet statistics.", softnet::build),
     Registration::new(
         "stat",
@@ -82,10 +273,34 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         stat::build,
     ),
     Registration::new(
+        "sysctl",
+        false,
+        "Expose sysctl values from /proc/sys.",
+        sysctl::build,
+    ),
+    Registration::new(
+        "tapestats",
+        true,
+        "Exposes statistics from /sys/class/scsi_tape.",
+        tapestats::build,
+    ),
+    Registration::new(
+        "tcpstat",
+        false,
+        "Exposes TCP connection status information from /proc/net/tcp and /proc/net/tcp6.",
+        tcpstat::build,
+    ),
+    Registration::new(
         "textfile",
         true,
         "Metrics from *.prom text files.",
         textfile::build,
+    ),
+    Registration::new(
+        "thermal_zone",
+        true,
+        "Exposes thermal zone & cooling device statistics from /sys/class/thermal.",
+        thermal_zone::build,
     ),
     Registration::new("time", true, "The current system time.", time::build),
     Registration::new(
@@ -106,6 +321,19 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         true,
         "Statistics from /proc/vmstat.",
         vmstat::build,
+    ),
+    Registration::new("xfs", true, "Exposes XFS runtime statistics.", xfs::build),
+    Registration::new(
+        "zfs",
+        true,
+        "Exposes ZFS performance statistics.",
+        zfs::build,
+    ),
+    Registration::new(
+        "zoneinfo",
+        false,
+        "Exposes NUMA memory zone metrics.",
+        zoneinfo::build,
     ),
 ];
 

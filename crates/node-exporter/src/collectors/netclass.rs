@@ -1,0 +1,162 @@
+//! netclass: network device properties from /sys/class/net/<iface>/.
+
+use std::path::PathBuf;
+
+use exporter_kit::{
+    AnyCollector, BuildError, CollectError, Collector, Desc, Emitter, ScrapeContext,
+};
+
+use crate::args::Args;
+use crate::sysfs::{is_dir, list_dir, read_attr, read_int, regex_flag};
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct NetclassArgs {
+    /// Regexp of net devices to ignore for netclass collector.
+    #[arg(
+        long = "collector.netclass.ignored-devices",
+        value_name = "REGEX",
+        default_value = "^$"
+    )]
+    pub netclass_ignored_devices: String,
+    /// Ignore devices where the speed is invalid.
+    #[arg(long = "collector.netclass.ignore-invalid-speed")]
+    pub netclass_ignore_invalid_speed: bool,
+    /// Use netlink to gather stats instead of sysfs. Accepted for
+    /// compatibility; this exporter always reads sysfs (same families).
+    #[arg(long = "collector.netclass.netlink")]
+    pub netclass_netlink: bool,
+    /// Expose the netlink link statistics too (netlink mode only; accepted
+    /// for compatibility).
+    #[arg(long = "collector.netclass_rtnl.with-stats")]
+    pub netclass_rtnl_with_stats: bool,
+}
+
+/// (sysfs file, family suffix, counter?)
+const FIELDS: &[(&str, &str, bool)] = &[
+    ("addr_assign_type", "address_assign_type", false),
+    ("carrier", "carrier", false),
+    ("carrier_changes", "carrier_changes_total", true),
+    ("carrier_up_count", "carrier_up_changes_total", true),
+    ("carrier_down_count", "carrier_down_changes_total", true),
+    ("dev_id", "device_id", false),
+    ("dormant", "dormant", false),
+    ("flags", "flags", false),
+    ("ifindex", "iface_id", false),
+    ("iflink", "iface_link", false),
+    ("link_mode", "iface_link_mode", false),
+    ("mtu", "mtu_bytes", false),
+    ("netdev_group", "net_dev_group", false),
+    ("name_assign_type", "name_assign_type", false),
+    ("tx_queue_len", "transmit_queue_length", false),
+    ("type", "protocol_type", false),
+];
+
+pub struct Netclass {
+    dir: PathBuf,
+    ignored: regex::Regex,
+    ignore_invalid_speed: bool,
+    up: Desc,
+    info: Desc,
+    speed: Desc,
+    fields: Vec<Desc>,
+}
+
+pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
+    let a = &args.netclass;
+    let fields = FIELDS
+        .iter()
+        .map(|(_, name, counter)| {
+            let full = format!("node_network_{name}");
+            let help = format!("Network device property: {name}");
+            if *counter {
+                Desc::counter(&full, &help, &["device"])
+            } else {
+                Desc::gauge(&full, &help, &["device"])
+            }
+        })
+        .collect();
+    Ok(AnyCollector::blocking(Netclass {
+        dir: args.sys("class/net"),
+        ignored: regex_flag(
+            "collector.netclass.ignored-devices",
+            &a.netclass_ignored_devices,
+        )?,
+        ignore_invalid_speed: a.netclass_ignore_invalid_speed,
+        up: Desc::gauge(
+            "node_network_up",
+            "Value is 1 if operstate is 'up', 0 otherwise.",
+            &["device"],
+        ),
+        info: Desc::gauge(
+            "node_network_info",
+            "Non-numeric data from /sys/class/net/<iface>, value is always 1.",
+            &[
+                "device",
+                "address",
+                "broadcast",
+                "duplex",
+                "operstate",
+                "adminstate",
+                "ifalias",
+            ],
+        ),
+        speed: Desc::gauge(
+            "node_network_speed_bytes",
+            "Network device property: speed_bytes",
+            &["device"],
+        ),
+        fields,
+    }))
+}
+
+/// `adminstate` from the IFF_UP bit of `flags`.
+fn admin_state(flags: Option<i64>) -> &'static str {
+    match flags {
+        None => "unknown",
+        Some(f) if f & 1 == 1 => "up",
+        Some(_) => "down",
+    }
+}
+
+impl Collector for Netclass {
+    fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
+        for dev in list_dir(&self.dir)? {
+            if self.ignored.is_match(&dev) {
+                continue;
+            }
+            let d = self.dir.join(&dev);
+            // Regular files such as bonding_masters are not interfaces.
+            if !is_dir(&d) {
+                continue;
+            }
+            let attr = |f: &str| read_attr(&d.join(f)).unwrap_or_default();
+            let operstate = attr("operstate");
+            out.gauge(&self.up, &[&dev], if operstate == "up" { 1.0 } else { 0.0 });
+            let flags = read_int(&d.join("flags"));
+            out.gauge(
+                &self.info,
+                &[
+                    &dev,
+                    &attr("address"),
+                    &attr("broadcast"),
+                    &attr("duplex"),
+                    &operstate,
+                    admin_state(flags),
+                    &attr("ifalias"),
+                ],
+                1.0,
+            );
+            for ((file, _, _), desc) in FIELDS.iter().zip(&self.fields) {
+                if let Some(v) = read_int(&d.join(file)) {
+                    out.value(desc, &[&dev], v as f64);
+                }
+            }
+            if let Some(speed) = read_int(&d.join("speed"))
+                && (speed >= 0 || !self.ignore_invalid_speed)
+            {
+                out.gauge(&self.speed, &[&dev], (speed * 1000 * 1000 / 8) as f64);
+            }
+        }
+        Ok(())
+    }
+}
