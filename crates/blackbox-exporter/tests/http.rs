@@ -180,7 +180,7 @@ fn redirects_are_followed_counted_and_bounded() {
             m["probe_http_redirects"],
             m["probe_http_status_code"]
         ),
-        (0.0, 10.0, 302.0)
+        (0.0, 11.0, 302.0)
     );
 }
 

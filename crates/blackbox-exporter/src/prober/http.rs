@@ -213,12 +213,15 @@ async fn run(
         match (is_redirect, location) {
             (true, Some(loc)) => {
                 log.info(format!("Received redirect location={loc}"));
-                if !module.follow_redirects || hop_index >= ctx.max_redirects {
+                // Counted as upstream (Go's CheckRedirect): every redirect
+                // received, also the one that is not followed.
+                let n = hop_index + 1;
+                m.redirects = f64::from(n);
+                if !module.follow_redirects || n > ctx.max_redirects {
                     log.info("Not following redirect");
                     break hop;
                 }
-                hop_index += 1;
-                m.redirects = f64::from(hop_index);
+                hop_index = n;
                 let relative = !loc.contains("://") && !loc.starts_with("//");
                 url = join(&url, &loc)?;
                 if !relative {

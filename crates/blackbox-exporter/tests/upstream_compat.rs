@@ -1,0 +1,185 @@
+//! Side by side with Debian's prometheus-blackbox-exporter (0.23) on the
+//! same blackbox.yml: the same probe_success verdict for every case, and
+//! metrics-compat family coverage of at least 98% per prober.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+
+#[test]
+fn same_verdicts_and_families_as_upstream() {
+    let good = cert(2020, 2100);
+    let expired = cert(2019, 2021);
+    let web = HttpServer::start();
+    let tls_web = HttpServer::start_tls(&good);
+    let old_web = HttpServer::start_tls(&expired);
+    let banner = banner_server();
+    let refused = closed_port();
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &good.cert_pem).expect("ca");
+    let cfg = write_config(
+        dir.path(),
+        &format!(
+            r#"
+modules:
+  http_2xx:
+    prober: http
+    timeout: 2s
+  http_ip4:
+    prober: http
+    timeout: 2s
+    http:
+      preferred_ip_protocol: ip4
+      ip_protocol_fallback: false
+  http_404:
+    prober: http
+    http:
+      valid_status_codes: [404]
+  no_follow:
+    prober: http
+    http:
+      follow_redirects: false
+  short:
+    prober: http
+    timeout: 1s
+  limited:
+    prober: http
+    http:
+      body_size_limit: 1MB
+  body_regex:
+    prober: http
+    http:
+      fail_if_body_matches_regexp: ["nominal"]
+  header_must:
+    prober: http
+    http:
+      fail_if_header_not_matches:
+        - header: X-Version
+          regexp: "^build-[0-9]+$"
+  https_ca:
+    prober: http
+    http:
+      tls_config:
+        ca_file: {ca}
+  https_insecure:
+    prober: http
+    http:
+      tls_config:
+        insecure_skip_verify: true
+  tcp_connect:
+    prober: tcp
+    timeout: 2s
+  ssh_banner:
+    prober: tcp
+    timeout: 2s
+    tcp:
+      query_response:
+        - expect: "^SSH-2.0-([^ ]+)"
+        - send: "PING"
+        - expect: "^PONG$"
+  wrong_banner:
+    prober: tcp
+    timeout: 1s
+    tcp:
+      query_response:
+        - expect: "^220 smtp"
+  tcp_tls:
+    prober: tcp
+    tcp:
+      tls: true
+      tls_config:
+        ca_file: {ca}
+"#,
+            ca = ca.display()
+        ),
+    );
+    let ours = start_ours(&cfg, &[]);
+    let upstream = start_upstream(&cfg);
+
+    let cases: Vec<(&str, &str, String)> = vec![
+        ("http", "http_2xx", web.url("/ok")),
+        ("http", "http_ip4", web.url("/ok")),
+        ("http", "http_2xx", web.url("/status/500")),
+        ("http", "http_404", web.url("/status/404")),
+        ("http", "http_2xx", web.url("/redirect/3")),
+        ("http", "no_follow", web.url("/redirect/3")),
+        ("http", "http_2xx", web.url("/redirect/30")),
+        ("http", "short", web.url("/slow")),
+        ("http", "limited", web.url("/huge")),
+        ("http", "body_regex", web.url("/ok")),
+        ("http", "header_must", web.url("/ok")),
+        ("http", "https_ca", tls_web.url("/ok")),
+        ("http", "https_ca", old_web.url("/ok")),
+        ("http", "https_insecure", old_web.url("/ok")),
+        ("http", "http_2xx", format!("http://127.0.0.1:{refused}/")),
+        (
+            "http",
+            "http_2xx",
+            "http://does-not-exist.invalid/".to_string(),
+        ),
+        ("tcp", "tcp_connect", banner.to_string()),
+        ("tcp", "ssh_banner", banner.to_string()),
+        ("tcp", "wrong_banner", banner.to_string()),
+        ("tcp", "tcp_connect", format!("127.0.0.1:{refused}")),
+        ("tcp", "tcp_tls", tls_web.addr.to_string()),
+    ];
+    let tool = metrics_compat();
+    let mut worst: BTreeMap<&str, f64> = BTreeMap::new();
+    let mut report = String::new();
+    for (i, (prober, module, target)) in cases.iter().enumerate() {
+        let theirs = get(&probe_url(&upstream.base(), target, module)).1;
+        let mine = get(&probe_url(&ours.server.url(""), target, module)).1;
+        let (t, m) = (parse(&theirs), parse(&mine));
+        assert_eq!(
+            m.get("probe_success"),
+            t.get("probe_success"),
+            "case {i} {module} {target}: upstream\n{theirs}\nours\n{mine}"
+        );
+        for key in [
+            "probe_http_status_code",
+            "probe_http_redirects",
+            "probe_http_ssl",
+            "probe_http_content_length",
+            "probe_http_version",
+            "probe_ip_protocol",
+            "probe_ip_addr_hash",
+            "probe_failed_due_to_regex",
+            "probe_ssl_earliest_cert_expiry",
+            "probe_http_last_modified_timestamp_seconds",
+        ] {
+            if let (Some(a), Some(b)) = (t.get(key), m.get(key)) {
+                assert_eq!(
+                    a, b,
+                    "case {i} {module} {target}: {key}\nupstream\n{theirs}\nours\n{mine}"
+                );
+            }
+        }
+        let rf = dir.path().join(format!("ref{i}.prom"));
+        let cf = dir.path().join(format!("ours{i}.prom"));
+        std::fs::write(&rf, &theirs).expect("write");
+        std::fs::write(&cf, &mine).expect("write");
+        let out = std::process::Command::new(&tool)
+            .arg(&rf)
+            .arg(&cf)
+            .arg("--json")
+            .output()
+            .expect("metrics-compat runs");
+        let json: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("metrics-compat json");
+        let pct = json["coverage_pct"].as_f64().expect("coverage");
+        report.push_str(&format!(
+            "{prober} {module} {target}: {pct:.1}% {}\n",
+            json["missing"]
+        ));
+        let w = worst.entry(prober).or_insert(100.0);
+        *w = w.min(pct);
+    }
+    eprintln!("{report}");
+    for (prober, pct) in &worst {
+        assert!(*pct >= 98.0, "{prober}: coverage {pct}% < 98%\n{report}");
+    }
+}
