@@ -124,8 +124,11 @@ impl Module {
         if self.icmp.packets == 0 || self.icmp.packets > 100 {
             return Err("icmp packets must be between 1 and 100".into());
         }
-        if self.prober == "dns" && self.dns.query_name.is_empty() {
-            return Err("query name must be set for DNS module".into());
+        if self.prober == "dns" {
+            if self.dns.query_name.is_empty() {
+                return Err("query name must be set for DNS module".into());
+            }
+            crate::prober::dns::validate(&self.dns)?;
         }
         if !matches!(self.dns.transport_protocol.as_str(), "" | "udp" | "tcp") {
             return Err(format!(

@@ -274,7 +274,7 @@ impl ProbeHandler for BlackboxProbe {
             self.state.unknown_module.inc();
             return Err(ProbeError(format!("Unknown module {name:?}")));
         };
-        if !matches!(module.prober.as_str(), "http" | "tcp") {
+        if !matches!(module.prober.as_str(), "http" | "tcp" | "dns") {
             return Err(ProbeError(format!("Unknown prober {:?}", module.prober)));
         }
         let debug = req.param("debug") == Some("true");
@@ -355,6 +355,16 @@ async fn run_prober(
             let r = tokio::time::timeout_at(
                 deadline,
                 prober::tcp::probe(ctx, target, &module.tcp, &mut m, log),
+            )
+            .await;
+            m.emit(out);
+            finish(r, log)
+        }
+        "dns" => {
+            let mut m = prober::dns::DnsMetrics::default();
+            let r = tokio::time::timeout_at(
+                deadline,
+                prober::dns::probe(ctx, target, &module.dns, &mut m, log),
             )
             .await;
             m.emit(out);

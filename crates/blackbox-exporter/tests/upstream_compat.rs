@@ -17,6 +17,7 @@ fn same_verdicts_and_families_as_upstream() {
     let old_web = HttpServer::start_tls(&expired);
     let banner = banner_server();
     let refused = closed_port();
+    let dns = dns_server().to_string();
 
     let dir = tempfile::tempdir().expect("tempdir");
     let ca = dir.path().join("ca.pem");
@@ -87,6 +88,35 @@ modules:
     tcp:
       query_response:
         - expect: "^220 smtp"
+  dns_a:
+    prober: dns
+    dns:
+      query_name: example.test
+      query_type: A
+      validate_answer_rrs:
+        fail_if_not_matches_regexp: ["example\\.test\\.\t.*\tIN\tA\t127\\.0\\.0\\.1"]
+  dns_a_tcp:
+    prober: dns
+    dns:
+      transport_protocol: tcp
+      query_name: example.test
+      query_type: A
+  dns_soa:
+    prober: dns
+    dns:
+      query_name: soa.test
+      query_type: SOA
+  dns_nx:
+    prober: dns
+    dns:
+      query_name: missing.test
+      query_type: A
+  dns_nx_ok:
+    prober: dns
+    dns:
+      query_name: missing.test
+      query_type: A
+      valid_rcodes: [NXDOMAIN]
   tcp_tls:
     prober: tcp
     tcp:
@@ -126,6 +156,11 @@ modules:
         ("tcp", "wrong_banner", banner.to_string()),
         ("tcp", "tcp_connect", format!("127.0.0.1:{refused}")),
         ("tcp", "tcp_tls", tls_web.addr.to_string()),
+        ("dns", "dns_a", dns.clone()),
+        ("dns", "dns_a_tcp", dns.clone()),
+        ("dns", "dns_soa", dns.clone()),
+        ("dns", "dns_nx", dns.clone()),
+        ("dns", "dns_nx_ok", dns.clone()),
     ];
     let tool = metrics_compat();
     let mut worst: BTreeMap<&str, f64> = BTreeMap::new();
@@ -150,6 +185,11 @@ modules:
             "probe_failed_due_to_regex",
             "probe_ssl_earliest_cert_expiry",
             "probe_http_last_modified_timestamp_seconds",
+            "probe_dns_answer_rrs",
+            "probe_dns_authority_rrs",
+            "probe_dns_additional_rrs",
+            "probe_dns_query_succeeded",
+            "probe_dns_serial",
         ] {
             if let (Some(a), Some(b)) = (t.get(key), m.get(key)) {
                 assert_eq!(

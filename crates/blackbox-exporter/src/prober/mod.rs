@@ -2,6 +2,7 @@
 //! the probe log (`debug=true`), target resolution with upstream's
 //! `preferred_ip_protocol` / `ip_protocol_fallback`, and TLS facts.
 
+pub mod dns;
 pub mod http;
 pub mod tcp;
 pub mod tls;

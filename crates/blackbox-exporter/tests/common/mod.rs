@@ -351,3 +351,109 @@ pub fn metrics_compat() -> PathBuf {
     }
     panic!("shared/tools/metrics-compat not found beside the checkout");
 }
+
+/// An authoritative DNS server for the tests, UDP and TCP on one port:
+/// `example.test` A 127.0.0.1 (with NS and glue), `soa.test` SOA serial
+/// 2026112501, everything else NXDOMAIN.
+pub fn dns_server() -> SocketAddr {
+    let (udp, tcp) = loop {
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind udp");
+        let port = udp.local_addr().expect("addr").port();
+        if let Ok(tcp) = TcpListener::bind(("127.0.0.1", port)) {
+            break (udp, tcp);
+        }
+    };
+    let addr = udp.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok((n, peer)) = udp.recv_from(&mut buf) {
+            if let Some(resp) = dns_answer(&buf[..n]) {
+                let _ = udp.send_to(&resp, peer);
+            }
+        }
+    });
+    std::thread::spawn(move || {
+        for mut s in tcp.incoming().flatten() {
+            let mut len = [0u8; 2];
+            if s.read_exact(&mut len).is_err() {
+                continue;
+            }
+            let mut q = vec![0; u16::from_be_bytes(len) as usize];
+            if s.read_exact(&mut q).is_err() {
+                continue;
+            }
+            if let Some(resp) = dns_answer(&q) {
+                let mut out = (resp.len() as u16).to_be_bytes().to_vec();
+                out.extend_from_slice(&resp);
+                let _ = s.write_all(&out);
+            }
+        }
+    });
+    addr
+}
+
+fn dns_name(name: &str) -> Vec<u8> {
+    let mut v = Vec::new();
+    for l in name.trim_end_matches('.').split('.') {
+        v.push(l.len() as u8);
+        v.extend_from_slice(l.as_bytes());
+    }
+    v.push(0);
+    v
+}
+
+fn rr(name: &[u8], rtype: u16, ttl: u32, rdata: &[u8]) -> Vec<u8> {
+    let mut v = name.to_vec();
+    v.extend_from_slice(&rtype.to_be_bytes());
+    v.extend_from_slice(&1u16.to_be_bytes());
+    v.extend_from_slice(&ttl.to_be_bytes());
+    v.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+    v.extend_from_slice(rdata);
+    v
+}
+
+fn dns_answer(q: &[u8]) -> Option<Vec<u8>> {
+    if q.len() < 12 {
+        return None;
+    }
+    // the question: name labels then type and class
+    let mut i = 12;
+    let mut labels = Vec::new();
+    while *q.get(i)? != 0 {
+        let l = q[i] as usize;
+        labels.push(String::from_utf8_lossy(q.get(i + 1..i + 1 + l)?).to_lowercase());
+        i += 1 + l;
+    }
+    let question = q.get(12..i + 5)?;
+    let qname = labels.join(".");
+    let ptr = [0xc0u8, 0x0c];
+    let (rcode, an, ns, ar): (u16, Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<Vec<u8>>) = match qname.as_str()
+    {
+        "example.test" => (
+            0,
+            vec![rr(&ptr, 1, 300, &[127, 0, 0, 1])],
+            vec![rr(&ptr, 2, 300, &dns_name("ns1.example.test"))],
+            vec![rr(&dns_name("ns1.example.test"), 1, 300, &[127, 0, 0, 53])],
+        ),
+        "soa.test" => {
+            let mut rd = dns_name("ns1.soa.test");
+            rd.extend(dns_name("hostmaster.soa.test"));
+            for n in [2_026_112_501u32, 7200, 3600, 1_209_600, 300] {
+                rd.extend_from_slice(&n.to_be_bytes());
+            }
+            (0, vec![rr(&ptr, 6, 300, &rd)], vec![], vec![])
+        }
+        _ => (3, vec![], vec![], vec![]),
+    };
+    let mut out = q[..2].to_vec();
+    let flags: u16 = 0x8400 | (u16::from_be_bytes([q[2], q[3]]) & 0x0100) | rcode;
+    out.extend_from_slice(&flags.to_be_bytes());
+    for c in [1, an.len(), ns.len(), ar.len()] {
+        out.extend_from_slice(&(c as u16).to_be_bytes());
+    }
+    out.extend_from_slice(question);
+    for r in an.iter().chain(&ns).chain(&ar) {
+        out.extend_from_slice(r);
+    }
+    Some(out)
+}
