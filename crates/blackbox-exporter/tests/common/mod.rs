@@ -412,6 +412,8 @@ fn rr(name: &[u8], rtype: u16, ttl: u32, rdata: &[u8]) -> Vec<u8> {
     v
 }
 
+type Rrs = Vec<Vec<u8>>;
+
 fn dns_answer(q: &[u8]) -> Option<Vec<u8>> {
     if q.len() < 12 {
         return None;
@@ -427,8 +429,7 @@ fn dns_answer(q: &[u8]) -> Option<Vec<u8>> {
     let question = q.get(12..i + 5)?;
     let qname = labels.join(".");
     let ptr = [0xc0u8, 0x0c];
-    let (rcode, an, ns, ar): (u16, Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<Vec<u8>>) = match qname.as_str()
-    {
+    let (rcode, an, ns, ar): (u16, Rrs, Rrs, Rrs) = match qname.as_str() {
         "example.test" => (
             0,
             vec![rr(&ptr, 1, 300, &[127, 0, 0, 1])],
