@@ -274,7 +274,7 @@ impl ProbeHandler for BlackboxProbe {
             self.state.unknown_module.inc();
             return Err(ProbeError(format!("Unknown module {name:?}")));
         };
-        if !matches!(module.prober.as_str(), "http" | "tcp" | "dns") {
+        if !matches!(module.prober.as_str(), "http" | "tcp" | "dns" | "icmp") {
             return Err(ProbeError(format!("Unknown prober {:?}", module.prober)));
         }
         let debug = req.param("debug") == Some("true");
@@ -365,6 +365,16 @@ async fn run_prober(
             let r = tokio::time::timeout_at(
                 deadline,
                 prober::dns::probe(ctx, target, &module.dns, &mut m, log),
+            )
+            .await;
+            m.emit(out);
+            finish(r, log)
+        }
+        "icmp" => {
+            let mut m = prober::icmp::IcmpMetrics::default();
+            let r = tokio::time::timeout_at(
+                deadline,
+                prober::icmp::probe(ctx, target, &module.icmp, &mut m, log),
             )
             .await;
             m.emit(out);

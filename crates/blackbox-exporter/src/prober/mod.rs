@@ -4,6 +4,7 @@
 
 pub mod dns;
 pub mod http;
+pub mod icmp;
 pub mod tcp;
 pub mod tls;
 
