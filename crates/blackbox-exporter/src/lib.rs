@@ -274,7 +274,10 @@ impl ProbeHandler for BlackboxProbe {
             self.state.unknown_module.inc();
             return Err(ProbeError(format!("Unknown module {name:?}")));
         };
-        if !matches!(module.prober.as_str(), "http" | "tcp" | "dns" | "icmp") {
+        if !matches!(
+            module.prober.as_str(),
+            "http" | "tcp" | "dns" | "icmp" | "grpc"
+        ) {
             return Err(ProbeError(format!("Unknown prober {:?}", module.prober)));
         }
         let debug = req.param("debug") == Some("true");
@@ -375,6 +378,16 @@ async fn run_prober(
             let r = tokio::time::timeout_at(
                 deadline,
                 prober::icmp::probe(ctx, target, &module.icmp, &mut m, log),
+            )
+            .await;
+            m.emit(out);
+            finish(r, log)
+        }
+        "grpc" => {
+            let mut m = prober::grpc::GrpcMetrics::default();
+            let r = tokio::time::timeout_at(
+                deadline,
+                prober::grpc::probe(ctx, target, &module.grpc, &mut m, log),
             )
             .await;
             m.emit(out);

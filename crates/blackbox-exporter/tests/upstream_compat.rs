@@ -18,6 +18,7 @@ fn same_verdicts_and_families_as_upstream() {
     let banner = banner_server();
     let refused = closed_port();
     let dns = dns_server().to_string();
+    let grpc = grpc_health_server().to_string();
 
     let dir = tempfile::tempdir().expect("tempdir");
     let ca = dir.path().join("ca.pem");
@@ -127,6 +128,23 @@ modules:
       preferred_ip_protocol: ip4
       ttl: 32
       payload_size: 100
+  grpc:
+    prober: grpc
+    timeout: 2s
+    grpc:
+      preferred_ip_protocol: ip4
+  grpc_down:
+    prober: grpc
+    timeout: 2s
+    grpc:
+      preferred_ip_protocol: ip4
+      service: down
+  grpc_unknown:
+    prober: grpc
+    timeout: 2s
+    grpc:
+      preferred_ip_protocol: ip4
+      service: nope
   tcp_tls:
     prober: tcp
     tcp:
@@ -169,6 +187,10 @@ modules:
         ("icmp", "icmp", "127.0.0.1".to_string()),
         ("icmp", "icmp4_ttl", "127.0.0.1".to_string()),
         ("icmp", "icmp", "::1".to_string()),
+        ("grpc", "grpc", grpc.clone()),
+        ("grpc", "grpc_down", grpc.clone()),
+        ("grpc", "grpc_unknown", grpc.clone()),
+        ("grpc", "grpc", format!("127.0.0.1:{refused}")),
         ("dns", "dns_a", dns.clone()),
         ("dns", "dns_a_tcp", dns.clone()),
         ("dns", "dns_soa", dns.clone()),
@@ -204,6 +226,8 @@ modules:
             "probe_dns_query_succeeded",
             "probe_dns_serial",
             "probe_icmp_reply_hop_limit",
+            "probe_grpc_status_code",
+            "probe_grpc_ssl",
         ] {
             if let (Some(a), Some(b)) = (t.get(key), m.get(key)) {
                 assert_eq!(

@@ -3,6 +3,7 @@
 //! `preferred_ip_protocol` / `ip_protocol_fallback`, and TLS facts.
 
 pub mod dns;
+pub mod grpc;
 pub mod http;
 pub mod icmp;
 pub mod tcp;

@@ -458,3 +458,74 @@ fn dns_answer(q: &[u8]) -> Option<Vec<u8>> {
     }
     Some(out)
 }
+
+/// A gRPC health server (h2c): `""` SERVING, `"down"` NOT_SERVING, any
+/// other service NOT_FOUND (grpc-status 5), as grpc-go's health server.
+pub fn grpc_health_server() -> SocketAddr {
+    use http_body_util::{BodyExt, Full};
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    listener.set_nonblocking(true).expect("nonblocking");
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(
+                        |req: hyper::Request<hyper::body::Incoming>| async move {
+                            let body = req
+                                .into_body()
+                                .collect()
+                                .await
+                                .map(|c| c.to_bytes())
+                                .unwrap_or_default();
+                            let service = if body.len() > 7 {
+                                String::from_utf8_lossy(&body[7..]).into_owned()
+                            } else {
+                                String::new()
+                            };
+                            let status: Option<u8> = match service.as_str() {
+                                "" => Some(1),
+                                "down" => Some(2),
+                                _ => None,
+                            };
+                            let mut trailers = hyper::HeaderMap::new();
+                            let resp = match status {
+                                Some(s) => {
+                                    trailers.insert(
+                                        "grpc-status",
+                                        hyper::header::HeaderValue::from_static("0"),
+                                    );
+                                    let data = bytes::Bytes::from(vec![0, 0, 0, 0, 2, 0x08, s]);
+                                    hyper::Response::builder()
+                                        .header("content-type", "application/grpc")
+                                        .body(
+                                            Full::new(data)
+                                                .with_trailers(async move { Some(Ok(trailers)) })
+                                                .boxed(),
+                                        )
+                                }
+                                None => hyper::Response::builder()
+                                    .header("content-type", "application/grpc")
+                                    .header("grpc-status", "5")
+                                    .header("grpc-message", "unknown service")
+                                    .body(Full::new(bytes::Bytes::new()).boxed()),
+                            };
+                            Ok::<_, std::convert::Infallible>(resp.expect("response"))
+                        },
+                    );
+                    let _ = hyper::server::conn::http2::Builder::new(
+                        hyper_util::rt::TokioExecutor::new(),
+                    )
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+                });
+            }
+        });
+    });
+    addr
+}
