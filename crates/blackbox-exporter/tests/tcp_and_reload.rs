@@ -41,9 +41,17 @@ fn tcp_banner_query_response_and_refused() {
         (m["probe_success"], m["probe_failed_due_to_regex"]),
         (1.0, 0.0)
     );
-    let m = ours.probe(&banner.to_string(), "wrong_banner");
+    // the server closes without the expected line: a regex failure
+    let closing = greet_and_close_server(b"220 other.example ESMTP\r\n");
+    let m = ours.probe(&closing.to_string(), "wrong_banner");
     assert_eq!(m["probe_failed_due_to_regex"], 1.0);
     assert_eq!(m["probe_success"], 0.0);
+    // the server stays silent: the deadline ends it (a read error, as upstream)
+    let m = ours.probe(&banner.to_string(), "wrong_banner");
+    assert_eq!(
+        (m["probe_success"], m["probe_failed_due_to_regex"]),
+        (0.0, 0.0)
+    );
     let m = ours.probe(&format!("127.0.0.1:{}", closed_port()), "tcp_connect");
     assert_eq!(m["probe_success"], 0.0);
     let (status, _) = get(&probe_url(&ours.server.url(""), "no-port", "tcp_connect"));

@@ -529,3 +529,15 @@ pub fn grpc_health_server() -> SocketAddr {
     });
     addr
 }
+
+/// A TCP server that writes one line and closes.
+pub fn greet_and_close_server(line: &'static [u8]) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let _ = stream.write_all(line);
+        }
+    });
+    addr
+}
