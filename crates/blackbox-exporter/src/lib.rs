@@ -280,6 +280,19 @@ impl ProbeHandler for BlackboxProbe {
         ) {
             return Err(ProbeError(format!("Unknown prober {:?}", module.prober)));
         }
+        if module.prober == "http"
+            && let Some(hostname) = req.param("hostname").filter(|h| !h.is_empty())
+            && let Some((_, host)) = module
+                .http
+                .headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("host"))
+            && host != hostname
+        {
+            return Err(ProbeError(format!(
+                "host header defined both in module configuration ({host}) and with URL-parameter 'hostname' ({hostname})"
+            )));
+        }
         let debug = req.param("debug") == Some("true");
         let start = Instant::now();
         let mut deadline = req.deadline;

@@ -73,6 +73,11 @@ modules:
     http:
       tls_config:
         insecure_skip_verify: true
+  with_host:
+    prober: http
+    http:
+      headers:
+        Host: a.example
   post:
     prober: http
     http:
@@ -381,6 +386,13 @@ fn hostname_parameter_sets_host_header_and_debug_shows_the_log() {
         "{body}"
     );
     assert!(body.contains("Module configuration:"), "{body}");
+    let url = format!(
+        "{}&hostname=b.example",
+        probe_url(&f.ours.server.url(""), &web.url("/ok"), "with_host")
+    );
+    let (status, body) = get(&url);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("host header defined both"), "{body}");
     let (status, body) = get(&probe_url(&f.ours.server.url(""), &web.url("/ok"), "nope"));
     assert_eq!(status, 400);
     assert!(body.contains("Unknown module \"nope\""), "{body}");
