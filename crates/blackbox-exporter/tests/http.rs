@@ -73,6 +73,22 @@ modules:
     http:
       tls_config:
         insecure_skip_verify: true
+  basic:
+    prober: http
+    http:
+      basic_auth:
+        username: probe
+        password: hunter2
+  basic_wrong:
+    prober: http
+    http:
+      basic_auth:
+        username: probe
+        password: wrong
+  bearer:
+    prober: http
+    http:
+      bearer_token: s3cr3t-token
   with_host:
     prober: http
     http:
@@ -158,6 +174,22 @@ fn status_codes_method_body_and_auth() {
         (1.0, 404.0)
     );
     assert_eq!(f.ours.probe(&web.url("/ok"), "post")["probe_success"], 1.0);
+    assert_eq!(
+        f.ours.probe(&web.url("/auth"), "http_2xx")["probe_success"],
+        0.0
+    );
+    assert_eq!(
+        f.ours.probe(&web.url("/auth"), "basic")["probe_success"],
+        1.0
+    );
+    assert_eq!(
+        f.ours.probe(&web.url("/auth"), "basic_wrong")["probe_success"],
+        0.0
+    );
+    assert_eq!(
+        f.ours.probe(&web.url("/auth"), "bearer")["probe_success"],
+        1.0
+    );
 }
 
 #[test]
@@ -396,4 +428,32 @@ fn hostname_parameter_sets_host_header_and_debug_shows_the_log() {
     let (status, body) = get(&probe_url(&f.ours.server.url(""), &web.url("/ok"), "nope"));
     assert_eq!(status, 400);
     assert!(body.contains("Unknown module \"nope\""), "{body}");
+}
+
+#[test]
+fn client_certificates_from_tls_config() {
+    let server_cert = cert(2020, 2100);
+    let (client_ca, client) = client_ca_and_cert();
+    let web = HttpServer::start_mtls(&server_cert, &client_ca);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        path.display().to_string()
+    };
+    let (ca, crt, key) = (
+        p("ca.pem", &server_cert.cert_pem),
+        p("client.pem", &client.cert_pem),
+        p("client.key", &client.key_pem),
+    );
+    let cfg = write_config(
+        dir.path(),
+        &format!(
+            "modules:\n  mtls:\n    prober: http\n    http:\n      tls_config:\n        ca_file: {ca}\n        cert_file: {crt}\n        key_file: {key}\n  no_cert:\n    prober: http\n    timeout: 2s\n    http:\n      tls_config:\n        ca_file: {ca}\n"
+        ),
+    );
+    let ours = start_ours(&cfg, &[]);
+    let m = ours.probe(&web.url("/ok"), "mtls");
+    assert_eq!(m["probe_success"], 1.0, "{m:?}");
+    assert_eq!(ours.probe(&web.url("/ok"), "no_cert")["probe_success"], 0.0);
 }

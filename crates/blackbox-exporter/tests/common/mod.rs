@@ -53,8 +53,48 @@ pub fn cert(from: i32, to: i32) -> Cert {
     }
 }
 
-fn route(path: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+/// A CA and a client certificate it issued (cert/key PEM of the client).
+pub fn client_ca_and_cert() -> (Cert, Cert) {
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("ca params");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "ferroscope test client CA");
+    let ca_key = rcgen::KeyPair::generate().expect("key");
+    let ca = ca_params.self_signed(&ca_key).expect("ca");
+    let mut params =
+        rcgen::CertificateParams::new(vec!["probe.client".to_string()]).expect("params");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "probe client");
+    let not_after = params.not_after.unix_timestamp();
+    let key = rcgen::KeyPair::generate().expect("key");
+    let leaf = params.signed_by(&key, &ca, &ca_key).expect("signed");
+    (
+        Cert {
+            cert_pem: ca.pem(),
+            key_pem: ca_key.serialize_pem(),
+            der: ca.der().to_vec(),
+            key_der: ca_key.serialize_der(),
+            not_after: 0,
+        },
+        Cert {
+            cert_pem: leaf.pem(),
+            key_pem: key.serialize_pem(),
+            der: leaf.der().to_vec(),
+            key_der: key.serialize_der(),
+            not_after,
+        },
+    )
+}
+
+fn route(path: &str, authorization: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
     let h = |k: &str, v: &str| (k.to_string(), v.to_string());
+    if path == "/auth" {
+        let ok =
+            authorization == "Basic cHJvYmU6aHVudGVyMg==" || authorization == "Bearer s3cr3t-token";
+        return (if ok { 200 } else { 401 }, vec![], b"auth\n".to_vec());
+    }
     if let Some(n) = path.strip_prefix("/redirect/") {
         let n: u32 = n.parse().unwrap_or(0);
         let loc = if n == 0 {
@@ -105,6 +145,7 @@ fn serve_one(mut s: impl Read + Write) {
         return;
     }
     let mut content_length = 0usize;
+    let mut authorization = String::new();
     loop {
         let mut line = String::new();
         match reader.read_line(&mut line) {
@@ -114,17 +155,20 @@ fn serve_one(mut s: impl Read + Write) {
         if line == "\r\n" || line == "\n" {
             break;
         }
-        if let Some((k, v)) = line.split_once(':')
-            && k.eq_ignore_ascii_case("content-length")
-        {
-            content_length = v.trim().parse().unwrap_or(0);
+        if let Some((k, v)) = line.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                content_length = v.trim().parse().unwrap_or(0);
+            }
+            if k.eq_ignore_ascii_case("authorization") {
+                authorization = v.trim().to_string();
+            }
         }
     }
     let mut body = vec![0; content_length];
     let _ = reader.read_exact(&mut body);
     drop(reader);
     let path = first.split_whitespace().nth(1).unwrap_or("/").to_string();
-    let (status, headers, body) = route(&path);
+    let (status, headers, body) = route(&path, &authorization);
     let mut head = format!(
         "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n",
         body.len()
@@ -161,6 +205,29 @@ impl HttpServer {
             rustls::pki_types::PrivateKeyDer::Pkcs8(cert.key_der.clone().into()),
         )
         .expect("server cert");
+        Self::start_inner(Some(Arc::new(config)))
+    }
+
+    /// HTTPS that requires a client certificate issued by `client_ca`.
+    pub fn start_mtls(cert: &Cert, client_ca: &Cert) -> HttpServer {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(client_ca.der.clone().into()).expect("client CA");
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            Arc::new(roots),
+            provider.clone(),
+        )
+        .build()
+        .expect("client verifier");
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(
+                vec![cert.der.clone().into()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(cert.key_der.clone().into()),
+            )
+            .expect("server cert");
         Self::start_inner(Some(Arc::new(config)))
     }
 
