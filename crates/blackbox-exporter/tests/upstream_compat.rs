@@ -200,6 +200,7 @@ modules:
     let tool = metrics_compat();
     let mut worst: BTreeMap<&str, f64> = BTreeMap::new();
     let mut report = String::new();
+    let mut checks = Vec::new();
     for (i, (prober, module, target)) in cases.iter().enumerate() {
         // both at once: the cases that wait for a timeout cost it once
         let (up_url, our_url) = (
@@ -256,7 +257,13 @@ modules:
         if *prober == "icmp" && target.contains(':') {
             cmd.arg("--ignore").arg("^probe_icmp_reply_hop_limit$");
         }
-        let out = cmd.output().expect("metrics-compat runs");
+        // metrics-compat runs in the background; collected below
+        cmd.stdout(std::process::Stdio::piped());
+        let child = cmd.spawn().expect("metrics-compat runs");
+        checks.push((*prober, *module, target.clone(), child));
+    }
+    for (prober, module, target, child) in checks {
+        let out = child.wait_with_output().expect("metrics-compat finishes");
         let json: serde_json::Value =
             serde_json::from_slice(&out.stdout).expect("metrics-compat json");
         let pct = json["coverage_pct"].as_f64().expect("coverage");
