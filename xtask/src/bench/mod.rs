@@ -13,6 +13,8 @@ mod node;
 
 mod demo_app;
 
+mod blackbox;
+
 #[derive(clap::Args)]
 pub struct Args {
     /// Which exporter to benchmark.
@@ -33,6 +35,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     match args.exporter.as_str() {
         "demo-app" => demo_app::run(&args),
         "node" => node::run(&args),
+        "blackbox" => blackbox::run(&args),
         other => anyhow::bail!("no benchmark named {other:?}"),
     }
 }

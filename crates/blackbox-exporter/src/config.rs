@@ -1,0 +1,703 @@
+//! blackbox.yml: upstream's module schema with its defaults. Unknown keys
+//! are an error, as upstream (yaml.v3 KnownFields). Regular expressions,
+//! durations and sizes are checked when the file is read, so a bad config
+//! is rejected at load (and on reload the old one stays).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("error reading config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("error parsing config file: {0}")]
+    Parse(String),
+    #[error("module {module}: {message}")]
+    Invalid { module: String, message: String },
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub modules: BTreeMap<String, Module>,
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Config::parse(&text)
+    }
+
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let mut config: Config = if text.trim().is_empty() {
+            Config::default()
+        } else {
+            serde_norway::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?
+        };
+        for (name, module) in &mut config.modules {
+            module.validate().map_err(|message| ConfigError::Invalid {
+                module: name.clone(),
+                message,
+            })?;
+        }
+        Ok(config)
+    }
+
+    /// The config as YAML with every secret replaced by `<secret>`.
+    pub fn to_redacted_yaml(&self) -> String {
+        serde_norway::to_string(self).unwrap_or_else(|e| format!("# cannot render config: {e}\n"))
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Module {
+    #[serde(default)]
+    pub prober: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<GoDuration>,
+    #[serde(default)]
+    pub http: HttpProbe,
+    #[serde(default)]
+    pub tcp: TcpProbe,
+    #[serde(default)]
+    pub icmp: IcmpProbe,
+    #[serde(default)]
+    pub dns: DnsProbe,
+    #[serde(default)]
+    pub grpc: GrpcProbe,
+}
+
+impl Module {
+    fn validate(&mut self) -> Result<(), String> {
+        let h = &mut self.http;
+        if let Some(no_follow) = h.no_follow_redirects.take() {
+            tracing::warn!("no_follow_redirects is deprecated; use follow_redirects");
+            h.follow_redirects = !no_follow;
+        }
+        if !h.body.is_empty() && !h.body_file.is_empty() {
+            return Err("setting body and body_file both are not allowed".into());
+        }
+        if !matches!(
+            h.compression.as_str(),
+            "" | "gzip" | "deflate" | "br" | "identity"
+        ) {
+            return Err(format!("invalid compression {:?}", h.compression));
+        }
+        if h.compression == "br" {
+            return Err("compression br is not supported by this exporter".into());
+        }
+        for v in &h.valid_http_versions {
+            if !matches!(
+                v.as_str(),
+                "HTTP/1.0" | "HTTP/1.1" | "HTTP/2.0" | "HTTP/3.0"
+            ) {
+                return Err(format!("invalid HTTP version {v:?}"));
+            }
+        }
+        for p in [
+            &h.preferred_ip_protocol,
+            &self.tcp.preferred_ip_protocol,
+            &self.icmp.preferred_ip_protocol,
+            &self.dns.preferred_ip_protocol,
+            &self.grpc.preferred_ip_protocol,
+        ] {
+            if !matches!(p.as_str(), "" | "ip4" | "ip6") {
+                return Err(format!("invalid preferred_ip_protocol {p:?}"));
+            }
+        }
+        if !(0..=255).contains(&self.icmp.ttl) {
+            return Err("\"ttl\" cannot be negative or exceed 255".into());
+        }
+        if self.icmp.packets == 0 || self.icmp.packets > 100 {
+            return Err("icmp packets must be between 1 and 100".into());
+        }
+        if self.prober == "dns" {
+            if self.dns.query_name.is_empty() {
+                return Err("query name must be set for DNS module".into());
+            }
+            crate::prober::dns::validate(&self.dns)?;
+        }
+        if !matches!(self.dns.transport_protocol.as_str(), "" | "udp" | "tcp") {
+            return Err(format!(
+                "invalid transport_protocol {:?}",
+                self.dns.transport_protocol
+            ));
+        }
+        for qr in &self.tcp.query_response {
+            if qr.expect.is_some() && !qr.expect_bytes.is_empty() {
+                return Err("expect and expect_bytes cannot be used together".into());
+            }
+        }
+        Ok(())
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_ip6() -> String {
+    "ip6".to_string()
+}
+fn default_get() -> String {
+    "GET".to_string()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpProbe {
+    #[serde(default)]
+    pub valid_status_codes: Vec<u16>,
+    #[serde(default)]
+    pub valid_http_versions: Vec<String>,
+    #[serde(default = "default_ip6")]
+    pub preferred_ip_protocol: String,
+    #[serde(default = "default_true")]
+    pub ip_protocol_fallback: bool,
+    #[serde(default)]
+    pub skip_resolve_phase_with_proxy: bool,
+    #[serde(default, skip_serializing)]
+    pub no_follow_redirects: Option<bool>,
+    #[serde(default)]
+    pub fail_if_ssl: bool,
+    #[serde(default)]
+    pub fail_if_not_ssl: bool,
+    #[serde(default = "default_get")]
+    pub method: String,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub fail_if_body_matches_regexp: Vec<Re>,
+    #[serde(default)]
+    pub fail_if_body_not_matches_regexp: Vec<Re>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_if_body_json_matches_cel: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_if_body_json_not_matches_cel: Option<String>,
+    #[serde(default)]
+    pub fail_if_header_matches: Vec<HeaderMatch>,
+    #[serde(default)]
+    pub fail_if_header_not_matches: Vec<HeaderMatch>,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub body_file: String,
+    #[serde(default)]
+    pub compression: String,
+    #[serde(default)]
+    pub body_size_limit: ByteSize,
+    #[serde(default)]
+    pub enable_http3: bool,
+    // prometheus/common HTTPClientConfig, inline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basic_auth: Option<BasicAuth>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<Authorization>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth2: Option<serde_norway::Value>,
+    #[serde(default, skip_serializing_if = "Secret::is_empty")]
+    pub bearer_token: Secret,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub bearer_token_file: String,
+    #[serde(default)]
+    pub tls_config: TlsConfig,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub proxy_url: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub no_proxy: String,
+    #[serde(default)]
+    pub proxy_from_environment: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy_connect_header: Option<serde_norway::Value>,
+    #[serde(default = "default_true")]
+    pub follow_redirects: bool,
+    #[serde(default = "default_true")]
+    pub enable_http2: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_headers: Option<serde_norway::Value>,
+}
+
+impl Default for HttpProbe {
+    fn default() -> Self {
+        match serde_norway::from_str::<HttpProbe>("{}") {
+            Ok(p) => p,
+            Err(e) => unreachable_default(e),
+        }
+    }
+}
+
+#[cold]
+fn unreachable_default<T>(e: impl fmt::Display) -> T {
+    // The empty mapping always deserializes: every field has a default.
+    panic!("built-in defaults do not deserialize: {e}")
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderMatch {
+    pub header: String,
+    pub regexp: Re,
+    #[serde(default)]
+    pub allow_missing: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasicAuth {
+    #[serde(default)]
+    pub username: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub username_file: String,
+    #[serde(default, skip_serializing_if = "Secret::is_empty")]
+    pub password: Secret,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub password_file: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Authorization {
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Secret::is_empty")]
+    pub credentials: Secret,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub credentials_file: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub ca: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub ca_file: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub cert: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub cert_file: String,
+    #[serde(default, skip_serializing_if = "Secret::is_empty")]
+    pub key: Secret,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub key_file: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub ca_ref: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub cert_ref: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub key_ref: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub server_name: String,
+    #[serde(default)]
+    pub insecure_skip_verify: bool,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub min_version: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub max_version: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TcpProbe {
+    #[serde(default = "default_ip6")]
+    pub preferred_ip_protocol: String,
+    #[serde(default = "default_true")]
+    pub ip_protocol_fallback: bool,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source_ip_address: String,
+    #[serde(default)]
+    pub query_response: Vec<QueryResponse>,
+    #[serde(default)]
+    pub tls: bool,
+    #[serde(default)]
+    pub tls_config: TlsConfig,
+}
+
+impl Default for TcpProbe {
+    fn default() -> Self {
+        serde_norway::from_str("{}").unwrap_or_else(unreachable_default)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryResponse {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Re>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub expect_bytes: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<QueryLabel>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub send: String,
+    #[serde(default)]
+    pub starttls: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryLabel {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IcmpProbe {
+    #[serde(default = "default_ip6")]
+    pub preferred_ip_protocol: String,
+    #[serde(default = "default_true")]
+    pub ip_protocol_fallback: bool,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source_ip_address: String,
+    #[serde(default)]
+    pub payload_size: usize,
+    #[serde(default)]
+    pub dont_fragment: bool,
+    #[serde(default = "default_ttl")]
+    pub ttl: i64,
+    /// Ours, beyond upstream: echo requests per probe (smokeping-style).
+    /// 1 (the default) behaves as upstream.
+    #[serde(default = "default_packets")]
+    pub packets: u32,
+    /// Ours: pause between the echo requests of one probe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<GoDuration>,
+}
+
+fn default_ttl() -> i64 {
+    64
+}
+fn default_packets() -> u32 {
+    1
+}
+
+impl Default for IcmpProbe {
+    fn default() -> Self {
+        serde_norway::from_str("{}").unwrap_or_else(unreachable_default)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsProbe {
+    #[serde(default = "default_ip6")]
+    pub preferred_ip_protocol: String,
+    #[serde(default = "default_true")]
+    pub ip_protocol_fallback: bool,
+    #[serde(default)]
+    pub dns_over_tls: bool,
+    #[serde(default)]
+    pub tls_config: TlsConfig,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source_ip_address: String,
+    #[serde(default)]
+    pub transport_protocol: String,
+    #[serde(default = "default_in")]
+    pub query_class: String,
+    #[serde(default)]
+    pub query_name: String,
+    #[serde(default = "default_any")]
+    pub query_type: String,
+    #[serde(default = "default_true")]
+    pub recursion_desired: bool,
+    #[serde(default)]
+    pub valid_rcodes: Vec<String>,
+    #[serde(default)]
+    pub validate_answer_rrs: RrValidator,
+    #[serde(default)]
+    pub validate_authority_rrs: RrValidator,
+    #[serde(default)]
+    pub validate_additional_rrs: RrValidator,
+}
+
+fn default_in() -> String {
+    "IN".to_string()
+}
+fn default_any() -> String {
+    "ANY".to_string()
+}
+
+impl Default for DnsProbe {
+    fn default() -> Self {
+        serde_norway::from_str("{}").unwrap_or_else(unreachable_default)
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RrValidator {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fail_if_matches_regexp: Vec<Re>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fail_if_all_match_regexp: Vec<Re>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fail_if_not_matches_regexp: Vec<Re>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fail_if_none_matches_regexp: Vec<Re>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrpcProbe {
+    #[serde(default)]
+    pub service: String,
+    #[serde(default)]
+    pub tls: bool,
+    #[serde(default)]
+    pub tls_config: TlsConfig,
+    #[serde(default = "default_true")]
+    pub ip_protocol_fallback: bool,
+    #[serde(default = "default_ip6")]
+    pub preferred_ip_protocol: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metadata: BTreeMap<String, Vec<String>>,
+}
+
+impl Default for GrpcProbe {
+    fn default() -> Self {
+        serde_norway::from_str("{}").unwrap_or_else(unreachable_default)
+    }
+}
+
+/// A secret string: read from the config, written back as `<secret>`.
+#[derive(Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl Secret {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<secret>")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("<secret>")
+    }
+}
+
+/// A regular expression checked when the config is read (RE2 and Rust's
+/// regex share the syntax that matters here; both are linear-time).
+#[derive(Clone)]
+pub struct Re(pub regex::bytes::Regex);
+
+impl fmt::Debug for Re {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Re {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        regex::bytes::Regex::new(&s).map(Re).map_err(|e| {
+            D::Error::custom(format!(
+                "\"Could not compile regular expression\" regexp={s:?}: {e}"
+            ))
+        })
+    }
+}
+
+impl Serialize for Re {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.as_str())
+    }
+}
+
+/// A Go `time.Duration` / Prometheus duration string: `5s`, `1m30s`, `500ms`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GoDuration(pub Duration);
+
+impl<'de> Deserialize<'de> for GoDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_duration(&s)
+            .map(GoDuration)
+            .ok_or_else(|| D::Error::custom(format!("not a valid duration string: {s:?}")))
+    }
+}
+
+impl Serialize for GoDuration {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let ms = self.0.as_millis();
+        if ms.is_multiple_of(1000) {
+            s.serialize_str(&format!("{}s", ms / 1000))
+        } else {
+            s.serialize_str(&format!("{ms}ms"))
+        }
+    }
+}
+
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    if s == "0" {
+        return Some(Duration::ZERO);
+    }
+    let mut rest = s;
+    let mut total = 0f64;
+    let mut any = false;
+    while !rest.is_empty() {
+        let num_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if num_end == 0 {
+            return None;
+        }
+        let value: f64 = rest[..num_end].parse().ok()?;
+        rest = &rest[num_end..];
+        let unit_end = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let factor = match &rest[..unit_end] {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            "d" => 86400.0,
+            "w" => 604800.0,
+            "y" => 31536000.0,
+            _ => return None,
+        };
+        rest = &rest[unit_end..];
+        total += value * factor;
+        any = true;
+    }
+    if !any || !total.is_finite() {
+        return None;
+    }
+    Some(Duration::from_secs_f64(total))
+}
+
+/// A size such as `10MB` (base 2, as prometheus/common's units), 0 = none.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ByteSize(pub u64);
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = serde_norway::Value::deserialize(d)?;
+        match v {
+            serde_norway::Value::Number(n) => {
+                if let Some(i) = n.as_i64() {
+                    Ok(ByteSize(if i < 0 { u64::MAX } else { i as u64 }))
+                } else {
+                    Err(D::Error::custom(
+                        "body_size_limit must be an integer or a size",
+                    ))
+                }
+            }
+            serde_norway::Value::String(s) => parse_size(&s)
+                .map(ByteSize)
+                .ok_or_else(|| D::Error::custom(format!("invalid size {s:?}"))),
+            _ => Err(D::Error::custom("body_size_limit must be a size")),
+        }
+    }
+}
+
+impl Serialize for ByteSize {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.0 == u64::MAX {
+            s.serialize_i64(-1)
+        } else {
+            s.serialize_u64(self.0)
+        }
+    }
+}
+
+pub fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    if let Some(neg) = s.strip_prefix('-') {
+        return neg.parse::<f64>().ok().map(|_| u64::MAX);
+    }
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let value: f64 = s[..split].parse().ok()?;
+    let factor: f64 = match s[split..].trim() {
+        "" | "B" => 1.0,
+        "KB" | "KiB" | "K" | "k" | "kB" => 1024.0,
+        "MB" | "MiB" | "M" => 1024.0 * 1024.0,
+        "GB" | "GiB" | "G" => 1024.0 * 1024.0 * 1024.0,
+        "TB" | "TiB" | "T" => 1024f64.powi(4),
+        _ => return None,
+    };
+    Some((value * factor) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstream_example_parses_with_defaults() {
+        let c = Config::parse(
+            r#"
+modules:
+  http_2xx:
+    prober: http
+    timeout: 5s
+    http:
+      valid_status_codes: []
+      method: GET
+      basic_auth: {username: u, password: hunter2}
+      fail_if_body_matches_regexp: ["err(or)?"]
+  tcp_connect:
+    prober: tcp
+  icmp:
+    prober: icmp
+"#,
+        )
+        .expect("valid config");
+        let m = &c.modules["http_2xx"];
+        assert_eq!(m.timeout, Some(GoDuration(Duration::from_secs(5))));
+        assert_eq!(m.http.preferred_ip_protocol, "ip6");
+        assert!(m.http.ip_protocol_fallback && m.http.follow_redirects);
+        assert_eq!(c.modules["icmp"].icmp.ttl, 64);
+        let yaml = c.to_redacted_yaml();
+        assert!(!yaml.contains("hunter2"), "{yaml}");
+        assert!(yaml.contains("<secret>"), "{yaml}");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_errors() {
+        assert!(Config::parse("modules:\n  a:\n    prober: http\n    htp: {}\n").is_err());
+        assert!(Config::parse("modules:\n  a:\n    http:\n      bogus: 1\n").is_err());
+        assert!(
+            Config::parse("modules:\n  a:\n    http:\n      fail_if_body_matches_regexp: ['(']\n")
+                .is_err()
+        );
+        assert!(Config::parse("modules:\n  a:\n    timeout: 5x\n").is_err());
+        assert!(Config::parse("modules:\n  a:\n    icmp:\n      ttl: 300\n").is_err());
+        assert!(Config::parse("modules:\n  a:\n    prober: dns\n").is_err());
+    }
+
+    #[test]
+    fn durations_and_sizes() {
+        assert_eq!(parse_duration("1m30s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration("x"), None);
+        assert_eq!(parse_size("10MB"), Some(10 * 1024 * 1024));
+        assert_eq!(parse_size("512"), Some(512));
+        assert_eq!(parse_size("-1"), Some(u64::MAX));
+    }
+}

@@ -1,0 +1,421 @@
+//! blackbox-exporter: prometheus/blackbox_exporter's probers on exporter-kit.
+//!
+//! `/probe?target=..&module=..` runs the module's prober under the scrape
+//! deadline (and the module's `timeout`), `debug=true` returns the probe
+//! log, `POST /-/reload` and SIGHUP re-read `blackbox.yml` (a broken file
+//! is rejected and the old config kept), `/config` shows the loaded config
+//! with secrets hidden. Targets are checked against a policy (README).
+
+pub mod args;
+pub mod config;
+pub mod policy;
+pub mod prober;
+
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use exporter_kit::http::{Body, text_response};
+use exporter_kit::{
+    BuildError, CollectorMetrics, Desc, Emitter, Exporter, Handler, ProbeError, ProbeHandler,
+    ProbeRequest, RawResponse, Registration, Spec,
+};
+use hyper::{Method, StatusCode};
+
+pub use args::Args;
+use config::{Config, ConfigError, Module};
+use policy::TargetPolicy;
+use prober::{ProbeCtx, ProbeLog};
+
+pub const SPEC: Spec = Spec {
+    name: "blackbox_exporter",
+    binary: "blackbox-exporter",
+    about: "Prometheus blackbox prober exporter",
+    namespace: "blackbox",
+    build_info_metric: "blackbox_exporter_build_info",
+    default_listen_address: ":9115",
+    env_prefix: None,
+    collector_flag: "collector",
+    single_dash_long_flags: false,
+};
+
+/// No collectors: everything is probed through `/probe`.
+pub const COLLECTORS: &[Registration<Args>] = &[];
+
+/// The binary: `--config.check` validates and exits, otherwise serve.
+pub fn main() -> std::process::ExitCode {
+    if let Ok(cli) = exporter_kit::args::parse_from(&SPEC, COLLECTORS, std::env::args_os())
+        && cli.args.config_check
+    {
+        return match Config::load(&cli.args.config_file) {
+            Ok(_) => {
+                eprintln!("Config file is ok exiting...");
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("Error loading config: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
+    exporter_kit::run(SPEC, COLLECTORS, setup)
+}
+
+/// The loaded config and the reload bookkeeping, shared by the routes.
+pub struct State {
+    path: PathBuf,
+    config: RwLock<Arc<Config>>,
+    reload_ok: prometheus::Gauge,
+    reload_ts: prometheus::Gauge,
+    unknown_module: prometheus::IntCounter,
+    policy: TargetPolicy,
+    max_redirects: u32,
+}
+
+impl State {
+    pub fn new(args: &Args) -> Result<(Arc<State>, prometheus::Registry), BuildError> {
+        let config = Config::load(&args.config_file)
+            .map_err(|e| BuildError(format!("error loading config: {e}")))?;
+        let policy =
+            TargetPolicy::new(args.block_metadata, &args.allow_targets, &args.deny_targets)
+                .map_err(BuildError)?;
+        let reg = prometheus::Registry::new();
+        let reload_ok = prometheus::Gauge::new(
+            "blackbox_exporter_config_last_reload_successful",
+            "Blackbox exporter config loaded successfully.",
+        )
+        .map_err(|e| BuildError(e.to_string()))?;
+        let reload_ts = prometheus::Gauge::new(
+            "blackbox_exporter_config_last_reload_success_timestamp_seconds",
+            "Timestamp of the last successful configuration reload.",
+        )
+        .map_err(|e| BuildError(e.to_string()))?;
+        let unknown_module = prometheus::IntCounter::new(
+            "blackbox_module_unknown_total",
+            "Count of unknown modules requested by probes",
+        )
+        .map_err(|e| BuildError(e.to_string()))?;
+        for c in [
+            Box::new(reload_ok.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(reload_ts.clone()),
+            Box::new(unknown_module.clone()),
+        ] {
+            reg.register(c).map_err(|e| BuildError(e.to_string()))?;
+        }
+        reload_ok.set(1.0);
+        reload_ts.set(now_seconds());
+        Ok((
+            Arc::new(State {
+                path: args.config_file.clone(),
+                config: RwLock::new(Arc::new(config)),
+                reload_ok,
+                reload_ts,
+                unknown_module,
+                policy,
+                max_redirects: args.max_redirects,
+            }),
+            reg,
+        ))
+    }
+
+    pub fn current(&self) -> Arc<Config> {
+        match self.config.read() {
+            Ok(c) => c.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Re-reads the file; on error the old config stays.
+    pub fn reload(&self) -> Result<(), ConfigError> {
+        match Config::load(&self.path) {
+            Ok(config) => {
+                match self.config.write() {
+                    Ok(mut c) => *c = Arc::new(config),
+                    Err(poisoned) => *poisoned.into_inner() = Arc::new(config),
+                }
+                self.reload_ok.set(1.0);
+                self.reload_ts.set(now_seconds());
+                tracing::info!("Loaded config file");
+                Ok(())
+            }
+            Err(e) => {
+                self.reload_ok.set(0.0);
+                tracing::error!(error = %e, "Error reloading config");
+                Err(e)
+            }
+        }
+    }
+}
+
+fn now_seconds() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+pub fn setup(args: &Args, exporter: &mut Exporter) -> Result<(), BuildError> {
+    let (state, registry) = State::new(args)?;
+    install(state, registry, exporter);
+    Ok(())
+}
+
+/// Wires a loaded state into an exporter (tests use this directly).
+pub fn install(state: Arc<State>, registry: prometheus::Registry, exporter: &mut Exporter) {
+    exporter.collector_metrics(CollectorMetrics::none());
+    exporter.registry(registry);
+    exporter.probe(
+        "/probe",
+        BlackboxProbe {
+            state: state.clone(),
+        },
+    );
+    exporter.route(
+        "/-/reload",
+        Reload {
+            state: state.clone(),
+        },
+    );
+    exporter.route(
+        "/config",
+        ShowConfig {
+            state: state.clone(),
+        },
+    );
+    exporter.link("/config", "Configuration");
+    #[cfg(unix)]
+    {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let Ok(mut hup) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            else {
+                tracing::error!("cannot listen for SIGHUP; reload with POST /-/reload");
+                return;
+            };
+            while hup.recv().await.is_some() {
+                let _ = state.reload();
+            }
+        });
+    }
+}
+
+struct Reload {
+    state: Arc<State>,
+}
+
+#[async_trait::async_trait]
+impl Handler for Reload {
+    async fn handle(&self, req: hyper::Request<hyper::body::Incoming>) -> hyper::Response<Body> {
+        if req.method() != Method::POST {
+            return text_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "This endpoint requires a POST request.\n",
+            );
+        }
+        match self.state.reload() {
+            Ok(()) => text_response(StatusCode::OK, ""),
+            Err(e) => text_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("failed to reload config: {e}\n"),
+            ),
+        }
+    }
+}
+
+struct ShowConfig {
+    state: Arc<State>,
+}
+
+#[async_trait::async_trait]
+impl Handler for ShowConfig {
+    async fn handle(&self, _req: hyper::Request<hyper::body::Incoming>) -> hyper::Response<Body> {
+        text_response(StatusCode::OK, self.state.current().to_redacted_yaml())
+    }
+}
+
+struct BlackboxProbe {
+    state: Arc<State>,
+}
+
+struct TopDescs {
+    success: Desc,
+    duration: Desc,
+}
+
+static TOP: std::sync::LazyLock<TopDescs> = std::sync::LazyLock::new(|| TopDescs {
+    success: Desc::gauge(
+        "probe_success",
+        "Displays whether or not the probe was a success",
+        &[],
+    ),
+    duration: Desc::gauge(
+        "probe_duration_seconds",
+        "Returns how long the probe took to complete in seconds",
+        &[],
+    ),
+});
+
+#[async_trait::async_trait]
+impl ProbeHandler for BlackboxProbe {
+    async fn probe(
+        &self,
+        req: &ProbeRequest,
+        out: &mut Emitter,
+    ) -> Result<Option<RawResponse>, ProbeError> {
+        let config = self.state.current();
+        let name = req
+            .module
+            .as_deref()
+            .filter(|m| !m.is_empty())
+            .unwrap_or("http_2xx");
+        let Some(module) = config.modules.get(name) else {
+            self.state.unknown_module.inc();
+            return Err(ProbeError(format!("Unknown module {name:?}")));
+        };
+        if !matches!(
+            module.prober.as_str(),
+            "http" | "tcp" | "dns" | "icmp" | "grpc"
+        ) {
+            return Err(ProbeError(format!("Unknown prober {:?}", module.prober)));
+        }
+        if module.prober == "http"
+            && let Some(hostname) = req.param("hostname").filter(|h| !h.is_empty())
+            && let Some((_, host)) = module
+                .http
+                .headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("host"))
+            && host != hostname
+        {
+            return Err(ProbeError(format!(
+                "host header defined both in module configuration ({host}) and with URL-parameter 'hostname' ({hostname})"
+            )));
+        }
+        let debug = req.param("debug") == Some("true");
+        let start = Instant::now();
+        let mut deadline = req.deadline;
+        if let Some(t) = module.timeout
+            && !t.0.is_zero()
+        {
+            deadline = deadline.min(start + t.0);
+        }
+        let ctx = ProbeCtx {
+            policy: &self.state.policy,
+            hostname: req.param("hostname").filter(|h| !h.is_empty()),
+            max_redirects: self.state.max_redirects,
+            deadline: tokio::time::Instant::from_std(deadline),
+        };
+        let mut log = ProbeLog::default();
+        log.info(format!(
+            "Beginning probe probe={} timeout_seconds={:.3}",
+            module.prober,
+            deadline.saturating_duration_since(start).as_secs_f64()
+        ));
+        let mut probe_out = Emitter::new();
+        let success = run_prober(&ctx, &req.target, module, &mut probe_out, &mut log).await;
+        let elapsed = start.elapsed().as_secs_f64();
+        if success {
+            log.info(format!("Probe succeeded duration_seconds={elapsed}"));
+        } else {
+            log.error(format!("Probe failed duration_seconds={elapsed}"));
+        }
+        tracing::debug!(module = name, target = %req.target, success, "probe done");
+        probe_out.gauge(&TOP.success, &[], if success { 1.0 } else { 0.0 });
+        probe_out.gauge(&TOP.duration, &[], elapsed);
+        if debug {
+            let families = exporter_kit::runner::merge(probe_out.into_families());
+            let mut metrics = Vec::new();
+            exporter_kit::encode::encode_text(&families, &mut metrics);
+            let module_yaml = serde_norway::to_string(module).unwrap_or_default();
+            let text = format!(
+                "Logs for the probe:\n{}\n\n\nMetrics that would have been returned:\n{}\n\n\nModule configuration:\n{}",
+                log.text(),
+                String::from_utf8_lossy(&metrics),
+                module_yaml
+            );
+            return Ok(Some(RawResponse {
+                content_type: "text/plain; charset=utf-8",
+                body: Bytes::from(text),
+            }));
+        }
+        for f in probe_out.into_families() {
+            out.family(f);
+        }
+        Ok(None)
+    }
+}
+
+async fn run_prober(
+    ctx: &ProbeCtx<'_>,
+    target: &str,
+    module: &Module,
+    out: &mut Emitter,
+    log: &mut ProbeLog,
+) -> bool {
+    let deadline = ctx.deadline;
+    match module.prober.as_str() {
+        "http" => {
+            let mut m = prober::http::HttpMetrics::default();
+            let r = tokio::time::timeout_at(
+                deadline,
+                prober::http::probe(ctx, target, &module.http, &mut m, log),
+            )
+            .await;
+            m.emit(out);
+            finish(r, log)
+        }
+        "tcp" => {
+            let mut m = prober::tcp::TcpMetrics::default();
+            let r = tokio::time::timeout_at(
+                deadline,
+                prober::tcp::probe(ctx, target, &module.tcp, &mut m, log),
+            )
+            .await;
+            m.emit(out);
+            finish(r, log)
+        }
+        "dns" => {
+            let mut m = prober::dns::DnsMetrics::default();
+            let r = tokio::time::timeout_at(
+                deadline,
+                prober::dns::probe(ctx, target, &module.dns, &mut m, log),
+            )
+            .await;
+            m.emit(out);
+            finish(r, log)
+        }
+        "icmp" => {
+            let mut m = prober::icmp::IcmpMetrics::default();
+            let r = tokio::time::timeout_at(
+                deadline,
+                prober::icmp::probe(ctx, target, &module.icmp, &mut m, log),
+            )
+            .await;
+            m.emit(out);
+            finish(r, log)
+        }
+        "grpc" => {
+            let mut m = prober::grpc::GrpcMetrics::default();
+            let r = tokio::time::timeout_at(
+                deadline,
+                prober::grpc::probe(ctx, target, &module.grpc, &mut m, log),
+            )
+            .await;
+            m.emit(out);
+            finish(r, log)
+        }
+        _ => false,
+    }
+}
+
+fn finish(r: Result<bool, tokio::time::error::Elapsed>, log: &mut ProbeLog) -> bool {
+    match r {
+        Ok(ok) => ok,
+        Err(_) => {
+            log.error("Timeout reached before the probe finished (context deadline exceeded)");
+            false
+        }
+    }
+}
