@@ -86,6 +86,14 @@ enum ScrapeFailure {
     Info(String),
     #[error("scrape did not finish before the deadline")]
     Deadline,
+    #[error("{0}")]
+    Redis(String),
+}
+
+/// The connection itself is unusable (timeout, I/O): stop the scrape
+/// rather than wait once more for every remaining command.
+fn fatal(e: &redis::RedisError) -> bool {
+    e.is_timeout() || e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal()
 }
 
 impl Scraper {
@@ -176,6 +184,7 @@ impl Scraper {
             let t = Instant::now();
             match redis::cmd("PING").query_async::<Value>(&mut c).await {
                 Ok(_) => out.gauge(&d.last_scrape_ping_time, &[], t.elapsed().as_secs_f64()),
+                Err(e) if fatal(&e) => return Err(ScrapeFailure::Redis(e.to_string())),
                 Err(e) => tracing::error!(error = %e, "PING failed"),
             }
         }
@@ -186,6 +195,9 @@ impl Scraper {
                 .query_async::<Value>(&mut c)
                 .await
         {
+            if fatal(&e) {
+                return Err(ScrapeFailure::Redis(e.to_string()));
+            }
             tracing::error!(error = %e, "cannot set the client name");
         }
 
@@ -235,6 +247,7 @@ impl Scraper {
 
         let info_text = match info_all.map(|v| resp_text(&v)) {
             Ok(Some(t)) if !t.is_empty() => t,
+            Err(e) if fatal(&e) => return Err(ScrapeFailure::Info(e.to_string())),
             other => {
                 tracing::debug!(result = ?other.as_ref().err(), "INFO ALL failed, trying INFO");
                 let plain = redis::cmd("INFO").query_async::<Value>(&mut c).await;
