@@ -6,6 +6,7 @@
 
 pub mod args;
 pub mod client_list;
+pub mod cmdline;
 pub mod config_metrics;
 pub mod conn;
 pub mod descs;
