@@ -87,7 +87,29 @@ pub struct Descs {
     pub connected_clients_details_with_port: Desc,
     pub script_result: Desc,
     pub script_values: Desc,
+    pub sentinel_info: HashMap<&'static str, Desc>,
+    pub sentinel_master_status: Desc,
+    pub sentinel_master_slaves: Desc,
+    pub sentinel_master_sentinels: Desc,
+    pub sentinel_master_ckquorum_status: Desc,
+    pub sentinel_master_setting_ckquorum: Desc,
+    pub sentinel_master_setting_failover_timeout: Desc,
+    pub sentinel_master_setting_parallel_syncs: Desc,
+    pub sentinel_master_setting_down_after_milliseconds: Desc,
+    pub sentinel_master_config_epoch: Desc,
+    pub sentinel_master_last_ok_ping_reply_seconds: Desc,
+    pub sentinel_master_ok_sentinels: Desc,
+    pub sentinel_master_ok_slaves: Desc,
 }
+
+/// INFO fields of a Sentinel exported as gauges under their own names.
+pub const SENTINEL_INFO_FIELDS: &[&str] = &[
+    "sentinel_masters",
+    "sentinel_tilt",
+    "sentinel_running_scripts",
+    "sentinel_scripts_queue_length",
+    "sentinel_simulate_failure_flags",
+];
 
 /// CLUSTER INFO fields exported as gauges (names kept as Redis spells them).
 pub const CLUSTER_INFO_FIELDS: &[&str] = &[
@@ -156,6 +178,14 @@ impl Descs {
                 b.g(field, &format!("Redis CLUSTER INFO field {field}."), &[])?,
             );
         }
+        let mut sentinel_info = HashMap::new();
+        for field in SENTINEL_INFO_FIELDS {
+            sentinel_info.insert(
+                *field,
+                b.g(field, &format!("Sentinel INFO field {field}."), &[])?,
+            );
+        }
+        let sm = &["master_name", "master_address"];
         let master = &["master_host", "master_port"];
         let slave = &["slave_ip", "slave_port", "slave_state"];
         let db_key = &["db", "key"];
@@ -166,6 +196,67 @@ impl Descs {
         with_port.extend(["port", "user"]);
         Ok(Descs {
             ns: ns.to_string(),
+            sentinel_info,
+            sentinel_master_status: b.g(
+                "sentinel_master_status",
+                "Whether Sentinel sees the primary as ok.",
+                &["master_name", "master_address", "master_status"],
+            )?,
+            sentinel_master_slaves: b.g(
+                "sentinel_master_slaves",
+                "Replicas of a monitored primary.",
+                sm,
+            )?,
+            sentinel_master_sentinels: b.g(
+                "sentinel_master_sentinels",
+                "Sentinels monitoring a primary.",
+                sm,
+            )?,
+            sentinel_master_ckquorum_status: b.g(
+                "sentinel_master_ckquorum_status",
+                "Whether SENTINEL CKQUORUM succeeds for a primary.",
+                &["master_name", "message"],
+            )?,
+            sentinel_master_setting_ckquorum: b.g(
+                "sentinel_master_setting_ckquorum",
+                "Quorum setting of a primary.",
+                sm,
+            )?,
+            sentinel_master_setting_failover_timeout: b.g(
+                "sentinel_master_setting_failover_timeout",
+                "failover-timeout setting of a primary.",
+                sm,
+            )?,
+            sentinel_master_setting_parallel_syncs: b.g(
+                "sentinel_master_setting_parallel_syncs",
+                "parallel-syncs setting of a primary.",
+                sm,
+            )?,
+            sentinel_master_setting_down_after_milliseconds: b.g(
+                "sentinel_master_setting_down_after_milliseconds",
+                "down-after-milliseconds setting of a primary.",
+                sm,
+            )?,
+            sentinel_master_config_epoch: b.g(
+                "sentinel_master_config_epoch",
+                "Config epoch of a primary.",
+                sm,
+            )?,
+            sentinel_master_last_ok_ping_reply_seconds: b.g(
+                "sentinel_master_last_ok_ping_reply_seconds",
+                "Seconds since a primary last answered PING.",
+                sm,
+            )?,
+            sentinel_master_ok_sentinels: b.g(
+                "sentinel_master_ok_sentinels",
+                "Sentinels (this one included) not down for a primary.",
+                sm,
+            )?,
+            sentinel_master_ok_slaves: b.g(
+                "sentinel_master_ok_slaves",
+                "Replicas not down of a primary.",
+                sm,
+            )?,
             info,
             cluster_info,
             latest_fork_seconds: b.g(

@@ -198,6 +198,10 @@ pub fn emit(
                 continue;
             }
             "Cluster Info" => continue,
+            "Sentinel" => {
+                sentinel_field(d, f.key, f.value, out);
+                continue;
+            }
             _ => {}
         }
         field(d, opts, f.key, f.value, out);
@@ -262,6 +266,31 @@ pub fn emit(
         );
     }
     summary
+}
+
+/// `sentinel_masters:1`, `master0:name=m,status=ok,address=h:p,slaves=1,sentinels=3`
+fn sentinel_field(d: &Descs, key: &str, value: &str, out: &mut Emitter) {
+    if let Some(desc) = d.sentinel_info.get(key) {
+        out.gauge(desc, &[], value.parse::<i64>().unwrap_or(0) as f64);
+        return;
+    }
+    let Some(n) = key.strip_prefix("master") else {
+        return;
+    };
+    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return;
+    }
+    let name = kv(value, "name").unwrap_or("");
+    let status = kv(value, "status").unwrap_or("");
+    let address = kv(value, "address").unwrap_or("");
+    let num = |k: &str| kv(value, k).and_then(|v| v.parse::<f64>().ok());
+    let (Some(slaves), Some(sentinels)) = (num("slaves"), num("sentinels")) else {
+        return;
+    };
+    let ok = if status == "ok" { 1.0 } else { 0.0 };
+    out.gauge(&d.sentinel_master_status, &[name, address, status], ok);
+    out.gauge(&d.sentinel_master_slaves, &[name, address], slaves);
+    out.gauge(&d.sentinel_master_sentinels, &[name, address], sentinels);
 }
 
 /// Labelled replication fields; true when the field was handled here.

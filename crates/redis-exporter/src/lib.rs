@@ -19,6 +19,7 @@ pub mod metric_map;
 pub mod resp;
 pub mod routes;
 pub mod scrape;
+pub mod sentinel;
 pub mod slowlog;
 pub mod streams;
 

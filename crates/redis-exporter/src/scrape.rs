@@ -18,7 +18,7 @@ use crate::descs::Descs;
 use crate::info::{self, InfoOptions};
 use crate::keys::{self, DbKey};
 use crate::lua::LuaScript;
-use crate::{client_list, config_metrics, key_groups, latency, lua, slowlog, streams};
+use crate::{client_list, config_metrics, key_groups, latency, lua, sentinel, slowlog, streams};
 
 /// What may differ per `/scrape` request (upstream's per-request query
 /// parameters); everything else comes from the command line.
@@ -333,6 +333,10 @@ impl Scraper {
             out,
         )
         .await;
+
+        if summary.sentinel {
+            sentinel::collect(d, &mut c, out).await;
+        }
 
         if s.export_client_list {
             match redis::cmd("CLIENT")

@@ -471,3 +471,62 @@ fn config_metrics_are_redacted() {
     assert!(!text.contains("t0p-secret"));
     assert!(!text.contains("key=\"requirepass\""));
 }
+
+#[test]
+fn sentinel_metrics() {
+    let primary = RedisServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let port = testkit::free_port();
+    let conf = dir.path().join("sentinel.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "port {port}\nbind 127.0.0.1\ndir {}\nsentinel monitor mymaster 127.0.0.1 {} 1\n",
+            dir.path().display(),
+            primary.port()
+        ),
+    )
+    .unwrap();
+    let bin = testkit::require_binary("redis-server", "redis-server");
+    let mut cmd = std::process::Command::new(bin);
+    cmd.arg(&conf).arg("--sentinel");
+    let mut process = testkit::Process::spawn("redis-sentinel", cmd, &dir.path().join("log"));
+    process.wait_ready(Duration::from_secs(20), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let ours = exporter(&["-redis.addr", &format!("redis://127.0.0.1:{port}")]);
+    let addr = format!("127.0.0.1:{}", primary.port());
+    let text = scrape(&ours);
+    assert_eq!(value(&text, "redis_up"), Some(1.0), "{text}");
+    assert_eq!(value(&text, "redis_sentinel_masters"), Some(1.0), "{text}");
+    assert_eq!(value(&text, "redis_sentinel_tilt"), Some(0.0));
+    assert_eq!(
+        value(
+            &text,
+            &format!(
+                "redis_sentinel_master_status{{master_address=\"{addr}\",master_name=\"mymaster\",master_status=\"ok\"}}"
+            )
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        value(
+            &text,
+            &format!(
+                "redis_sentinel_master_setting_ckquorum{{master_address=\"{addr}\",master_name=\"mymaster\"}}"
+            )
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(
+            &text,
+            &format!(
+                "redis_sentinel_master_ok_sentinels{{master_address=\"{addr}\",master_name=\"mymaster\"}}"
+            )
+        ),
+        Some(1.0)
+    );
+    assert!(text.contains("redis_sentinel_master_ckquorum_status{master_name=\"mymaster\""));
+}
