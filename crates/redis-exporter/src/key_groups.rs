@@ -183,6 +183,49 @@ mod tests {
     use super::*;
 
     #[test]
+    fn groups_beyond_the_cap_go_to_overflow() {
+        let d = Descs::new("redis").unwrap();
+        let mut groups = HashMap::new();
+        groups.insert(
+            "big".to_string(),
+            Group {
+                count: 1,
+                bytes: 900,
+            },
+        );
+        groups.insert(
+            "mid".to_string(),
+            Group {
+                count: 5,
+                bytes: 500,
+            },
+        );
+        groups.insert(
+            "small".to_string(),
+            Group {
+                count: 2,
+                bytes: 10,
+            },
+        );
+        let mut out = Emitter::new();
+        emit(&d, "db0", groups, 1, &mut out);
+        let t = exporter_kit::testing::to_text(&out.into_families());
+        assert!(
+            t.contains("redis_key_group_memory_usage_bytes{db=\"db0\",key_group=\"big\"} 900\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains("redis_key_group_count{db=\"db0\",key_group=\"overflow\"} 7\n"),
+            "{t}"
+        );
+        assert!(t.contains(
+            "redis_key_group_memory_usage_bytes{db=\"db0\",key_group=\"overflow\"} 510\n"
+        ));
+        assert!(!t.contains("key_group=\"mid\""));
+        assert!(t.contains("redis_number_of_distinct_key_groups{db=\"db0\"} 3\n"));
+    }
+
+    #[test]
     fn groups_arg_is_csv() {
         assert_eq!(
             parse_groups(r#"^(user):%d+, "^(a,b)"  ,,"#),

@@ -95,6 +95,17 @@ pub async fn scan(
     count: i64,
 ) -> redis::RedisResult<Vec<String>> {
     let mut keys = Vec::new();
+    scan_each(conn, pattern, count, |batch| keys.extend(batch)).await?;
+    Ok(keys)
+}
+
+/// SCAN with MATCH, handing each batch to `each`.
+async fn scan_each(
+    conn: &mut MultiplexedConnection,
+    pattern: &str,
+    count: i64,
+    mut each: impl FnMut(Vec<String>),
+) -> redis::RedisResult<()> {
     let mut cursor: u64 = 0;
     loop {
         let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
@@ -105,10 +116,10 @@ pub async fn scan(
             .arg(count.max(1))
             .query_async(conn)
             .await?;
-        keys.extend(batch);
+        each(batch);
         cursor = next;
         if cursor == 0 {
-            return Ok(keys);
+            return Ok(());
         }
     }
 }
@@ -275,12 +286,9 @@ pub async fn count(
             tracing::error!(db = p.db, error = %e, "cannot select database for count-keys");
             continue;
         }
-        match scan(conn, &p.key, batch).await {
-            Ok(keys) => out.gauge(
-                &d.keys_count,
-                &[&format!("db{}", p.db), &p.key],
-                keys.len() as f64,
-            ),
+        let mut n = 0usize;
+        match scan_each(conn, &p.key, batch, |keys| n += keys.len()).await {
+            Ok(()) => out.gauge(&d.keys_count, &[&format!("db{}", p.db), &p.key], n as f64),
             Err(e) => tracing::error!(pattern = %p.key, error = %e, "SCAN failed"),
         }
     }
