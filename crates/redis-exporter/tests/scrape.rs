@@ -93,6 +93,29 @@ fn basic_scrape_matches_upstream_families_and_values() {
     // never KEYS: patterns use SCAN
     let after = scrape(&ours);
     assert!(!after.contains("redis_commands_total{cmd=\"keys\"}"));
+    // Redis 7 per-command latency histograms and INFO latencystats summaries
+    assert!(
+        after.contains("redis_commands_latencies_usec_bucket{cmd=\"set\",le=\""),
+        "{after}"
+    );
+    assert!(after.contains("redis_latency_percentiles_usec{cmd=\"set\",quantile=\"50\"}"));
+
+    // /scrape with per-request key checks, same families as /metrics
+    let (status, body) = get(&ours.url(&format!(
+        "/scrape?target={}&check-single-keys=counter",
+        redis.addr()
+    )));
+    assert_eq!(status, 200);
+    assert_eq!(value(&body, "redis_up"), Some(1.0));
+    assert_eq!(
+        value(&body, "redis_key_value{db=\"db0\",key=\"counter\"}"),
+        Some(42.0),
+        "{body}"
+    );
+    assert_eq!(
+        value(&body, "redis_key_size{db=\"db0\",key=\"queue\"}"),
+        Some(3.0)
+    );
 }
 
 #[test]
