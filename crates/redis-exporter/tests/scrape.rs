@@ -553,3 +553,45 @@ fn sentinel_metrics() {
     );
     assert!(text.contains("redis_sentinel_master_ckquorum_status{master_name=\"mymaster\""));
 }
+
+#[test]
+fn tls_with_ca_file_or_skipped_verification() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let params =
+        rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
+    let path = |name: &str| dir.path().join(name).to_string_lossy().to_string();
+    std::fs::write(path("ca.pem"), ca.pem()).unwrap();
+    std::fs::write(path("cert.pem"), cert.pem()).unwrap();
+    std::fs::write(path("key.pem"), key.serialize_pem()).unwrap();
+    let tls_port = testkit::free_port();
+    let redis = RedisServer::builder()
+        .arg("--tls-port")
+        .arg(tls_port.to_string())
+        .arg("--tls-cert-file")
+        .arg(path("cert.pem"))
+        .arg("--tls-key-file")
+        .arg(path("key.pem"))
+        .arg("--tls-ca-cert-file")
+        .arg(path("ca.pem"))
+        .arg("--tls-auth-clients")
+        .arg("no")
+        .start();
+    redis.cli(&["SET", "k", "1"]);
+    let addr = format!("rediss://127.0.0.1:{tls_port}");
+    let ca_file = path("ca.pem");
+    let verified = exporter(&["-redis.addr", &addr, "-tls-ca-cert-file", &ca_file]);
+    let text = scrape(&verified);
+    assert_eq!(value(&text, "redis_up"), Some(1.0), "{text}");
+    assert_eq!(value(&text, "redis_db_keys{db=\"db0\"}"), Some(1.0));
+    let skipped = exporter(&["-redis.addr", &addr, "-skip-tls-verification"]);
+    assert_eq!(value(&scrape(&skipped), "redis_up"), Some(1.0));
+    let untrusted = exporter(&["-redis.addr", &addr, "-connection-timeout", "2s"]);
+    assert_eq!(value(&scrape(&untrusted), "redis_up"), Some(0.0));
+}
