@@ -108,7 +108,23 @@ pub fn run<A>(
 where
     A: clap::Args + clap::FromArgMatches,
 {
-    let cli = match args::parse_from(&spec, registrations, std::env::args_os()) {
+    run_from(spec, registrations, setup, std::env::args_os())
+}
+
+/// [`run`] with an explicit command line (the first item is the program
+/// name), for binaries that translate upstream spellings first.
+pub fn run_from<A, I, T>(
+    spec: Spec,
+    registrations: &[Registration<A>],
+    setup: impl FnOnce(&A, &mut Exporter) -> Result<(), BuildError>,
+    argv: I,
+) -> ExitCode
+where
+    A: clap::Args + clap::FromArgMatches,
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString>,
+{
+    let cli = match args::parse_from(&spec, registrations, argv) {
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();

@@ -14,6 +14,7 @@ mod node;
 mod demo_app;
 
 mod blackbox;
+mod redis;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -36,6 +37,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "demo-app" => demo_app::run(&args),
         "node" => node::run(&args),
         "blackbox" => blackbox::run(&args),
+        "redis" => redis::run(&args),
         other => anyhow::bail!("no benchmark named {other:?}"),
     }
 }

@@ -1,0 +1,122 @@
+//! CONFIG GET *: the database count, `config_maxmemory`/`maxclients`/
+//! `io_threads`, client output buffer limits, and with
+//! `--include-config-metrics` every setting, secrets redacted.
+
+use exporter_kit::Emitter;
+use redis::Value;
+
+use crate::descs::Descs;
+use crate::resp;
+
+/// Settings whose values are never exported while redaction is on. Wider
+/// than upstream's list (masterauth, requirepass, tls-*-pass): anything
+/// that looks like a credential.
+pub fn is_secret(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    k.contains("pass") || k.contains("auth") || k.contains("secret") || k.contains("masteruser")
+}
+
+/// Writes the config families; returns the `databases` setting (0 when
+/// absent or invalid).
+pub fn emit(d: &Descs, reply: &Value, include_all: bool, redact: bool, out: &mut Emitter) -> usize {
+    let mut databases = 0;
+    for (key, value) in resp::pairs(reply) {
+        let Some(value) = resp::text(value) else {
+            continue;
+        };
+        match key.as_str() {
+            "databases" => databases = value.trim().parse::<usize>().unwrap_or(0),
+            "maxmemory" | "maxclients" | "io-threads" => {
+                if let Ok(v) = value.trim().parse::<f64>() {
+                    let desc = match key.as_str() {
+                        "maxmemory" => &d.config_maxmemory,
+                        "maxclients" => &d.config_maxclients,
+                        _ => &d.config_io_threads,
+                    };
+                    out.gauge(desc, &[], v);
+                }
+            }
+            "client-output-buffer-limit" => output_buffer_limits(d, &value, out),
+            _ => {}
+        }
+        if include_all && !(redact && is_secret(&key)) {
+            out.gauge(&d.config_key_value, &[&key, &value], 1.0);
+            if let Ok(v) = value.trim().parse::<f64>() {
+                out.gauge(&d.config_value, &[&key], v);
+            }
+        }
+    }
+    databases
+}
+
+/// `normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60`
+fn output_buffer_limits(d: &Descs, value: &str, out: &mut Emitter) {
+    let parts: Vec<&str> = value.split_whitespace().collect();
+    for chunk in parts.chunks_exact(4) {
+        let class = chunk[0];
+        let (Ok(hard), Ok(soft), Ok(secs)) = (
+            chunk[1].parse::<f64>(),
+            chunk[2].parse::<f64>(),
+            chunk[3].parse::<f64>(),
+        ) else {
+            continue;
+        };
+        out.gauge(
+            &d.config_client_output_buffer_limit_bytes,
+            &[class, "hard"],
+            hard,
+        );
+        out.gauge(
+            &d.config_client_output_buffer_limit_bytes,
+            &[class, "soft"],
+            soft,
+        );
+        out.gauge(
+            &d.config_client_output_buffer_limit_overcome_seconds,
+            &[class, "soft"],
+            secs,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use exporter_kit::testing::to_text;
+
+    fn bulk(s: &str) -> Value {
+        Value::BulkString(s.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn secrets_are_redacted_and_numbers_exported() {
+        let d = Descs::new("redis").unwrap();
+        let reply = Value::Array(vec![
+            bulk("requirepass"),
+            bulk("hunter2"),
+            bulk("masterauth"),
+            bulk("s3cret"),
+            bulk("maxmemory"),
+            bulk("100"),
+            bulk("databases"),
+            bulk("4"),
+            bulk("maxmemory-policy"),
+            bulk("noeviction"),
+            bulk("client-output-buffer-limit"),
+            bulk("normal 0 0 0 slave 268435456 67108864 60"),
+        ]);
+        let mut out = Emitter::new();
+        assert_eq!(emit(&d, &reply, true, true, &mut out), 4);
+        let t = to_text(&out.into_families());
+        assert!(!t.contains("hunter2") && !t.contains("s3cret") && !t.contains("requirepass"));
+        assert!(t.contains("redis_config_maxmemory 100\n"));
+        assert!(t.contains("redis_config_value{key=\"maxmemory\"} 100\n"));
+        assert!(
+            t.contains("redis_config_key_value{key=\"maxmemory-policy\",value=\"noeviction\"} 1\n")
+        );
+        assert!(t.contains("redis_config_client_output_buffer_limit_bytes{class=\"slave\",limit=\"hard\"} 268435456\n"));
+        let mut out = Emitter::new();
+        emit(&d, &reply, true, false, &mut out);
+        assert!(to_text(&out.into_families()).contains("hunter2"));
+    }
+}

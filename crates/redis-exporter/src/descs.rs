@@ -1,0 +1,585 @@
+//! Every family the exporter writes, built once per namespace.
+
+use std::collections::HashMap;
+
+use exporter_kit::{BuildError, Desc, Kind};
+
+use crate::metric_map;
+
+/// The descriptors of one namespace (`--namespace`, default `redis`).
+pub struct Descs {
+    pub ns: String,
+    /// INFO field -> descriptor (gauges and counters of the field maps).
+    pub info: HashMap<&'static str, Desc>,
+    pub latest_fork_seconds: Desc,
+    pub total_system_memory_bytes: Desc,
+    pub up: Desc,
+    pub last_scrape_error: Desc,
+    pub last_scrape_duration: Desc,
+    pub last_scrape_connect_time: Desc,
+    pub last_scrape_ping_time: Desc,
+    pub scrapes_total: Desc,
+    pub scrape_duration: Desc,
+    pub target_scrape_request_errors: Desc,
+    pub target_scrape_request_errors_old: Desc,
+    pub instance_info: Desc,
+    pub slave_info: Desc,
+    pub start_time_seconds: Desc,
+    pub configured_hz: Desc,
+    pub hz: Desc,
+    pub master_link_up: Desc,
+    pub master_last_io_seconds_ago: Desc,
+    pub master_sync_in_progress: Desc,
+    pub slave_repl_offset: Desc,
+    pub connected_slave_offset_bytes: Desc,
+    pub connected_slave_lag_seconds: Desc,
+    pub commands_total: Desc,
+    pub commands_duration_seconds_total: Desc,
+    pub commands_rejected_calls_total: Desc,
+    pub commands_failed_calls_total: Desc,
+    pub errors_total: Desc,
+    pub latency_percentiles_usec: Desc,
+    pub commands_latencies_usec: Desc,
+    pub db_keys: Desc,
+    pub db_keys_expiring: Desc,
+    pub db_avg_ttl_seconds: Desc,
+    pub db_keys_cached: Desc,
+    pub active_time_io_thread: Desc,
+    pub cluster_info: HashMap<&'static str, Desc>,
+    pub config_maxmemory: Desc,
+    pub config_maxclients: Desc,
+    pub config_io_threads: Desc,
+    pub config_value: Desc,
+    pub config_key_value: Desc,
+    pub config_client_output_buffer_limit_bytes: Desc,
+    pub config_client_output_buffer_limit_overcome_seconds: Desc,
+    pub latency_spike_last: Desc,
+    pub latency_spike_duration_seconds: Desc,
+    pub slowlog_length: Desc,
+    pub slowlog_last_id: Desc,
+    pub last_slow_execution_duration_seconds: Desc,
+    pub key_size: Desc,
+    pub key_value: Desc,
+    pub key_value_as_string: Desc,
+    pub key_memory_usage_bytes: Desc,
+    pub keys_count: Desc,
+    pub key_group_count: Desc,
+    pub key_group_memory_usage_bytes: Desc,
+    pub number_of_distinct_key_groups: Desc,
+    pub last_key_groups_scrape_duration_ms: Desc,
+    pub stream_length: Desc,
+    pub stream_radix_tree_keys: Desc,
+    pub stream_radix_tree_nodes: Desc,
+    pub stream_groups: Desc,
+    pub stream_last_generated_id: Desc,
+    pub stream_first_entry_id: Desc,
+    pub stream_last_entry_id: Desc,
+    pub stream_max_deleted_entry_id: Desc,
+    pub stream_entries_added_total: Desc,
+    pub stream_group_consumers: Desc,
+    pub stream_group_messages_pending: Desc,
+    pub stream_group_last_delivered_id: Desc,
+    pub stream_group_entries_read: Desc,
+    pub stream_group_lag: Desc,
+    pub stream_group_consumer_messages_pending: Desc,
+    pub stream_group_consumer_idle_seconds: Desc,
+    pub connected_clients_details: Desc,
+    pub connected_clients_details_with_port: Desc,
+    pub script_result: Desc,
+    pub script_values: Desc,
+    pub sentinel_info: HashMap<&'static str, Desc>,
+    pub sentinel_master_status: Desc,
+    pub sentinel_master_slaves: Desc,
+    pub sentinel_master_sentinels: Desc,
+    pub sentinel_master_ckquorum_status: Desc,
+    pub sentinel_master_setting_ckquorum: Desc,
+    pub sentinel_master_setting_failover_timeout: Desc,
+    pub sentinel_master_setting_parallel_syncs: Desc,
+    pub sentinel_master_setting_down_after_milliseconds: Desc,
+    pub sentinel_master_config_epoch: Desc,
+    pub sentinel_master_last_ok_ping_reply_seconds: Desc,
+    pub sentinel_master_ok_sentinels: Desc,
+    pub sentinel_master_ok_slaves: Desc,
+}
+
+/// INFO fields of a Sentinel exported as gauges under their own names.
+pub const SENTINEL_INFO_FIELDS: &[&str] = &[
+    "sentinel_masters",
+    "sentinel_tilt",
+    "sentinel_running_scripts",
+    "sentinel_scripts_queue_length",
+    "sentinel_simulate_failure_flags",
+];
+
+/// CLUSTER INFO fields exported as gauges (names kept as Redis spells them).
+pub const CLUSTER_INFO_FIELDS: &[&str] = &[
+    "cluster_state",
+    "cluster_slots_assigned",
+    "cluster_slots_ok",
+    "cluster_slots_pfail",
+    "cluster_slots_fail",
+    "cluster_known_nodes",
+    "cluster_size",
+    "cluster_current_epoch",
+    "cluster_my_epoch",
+];
+
+/// Labels of `connected_clients_details` (CLIENT LIST), as upstream.
+pub const CLIENT_LABELS: &[&str] = &[
+    "name",
+    "created_at",
+    "idle_since",
+    "flags",
+    "db",
+    "omem",
+    "cmd",
+    "host",
+    "user",
+];
+
+struct Builder<'a> {
+    ns: &'a str,
+}
+
+impl Builder<'_> {
+    fn d(&self, kind: Kind, name: &str, help: &str, labels: &[&str]) -> Result<Desc, BuildError> {
+        let full = format!("{}_{}", self.ns, name);
+        Desc::try_new(&full, help, kind, labels)
+            .map_err(|e| BuildError::new(format!("metric {full}: {e}")))
+    }
+    fn g(&self, name: &str, help: &str, labels: &[&str]) -> Result<Desc, BuildError> {
+        self.d(Kind::Gauge, name, help, labels)
+    }
+    fn c(&self, name: &str, help: &str, labels: &[&str]) -> Result<Desc, BuildError> {
+        self.d(Kind::Counter, name, help, labels)
+    }
+}
+
+impl Descs {
+    pub fn new(ns: &str) -> Result<Descs, BuildError> {
+        let b = Builder { ns };
+        let mut info = HashMap::new();
+        for (field, metric) in metric_map::GAUGES {
+            info.insert(
+                *field,
+                b.g(metric, &format!("Redis INFO field {field}."), &[])?,
+            );
+        }
+        for (field, metric) in metric_map::COUNTERS {
+            info.insert(
+                *field,
+                b.c(metric, &format!("Redis INFO field {field}."), &[])?,
+            );
+        }
+        let mut cluster_info = HashMap::new();
+        for field in CLUSTER_INFO_FIELDS {
+            cluster_info.insert(
+                *field,
+                b.g(field, &format!("Redis CLUSTER INFO field {field}."), &[])?,
+            );
+        }
+        let mut sentinel_info = HashMap::new();
+        for field in SENTINEL_INFO_FIELDS {
+            sentinel_info.insert(
+                *field,
+                b.g(field, &format!("Sentinel INFO field {field}."), &[])?,
+            );
+        }
+        let sm = &["master_name", "master_address"];
+        let master = &["master_host", "master_port"];
+        let slave = &["slave_ip", "slave_port", "slave_state"];
+        let db_key = &["db", "key"];
+        let stream = &["db", "stream"];
+        let group = &["db", "stream", "group"];
+        let consumer = &["db", "stream", "group", "consumer"];
+        let mut with_port: Vec<&str> = CLIENT_LABELS[..8].to_vec();
+        with_port.extend(["port", "user"]);
+        Ok(Descs {
+            ns: ns.to_string(),
+            sentinel_info,
+            sentinel_master_status: b.g(
+                "sentinel_master_status",
+                "Whether Sentinel sees the primary as ok.",
+                &["master_name", "master_address", "master_status"],
+            )?,
+            sentinel_master_slaves: b.g(
+                "sentinel_master_slaves",
+                "Replicas of a monitored primary.",
+                sm,
+            )?,
+            sentinel_master_sentinels: b.g(
+                "sentinel_master_sentinels",
+                "Sentinels monitoring a primary.",
+                sm,
+            )?,
+            sentinel_master_ckquorum_status: b.g(
+                "sentinel_master_ckquorum_status",
+                "Whether SENTINEL CKQUORUM succeeds for a primary.",
+                &["master_name", "message"],
+            )?,
+            sentinel_master_setting_ckquorum: b.g(
+                "sentinel_master_setting_ckquorum",
+                "Quorum setting of a primary.",
+                sm,
+            )?,
+            sentinel_master_setting_failover_timeout: b.g(
+                "sentinel_master_setting_failover_timeout",
+                "failover-timeout setting of a primary.",
+                sm,
+            )?,
+            sentinel_master_setting_parallel_syncs: b.g(
+                "sentinel_master_setting_parallel_syncs",
+                "parallel-syncs setting of a primary.",
+                sm,
+            )?,
+            sentinel_master_setting_down_after_milliseconds: b.g(
+                "sentinel_master_setting_down_after_milliseconds",
+                "down-after-milliseconds setting of a primary.",
+                sm,
+            )?,
+            sentinel_master_config_epoch: b.g(
+                "sentinel_master_config_epoch",
+                "Config epoch of a primary.",
+                sm,
+            )?,
+            sentinel_master_last_ok_ping_reply_seconds: b.g(
+                "sentinel_master_last_ok_ping_reply_seconds",
+                "Seconds since a primary last answered PING.",
+                sm,
+            )?,
+            sentinel_master_ok_sentinels: b.g(
+                "sentinel_master_ok_sentinels",
+                "Sentinels (this one included) not down for a primary.",
+                sm,
+            )?,
+            sentinel_master_ok_slaves: b.g(
+                "sentinel_master_ok_slaves",
+                "Replicas not down of a primary.",
+                sm,
+            )?,
+            info,
+            cluster_info,
+            latest_fork_seconds: b.g(
+                "latest_fork_seconds",
+                "Duration of the latest fork, in seconds.",
+                &[],
+            )?,
+            total_system_memory_bytes: b.g(
+                "total_system_memory_bytes",
+                "Total memory of the host Redis runs on.",
+                &[],
+            )?,
+            up: b.g("up", "Whether the last scrape of Redis succeeded.", &[])?,
+            last_scrape_error: b.g(
+                "exporter_last_scrape_error",
+                "1 and the error text when the last scrape failed, 0 otherwise.",
+                &["err"],
+            )?,
+            last_scrape_duration: b.g(
+                "exporter_last_scrape_duration_seconds",
+                "Duration of the last scrape of Redis.",
+                &[],
+            )?,
+            last_scrape_connect_time: b.g(
+                "exporter_last_scrape_connect_time_seconds",
+                "Time taken to connect to Redis in the last scrape.",
+                &[],
+            )?,
+            last_scrape_ping_time: b.g(
+                "exporter_last_scrape_ping_time_seconds",
+                "Time taken by PING in the last scrape.",
+                &[],
+            )?,
+            scrapes_total: b.c(
+                "exporter_scrapes_total",
+                "Scrapes of the telemetry path.",
+                &[],
+            )?,
+            scrape_duration: b.d(
+                Kind::Summary,
+                "exporter_scrape_duration_seconds",
+                "Durations of scrapes of Redis.",
+                &[],
+            )?,
+            target_scrape_request_errors: b.c(
+                "exporter_target_scrape_request_errors_total",
+                "Bad requests to /scrape.",
+                &[],
+            )?,
+            target_scrape_request_errors_old: b.c(
+                "target_scrape_request_errors_total",
+                "Bad requests to /scrape (redis_exporter 1.45 name).",
+                &[],
+            )?,
+            instance_info: b.g(
+                "instance_info",
+                "Information about the Redis instance.",
+                &[
+                    "role",
+                    "redis_version",
+                    "redis_build_id",
+                    "redis_mode",
+                    "os",
+                    "maxmemory_policy",
+                    "tcp_port",
+                    "run_id",
+                    "process_id",
+                    "master_replid",
+                ],
+            )?,
+            slave_info: b.g(
+                "slave_info",
+                "Information about the Redis replica.",
+                &["master_host", "master_port", "read_only"],
+            )?,
+            start_time_seconds: b.g(
+                "start_time_seconds",
+                "Start time of the Redis instance since unix epoch in seconds.",
+                &[],
+            )?,
+            configured_hz: b.g("configured_hz", "Configured server frequency (hz).", &[])?,
+            hz: b.g("hz", "Current server frequency (hz).", &[])?,
+            master_link_up: b.g(
+                "master_link_up",
+                "Whether the link to the primary is up.",
+                master,
+            )?,
+            master_last_io_seconds_ago: b.g(
+                "master_last_io_seconds_ago",
+                "Seconds since the last interaction with the primary.",
+                master,
+            )?,
+            master_sync_in_progress: b.g(
+                "master_sync_in_progress",
+                "Whether the replica is syncing from the primary.",
+                master,
+            )?,
+            slave_repl_offset: b.g(
+                "slave_repl_offset",
+                "Replication offset of the replica.",
+                master,
+            )?,
+            connected_slave_offset_bytes: b.g(
+                "connected_slave_offset_bytes",
+                "Offset of a connected replica.",
+                slave,
+            )?,
+            connected_slave_lag_seconds: b.g(
+                "connected_slave_lag_seconds",
+                "Lag of a connected replica.",
+                slave,
+            )?,
+            commands_total: b.c("commands_total", "Calls per command.", &["cmd"])?,
+            commands_duration_seconds_total: b.c(
+                "commands_duration_seconds_total",
+                "Seconds spent per command.",
+                &["cmd"],
+            )?,
+            commands_rejected_calls_total: b.c(
+                "commands_rejected_calls_total",
+                "Rejected calls per command.",
+                &["cmd"],
+            )?,
+            commands_failed_calls_total: b.c(
+                "commands_failed_calls_total",
+                "Failed calls per command.",
+                &["cmd"],
+            )?,
+            errors_total: b.c("errors_total", "Error replies per error prefix.", &["err"])?,
+            latency_percentiles_usec: b.d(
+                Kind::Summary,
+                "latency_percentiles_usec",
+                "Latency percentiles per command, in microseconds.",
+                &["cmd"],
+            )?,
+            commands_latencies_usec: b.d(
+                Kind::Histogram,
+                "commands_latencies_usec",
+                "Latency histogram per command, in microseconds.",
+                &["cmd"],
+            )?,
+            db_keys: b.g("db_keys", "Keys per database.", &["db"])?,
+            db_keys_expiring: b.g(
+                "db_keys_expiring",
+                "Keys with an expiry per database.",
+                &["db"],
+            )?,
+            db_avg_ttl_seconds: b.g(
+                "db_avg_ttl_seconds",
+                "Average TTL of keys per database.",
+                &["db"],
+            )?,
+            db_keys_cached: b.g("db_keys_cached", "Cached keys per database.", &["db"])?,
+            active_time_io_thread: b.c(
+                "active_time_io_thread_seconds_total",
+                "Active time per IO thread.",
+                &["thread"],
+            )?,
+            config_maxmemory: b.g("config_maxmemory", "maxmemory setting.", &[])?,
+            config_maxclients: b.g("config_maxclients", "maxclients setting.", &[])?,
+            config_io_threads: b.g("config_io_threads", "io-threads setting.", &[])?,
+            config_value: b.g("config_value", "Numeric config settings.", &["key"])?,
+            config_key_value: b.g(
+                "config_key_value",
+                "Non-numeric config settings.",
+                &["key", "value"],
+            )?,
+            config_client_output_buffer_limit_bytes: b.g(
+                "config_client_output_buffer_limit_bytes",
+                "client-output-buffer-limit byte limits.",
+                &["class", "limit"],
+            )?,
+            config_client_output_buffer_limit_overcome_seconds: b.g(
+                "config_client_output_buffer_limit_overcome_seconds",
+                "client-output-buffer-limit soft limit seconds.",
+                &["class", "limit"],
+            )?,
+            latency_spike_last: b.g(
+                "latency_spike_last",
+                "When the latest latency spike of an event happened (unix time).",
+                &["event_name"],
+            )?,
+            latency_spike_duration_seconds: b.g(
+                "latency_spike_duration_seconds",
+                "Length of the latest latency spike of an event.",
+                &["event_name"],
+            )?,
+            slowlog_length: b.g("slowlog_length", "Entries in the slowlog.", &[])?,
+            slowlog_last_id: b.g("slowlog_last_id", "Id of the latest slowlog entry.", &[])?,
+            last_slow_execution_duration_seconds: b.g(
+                "last_slow_execution_duration_seconds",
+                "Duration of the latest slowlog entry.",
+                &[],
+            )?,
+            key_size: b.g("key_size", "Length or size of a checked key.", db_key)?,
+            key_value: b.g("key_value", "Numeric value of a checked key.", db_key)?,
+            key_value_as_string: b.g(
+                "key_value_as_string",
+                "Non-numeric value of a checked key, as a label.",
+                &["db", "key", "val"],
+            )?,
+            key_memory_usage_bytes: b.g(
+                "key_memory_usage_bytes",
+                "MEMORY USAGE of a checked key.",
+                db_key,
+            )?,
+            keys_count: b.g(
+                "keys_count",
+                "Keys matching a --count-keys pattern.",
+                db_key,
+            )?,
+            key_group_count: b.g(
+                "key_group_count",
+                "Keys per key group.",
+                &["db", "key_group"],
+            )?,
+            key_group_memory_usage_bytes: b.g(
+                "key_group_memory_usage_bytes",
+                "Memory of the keys of a key group.",
+                &["db", "key_group"],
+            )?,
+            number_of_distinct_key_groups: b.g(
+                "number_of_distinct_key_groups",
+                "Distinct key groups per database.",
+                &["db"],
+            )?,
+            last_key_groups_scrape_duration_ms: b.g(
+                "last_key_groups_scrape_duration_milliseconds",
+                "Duration of the last key groups scan.",
+                &[],
+            )?,
+            stream_length: b.g("stream_length", "Entries of a stream.", stream)?,
+            stream_radix_tree_keys: b.g(
+                "stream_radix_tree_keys",
+                "Radix tree keys of a stream.",
+                stream,
+            )?,
+            stream_radix_tree_nodes: b.g(
+                "stream_radix_tree_nodes",
+                "Radix tree nodes of a stream.",
+                stream,
+            )?,
+            stream_groups: b.g("stream_groups", "Consumer groups of a stream.", stream)?,
+            stream_last_generated_id: b.g(
+                "stream_last_generated_id",
+                "Last generated id of a stream (milliseconds part).",
+                stream,
+            )?,
+            stream_first_entry_id: b.g(
+                "stream_first_entry_id",
+                "First entry id of a stream (milliseconds part).",
+                stream,
+            )?,
+            stream_last_entry_id: b.g(
+                "stream_last_entry_id",
+                "Last entry id of a stream (milliseconds part).",
+                stream,
+            )?,
+            stream_max_deleted_entry_id: b.g(
+                "stream_max_deleted_entry_id",
+                "Max deleted entry id of a stream (milliseconds part).",
+                stream,
+            )?,
+            stream_entries_added_total: b.c(
+                "stream_entries_added_total",
+                "Entries ever added to a stream.",
+                stream,
+            )?,
+            stream_group_consumers: b.g(
+                "stream_group_consumers",
+                "Consumers of a stream group.",
+                group,
+            )?,
+            stream_group_messages_pending: b.g(
+                "stream_group_messages_pending",
+                "Pending messages of a stream group.",
+                group,
+            )?,
+            stream_group_last_delivered_id: b.g(
+                "stream_group_last_delivered_id",
+                "Last delivered id of a stream group (milliseconds part).",
+                group,
+            )?,
+            stream_group_entries_read: b.g(
+                "stream_group_entries_read",
+                "Entries read by a stream group.",
+                group,
+            )?,
+            stream_group_lag: b.g(
+                "stream_group_lag",
+                "Entries not yet delivered to a stream group.",
+                group,
+            )?,
+            stream_group_consumer_messages_pending: b.g(
+                "stream_group_consumer_messages_pending",
+                "Pending messages of a consumer.",
+                consumer,
+            )?,
+            stream_group_consumer_idle_seconds: b.g(
+                "stream_group_consumer_idle_seconds",
+                "Idle time of a consumer.",
+                consumer,
+            )?,
+            connected_clients_details: b.g(
+                "connected_clients_details",
+                "Details about connected clients.",
+                CLIENT_LABELS,
+            )?,
+            connected_clients_details_with_port: b.g(
+                "connected_clients_details",
+                "Details about connected clients.",
+                &with_port,
+            )?,
+            script_result: b.g(
+                "script_result",
+                "Result of the Lua script: 1 ok, 0 error.",
+                &["filename"],
+            )?,
+            script_values: b.g(
+                "script_values",
+                "Values returned by the Lua script.",
+                &["key", "filename"],
+            )?,
+        })
+    }
+}

@@ -1,0 +1,499 @@
+//! One scrape of one Redis (upstream's `scrapeRedisHost`), the collector
+//! for `--redis.addr` on the telemetry path, and the multi-target
+//! `/scrape?target=` handler.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use exporter_kit::{
+    AsyncCollector, CollectError, Emitter, ProbeError, ProbeHandler, ProbeRequest, RawResponse,
+    ScrapeContext, Summary,
+};
+use redis::Value;
+
+use crate::conn::{self, PasswordMap, Target, TlsOptions};
+use crate::descs::Descs;
+use crate::info::{self, InfoOptions};
+use crate::keys::{self, DbKey};
+use crate::lua::LuaScript;
+use crate::{client_list, config_metrics, key_groups, latency, lua, sentinel, slowlog, streams};
+
+/// What may differ per `/scrape` request (upstream's per-request query
+/// parameters); everything else comes from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct KeyOptions {
+    pub check_keys: Vec<DbKey>,
+    pub check_single_keys: Vec<DbKey>,
+    pub check_streams: Vec<DbKey>,
+    pub check_single_streams: Vec<DbKey>,
+    pub count_keys: Vec<DbKey>,
+}
+
+/// Everything fixed at startup.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub user: String,
+    pub password: String,
+    pub passwords: PasswordMap,
+    pub tls: TlsOptions,
+    pub timeout: Duration,
+    pub set_client_name: bool,
+    pub ping_on_connect: bool,
+    /// `None` with `--config-command=-`.
+    pub config_command: Option<String>,
+    pub include_config_metrics: bool,
+    pub redact_config_metrics: bool,
+    pub info: InfoOptions,
+    pub batch_size: i64,
+    pub key_groups: Vec<String>,
+    pub max_distinct_key_groups: i64,
+    pub streams_exclude_consumers: bool,
+    pub export_key_values: bool,
+    pub skip_checkkeys_for_role_master: bool,
+    pub export_client_list: bool,
+    pub export_client_port: bool,
+    pub latency_histograms: bool,
+    pub scripts: Vec<LuaScript>,
+    pub lua_read_only: bool,
+    pub allow_url_credentials: bool,
+}
+
+pub struct Scraper {
+    pub d: Descs,
+    pub settings: Settings,
+    pub keys: KeyOptions,
+    scrapes: AtomicU64,
+    bad_requests: AtomicU64,
+    durations: Mutex<(f64, u64)>,
+}
+
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as f64)
+        .unwrap_or(0.0)
+}
+
+/// Why a scrape of Redis failed: the `err` label of
+/// `exporter_last_scrape_error`.
+#[derive(Debug, thiserror::Error)]
+enum ScrapeFailure {
+    #[error("{0}")]
+    Connect(#[from] conn::ConnError),
+    #[error("INFO failed: {0}")]
+    Info(String),
+    #[error("scrape did not finish before the deadline")]
+    Deadline,
+    #[error("{0}")]
+    Redis(String),
+}
+
+/// The connection itself is unusable (timeout, I/O): stop the scrape
+/// rather than wait once more for every remaining command.
+fn fatal(e: &redis::RedisError) -> bool {
+    e.is_timeout() || e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal()
+}
+
+impl Scraper {
+    pub fn new(d: Descs, settings: Settings, keys: KeyOptions) -> Scraper {
+        Scraper {
+            d,
+            settings,
+            keys,
+            scrapes: AtomicU64::new(0),
+            bad_requests: AtomicU64::new(0),
+            durations: Mutex::new((0.0, 0)),
+        }
+    }
+
+    fn password_for(&self, addr: &str, user: &str) -> String {
+        let key = conn::password_map_key(&conn::with_scheme(addr), user);
+        self.settings
+            .passwords
+            .lookup(&key)
+            .unwrap_or_else(|| self.settings.password.clone())
+    }
+
+    /// Scrapes `target` into `out`: `up`, the error, timings, and every
+    /// family Redis gives. Never fails: a problem is `up 0` and a log line.
+    pub async fn scrape(
+        &self,
+        target: &Target,
+        keys: &KeyOptions,
+        deadline: Instant,
+        out: &mut Emitter,
+    ) {
+        let start = Instant::now();
+        // leave time to answer before the scraper gives up
+        let budget = deadline
+            .saturating_duration_since(start)
+            .saturating_sub(Duration::from_millis(50));
+        let mut inner = Emitter::new();
+        let result =
+            match tokio::time::timeout(budget, self.scrape_host(target, keys, &mut inner)).await {
+                Ok(r) => r,
+                Err(_) => Err(ScrapeFailure::Deadline),
+            };
+        for family in inner.into_families() {
+            out.family(family);
+        }
+        let up = match &result {
+            Ok(()) => {
+                out.gauge(&self.d.last_scrape_error, &[""], 0.0);
+                1.0
+            }
+            Err(e) => {
+                tracing::error!(target = %redacted(&target.addr), error = %e, "scrape of Redis failed");
+                out.gauge(&self.d.last_scrape_error, &[&e.to_string()], 1.0);
+                0.0
+            }
+        };
+        out.gauge(&self.d.up, &[], up);
+        let took = start.elapsed().as_secs_f64();
+        out.gauge(&self.d.last_scrape_duration, &[], took);
+        if let Ok(mut d) = self.durations.lock() {
+            d.0 += took;
+            d.1 += 1;
+        }
+    }
+
+    async fn scrape_host(
+        &self,
+        target: &Target,
+        keys: &KeyOptions,
+        out: &mut Emitter,
+    ) -> Result<(), ScrapeFailure> {
+        let s = &self.settings;
+        let d = &self.d;
+        let connect_start = Instant::now();
+        let connected = async {
+            let client = conn::client(target, &s.tls)?;
+            conn::connect(&client, s.timeout).await
+        }
+        .await;
+        out.gauge(
+            &d.last_scrape_connect_time,
+            &[],
+            connect_start.elapsed().as_secs_f64(),
+        );
+        let mut c = connected?;
+
+        if s.ping_on_connect {
+            let t = Instant::now();
+            match redis::cmd("PING").query_async::<Value>(&mut c).await {
+                Ok(_) => out.gauge(&d.last_scrape_ping_time, &[], t.elapsed().as_secs_f64()),
+                Err(e) if fatal(&e) => return Err(ScrapeFailure::Redis(e.to_string())),
+                Err(e) => tracing::error!(error = %e, "PING failed"),
+            }
+        }
+        if s.set_client_name
+            && let Err(e) = redis::cmd("CLIENT")
+                .arg("SETNAME")
+                .arg("redis_exporter")
+                .query_async::<Value>(&mut c)
+                .await
+        {
+            if fatal(&e) {
+                return Err(ScrapeFailure::Redis(e.to_string()));
+            }
+            tracing::error!(error = %e, "cannot set the client name");
+        }
+
+        // db-independent commands go out together on the one connection
+        let mut cc = c.clone();
+        let config = async {
+            match &s.config_command {
+                Some(cmd) => Some(
+                    redis::cmd(cmd)
+                        .arg("GET")
+                        .arg("*")
+                        .query_async::<Value>(&mut cc)
+                        .await,
+                ),
+                None => None,
+            }
+        };
+        let info_cmd = redis::cmd("INFO").arg("ALL").to_owned();
+        let latest_cmd = redis::cmd("LATENCY").arg("LATEST").to_owned();
+        let len_cmd = redis::cmd("SLOWLOG").arg("LEN").to_owned();
+        let last_cmd = redis::cmd("SLOWLOG").arg("GET").arg(1).to_owned();
+        let mut ci = c.clone();
+        let info_all = info_cmd.query_async::<Value>(&mut ci);
+        let mut cl = c.clone();
+        let latest = latest_cmd.query_async::<Value>(&mut cl);
+        let mut cs = c.clone();
+        let slowlog_len = len_cmd.query_async::<Value>(&mut cs);
+        let mut cs2 = c.clone();
+        let slowlog_last = last_cmd.query_async::<Value>(&mut cs2);
+        let (config, info_all, latest, slowlog_len, slowlog_last) =
+            tokio::join!(config, info_all, latest, slowlog_len, slowlog_last);
+
+        let mut db_count = 0;
+        match config {
+            Some(Ok(reply)) => {
+                db_count = config_metrics::emit(
+                    d,
+                    &reply,
+                    s.include_config_metrics,
+                    s.redact_config_metrics,
+                    out,
+                );
+            }
+            Some(Err(e)) => tracing::warn!(error = %e, "CONFIG GET failed; config metrics skipped"),
+            None => {}
+        }
+
+        let info_text = match info_all.map(|v| resp_text(&v)) {
+            Ok(Some(t)) if !t.is_empty() => t,
+            Err(e) if fatal(&e) => return Err(ScrapeFailure::Info(e.to_string())),
+            other => {
+                tracing::debug!(result = ?other.as_ref().err(), "INFO ALL failed, trying INFO");
+                let plain = redis::cmd("INFO").query_async::<Value>(&mut c).await;
+                match plain.map(|v| resp_text(&v)) {
+                    Ok(Some(t)) => t,
+                    Ok(None) => return Err(ScrapeFailure::Info("INFO reply is not text".into())),
+                    Err(e) => return Err(ScrapeFailure::Info(e.to_string())),
+                }
+            }
+        };
+
+        let cluster_enabled = info_text.contains("cluster_enabled:1");
+        if cluster_enabled {
+            match redis::cmd("CLUSTER")
+                .arg("INFO")
+                .query_async::<Value>(&mut c)
+                .await
+            {
+                Ok(v) => {
+                    if let Some(t) = resp_text(&v) {
+                        info::emit_cluster_info(d, &t, out);
+                    }
+                    db_count = 1;
+                }
+                Err(e) => tracing::error!(error = %e, "CLUSTER INFO failed"),
+            }
+        } else if db_count == 0 {
+            db_count = 16;
+        }
+
+        let summary = info::emit(d, s.info, &info_text, db_count, unix_now(), out);
+
+        match latest {
+            Ok(v) => latency::emit_latest(d, &v, out),
+            Err(e) => {
+                tracing::warn!(error = %e, "LATENCY LATEST failed; latency spike metrics skipped")
+            }
+        }
+        if s.latency_histograms {
+            match redis::cmd("LATENCY")
+                .arg("HISTOGRAM")
+                .query_async::<Value>(&mut c)
+                .await
+            {
+                Ok(v) => latency::emit_histogram(d, &v, &command_usec(&info_text), out),
+                Err(e) => tracing::debug!(error = %e, "LATENCY HISTOGRAM failed; skipped"),
+            }
+        }
+
+        if !(s.skip_checkkeys_for_role_master && summary.role == "master") {
+            let mut all: Vec<DbKey> = keys.check_single_keys.clone();
+            all.extend(keys::expand(&mut c, &keys.check_keys, s.batch_size).await);
+            if !all.is_empty() {
+                let batch = usize::try_from(s.batch_size).unwrap_or(1000).max(1);
+                keys::check(d, &mut c, all, batch, s.export_key_values, out).await;
+            }
+        }
+
+        match (slowlog_len, slowlog_last) {
+            (Ok(len), Ok(last)) => slowlog::emit(d, &len, &last, out),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(error = %e, "SLOWLOG failed; slowlog metrics skipped")
+            }
+        }
+
+        if !keys.check_streams.is_empty() || !keys.check_single_streams.is_empty() {
+            let mut all = keys.check_single_streams.clone();
+            all.extend(keys::expand(&mut c, &keys.check_streams, s.batch_size).await);
+            streams::collect(d, &mut c, all, s.streams_exclude_consumers, out).await;
+        }
+
+        if !keys.count_keys.is_empty() {
+            keys::count(d, &mut c, &keys.count_keys, s.batch_size, out).await;
+        }
+
+        key_groups::collect(
+            d,
+            &mut c,
+            &s.key_groups,
+            db_count,
+            s.batch_size,
+            s.max_distinct_key_groups,
+            out,
+        )
+        .await;
+
+        if summary.sentinel {
+            sentinel::collect(d, &mut c, out).await;
+        }
+
+        if s.export_client_list {
+            match redis::cmd("CLIENT")
+                .arg("LIST")
+                .query_async::<Value>(&mut c)
+                .await
+            {
+                Ok(v) => {
+                    if let Some(t) = resp_text(&v) {
+                        client_list::emit(d, &t, s.export_client_port, unix_now() as i64, out);
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "CLIENT LIST failed; skipped"),
+            }
+        }
+
+        if !s.scripts.is_empty() {
+            lua::run(d, &mut c, &s.scripts, s.lua_read_only, out).await;
+        }
+        Ok(())
+    }
+
+    /// The exporter-level families of a scrape (`exporter_scrapes_total`, ...).
+    fn own_metrics(&self, out: &mut Emitter) {
+        let d = &self.d;
+        out.counter(
+            &d.scrapes_total,
+            &[],
+            self.scrapes.load(Ordering::Relaxed) as f64,
+        );
+        let (sum, count) = self.durations.lock().map(|g| *g).unwrap_or((0.0, 0));
+        out.summary(
+            &d.scrape_duration,
+            &[],
+            Summary {
+                quantiles: Vec::new(),
+                sum,
+                count,
+            },
+        );
+        let bad = self.bad_requests.load(Ordering::Relaxed) as f64;
+        out.counter(&d.target_scrape_request_errors, &[], bad);
+        out.counter(&d.target_scrape_request_errors_old, &[], bad);
+    }
+}
+
+fn resp_text(v: &Value) -> Option<String> {
+    crate::resp::text(v)
+}
+
+/// cmd -> total microseconds, from INFO commandstats.
+fn command_usec(info_text: &str) -> HashMap<String, f64> {
+    info::fields(info_text)
+        .filter(|f| f.section == "Commandstats")
+        .filter_map(|f| {
+            let cmd = f.key.strip_prefix("cmdstat_")?;
+            let usec = f.value.split(',').find_map(|p| p.strip_prefix("usec="))?;
+            Some((cmd.to_string(), usec.parse::<f64>().ok()?))
+        })
+        .collect()
+}
+
+/// An address without its password, for logs.
+pub fn redacted(addr: &str) -> String {
+    match conn::split_userinfo(addr) {
+        (scheme, Some(user), Some(_), rest) => format!("{scheme}://{user}:***@{rest}"),
+        _ => addr.to_string(),
+    }
+}
+
+/// The telemetry path's collector: scrapes `--redis.addr`.
+pub struct RedisCollector {
+    pub scraper: std::sync::Arc<Scraper>,
+    pub target: Target,
+}
+
+#[async_trait::async_trait]
+impl AsyncCollector for RedisCollector {
+    async fn update(&self, ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
+        self.scraper.scrapes.fetch_add(1, Ordering::Relaxed);
+        let keys = self.scraper.keys.clone();
+        let mut target = self.target.clone();
+        target.password = self.scraper.password_for(&target.addr, &target.user);
+        self.scraper.scrape(&target, &keys, ctx.deadline, out).await;
+        self.scraper.own_metrics(out);
+        Ok(())
+    }
+}
+
+/// `/scrape?target=redis://host:port`.
+pub struct ScrapeHandler {
+    pub scraper: std::sync::Arc<Scraper>,
+}
+
+fn key_param(req: &ProbeRequest, name: &str, default: &[DbKey]) -> Result<Vec<DbKey>, ProbeError> {
+    match req.param(name) {
+        Some(v) => keys::parse_key_arg(v).map_err(|e| ProbeError(format!("{name}: {e}"))),
+        None => Ok(default.to_vec()),
+    }
+}
+
+#[async_trait::async_trait]
+impl ProbeHandler for ScrapeHandler {
+    async fn probe(
+        &self,
+        req: &ProbeRequest,
+        out: &mut Emitter,
+    ) -> Result<Option<RawResponse>, ProbeError> {
+        let scraper = &self.scraper;
+        let bad = |msg: String| {
+            scraper.bad_requests.fetch_add(1, Ordering::Relaxed);
+            ProbeError(msg)
+        };
+        if req.target.is_empty() {
+            return Err(bad("'target' parameter must be specified".into()));
+        }
+        let addr = conn::with_scheme(&req.target);
+        let (scheme, url_user, _, rest) = conn::split_userinfo(&addr);
+        if !matches!(
+            scheme,
+            "redis" | "rediss" | "unix" | "redis+unix" | "valkey" | "valkeys"
+        ) || rest.is_empty()
+        {
+            return Err(bad(format!("invalid target {:?}", redacted(&req.target))));
+        }
+        let user = match url_user.filter(|u| !u.is_empty()) {
+            Some(u) => u.to_string(),
+            None => scraper.settings.user.clone(),
+        };
+        let bare = format!("{scheme}://{rest}");
+        let password = self.scraper.password_for(&bare, &user);
+        let target = Target {
+            addr: if scraper.settings.allow_url_credentials {
+                addr.clone()
+            } else {
+                bare
+            },
+            user,
+            password,
+            url_credentials: scraper.settings.allow_url_credentials,
+        };
+        let base = &scraper.keys;
+        let keys = KeyOptions {
+            check_keys: key_param(req, "check-keys", &base.check_keys).map_err(|e| bad(e.0))?,
+            check_single_keys: key_param(req, "check-single-keys", &base.check_single_keys)
+                .map_err(|e| bad(e.0))?,
+            check_streams: key_param(req, "check-streams", &base.check_streams)
+                .map_err(|e| bad(e.0))?,
+            check_single_streams: key_param(
+                req,
+                "check-single-streams",
+                &base.check_single_streams,
+            )
+            .map_err(|e| bad(e.0))?,
+            count_keys: key_param(req, "count-keys", &base.count_keys).map_err(|e| bad(e.0))?,
+        };
+        scraper.scrape(&target, &keys, req.deadline, out).await;
+        Ok(None)
+    }
+}

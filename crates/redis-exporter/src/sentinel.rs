@@ -1,0 +1,111 @@
+//! A Sentinel (INFO shows a `# Sentinel` section): per monitored primary,
+//! its settings, quorum check, and how many sentinels and replicas are up.
+
+use exporter_kit::Emitter;
+use redis::Value;
+use redis::aio::MultiplexedConnection;
+
+use crate::descs::Descs;
+use crate::resp;
+
+fn down(flags: &str) -> bool {
+    flags.contains("o_down") || flags.contains("s_down")
+}
+
+async fn sentinel(conn: &mut MultiplexedConnection, args: &[&str]) -> redis::RedisResult<Value> {
+    redis::cmd("SENTINEL").arg(args).query_async(conn).await
+}
+
+pub async fn collect(d: &Descs, conn: &mut MultiplexedConnection, out: &mut Emitter) {
+    let masters = match sentinel(conn, &["MASTERS"]).await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(error = %e, "SENTINEL MASTERS failed; sentinel metrics skipped");
+            return;
+        }
+    };
+    for master in resp::array(&masters).unwrap_or_default() {
+        let fields = resp::pairs(master);
+        let get = |k: &str| {
+            fields
+                .iter()
+                .find(|(n, _)| n == k)
+                .and_then(|(_, v)| resp::text(v))
+        };
+        let (Some(name), Some(ip), Some(port)) = (get("name"), get("ip"), get("port")) else {
+            continue;
+        };
+        let addr = format!("{ip}:{port}");
+        let labels = [name.as_str(), addr.as_str()];
+        match sentinel(conn, &["CKQUORUM", &name]).await {
+            Ok(v) => {
+                let msg = resp::text(&v).unwrap_or_default();
+                out.gauge(&d.sentinel_master_ckquorum_status, &[&name, &msg], 1.0);
+            }
+            Err(e) => out.gauge(
+                &d.sentinel_master_ckquorum_status,
+                &[&name, &e.to_string()],
+                0.0,
+            ),
+        }
+        let num = |k: &str| get(k).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        out.gauge(&d.sentinel_master_setting_ckquorum, &labels, num("quorum"));
+        out.gauge(
+            &d.sentinel_master_setting_failover_timeout,
+            &labels,
+            num("failover-timeout"),
+        );
+        out.gauge(
+            &d.sentinel_master_setting_parallel_syncs,
+            &labels,
+            num("parallel-syncs"),
+        );
+        out.gauge(
+            &d.sentinel_master_setting_down_after_milliseconds,
+            &labels,
+            num("down-after-milliseconds"),
+        );
+        out.gauge(
+            &d.sentinel_master_config_epoch,
+            &labels,
+            num("config-epoch"),
+        );
+        out.gauge(
+            &d.sentinel_master_last_ok_ping_reply_seconds,
+            &labels,
+            num("last-ok-ping-reply") / 1000.0,
+        );
+
+        // this sentinel counts itself
+        let mut ok_sentinels = 1.0;
+        if let Ok(v) = sentinel(conn, &["SENTINELS", &name]).await {
+            for s in resp::array(&v).unwrap_or_default() {
+                let f = resp::pairs(s);
+                if let Some(flags) = f
+                    .iter()
+                    .find(|(k, _)| k == "flags")
+                    .and_then(|(_, v)| resp::text(v))
+                    && !down(&flags)
+                {
+                    ok_sentinels += 1.0;
+                }
+            }
+        }
+        out.gauge(&d.sentinel_master_ok_sentinels, &labels, ok_sentinels);
+        let mut ok_slaves = 0.0;
+        if let Ok(v) = sentinel(conn, &["SLAVES", &name]).await {
+            for s in resp::array(&v).unwrap_or_default() {
+                let f = resp::pairs(s);
+                if let Some(flags) = f
+                    .iter()
+                    .find(|(k, _)| k == "flags")
+                    .and_then(|(_, v)| resp::text(v))
+                    && !down(&flags)
+                {
+                    ok_slaves += 1.0;
+                }
+            }
+        }
+        out.gauge(&d.sentinel_master_ok_slaves, &labels, ok_slaves);
+    }
+}
