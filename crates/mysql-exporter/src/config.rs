@@ -305,7 +305,14 @@ pub fn from_dsn(dsn: &str) -> Result<Section, ConfigError> {
         password,
         ..Section::default()
     };
-    let addr_part = rest.split('/').next().unwrap_or_default();
+    // `proto(address)/db?params`: the address may hold slashes (sockets).
+    let addr_part = match rest
+        .find(")/")
+        .or_else(|| rest.strip_suffix(')').map(|r| r.len()))
+    {
+        Some(end) if rest.contains('(') => &rest[..=end],
+        _ => rest.split('/').next().unwrap_or_default(),
+    };
     if let Some(inner) = addr_part
         .strip_prefix("tcp(")
         .and_then(|s| s.strip_suffix(')'))

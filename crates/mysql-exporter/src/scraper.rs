@@ -17,6 +17,9 @@ use crate::args::Args;
 use crate::config::{self, Config, Overrides};
 use crate::target::{SessionOpts, Target};
 
+/// performance_schema timers count picoseconds.
+pub const PICO: f64 = 1e12;
+
 /// Why a scraper produced nothing, or not everything.
 #[derive(Debug, thiserror::Error)]
 pub enum ScrapeError {
@@ -33,7 +36,7 @@ impl ScrapeError {
         match self {
             ScrapeError::Sql(mysql_async::Error::Server(e)) => matches!(
                 e.code,
-                1044 | 1045 | 1049 | 1064 | 1109 | 1142 | 1143 | 1146 | 1193 | 1227 | 1286
+                1044 | 1045 | 1049 | 1054 | 1064 | 1109 | 1142 | 1143 | 1146 | 1193 | 1227 | 1286
             ),
             _ => false,
         }

@@ -6,6 +6,15 @@ use std::path::{Path, PathBuf};
 
 use exporter_kit::testing::{TestServer, local_args};
 
+/// mariadb-install-db runs collide when started at once in one process.
+static START: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// A fresh mariadbd with these extra arguments, started one at a time.
+pub fn mariadb(args: &[&str]) -> testkit::MariaDb {
+    let _guard = START.lock().unwrap_or_else(|p| p.into_inner());
+    testkit::MariaDb::start_with(args)
+}
+
 /// Starts the exporter in-process with these command-line flags.
 pub fn exporter(flags: &[&str]) -> TestServer {
     let mut argv = vec!["mysql-exporter".to_string()];
@@ -143,5 +152,14 @@ impl Upstream {
 
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}/metrics", self.port)
+    }
+}
+
+/// Keeps both expositions for a look with `metrics-compat` when
+/// `MYSQL_EXPORTER_DUMP` names a directory.
+pub fn dump(name: &str, theirs: &str, ours: &str) {
+    if let Ok(dir) = std::env::var("MYSQL_EXPORTER_DUMP") {
+        let _ = std::fs::write(format!("{dir}/{name}.upstream.prom"), theirs);
+        let _ = std::fs::write(format!("{dir}/{name}.ours.prom"), ours);
     }
 }
