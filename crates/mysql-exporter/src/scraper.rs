@@ -416,7 +416,7 @@ pub async fn run_scraper(
     let result = match tokio::time::timeout_at(deadline.into(), work).await {
         Ok(r) => r,
         Err(_) => RunResult::Failed {
-            message: format!("timed out after {:?}", started.elapsed()),
+            message: "timed out at the scrape deadline".to_string(),
             unsupported: false,
         },
     };
