@@ -446,7 +446,10 @@ pub struct ScraperCollector {
 /// its duration and error are still reported, and within
 /// `--exporter.query_timeout`.
 pub fn scraper_deadline(deadline: Instant, query_timeout: Option<Duration>) -> Instant {
-    let margin = Duration::from_millis(20);
+    // A tenth of the time left, between 50 and 250 ms: enough for the
+    // runner to still take this scraper's result on a busy machine.
+    let left = deadline.saturating_duration_since(Instant::now());
+    let margin = (left / 10).clamp(Duration::from_millis(50), Duration::from_millis(250));
     let mut d = deadline.checked_sub(margin).unwrap_or(deadline);
     if let Some(t) = query_timeout {
         d = d.min(Instant::now() + t);
