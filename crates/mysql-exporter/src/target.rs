@@ -152,3 +152,48 @@ impl Target {
         self.pool.get_conn().await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_statement() {
+        let s = SessionOpts {
+            lock_wait_timeout: Some(2),
+            log_slow_filter: true,
+            max_open_connections: 2,
+        };
+        assert_eq!(
+            s.init_statement().as_deref(),
+            Some(
+                "SET SESSION lock_wait_timeout=2, log_slow_filter='tmp_table_on_disk,filesort_on_disk'"
+            )
+        );
+        let none = SessionOpts {
+            lock_wait_timeout: None,
+            log_slow_filter: false,
+            max_open_connections: 1,
+        };
+        assert_eq!(none.init_statement(), None);
+    }
+
+    #[test]
+    fn probe_targets() {
+        assert_eq!(
+            parse_target("db1:3307").unwrap(),
+            (Some(("db1".to_string(), 3307)), None)
+        );
+        assert_eq!(
+            parse_target("[::1]:3306").unwrap(),
+            (Some(("::1".to_string(), 3306)), None)
+        );
+        assert_eq!(
+            parse_target("unix:///run/mysqld/mysqld.sock").unwrap(),
+            (None, Some("/run/mysqld/mysqld.sock".to_string()))
+        );
+        assert!(parse_target("db1").is_err());
+        assert!(parse_target(":3306").is_err());
+        assert!(parse_target("db1:port").is_err());
+    }
+}
