@@ -15,6 +15,7 @@ mod demo_app;
 
 mod blackbox;
 mod redis;
+mod mysql;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -38,6 +39,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "node" => node::run(&args),
         "blackbox" => blackbox::run(&args),
         "redis" => redis::run(&args),
+        "mysql" => mysql::run(&args),
         other => anyhow::bail!("no benchmark named {other:?}"),
     }
 }

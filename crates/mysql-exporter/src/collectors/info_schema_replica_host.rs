@@ -1,0 +1,64 @@
+//! Aurora's `information_schema.replica_host_status`: CPU, lag and
+//! latencies of each instance of the cluster.
+
+use exporter_kit::{BuildError, Desc, Emitter};
+use mysql_async::Conn;
+
+use crate::args::Args;
+use crate::scraper::{ScrapeError, Scraper, ScraperBox, num0, query, text};
+
+pub struct ReplicaHost {
+    descs: [(Desc, f64); 5],
+}
+
+pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
+    let l = &["server_id", "role"];
+    let g = |n: &str, h: &str| Desc::gauge(&format!("mysql_info_schema_replica_host_{n}"), h, l);
+    Ok(std::sync::Arc::new(ReplicaHost {
+        descs: [
+            (g("cpu_percent", "The CPU usage as a percentage."), 1.0),
+            (
+                g(
+                    "replica_latency_seconds",
+                    "The source-replica latency in seconds.",
+                ),
+                1e6,
+            ),
+            (g("lag_seconds", "The replica lag in seconds."), 1e3),
+            (
+                g(
+                    "log_stream_speed",
+                    "The log stream speed in kilobytes per second.",
+                ),
+                1.0,
+            ),
+            (
+                g(
+                    "replay_latency_seconds",
+                    "The current replay latency in seconds.",
+                ),
+                1e6,
+            ),
+        ],
+    }))
+}
+
+#[async_trait::async_trait]
+impl Scraper for ReplicaHost {
+    async fn scrape(&self, conn: &mut Conn, out: &mut Emitter) -> Result<(), ScrapeError> {
+        let rows = query(
+            conn,
+            "SELECT SERVER_ID, if(SESSION_ID = 'MASTER_SESSION_ID', 'writer', 'reader') AS ROLE, CPU, \
+             MASTER_SLAVE_LATENCY_IN_MICROSECONDS, REPLICA_LAG_IN_MILLISECONDS, LOG_STREAM_SPEED_IN_KiB_PER_SECOND, \
+             CURRENT_REPLAY_LATENCY_IN_MICROSECONDS FROM information_schema.replica_host_status",
+        )
+        .await?;
+        for row in &rows {
+            let (id, role) = (text(row, 0), text(row, 1));
+            for (i, (desc, div)) in self.descs.iter().enumerate() {
+                out.gauge(desc, &[&id, &role], num0(row, 2 + i) / div);
+            }
+        }
+        Ok(())
+    }
+}

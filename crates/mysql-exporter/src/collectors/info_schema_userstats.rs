@@ -1,0 +1,34 @@
+//! `information_schema.user_statistics` (MariaDB/Percona with userstat=ON).
+
+use exporter_kit::{BuildError, Emitter};
+use mysql_async::Conn;
+
+use crate::args::Args;
+use crate::collectors::statistics;
+use crate::scraper::{DescCache, ScrapeError, Scraper, ScraperBox};
+
+pub struct UserStats {
+    cache: DescCache,
+}
+
+pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
+    Ok(std::sync::Arc::new(UserStats {
+        cache: DescCache::default(),
+    }))
+}
+
+#[async_trait::async_trait]
+impl Scraper for UserStats {
+    async fn scrape(&self, conn: &mut Conn, out: &mut Emitter) -> Result<(), ScrapeError> {
+        statistics::scrape(
+            conn,
+            out,
+            "user_statistics",
+            "mysql_info_schema_user_statistics",
+            "user",
+            statistics::KNOWN,
+            &self.cache,
+        )
+        .await
+    }
+}

@@ -1,0 +1,60 @@
+//! `performance_schema.file_summary_by_instance`: I/O per file, filtered
+//! by `--collect.perf_schema.file_instances.filter` and with
+//! `--collect.perf_schema.file_instances.remove_prefix` cut off.
+
+use exporter_kit::{BuildError, Desc, Emitter};
+use mysql_async::Conn;
+
+use crate::args::Args;
+use crate::collectors::info_schema_tables::sql_string;
+use crate::scraper::{ScrapeError, Scraper, ScraperBox, num0, query, text};
+
+pub struct FileInstances {
+    filter: String,
+    prefix: String,
+    total: Desc,
+    bytes: Desc,
+}
+
+pub fn new(args: &Args) -> Result<ScraperBox, BuildError> {
+    let l = &["file_name", "event_name", "mode"];
+    Ok(std::sync::Arc::new(FileInstances {
+        filter: args.file_instances_filter.clone(),
+        prefix: args.file_instances_remove_prefix.clone(),
+        total: Desc::counter(
+            "mysql_perf_schema_file_instances_total",
+            "The total number of file events by file name/mode.",
+            l,
+        ),
+        bytes: Desc::counter(
+            "mysql_perf_schema_file_instances_bytes",
+            "The number of bytes processed by file read/write operations.",
+            l,
+        ),
+    }))
+}
+
+#[async_trait::async_trait]
+impl Scraper for FileInstances {
+    async fn scrape(&self, conn: &mut Conn, out: &mut Emitter) -> Result<(), ScrapeError> {
+        let sql = format!(
+            "SELECT FILE_NAME, EVENT_NAME, COUNT_READ, COUNT_WRITE, SUM_NUMBER_OF_BYTES_READ, SUM_NUMBER_OF_BYTES_WRITE \
+             FROM performance_schema.file_summary_by_instance WHERE FILE_NAME REGEXP {}",
+            sql_string(&self.filter)
+        );
+        let rows = query(conn, &sql).await?;
+        for row in &rows {
+            let file = text(row, 0);
+            let file = file
+                .strip_prefix(self.prefix.as_str())
+                .unwrap_or(&file)
+                .to_string();
+            let event = text(row, 1);
+            out.counter(&self.total, &[&file, &event, "read"], num0(row, 2));
+            out.counter(&self.total, &[&file, &event, "write"], num0(row, 3));
+            out.counter(&self.bytes, &[&file, &event, "read"], num0(row, 4));
+            out.counter(&self.bytes, &[&file, &event, "write"], num0(row, 5));
+        }
+        Ok(())
+    }
+}

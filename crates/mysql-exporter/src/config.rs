@@ -1,0 +1,434 @@
+//! `.my.cnf`: the `[client]` section and `[client.<auth_module>]` sections
+//! that inherit from it, as mysqld_exporter reads them. Values may name
+//! environment variables (`${VAR}`); `MYSQLD_EXPORTER_PASSWORD` is the
+//! default password of `[client]`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}:{line}: {message}", path.display())]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("no configuration found: no section with a user ({0})")]
+    NoConfig(String),
+    #[error("bad DATA_SOURCE_NAME: {0}")]
+    Dsn(String),
+}
+
+/// One usable section: where and how to connect.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Section {
+    pub user: String,
+    pub password: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub socket: Option<String>,
+    pub ssl_ca: Option<PathBuf>,
+    pub ssl_cert: Option<PathBuf>,
+    pub ssl_key: Option<PathBuf>,
+    pub ssl_skip_verification: bool,
+    /// go-mysql's `tls` value: true, false, skip-verify, preferred.
+    pub tls: Option<String>,
+    pub enable_cleartext_plugin: bool,
+}
+
+// Never print the password.
+impl std::fmt::Debug for Section {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Section")
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "<secret>"))
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("socket", &self.socket)
+            .field("ssl_ca", &self.ssl_ca)
+            .field("tls", &self.tls)
+            .finish()
+    }
+}
+
+impl Section {
+    /// Whether TLS is wanted at all.
+    pub fn wants_tls(&self) -> bool {
+        self.ssl_ca.is_some()
+            || self.ssl_cert.is_some()
+            || matches!(
+                self.tls.as_deref(),
+                Some("true" | "skip-verify" | "preferred")
+            )
+    }
+}
+
+/// The sections of a my.cnf by name (`client`, `client.servers`).
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub sections: BTreeMap<String, Section>,
+}
+
+impl Config {
+    pub fn section(&self, name: &str) -> Option<&Section> {
+        self.sections.get(name)
+    }
+}
+
+/// What the command line adds to the file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--mysqld.address`: `host:port` or `unix:///path`.
+    pub address: Option<String>,
+    /// `--mysqld.username`.
+    pub username: Option<String>,
+    /// `MYSQLD_EXPORTER_PASSWORD`.
+    pub password: Option<String>,
+    /// `--tls.insecure-skip-verify`.
+    pub insecure_skip_verify: bool,
+}
+
+fn expand_env(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after.find('}') {
+            Some(end) => {
+                out.push_str(&std::env::var(&after[..end]).unwrap_or_default());
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn unquote(value: &str) -> String {
+    let v = value.trim();
+    if v.len() >= 2
+        && ((v.starts_with('"') && v.ends_with('"')) || (v.starts_with('\'') && v.ends_with('\'')))
+    {
+        v[1..v.len() - 1].replace("\\\"", "\"")
+    } else {
+        v.to_string()
+    }
+}
+
+fn truthy(value: &str) -> bool {
+    matches!(
+        value.to_ascii_lowercase().as_str(),
+        "" | "1" | "true" | "yes" | "on"
+    )
+}
+
+/// A section's name and its keys as written.
+pub type RawSection = (String, BTreeMap<String, String>);
+
+/// Parses ini text into raw key/value maps per section, in file order.
+pub fn parse_ini(path: &Path, text: &str) -> Result<Vec<RawSection>, ConfigError> {
+    let mut sections: Vec<RawSection> = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if let Some(name) = line.strip_prefix('[') {
+            let Some(name) = name.strip_suffix(']') else {
+                return Err(ConfigError::Syntax {
+                    path: path.to_path_buf(),
+                    line: i + 1,
+                    message: "unterminated section header".into(),
+                });
+            };
+            sections.push((name.trim().to_string(), BTreeMap::new()));
+            continue;
+        }
+        let (key, value) = match line.split_once('=') {
+            Some((k, v)) => (k.trim(), unquote(v)),
+            None => (line, String::new()),
+        };
+        let key = key.replace('_', "-").to_ascii_lowercase();
+        match sections.last_mut() {
+            Some((_, map)) => {
+                map.insert(key, expand_env(&value));
+            }
+            None => {
+                return Err(ConfigError::Syntax {
+                    path: path.to_path_buf(),
+                    line: i + 1,
+                    message: "key outside of a section".into(),
+                });
+            }
+        }
+    }
+    Ok(sections)
+}
+
+fn apply(section: &mut Section, key: &str, value: &str) -> Result<(), String> {
+    match key {
+        "user" => section.user = value.to_string(),
+        "password" => section.password = Some(value.to_string()),
+        "host" => section.host = Some(value.to_string()),
+        "port" => {
+            section.port = Some(
+                value
+                    .parse()
+                    .map_err(|_| format!("port {value:?} is not a number"))?,
+            )
+        }
+        "socket" => section.socket = Some(value.to_string()),
+        "ssl-ca" => section.ssl_ca = Some(PathBuf::from(value)),
+        "ssl-cert" => section.ssl_cert = Some(PathBuf::from(value)),
+        "ssl-key" => section.ssl_key = Some(PathBuf::from(value)),
+        // Upstream's spelling, and the right one.
+        "ssl-skip-verfication" | "ssl-skip-verification" => {
+            section.ssl_skip_verification = truthy(value)
+        }
+        "tls" => section.tls = Some(value.to_ascii_lowercase()),
+        "enable-cleartext-plugin" => section.enable_cleartext_plugin = truthy(value),
+        // Accepted and not used: TLS version bounds and server name.
+        "tls-min-version" | "tls-max-version" | "tls-server-name" => {}
+        other => return Err(format!("unknown key {other:?}")),
+    }
+    Ok(())
+}
+
+/// Builds the usable sections from the file's text (None: no file) and
+/// the command line. A section without a user, or with an unknown key, is
+/// skipped with a log line, as upstream does.
+pub fn build(
+    path: &Path,
+    text: Option<&str>,
+    overrides: &Overrides,
+) -> Result<Config, ConfigError> {
+    let raw = match text {
+        Some(text) => parse_ini(path, text)?,
+        None => Vec::new(),
+    };
+    let mut client = Section {
+        password: overrides.password.clone(),
+        ..Section::default()
+    };
+    let mut client_raw: BTreeMap<String, String> = BTreeMap::new();
+    for (name, map) in &raw {
+        if name == "client" {
+            client_raw.extend(map.clone());
+        }
+    }
+    let mut config = Config::default();
+    let mut client_ok = true;
+    for (k, v) in &client_raw {
+        if let Err(e) = apply(&mut client, k, v) {
+            tracing::error!(section = "client", error = %e, "skipping my.cnf section");
+            client_ok = false;
+        }
+    }
+    if client.user.is_empty()
+        && let Some(user) = &overrides.username
+    {
+        client.user = user.clone();
+    }
+    if client.host.is_none() && client.socket.is_none() && client.port.is_none() {
+        let addr = overrides.address.as_deref().unwrap_or("localhost:3306");
+        if let Some(path) = addr.strip_prefix("unix://") {
+            client.socket = Some(path.to_string());
+        } else if let Some((host, port)) = addr.rsplit_once(':') {
+            client.host = Some(host.trim_matches(['[', ']']).to_string());
+            client.port = port.parse().ok();
+        } else {
+            client.host = Some(addr.to_string());
+        }
+    }
+    if overrides.insecure_skip_verify {
+        client.ssl_skip_verification = true;
+    }
+    for (name, map) in &raw {
+        if name == "client" || !name.starts_with("client.") {
+            continue;
+        }
+        let mut section = client.clone();
+        let mut ok = true;
+        for (k, v) in map {
+            if let Err(e) = apply(&mut section, k, v) {
+                tracing::error!(section = %name, error = %e, "skipping my.cnf section");
+                ok = false;
+            }
+        }
+        if !ok {
+            continue;
+        }
+        if section.user.is_empty() {
+            tracing::error!(section = %name, "no user specified in section or parent; skipping it");
+            continue;
+        }
+        config.sections.insert(name.clone(), section);
+    }
+    if client_ok && !client.user.is_empty() {
+        config.sections.insert("client".to_string(), client);
+    } else if client_ok && config.sections.is_empty() {
+        return Err(ConfigError::NoConfig(format!(
+            "{} has no [client] user and --mysqld.username is not set",
+            path.display()
+        )));
+    }
+    if config.sections.is_empty() {
+        return Err(ConfigError::NoConfig(path.display().to_string()));
+    }
+    Ok(config)
+}
+
+/// mysqld_exporter 0.14's `DATA_SOURCE_NAME`
+/// (`user:password@tcp(host:port)/` or `user@unix(/path)/`), kept so
+/// existing deployments keep working.
+pub fn from_dsn(dsn: &str) -> Result<Section, ConfigError> {
+    let (creds, rest) = dsn
+        .rsplit_once('@')
+        .ok_or_else(|| ConfigError::Dsn("missing '@'".into()))?;
+    let (user, password) = match creds.split_once(':') {
+        Some((u, p)) => (u.to_string(), Some(p.to_string())),
+        None => (creds.to_string(), None),
+    };
+    let mut section = Section {
+        user,
+        password,
+        ..Section::default()
+    };
+    // `proto(address)/db?params`: the address may hold slashes (sockets).
+    let addr_part = match rest
+        .find(")/")
+        .or_else(|| rest.strip_suffix(')').map(|r| r.len()))
+    {
+        Some(end) if rest.contains('(') => &rest[..=end],
+        _ => rest.split('/').next().unwrap_or_default(),
+    };
+    if let Some(inner) = addr_part
+        .strip_prefix("tcp(")
+        .and_then(|s| s.strip_suffix(')'))
+    {
+        match inner.rsplit_once(':') {
+            Some((h, p)) => {
+                section.host = Some(h.to_string());
+                section.port = Some(
+                    p.parse()
+                        .map_err(|_| ConfigError::Dsn(format!("bad port {p:?}")))?,
+                );
+            }
+            None => section.host = Some(inner.to_string()),
+        }
+    } else if let Some(inner) = addr_part
+        .strip_prefix("unix(")
+        .and_then(|s| s.strip_suffix(')'))
+    {
+        section.socket = Some(inner.to_string());
+    } else if addr_part.is_empty() {
+        section.host = Some("127.0.0.1".into());
+        section.port = Some(3306);
+    } else {
+        return Err(ConfigError::Dsn(format!(
+            "unsupported address {addr_part:?}"
+        )));
+    }
+    if rest.contains("tls=") {
+        for pair in rest.split(['?', '&']) {
+            if let Some(v) = pair.strip_prefix("tls=") {
+                section.tls = Some(v.to_ascii_lowercase());
+            }
+        }
+    }
+    Ok(section)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(text: &str, o: &Overrides) -> Result<Config, ConfigError> {
+        build(Path::new("my.cnf"), Some(text), o)
+    }
+
+    #[test]
+    fn client_and_children_inherit() {
+        let c = cfg(
+            "[client]\nuser = exporter\npassword=\"s3cret\"\nhost=db1\nport=3307\n\n[client.other]\nuser=second\n[client.nouser_ok]\nport=4000\n",
+            &Overrides::default(),
+        )
+        .unwrap();
+        let client = c.section("client").unwrap();
+        assert_eq!(client.user, "exporter");
+        assert_eq!(client.password.as_deref(), Some("s3cret"));
+        assert_eq!(client.port, Some(3307));
+        let other = c.section("client.other").unwrap();
+        assert_eq!(other.user, "second");
+        assert_eq!(other.host.as_deref(), Some("db1"));
+        assert_eq!(other.password.as_deref(), Some("s3cret"));
+        assert_eq!(c.section("client.nouser_ok").unwrap().port, Some(4000));
+        assert!(!format!("{client:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn flags_fill_what_the_file_lacks() {
+        let o = Overrides {
+            address: Some("10.0.0.1:3310".into()),
+            username: Some("flaguser".into()),
+            password: Some("envpw".into()),
+            insecure_skip_verify: false,
+        };
+        let c = build(Path::new("missing"), None, &o).unwrap();
+        let s = c.section("client").unwrap();
+        assert_eq!(s.user, "flaguser");
+        assert_eq!(s.host.as_deref(), Some("10.0.0.1"));
+        assert_eq!(s.port, Some(3310));
+        assert_eq!(s.password.as_deref(), Some("envpw"));
+        let o = Overrides {
+            address: Some("unix:///run/mysqld.sock".into()),
+            ..o
+        };
+        let c = build(Path::new("missing"), None, &o).unwrap();
+        assert_eq!(
+            c.section("client").unwrap().socket.as_deref(),
+            Some("/run/mysqld.sock")
+        );
+        // The file wins over the environment's password.
+        let c = cfg("[client]\nuser=u\npassword=file\n", &o).unwrap();
+        assert_eq!(
+            c.section("client").unwrap().password.as_deref(),
+            Some("file")
+        );
+    }
+
+    #[test]
+    fn bad_sections_are_skipped_and_nothing_usable_is_an_error() {
+        let c = cfg(
+            "[client]\nuser=u\n[client.bad]\nuser=x\nbogus=1\n",
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert!(c.section("client.bad").is_none());
+        assert!(cfg("[client]\nhost=x\n", &Overrides::default()).is_err());
+        assert!(cfg("[client\n", &Overrides::default()).is_err());
+    }
+
+    #[test]
+    fn dsn_forms() {
+        let s = from_dsn("exp:pw@tcp(127.0.0.1:3307)/").unwrap();
+        assert_eq!(
+            (s.user.as_str(), s.password.as_deref(), s.port),
+            ("exp", Some("pw"), Some(3307))
+        );
+        let s = from_dsn("root@unix(/tmp/x.sock)/").unwrap();
+        assert_eq!(s.socket.as_deref(), Some("/tmp/x.sock"));
+        assert!(from_dsn("nope").is_err());
+    }
+}

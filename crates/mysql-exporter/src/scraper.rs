@@ -1,0 +1,586 @@
+//! What every scraper shares: the trait, value parsing as mysqld_exporter
+//! does it, the process-wide state (default target, counters), and the
+//! wrapper that runs one scraper under the deadline and accounts for it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use exporter_kit::{
+    AnyCollector, AsyncCollector, BuildError, CollectError, Desc, Emitter, ScrapeContext,
+};
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, Row, Value};
+use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts, Registry};
+
+use crate::args::Args;
+use crate::config::{self, Config, Overrides};
+use crate::target::{SessionOpts, Target};
+
+/// performance_schema timers count picoseconds.
+pub const PICO: f64 = 1e12;
+
+/// Why a scraper produced nothing, or not everything.
+#[derive(Debug, thiserror::Error)]
+pub enum ScrapeError {
+    #[error("{0}")]
+    Sql(#[from] mysql_async::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl ScrapeError {
+    /// The server lacks the table, variable or privilege: expected on some
+    /// servers (MariaDB vs MySQL, performance_schema off, minimal grants).
+    pub fn is_unsupported(&self) -> bool {
+        match self {
+            ScrapeError::Sql(mysql_async::Error::Server(e)) => matches!(
+                e.code,
+                1044 | 1045 | 1049 | 1054 | 1064 | 1109 | 1142 | 1143 | 1146 | 1193 | 1227 | 1286
+            ),
+            _ => false,
+        }
+    }
+}
+
+/// One of mysqld_exporter's scrapers: reads from a connection and writes
+/// families. It never sees the pool or the deadline.
+#[async_trait::async_trait]
+pub trait Scraper: Send + Sync + 'static {
+    async fn scrape(&self, conn: &mut Conn, out: &mut Emitter) -> Result<(), ScrapeError>;
+}
+
+pub type ScraperBox = Arc<dyn Scraper>;
+
+/// Runs `sql` and returns its rows (text protocol: every value is bytes
+/// or NULL).
+pub async fn query(conn: &mut Conn, sql: &str) -> Result<Vec<Row>, ScrapeError> {
+    Ok(conn.query::<Row, _>(sql).await?)
+}
+
+/// The raw bytes of column `i` (None for NULL or a missing column).
+pub fn bytes(row: &Row, i: usize) -> Option<&[u8]> {
+    match row.as_ref(i) {
+        Some(Value::Bytes(b)) => Some(b.as_slice()),
+        _ => None,
+    }
+}
+
+/// Column `i` as text ("" for NULL).
+pub fn text(row: &Row, i: usize) -> String {
+    bytes(row, i)
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default()
+}
+
+/// Column `i` as a number; NULL and text are None.
+pub fn number(row: &Row, i: usize) -> Option<f64> {
+    match row.as_ref(i)? {
+        Value::Bytes(b) => std::str::from_utf8(b).ok()?.trim().parse().ok(),
+        Value::Int(v) => Some(*v as f64),
+        Value::UInt(v) => Some(*v as f64),
+        Value::Float(v) => Some(f64::from(*v)),
+        Value::Double(v) => Some(*v),
+        _ => None,
+    }
+}
+
+/// Column `i` as a number, 0 for NULL or text (as Go's scan into float
+/// with NULL-tolerant queries).
+pub fn num0(row: &Row, i: usize) -> f64 {
+    number(row, i).unwrap_or(0.0)
+}
+
+/// The index of column `name` (case-insensitive).
+pub fn column(row: &Row, name: &str) -> Option<usize> {
+    row.columns_ref()
+        .iter()
+        .position(|c| c.name_str().eq_ignore_ascii_case(name))
+}
+
+fn parse_date(s: &str) -> Option<f64> {
+    // "2006-01-02 15:04:05" (UTC), as a Unix time.
+    let (date, time) = s.split_once(' ')?;
+    let mut d = date.split('-').map(|p| p.parse::<i64>());
+    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
+    let mut t = time.split(':').map(|p| p.parse::<i64>());
+    let (hh, mm, ss) = (t.next()?.ok()?, t.next()?.ok()?, t.next()?.ok()?);
+    if d.next().is_some() || t.next().is_some() || !(1..=12).contains(&m) || date.len() != 10 {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((days * 86400 + hh * 3600 + mm * 60 + ss) as f64)
+}
+
+/// mysqld_exporter's `parseStatus`: ON/YES/OFF/NO and a few replication
+/// words become 1/0, `name.000123` (binlog files) its number, dates their
+/// Unix time, numbers themselves; anything else is skipped.
+pub fn parse_status(raw: &[u8]) -> Option<f64> {
+    let s = std::str::from_utf8(raw).ok()?;
+    match s.to_ascii_lowercase().as_str() {
+        "yes" | "on" | "primary" => return Some(1.0),
+        "no" | "off" | "disabled" | "connecting" | "non-primary" | "disconnected" => {
+            return Some(0.0);
+        }
+        _ => {}
+    }
+    if let Some(ts) = parse_date(s) {
+        return Some(ts);
+    }
+    if let Some((head, digits)) = s.rsplit_once('.')
+        && !head.is_empty()
+        && !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && head.parse::<f64>().is_err()
+    {
+        return digits.parse().ok();
+    }
+    let v: f64 = s.trim().parse().ok()?;
+    // Go's ParseFloat takes no "inf"/"nan" words as numbers from MySQL.
+    if s.chars()
+        .any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E')
+    {
+        return None;
+    }
+    Some(v)
+}
+
+/// A metric name part from a server's variable or column name, lowered.
+pub fn valid_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == ':' {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Descriptors of families whose names come from the server, built once.
+#[derive(Default)]
+pub struct DescCache {
+    descs: Mutex<HashMap<String, Option<Desc>>>,
+}
+
+impl DescCache {
+    pub fn get(&self, name: &str, make: impl FnOnce(&str) -> Option<Desc>) -> Option<Desc> {
+        let mut map = self.descs.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(d) = map.get(name) {
+            return d.clone();
+        }
+        if map.len() > 20_000 {
+            map.clear();
+        }
+        let desc = make(name);
+        map.insert(name.to_string(), desc.clone());
+        desc
+    }
+}
+
+/// Counters of the default target, in upstream 0.14's names.
+pub struct Stats {
+    pub registry: Registry,
+    pub up: IntGauge,
+    pub scrapes_total: IntCounter,
+    pub scrape_errors: IntCounterVec,
+    pub last_scrape_error: IntGauge,
+    last_results: Mutex<HashMap<String, bool>>,
+}
+
+impl Stats {
+    fn new() -> Result<Stats, prometheus::Error> {
+        let registry = Registry::new();
+        let up = IntGauge::new("mysql_up", "Whether the MySQL server is up.")?;
+        let scrapes_total = IntCounter::new(
+            "mysql_exporter_scrapes_total",
+            "Total number of times MySQL was scraped for metrics.",
+        )?;
+        let scrape_errors = IntCounterVec::new(
+            Opts::new(
+                "mysql_exporter_scrape_errors_total",
+                "Total number of times an error occurred scraping a MySQL.",
+            ),
+            &["collector"],
+        )?;
+        let last_scrape_error = IntGauge::new(
+            "mysql_exporter_last_scrape_error",
+            "Whether the last scrape of metrics from MySQL resulted in an error (1 for error, 0 for success).",
+        )?;
+        registry.register(Box::new(up.clone()))?;
+        registry.register(Box::new(scrapes_total.clone()))?;
+        registry.register(Box::new(scrape_errors.clone()))?;
+        registry.register(Box::new(last_scrape_error.clone()))?;
+        Ok(Stats {
+            registry,
+            up,
+            scrapes_total,
+            scrape_errors,
+            last_scrape_error,
+            last_results: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn record(&self, label: &str, ok: bool) {
+        if !ok {
+            self.scrape_errors.with_label_values(&[label]).inc();
+        }
+        let mut last = self.last_results.lock().unwrap_or_else(|p| p.into_inner());
+        last.insert(label.to_string(), ok);
+        let any_error = last.values().any(|ok| !ok);
+        self.last_scrape_error.set(i64::from(any_error));
+    }
+}
+
+/// The per-scraper metrics, in upstream's names.
+pub struct Meta {
+    pub duration: Desc,
+    pub success: Desc,
+}
+
+impl Meta {
+    fn new() -> Meta {
+        Meta {
+            duration: Desc::gauge(
+                "mysql_exporter_collector_duration_seconds",
+                "Collector time duration.",
+                &["collector"],
+            ),
+            success: Desc::gauge(
+                "mysql_exporter_collector_success",
+                "mysqld_exporter: Whether a collector succeeded.",
+                &["collector"],
+            ),
+        }
+    }
+}
+
+/// Logs a scraper's error when it changes, not on every scrape.
+#[derive(Default)]
+pub struct ErrorLog {
+    last: Mutex<HashMap<String, String>>,
+}
+
+impl ErrorLog {
+    pub fn report(&self, what: &str, target: &str, result: Result<(), String>, unsupported: bool) {
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        let key = format!("{target}\u{0}{what}");
+        match result {
+            Ok(()) => {
+                if last.remove(&key).is_some() {
+                    tracing::info!(collector = what, target, "recovered");
+                }
+            }
+            Err(message) => {
+                if last.get(&key) == Some(&message) {
+                    tracing::debug!(collector = what, target, error = %message, "still failing");
+                } else if unsupported {
+                    tracing::warn!(collector = what, target, error = %message, "skipping: the server lacks what this scraper reads, or the user lacks the privilege");
+                } else {
+                    tracing::error!(collector = what, target, error = %message, "scrape failed");
+                }
+                if last.len() > 10_000 {
+                    last.clear();
+                }
+                last.insert(key, message);
+            }
+        }
+    }
+}
+
+/// The process-wide state: the default target (`[client]`), the config
+/// for `/probe`, counters and descriptors.
+pub struct Local {
+    pub config: Config,
+    pub session: SessionOpts,
+    pub target: Option<Arc<Target>>,
+    pub stats: Stats,
+    pub meta: Meta,
+    pub errors: ErrorLog,
+    pub query_timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for Local {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Local")
+            .field("target", &self.target)
+            .finish()
+    }
+}
+
+impl Local {
+    pub fn from_args(args: &Args) -> Result<Local, String> {
+        let path = std::path::PathBuf::from(&args.my_cnf);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                tracing::debug!(path = %path.display(), "no my.cnf");
+                None
+            }
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        };
+        let overrides = Overrides {
+            address: Some(args.mysqld_address.clone()),
+            username: args.mysqld_username.clone(),
+            password: std::env::var("MYSQLD_EXPORTER_PASSWORD").ok(),
+            insecure_skip_verify: args.tls_insecure_skip_verify,
+        };
+        let config = match std::env::var("DATA_SOURCE_NAME") {
+            Ok(dsn) if !dsn.is_empty() => {
+                let section = config::from_dsn(&dsn).map_err(|e| e.to_string())?;
+                let mut config =
+                    config::build(&path, text.as_deref(), &overrides).unwrap_or_default();
+                config.sections.insert("client".to_string(), section);
+                config
+            }
+            _ => config::build(&path, text.as_deref(), &overrides).map_err(|e| e.to_string())?,
+        };
+        let session = SessionOpts {
+            lock_wait_timeout: args
+                .enable_lock_wait_timeout
+                .then_some(args.lock_wait_timeout),
+            log_slow_filter: args.log_slow_filter,
+            max_open_connections: args.max_open_connections,
+        };
+        let target = match config.section("client") {
+            Some(section) => Some(Arc::new(
+                Target::new(section, None, &session).map_err(|e| e.to_string())?,
+            )),
+            None => None,
+        };
+        Ok(Local {
+            config,
+            session,
+            target,
+            stats: Stats::new().map_err(|e| e.to_string())?,
+            meta: Meta::new(),
+            errors: ErrorLog::default(),
+            query_timeout: (args.query_timeout > 0)
+                .then(|| Duration::from_secs(args.query_timeout)),
+        })
+    }
+
+    /// The shared state of `args`, built on first use.
+    pub fn of(args: &Args) -> Result<Arc<Local>, BuildError> {
+        args.shared
+            .0
+            .get_or_init(|| Local::from_args(args).map(Arc::new))
+            .clone()
+            .map_err(BuildError::new)
+    }
+}
+
+/// How one scraper run ended.
+pub enum RunResult {
+    Ok,
+    /// No connection could be had: nothing was scraped.
+    Connect(String),
+    Failed {
+        message: String,
+        unsupported: bool,
+    },
+}
+
+/// Runs `scraper` on a pooled connection of `target` until `deadline`,
+/// writing its families and its duration/success into `out`.
+pub async fn run_scraper(
+    target: &Target,
+    scraper: &dyn Scraper,
+    label: &str,
+    deadline: Instant,
+    meta: &Meta,
+    out: &mut Emitter,
+) -> RunResult {
+    let started = Instant::now();
+    let work = async {
+        let mut conn = match target.conn().await {
+            Ok(conn) => conn,
+            Err(e) => return RunResult::Connect(e.to_string()),
+        };
+        match scraper.scrape(&mut conn, out).await {
+            Ok(()) => RunResult::Ok,
+            Err(e) => RunResult::Failed {
+                unsupported: e.is_unsupported(),
+                message: e.to_string(),
+            },
+        }
+    };
+    let result = match tokio::time::timeout_at(deadline.into(), work).await {
+        Ok(r) => r,
+        Err(_) => RunResult::Failed {
+            message: "timed out at the scrape deadline".to_string(),
+            unsupported: false,
+        },
+    };
+    if !matches!(result, RunResult::Connect(_)) {
+        out.gauge(&meta.duration, &[label], started.elapsed().as_secs_f64());
+        out.gauge(
+            &meta.success,
+            &[label],
+            if matches!(result, RunResult::Ok) {
+                1.0
+            } else {
+                0.0
+            },
+        );
+    }
+    result
+}
+
+/// A scraper as a kit collector of the default target.
+pub struct ScraperCollector {
+    label: String,
+    scraper: ScraperBox,
+    local: Arc<Local>,
+}
+
+/// The deadline a scraper works to: a little before the kit's, so that
+/// its duration and error are still reported, and within
+/// `--exporter.query_timeout`.
+pub fn scraper_deadline(deadline: Instant, query_timeout: Option<Duration>) -> Instant {
+    // A tenth of the time left, between 50 and 250 ms: enough for the
+    // runner to still take this scraper's result on a busy machine.
+    let left = deadline.saturating_duration_since(Instant::now());
+    let margin = (left / 10).clamp(Duration::from_millis(50), Duration::from_millis(250));
+    let mut d = deadline.checked_sub(margin).unwrap_or(deadline);
+    if let Some(t) = query_timeout {
+        d = d.min(Instant::now() + t);
+    }
+    d
+}
+
+#[async_trait::async_trait]
+impl AsyncCollector for ScraperCollector {
+    async fn update(&self, ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
+        let Some(target) = &self.local.target else {
+            return Err(CollectError::NoData);
+        };
+        let deadline = scraper_deadline(ctx.deadline, self.local.query_timeout);
+        let result = run_scraper(
+            target,
+            &*self.scraper,
+            &self.label,
+            deadline,
+            &self.local.meta,
+            out,
+        )
+        .await;
+        let errors = &self.local.errors;
+        match result {
+            RunResult::Ok => {
+                self.local.stats.up.set(1);
+                self.local.stats.record(&self.label, true);
+                errors.report(&self.label, &target.address, Ok(()), false);
+            }
+            RunResult::Connect(_) => {
+                // The connection collector reports it.
+                self.local.stats.up.set(0);
+            }
+            RunResult::Failed {
+                message,
+                unsupported,
+            } => {
+                self.local.stats.up.set(1);
+                self.local.stats.record(&self.label, false);
+                errors.report(&self.label, &target.address, Err(message), unsupported);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Wraps a scraper as the kit collector `name` (`collect.<name>` in
+/// upstream's labels).
+pub fn wrap(name: &str, scraper: ScraperBox, args: &Args) -> Result<AnyCollector, BuildError> {
+    Ok(AnyCollector::asynchronous(ScraperCollector {
+        label: format!("collect.{name}"),
+        scraper,
+        local: Local::of(args)?,
+    }))
+}
+
+/// Opens (or reuses) a connection and pings it: `mysql_up` and the
+/// `connection` duration, once per scrape of the default target.
+pub struct Connection {
+    pub local: Arc<Local>,
+}
+
+#[async_trait::async_trait]
+impl AsyncCollector for Connection {
+    async fn update(&self, ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
+        self.local.stats.scrapes_total.inc();
+        let Some(target) = &self.local.target else {
+            self.local.stats.up.set(0);
+            return Err(CollectError::NoData);
+        };
+        let started = Instant::now();
+        let deadline = scraper_deadline(ctx.deadline, None);
+        let up = ping(target, deadline).await;
+        out.gauge(
+            &self.local.meta.duration,
+            &["connection"],
+            started.elapsed().as_secs_f64(),
+        );
+        self.local.stats.up.set(i64::from(up.is_ok()));
+        self.local
+            .errors
+            .report("connection", &target.address, up, false);
+        Ok(())
+    }
+}
+
+/// Gets a connection and pings the server before `deadline`.
+pub async fn ping(target: &Target, deadline: Instant) -> Result<(), String> {
+    let work = async {
+        let mut conn = target.conn().await.map_err(|e| e.to_string())?;
+        match conn.ping().await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                // A connection the server closed (restart, wait_timeout):
+                // drop it and try a fresh one once.
+                drop(conn);
+                let mut conn = target.conn().await.map_err(|_| e.to_string())?;
+                conn.ping().await.map_err(|e| e.to_string())
+            }
+        }
+    };
+    match tokio::time::timeout_at(deadline.into(), work).await {
+        Ok(r) => r,
+        Err(_) => Err("timed out connecting".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_status_like_upstream() {
+        assert_eq!(parse_status(b"ON"), Some(1.0));
+        assert_eq!(parse_status(b"Yes"), Some(1.0));
+        assert_eq!(parse_status(b"OFF"), Some(0.0));
+        assert_eq!(parse_status(b"Connecting"), Some(0.0));
+        assert_eq!(parse_status(b"12.5"), Some(12.5));
+        assert_eq!(parse_status(b"-3"), Some(-3.0));
+        assert_eq!(parse_status(b"1e3"), Some(1000.0));
+        assert_eq!(parse_status(b"mysql-bin.000042"), Some(42.0));
+        assert_eq!(parse_status(b"1970-01-02 00:00:00"), Some(86400.0));
+        assert_eq!(parse_status(b"REPEATABLE-READ"), None);
+        assert_eq!(parse_status(b""), None);
+        assert_eq!(parse_status(b"inf"), None);
+        assert_eq!(parse_status(b"/var/lib/mysql/"), None);
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(valid_name("Innodb_Buffer-Pool"), "innodb_buffer_pool");
+    }
+}

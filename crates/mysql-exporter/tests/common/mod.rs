@@ -1,0 +1,165 @@
+//! Shared helpers of the integration tests.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use exporter_kit::testing::{TestServer, local_args};
+
+/// mariadb-install-db runs collide when started at once in one process.
+static START: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// A fresh mariadbd with these extra arguments, started one at a time.
+pub fn mariadb(args: &[&str]) -> testkit::MariaDb {
+    let _guard = START.lock().unwrap_or_else(|p| p.into_inner());
+    testkit::MariaDb::start_with(args)
+}
+
+/// Starts the exporter in-process with these command-line flags.
+pub fn exporter(flags: &[&str]) -> TestServer {
+    let mut argv = vec!["mysql-exporter".to_string()];
+    argv.extend(flags.iter().map(|s| s.to_string()));
+    let cli =
+        exporter_kit::args::parse_from(&mysql_exporter::SPEC, mysql_exporter::COLLECTORS, argv)
+            .expect("flags parse");
+    TestServer::start(local_args(), move || {
+        exporter_kit::build(
+            mysql_exporter::SPEC,
+            mysql_exporter::COLLECTORS,
+            &cli,
+            mysql_exporter::setup,
+        )
+        .expect("exporter builds")
+    })
+    .expect("exporter starts")
+}
+
+/// Writes a my.cnf into `dir` and returns its path.
+pub fn my_cnf(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("my.cnf");
+    std::fs::write(&path, text).expect("writing my.cnf");
+    path
+}
+
+pub fn get(url: &str) -> (u16, String) {
+    let resp = testkit::http().get(url).send().expect("GET");
+    let status = resp.status().as_u16();
+    (status, resp.text().unwrap_or_default())
+}
+
+/// The value of the sample written exactly as `series` (`name{a="b"}`).
+pub fn value(text: &str, series: &str) -> Option<f64> {
+    text.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
+        let (name, v) = l.rsplit_once(' ')?;
+        (name == series).then(|| v.parse().ok())?
+    })
+}
+
+/// Family name -> (type, label names) of a text exposition.
+pub fn families(text: &str) -> BTreeMap<String, (String, Vec<String>)> {
+    let mut out: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let mut it = rest.split_whitespace();
+            if let (Some(n), Some(t)) = (it.next(), it.next()) {
+                out.entry(n.to_string()).or_default().0 = t.to_string();
+            }
+            continue;
+        }
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        let name_end = line.find(['{', ' ']).unwrap_or(line.len());
+        let mut name = &line[..name_end];
+        for suffix in ["_bucket", "_sum", "_count"] {
+            if let Some(base) = name.strip_suffix(suffix)
+                && out
+                    .get(base)
+                    .is_some_and(|(t, _)| t == "histogram" || t == "summary")
+            {
+                name = base;
+            }
+        }
+        if let Some(labels) = line[name_end..].strip_prefix('{') {
+            let entry = out.entry(name.to_string()).or_default();
+            for pair in labels.split("\",") {
+                if let Some((k, _)) = pair.split_once("=\"") {
+                    let k = k.trim_start_matches(',').to_string();
+                    if k != "le" && k != "quantile" && !entry.1.contains(&k) {
+                        entry.1.push(k);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Share of the reference's families (leaving out Go runtime ones) that
+/// the candidate has with the same type and at least its label names,
+/// and the ones it misses.
+pub fn coverage(reference: &str, candidate: &str) -> (f64, Vec<String>) {
+    let r = families(reference);
+    let c = families(candidate);
+    let mut total = 0;
+    let mut missing = Vec::new();
+    for (name, (kind, labels)) in &r {
+        if name.starts_with("go_") || name.starts_with("promhttp_") {
+            continue;
+        }
+        total += 1;
+        match c.get(name) {
+            Some((k, l)) if k == kind && labels.iter().all(|x| l.contains(x)) => {}
+            _ => missing.push(name.clone()),
+        }
+    }
+    let covered = total - missing.len();
+    (100.0 * covered as f64 / total.max(1) as f64, missing)
+}
+
+/// Debian's mysqld_exporter 0.14 against `dsn` with `flags`, listening on
+/// a free loopback port; stopped when dropped.
+pub struct Upstream {
+    pub process: testkit::Process,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Upstream {
+    pub fn start(dsn: &str, flags: &[&str]) -> Upstream {
+        let bin =
+            testkit::require_binary("prometheus-mysqld-exporter", "prometheus-mysqld-exporter");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = testkit::free_port();
+        let mut cmd = std::process::Command::new(bin);
+        cmd.env("DATA_SOURCE_NAME", dsn)
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg(format!(
+                "--config.my-cnf={}",
+                dir.path().join("none.cnf").display()
+            ))
+            .args(flags);
+        let mut process = testkit::Process::spawn("mysqld_exporter", cmd, &dir.path().join("log"));
+        process.wait_ready(std::time::Duration::from_secs(20), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        Upstream {
+            process,
+            port,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/metrics", self.port)
+    }
+}
+
+/// Keeps both expositions for a look with `metrics-compat` when
+/// `MYSQL_EXPORTER_DUMP` names a directory.
+pub fn dump(name: &str, theirs: &str, ours: &str) {
+    if let Ok(dir) = std::env::var("MYSQL_EXPORTER_DUMP") {
+        let _ = std::fs::write(format!("{dir}/{name}.upstream.prom"), theirs);
+        let _ = std::fs::write(format!("{dir}/{name}.ours.prom"), ours);
+    }
+}
