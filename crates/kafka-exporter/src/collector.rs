@@ -1,0 +1,168 @@
+//! The one collector: serves a shared, recent [`Snapshot`]. A refresh runs
+//! on the blocking pool and is not cancelled with the scrape that started
+//! it: concurrent scrapes wait for the same refresh, a scrape whose deadline
+//! passes first gets the last good snapshot (logged), and the refresh still
+//! lands in the cache for the next scrape. So a slow broker costs
+//! freshness, not the scrape.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use exporter_kit::{AsyncCollector, CollectError, Emitter, ScrapeContext};
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
+
+use crate::client::Kafka;
+use crate::render::{Metrics, RenderOptions};
+use crate::snapshot::Snapshot;
+
+type Outcome = Result<Arc<Snapshot>, String>;
+
+#[derive(Default)]
+struct State {
+    /// The last refresh's outcome and when it finished.
+    last: Option<(Instant, Outcome)>,
+    /// The last successful snapshot, served when a refresh is late.
+    last_ok: Option<Arc<Snapshot>>,
+    inflight: Option<Shared<BoxFuture<'static, Outcome>>>,
+}
+
+pub struct KafkaCollector {
+    kafka: Arc<Kafka>,
+    metrics: Metrics,
+    options: RenderOptions,
+    /// How long an outcome is shared; zero with --concurrent.enable.
+    ttl: Duration,
+    /// Whether concurrent scrapes share one refresh (upstream's default).
+    share: bool,
+    /// A stale snapshot older than this is not served.
+    max_stale: Duration,
+    state: Arc<Mutex<State>>,
+}
+
+impl KafkaCollector {
+    pub fn new(
+        kafka: Kafka,
+        metrics: Metrics,
+        options: RenderOptions,
+        ttl: Duration,
+        share: bool,
+    ) -> Self {
+        KafkaCollector {
+            kafka: Arc::new(kafka),
+            metrics,
+            options,
+            ttl: if share { ttl } else { Duration::ZERO },
+            share,
+            max_stale: Duration::from_secs(300),
+            state: Arc::new(Mutex::new(State::default())),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        match self.state.lock() {
+            Ok(s) => s,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// A fresh outcome from the cache, or the refresh to wait for.
+    fn outcome_or_refresh(
+        &self,
+        deadline: Instant,
+    ) -> Result<Outcome, Shared<BoxFuture<'static, Outcome>>> {
+        let mut state = self.lock();
+        if let Some((at, outcome)) = &state.last
+            && at.elapsed() < self.ttl
+        {
+            return Ok(outcome.clone());
+        }
+        if self.share
+            && let Some(f) = &state.inflight
+        {
+            return Err(f.clone());
+        }
+        let kafka = self.kafka.clone();
+        let shared_state = self.state.clone();
+        let share = self.share;
+        let future = async move {
+            let outcome = match tokio::task::spawn_blocking(move || kafka.refresh(deadline)).await {
+                Ok(Ok(snap)) => Ok(Arc::new(snap)),
+                Ok(Err(err)) => Err(err.to_string()),
+                Err(err) => Err(format!("refresh failed: {err}")),
+            };
+            let mut state = match shared_state.lock() {
+                Ok(s) => s,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            if let Ok(snap) = &outcome {
+                state.last_ok = Some(snap.clone());
+            }
+            state.last = Some((Instant::now(), outcome.clone()));
+            if share {
+                state.inflight = None;
+            }
+            outcome
+        }
+        .boxed()
+        .shared();
+        // Run it to completion even if every scrape waiting for it gives up.
+        tokio::spawn(future.clone());
+        if share {
+            state.inflight = Some(future.clone());
+        }
+        Err(future)
+    }
+}
+
+#[async_trait::async_trait]
+impl AsyncCollector for KafkaCollector {
+    async fn update(&self, ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
+        // Leave a little time to render and answer.
+        let deadline = ctx
+            .deadline
+            .checked_sub(Duration::from_millis(100))
+            .unwrap_or(ctx.deadline);
+        let outcome = match self.outcome_or_refresh(deadline) {
+            Ok(outcome) => outcome,
+            Err(refresh) => {
+                match tokio::time::timeout(
+                    deadline.saturating_duration_since(Instant::now()),
+                    refresh,
+                )
+                .await
+                {
+                    Ok(outcome) => outcome,
+                    Err(_) => {
+                        let stale = self.lock().last_ok.clone().filter(|s| {
+                            let age_ms = crate::snapshot_age_ms(s);
+                            age_ms >= 0 && (age_ms as u128) < self.max_stale.as_millis()
+                        });
+                        match stale {
+                            Some(snap) => {
+                                tracing::warn!(
+                                    "Kafka refresh did not finish before the scrape deadline; serving the previous result"
+                                );
+                                Ok(snap)
+                            }
+                            None => Err("Kafka refresh did not finish before the scrape deadline"
+                                .to_string()),
+                        }
+                    }
+                }
+            }
+        };
+        match outcome {
+            Ok(snap) => {
+                self.metrics.emit(out, &self.metrics.up, &[], 1.0);
+                self.metrics.render(&snap, &self.options, out);
+                Ok(())
+            }
+            Err(reason) => {
+                tracing::warn!(reason = %reason, "cannot reach the Kafka cluster");
+                self.metrics.emit(out, &self.metrics.up, &[], 0.0);
+                Ok(())
+            }
+        }
+    }
+}
