@@ -27,7 +27,46 @@ struct State {
     inflight: Option<Shared<BoxFuture<'static, Outcome>>>,
 }
 
+/// The exporter's own instrumentation (beyond upstream): how often the
+/// cluster is asked and at what cost.
+#[derive(Clone)]
+pub struct Stats {
+    pub refreshes: prometheus::IntCounter,
+    pub failures: prometheus::IntCounter,
+    pub requests: prometheus::IntCounter,
+    pub duration: prometheus::Gauge,
+}
+
+impl Stats {
+    pub fn new(registry: &prometheus::Registry) -> Result<Stats, prometheus::Error> {
+        let stats = Stats {
+            refreshes: prometheus::IntCounter::new(
+                "kafka_exporter_refreshes_total",
+                "Refreshes of the cluster snapshot (scrapes within the sharing window reuse one).",
+            )?,
+            failures: prometheus::IntCounter::new(
+                "kafka_exporter_refresh_failures_total",
+                "Refreshes that could not reach the cluster.",
+            )?,
+            requests: prometheus::IntCounter::new(
+                "kafka_exporter_broker_requests_total",
+                "Requests sent to brokers by refreshes (approximate: metadata, ListOffsets, ListGroups, DescribeGroups, OffsetFetch, Fetch).",
+            )?,
+            duration: prometheus::Gauge::new(
+                "kafka_exporter_refresh_duration_seconds",
+                "Duration of the last refresh.",
+            )?,
+        };
+        registry.register(Box::new(stats.refreshes.clone()))?;
+        registry.register(Box::new(stats.failures.clone()))?;
+        registry.register(Box::new(stats.requests.clone()))?;
+        registry.register(Box::new(stats.duration.clone()))?;
+        Ok(stats)
+    }
+}
+
 pub struct KafkaCollector {
+    stats: Stats,
     kafka: Arc<Kafka>,
     metrics: Metrics,
     options: RenderOptions,
@@ -47,8 +86,10 @@ impl KafkaCollector {
         options: RenderOptions,
         ttl: Duration,
         share: bool,
+        stats: Stats,
     ) -> Self {
         KafkaCollector {
+            stats,
             kafka: Arc::new(kafka),
             metrics,
             options,
@@ -85,12 +126,23 @@ impl KafkaCollector {
         let kafka = self.kafka.clone();
         let shared_state = self.state.clone();
         let share = self.share;
+        let stats = self.stats.clone();
         let future = async move {
+            let started = Instant::now();
             let outcome = match tokio::task::spawn_blocking(move || kafka.refresh(deadline)).await {
                 Ok(Ok(snap)) => Ok(Arc::new(snap)),
                 Ok(Err(err)) => Err(err.to_string()),
                 Err(err) => Err(format!("refresh failed: {err}")),
             };
+            stats.refreshes.inc();
+            stats.duration.set(started.elapsed().as_secs_f64());
+            match &outcome {
+                Ok(snap) => stats.requests.inc_by(snap.requests),
+                Err(_) => {
+                    stats.failures.inc();
+                    stats.requests.inc();
+                }
+            }
             let mut state = match shared_state.lock() {
                 Ok(s) => s,
                 Err(poisoned) => poisoned.into_inner(),

@@ -37,7 +37,7 @@ pub const COLLECTORS: &[Registration<Args>] = &[];
 
 /// Builds the collector from the flags: a startup error only for bad flags,
 /// never for a broker that does not answer.
-pub fn collector(args: &Args) -> Result<AnyCollector, BuildError> {
+pub fn collector(args: &Args, registry: &prometheus::Registry) -> Result<AnyCollector, BuildError> {
     let labels = args::parse_labels(&args.labels)
         .map_err(|e| BuildError::new(format!("--kafka.labels: {e}")))?;
     let kafka = client::Kafka::new(args).map_err(BuildError::new)?;
@@ -53,12 +53,15 @@ pub fn collector(args: &Args) -> Result<AnyCollector, BuildError> {
         options,
         ttl,
         !args.concurrent_enable,
+        collector::Stats::new(registry).map_err(BuildError::new)?,
     )))
 }
 
 pub fn setup(args: &Args, exporter: &mut Exporter) -> Result<(), BuildError> {
     exporter.collector_metrics(CollectorMetrics::none());
-    exporter.collector("kafka", collector(args)?);
+    let registry = prometheus::Registry::new();
+    exporter.collector("kafka", collector(args, &registry)?);
+    exporter.registry(registry);
     Ok(())
 }
 

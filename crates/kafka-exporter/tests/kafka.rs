@@ -19,9 +19,10 @@ fn exporter(server: &str, extra: &[&str]) -> TestServer {
         server,
         "--kafka.timeout",
         "2",
-        "--kafka.cache-ttl",
-        "0",
     ];
+    if !extra.contains(&"--kafka.cache-ttl") {
+        argv.extend(["--kafka.cache-ttl", "0"]);
+    }
     argv.extend_from_slice(extra);
     let cli = exporter_kit::args::parse_from(&SPEC, COLLECTORS, argv).expect("flags parse");
     TestServer::start(local_args(), move || {
@@ -397,6 +398,43 @@ fn counts_active_members_and_their_assignment() {
             r#"kafka_consumergroup_lag{consumergroup="idle",topic="events",partition="0"}"#
         ),
         Some(3.0),
+        "{text}"
+    );
+}
+
+#[test]
+fn concurrent_scrapes_share_one_refresh() {
+    let broker = KafkaBroker::start();
+    broker.create_topic("shared", 4);
+    let server = exporter(&broker.addr(), &["--kafka.cache-ttl", "1"]);
+    let url = server.url("/metrics");
+    let bodies: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let url = url.clone();
+                s.spawn(move || testkit::http().get(&url).send().and_then(|r| r.text()))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("scraper").expect("scrape"))
+            .collect()
+    });
+    for body in &bodies {
+        assert_eq!(
+            value(body, r#"kafka_topic_partitions{topic="shared"}"#),
+            Some(4.0),
+            "{body}"
+        );
+    }
+    let text = scrape(&server);
+    let refreshes = value(&text, "kafka_exporter_refreshes_total").expect("refresh counter");
+    assert!(
+        (1.0..=2.0).contains(&refreshes),
+        "9 scrapes made {refreshes} refreshes"
+    );
+    assert!(
+        value(&text, "kafka_exporter_broker_requests_total").is_some_and(|r| r >= 3.0),
         "{text}"
     );
 }
