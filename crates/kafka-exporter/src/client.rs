@@ -209,6 +209,11 @@ impl Kafka {
         })
     }
 
+    /// `--kafka.timeout`: the most a refresh may take.
+    pub fn timeout(&self) -> Duration {
+        self.filters.timeout
+    }
+
     fn budget(&self, deadline: Instant) -> Duration {
         deadline
             .saturating_duration_since(Instant::now())

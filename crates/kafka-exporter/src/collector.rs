@@ -22,8 +22,6 @@ type Outcome = Result<Arc<Snapshot>, String>;
 struct State {
     /// The last refresh's outcome and when it finished.
     last: Option<(Instant, Outcome)>,
-    /// The last successful snapshot, served when a refresh is late.
-    last_ok: Option<Arc<Snapshot>>,
     inflight: Option<Shared<BoxFuture<'static, Outcome>>>,
 }
 
@@ -108,10 +106,7 @@ impl KafkaCollector {
     }
 
     /// A fresh outcome from the cache, or the refresh to wait for.
-    fn outcome_or_refresh(
-        &self,
-        deadline: Instant,
-    ) -> Result<Outcome, Shared<BoxFuture<'static, Outcome>>> {
+    fn outcome_or_refresh(&self) -> Result<Outcome, Shared<BoxFuture<'static, Outcome>>> {
         let mut state = self.lock();
         if let Some((at, outcome)) = &state.last
             && at.elapsed() < self.ttl
@@ -124,6 +119,9 @@ impl KafkaCollector {
             return Err(f.clone());
         }
         let kafka = self.kafka.clone();
+        // The refresh has its own budget, not the scrape's: if it is late the
+        // scrape goes on without it and the next scrape gets its result.
+        let deadline = Instant::now() + kafka.timeout();
         let shared_state = self.state.clone();
         let share = self.share;
         let stats = self.stats.clone();
@@ -147,9 +145,6 @@ impl KafkaCollector {
                 Ok(s) => s,
                 Err(poisoned) => poisoned.into_inner(),
             };
-            if let Ok(snap) = &outcome {
-                state.last_ok = Some(snap.clone());
-            }
             state.last = Some((Instant::now(), outcome.clone()));
             if share {
                 state.inflight = None;
@@ -175,7 +170,7 @@ impl AsyncCollector for KafkaCollector {
             .deadline
             .checked_sub(Duration::from_millis(100))
             .unwrap_or(ctx.deadline);
-        let outcome = match self.outcome_or_refresh(deadline) {
+        let outcome = match self.outcome_or_refresh() {
             Ok(outcome) => outcome,
             Err(refresh) => {
                 match tokio::time::timeout(
@@ -186,7 +181,12 @@ impl AsyncCollector for KafkaCollector {
                 {
                     Ok(outcome) => outcome,
                     Err(_) => {
-                        let stale = self.lock().last_ok.clone().filter(|s| {
+                        // The last good result, unless a refresh failed since.
+                        let stale = match &self.lock().last {
+                            Some((_, Ok(snap))) => Some(snap.clone()),
+                            _ => None,
+                        }
+                        .filter(|s| {
                             let age_ms = crate::snapshot_age_ms(s);
                             age_ms >= 0 && (age_ms as u128) < self.max_stale.as_millis()
                         });

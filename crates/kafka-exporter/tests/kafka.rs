@@ -13,15 +13,12 @@ use rdkafka::{Offset, TopicPartitionList};
 use testkit::{KafkaBroker, wait_until};
 
 fn exporter(server: &str, extra: &[&str]) -> TestServer {
-    let mut argv = vec![
-        "kafka-exporter",
-        "--kafka.server",
-        server,
-        "--kafka.timeout",
-        "2",
-    ];
-    if !extra.contains(&"--kafka.cache-ttl") {
-        argv.extend(["--kafka.cache-ttl", "0"]);
+    let mut argv = vec!["kafka-exporter", "--kafka.server", server];
+    // Test defaults: quick failure, no sharing between scrapes.
+    for (flag, default) in [("--kafka.timeout", "2"), ("--kafka.cache-ttl", "0")] {
+        if !extra.contains(&flag) {
+            argv.extend([flag, default]);
+        }
     }
     argv.extend_from_slice(extra);
     let cli = exporter_kit::args::parse_from(&SPEC, COLLECTORS, argv).expect("flags parse");
@@ -435,6 +432,45 @@ fn concurrent_scrapes_share_one_refresh() {
     );
     assert!(
         value(&text, "kafka_exporter_broker_requests_total").is_some_and(|r| r >= 3.0),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_hung_broker_costs_freshness_not_the_scrape() {
+    let broker = KafkaBroker::start();
+    broker.create_topic("steady", 2);
+    let server = exporter(&broker.addr(), &["--kafka.timeout", "30"]);
+    let text = scrape(&server);
+    assert_eq!(
+        value(&text, r#"kafka_topic_partitions{topic="steady"}"#),
+        Some(2.0),
+        "{text}"
+    );
+
+    let pid = broker.pid().expect("tansu runs").to_string();
+    let signal = |sig: &str| {
+        let ok = std::process::Command::new("kill")
+            .args([sig, &pid])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "kill {sig} {pid}");
+    };
+    signal("-STOP");
+    let started = std::time::Instant::now();
+    let response = testkit::http()
+        .get(server.url("/metrics"))
+        .header("X-Prometheus-Scrape-Timeout-Seconds", "2")
+        .send()
+        .and_then(|r| r.text());
+    let took = started.elapsed();
+    signal("-CONT");
+    let text = response.expect("scrape answers");
+    assert!(took < Duration::from_secs(3), "scrape took {took:?}");
+    // The last good result is served while the refresh is late.
+    assert_eq!(
+        value(&text, r#"kafka_topic_partitions{topic="steady"}"#),
+        Some(2.0),
         "{text}"
     );
 }

@@ -216,6 +216,11 @@ impl KafkaBroker {
         self.port
     }
 
+    /// The tansu process (to freeze it with SIGSTOP in a test).
+    pub fn pid(&self) -> Option<u32> {
+        self.process.as_ref().and_then(Process::pid)
+    }
+
     /// `127.0.0.1:PORT`, for `bootstrap.servers` / `--kafka.server`.
     pub fn addr(&self) -> String {
         format!("127.0.0.1:{}", self.port)
