@@ -16,7 +16,9 @@ use rdkafka::{Offset, TopicPartitionList};
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 fn arg(n: usize, default: &str) -> String {
-    std::env::args().nth(n).unwrap_or_else(|| default.to_string())
+    std::env::args()
+        .nth(n)
+        .unwrap_or_else(|| default.to_string())
 }
 
 fn main() -> Result<(), Error> {
@@ -86,7 +88,11 @@ fn main() -> Result<(), Error> {
                             .create()?;
                         let mut tpl = TopicPartitionList::new();
                         for p in 0..partitions {
-                            tpl.add_partition_offset(&names[g % names.len()], p, Offset::Offset(0))?;
+                            tpl.add_partition_offset(
+                                &names[g % names.len()],
+                                p,
+                                Offset::Offset(0),
+                            )?;
                         }
                         consumer.commit(&tpl, CommitMode::Sync)?;
                     }

@@ -62,7 +62,21 @@ pub fn setup(args: &Args, exporter: &mut Exporter) -> Result<(), BuildError> {
     let registry = prometheus::Registry::new();
     exporter.collector("kafka", collector(args, &registry)?);
     exporter.registry(registry);
+    exporter.route("/healthz", Healthz);
     Ok(())
+}
+
+/// Upstream's liveness route: 200 "ok".
+struct Healthz;
+
+#[async_trait::async_trait]
+impl exporter_kit::Handler for Healthz {
+    async fn handle(
+        &self,
+        _req: hyper::Request<hyper::body::Incoming>,
+    ) -> hyper::Response<exporter_kit::http::Body> {
+        exporter_kit::http::text_response(hyper::StatusCode::OK, "ok")
+    }
 }
 
 fn snapshot_age_ms(snap: &snapshot::Snapshot) -> i64 {

@@ -285,6 +285,11 @@ fn starts_before_the_broker_and_survives_a_restart() {
     let port = testkit::free_port();
     let addr = format!("127.0.0.1:{port}");
     let server = exporter(&addr, &[]);
+    let health = testkit::http()
+        .get(server.url("/healthz"))
+        .send()
+        .expect("healthz");
+    assert_eq!(health.status().as_u16(), 200);
     // No broker: the scrape still answers, saying so.
     let text = scrape(&server);
     assert_eq!(value(&text, "kafka_up"), Some(0.0), "{text}");

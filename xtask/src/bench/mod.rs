@@ -9,6 +9,7 @@
 // Exporters' benchmark files use it as they land; remove this allow then.
 #[allow(dead_code)]
 pub mod harness;
+mod kafka;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -29,6 +30,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     // Each exporter's benchmark adds its arm here.
     #[allow(clippy::match_single_binding)]
     match args.exporter.as_str() {
+        "kafka" => kafka::run(&args),
         other => anyhow::bail!("no benchmark named {other:?}"),
     }
 }
