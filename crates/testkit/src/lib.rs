@@ -1,18 +1,20 @@
 //! Real servers for tests, never mocks.
 //!
 //! Each guard starts a real server (`redis-server`, `mariadbd`,
-//! `prometheus`, `prometheus-alertmanager`) on a free loopback port in its
+//! `prometheus`, `prometheus-alertmanager`, the Kafka-compatible `tansu`) on a free loopback port in its
 //! own temporary directory, waits until it answers, and stops it when
 //! dropped. A missing binary fails the test with the Debian package that
 //! provides it; nothing is skipped.
 
 mod alertmanager;
+mod kafka;
 mod mariadb;
 mod process;
 mod prometheus;
 mod redis;
 
 pub use alertmanager::Alertmanager;
+pub use kafka::{KafkaBroker, tansu_install_dir};
 pub use mariadb::MariaDb;
 pub use process::{Process, free_port, require_binary, wait_until};
 pub use prometheus::Prometheus;

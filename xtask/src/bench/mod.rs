@@ -16,6 +16,7 @@ mod demo_app;
 mod blackbox;
 mod redis;
 mod mysql;
+mod kafka;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -40,6 +41,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "blackbox" => blackbox::run(&args),
         "redis" => redis::run(&args),
         "mysql" => mysql::run(&args),
+        "kafka" => kafka::run(&args),
         other => anyhow::bail!("no benchmark named {other:?}"),
     }
 }

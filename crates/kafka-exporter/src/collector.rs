@@ -1,0 +1,220 @@
+//! The one collector: serves a shared, recent [`Snapshot`]. A refresh runs
+//! on the blocking pool and is not cancelled with the scrape that started
+//! it: concurrent scrapes wait for the same refresh, a scrape whose deadline
+//! passes first gets the last good snapshot (logged), and the refresh still
+//! lands in the cache for the next scrape. So a slow broker costs
+//! freshness, not the scrape.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use exporter_kit::{AsyncCollector, CollectError, Emitter, ScrapeContext};
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
+
+use crate::client::Kafka;
+use crate::render::{Metrics, RenderOptions};
+use crate::snapshot::Snapshot;
+
+type Outcome = Result<Arc<Snapshot>, String>;
+
+#[derive(Default)]
+struct State {
+    /// The last refresh's outcome and when it finished.
+    last: Option<(Instant, Outcome)>,
+    inflight: Option<Shared<BoxFuture<'static, Outcome>>>,
+}
+
+/// The exporter's own instrumentation (beyond upstream): how often the
+/// cluster is asked and at what cost.
+#[derive(Clone)]
+pub struct Stats {
+    pub refreshes: prometheus::IntCounter,
+    pub failures: prometheus::IntCounter,
+    pub requests: prometheus::IntCounter,
+    pub duration: prometheus::Gauge,
+}
+
+impl Stats {
+    pub fn new(registry: &prometheus::Registry) -> Result<Stats, prometheus::Error> {
+        let stats = Stats {
+            refreshes: prometheus::IntCounter::new(
+                "kafka_exporter_refreshes_total",
+                "Refreshes of the cluster snapshot (scrapes within the sharing window reuse one).",
+            )?,
+            failures: prometheus::IntCounter::new(
+                "kafka_exporter_refresh_failures_total",
+                "Refreshes that could not reach the cluster.",
+            )?,
+            requests: prometheus::IntCounter::new(
+                "kafka_exporter_broker_requests_total",
+                "Requests sent to brokers by refreshes (approximate: metadata, ListOffsets, ListGroups, DescribeGroups, OffsetFetch, Fetch).",
+            )?,
+            duration: prometheus::Gauge::new(
+                "kafka_exporter_refresh_duration_seconds",
+                "Duration of the last refresh.",
+            )?,
+        };
+        registry.register(Box::new(stats.refreshes.clone()))?;
+        registry.register(Box::new(stats.failures.clone()))?;
+        registry.register(Box::new(stats.requests.clone()))?;
+        registry.register(Box::new(stats.duration.clone()))?;
+        Ok(stats)
+    }
+}
+
+pub struct KafkaCollector {
+    stats: Stats,
+    kafka: Arc<Kafka>,
+    metrics: Metrics,
+    options: RenderOptions,
+    /// How long an outcome is shared; zero with --concurrent.enable.
+    ttl: Duration,
+    /// Whether concurrent scrapes share one refresh (upstream's default).
+    share: bool,
+    /// A stale snapshot older than this is not served.
+    max_stale: Duration,
+    state: Arc<Mutex<State>>,
+}
+
+impl KafkaCollector {
+    pub fn new(
+        kafka: Kafka,
+        metrics: Metrics,
+        options: RenderOptions,
+        ttl: Duration,
+        share: bool,
+        stats: Stats,
+    ) -> Self {
+        KafkaCollector {
+            stats,
+            kafka: Arc::new(kafka),
+            metrics,
+            options,
+            ttl: if share { ttl } else { Duration::ZERO },
+            share,
+            max_stale: Duration::from_secs(300),
+            state: Arc::new(Mutex::new(State::default())),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        match self.state.lock() {
+            Ok(s) => s,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// A fresh outcome from the cache, or the refresh to wait for.
+    fn outcome_or_refresh(&self) -> Result<Outcome, Shared<BoxFuture<'static, Outcome>>> {
+        let mut state = self.lock();
+        if let Some((at, outcome)) = &state.last
+            && at.elapsed() < self.ttl
+        {
+            return Ok(outcome.clone());
+        }
+        if self.share
+            && let Some(f) = &state.inflight
+        {
+            return Err(f.clone());
+        }
+        let kafka = self.kafka.clone();
+        // The refresh has its own budget, not the scrape's: if it is late the
+        // scrape goes on without it and the next scrape gets its result.
+        let deadline = Instant::now() + kafka.timeout();
+        let shared_state = self.state.clone();
+        let share = self.share;
+        let stats = self.stats.clone();
+        let future = async move {
+            let started = Instant::now();
+            let outcome = match tokio::task::spawn_blocking(move || kafka.refresh(deadline)).await {
+                Ok(Ok(snap)) => Ok(Arc::new(snap)),
+                Ok(Err(err)) => Err(err.to_string()),
+                Err(err) => Err(format!("refresh failed: {err}")),
+            };
+            stats.refreshes.inc();
+            stats.duration.set(started.elapsed().as_secs_f64());
+            match &outcome {
+                Ok(snap) => stats.requests.inc_by(snap.requests),
+                Err(_) => {
+                    stats.failures.inc();
+                    stats.requests.inc();
+                }
+            }
+            let mut state = match shared_state.lock() {
+                Ok(s) => s,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            state.last = Some((Instant::now(), outcome.clone()));
+            if share {
+                state.inflight = None;
+            }
+            outcome
+        }
+        .boxed()
+        .shared();
+        // Run it to completion even if every scrape waiting for it gives up.
+        tokio::spawn(future.clone());
+        if share {
+            state.inflight = Some(future.clone());
+        }
+        Err(future)
+    }
+}
+
+#[async_trait::async_trait]
+impl AsyncCollector for KafkaCollector {
+    async fn update(&self, ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
+        // Leave a little time to render and answer.
+        let deadline = ctx
+            .deadline
+            .checked_sub(Duration::from_millis(100))
+            .unwrap_or(ctx.deadline);
+        let outcome = match self.outcome_or_refresh() {
+            Ok(outcome) => outcome,
+            Err(refresh) => {
+                match tokio::time::timeout(
+                    deadline.saturating_duration_since(Instant::now()),
+                    refresh,
+                )
+                .await
+                {
+                    Ok(outcome) => outcome,
+                    Err(_) => {
+                        // The last good result, unless a refresh failed since.
+                        let stale = match &self.lock().last {
+                            Some((_, Ok(snap))) => Some(snap.clone()),
+                            _ => None,
+                        }
+                        .filter(|s| {
+                            let age_ms = crate::snapshot_age_ms(s);
+                            age_ms >= 0 && (age_ms as u128) < self.max_stale.as_millis()
+                        });
+                        match stale {
+                            Some(snap) => {
+                                tracing::warn!(
+                                    "Kafka refresh did not finish before the scrape deadline; serving the previous result"
+                                );
+                                Ok(snap)
+                            }
+                            None => Err("Kafka refresh did not finish before the scrape deadline"
+                                .to_string()),
+                        }
+                    }
+                }
+            }
+        };
+        match outcome {
+            Ok(snap) => {
+                self.metrics.emit(out, &self.metrics.up, &[], 1.0);
+                self.metrics.render(&snap, &self.options, out);
+                Ok(())
+            }
+            Err(reason) => {
+                tracing::warn!(reason = %reason, "cannot reach the Kafka cluster");
+                self.metrics.emit(out, &self.metrics.up, &[], 0.0);
+                Ok(())
+            }
+        }
+    }
+}

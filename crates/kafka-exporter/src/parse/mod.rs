@@ -1,0 +1,2 @@
+//! Pure parsers of bytes the brokers send.
+pub mod assignment;
