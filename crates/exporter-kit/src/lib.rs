@@ -108,7 +108,24 @@ pub fn run<A>(
 where
     A: clap::Args + clap::FromArgMatches,
 {
-    let cli = match args::parse_from(&spec, registrations, std::env::args_os()) {
+    run_from(spec, registrations, std::env::args_os(), setup)
+}
+
+/// [`run`] with a given command line (the first item is the program
+/// name), for exporters that translate upstream spellings first
+/// (cAdvisor's `--port` into `--web.listen-address`).
+pub fn run_from<A, I, T>(
+    spec: Spec,
+    registrations: &[Registration<A>],
+    argv: I,
+    setup: impl FnOnce(&A, &mut Exporter) -> Result<(), BuildError>,
+) -> ExitCode
+where
+    A: clap::Args + clap::FromArgMatches,
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString>,
+{
+    let cli = match args::parse_from(&spec, registrations, argv) {
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();
