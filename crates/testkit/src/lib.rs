@@ -7,12 +7,14 @@
 //! provides it; nothing is skipped.
 
 mod alertmanager;
+mod dockerd;
 mod mariadb;
 mod process;
 mod prometheus;
 mod redis;
 
 pub use alertmanager::Alertmanager;
+pub use dockerd::Dockerd;
 pub use mariadb::MariaDb;
 pub use process::{Process, free_port, require_binary, wait_until};
 pub use prometheus::Prometheus;
