@@ -116,13 +116,21 @@ impl Dockerd {
     }
 
     /// Imports an image `tag` whose rootfs is Debian's static busybox
-    /// (`/bin/busybox` and `/bin/sh`), and returns the tag.
+    /// (`/bin/busybox` and links for `sh`, `sleep`, `dd`, ...), and returns the tag.
     pub fn busybox_image(&self, tag: &str) -> String {
         let busybox = require_binary("busybox", "busybox-static");
         let root = self.dir.path().join("rootfs");
         std::fs::create_dir_all(root.join("bin")).expect("creating the rootfs");
         std::fs::create_dir_all(root.join("tmp")).expect("creating the rootfs");
         std::fs::copy(&busybox, root.join("bin/busybox")).expect("copying busybox");
+        for applet in [
+            "sh", "sleep", "dd", "cat", "echo", "true", "false", "ls", "yes", "head", "kill",
+        ] {
+            let link = root.join("bin").join(applet);
+            if !link.exists() {
+                std::os::unix::fs::symlink("busybox", &link).expect("linking a busybox applet");
+            }
+        }
         let tar = self.dir.path().join("rootfs.tar");
         let status = Command::new("tar")
             .arg("-C")
