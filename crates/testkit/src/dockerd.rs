@@ -169,7 +169,7 @@ impl Dockerd {
         // Leave no empty cgroups behind.
         for controller in [
             "cpu", "cpuacct", "cpuset", "memory", "blkio", "pids", "devices", "freezer", "systemd",
-            "",
+            "unified", "",
         ] {
             let dir = Path::new("/sys/fs/cgroup")
                 .join(controller)
