@@ -147,6 +147,11 @@ pub struct Args {
     #[arg(long = "path.procfs", value_name = "PATH", default_value = "/proc")]
     pub procfs: PathBuf,
 
+    /// Where the host's root filesystem is mounted (`/rootfs` when running
+    /// in a container, as cAdvisor's images do): filesystem capacity.
+    #[arg(long = "path.rootfs", value_name = "PATH", default_value = "/")]
+    pub rootfs: PathBuf,
+
     /// sysfs mountpoint (device names of block devices).
     #[arg(long = "path.sysfs", value_name = "PATH", default_value = "/sys")]
     pub sysfs: PathBuf,

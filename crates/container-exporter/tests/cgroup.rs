@@ -37,6 +37,7 @@ fn scrape(root: &Path, included: MetricSet, docker_only: bool) -> Vec<Series> {
             hierarchy,
             procfs: fixtures().join("proc"),
             sysfs: fixtures().join("sys"),
+            rootfs: "/".into(),
             included,
             docker_only,
             raw_prefixes: Vec::new(),
@@ -214,6 +215,25 @@ fn v2_fixture_tree() {
             &[("id", "/")]
         ),
         Some(0.5)
+    );
+    // Root filesystems: diskstats of mounted block devices, statvfs sizes.
+    let sda1 = [("id", "/"), ("device", "/dev/sda1")];
+    assert_eq!(value(&all, "container_fs_reads_total", &sda1), Some(100.0));
+    assert_eq!(
+        value(&all, "container_fs_sector_writes_total", &sda1),
+        Some(800.0)
+    );
+    assert_eq!(
+        value(&all, "container_fs_io_time_seconds_total", &sda1),
+        Some(0.06)
+    );
+    assert_eq!(value(&all, "container_fs_io_current", &sda1), Some(1.0));
+    assert!(value(&all, "container_fs_limit_bytes", &sda1).unwrap_or(0.0) > 0.0);
+    assert!(value(&all, "container_fs_inodes_total", &sda1).unwrap_or(0.0) > 0.0);
+    assert!(
+        find(&all, "container_fs_reads_total", &[("device", "/dev/sda")])
+            .iter()
+            .all(|s| s.labels["id"] != "/")
     );
     // process group is off by default, as upstream.
     assert!(v("container_processes").is_none());

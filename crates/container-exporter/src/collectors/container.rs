@@ -313,6 +313,97 @@ const FAMILIES: &[(&str, Kind, &str, &[&str], &str)] = &[
         "Cumulative count of writes completed.",
     ),
     (
+        "container_fs_limit_bytes",
+        Kind::Gauge,
+        "disk",
+        &["device"],
+        "Number of bytes that can be consumed by the container on this filesystem.",
+    ),
+    (
+        "container_fs_usage_bytes",
+        Kind::Gauge,
+        "disk",
+        &["device"],
+        "Number of bytes that are consumed by the container on this filesystem.",
+    ),
+    (
+        "container_fs_inodes_total",
+        Kind::Gauge,
+        "disk",
+        &["device"],
+        "Number of Inodes.",
+    ),
+    (
+        "container_fs_inodes_free",
+        Kind::Gauge,
+        "disk",
+        &["device"],
+        "Number of available Inodes.",
+    ),
+    (
+        "container_fs_reads_merged_total",
+        Kind::Counter,
+        "diskIO",
+        &["device"],
+        "Cumulative count of reads merged.",
+    ),
+    (
+        "container_fs_sector_reads_total",
+        Kind::Counter,
+        "diskIO",
+        &["device"],
+        "Cumulative count of sector reads completed.",
+    ),
+    (
+        "container_fs_read_seconds_total",
+        Kind::Counter,
+        "diskIO",
+        &["device"],
+        "Cumulative count of seconds spent reading.",
+    ),
+    (
+        "container_fs_writes_merged_total",
+        Kind::Counter,
+        "diskIO",
+        &["device"],
+        "Cumulative count of writes merged.",
+    ),
+    (
+        "container_fs_sector_writes_total",
+        Kind::Counter,
+        "diskIO",
+        &["device"],
+        "Cumulative count of sector writes completed.",
+    ),
+    (
+        "container_fs_write_seconds_total",
+        Kind::Counter,
+        "diskIO",
+        &["device"],
+        "Cumulative count of seconds spent writing.",
+    ),
+    (
+        "container_fs_io_current",
+        Kind::Gauge,
+        "diskIO",
+        &["device"],
+        "Number of I/Os currently in progress.",
+    ),
+    (
+        "container_fs_io_time_seconds_total",
+        Kind::Counter,
+        "diskIO",
+        &["device"],
+        "Cumulative count of seconds spent doing I/Os.",
+    ),
+    (
+        "container_fs_io_time_weighted_seconds_total",
+        Kind::Counter,
+        "diskIO",
+        &["device"],
+        "Cumulative weighted I/O time in seconds.",
+    ),
+    (
         "container_pressure_cpu_waiting_seconds_total",
         Kind::Counter,
         "pressure",
@@ -491,6 +582,9 @@ pub struct Options {
     pub hierarchy: Hierarchy,
     pub procfs: PathBuf,
     pub sysfs: PathBuf,
+    /// Where the host's root filesystem is seen (`/`, or `/rootfs` in a
+    /// container): mount points are statted under it.
+    pub rootfs: PathBuf,
     pub included: MetricSet,
     pub docker_only: bool,
     pub raw_prefixes: Vec<String>,
@@ -589,6 +683,79 @@ impl ContainerCollector {
             cache.insert((major, minor), name.clone());
         }
         name
+    }
+
+    /// The root cgroup's filesystems, as cAdvisor reports them: capacity
+    /// and inodes by statvfs, I/O from /proc/diskstats, for every block
+    /// device mounted on the host. (Per-container writable-layer usage
+    /// would need a walk of each layer; it is left out.)
+    fn root_filesystems(&self, out: &mut Emitter, base: &[&str], inc: &MetricSet) {
+        let mounts = std::fs::read_to_string(self.opts.procfs.join("1/mounts"))
+            .or_else(|_| std::fs::read_to_string(self.opts.procfs.join("self/mounts")))
+            .map(|t| parse::block_mounts(&t))
+            .unwrap_or_default();
+        if inc.has("disk") {
+            for (dev, mp) in &mounts {
+                let path = self.opts.rootfs.join(mp.trim_start_matches('/'));
+                let Ok(st) = rustix::fs::statvfs(&path) else {
+                    continue;
+                };
+                let frsize = st.f_frsize as f64;
+                let d: &[&str] = &[dev];
+                self.emit_one(
+                    out,
+                    "container_fs_limit_bytes",
+                    d,
+                    base,
+                    st.f_blocks as f64 * frsize,
+                );
+                self.emit_one(
+                    out,
+                    "container_fs_usage_bytes",
+                    d,
+                    base,
+                    st.f_blocks.saturating_sub(st.f_bfree) as f64 * frsize,
+                );
+                self.emit_one(out, "container_fs_inodes_total", d, base, st.f_files as f64);
+                self.emit_one(out, "container_fs_inodes_free", d, base, st.f_ffree as f64);
+            }
+        }
+        if inc.has("diskIO") {
+            let Ok(text) = std::fs::read_to_string(self.opts.procfs.join("diskstats")) else {
+                return;
+            };
+            let Ok(stats) = parse::diskstats(&text) else {
+                return;
+            };
+            for (dev, _) in &mounts {
+                let Some(s) = stats
+                    .iter()
+                    .find(|s| dev.strip_prefix("/dev/") == Some(s.name.as_str()))
+                else {
+                    continue;
+                };
+                let d: &[&str] = &[dev];
+                let ms = |v: u64| v as f64 / 1000.0;
+                for (n, v) in [
+                    ("container_fs_reads_total", s.reads as f64),
+                    ("container_fs_reads_merged_total", s.reads_merged as f64),
+                    ("container_fs_sector_reads_total", s.sectors_read as f64),
+                    ("container_fs_read_seconds_total", ms(s.read_ms)),
+                    ("container_fs_writes_total", s.writes as f64),
+                    ("container_fs_writes_merged_total", s.writes_merged as f64),
+                    ("container_fs_sector_writes_total", s.sectors_written as f64),
+                    ("container_fs_write_seconds_total", ms(s.write_ms)),
+                    ("container_fs_io_current", s.io_in_progress as f64),
+                    ("container_fs_io_time_seconds_total", ms(s.io_ms)),
+                    (
+                        "container_fs_io_time_weighted_seconds_total",
+                        ms(s.weighted_io_ms),
+                    ),
+                ] {
+                    self.emit_one(out, n, d, base, v);
+                }
+            }
+        }
     }
 
     fn emit_one(&self, out: &mut Emitter, name: &str, extra: &[&str], base: &[&str], value: f64) {
@@ -814,17 +981,25 @@ impl ContainerCollector {
                         *v as f64,
                     );
                 }
+                // The root's operation counts come from /proc/diskstats.
+                let root = cgroup_name == "/";
                 for (n, v) in [
                     ("container_fs_reads_bytes_total", d.bytes("Read")),
                     ("container_fs_writes_bytes_total", d.bytes("Write")),
-                    ("container_fs_reads_total", d.ops("Read")),
-                    ("container_fs_writes_total", d.ops("Write")),
+                    ("container_fs_reads_total", d.ops("Read").filter(|_| !root)),
+                    (
+                        "container_fs_writes_total",
+                        d.ops("Write").filter(|_| !root),
+                    ),
                 ] {
                     if let Some(v) = v {
                         self.emit_one(out, n, &[&device], base, v as f64);
                     }
                 }
             }
+        }
+        if cgroup_name == "/" {
+            self.root_filesystems(out, base, inc);
         }
         if inc.has("pressure") {
             for (p, waiting, stalled) in [
@@ -973,6 +1148,7 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
         hierarchy,
         procfs: args.procfs.clone(),
         sysfs: args.sysfs.clone(),
+        rootfs: args.rootfs.clone(),
         included: args.included(),
         docker_only: args.docker_only,
         raw_prefixes: args

@@ -363,6 +363,72 @@ pub fn uevent_devname(text: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// One line of `/proc/diskstats` (fields as in the kernel's iostats.rst).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DiskStat {
+    pub major: u64,
+    pub minor: u64,
+    pub name: String,
+    pub reads: u64,
+    pub reads_merged: u64,
+    pub sectors_read: u64,
+    pub read_ms: u64,
+    pub writes: u64,
+    pub writes_merged: u64,
+    pub sectors_written: u64,
+    pub write_ms: u64,
+    pub io_in_progress: u64,
+    pub io_ms: u64,
+    pub weighted_io_ms: u64,
+}
+
+pub fn diskstats(text: &str) -> Result<Vec<DiskStat>, ParseError> {
+    let mut out = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() < 14 {
+            return Err(err("diskstats", line));
+        }
+        let n = |i: usize| f[i].parse::<u64>().map_err(|_| err("diskstats", line));
+        out.push(DiskStat {
+            major: n(0)?,
+            minor: n(1)?,
+            name: f[2].to_string(),
+            reads: n(3)?,
+            reads_merged: n(4)?,
+            sectors_read: n(5)?,
+            read_ms: n(6)?,
+            writes: n(7)?,
+            writes_merged: n(8)?,
+            sectors_written: n(9)?,
+            write_ms: n(10)?,
+            io_in_progress: n(11)?,
+            io_ms: n(12)?,
+            weighted_io_ms: n(13)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Block-device filesystems of a `mounts` file: (device, mount point),
+/// one per device (the first mount point), as cAdvisor lists them.
+pub fn block_mounts(text: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        let mut f = line.split_whitespace();
+        let (Some(dev), Some(mp)) = (f.next(), f.next()) else {
+            continue;
+        };
+        if !dev.starts_with("/dev/") || out.iter().any(|(d, _)| d == dev) {
+            continue;
+        }
+        // Octal escapes (\040 for a space) in mount points.
+        let mp = mp.replace("\\040", " ").replace("\\011", "\t");
+        out.push((dev.to_string(), mp));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -449,6 +515,32 @@ mod tests {
         assert_eq!(p.some_total_us, 1234);
         assert_eq!(p.full_total_us, Some(56));
         assert!(pressure("").is_err());
+    }
+
+    #[test]
+    fn diskstats_and_mounts() {
+        let d = diskstats("   7       0 loop0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n 254 0 vda 100 5 2000 30 50 6 800 40 1 60 70 0 0 0 0 0 0\n").unwrap_or_default();
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[1].name, "vda");
+        assert_eq!(
+            (d[1].reads, d[1].sectors_read, d[1].read_ms),
+            (100, 2000, 30)
+        );
+        assert_eq!(
+            (d[1].writes, d[1].io_in_progress, d[1].weighted_io_ms),
+            (50, 1, 70)
+        );
+        assert!(diskstats("8 0 sda 1 2").is_err());
+        let m = block_mounts(
+            "/dev/vda / ext4 rw 0 0\nproc /proc proc rw 0 0\n/dev/vda /tmp/x ext4 rw 0 0\n/dev/sdb1 /mnt/a\\040b xfs rw 0 0\n",
+        );
+        assert_eq!(
+            m,
+            vec![
+                ("/dev/vda".to_string(), "/".to_string()),
+                ("/dev/sdb1".to_string(), "/mnt/a b".to_string())
+            ]
+        );
     }
 
     #[test]
