@@ -227,3 +227,152 @@ fn docker_absent_then_restarting() {
     let all = parse(&scrape(&server));
     assert!(value(&all, "container_last_seen", &[("id", "/")]).is_some());
 }
+
+/// Default-on catalog families this build does not produce, and why.
+const NOT_PRODUCED: &[(&str, &str)] = &[
+    (
+        "container_cpu_load_average_10s",
+        "cpuLoad needs cAdvisor's netlink load reader (--enable_load_reader, off upstream: a constant 0)",
+    ),
+    ("container_cpu_load_d_average_10s", "cpuLoad: as above"),
+    ("container_tasks_state", "cpuLoad: as above"),
+    (
+        "container_perf_events_total",
+        "perf_event: only with --perf_events_config",
+    ),
+    (
+        "container_perf_events_scaling_ratio",
+        "perf_event: only with --perf_events_config",
+    ),
+    (
+        "container_perf_uncore_events_total",
+        "perf_event: only with --perf_events_config",
+    ),
+    (
+        "container_perf_uncore_events_scaling_ratio",
+        "perf_event: only with --perf_events_config",
+    ),
+    (
+        "machine_dimm_capacity_bytes",
+        "needs DMI tables (dmidecode)",
+    ),
+    ("machine_dimm_count", "needs DMI tables (dmidecode)"),
+    (
+        "machine_nvm_avg_power_budget_watts",
+        "needs libipmctl (Intel Optane)",
+    ),
+    ("machine_nvm_capacity", "needs libipmctl (Intel Optane)"),
+];
+
+/// cgroup v2 only: absent on a v1 host such as this one, produced from the
+/// v2 fixture tree (tests/cgroup.rs).
+const V2_ONLY: &[&str] = &[
+    "container_memory_events_high_total",
+    "container_memory_events_max_total",
+    "container_memory_pgscan_total",
+    "container_memory_pgsteal_total",
+    "container_pressure_cpu_stalled_seconds_total",
+    "container_pressure_cpu_waiting_seconds_total",
+    "container_pressure_io_stalled_seconds_total",
+    "container_pressure_io_waiting_seconds_total",
+    "container_pressure_memory_stalled_seconds_total",
+    "container_pressure_memory_waiting_seconds_total",
+    "container_fs_io_cost_usage_seconds_total",
+    "container_fs_io_cost_wait_seconds_total",
+    "container_fs_io_cost_indebt_seconds_total",
+    "container_fs_io_cost_indelay_seconds_total",
+];
+
+/// The whole disk (`/dev/vda`) holding `path`.
+fn disk_of(path: &std::path::Path) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let dev = std::fs::metadata(path).expect("stat").dev();
+    let major = ((dev >> 32) & 0xffff_f000) | ((dev >> 8) & 0x0000_0fff);
+    let minor = ((dev >> 12) & 0xffff_ff00) | (dev & 0x0000_00ff);
+    let sys = std::fs::canonicalize(format!("/sys/dev/block/{major}:{minor}"))
+        .expect("sysfs block device");
+    let disk = if sys.join("partition").exists() {
+        sys.parent().expect("parent disk").to_path_buf()
+    } else {
+        sys
+    };
+    format!("/dev/{}", disk.file_name().expect("name").to_string_lossy())
+}
+
+#[test]
+fn catalog_coverage_of_default_families() {
+    let d = Dockerd::start();
+    let image = d.busybox_image("ferroscope/busybox:test");
+    d.cli(&[
+        "run",
+        "-d",
+        "--name",
+        "cov",
+        "--memory",
+        "32m",
+        "--cpus",
+        "0.2",
+        "--network",
+        "host",
+        // The kernel accounts v1 blkio per cgroup only once the device is
+        // throttled.
+        "--device-write-bps",
+        &format!("{}:100mb", disk_of(d.dir())),
+        &image,
+        "sh",
+        "-c",
+        "dd if=/dev/zero of=/tmp/f bs=64k count=16 oflag=direct; sleep 3600",
+    ]);
+    let server = start(&[&format!("--docker={}", d.host())]);
+    let catalog = include_str!("fixtures/cadvisor.families.tsv");
+    let v1 = container_exporter::cgroup::Hierarchy::detect(std::path::Path::new("/sys/fs/cgroup"))
+        .map(|h| h.version() == 1)
+        .unwrap_or(false);
+    let mut all = Vec::new();
+    assert!(
+        wait_until(Duration::from_secs(20), || {
+            all = parse(&scrape(&server));
+            // Direct I/O is charged to the container's blkio cgroup.
+            value(
+                &all,
+                "container_blkio_device_usage_total",
+                &[("name", "cov")],
+            )
+            .is_some()
+        }),
+        "no blkio series for the container"
+    );
+    let text = scrape(&server);
+    let mut missing = Vec::new();
+    let (mut wanted, mut covered) = (0, 0);
+    for line in catalog.lines().filter(|l| !l.starts_with('#')) {
+        let f: Vec<&str> = line.split('\t').collect();
+        let [name, kind, labels, _group, default_on, ..] = f.as_slice() else {
+            continue;
+        };
+        if *default_on != "true" || NOT_PRODUCED.iter().any(|(n, _)| n == name) {
+            continue;
+        }
+        if v1 && V2_ONLY.contains(name) {
+            continue;
+        }
+        wanted += 1;
+        let typed = text.contains(&format!("# TYPE {name} {kind}\n"));
+        let series = find(&all, name, &[]);
+        let labels_ok = series.iter().any(|s| {
+            labels
+                .split(',')
+                .filter(|l| !l.is_empty())
+                .all(|l| s.labels.contains_key(l))
+        });
+        if typed && labels_ok {
+            covered += 1;
+        } else {
+            missing.push(format!("{name} (typed {typed}, series {})", series.len()));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "{covered}/{wanted} covered; missing: {missing:#?}"
+    );
+}

@@ -17,6 +17,8 @@ pub struct Machine {
     cores: Desc,
     physical: Desc,
     sockets: Desc,
+    books: Desc,
+    drawers: Desc,
     memory: Desc,
     swap: Desc,
     scrape_error: Desc,
@@ -38,6 +40,16 @@ impl Machine {
                 BASE,
             ),
             sockets: Desc::gauge("machine_cpu_sockets", "Number of CPU sockets.", BASE),
+            books: Desc::gauge(
+                "machine_cpu_books",
+                "Number of CPU books (s390; 0 elsewhere).",
+                BASE,
+            ),
+            drawers: Desc::gauge(
+                "machine_cpu_drawers",
+                "Number of CPU drawers (s390; 0 elsewhere).",
+                BASE,
+            ),
             memory: Desc::gauge(
                 "machine_memory_bytes",
                 "Amount of memory installed on the machine.",
@@ -65,6 +77,26 @@ impl Machine {
                 ],
             ),
         }
+    }
+
+    /// Distinct values of `topology/<file>` over the CPUs (s390 books and
+    /// drawers); 0 where the kernel has no such level.
+    fn distinct_topology(&self, file: &str) -> usize {
+        let mut ids = std::collections::HashSet::new();
+        let Ok(entries) = std::fs::read_dir(self.sysfs.join("devices/system/cpu")) else {
+            return 0;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let is_cpu = name
+                .strip_prefix("cpu")
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+            if is_cpu && let Some(id) = self.read(entry.path().join("topology").join(file)) {
+                ids.insert(id);
+            }
+        }
+        ids.len()
     }
 
     fn read(&self, path: PathBuf) -> Option<String> {
@@ -102,6 +134,12 @@ impl Collector for Machine {
                 out.gauge(&self.cores, &base, t.logical as f64);
                 out.gauge(&self.physical, &base, t.physical as f64);
                 out.gauge(&self.sockets, &base, t.sockets as f64);
+                out.gauge(&self.books, &base, self.distinct_topology("book_id") as f64);
+                out.gauge(
+                    &self.drawers,
+                    &base,
+                    self.distinct_topology("drawer_id") as f64,
+                );
             }
             Err(_) => error = true,
         }
