@@ -157,6 +157,14 @@ fn v2_fixture_tree() {
         Some(4096.0),
         "unknown device: empty name"
     );
+    assert_eq!(
+        value(
+            &all,
+            "container_fs_io_cost_wait_seconds_total",
+            &[("id", id.as_str()), ("device", "/dev/sda")]
+        ),
+        Some(0.25)
+    );
     // Network from the first process's namespace; lo left out.
     assert_eq!(
         value(

@@ -265,7 +265,7 @@ const NOT_PRODUCED: &[(&str, &str)] = &[
 ];
 
 /// cgroup v2 only: absent on a v1 host such as this one, produced from the
-/// v2 fixture tree (tests/cgroup.rs).
+/// v2 fixture tree (tests/cgroup.rs; io_cost needs the iocost controller).
 const V2_ONLY: &[&str] = &[
     "container_memory_events_high_total",
     "container_memory_events_max_total",

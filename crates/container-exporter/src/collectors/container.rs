@@ -19,6 +19,34 @@ use crate::parse;
 /// group that switches the family (`always` for spec and last-seen).
 const FAMILIES: &[(&str, Kind, &str, &[&str], &str)] = &[
     (
+        "container_fs_io_cost_usage_seconds_total",
+        Kind::Counter,
+        "diskIO",
+        &["device"],
+        "Cumulative IOCost usage in seconds.",
+    ),
+    (
+        "container_fs_io_cost_wait_seconds_total",
+        Kind::Counter,
+        "diskIO",
+        &["device"],
+        "Cumulative IOCost wait in seconds.",
+    ),
+    (
+        "container_fs_io_cost_indebt_seconds_total",
+        Kind::Counter,
+        "diskIO",
+        &["device"],
+        "Cumulative IOCost debt in seconds.",
+    ),
+    (
+        "container_fs_io_cost_indelay_seconds_total",
+        Kind::Counter,
+        "diskIO",
+        &["device"],
+        "Cumulative IOCost delay in seconds.",
+    ),
+    (
         "container_cpu_usage_seconds_total",
         Kind::Counter,
         "cpu",
@@ -980,6 +1008,22 @@ impl ContainerCollector {
                         base,
                         *v as f64,
                     );
+                }
+                for (n, v) in [
+                    ("container_fs_io_cost_usage_seconds_total", d.cost_usage_us),
+                    ("container_fs_io_cost_wait_seconds_total", d.cost_wait_us),
+                    (
+                        "container_fs_io_cost_indebt_seconds_total",
+                        d.cost_indebt_us,
+                    ),
+                    (
+                        "container_fs_io_cost_indelay_seconds_total",
+                        d.cost_indelay_us,
+                    ),
+                ] {
+                    if let Some(v) = v {
+                        self.emit_one(out, n, &[&device], base, v as f64 / 1e6);
+                    }
                 }
                 // The root's operation counts come from /proc/diskstats.
                 let root = cgroup_name == "/";

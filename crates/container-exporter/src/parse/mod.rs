@@ -88,6 +88,13 @@ pub struct DeviceIo {
     pub bytes: Vec<(String, u64)>,
     /// (operation, count), same operations.
     pub ops: Vec<(String, u64)>,
+    /// v2 iocost (`cost.usage`, `cost.wait`, `cost.indebt`,
+    /// `cost.indelay`), microseconds; present when the iocost controller
+    /// is on.
+    pub cost_usage_us: Option<u64>,
+    pub cost_wait_us: Option<u64>,
+    pub cost_indebt_us: Option<u64>,
+    pub cost_indelay_us: Option<u64>,
 }
 
 impl DeviceIo {
@@ -123,9 +130,13 @@ pub fn io_stat(text: &str) -> Result<Vec<DeviceIo>, ParseError> {
                 return Err(err("io.stat", line));
             };
             let Ok(value) = value.parse::<u64>() else {
-                continue; // cost.* fields may be fractional; not used
+                continue; // cost.vrate and friends are fractional; not used
             };
             match key {
+                "cost.usage" => io.cost_usage_us = Some(value),
+                "cost.wait" => io.cost_wait_us = Some(value),
+                "cost.indebt" => io.cost_indebt_us = Some(value),
+                "cost.indelay" => io.cost_indelay_us = Some(value),
                 "rbytes" => io.bytes.push(("Read".into(), value)),
                 "wbytes" => io.bytes.push(("Write".into(), value)),
                 "dbytes" => io.bytes.push(("Discard".into(), value)),
