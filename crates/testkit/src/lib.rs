@@ -8,6 +8,7 @@
 
 mod alertmanager;
 mod kafka;
+mod dockerd;
 mod mariadb;
 mod process;
 mod prometheus;
@@ -15,6 +16,7 @@ mod redis;
 
 pub use alertmanager::Alertmanager;
 pub use kafka::{KafkaBroker, tansu_install_dir};
+pub use dockerd::Dockerd;
 pub use mariadb::MariaDb;
 pub use process::{Process, free_port, require_binary, wait_until};
 pub use prometheus::Prometheus;

@@ -1,0 +1,292 @@
+//! cAdvisor's flags, with its names (Go `flag`: `-port=8080` works as
+//! well as `--port=8080`), plus the paths a containerised exporter needs.
+
+use std::collections::BTreeSet;
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// Every metric group cAdvisor's `--disable_metrics` / `--enable_metrics`
+/// accept; an unknown name is a flag error, as upstream.
+pub const ALL_METRICS: &[&str] = &[
+    "advtcp",
+    "app",
+    "cpu",
+    "cpuLoad",
+    "cpu_topology",
+    "cpuset",
+    "disk",
+    "diskIO",
+    "hugetlb",
+    "memory",
+    "memory_numa",
+    "network",
+    "oom_event",
+    "perf_event",
+    "percpu",
+    "pressure",
+    "process",
+    "referenced_memory",
+    "resctrl",
+    "sched",
+    "tcp",
+    "udp",
+];
+
+/// cAdvisor's default `--disable_metrics`.
+pub const DEFAULT_DISABLED: &str = "advtcp,cpu_topology,cpuset,hugetlb,memory_numa,process,referenced_memory,resctrl,sched,tcp,udp";
+
+/// A set of metric groups.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetricSet(pub BTreeSet<String>);
+
+impl MetricSet {
+    pub fn has(&self, group: &str) -> bool {
+        self.0.contains(group)
+    }
+}
+
+pub fn parse_metric_set(s: &str) -> Result<MetricSet, String> {
+    let mut set = BTreeSet::new();
+    for name in s.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        if !ALL_METRICS.contains(&name) {
+            return Err(format!(
+                "unsupported metric {name:?} specified; options are {}",
+                ALL_METRICS.join(",")
+            ));
+        }
+        set.insert(name.to_string());
+    }
+    Ok(MetricSet(set))
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct Args {
+    /// Port to listen on (cAdvisor's flag; sets the listen address).
+    #[arg(long = "port", value_name = "PORT")]
+    pub port: Option<u16>,
+
+    /// IP to listen on, defaults to all IPs (used with --port).
+    #[arg(long = "listen_ip", value_name = "IP")]
+    pub listen_ip: Option<String>,
+
+    /// Endpoint to expose Prometheus metrics on (cAdvisor's name for
+    /// --web.telemetry-path).
+    #[arg(long = "prometheus_endpoint", value_name = "PATH")]
+    pub prometheus_endpoint: Option<String>,
+
+    /// Docker endpoint. DOCKER_HOST is used when the flag is not given.
+    #[arg(
+        long = "docker",
+        env = "DOCKER_HOST",
+        value_name = "URL",
+        default_value = "unix:///var/run/docker.sock"
+    )]
+    pub docker: String,
+
+    /// Only report docker containers in addition to root stats.
+    #[arg(long = "docker_only", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false",
+          value_parser = clap::value_parser!(bool))]
+    pub docker_only: bool,
+
+    /// Comma-separated cgroup path prefixes collected even with --docker_only.
+    #[arg(
+        long = "raw_cgroup_prefix_whitelist",
+        value_name = "PREFIXES",
+        default_value = ""
+    )]
+    pub raw_cgroup_prefix_whitelist: String,
+
+    /// Disable collecting root cgroup stats.
+    #[arg(long = "disable_root_cgroup_stats", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "false",
+          value_parser = clap::value_parser!(bool))]
+    pub disable_root_cgroup_stats: bool,
+
+    /// Comma-separated list of metric groups to disable (replaces the
+    /// default list). Options: advtcp,app,cpu,cpuLoad,cpu_topology,cpuset,
+    /// disk,diskIO,hugetlb,memory,memory_numa,network,oom_event,perf_event,
+    /// percpu,pressure,process,referenced_memory,resctrl,sched,tcp,udp.
+    #[arg(long = "disable_metrics", value_name = "GROUPS",
+          default_value = DEFAULT_DISABLED, value_parser = parse_metric_set)]
+    pub disable_metrics: MetricSet,
+
+    /// Comma-separated list of metric groups to enable; if set, overrides
+    /// --disable_metrics.
+    #[arg(long = "enable_metrics", value_name = "GROUPS", default_value = "",
+          value_parser = parse_metric_set)]
+    pub enable_metrics: MetricSet,
+
+    /// Accepted for compatibility. Unlike cAdvisor, container labels never
+    /// become metric labels wholesale (and environment variables never do):
+    /// only those listed in --whitelisted_container_labels.
+    #[arg(long = "store_container_labels", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", default_value = "true",
+          value_parser = clap::value_parser!(bool))]
+    pub store_container_labels: bool,
+
+    /// Comma-separated container labels exported as
+    /// `container_label_<name>` labels on every container metric.
+    #[arg(
+        long = "whitelisted_container_labels",
+        alias = "allowlisted_container_labels",
+        value_name = "LABELS",
+        default_value = ""
+    )]
+    pub whitelisted_container_labels: String,
+
+    /// Where the cgroup hierarchies are mounted.
+    #[arg(
+        long = "path.cgroup",
+        value_name = "PATH",
+        default_value = "/sys/fs/cgroup"
+    )]
+    pub cgroup_path: PathBuf,
+
+    /// procfs mountpoint (the host's, for network counters of containers).
+    #[arg(long = "path.procfs", value_name = "PATH", default_value = "/proc")]
+    pub procfs: PathBuf,
+
+    /// Where the host's root filesystem is mounted (`/rootfs` when running
+    /// in a container, as cAdvisor's images do): filesystem capacity.
+    #[arg(long = "path.rootfs", value_name = "PATH", default_value = "/")]
+    pub rootfs: PathBuf,
+
+    /// sysfs mountpoint (device names of block devices).
+    #[arg(long = "path.sysfs", value_name = "PATH", default_value = "/sys")]
+    pub sysfs: PathBuf,
+}
+
+impl Args {
+    /// The metric groups that are on: --enable_metrics if given, else every
+    /// group minus --disable_metrics.
+    pub fn included(&self) -> MetricSet {
+        if !self.enable_metrics.0.is_empty() {
+            return self.enable_metrics.clone();
+        }
+        MetricSet(
+            ALL_METRICS
+                .iter()
+                .filter(|m| !self.disable_metrics.has(m))
+                .map(|m| m.to_string())
+                .collect(),
+        )
+    }
+
+    pub fn label_allowlist(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for l in self.whitelisted_container_labels.split(',') {
+            let l = l.trim();
+            if !l.is_empty() && !out.iter().any(|o| o == l) {
+                out.push(l.to_string());
+            }
+        }
+        out
+    }
+}
+
+/// cAdvisor's `--port` and `--prometheus_endpoint` become the kit's
+/// `--web.listen-address` and `--web.telemetry-path` (kept when both are
+/// given: the kit's flags win because they come later). Handles the
+/// `--port N`, `--port=N`, `-port=N` spellings and `--listen_ip`.
+pub fn translate(argv: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    let argv: Vec<OsString> = argv.into_iter().collect();
+    let mut out = Vec::with_capacity(argv.len());
+    let mut port: Option<String> = None;
+    let mut ip: Option<String> = None;
+    let mut endpoint: Option<String> = None;
+    let mut iter = argv.into_iter().enumerate().peekable();
+    while let Some((i, arg)) = iter.next() {
+        let Some(s) = arg.to_str().filter(|_| i > 0) else {
+            out.push(arg);
+            continue;
+        };
+        let bare = s.trim_start_matches('-');
+        let dashes = s.len() - bare.len();
+        let (key, inline) = match bare.split_once('=') {
+            Some((k, v)) => (k, Some(v.to_string())),
+            None => (bare, None),
+        };
+        let target = match key {
+            "port" if dashes > 0 => &mut port,
+            "listen_ip" if dashes > 0 => &mut ip,
+            "prometheus_endpoint" if dashes > 0 => &mut endpoint,
+            _ => {
+                out.push(arg);
+                continue;
+            }
+        };
+        let value = match inline {
+            Some(v) => Some(v),
+            None => iter
+                .next_if(|(_, a)| !a.to_str().is_some_and(|a| a.starts_with('-')))
+                .and_then(|(_, a)| a.to_str().map(str::to_string)),
+        };
+        *target = value;
+    }
+    let mut extra = Vec::new();
+    if port.is_some() || ip.is_some() {
+        let host = ip.unwrap_or_default();
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host
+        };
+        let port = port.unwrap_or_else(|| "8080".to_string());
+        extra.push(OsString::from(format!(
+            "--web.listen-address={host}:{port}"
+        )));
+    }
+    if let Some(e) = endpoint {
+        extra.push(OsString::from(format!("--web.telemetry-path={e}")));
+    }
+    // Inserted right after the program name so an explicit kit flag later
+    // on the line wins.
+    let at = out.len().min(1);
+    out.splice(at..at, extra);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(args: &[&str]) -> Vec<String> {
+        translate(args.iter().map(OsString::from))
+            .into_iter()
+            .map(|s| s.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn port_and_endpoint_become_kit_flags() {
+        assert_eq!(
+            t(&[
+                "x",
+                "-port=9999",
+                "--prometheus_endpoint",
+                "/m",
+                "--docker_only"
+            ]),
+            [
+                "x",
+                "--web.listen-address=:9999",
+                "--web.telemetry-path=/m",
+                "--docker_only"
+            ]
+        );
+        assert_eq!(
+            t(&["x", "--listen_ip=127.0.0.1", "--port", "1"]),
+            ["x", "--web.listen-address=127.0.0.1:1"]
+        );
+        assert_eq!(t(&["x", "--docker_only"]), ["x", "--docker_only"]);
+    }
+
+    #[test]
+    fn metric_sets() {
+        assert!(parse_metric_set("cpu,bogus").is_err());
+        let s = parse_metric_set("cpu, memory").unwrap_or_default();
+        assert!(s.has("cpu") && s.has("memory") && !s.has("network"));
+        assert_eq!(parse_metric_set(""), Ok(MetricSet::default()));
+    }
+}

@@ -1,0 +1,575 @@
+//! Reading cgroups directly: which hierarchy this host has (v1 controllers
+//! mounted one by one, or the v2 unified tree), which cgroups exist, and one
+//! cgroup's counters in cAdvisor's terms. No state between scrapes.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use crate::parse::{self, CpuMax, DeviceIo, Pressure};
+
+/// The cgroup layout found at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hierarchy {
+    /// cgroup v1 (or hybrid): one directory per controller; `None` when the
+    /// controller is not mounted.
+    V1 {
+        cpu: Option<PathBuf>,
+        cpuacct: Option<PathBuf>,
+        memory: Option<PathBuf>,
+        blkio: Option<PathBuf>,
+        pids: Option<PathBuf>,
+    },
+    /// cgroup v2: the unified tree.
+    V2 { root: PathBuf },
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "no cgroup hierarchy under {0}: neither cgroup.controllers (v2) nor a cpu/cpuacct/memory controller directory (v1)"
+)]
+pub struct DetectError(pub PathBuf);
+
+impl Hierarchy {
+    /// v2 when `<root>/cgroup.controllers` exists (unified mode; a hybrid
+    /// host's `unified/` subtree carries no controllers and is ignored),
+    /// v1 otherwise.
+    pub fn detect(root: &Path) -> Result<Hierarchy, DetectError> {
+        if root.join("cgroup.controllers").is_file() {
+            return Ok(Hierarchy::V2 {
+                root: root.to_path_buf(),
+            });
+        }
+        let find = |names: &[&str]| -> Option<PathBuf> {
+            names
+                .iter()
+                .map(|n| root.join(n))
+                .find(|p| p.join("cgroup.procs").is_file())
+        };
+        let h = Hierarchy::V1 {
+            cpu: find(&["cpu", "cpu,cpuacct", "cpuacct,cpu"]),
+            cpuacct: find(&["cpuacct", "cpu,cpuacct", "cpuacct,cpu"]),
+            memory: find(&["memory"]),
+            blkio: find(&["blkio"]),
+            pids: find(&["pids"]),
+        };
+        match &h {
+            Hierarchy::V1 {
+                cpu: None,
+                cpuacct: None,
+                memory: None,
+                ..
+            } => Err(DetectError(root.to_path_buf())),
+            _ => Ok(h),
+        }
+    }
+
+    pub fn version(&self) -> u8 {
+        match self {
+            Hierarchy::V1 { .. } => 1,
+            Hierarchy::V2 { .. } => 2,
+        }
+    }
+
+    fn roots(&self) -> Vec<&Path> {
+        match self {
+            Hierarchy::V2 { root } => vec![root.as_path()],
+            Hierarchy::V1 {
+                cpu,
+                cpuacct,
+                memory,
+                blkio,
+                pids,
+            } => {
+                let mut roots: Vec<&Path> = [cpu, cpuacct, memory, blkio, pids]
+                    .into_iter()
+                    .flatten()
+                    .map(PathBuf::as_path)
+                    .collect();
+                roots.dedup();
+                roots
+            }
+        }
+    }
+
+    /// Every cgroup, by name (`/`, `/docker/<id>`, `/system.slice/x.service`),
+    /// the union over the mounted controllers, sorted.
+    pub fn list(&self) -> Vec<String> {
+        let mut names = BTreeSet::new();
+        names.insert("/".to_string());
+        for root in self.roots() {
+            walk(root, "", &mut names);
+        }
+        names.into_iter().collect()
+    }
+
+    /// Whether the cgroup exists in any controller.
+    pub fn exists(&self, name: &str) -> bool {
+        self.roots().iter().any(|r| join(r, name).is_dir())
+    }
+
+    /// The processes of a cgroup (`cgroup.procs`), as the kernel lists them.
+    pub fn procs(&self, name: &str) -> Vec<u32> {
+        self.roots()
+            .iter()
+            .find_map(|r| read(&join(r, name).join("cgroup.procs")))
+            .map(|t| t.lines().filter_map(|l| l.trim().parse().ok()).collect())
+            .unwrap_or_default()
+    }
+
+    /// One cgroup's counters. Missing files leave fields empty (controllers
+    /// differ between hosts and cgroups); malformed ones are listed in
+    /// `errors`.
+    pub fn read(&self, name: &str) -> Stats {
+        let mut stats = Stats::default();
+        match self {
+            Hierarchy::V2 { root } => read_v2(&join(root, name), &mut stats),
+            Hierarchy::V1 {
+                cpu,
+                cpuacct,
+                memory,
+                blkio,
+                pids,
+            } => {
+                let at = |c: &Option<PathBuf>| c.as_ref().map(|r| join(r, name));
+                read_v1(
+                    at(cpu).as_deref(),
+                    at(cpuacct).as_deref(),
+                    at(memory).as_deref(),
+                    at(blkio).as_deref(),
+                    at(pids).as_deref(),
+                    &mut stats,
+                );
+            }
+        }
+        stats.created = self
+            .roots()
+            .iter()
+            .filter_map(|r| std::fs::metadata(join(r, name)).ok())
+            .filter_map(|m| m.modified().ok())
+            .filter_map(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map(|d| d.as_secs_f64())
+            .reduce(f64::min);
+        stats
+    }
+}
+
+fn join(root: &Path, name: &str) -> PathBuf {
+    let rel = name.trim_start_matches('/');
+    if rel.is_empty() {
+        root.to_path_buf()
+    } else {
+        root.join(rel)
+    }
+}
+
+fn walk(dir: &Path, prefix: &str, names: &mut BTreeSet<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Ok(ft) = entry.file_type() else { continue };
+        if !ft.is_dir() {
+            continue;
+        }
+        let Some(file) = entry.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        let name = format!("{prefix}/{file}");
+        walk(&entry.path(), &name, names);
+        names.insert(name);
+    }
+}
+
+fn read(path: &Path) -> Option<String> {
+    std::fs::read_to_string(path).ok()
+}
+
+/// Counters of one cgroup. Times in nanoseconds, sizes in bytes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Stats {
+    pub cpu: Option<Cpu>,
+    pub cpu_spec: CpuSpec,
+    pub memory: Option<Memory>,
+    pub memory_spec: MemorySpec,
+    pub io: Vec<DeviceIo>,
+    pub pids_current: Option<u64>,
+    /// `None` for `max` or when the controller is absent.
+    pub pids_max: Option<u64>,
+    pub pressure_cpu: Option<Pressure>,
+    pub pressure_memory: Option<Pressure>,
+    pub pressure_io: Option<Pressure>,
+    /// Oldest modification time of the cgroup's directories (seconds since
+    /// the epoch): when it was created, for raw cgroups.
+    pub created: Option<f64>,
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Cpu {
+    pub usage_ns: u64,
+    pub user_ns: u64,
+    pub system_ns: u64,
+    /// Per-CPU usage (v1 `cpuacct.usage_percpu`); empty on v2.
+    pub percpu_ns: Vec<u64>,
+    pub periods: Option<u64>,
+    pub throttled_periods: Option<u64>,
+    pub throttled_ns: Option<u64>,
+    pub burst_periods: Option<u64>,
+    pub burst_ns: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CpuSpec {
+    /// Only when a quota is set.
+    pub quota_us: Option<u64>,
+    pub period_us: Option<u64>,
+    pub shares: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Memory {
+    pub usage: u64,
+    pub max_usage: Option<u64>,
+    pub failcnt: Option<u64>,
+    pub cache: u64,
+    pub rss: u64,
+    pub swap: u64,
+    pub mapped_file: u64,
+    pub kernel: Option<u64>,
+    pub dirty: u64,
+    pub writeback: u64,
+    pub active_file: u64,
+    pub inactive_file: u64,
+    pub working_set: u64,
+    pub pgfault: u64,
+    pub pgmajfault: u64,
+    pub hierarchical_pgfault: u64,
+    pub hierarchical_pgmajfault: u64,
+    pub pgscan: Option<u64>,
+    pub pgsteal: Option<u64>,
+    pub refault_anon: Option<u64>,
+    pub refault_file: Option<u64>,
+    pub events_high: Option<u64>,
+    pub events_max: Option<u64>,
+    /// OOM kills counted by the kernel: v2 `memory.events` `oom_kill`, v1
+    /// `memory.oom_control` `oom_kill` (kernel >= 4.13).
+    pub oom_kills: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemorySpec {
+    /// `None` for no limit.
+    pub limit: Option<u64>,
+    pub reservation: Option<u64>,
+    pub swap_limit: Option<u64>,
+}
+
+/// Values beyond 2^62 mean "unlimited" in v1 (cAdvisor reports 0 for them).
+fn limit(v: u64) -> Option<u64> {
+    (v < (1u64 << 62)).then_some(v)
+}
+
+fn read_u64(dir: &Path, file: &str, errors: &mut Vec<String>) -> Option<u64> {
+    let text = read(&dir.join(file))?;
+    match parse::single_u64("cgroup value", &text) {
+        Ok(v) => v,
+        Err(e) => {
+            errors.push(format!("{}: {e}", dir.join(file).display()));
+            None
+        }
+    }
+}
+
+fn read_pressure(dir: &Path, file: &str, errors: &mut Vec<String>) -> Option<Pressure> {
+    let text = read(&dir.join(file))?;
+    match parse::pressure(&text) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            errors.push(format!("{}: {e}", dir.join(file).display()));
+            None
+        }
+    }
+}
+
+/// cgroup v2: cpu.stat, cpu.max, cpu.weight, memory.current, memory.stat,
+/// memory.events, memory.max, memory.low, memory.swap.*, io.stat,
+/// pids.current, pids.max, *.pressure.
+pub fn read_v2(dir: &Path, s: &mut Stats) {
+    let errors = &mut s.errors;
+    if let Some(text) = read(&dir.join("cpu.stat")) {
+        let m = parse::flat_keyed(&text);
+        let us = |k: &str| m.get(k).map(|v| v * 1000);
+        if let Some(usage) = us("usage_usec") {
+            s.cpu = Some(Cpu {
+                usage_ns: usage,
+                user_ns: us("user_usec").unwrap_or(0),
+                system_ns: us("system_usec").unwrap_or(0),
+                percpu_ns: Vec::new(),
+                periods: m.get("nr_periods").copied(),
+                throttled_periods: m.get("nr_throttled").copied(),
+                throttled_ns: us("throttled_usec"),
+                burst_periods: m.get("nr_bursts").copied(),
+                burst_ns: us("burst_usec"),
+            });
+        }
+    }
+    if let Some(text) = read(&dir.join("cpu.max")) {
+        match parse::cpu_max(&text) {
+            Ok(CpuMax {
+                quota_us,
+                period_us,
+            }) => {
+                s.cpu_spec.quota_us = quota_us;
+                s.cpu_spec.period_us = Some(period_us);
+            }
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    if let Some(weight) = read_u64(dir, "cpu.weight", errors) {
+        // The inverse of the kernel's shares -> weight mapping, as runc and
+        // cAdvisor do it.
+        s.cpu_spec.shares = Some(2 + (weight.saturating_sub(1) * 262142) / 9999);
+    }
+    if let Some(usage) = read_u64(dir, "memory.current", errors) {
+        let stat = read(&dir.join("memory.stat"))
+            .map(|t| parse::flat_keyed(&t))
+            .unwrap_or_default();
+        let events = read(&dir.join("memory.events")).map(|t| parse::flat_keyed(&t));
+        let get = |k: &str| stat.get(k).copied().unwrap_or(0);
+        let inactive_file = get("inactive_file");
+        let kernel = stat.get("kernel").copied().or_else(|| {
+            let parts = ["kernel_stack", "pagetables", "sock", "vmalloc", "slab"];
+            parts
+                .iter()
+                .any(|k| stat.contains_key(*k))
+                .then(|| parts.iter().map(|k| get(k)).sum())
+        });
+        s.memory = Some(Memory {
+            usage,
+            max_usage: read_u64(dir, "memory.peak", errors),
+            failcnt: events.as_ref().and_then(|e| e.get("max").copied()),
+            cache: get("file"),
+            rss: get("anon"),
+            swap: read_u64(dir, "memory.swap.current", errors).unwrap_or(0),
+            mapped_file: get("file_mapped"),
+            kernel,
+            dirty: get("file_dirty"),
+            writeback: get("file_writeback"),
+            active_file: get("active_file"),
+            inactive_file,
+            working_set: usage.saturating_sub(inactive_file),
+            pgfault: get("pgfault"),
+            pgmajfault: get("pgmajfault"),
+            hierarchical_pgfault: get("pgfault"),
+            hierarchical_pgmajfault: get("pgmajfault"),
+            pgscan: stat.get("pgscan").copied(),
+            pgsteal: stat.get("pgsteal").copied(),
+            refault_anon: stat.get("workingset_refault_anon").copied(),
+            refault_file: stat.get("workingset_refault_file").copied(),
+            events_high: events.as_ref().and_then(|e| e.get("high").copied()),
+            events_max: events.as_ref().and_then(|e| e.get("max").copied()),
+            oom_kills: events.as_ref().and_then(|e| e.get("oom_kill").copied()),
+        });
+        s.memory_spec = MemorySpec {
+            limit: read_u64(dir, "memory.max", errors),
+            reservation: read_u64(dir, "memory.low", errors),
+            swap_limit: read_u64(dir, "memory.swap.max", errors),
+        };
+    }
+    if let Some(text) = read(&dir.join("io.stat")) {
+        match parse::io_stat(&text) {
+            Ok(io) => s.io = io,
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    s.pids_current = read_u64(dir, "pids.current", errors);
+    s.pids_max = read_u64(dir, "pids.max", errors);
+    s.pressure_cpu = read_pressure(dir, "cpu.pressure", errors);
+    s.pressure_memory = read_pressure(dir, "memory.pressure", errors);
+    s.pressure_io = read_pressure(dir, "io.pressure", errors);
+}
+
+/// USER_HZ, the unit of `cpuacct.stat`; 100 on every Linux architecture
+/// that matters.
+const USER_HZ: u64 = 100;
+
+/// cgroup v1: cpuacct.{usage,usage_percpu,stat}, cpu.{stat,cfs_*,shares},
+/// memory.*, blkio.*, pids.*.
+pub fn read_v1(
+    cpu: Option<&Path>,
+    cpuacct: Option<&Path>,
+    memory: Option<&Path>,
+    blkio: Option<&Path>,
+    pids: Option<&Path>,
+    s: &mut Stats,
+) {
+    let errors = &mut s.errors;
+    if let Some(dir) = cpuacct
+        && let Some(usage) = read_u64(dir, "cpuacct.usage", errors)
+    {
+        let stat = read(&dir.join("cpuacct.stat"))
+            .map(|t| parse::flat_keyed(&t))
+            .unwrap_or_default();
+        let ticks = |k: &str| stat.get(k).copied().unwrap_or(0) * (1_000_000_000 / USER_HZ);
+        let percpu = match read(&dir.join("cpuacct.usage_percpu")).map(|t| parse::percpu(&t)) {
+            Some(Ok(v)) => v,
+            Some(Err(e)) => {
+                errors.push(e.to_string());
+                Vec::new()
+            }
+            None => Vec::new(),
+        };
+        s.cpu = Some(Cpu {
+            usage_ns: usage,
+            user_ns: ticks("user"),
+            system_ns: ticks("system"),
+            percpu_ns: percpu,
+            ..Cpu::default()
+        });
+    }
+    if let Some(dir) = cpu {
+        if let Some(text) = read(&dir.join("cpu.stat")) {
+            let m = parse::flat_keyed(&text);
+            let cpu = s.cpu.get_or_insert_with(Cpu::default);
+            cpu.periods = m.get("nr_periods").copied();
+            cpu.throttled_periods = m.get("nr_throttled").copied();
+            cpu.throttled_ns = m.get("throttled_time").copied();
+            cpu.burst_periods = m.get("nr_bursts").copied();
+            cpu.burst_ns = m.get("burst_time").copied();
+        }
+        if let Some(text) = read(&dir.join("cpu.cfs_quota_us")) {
+            match parse::single_i64("cpu.cfs_quota_us", &text) {
+                Ok(q) if q > 0 => s.cpu_spec.quota_us = Some(q as u64),
+                Ok(_) => {}
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        s.cpu_spec.period_us = read_u64(dir, "cpu.cfs_period_us", errors);
+        s.cpu_spec.shares = read_u64(dir, "cpu.shares", errors);
+    }
+    if let Some(dir) = memory
+        && let Some(usage) = read_u64(dir, "memory.usage_in_bytes", errors)
+    {
+        let stat = read(&dir.join("memory.stat"))
+            .map(|t| parse::flat_keyed(&t))
+            .unwrap_or_default();
+        // With use_hierarchy (always on in recent kernels) cAdvisor reads
+        // the total_* fields, which include the children.
+        let hierarchy = read_u64(dir, "memory.use_hierarchy", errors) != Some(0);
+        let get = |k: &str| -> u64 {
+            let key = if hierarchy {
+                format!("total_{k}")
+            } else {
+                k.to_string()
+            };
+            stat.get(&key).or_else(|| stat.get(k)).copied().unwrap_or(0)
+        };
+        let opt = |k: &str| -> Option<u64> {
+            stat.get(&format!("total_{k}"))
+                .or_else(|| stat.get(k))
+                .copied()
+        };
+        let inactive_file = stat.get("total_inactive_file").copied().unwrap_or(0);
+        let oom = read(&dir.join("memory.oom_control")).map(|t| parse::flat_keyed(&t));
+        s.memory = Some(Memory {
+            usage,
+            max_usage: read_u64(dir, "memory.max_usage_in_bytes", errors),
+            failcnt: read_u64(dir, "memory.failcnt", errors),
+            cache: get("cache"),
+            rss: get("rss"),
+            swap: get("swap"),
+            mapped_file: get("mapped_file"),
+            kernel: read_u64(dir, "memory.kmem.usage_in_bytes", errors),
+            dirty: get("dirty"),
+            writeback: get("writeback"),
+            active_file: stat.get("total_active_file").copied().unwrap_or(0),
+            inactive_file,
+            working_set: usage.saturating_sub(inactive_file),
+            pgfault: stat.get("pgfault").copied().unwrap_or(0),
+            pgmajfault: stat.get("pgmajfault").copied().unwrap_or(0),
+            hierarchical_pgfault: stat.get("total_pgfault").copied().unwrap_or(0),
+            hierarchical_pgmajfault: stat.get("total_pgmajfault").copied().unwrap_or(0),
+            pgscan: None,
+            pgsteal: None,
+            refault_anon: opt("workingset_refault_anon"),
+            refault_file: opt("workingset_refault_file"),
+            events_high: None,
+            events_max: None,
+            oom_kills: oom.as_ref().and_then(|m| m.get("oom_kill").copied()),
+        });
+        s.memory_spec = MemorySpec {
+            limit: read_u64(dir, "memory.limit_in_bytes", errors).and_then(limit),
+            reservation: read_u64(dir, "memory.soft_limit_in_bytes", errors).and_then(limit),
+            swap_limit: read_u64(dir, "memory.memsw.limit_in_bytes", errors).and_then(limit),
+        };
+    }
+    if let Some(dir) = blkio {
+        let list = |file: &str, errors: &mut Vec<String>| -> Vec<(u64, u64, String, u64)> {
+            match read(&dir.join(file)).map(|t| parse::blkio(&t)) {
+                Some(Ok(v)) => v,
+                Some(Err(e)) => {
+                    errors.push(e.to_string());
+                    Vec::new()
+                }
+                None => Vec::new(),
+            }
+        };
+        // cAdvisor prefers the throttle files (filled without CFQ/BFQ).
+        let mut bytes = list("blkio.throttle.io_service_bytes_recursive", errors);
+        if bytes.is_empty() {
+            bytes = list("blkio.throttle.io_service_bytes", errors);
+        }
+        if bytes.is_empty() {
+            bytes = list("blkio.io_service_bytes_recursive", errors);
+        }
+        let mut ops = list("blkio.throttle.io_serviced_recursive", errors);
+        if ops.is_empty() {
+            ops = list("blkio.throttle.io_serviced", errors);
+        }
+        if ops.is_empty() {
+            ops = list("blkio.io_serviced_recursive", errors);
+        }
+        s.io = parse::blkio_devices(&bytes, &ops);
+    }
+    if let Some(dir) = pids {
+        s.pids_current = read_u64(dir, "pids.current", errors);
+        s.pids_max = read_u64(dir, "pids.max", errors);
+    }
+}
+
+/// The Docker container id a cgroup belongs to, recognised by path:
+/// `/docker/<id>` (cgroupfs driver), `/system.slice/docker-<id>.scope`
+/// (systemd driver), and the same under kubepods.
+pub fn docker_id(name: &str) -> Option<&str> {
+    let last = name.rsplit('/').next()?;
+    let id = last
+        .strip_prefix("docker-")
+        .and_then(|s| s.strip_suffix(".scope"))
+        .unwrap_or(last);
+    let hex = id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit());
+    hex.then_some(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_ids_by_path() {
+        let id = "27a825b5acce3dc5ba0ccf252f450af45682cb864fc06d18d37ba7cff3c08791";
+        assert_eq!(docker_id(&format!("/docker/{id}")), Some(id));
+        assert_eq!(
+            docker_id(&format!("/system.slice/docker-{id}.scope")),
+            Some(id)
+        );
+        assert_eq!(docker_id("/system.slice/ssh.service"), None);
+        assert_eq!(docker_id("/"), None);
+    }
+
+    #[test]
+    fn huge_v1_limits_mean_unlimited() {
+        assert_eq!(limit(9223372036854771712), None);
+        assert_eq!(limit(33554432), Some(33554432));
+    }
+}

@@ -1,0 +1,292 @@
+//! Container names, images and allowlisted labels from the Docker Engine
+//! API (bollard), kept in a cache: listed once when the connection comes
+//! up, then kept current from the events stream. Scrapes only read the
+//! cache. When Docker is absent or restarting the task reconnects with
+//! backoff; the cache keeps its last state and raw cgroup metrics keep
+//! flowing.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use bollard::Docker;
+use bollard::models::{ContainerInspectResponse, HealthStatusEnum};
+use bollard::query_parameters::{EventsOptions, ListContainersOptions};
+use futures::StreamExt;
+
+/// What the exporter knows about one container.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Meta {
+    pub name: String,
+    pub image: String,
+    /// Values of the allowlisted labels, in allowlist order ("" if unset).
+    pub labels: Vec<String>,
+    /// Creation time, seconds since the epoch.
+    pub created: Option<f64>,
+    pub pid: Option<u32>,
+    /// 1 healthy, 0 unhealthy or starting, -1 no health check (cAdvisor's
+    /// `container_health_state`).
+    pub health: f64,
+}
+
+#[derive(Debug, Default)]
+pub struct State {
+    pub containers: HashMap<String, Meta>,
+    /// OOM events seen on the events stream, by container id.
+    pub oom_events: HashMap<String, u64>,
+    pub version: Option<String>,
+    pub connected: bool,
+}
+
+/// A handle on the cache; cheap to clone.
+#[derive(Clone, Default)]
+pub struct Watcher {
+    state: Arc<RwLock<State>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DockerError {
+    #[error("docker endpoint {0:?}: {1}")]
+    Connect(String, bollard::errors::Error),
+    #[error("docker: {0}")]
+    Api(#[from] bollard::errors::Error),
+}
+
+impl Watcher {
+    /// Starts the watcher task for `endpoint` (`unix:///var/run/docker.sock`,
+    /// `tcp://host:port`). Needs a tokio runtime. Never fails: Docker being
+    /// absent is retried with backoff (at most every 5 s).
+    pub fn spawn(endpoint: &str, label_allowlist: Vec<String>) -> Watcher {
+        let watcher = Watcher::default();
+        let state = watcher.state.clone();
+        let endpoint = endpoint.to_string();
+        tokio::spawn(async move {
+            let mut backoff = Duration::from_millis(250);
+            loop {
+                // Connecting is redone on every attempt: the socket may
+                // not exist yet (Docker not started, or restarting).
+                // The events stream is long-lived: a day-long timeout on
+                // its client; requests use one with a short timeout.
+                let result = match (connect(&endpoint, 86_400), connect(&endpoint, 10)) {
+                    (Ok(events), Ok(api)) => follow(&api, &events, &state, &label_allowlist).await,
+                    (Err(e), _) | (_, Err(e)) => Err(e),
+                };
+                match result {
+                    Ok(()) => tracing::warn!("docker events stream ended; reconnecting"),
+                    Err(err) => tracing::debug!(error = %err, "docker unavailable; retrying"),
+                }
+                if let Ok(mut s) = state.write() {
+                    if s.connected {
+                        tracing::warn!(
+                            "lost the connection to docker; keeping the last known names"
+                        );
+                        backoff = Duration::from_millis(250);
+                    }
+                    s.connected = false;
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        });
+        watcher
+    }
+
+    pub fn get(&self, id: &str) -> Option<Meta> {
+        self.state.read().ok()?.containers.get(id).cloned()
+    }
+
+    pub fn oom_events(&self, id: &str) -> u64 {
+        self.state
+            .read()
+            .ok()
+            .and_then(|s| s.oom_events.get(id).copied())
+            .unwrap_or(0)
+    }
+
+    pub fn version(&self) -> Option<String> {
+        self.state.read().ok()?.version.clone()
+    }
+
+    pub fn connected(&self) -> bool {
+        self.state.read().map(|s| s.connected).unwrap_or(false)
+    }
+}
+
+fn connect(endpoint: &str, timeout: u64) -> Result<Docker, DockerError> {
+    let result = if endpoint.starts_with("tcp://") || endpoint.starts_with("http://") {
+        Docker::connect_with_http(endpoint, timeout, bollard::API_DEFAULT_VERSION)
+    } else {
+        Docker::connect_with_unix(endpoint, timeout, bollard::API_DEFAULT_VERSION)
+    };
+    result.map_err(|e| DockerError::Connect(endpoint.to_string(), e))
+}
+
+/// One connection's life: subscribe to events, list and inspect every
+/// container, then apply events until the stream ends.
+async fn follow(
+    api: &Docker,
+    events: &Docker,
+    state: &RwLock<State>,
+    allow: &[String],
+) -> Result<(), DockerError> {
+    let version = api.version().await?;
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs().saturating_sub(1).to_string())
+        .ok();
+    let mut filters = HashMap::new();
+    filters.insert("type".to_string(), vec!["container".to_string()]);
+    let mut stream = events.events(Some(EventsOptions {
+        since,
+        until: None,
+        filters: Some(filters),
+    }));
+    let list = api
+        .list_containers(Some(ListContainersOptions {
+            all: true,
+            ..Default::default()
+        }))
+        .await?;
+    let mut containers = HashMap::new();
+    for c in list {
+        let Some(id) = c.id else { continue };
+        if let Ok(inspect) = api.inspect_container(&id, None).await {
+            containers.insert(id, meta(&inspect, allow));
+        }
+    }
+    if let Ok(mut s) = state.write() {
+        s.containers = containers;
+        s.version = version.version;
+        s.connected = true;
+    }
+    tracing::info!("connected to docker");
+    while let Some(event) = stream.next().await {
+        let event = event?;
+        let Some(id) = event.actor.and_then(|a| a.id) else {
+            continue;
+        };
+        let action = event.action.unwrap_or_default();
+        // health_status events carry the new status after a colon.
+        match action.split(':').next().unwrap_or_default() {
+            "destroy" => {
+                if let Ok(mut s) = state.write() {
+                    s.containers.remove(&id);
+                    s.oom_events.remove(&id);
+                }
+            }
+            "oom" => {
+                if let Ok(mut s) = state.write() {
+                    *s.oom_events.entry(id).or_insert(0) += 1;
+                }
+            }
+            "create" | "start" | "restart" | "rename" | "update" | "die" | "health_status" => {
+                if let Ok(inspect) = api.inspect_container(&id, None).await
+                    && let Ok(mut s) = state.write()
+                {
+                    s.containers.insert(id, meta(&inspect, allow));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn meta(c: &ContainerInspectResponse, allow: &[String]) -> Meta {
+    let config = c.config.as_ref();
+    let labels = config.and_then(|c| c.labels.as_ref());
+    let state = c.state.as_ref();
+    let health = match state.and_then(|s| s.health.as_ref()).and_then(|h| h.status) {
+        Some(HealthStatusEnum::HEALTHY) => 1.0,
+        Some(HealthStatusEnum::UNHEALTHY | HealthStatusEnum::STARTING) => 0.0,
+        _ => -1.0,
+    };
+    Meta {
+        name: c
+            .name
+            .as_deref()
+            .unwrap_or_default()
+            .trim_start_matches('/')
+            .to_string(),
+        image: config.and_then(|c| c.image.clone()).unwrap_or_default(),
+        labels: allow
+            .iter()
+            .map(|k| labels.and_then(|l| l.get(k)).cloned().unwrap_or_default())
+            .collect(),
+        created: c.created.as_deref().and_then(parse_rfc3339),
+        pid: state
+            .and_then(|s| s.pid)
+            .filter(|p| *p > 0)
+            .and_then(|p| u32::try_from(p).ok()),
+        health,
+    }
+}
+
+/// Seconds since the epoch of Docker's RFC 3339 times
+/// (`2026-11-25T20:24:15.664844029Z`, or with a `+01:00` offset).
+pub fn parse_rfc3339(s: &str) -> Option<f64> {
+    let num = |r: std::ops::Range<usize>| -> Option<i64> { s.get(r)?.parse().ok() };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if s.get(4..5)? != "-" || s.get(10..11).map(|t| t.eq_ignore_ascii_case("t")) != Some(true) {
+        return None;
+    }
+    let rest = s.get(19..)?;
+    let (frac, zone) = match rest.strip_prefix('.') {
+        Some(r) => {
+            let end = r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len());
+            let digits = &r[..end];
+            let frac = if digits.is_empty() {
+                0.0
+            } else {
+                format!("0.{digits}").parse::<f64>().ok()?
+            };
+            (frac, &r[end..])
+        }
+        None => (0.0, rest),
+    };
+    let offset = match zone {
+        "Z" | "z" => 0,
+        z if z.len() == 6 => {
+            let sign = if z.starts_with('-') { -1 } else { 1 };
+            let oh: i64 = z.get(1..3)?.parse().ok()?;
+            let om: i64 = z.get(4..6)?.parse().ok()?;
+            sign * (oh * 3600 + om * 60)
+        }
+        _ => return None,
+    };
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if mo <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146097 + doe - 719468;
+    let secs = days * 86400 + h * 3600 + mi * 60 + sec - offset;
+    Some(secs as f64 + frac)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_times() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0.0));
+        assert_eq!(
+            parse_rfc3339("2026-11-25T20:24:15.5Z"),
+            Some(1_795_638_255.5)
+        );
+        assert_eq!(
+            parse_rfc3339("2026-11-25T21:24:15+01:00"),
+            Some(1_795_638_255.0)
+        );
+        assert_eq!(
+            parse_rfc3339("0001-01-01T00:00:00Z").map(|v| v < 0.0),
+            Some(true)
+        );
+        assert_eq!(parse_rfc3339("garbage"), None);
+        assert_eq!(parse_rfc3339(""), None);
+    }
+}

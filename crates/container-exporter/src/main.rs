@@ -1,0 +1,9 @@
+fn main() -> std::process::ExitCode {
+    let argv = container_exporter::args::translate(std::env::args_os());
+    exporter_kit::run_from(
+        container_exporter::SPEC,
+        container_exporter::COLLECTORS,
+        argv,
+        container_exporter::setup,
+    )
+}

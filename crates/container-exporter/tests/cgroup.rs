@@ -1,0 +1,422 @@
+//! The cgroup side without Docker: fixture trees for v2 (this host's
+//! controllers sit on v1) and v1, and the live host's v1 hierarchy.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::{Series, find, parse, value};
+use container_exporter::args::{Args, MetricSet};
+use container_exporter::cgroup::Hierarchy;
+use container_exporter::collectors::container::{ContainerCollector, NoNames, Options};
+use exporter_kit::AnyCollector;
+use exporter_kit::testing::{collect_one, to_text};
+
+const ID: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn default_included() -> MetricSet {
+    let cli = exporter_kit::args::parse_from(
+        &container_exporter::SPEC,
+        container_exporter::COLLECTORS,
+        ["x"],
+    )
+    .expect("defaults parse");
+    let args: Args = cli.args;
+    args.included()
+}
+
+fn scrape(root: &Path, included: MetricSet, docker_only: bool) -> Vec<Series> {
+    let hierarchy = Hierarchy::detect(root).expect("hierarchy detected");
+    let collector = AnyCollector::blocking(ContainerCollector::new(
+        Options {
+            hierarchy,
+            procfs: fixtures().join("proc"),
+            sysfs: fixtures().join("sys"),
+            rootfs: "/".into(),
+            included,
+            docker_only,
+            raw_prefixes: Vec::new(),
+            disable_root: false,
+            label_allowlist: vec!["com.example/team".into()],
+        },
+        Box::new(NoNames),
+    ));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (result, families) = runtime.block_on(collect_one(&collector, Duration::from_secs(5)));
+    assert!(result.is_ok(), "{result:?}");
+    parse(&to_text(&families))
+}
+
+#[test]
+fn v2_fixture_tree() {
+    let root = fixtures().join("cgroup-v2");
+    assert!(matches!(Hierarchy::detect(&root), Ok(Hierarchy::V2 { .. })));
+    let all = scrape(&root, default_included(), false);
+    let id = format!("/system.slice/docker-{ID}.scope");
+    let c = [("id", id.as_str())];
+    let v = |name: &str| value(&all, name, &c);
+    // CPU: cpu.stat in microseconds -> seconds; one cpu="total" series on v2.
+    assert_eq!(
+        value(
+            &all,
+            "container_cpu_usage_seconds_total",
+            &[("id", id.as_str()), ("cpu", "total")]
+        ),
+        Some(2.5)
+    );
+    assert_eq!(v("container_cpu_user_seconds_total"), Some(2.0));
+    assert_eq!(v("container_cpu_system_seconds_total"), Some(0.5));
+    assert_eq!(v("container_cpu_cfs_periods_total"), Some(120.0));
+    assert_eq!(v("container_cpu_cfs_throttled_periods_total"), Some(7.0));
+    assert_eq!(v("container_cpu_cfs_throttled_seconds_total"), Some(0.35));
+    assert_eq!(v("container_spec_cpu_quota"), Some(50000.0));
+    assert_eq!(v("container_spec_cpu_period"), Some(100000.0));
+    // cpu.weight converted back to shares as cAdvisor does:
+    // 2 + (weight - 1) * 262142 / 9999.
+    assert_eq!(v("container_spec_cpu_shares"), Some(2597.0));
+    // Memory: working set = usage - inactive_file.
+    assert_eq!(v("container_memory_usage_bytes"), Some(41943040.0));
+    assert_eq!(
+        v("container_memory_working_set_bytes"),
+        Some(41943040.0 - 6291456.0)
+    );
+    assert_eq!(v("container_memory_max_usage_bytes"), Some(52428800.0));
+    assert_eq!(v("container_memory_rss"), Some(20971520.0));
+    assert_eq!(v("container_memory_cache"), Some(16777216.0));
+    assert_eq!(v("container_memory_mapped_file"), Some(1048576.0));
+    assert_eq!(v("container_memory_kernel_usage"), Some(2097152.0));
+    assert_eq!(v("container_memory_failcnt"), Some(9.0));
+    assert_eq!(v("container_memory_events_high_total"), Some(4.0));
+    assert_eq!(v("container_memory_events_max_total"), Some(9.0));
+    assert_eq!(v("container_memory_pgscan_total"), Some(400.0));
+    assert_eq!(
+        v("container_memory_workingset_refault_file_total"),
+        Some(11.0)
+    );
+    assert_eq!(
+        value(
+            &all,
+            "container_memory_failures_total",
+            &[
+                ("id", id.as_str()),
+                ("failure_type", "pgmajfault"),
+                ("scope", "container")
+            ]
+        ),
+        Some(12.0)
+    );
+    // OOM kills from memory.events.
+    assert_eq!(v("container_oom_events_total"), Some(2.0));
+    assert_eq!(v("container_spec_memory_limit_bytes"), Some(67108864.0));
+    assert_eq!(
+        v("container_spec_memory_reservation_limit_bytes"),
+        Some(33554432.0)
+    );
+    assert_eq!(
+        v("container_spec_memory_swap_limit_bytes"),
+        Some(0.0),
+        "max is reported as 0"
+    );
+    // io.stat -> blkio and fs families, device named from sysfs.
+    assert_eq!(
+        value(
+            &all,
+            "container_blkio_device_usage_total",
+            &[
+                ("id", id.as_str()),
+                ("device", "/dev/sda"),
+                ("major", "8"),
+                ("minor", "0"),
+                ("operation", "Write")
+            ]
+        ),
+        Some(2097152.0)
+    );
+    assert_eq!(
+        value(
+            &all,
+            "container_fs_reads_total",
+            &[("id", id.as_str()), ("device", "/dev/sda")]
+        ),
+        Some(16.0)
+    );
+    assert_eq!(
+        value(
+            &all,
+            "container_fs_reads_bytes_total",
+            &[("id", id.as_str()), ("device", "")]
+        ),
+        Some(4096.0),
+        "unknown device: empty name"
+    );
+    assert_eq!(
+        value(
+            &all,
+            "container_fs_io_cost_wait_seconds_total",
+            &[("id", id.as_str()), ("device", "/dev/sda")]
+        ),
+        Some(0.25)
+    );
+    // Network from the first process's namespace; lo left out.
+    assert_eq!(
+        value(
+            &all,
+            "container_network_receive_bytes_total",
+            &[("id", id.as_str()), ("interface", "eth0")]
+        ),
+        Some(123456.0)
+    );
+    assert_eq!(
+        value(
+            &all,
+            "container_network_transmit_packets_dropped_total",
+            &[("id", id.as_str()), ("interface", "eth0")]
+        ),
+        Some(4.0)
+    );
+    assert!(
+        find(
+            &all,
+            "container_network_receive_bytes_total",
+            &[("interface", "lo")]
+        )
+        .is_empty()
+    );
+    // Root: host interfaces from pid 1, docker0 left out.
+    assert_eq!(
+        value(
+            &all,
+            "container_network_receive_bytes_total",
+            &[("id", "/"), ("interface", "ens3")]
+        ),
+        Some(999.0)
+    );
+    assert!(
+        find(
+            &all,
+            "container_network_receive_bytes_total",
+            &[("interface", "docker0")]
+        )
+        .is_empty()
+    );
+    // Pressure: some -> waiting, full -> stalled.
+    assert_eq!(
+        v("container_pressure_memory_waiting_seconds_total"),
+        Some(0.25)
+    );
+    assert_eq!(
+        v("container_pressure_memory_stalled_seconds_total"),
+        Some(0.125)
+    );
+    assert_eq!(
+        value(
+            &all,
+            "container_pressure_cpu_stalled_seconds_total",
+            &[("id", "/")]
+        ),
+        Some(0.5)
+    );
+    // Root filesystems: diskstats of mounted block devices, statvfs sizes.
+    let sda1 = [("id", "/"), ("device", "/dev/sda1")];
+    assert_eq!(value(&all, "container_fs_reads_total", &sda1), Some(100.0));
+    assert_eq!(
+        value(&all, "container_fs_sector_writes_total", &sda1),
+        Some(800.0)
+    );
+    assert_eq!(
+        value(&all, "container_fs_io_time_seconds_total", &sda1),
+        Some(0.06)
+    );
+    assert_eq!(value(&all, "container_fs_io_current", &sda1), Some(1.0));
+    assert!(value(&all, "container_fs_limit_bytes", &sda1).unwrap_or(0.0) > 0.0);
+    assert!(value(&all, "container_fs_inodes_total", &sda1).unwrap_or(0.0) > 0.0);
+    assert!(
+        find(&all, "container_fs_reads_total", &[("device", "/dev/sda")])
+            .iter()
+            .all(|s| s.labels["id"] != "/")
+    );
+    // process group is off by default, as upstream.
+    assert!(v("container_processes").is_none());
+    // Every series carries the allowlisted label, empty without Docker.
+    let s = find(&all, "container_last_seen", &c);
+    assert_eq!(
+        s[0].labels
+            .get("container_label_com_example_team")
+            .map(String::as_str),
+        Some("")
+    );
+    assert_eq!(s[0].labels["name"], "");
+    // Raw cgroups are reported too unless --docker_only.
+    assert!(
+        value(
+            &all,
+            "container_memory_usage_bytes",
+            &[("id", "/system.slice/ssh.service")]
+        )
+        .is_some()
+    );
+    assert_eq!(value(&all, "container_scrape_error", &[]), Some(0.0));
+}
+
+#[test]
+fn v2_docker_only_and_metric_groups() {
+    let root = fixtures().join("cgroup-v2");
+    let included = container_exporter::args::parse_metric_set("cpu,process").expect("set");
+    let all = scrape(&root, included, true);
+    assert!(
+        value(
+            &all,
+            "container_last_seen",
+            &[("id", "/system.slice/ssh.service")]
+        )
+        .is_none()
+    );
+    assert!(value(&all, "container_last_seen", &[("id", "/")]).is_some());
+    assert!(
+        all.iter().all(|s| !s.name.starts_with("container_memory_")),
+        "memory group disabled"
+    );
+    let id = format!("/system.slice/docker-{ID}.scope");
+    assert_eq!(
+        value(&all, "container_processes", &[("id", id.as_str())]),
+        Some(2.0)
+    );
+    assert_eq!(
+        value(&all, "container_threads", &[("id", id.as_str())]),
+        Some(3.0)
+    );
+    assert_eq!(
+        value(&all, "container_threads_max", &[("id", id.as_str())]),
+        Some(100.0)
+    );
+    // Spec families are always on.
+    assert_eq!(
+        value(&all, "container_spec_cpu_quota", &[("id", id.as_str())]),
+        Some(50000.0)
+    );
+}
+
+#[test]
+fn v1_fixture_tree() {
+    let root = fixtures().join("cgroup-v1");
+    assert!(matches!(Hierarchy::detect(&root), Ok(Hierarchy::V1 { .. })));
+    let all = scrape(&root, default_included(), false);
+    let id = format!("/docker/{ID}");
+    let c = [("id", id.as_str())];
+    let v = |name: &str| value(&all, name, &c);
+    // percpu is on by default: one series per CPU with usage, cpuNN.
+    assert_eq!(
+        value(
+            &all,
+            "container_cpu_usage_seconds_total",
+            &[("id", id.as_str()), ("cpu", "cpu01")]
+        ),
+        Some(2.0)
+    );
+    assert!(
+        find(
+            &all,
+            "container_cpu_usage_seconds_total",
+            &[("id", id.as_str()), ("cpu", "cpu02")]
+        )
+        .is_empty()
+    );
+    // cpuacct.stat in USER_HZ ticks.
+    assert_eq!(v("container_cpu_user_seconds_total"), Some(2.0));
+    assert_eq!(v("container_cpu_system_seconds_total"), Some(0.8));
+    assert_eq!(v("container_cpu_cfs_throttled_seconds_total"), Some(0.005));
+    assert_eq!(v("container_spec_cpu_quota"), Some(25000.0));
+    assert_eq!(v("container_spec_cpu_shares"), Some(512.0));
+    assert_eq!(v("container_memory_usage_bytes"), Some(10485760.0));
+    assert_eq!(
+        v("container_memory_working_set_bytes"),
+        Some(10485760.0 - 2097152.0)
+    );
+    assert_eq!(v("container_memory_failcnt"), Some(3.0));
+    assert_eq!(
+        v("container_memory_mapped_file"),
+        Some(524288.0),
+        "total_* with use_hierarchy"
+    );
+    assert_eq!(
+        v("container_oom_events_total"),
+        Some(1.0),
+        "memory.oom_control oom_kill"
+    );
+    assert_eq!(v("container_spec_memory_limit_bytes"), Some(33554432.0));
+    assert_eq!(
+        v("container_spec_memory_reservation_limit_bytes"),
+        Some(0.0),
+        "unlimited is 0"
+    );
+    assert_eq!(
+        value(
+            &all,
+            "container_memory_failures_total",
+            &[
+                ("id", id.as_str()),
+                ("failure_type", "pgfault"),
+                ("scope", "hierarchy")
+            ]
+        ),
+        Some(150.0)
+    );
+    assert_eq!(
+        value(
+            &all,
+            "container_blkio_device_usage_total",
+            &[
+                ("id", id.as_str()),
+                ("device", "/dev/sda"),
+                ("operation", "Read")
+            ]
+        ),
+        Some(8192.0)
+    );
+    assert_eq!(
+        value(
+            &all,
+            "container_fs_writes_total",
+            &[("id", id.as_str()), ("device", "/dev/sda")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(
+            &all,
+            "container_network_transmit_bytes_total",
+            &[("id", id.as_str()), ("interface", "eth0")]
+        ),
+        Some(65432.0)
+    );
+}
+
+#[test]
+fn live_host_hierarchy() {
+    let root = Path::new("/sys/fs/cgroup");
+    let hierarchy = Hierarchy::detect(root).expect("this host has cgroups");
+    let all = scrape(root, default_included(), false);
+    // The root cgroup has CPU and memory counters on either version.
+    let cpu = value(&all, "container_cpu_usage_seconds_total", &[("id", "/")]).unwrap_or(0.0);
+    assert!(cpu > 0.0, "root cpu usage {cpu}");
+    if hierarchy.version() == 1 {
+        assert!(value(&all, "container_memory_usage_bytes", &[("id", "/")]).unwrap_or(0.0) > 0.0);
+    }
+    assert_eq!(value(&all, "container_scrape_error", &[]), Some(0.0));
+    // Each series has exactly the label names cAdvisor's have.
+    for s in find(&all, "container_memory_usage_bytes", &[]) {
+        let names: Vec<&str> = s.labels.keys().map(String::as_str).collect();
+        assert_eq!(
+            names,
+            ["container_label_com_example_team", "id", "image", "name"]
+        );
+    }
+}
