@@ -3,7 +3,7 @@ fn main() -> std::process::ExitCode {
     exporter_kit::run_from(
         container_exporter::SPEC,
         container_exporter::COLLECTORS,
-        argv,
         container_exporter::setup,
+        argv,
     )
 }

@@ -111,18 +111,14 @@ where
     run_from(spec, registrations, setup, std::env::args_os())
 }
 
-/// [`run`] with an explicit command line (the first item is the program
-/// name), for binaries that translate upstream spellings first.
+/// [`run`] with a given command line (the first item is the program
+/// name), for exporters that translate upstream spellings first
+/// (cAdvisor's `--port` into `--web.listen-address`).
 pub fn run_from<A, I, T>(
     spec: Spec,
     registrations: &[Registration<A>],
     setup: impl FnOnce(&A, &mut Exporter) -> Result<(), BuildError>,
     argv: I,
-    run_from(spec, registrations, std::env::args_os(), setup)
-
-/// [`run`] with a given command line (the first item is the program
-/// name), for exporters that translate upstream spellings first
-/// (cAdvisor's `--port` into `--web.listen-address`).
 ) -> ExitCode
 where
     A: clap::Args + clap::FromArgMatches,

@@ -7,16 +7,16 @@
 //! provides it; nothing is skipped.
 
 mod alertmanager;
-mod kafka;
 mod dockerd;
+mod kafka;
 mod mariadb;
 mod process;
 mod prometheus;
 mod redis;
 
 pub use alertmanager::Alertmanager;
-pub use kafka::{KafkaBroker, tansu_install_dir};
 pub use dockerd::Dockerd;
+pub use kafka::{KafkaBroker, tansu_install_dir};
 pub use mariadb::MariaDb;
 pub use process::{Process, free_port, require_binary, wait_until};
 pub use prometheus::Prometheus;

@@ -14,9 +14,9 @@ mod node;
 mod demo_app;
 
 mod blackbox;
-mod redis;
-mod mysql;
 mod kafka;
+mod mysql;
+mod redis;
 
 #[derive(clap::Args)]
 pub struct Args {
