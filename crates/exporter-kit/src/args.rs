@@ -30,8 +30,8 @@ pub struct CommonArgs {
     pub web_config_file: Option<PathBuf>,
 
     /// Maximum number of parallel scrape requests; beyond it requests are
-    /// answered 503. 0 disables the limit.
-    #[arg(long = "web.max-requests", value_name = "N", default_value_t = 40)]
+    /// answered 503. 0 disables the limit. The default is upstream's.
+    #[arg(long = "web.max-requests", value_name = "N")]
     pub max_requests: usize,
 
     /// Seconds subtracted from the scraper's timeout
@@ -111,7 +111,9 @@ pub fn command<A: clap::Args>(spec: &Spec, registrations: &[Registration<A>]) ->
                 .action(ArgAction::SetTrue)
                 .help("Print version information and exit"),
         );
-    cmd = <CommonArgs as clap::Args>::augment_args(cmd);
+    cmd = <CommonArgs as clap::Args>::augment_args(cmd).mut_arg("max_requests", |arg| {
+        arg.default_value(spec.default_max_requests.to_string())
+    });
     cmd = A::augment_args(cmd);
     if let Some(prefix) = spec.env_prefix {
         for id in COMMON_IDS {
@@ -271,6 +273,7 @@ mod tests {
             namespace: "test",
             build_info_metric: "test_exporter_build_info",
             default_listen_address: ":9999",
+            default_max_requests: 40,
             env_prefix: Some("FERROSCOPE_ARGS_TEST"),
             collector_flag: "collector",
             single_dash_long_flags: single_dash,
@@ -314,6 +317,7 @@ mod tests {
         let cli = parse(&[]);
         assert_eq!(cli.common.listen_addresses, [":9999"]);
         assert_eq!(cli.common.telemetry_path, "/metrics");
+        assert_eq!(cli.common.max_requests, 40);
         let both = parse(&[
             "--web.listen-address",
             ":1",
