@@ -31,7 +31,7 @@ pub struct CommonArgs {
 
     /// Maximum number of parallel scrape requests; beyond it requests are
     /// answered 503. 0 disables the limit. The default is upstream's.
-    #[arg(long = "web.max-requests", value_name = "N")]
+    #[arg(long = "web.max-requests", value_name = "N", default_value_t = 40)]
     pub max_requests: usize,
 
     /// Seconds subtracted from the scraper's timeout
@@ -273,7 +273,7 @@ mod tests {
             namespace: "test",
             build_info_metric: "test_exporter_build_info",
             default_listen_address: ":9999",
-            default_max_requests: 40,
+            default_max_requests: 7,
             env_prefix: Some("FERROSCOPE_ARGS_TEST"),
             collector_flag: "collector",
             single_dash_long_flags: single_dash,
@@ -317,7 +317,7 @@ mod tests {
         let cli = parse(&[]);
         assert_eq!(cli.common.listen_addresses, [":9999"]);
         assert_eq!(cli.common.telemetry_path, "/metrics");
-        assert_eq!(cli.common.max_requests, 40);
+        assert_eq!(cli.common.max_requests, 7, "the spec sets the default");
         let both = parse(&[
             "--web.listen-address",
             ":1",
