@@ -336,18 +336,21 @@ mod tests {
     #[test]
     #[allow(unsafe_code)]
     fn env_overrides_flags_and_argv_wins() {
-        // SAFETY: this variable is read by this test only, so no other
-        // thread reads the environment for it concurrently.
-        unsafe { std::env::set_var("FERROSCOPE_ARGS_TEST_WEB_TELEMETRY_PATH", "/from-env") };
-        assert_eq!(parse(&[]).common.telemetry_path, "/from-env");
-        assert_eq!(
-            parse(&["--web.telemetry-path=/from-argv"])
-                .common
-                .telemetry_path,
-            "/from-argv"
-        );
+        // A prefix of its own: tests run on parallel threads of one process,
+        // and no other test's spec reads these variables.
+        let spec = Spec {
+            env_prefix: Some("FERROSCOPE_ARGS_ENV_TEST"),
+            ..spec(false)
+        };
+        // SAFETY: only this test reads variables with this prefix, so no
+        // other thread reads the environment for them concurrently.
+        unsafe { std::env::set_var("FERROSCOPE_ARGS_ENV_TEST_WEB_TELEMETRY_PATH", "/from-env") };
+        let from_env = parse_from(&spec, REGS, ["x"]).unwrap();
+        assert_eq!(from_env.common.telemetry_path, "/from-env");
+        let from_argv = parse_from(&spec, REGS, ["x", "--web.telemetry-path=/from-argv"]).unwrap();
+        assert_eq!(from_argv.common.telemetry_path, "/from-argv");
         // SAFETY: as above.
-        unsafe { std::env::remove_var("FERROSCOPE_ARGS_TEST_WEB_TELEMETRY_PATH") };
+        unsafe { std::env::remove_var("FERROSCOPE_ARGS_ENV_TEST_WEB_TELEMETRY_PATH") };
     }
 
     #[test]
