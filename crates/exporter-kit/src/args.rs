@@ -30,7 +30,7 @@ pub struct CommonArgs {
     pub web_config_file: Option<PathBuf>,
 
     /// Maximum number of parallel scrape requests; beyond it requests are
-    /// answered 503. 0 disables the limit.
+    /// answered 503. 0 disables the limit. The default is upstream's.
     #[arg(long = "web.max-requests", value_name = "N", default_value_t = 40)]
     pub max_requests: usize,
 
@@ -111,7 +111,9 @@ pub fn command<A: clap::Args>(spec: &Spec, registrations: &[Registration<A>]) ->
                 .action(ArgAction::SetTrue)
                 .help("Print version information and exit"),
         );
-    cmd = <CommonArgs as clap::Args>::augment_args(cmd);
+    cmd = <CommonArgs as clap::Args>::augment_args(cmd).mut_arg("max_requests", |arg| {
+        arg.default_value(spec.default_max_requests.to_string())
+    });
     cmd = A::augment_args(cmd);
     if let Some(prefix) = spec.env_prefix {
         for id in COMMON_IDS {
@@ -271,6 +273,7 @@ mod tests {
             namespace: "test",
             build_info_metric: "test_exporter_build_info",
             default_listen_address: ":9999",
+            default_max_requests: 7,
             env_prefix: Some("FERROSCOPE_ARGS_TEST"),
             collector_flag: "collector",
             single_dash_long_flags: single_dash,
@@ -314,6 +317,7 @@ mod tests {
         let cli = parse(&[]);
         assert_eq!(cli.common.listen_addresses, [":9999"]);
         assert_eq!(cli.common.telemetry_path, "/metrics");
+        assert_eq!(cli.common.max_requests, 7, "the spec sets the default");
         let both = parse(&[
             "--web.listen-address",
             ":1",
@@ -332,18 +336,21 @@ mod tests {
     #[test]
     #[allow(unsafe_code)]
     fn env_overrides_flags_and_argv_wins() {
-        // SAFETY: this variable is read by this test only, so no other
-        // thread reads the environment for it concurrently.
-        unsafe { std::env::set_var("FERROSCOPE_ARGS_TEST_WEB_TELEMETRY_PATH", "/from-env") };
-        assert_eq!(parse(&[]).common.telemetry_path, "/from-env");
-        assert_eq!(
-            parse(&["--web.telemetry-path=/from-argv"])
-                .common
-                .telemetry_path,
-            "/from-argv"
-        );
+        // A prefix of its own: tests run on parallel threads of one process,
+        // and no other test's spec reads these variables.
+        let spec = Spec {
+            env_prefix: Some("FERROSCOPE_ARGS_ENV_TEST"),
+            ..spec(false)
+        };
+        // SAFETY: only this test reads variables with this prefix, so no
+        // other thread reads the environment for them concurrently.
+        unsafe { std::env::set_var("FERROSCOPE_ARGS_ENV_TEST_WEB_TELEMETRY_PATH", "/from-env") };
+        let from_env = parse_from(&spec, REGS, ["x"]).unwrap();
+        assert_eq!(from_env.common.telemetry_path, "/from-env");
+        let from_argv = parse_from(&spec, REGS, ["x", "--web.telemetry-path=/from-argv"]).unwrap();
+        assert_eq!(from_argv.common.telemetry_path, "/from-argv");
         // SAFETY: as above.
-        unsafe { std::env::remove_var("FERROSCOPE_ARGS_TEST_WEB_TELEMETRY_PATH") };
+        unsafe { std::env::remove_var("FERROSCOPE_ARGS_ENV_TEST_WEB_TELEMETRY_PATH") };
     }
 
     #[test]

@@ -2,12 +2,14 @@
 //! scrape deadline; their timing and success become metrics; the families
 //! are merged, sorted and deduplicated.
 
-use std::collections::HashSet;
-use std::sync::Arc;
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicIsize, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use crate::collector::{AnyCollector, CollectError, ScrapeContext};
+use tokio::sync::oneshot;
+
+use crate::collector::{AnyCollector, CollectError, Collector, ScrapeContext};
 use crate::desc::Desc;
 use crate::emit::Emitter;
 use crate::family::Family;
@@ -142,8 +144,25 @@ impl Runner {
                     .collect()
             }
         };
-        let runs = selected.into_iter().map(|entry| run_one(entry, deadline));
+        let started = Instant::now();
+        let queue: Queue = Arc::new(Mutex::new(VecDeque::new()));
+        let pending: Vec<_> = selected
+            .iter()
+            .map(|entry| start(entry, deadline, &queue))
+            .collect();
+        let jobs = lock(&queue).len();
+        for _ in 0..jobs.min(BLOCKING_WORKERS) {
+            let queue = queue.clone();
+            tokio::task::spawn_blocking(move || work(queue));
+        }
+        let runs = selected
+            .iter()
+            .zip(pending)
+            .map(|(entry, (pending, state))| finish(entry, pending, state, started, deadline));
         let outcomes: Vec<(Outcome, Option<Emitter>)> = futures::future::join_all(runs).await;
+        // Jobs still queued when every worker is stuck never run: drop them
+        // so that their collectors are not counted as stuck.
+        lock(&queue).clear();
 
         let mut meta = Emitter::new();
         let mut result = Vec::with_capacity(outcomes.len());
@@ -185,54 +204,155 @@ fn log_outcome(outcome: &Outcome) {
     }
 }
 
-async fn run_one(entry: &Entry, deadline: Instant) -> (Outcome, Option<Emitter>) {
-    let started = Instant::now();
-    let outcome = |result: Result<(), CollectError>| Outcome {
-        name: entry.name,
-        seconds: started.elapsed().as_secs_f64(),
-        result,
-    };
+/// How many threads of the blocking pool one scrape's blocking collectors
+/// share. A thread per collector costs tens of microseconds of CPU per
+/// handoff and, under concurrent scrapes, hundreds of threads' memory; a
+/// few threads pulling from one queue cost neither, and a collector stuck
+/// on one thread leaves the queue to the others.
+const BLOCKING_WORKERS: usize = 4;
+
+/// A collector's result, what it wrote, and how long it ran (not counting
+/// the time it waited for a worker).
+type Collected = (Result<(), CollectError>, Emitter, f64);
+
+/// A blocking collector's run, waiting in its scrape's queue.
+struct Job {
+    collector: Arc<dyn Collector>,
+    ctx: ScrapeContext,
+    guard: RunGuard,
+    reply: oneshot::Sender<std::thread::Result<Collected>>,
+}
+
+type Queue = Arc<Mutex<VecDeque<Job>>>;
+
+fn lock(queue: &Queue) -> std::sync::MutexGuard<'_, VecDeque<Job>> {
+    // A poisoned queue still holds valid jobs.
+    queue.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Takes jobs until the queue is empty. A job whose deadline has passed
+/// before it started is dropped unrun: the runner already reported it.
+fn work(queue: Queue) {
+    loop {
+        let Some(job) = lock(&queue).pop_front() else {
+            return;
+        };
+        if Instant::now() >= job.ctx.deadline {
+            continue;
+        }
+        let Job {
+            collector,
+            ctx,
+            guard,
+            reply,
+        } = job;
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let began = Instant::now();
+            let mut out = Emitter::new();
+            let result = collector.update(&ctx, &mut out);
+            (result, out, began.elapsed().as_secs_f64())
+        }));
+        drop(guard);
+        let _ = reply.send(result);
+    }
+}
+
+enum Pending {
+    Skipped,
+    Task(tokio::task::JoinHandle<Collected>),
+    Queued(oneshot::Receiver<std::thread::Result<Collected>>),
+}
+
+/// Starts one collector: an async one as a task, a blocking one as a job
+/// in `queue`; one whose earlier run is stuck is not started.
+fn start(entry: &Entry, deadline: Instant, queue: &Queue) -> (Pending, Arc<AtomicU8>) {
+    let state = Arc::new(AtomicU8::new(RUNNING));
     if entry.stuck.load(Ordering::Acquire) > 0 {
-        return (outcome(Err(CollectError::StillRunning)), None);
+        return (Pending::Skipped, state);
     }
     let ctx = ScrapeContext::new(deadline);
-    let state = Arc::new(AtomicU8::new(RUNNING));
     let guard = RunGuard {
         state: state.clone(),
         stuck: entry.stuck.clone(),
     };
-    let handle = match &entry.collector {
+    let pending = match &entry.collector {
         AnyCollector::Blocking(collector) => {
-            let collector = collector.clone();
-            tokio::task::spawn_blocking(move || {
-                let _guard = guard;
-                let mut out = Emitter::new();
-                let result = collector.update(&ctx, &mut out);
-                (result, out)
-            })
+            let (reply, rx) = oneshot::channel();
+            lock(queue).push_back(Job {
+                collector: collector.clone(),
+                ctx,
+                guard,
+                reply,
+            });
+            Pending::Queued(rx)
         }
         AnyCollector::Async(collector) => {
             let collector = collector.clone();
-            tokio::spawn(async move {
+            Pending::Task(tokio::spawn(async move {
                 let _guard = guard;
+                let began = Instant::now();
                 let mut out = Emitter::new();
                 let result = collector.update(&ctx, &mut out).await;
-                (result, out)
-            })
+                (result, out, began.elapsed().as_secs_f64())
+            }))
         }
     };
-    let abort = handle.abort_handle();
+    (pending, state)
+}
+
+/// Why a started collector produced no result.
+enum Lost {
+    Panicked(String),
+    /// Its deadline passed while it waited for a worker.
+    NotStarted,
+}
+
+async fn finish(
+    entry: &Entry,
+    pending: Pending,
+    state: Arc<AtomicU8>,
+    started: Instant,
+    deadline: Instant,
+) -> (Outcome, Option<Emitter>) {
+    let outcome = |result: Result<(), CollectError>, seconds: f64| Outcome {
+        name: entry.name,
+        seconds,
+        result,
+    };
+    let waited = || started.elapsed().as_secs_f64();
     let budget = deadline.saturating_duration_since(Instant::now());
-    match tokio::time::timeout(budget, handle).await {
-        Ok(Ok((result, emitter))) => (outcome(result), Some(emitter)),
-        Ok(Err(join_error)) => {
-            let message = if join_error.is_panic() {
-                panic_message(join_error.into_panic())
-            } else {
-                "cancelled".to_string()
-            };
-            (outcome(Err(CollectError::Panic(message))), None)
+    let (result, abort) = match pending {
+        Pending::Skipped => return (outcome(Err(CollectError::StillRunning), 0.0), None),
+        Pending::Task(handle) => {
+            let abort = handle.abort_handle();
+            let result = tokio::time::timeout(budget, handle).await.map(|joined| {
+                joined.map_err(|e| {
+                    Lost::Panicked(if e.is_panic() {
+                        panic_message(e.into_panic())
+                    } else {
+                        "cancelled".to_string()
+                    })
+                })
+            });
+            (result, Some(abort))
         }
+        Pending::Queued(rx) => {
+            let result = tokio::time::timeout(budget, rx)
+                .await
+                .map(|received| match received {
+                    Ok(Ok(collected)) => Ok(collected),
+                    Ok(Err(payload)) => Err(Lost::Panicked(panic_message(payload))),
+                    Err(_) => Err(Lost::NotStarted),
+                });
+            (result, None)
+        }
+    };
+    match result {
+        Ok(Ok((result, emitter, seconds))) => (outcome(result, seconds), Some(emitter)),
+        Ok(Err(Lost::Panicked(message))) => {
+            (outcome(Err(CollectError::Panic(message)), waited()), None)
+        }
+        Ok(Err(Lost::NotStarted)) => (outcome(Err(CollectError::Timeout(budget)), waited()), None),
         Err(_) => {
             // Count the run as stuck before marking it abandoned, so that a
             // guard dropping in between never takes the count below zero.
@@ -245,8 +365,10 @@ async fn run_one(entry: &Entry, deadline: Instant) -> (Outcome, Option<Emitter>)
             }
             // Async work is cancelled outright; a blocking thread cannot be,
             // and stays counted as stuck until it returns.
-            abort.abort();
-            (outcome(Err(CollectError::Timeout(budget))), None)
+            if let Some(abort) = abort {
+                abort.abort();
+            }
+            (outcome(Err(CollectError::Timeout(budget)), waited()), None)
         }
     }
 }

@@ -20,6 +20,9 @@ pub struct Spec {
     pub build_info_metric: &'static str,
     /// Upstream's default listen address (`:9100`).
     pub default_listen_address: &'static str,
+    /// Upstream's default for `--web.max-requests` (node_exporter: 40);
+    /// 0 where upstream has no limit (blackbox_exporter, redis_exporter, ...).
+    pub default_max_requests: usize,
     /// Prefix of environment variables that override the kit's flags
     /// (`REDIS_EXPORTER` gives `REDIS_EXPORTER_WEB_LISTEN_ADDRESS`), where
     /// upstream has them.

@@ -19,6 +19,7 @@ pub const SPEC: Spec = Spec {
     namespace: "node",
     build_info_metric: "node_exporter_build_info",
     default_listen_address: ":9100",
+    default_max_requests: 40,
     env_prefix: None,
     collector_flag: "collector",
     single_dash_long_flags: false,

@@ -39,6 +39,19 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
+/// The server's own error logs in a data directory, for failure messages.
+fn error_logs(data: &Path) -> String {
+    let Ok(entries) = std::fs::read_dir(data) else {
+        return String::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "err"))
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 impl MariaDb {
     pub fn start() -> MariaDb {
         MariaDb::start_with(&[])
@@ -49,23 +62,41 @@ impl MariaDb {
         let install = require_binary("mariadb-install-db", "mariadb-server");
         let dir = tempfile::tempdir().expect("creating a temporary directory");
         let data = dir.path().join("data");
-        let mut command = Command::new(install);
-        command.args([
-            "--no-defaults",
-            &format!("--datadir={}", data.display()),
-            "--auth-root-authentication-method=normal",
-            "--skip-test-db",
-            "--skip-name-resolve",
-        ]);
-        if is_root() {
-            command.arg("--user=root");
+        // Bootstrapping is the step that fails when the machine is short of
+        // something for a moment (several servers start at once in a test
+        // run): try twice, from an empty data directory each time.
+        let mut failure = String::new();
+        for _ in 0..2 {
+            let _ = std::fs::remove_dir_all(&data);
+            let mut command = Command::new(&install);
+            command.args([
+                "--no-defaults",
+                &format!("--datadir={}", data.display()),
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                "--skip-name-resolve",
+                // Native AIO contexts are a machine-wide budget
+                // (fs.aio-max-nr) that concurrent servers share.
+                "--innodb-use-native-aio=0",
+            ]);
+            if is_root() {
+                command.arg("--user=root");
+            }
+            let out = command.output().expect("running mariadb-install-db");
+            if out.status.success() {
+                failure.clear();
+                break;
+            }
+            failure = format!(
+                "{}{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr),
+                error_logs(&data)
+            );
         }
-        let out = command.output().expect("running mariadb-install-db");
         assert!(
-            out.status.success(),
-            "mariadb-install-db failed:\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+            failure.is_empty(),
+            "mariadb-install-db failed twice:\n{failure}"
         );
         let mut server = MariaDb {
             process: None,
@@ -96,6 +127,7 @@ impl MariaDb {
             "--innodb-buffer-pool-size=32M".to_string(),
             "--innodb-log-file-size=8M".to_string(),
             "--performance-schema=ON".to_string(),
+            "--innodb-use-native-aio=0".to_string(),
         ]);
         if is_root() {
             command.arg("--user=root");

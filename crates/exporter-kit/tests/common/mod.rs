@@ -17,6 +17,7 @@ pub const SPEC: Spec = Spec {
     namespace: "kit",
     build_info_metric: "kit_exporter_build_info",
     default_listen_address: "127.0.0.1:0",
+    default_max_requests: 40,
     env_prefix: None,
     collector_flag: "collector",
     single_dash_long_flags: false,
