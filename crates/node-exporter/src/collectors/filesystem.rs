@@ -108,6 +108,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(total))
 }
 
+/// Idle statfs helpers kept between scrapes.
+const MAX_IDLE_WORKERS: usize = 4;
+
 type Reply = mpsc::SyncSender<io::Result<FsStats>>;
 
 /// The call that may block: statvfs, or a stand-in in tests.
@@ -218,10 +221,12 @@ impl Statter {
             .min(deadline.saturating_duration_since(Instant::now()));
         match reply_rx.recv_timeout(wait) {
             Ok(result) => {
-                self.idle
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(worker);
+                let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+                // Keep a few helpers for the next scrapes; a dropped one exits.
+                if idle.len() < MAX_IDLE_WORKERS {
+                    idle.push(worker);
+                }
+                drop(idle);
                 match result {
                     Ok(s) => StatOutcome::Ok(s),
                     Err(e) => StatOutcome::Err(e),
