@@ -226,6 +226,17 @@ async fn filesystem_mounts_under_rootfs() {
         2,
         "duplicate mounts are reported once:\n{t}"
     );
+    // mountinfo gives major:minor
+    assert_value(
+        &t,
+        r#"node_filesystem_mount_info{device="/dev/vda",major="254",minor="0",mountpoint="/"}"#,
+        1.0,
+    );
+    assert_value(
+        &t,
+        r#"node_filesystem_mount_info{device="tmpfs",major="0",minor="30",mountpoint="/run/with space"}"#,
+        1.0,
+    );
     let (_, t) = run(
         "filesystem",
         &["--collector.filesystem.fs-types-exclude=^(tmpfs|proc)$"],

@@ -108,6 +108,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(total))
 }
 
+/// Idle statfs helpers kept between scrapes.
+const MAX_IDLE_WORKERS: usize = 4;
+
 type Reply = mpsc::SyncSender<io::Result<FsStats>>;
 
 /// The call that may block: statvfs, or a stand-in in tests.
@@ -218,10 +221,12 @@ impl Statter {
             .min(deadline.saturating_duration_since(Instant::now()));
         match reply_rx.recv_timeout(wait) {
             Ok(result) => {
-                self.idle
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(worker);
+                let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+                // Keep a few helpers for the next scrapes; a dropped one exits.
+                if idle.len() < MAX_IDLE_WORKERS {
+                    idle.push(worker);
+                }
+                drop(idle);
                 match result {
                     Ok(s) => StatOutcome::Ok(s),
                     Err(e) => StatOutcome::Err(e),
@@ -266,6 +271,7 @@ pub struct Filesystem {
     files_free: Desc,
     readonly: Desc,
     device_error: Desc,
+    mount_info: Desc,
 }
 
 pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
@@ -311,6 +317,11 @@ impl Filesystem {
                 "device_error",
                 "Whether an error occurred while getting statistics for the given device.",
             ),
+            mount_info: Desc::gauge(
+                "node_filesystem_mount_info",
+                "Filesystem mount information.",
+                &["device", "major", "minor", "mountpoint"],
+            ),
         })
     }
 
@@ -352,20 +363,36 @@ impl Filesystem {
     }
 }
 
+impl Filesystem {
+    /// The mount table of PID 1 (the host's when run in its PID namespace):
+    /// mountinfo when there, else mounts, else the exporter's own (hidepid).
+    fn mounts(&self) -> Result<Vec<Mount>, CollectError> {
+        for (file, info) in [
+            ("1/mountinfo", true),
+            ("1/mounts", false),
+            ("self/mountinfo", true),
+            ("mounts", false),
+        ] {
+            let path = self.procfs.join(file);
+            match std::fs::read_to_string(&path) {
+                Ok(text) if info => return Ok(mounts::parse_mountinfo(&text).logged("mountinfo")),
+                Ok(text) => return Ok(mounts::parse(&text).logged("mounts")),
+                Err(e)
+                    if e.kind() == io::ErrorKind::NotFound
+                        || e.kind() == io::ErrorKind::PermissionDenied =>
+                {
+                    tracing::debug!(path = %path.display(), error = %e, "mount table not readable, trying the next");
+                }
+                Err(e) => return Err(CollectError::io(path, e)),
+            }
+        }
+        Err(CollectError::NoData)
+    }
+}
+
 impl Collector for Filesystem {
     fn update(&self, ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
-        let text = match std::fs::read_to_string(self.procfs.join("1/mounts")) {
-            Ok(t) => t,
-            Err(e)
-                if e.kind() == io::ErrorKind::NotFound
-                    || e.kind() == io::ErrorKind::PermissionDenied =>
-            {
-                tracing::debug!(error = %e, "reading root mounts failed, falling back to system mounts");
-                super::read(&self.procfs.join("mounts"))?
-            }
-            Err(e) => return Err(CollectError::io(self.procfs.join("1/mounts"), e)),
-        };
-        let mounts = mounts::parse(&text).logged("mounts");
+        let mounts = self.mounts()?;
         let mut seen: Vec<(String, String, String)> = Vec::new();
         for m in &mounts {
             let mount_point = self.strip_rootfs(&m.mount_point);
@@ -378,6 +405,13 @@ impl Collector for Filesystem {
             }
             seen.push(key);
             let labels = [m.device.as_str(), m.fs_type.as_str(), mount_point.as_str()];
+            if let Some((major, minor)) = &m.major_minor {
+                out.gauge(
+                    &self.mount_info,
+                    &[&m.device, major, minor, &mount_point],
+                    1.0,
+                );
+            }
             let path = self.rootfs.join(mount_point.trim_start_matches('/'));
             let outcome = self.statter.stat(&path, ctx.deadline);
             let ro = if m.read_only() { 1.0 } else { 0.0 };

@@ -8,6 +8,8 @@ pub struct Mount {
     pub mount_point: String,
     pub fs_type: String,
     pub options: Vec<String>,
+    /// `major:minor` of the device, known from mountinfo only.
+    pub major_minor: Option<(String, String)>,
 }
 
 impl Mount {
@@ -33,6 +35,49 @@ pub fn parse(text: &str) -> Parsed<Vec<Mount>> {
             mount_point: unescape(f[1]),
             fs_type: unescape(f[2]),
             options: f[3].split(',').map(str::to_string).collect(),
+            major_minor: None,
+        });
+    }
+    Parsed { value, bad_lines }
+}
+
+/// /proc/PID/mountinfo: `id parent major:minor root mountpoint options
+/// [optional fields] - fstype source superoptions`. Options are the mount
+/// options followed by the superblock options.
+pub fn parse_mountinfo(text: &str) -> Parsed<Vec<Mount>> {
+    let mut value = Vec::new();
+    let mut bad_lines = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.is_empty() {
+            continue;
+        }
+        let sep = f.iter().position(|x| *x == "-");
+        let (Some(sep), true) = (sep, f.len() >= 6) else {
+            bad_lines.push(ParseError::new(
+                i + 1,
+                "no ' - ' separator or too few fields",
+            ));
+            continue;
+        };
+        if sep < 6 || f.len() < sep + 3 {
+            bad_lines.push(ParseError::new(i + 1, "too few fields around ' - '"));
+            continue;
+        }
+        let Some((major, minor)) = f[2].split_once(':') else {
+            bad_lines.push(ParseError::new(i + 1, "no major:minor"));
+            continue;
+        };
+        let mut options: Vec<String> = f[5].split(',').map(str::to_string).collect();
+        if let Some(sup) = f.get(sep + 3) {
+            options.extend(sup.split(',').map(str::to_string));
+        }
+        value.push(Mount {
+            device: unescape(f[sep + 2]),
+            mount_point: unescape(f[4]),
+            fs_type: unescape(f[sep + 1]),
+            options,
+            major_minor: Some((major.to_string(), minor.to_string())),
         });
     }
     Parsed { value, bad_lines }
