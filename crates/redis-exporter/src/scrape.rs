@@ -131,11 +131,15 @@ impl Scraper {
             .saturating_duration_since(start)
             .saturating_sub(Duration::from_millis(50));
         let mut inner = Emitter::new();
-        let result =
-            match tokio::time::timeout(budget, self.scrape_host(target, keys, &mut inner)).await {
-                Ok(r) => r,
-                Err(_) => Err(ScrapeFailure::Deadline),
-            };
+        let result = match tokio::time::timeout(
+            budget,
+            self.scrape_host(target, keys, start + budget, &mut inner),
+        )
+        .await
+        {
+            Ok(r) => r,
+            Err(_) => Err(ScrapeFailure::Deadline),
+        };
         for family in inner.into_families() {
             out.family(family);
         }
@@ -163,14 +167,18 @@ impl Scraper {
         &self,
         target: &Target,
         keys: &KeyOptions,
+        deadline: Instant,
         out: &mut Emitter,
     ) -> Result<(), ScrapeFailure> {
         let s = &self.settings;
         let d = &self.d;
         let connect_start = Instant::now();
+        let mut client = None;
         let connected = async {
-            let client = conn::client(target, &s.tls)?;
-            conn::connect(&client, s.timeout).await
+            let cl = conn::client(target, &s.tls)?;
+            let c = conn::connect(&cl, s.timeout).await;
+            client = Some(cl);
+            c
         }
         .await;
         out.gauge(
@@ -179,6 +187,16 @@ impl Scraper {
             connect_start.elapsed().as_secs_f64(),
         );
         let mut c = connected?;
+        let Some(client) = client else {
+            return Err(ScrapeFailure::Redis("no client".into()));
+        };
+        let scanner = keys::Scanner {
+            client,
+            timeout: s.timeout,
+            deadline,
+            count: s.batch_size,
+            set_client_name: s.set_client_name,
+        };
 
         if s.ping_on_connect {
             let t = Instant::now();
@@ -298,7 +316,7 @@ impl Scraper {
 
         if !(s.skip_checkkeys_for_role_master && summary.role == "master") {
             let mut all: Vec<DbKey> = keys.check_single_keys.clone();
-            all.extend(keys::expand(&mut c, &keys.check_keys, s.batch_size).await);
+            all.extend(scanner.expand(&keys.check_keys).await);
             if !all.is_empty() {
                 let batch = usize::try_from(s.batch_size).unwrap_or(1000).max(1);
                 keys::check(d, &mut c, all, batch, s.export_key_values, out).await;
@@ -314,12 +332,12 @@ impl Scraper {
 
         if !keys.check_streams.is_empty() || !keys.check_single_streams.is_empty() {
             let mut all = keys.check_single_streams.clone();
-            all.extend(keys::expand(&mut c, &keys.check_streams, s.batch_size).await);
+            all.extend(scanner.expand(&keys.check_streams).await);
             streams::collect(d, &mut c, all, s.streams_exclude_consumers, out).await;
         }
 
         if !keys.count_keys.is_empty() {
-            keys::count(d, &mut c, &keys.count_keys, s.batch_size, out).await;
+            scanner.count(d, &keys.count_keys, out).await;
         }
 
         key_groups::collect(
