@@ -4,6 +4,7 @@
 //! their sizes, values and memory use.
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use exporter_kit::Emitter;
 use redis::Value;
@@ -88,64 +89,119 @@ async fn select(conn: &mut MultiplexedConnection, db: u32) -> redis::RedisResult
     redis::cmd("SELECT").arg(db).query_async::<()>(conn).await
 }
 
-/// Every key of the selected database matching `pattern`, by SCAN.
-pub async fn scan(
-    conn: &mut MultiplexedConnection,
-    pattern: &str,
-    count: i64,
-) -> redis::RedisResult<Vec<String>> {
-    let mut keys = Vec::new();
-    scan_each(conn, pattern, count, |batch| keys.extend(batch)).await?;
-    Ok(keys)
+/// SCAN runs on a plain blocking connection of its own, on the blocking
+/// pool: a SCAN over a large keyspace is a long chain of dependent round
+/// trips, and a direct socket answers each of them several times faster
+/// than the multiplexed async connection under load.
+pub struct Scanner {
+    pub client: redis::Client,
+    pub timeout: Duration,
+    /// Stop scanning (with an error) past this instant.
+    pub deadline: Instant,
+    /// SCAN ... COUNT (`--check-keys-batch-size`).
+    pub count: i64,
+    pub set_client_name: bool,
 }
 
-/// SCAN with MATCH, handing each batch to `each`.
-async fn scan_each(
-    conn: &mut MultiplexedConnection,
-    pattern: &str,
-    count: i64,
-    mut each: impl FnMut(Vec<String>),
-) -> redis::RedisResult<()> {
-    let mut cursor: u64 = 0;
-    loop {
-        let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
-            .arg(cursor)
-            .arg("MATCH")
-            .arg(pattern)
-            .arg("COUNT")
-            .arg(count.max(1))
-            .query_async(conn)
-            .await?;
-        each(batch);
-        cursor = next;
-        if cursor == 0 {
-            return Ok(());
-        }
-    }
-}
+/// One pattern's outcome: the matching keys (or only how many).
+type Scanned = Result<(usize, Vec<String>), String>;
 
-/// Patterns expanded with SCAN, single keys as they are.
-pub async fn expand(
-    conn: &mut MultiplexedConnection,
-    patterns: &[DbKey],
-    count: i64,
-) -> Vec<DbKey> {
-    let mut out = Vec::new();
-    for p in patterns {
-        if !is_glob(&p.key) {
-            out.push(p.clone());
-            continue;
+impl Scanner {
+    fn scan_blocking(&self, jobs: &[DbKey], keep: bool) -> Vec<Scanned> {
+        let mut conn = match self.client.get_connection_with_timeout(self.timeout) {
+            Ok(c) => c,
+            Err(e) => return jobs.iter().map(|_| Err(e.to_string())).collect(),
+        };
+        let _ = conn.set_read_timeout(Some(self.timeout));
+        let _ = conn.set_write_timeout(Some(self.timeout));
+        if self.set_client_name {
+            let _ = redis::cmd("CLIENT")
+                .arg("SETNAME")
+                .arg("redis_exporter")
+                .query::<()>(&mut conn);
         }
-        if let Err(e) = select(conn, p.db).await {
-            tracing::error!(db = p.db, error = %e, "cannot select database for SCAN");
-            continue;
+        jobs.iter()
+            .map(|job| {
+                redis::cmd("SELECT")
+                    .arg(job.db)
+                    .query::<()>(&mut conn)
+                    .map_err(|e| e.to_string())?;
+                let mut keys = Vec::new();
+                let mut n = 0usize;
+                let mut cursor: u64 = 0;
+                loop {
+                    if Instant::now() > self.deadline {
+                        return Err("scrape deadline reached during SCAN".to_string());
+                    }
+                    let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+                        .arg(cursor)
+                        .arg("MATCH")
+                        .arg(&job.key)
+                        .arg("COUNT")
+                        .arg(self.count.max(1))
+                        .query(&mut conn)
+                        .map_err(|e| e.to_string())?;
+                    n += batch.len();
+                    if keep {
+                        keys.extend(batch);
+                    }
+                    cursor = next;
+                    if cursor == 0 {
+                        return Ok((n, keys));
+                    }
+                }
+            })
+            .collect()
+    }
+
+    async fn scan(&self, jobs: Vec<DbKey>, keep: bool) -> Vec<(DbKey, Scanned)> {
+        if jobs.is_empty() {
+            return Vec::new();
         }
-        match scan(conn, &p.key, count).await {
-            Ok(keys) => out.extend(keys.into_iter().map(|key| DbKey { db: p.db, key })),
-            Err(e) => tracing::error!(pattern = %p.key, error = %e, "SCAN failed"),
+        let me = Scanner {
+            client: self.client.clone(),
+            timeout: self.timeout,
+            deadline: self.deadline,
+            count: self.count,
+            set_client_name: self.set_client_name,
+        };
+        let task_jobs = jobs.clone();
+        match tokio::task::spawn_blocking(move || me.scan_blocking(&task_jobs, keep)).await {
+            Ok(results) => jobs.into_iter().zip(results).collect(),
+            Err(e) => jobs.into_iter().map(|j| (j, Err(e.to_string()))).collect(),
         }
     }
-    out
+
+    /// Patterns expanded with SCAN, single keys as they are.
+    pub async fn expand(&self, patterns: &[DbKey]) -> Vec<DbKey> {
+        let mut out: Vec<DbKey> = patterns
+            .iter()
+            .filter(|p| !is_glob(&p.key))
+            .cloned()
+            .collect();
+        let globs: Vec<DbKey> = patterns
+            .iter()
+            .filter(|p| is_glob(&p.key))
+            .cloned()
+            .collect();
+        for (p, result) in self.scan(globs, true).await {
+            match result {
+                Ok((_, keys)) => out.extend(keys.into_iter().map(|key| DbKey { db: p.db, key })),
+                Err(e) => tracing::error!(pattern = %p.key, error = %e, "SCAN failed"),
+            }
+        }
+        out
+    }
+
+    /// `keys_count{db,key}`: how many keys match each `--count-keys` pattern.
+    pub async fn count(&self, d: &Descs, patterns: &[DbKey], out: &mut Emitter) {
+        for (p, result) in self.scan(patterns.to_vec(), false).await {
+            match result {
+                Ok((n, _)) => out.gauge(&d.keys_count, &[&format!("db{}", p.db), &p.key], n as f64),
+                Err(e) => tracing::error!(pattern = %p.key, error = %e, "SCAN failed"),
+            }
+        }
+    }
 }
 
 fn size_command(kind: &str) -> Option<&'static str> {
@@ -271,27 +327,6 @@ async fn check_batch(
         }
     }
     Ok(())
-}
-
-/// `keys_count{db,key}`: how many keys match each `--count-keys` pattern.
-pub async fn count(
-    d: &Descs,
-    conn: &mut MultiplexedConnection,
-    patterns: &[DbKey],
-    batch: i64,
-    out: &mut Emitter,
-) {
-    for p in patterns {
-        if let Err(e) = select(conn, p.db).await {
-            tracing::error!(db = p.db, error = %e, "cannot select database for count-keys");
-            continue;
-        }
-        let mut n = 0usize;
-        match scan_each(conn, &p.key, batch, |keys| n += keys.len()).await {
-            Ok(()) => out.gauge(&d.keys_count, &[&format!("db{}", p.db), &p.key], n as f64),
-            Err(e) => tracing::error!(pattern = %p.key, error = %e, "SCAN failed"),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -131,11 +131,15 @@ impl Scraper {
             .saturating_duration_since(start)
             .saturating_sub(Duration::from_millis(50));
         let mut inner = Emitter::new();
-        let result =
-            match tokio::time::timeout(budget, self.scrape_host(target, keys, &mut inner)).await {
-                Ok(r) => r,
-                Err(_) => Err(ScrapeFailure::Deadline),
-            };
+        let result = match tokio::time::timeout(
+            budget,
+            self.scrape_host(target, keys, start + budget, &mut inner),
+        )
+        .await
+        {
+            Ok(r) => r,
+            Err(_) => Err(ScrapeFailure::Deadline),
+        };
         for family in inner.into_families() {
             out.family(family);
         }
@@ -163,14 +167,18 @@ impl Scraper {
         &self,
         target: &Target,
         keys: &KeyOptions,
+        deadline: Instant,
         out: &mut Emitter,
     ) -> Result<(), ScrapeFailure> {
         let s = &self.settings;
         let d = &self.d;
         let connect_start = Instant::now();
+        let mut client = None;
         let connected = async {
-            let client = conn::client(target, &s.tls)?;
-            conn::connect(&client, s.timeout).await
+            let cl = conn::client(target, &s.tls)?;
+            let c = conn::connect(&cl, s.timeout).await;
+            client = Some(cl);
+            c
         }
         .await;
         out.gauge(
@@ -179,6 +187,16 @@ impl Scraper {
             connect_start.elapsed().as_secs_f64(),
         );
         let mut c = connected?;
+        let Some(client) = client else {
+            return Err(ScrapeFailure::Redis("no client".into()));
+        };
+        let scanner = keys::Scanner {
+            client,
+            timeout: s.timeout,
+            deadline,
+            count: s.batch_size,
+            set_client_name: s.set_client_name,
+        };
 
         if s.ping_on_connect {
             let t = Instant::now();
@@ -188,47 +206,52 @@ impl Scraper {
                 Err(e) => tracing::error!(error = %e, "PING failed"),
             }
         }
+        // Every db-independent command in one pipelined round trip; a
+        // command the server refuses (renamed CONFIG, LATENCY) comes back
+        // as an error reply in its slot and only skips its families.
+        let mut p = redis::pipe();
+        p.ignore_errors();
+        if s.set_client_name {
+            p.cmd("CLIENT").arg("SETNAME").arg("redis_exporter");
+        }
+        if let Some(cmd) = &s.config_command {
+            p.cmd(cmd).arg("GET").arg("*");
+        }
+        p.cmd("INFO").arg("ALL");
+        p.cmd("LATENCY").arg("LATEST");
+        p.cmd("SLOWLOG").arg("LEN");
+        p.cmd("SLOWLOG").arg("GET").arg(1);
+        if s.latency_histograms {
+            p.cmd("LATENCY").arg("HISTOGRAM");
+        }
+        let replies: Vec<Value> = match p.query_async(&mut c).await {
+            Ok(r) => r,
+            Err(e) => return Err(ScrapeFailure::Redis(e.to_string())),
+        };
+        let mut replies = replies.into_iter().map(|v| match v {
+            Value::ServerError(e) => Err(e.to_string()),
+            v => Ok(v),
+        });
+        let mut next = || {
+            replies
+                .next()
+                .unwrap_or_else(|| Err("missing reply".to_string()))
+        };
         if s.set_client_name
-            && let Err(e) = redis::cmd("CLIENT")
-                .arg("SETNAME")
-                .arg("redis_exporter")
-                .query_async::<Value>(&mut c)
-                .await
+            && let Err(e) = next()
         {
-            if fatal(&e) {
-                return Err(ScrapeFailure::Redis(e.to_string()));
-            }
             tracing::error!(error = %e, "cannot set the client name");
         }
-
-        // db-independent commands go out together on the one connection
-        let mut cc = c.clone();
-        let config = async {
-            match &s.config_command {
-                Some(cmd) => Some(
-                    redis::cmd(cmd)
-                        .arg("GET")
-                        .arg("*")
-                        .query_async::<Value>(&mut cc)
-                        .await,
-                ),
-                None => None,
-            }
+        let config = s.config_command.as_ref().map(|_| next());
+        let info_all = next();
+        let latest = next();
+        let slowlog_len = next();
+        let slowlog_last = next();
+        let histogram = if s.latency_histograms {
+            Some(next())
+        } else {
+            None
         };
-        let info_cmd = redis::cmd("INFO").arg("ALL").to_owned();
-        let latest_cmd = redis::cmd("LATENCY").arg("LATEST").to_owned();
-        let len_cmd = redis::cmd("SLOWLOG").arg("LEN").to_owned();
-        let last_cmd = redis::cmd("SLOWLOG").arg("GET").arg(1).to_owned();
-        let mut ci = c.clone();
-        let info_all = info_cmd.query_async::<Value>(&mut ci);
-        let mut cl = c.clone();
-        let latest = latest_cmd.query_async::<Value>(&mut cl);
-        let mut cs = c.clone();
-        let slowlog_len = len_cmd.query_async::<Value>(&mut cs);
-        let mut cs2 = c.clone();
-        let slowlog_last = last_cmd.query_async::<Value>(&mut cs2);
-        let (config, info_all, latest, slowlog_len, slowlog_last) =
-            tokio::join!(config, info_all, latest, slowlog_len, slowlog_last);
 
         let mut db_count = 0;
         match config {
@@ -247,7 +270,6 @@ impl Scraper {
 
         let info_text = match info_all.map(|v| resp_text(&v)) {
             Ok(Some(t)) if !t.is_empty() => t,
-            Err(e) if fatal(&e) => return Err(ScrapeFailure::Info(e.to_string())),
             other => {
                 tracing::debug!(result = ?other.as_ref().err(), "INFO ALL failed, trying INFO");
                 let plain = redis::cmd("INFO").query_async::<Value>(&mut c).await;
@@ -286,20 +308,15 @@ impl Scraper {
                 tracing::warn!(error = %e, "LATENCY LATEST failed; latency spike metrics skipped")
             }
         }
-        if s.latency_histograms {
-            match redis::cmd("LATENCY")
-                .arg("HISTOGRAM")
-                .query_async::<Value>(&mut c)
-                .await
-            {
-                Ok(v) => latency::emit_histogram(d, &v, &command_usec(&info_text), out),
-                Err(e) => tracing::debug!(error = %e, "LATENCY HISTOGRAM failed; skipped"),
-            }
+        match histogram {
+            Some(Ok(v)) => latency::emit_histogram(d, &v, &command_usec(&info_text), out),
+            Some(Err(e)) => tracing::debug!(error = %e, "LATENCY HISTOGRAM failed; skipped"),
+            None => {}
         }
 
         if !(s.skip_checkkeys_for_role_master && summary.role == "master") {
             let mut all: Vec<DbKey> = keys.check_single_keys.clone();
-            all.extend(keys::expand(&mut c, &keys.check_keys, s.batch_size).await);
+            all.extend(scanner.expand(&keys.check_keys).await);
             if !all.is_empty() {
                 let batch = usize::try_from(s.batch_size).unwrap_or(1000).max(1);
                 keys::check(d, &mut c, all, batch, s.export_key_values, out).await;
@@ -315,12 +332,12 @@ impl Scraper {
 
         if !keys.check_streams.is_empty() || !keys.check_single_streams.is_empty() {
             let mut all = keys.check_single_streams.clone();
-            all.extend(keys::expand(&mut c, &keys.check_streams, s.batch_size).await);
+            all.extend(scanner.expand(&keys.check_streams).await);
             streams::collect(d, &mut c, all, s.streams_exclude_consumers, out).await;
         }
 
         if !keys.count_keys.is_empty() {
-            keys::count(d, &mut c, &keys.count_keys, s.batch_size, out).await;
+            scanner.count(d, &keys.count_keys, out).await;
         }
 
         key_groups::collect(
