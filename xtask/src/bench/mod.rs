@@ -10,6 +10,8 @@
 #[allow(dead_code)]
 pub mod harness;
 
+mod container;
+
 #[derive(clap::Args)]
 pub struct Args {
     /// Which exporter to benchmark.
@@ -29,6 +31,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     // Each exporter's benchmark adds its arm here.
     #[allow(clippy::match_single_binding)]
     match args.exporter.as_str() {
+        "container" => container::run(&args),
         other => anyhow::bail!("no benchmark named {other:?}"),
     }
 }
