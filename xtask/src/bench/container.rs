@@ -177,7 +177,19 @@ impl Drop for Daemon {
                     .join(self.parent.trim_start_matches('/')),
             );
         }
-        let _ = Command::new("umount").arg(self.dir.join("data")).status();
+        // dockerd leaves netns and overlay mounts behind: unmount all under
+        // the directory, deepest first.
+        let prefix = format!("{}/", self.dir.display());
+        let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+        let mut points: Vec<&str> = mounts
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(1))
+            .filter(|p| p.starts_with(&prefix))
+            .collect();
+        points.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        for point in points {
+            let _ = Command::new("umount").arg("-l").arg(point).status();
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
