@@ -177,7 +177,13 @@ impl Args {
         let mut out: Vec<String> = Vec::new();
         for l in self.whitelisted_container_labels.split(',') {
             let l = l.trim();
-            if !l.is_empty() && !out.iter().any(|o| o == l) {
+            // Two labels that sanitise to the same metric label: the first
+            // wins, as in cAdvisor.
+            let clash = out.iter().any(|o| {
+                crate::collectors::container::sanitize(o)
+                    == crate::collectors::container::sanitize(l)
+            });
+            if !l.is_empty() && !clash {
                 out.push(l.to_string());
             }
         }
@@ -280,6 +286,18 @@ mod tests {
             ["x", "--web.listen-address=127.0.0.1:1"]
         );
         assert_eq!(t(&["x", "--docker_only"]), ["x", "--docker_only"]);
+    }
+
+    #[test]
+    fn allowlist_dedups_by_sanitised_name() {
+        let cli = exporter_kit::args::parse_from(
+            &crate::SPEC,
+            crate::COLLECTORS,
+            ["x", "--whitelisted_container_labels= a.b , a-b,c,,c"],
+        )
+        .map(|c| c.args.label_allowlist())
+        .unwrap_or_default();
+        assert_eq!(cli, ["a.b", "c"]);
     }
 
     #[test]

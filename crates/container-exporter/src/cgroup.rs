@@ -142,15 +142,19 @@ impl Hierarchy {
                 );
             }
         }
-        stats.created = self
-            .roots()
+        stats
+    }
+
+    /// Oldest modification time of the cgroup's directories (seconds since
+    /// the epoch): when it was created, for cgroups Docker does not name.
+    pub fn created(&self, name: &str) -> Option<f64> {
+        self.roots()
             .iter()
             .filter_map(|r| std::fs::metadata(join(r, name)).ok())
             .filter_map(|m| m.modified().ok())
             .filter_map(|t| t.duration_since(UNIX_EPOCH).ok())
             .map(|d| d.as_secs_f64())
-            .reduce(f64::min);
-        stats
+            .reduce(f64::min)
     }
 }
 
@@ -199,9 +203,6 @@ pub struct Stats {
     pub pressure_cpu: Option<Pressure>,
     pub pressure_memory: Option<Pressure>,
     pub pressure_io: Option<Pressure>,
-    /// Oldest modification time of the cgroup's directories (seconds since
-    /// the epoch): when it was created, for raw cgroups.
-    pub created: Option<f64>,
     pub errors: Vec<String>,
 }
 
@@ -505,31 +506,38 @@ pub fn read_v1(
         };
     }
     if let Some(dir) = blkio {
-        let list = |file: &str, errors: &mut Vec<String>| -> Vec<(u64, u64, String, u64)> {
-            match read(&dir.join(file)).map(|t| parse::blkio(&t)) {
-                Some(Ok(v)) => v,
-                Some(Err(e)) => {
-                    errors.push(e.to_string());
-                    Vec::new()
+        // cAdvisor prefers the throttle files (filled without CFQ/BFQ);
+        // the first of each list that exists is read, so a scrape costs one
+        // read per list.
+        let first = |files: &[&str], errors: &mut Vec<String>| -> Vec<(u64, u64, String, u64)> {
+            for file in files {
+                match read(&dir.join(file)).map(|t| parse::blkio(&t)) {
+                    Some(Ok(v)) => return v,
+                    Some(Err(e)) => {
+                        errors.push(e.to_string());
+                        return Vec::new();
+                    }
+                    None => continue,
                 }
-                None => Vec::new(),
             }
+            Vec::new()
         };
-        // cAdvisor prefers the throttle files (filled without CFQ/BFQ).
-        let mut bytes = list("blkio.throttle.io_service_bytes_recursive", errors);
-        if bytes.is_empty() {
-            bytes = list("blkio.throttle.io_service_bytes", errors);
-        }
-        if bytes.is_empty() {
-            bytes = list("blkio.io_service_bytes_recursive", errors);
-        }
-        let mut ops = list("blkio.throttle.io_serviced_recursive", errors);
-        if ops.is_empty() {
-            ops = list("blkio.throttle.io_serviced", errors);
-        }
-        if ops.is_empty() {
-            ops = list("blkio.io_serviced_recursive", errors);
-        }
+        let bytes = first(
+            &[
+                "blkio.throttle.io_service_bytes_recursive",
+                "blkio.throttle.io_service_bytes",
+                "blkio.io_service_bytes_recursive",
+            ],
+            errors,
+        );
+        let ops = first(
+            &[
+                "blkio.throttle.io_serviced_recursive",
+                "blkio.throttle.io_serviced",
+                "blkio.io_serviced_recursive",
+            ],
+            errors,
+        );
         s.io = parse::blkio_devices(&bytes, &ops);
     }
     if let Some(dir) = pids {

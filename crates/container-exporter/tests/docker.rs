@@ -158,6 +158,19 @@ fn oom_kill_counts() {
     let image = d.busybox_image("ferroscope/busybox:test");
     // The shell (pid 1) survives; dd's 64 MiB buffer exceeds the 16 MiB
     // limit and the kernel kills it.
+    let server = start(&as_refs(&flags(&d)));
+    // A real Prometheus scrapes every second, so the OOM alert's query is
+    // evaluated on what it stored.
+    let prometheus = testkit::Prometheus::start(
+        &format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: cadvisor\n    static_configs:\n      - targets: ['{}']\n",
+            server.addr
+        ),
+        &[],
+    );
+    // Prometheus stores the counter's 0 before the kill, as it would in
+    // production.
+    prometheus.wait_for(r#"up{job="cadvisor"} == 1"#, Duration::from_secs(20));
     d.cli(&[
         "run",
         "-d",
@@ -170,9 +183,8 @@ fn oom_kill_counts() {
         &image,
         "sh",
         "-c",
-        "sleep 1; dd if=/dev/zero of=/dev/null bs=64M count=1; sleep 3600",
+        "sleep 4; dd if=/dev/zero of=/dev/null bs=64M count=1; sleep 3600",
     ]);
-    let server = start(&as_refs(&flags(&d)));
     let sel = [("name", "oomer")];
     let mut last = None;
     assert!(
@@ -190,6 +202,12 @@ fn oom_kill_counts() {
     let all = parse(&scrape(&server));
     let failcnt = value(&all, "container_memory_failcnt", &sel);
     let max = value(&all, "container_memory_max_usage_bytes", &sel);
+    // The alert's expression fires.
+    let fired = prometheus.wait_for(
+        r#"increase(container_oom_events_total{name="oomer"}[1m]) > 0"#,
+        Duration::from_secs(30),
+    );
+    assert_eq!(fired.len(), 1, "{fired:?}");
     // The peak reached the limit (this kernel leaves v1 failcnt at 0).
     assert_eq!(max, Some(16.0 * 1024.0 * 1024.0), "failcnt {failcnt:?}");
 }

@@ -166,6 +166,20 @@ impl Dockerd {
             let _ = self.try_cli(&args);
         }
         process.stop(Duration::from_secs(20));
+        // dockerd leaves its netns and overlay mounts behind; unmount
+        // everything under the directory, deepest first, so it can be
+        // removed.
+        let prefix = format!("{}/", self.dir.path().display());
+        let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+        let mut points: Vec<&str> = mounts
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(1))
+            .filter(|p| p.starts_with(&prefix))
+            .collect();
+        points.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        for point in points {
+            let _ = Command::new("umount").arg("-l").arg(point).status();
+        }
         // Leave no empty cgroups behind.
         for controller in [
             "cpu", "cpuacct", "cpuset", "memory", "blkio", "pids", "devices", "freezer", "systemd",

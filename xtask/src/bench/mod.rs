@@ -18,6 +18,8 @@ mod kafka;
 mod mysql;
 mod redis;
 
+mod container;
+
 #[derive(clap::Args)]
 pub struct Args {
     /// Which exporter to benchmark.
@@ -42,6 +44,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "redis" => redis::run(&args),
         "mysql" => mysql::run(&args),
         "kafka" => kafka::run(&args),
+        "container" => container::run(&args),
         other => anyhow::bail!("no benchmark named {other:?}"),
     }
 }

@@ -1129,7 +1129,11 @@ impl ContainerCollector {
                 ms.swap_limit.unwrap_or(0) as f64,
             );
         }
-        if let Some(created) = meta.and_then(|m| m.created).or(stats.created) {
+        let created = match meta.and_then(|m| m.created) {
+            Some(c) => Some(c),
+            None => self.opts.hierarchy.created(cgroup_name),
+        };
+        if let Some(created) = created {
             e(out, "container_start_time_seconds", created);
             e(out, "container_creation_time_seconds", created);
         }
