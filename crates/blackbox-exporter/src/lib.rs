@@ -35,6 +35,8 @@ pub const SPEC: Spec = Spec {
     namespace: "blackbox",
     build_info_metric: "blackbox_exporter_build_info",
     default_listen_address: ":9115",
+    // Upstream has no --web.max-requests: no limit.
+    default_max_requests: 0,
     env_prefix: None,
     collector_flag: "collector",
     single_dash_long_flags: false,

@@ -21,6 +21,8 @@ pub const SPEC: Spec = Spec {
     namespace: "container",
     build_info_metric: "container_exporter_build_info",
     default_listen_address: ":8080",
+    // Upstream has no --web.max-requests: no limit.
+    default_max_requests: 0,
     env_prefix: None,
     collector_flag: "collector",
     single_dash_long_flags: true,

@@ -26,6 +26,8 @@ pub const SPEC: Spec = Spec {
     namespace: "app",
     build_info_metric: "app_build_info",
     default_listen_address: ":5000",
+    // Upstream has no --web.max-requests: no limit.
+    default_max_requests: 0,
     env_prefix: Some("DEMO_APP"),
     collector_flag: "collector",
     single_dash_long_flags: false,

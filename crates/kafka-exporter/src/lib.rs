@@ -26,6 +26,8 @@ pub const SPEC: Spec = Spec {
     namespace: "kafka",
     build_info_metric: "kafka_exporter_build_info",
     default_listen_address: ":9308",
+    // Upstream has no --web.max-requests: no limit.
+    default_max_requests: 0,
     env_prefix: None,
     collector_flag: "collector",
     single_dash_long_flags: false,

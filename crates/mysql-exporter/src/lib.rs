@@ -26,6 +26,8 @@ pub const SPEC: Spec = Spec {
     namespace: "mysql",
     build_info_metric: "mysqld_exporter_build_info",
     default_listen_address: ":9104",
+    // Upstream has no --web.max-requests: no limit.
+    default_max_requests: 0,
     env_prefix: Some("MYSQLD_EXPORTER"),
     collector_flag: "collect",
     single_dash_long_flags: false,

@@ -37,6 +37,8 @@ pub const SPEC: Spec = Spec {
     namespace: "redis",
     build_info_metric: "redis_exporter_build_info",
     default_listen_address: ":9121",
+    // Upstream has no --web.max-requests: no limit.
+    default_max_requests: 0,
     env_prefix: Some("REDIS_EXPORTER"),
     collector_flag: "collector",
     single_dash_long_flags: true,
