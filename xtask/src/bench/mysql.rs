@@ -49,14 +49,22 @@ const ALL: &[&str] = &[
     "info_schema.replica_host",
 ];
 
+/// Runs SQL through the mariadb client, fed on stdin (a 10,000-table
+/// schema is too long for one argument).
 fn mysql(db: &testkit::MariaDb, sql: &str) -> anyhow::Result<String> {
-    let out = Command::new("mariadb")
+    use std::io::Write;
+    let mut child = Command::new("mariadb")
         .args(["--no-defaults", "-uroot", "--batch", "--skip-column-names"])
         .arg(format!("--socket={}", db.socket().display()))
-        .arg("-e")
-        .arg(sql)
-        .output()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .context("running mariadb")?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(sql.as_bytes())?;
+    }
+    let out = child.wait_with_output().context("running mariadb")?;
     if !out.status.success() {
         bail!("SQL failed: {}", String::from_utf8_lossy(&out.stderr));
     }
