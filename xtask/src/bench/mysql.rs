@@ -107,6 +107,11 @@ fn start_pair(
         .collect();
     let ours_port = testkit::free_port();
     let mut ours = Command::new(binary());
+    // FERROSCOPE_BENCH_MYSQL_CONNS: --exporter.max_open_connections for
+    // ours (upstream's default, 2, when unset).
+    if let Ok(conns) = std::env::var("FERROSCOPE_BENCH_MYSQL_CONNS") {
+        ours.arg(format!("--exporter.max_open_connections={conns}"));
+    }
     ours.arg(format!("--web.listen-address=127.0.0.1:{ours_port}"))
         .arg(format!("--config.my-cnf={}", cnf.display()))
         .args(&flags);
@@ -199,13 +204,16 @@ pub fn run(args: &super::Args) -> anyhow::Result<()> {
         ));
     }
     mysql(&db, &sql)?;
-    scenario(
-        &db,
-        &format!("mysql: default collectors, {tables} tables"),
-        &[],
-        args,
-        1,
-    )?;
+    // FERROSCOPE_BENCH_MYSQL_ONLY_ALL: skip the default-collector scenario.
+    if std::env::var_os("FERROSCOPE_BENCH_MYSQL_ONLY_ALL").is_none() {
+        scenario(
+            &db,
+            &format!("mysql: default collectors, {tables} tables"),
+            &[],
+            args,
+            1,
+        )?;
+    }
     scenario(
         &db,
         &format!("mysql: all collectors, {tables} tables"),
