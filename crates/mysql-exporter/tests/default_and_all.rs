@@ -64,10 +64,23 @@ fn all_scrapers_match_upstream() {
         &format!("[client]\nuser=root\nhost=127.0.0.1\nport={}\n", db.port()),
     );
     let mut ours_flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    ours_flags.extend(["--config.my-cnf", cnf.to_str().unwrap()]);
+    // 35 scrapers: enough connections that none waits past the deadline on
+    // a busy CI machine (0.14 has no cap at all).
+    ours_flags.extend([
+        "--config.my-cnf",
+        cnf.to_str().unwrap(),
+        "--exporter.max_open_connections=8",
+    ]);
     let server = exporter(&ours_flags);
-    let (status, ours) = get(&server.url("/metrics"));
-    assert_eq!(status, 200);
+    // information_schema can lag just-created tables for a moment on a
+    // busy machine: scrape until the auto_increment column shows.
+    let mut ours = String::new();
+    testkit::wait_until(std::time::Duration::from_secs(15), || {
+        let (status, text) = get(&server.url("/metrics"));
+        assert_eq!(status, 200);
+        ours = text;
+        ours.contains("# TYPE mysql_info_schema_auto_increment_column ")
+    });
     assert_eq!(value(&ours, "mysql_up"), Some(1.0));
     for family in [
         "mysql_info_schema_processlist_threads",
