@@ -104,6 +104,8 @@ fn env_name(prefix: &str, long: &str) -> String {
 pub fn command<A: clap::Args>(spec: &Spec, registrations: &[Registration<A>]) -> Command {
     let mut cmd = Command::new(spec.binary)
         .about(spec.about)
+        // Upstream flag names are long: help text under each flag stays readable.
+        .next_line_help(true)
         .disable_version_flag(true)
         .arg(
             Arg::new("version")
