@@ -530,7 +530,8 @@ pub struct GoDuration(pub Duration);
 impl<'de> Deserialize<'de> for GoDuration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        parse_duration(&s)
+        exporter_kit::duration::parse_prometheus(&s)
+            .ok()
             .map(GoDuration)
             .ok_or_else(|| D::Error::custom(format!("not a valid duration string: {s:?}")))
     }
@@ -545,48 +546,6 @@ impl Serialize for GoDuration {
             s.serialize_str(&format!("{ms}ms"))
         }
     }
-}
-
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    if s == "0" {
-        return Some(Duration::ZERO);
-    }
-    let mut rest = s;
-    let mut total = 0f64;
-    let mut any = false;
-    while !rest.is_empty() {
-        let num_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        if num_end == 0 {
-            return None;
-        }
-        let value: f64 = rest[..num_end].parse().ok()?;
-        rest = &rest[num_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let factor = match &rest[..unit_end] {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            "d" => 86400.0,
-            "w" => 604800.0,
-            "y" => 31536000.0,
-            _ => return None,
-        };
-        rest = &rest[unit_end..];
-        total += value * factor;
-        any = true;
-    }
-    if !any || !total.is_finite() {
-        return None;
-    }
-    Some(Duration::from_secs_f64(total))
 }
 
 /// A size such as `10MB` (base 2, as prometheus/common's units), 0 = none.
@@ -693,9 +652,6 @@ modules:
 
     #[test]
     fn durations_and_sizes() {
-        assert_eq!(parse_duration("1m30s"), Some(Duration::from_secs(90)));
-        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
-        assert_eq!(parse_duration("x"), None);
         assert_eq!(parse_size("10MB"), Some(10 * 1024 * 1024));
         assert_eq!(parse_size("512"), Some(512));
         assert_eq!(parse_size("-1"), Some(u64::MAX));

@@ -55,12 +55,14 @@ fn key_list(name: &str, value: &str) -> Result<Vec<keys::DbKey>, BuildError> {
 /// The scraper for `args` (shared by the telemetry path and /scrape).
 pub fn scraper(args: &Args) -> Result<scrape::Scraper, BuildError> {
     let d = descs::Descs::new(&args.namespace)?;
-    let timeout = conn::parse_go_duration(&args.connection_timeout).ok_or_else(|| {
-        BuildError::new(format!(
-            "--connection-timeout: invalid duration {:?}",
-            args.connection_timeout
-        ))
-    })?;
+    let timeout = exporter_kit::duration::parse_go(&args.connection_timeout)
+        .ok()
+        .ok_or_else(|| {
+            BuildError::new(format!(
+                "--connection-timeout: invalid duration {:?}",
+                args.connection_timeout
+            ))
+        })?;
     let passwords = if args.redis_password.is_empty() && !args.redis_password_file.is_empty() {
         conn::PasswordMap::load(&args.redis_password_file)
             .map_err(|e| BuildError::new(e.to_string()))?

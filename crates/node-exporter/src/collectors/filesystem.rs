@@ -59,7 +59,7 @@ pub struct FilesystemArgs {
         long = "collector.filesystem.mount-timeout",
         value_name = "DURATION",
         default_value = "5s",
-        value_parser = parse_duration
+        value_parser = exporter_kit::duration::parse_go
     )]
     pub mount_timeout: Duration,
     /// Accepted for compatibility: statfs calls run one at a time on helper threads.
@@ -70,42 +70,6 @@ pub struct FilesystemArgs {
         hide = true
     )]
     pub stat_workers: usize,
-}
-
-/// A Go-style duration: `5s`, `500ms`, `1m30s`, `1.5h`.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let mut total = 0.0f64;
-    let mut rest = s.trim();
-    if rest == "0" {
-        return Ok(Duration::ZERO);
-    }
-    if rest.is_empty() {
-        return Err("empty duration".into());
-    }
-    while !rest.is_empty() {
-        let num_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(|| format!("missing unit in duration {s:?}"))?;
-        let value: f64 = rest[..num_end]
-            .parse()
-            .map_err(|_| format!("invalid duration {s:?}"))?;
-        rest = &rest[num_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_end] {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            u => return Err(format!("unknown unit {u:?} in duration {s:?}")),
-        };
-        total += value * scale;
-        rest = &rest[unit_end..];
-    }
-    Ok(Duration::from_secs_f64(total))
 }
 
 /// Idle statfs helpers kept between scrapes.
@@ -437,19 +401,5 @@ impl Collector for Filesystem {
             }
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn go_durations() {
-        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
-        assert!(parse_duration("5").is_err());
-        assert!(parse_duration("5x").is_err());
     }
 }
