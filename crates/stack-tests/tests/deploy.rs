@@ -598,6 +598,73 @@ fn container_metrics_get_namespace_pod_and_container_labels() {
     );
 }
 
+/// The DaemonSets' flags are flags the exporters accept (a typo would
+/// crash-loop the pods on every node), and every host path they name is a
+/// read-only mount of the pod.
+#[test]
+fn daemonset_flags_parse_and_name_mounted_paths() {
+    let objects = documents(&render("base"));
+    let container_of = |workload: &str| -> Value {
+        of_kind(&objects, "DaemonSet")
+            .into_iter()
+            .find(|d| name(d) == workload)
+            .unwrap_or_else(|| panic!("no DaemonSet {workload}"))["spec"]["template"]["spec"]
+            ["containers"][0]
+            .clone()
+    };
+    for workload in ["node-exporter", "container-exporter"] {
+        let container = container_of(workload);
+        let args: Vec<String> = container["args"]
+            .as_array()
+            .expect("args")
+            .iter()
+            .filter_map(|a| a.as_str().map(str::to_string))
+            .collect();
+        let argv = std::iter::once(workload.to_string()).chain(args.iter().cloned());
+        let parsed = match workload {
+            "node-exporter" => exporter_kit::args::parse_from(
+                &node_exporter::SPEC,
+                node_exporter::collectors::COLLECTORS,
+                argv,
+            )
+            .map(|_| ()),
+            _ => exporter_kit::args::parse_from(
+                &container_exporter::SPEC,
+                container_exporter::COLLECTORS,
+                container_exporter::args::translate(argv.map(std::ffi::OsString::from)),
+            )
+            .map(|_| ()),
+        };
+        if let Err(e) = parsed {
+            panic!("{workload}: {args:?}: {e}");
+        }
+        let mounts: Vec<(&str, bool)> = container["volumeMounts"]
+            .as_array()
+            .expect("volumeMounts")
+            .iter()
+            .map(|m| (m["mountPath"].as_str().unwrap_or(""), m["readOnly"] == true))
+            .collect();
+        for arg in &args {
+            let Some((flag, value)) = arg.split_once('=') else {
+                continue;
+            };
+            let path = if flag.starts_with("--path.") {
+                value
+            } else if flag == "--docker" {
+                value.strip_prefix("unix://").unwrap_or(value)
+            } else {
+                continue;
+            };
+            assert!(
+                mounts
+                    .iter()
+                    .any(|(m, ro)| *ro && Path::new(path).starts_with(m)),
+                "{workload}: {arg} is on no read-only mount: {mounts:?}"
+            );
+        }
+    }
+}
+
 // ------------------------------------- standalone Prometheus (kubernetes SD)
 
 fn load(path: &Path) -> Value {
