@@ -513,6 +513,61 @@ fn prometheus_rules_are_the_rule_files() {
     assert_eq!(files, rules.len(), "{:?}", rules.keys());
 }
 
+/// Without the operator, the standalone Prometheus loads the same rule
+/// files, verbatim, from the ConfigMap `prometheus-rules` mounted where
+/// its prometheus.yml looks for them.
+#[test]
+fn standalone_prometheus_loads_the_rule_files() {
+    let objects = documents(&render("overlays/standalone"));
+    let config_map = of_kind(&objects, "ConfigMap")
+        .into_iter()
+        .find(|c| name(c) == "prometheus-rules")
+        .expect("ConfigMap prometheus-rules");
+    let dir = repo_root().join("prometheus/rules");
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).expect("prometheus/rules") {
+        let path = entry.expect("dir entry").path();
+        let file_name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_string();
+        if !file_name.ends_with(".rules.yml") {
+            continue;
+        }
+        files += 1;
+        let text = std::fs::read_to_string(&path).expect("reading rules");
+        assert_eq!(
+            config_map["data"][&file_name], text,
+            "{file_name}: run `cargo xtask k8s-rules`"
+        );
+    }
+    assert_eq!(config_map["data"].as_object().map(|d| d.len()), Some(files));
+    let deployment = of_kind(&objects, "Deployment")
+        .into_iter()
+        .find(|d| name(d) == "prometheus")
+        .expect("Deployment prometheus");
+    let pod = &deployment["spec"]["template"]["spec"];
+    let volume = pod["volumes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|v| v["configMap"]["name"] == "prometheus-rules")
+        .expect("a volume of prometheus-rules");
+    let mount = pod["containers"][0]["volumeMounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| m["name"] == volume["name"])
+        .expect("the rules volume mounted");
+    let config = load(&repo_root().join("deploy/kubernetes/overlays/standalone/prometheus.yml"));
+    let mount_path = mount["mountPath"].as_str().expect("mountPath");
+    assert_eq!(
+        config["rule_files"],
+        serde_json::json!([format!("{mount_path}/*.rules.yml")])
+    );
+}
+
 /// Container metrics carry the namespace, pod and container they describe:
 /// the DaemonSet asks the exporter for the kubelet's Docker labels and both
 /// Prometheus setups rename them.
@@ -756,10 +811,17 @@ fn standalone_prometheus_config_is_valid_apart_from_kubernetes_sd() {
         }
         job["static_configs"] = serde_json::json!([]);
     }
+    // The rules live in the pod at /etc/prometheus/rules (see
+    // standalone_prometheus_loads_the_rule_files); here, in the repository.
+    config["rule_files"] = serde_json::json!([repo_root()
+        .join("prometheus/rules/*.rules.yml")
+        .display()
+        .to_string()]);
     let tmp = tempfile::tempdir().expect("tempdir");
     let without_sd = tmp.path().join("prometheus.yml");
     std::fs::write(&without_sd, serde_norway::to_string(&config).expect("YAML"))
         .expect("writing the copy");
     let (ok, out) = promtool(&["check", "config", "prometheus.yml"], tmp.path());
     assert!(ok, "promtool check config (SD swapped out):\n{out}");
+    assert!(out.contains("8 rule files found"), "{out}");
 }
