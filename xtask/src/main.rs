@@ -21,8 +21,9 @@ enum Command {
     Ci(ci::Args),
     /// Benchmark an exporter against its upstream, side by side.
     Bench(bench::Args),
-    /// Generate the Prometheus Operator's PrometheusRule objects from
-    /// prometheus/rules (or check that they are up to date).
+    /// Generate the Prometheus Operator's PrometheusRule objects and the
+    /// standalone overlay's rules ConfigMap from prometheus/rules (or
+    /// check that they are up to date).
     K8sRules(k8s::Args),
     /// Check prometheus/rules: promtool, then reviewer checks (labels,
     /// annotations, `for`, naming, counter functions, ranges, metrics and

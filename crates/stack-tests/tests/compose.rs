@@ -126,6 +126,23 @@ fn dockerfiles_build_static_binaries_into_unprivileged_images() {
             "{binary}: final image not minimal"
         );
         assert!(text.contains("USER 65534:65534"), "{binary}: runs as root");
+        // Multi-arch: the platform picks the Rust target.
+        for needle in [
+            "ARG TARGETARCH",
+            "amd64|x86_64) target=x86_64-unknown-linux-musl",
+            "arm64|aarch64) target=aarch64-unknown-linux-musl",
+            "--target \"$target\"",
+        ] {
+            assert!(text.contains(needle), "{binary}: no {needle}");
+        }
+    }
+    let local = std::fs::read_to_string(dir.join("build-local.sh")).expect("build-local.sh");
+    for needle in [
+        "x86_64-unknown-linux-musl",
+        "aarch64-unknown-linux-musl",
+        "--platform",
+    ] {
+        assert!(local.contains(needle), "build-local.sh: no {needle}");
     }
     let prebuilt = std::fs::read_to_string(dir.join("prebuilt.Dockerfile")).expect("prebuilt");
     assert!(prebuilt.contains("FROM scratch") && prebuilt.contains("USER 65534:65534"));
