@@ -91,7 +91,9 @@ fn cardinality_stays_bounded_under_random_paths_and_methods() {
 
 #[test]
 fn histogram_buckets_count_the_latency_they_should() {
-    let server = start(&["--fault.latency=60ms"]);
+    // 300 ms added: every request lands above the 0.25 bucket (a sleep is
+    // never shorter) and, on any sane machine, below 1 s.
+    let server = start(&["--fault.latency=300ms"]);
     let client = testkit::http();
     for _ in 0..5 {
         let resp = client.get(server.url("/")).send().expect("GET /");
@@ -105,13 +107,14 @@ fn histogram_buckets_count_the_latency_they_should() {
             &[("route", "/"), ("method", "GET"), ("le", le)],
         )
     };
-    assert_eq!(bucket(&s, "0.05"), 0.0, "60 ms requests are above 50 ms");
-    assert_eq!(bucket(&s, "0.1"), 5.0);
+    assert_eq!(bucket(&s, "0.1"), 0.0);
+    assert_eq!(bucket(&s, "0.25"), 0.0, "300 ms requests are above 250 ms");
+    assert_eq!(bucket(&s, "1"), 5.0);
     assert_eq!(bucket(&s, "+Inf"), 5.0);
     let count = value(&s, "app_request_duration_seconds_count", &[("route", "/")]);
     let sum = value(&s, "app_request_duration_seconds_sum", &[("route", "/")]);
     assert_eq!(count, 5.0);
-    assert!((0.3..1.0).contains(&sum), "sum {sum}");
+    assert!((1.5..5.0).contains(&sum), "sum {sum}");
 
     // Turn the latency off at runtime: the next requests land low.
     let resp = client
@@ -125,9 +128,16 @@ fn histogram_buckets_count_the_latency_they_should() {
         client.get(server.url("/")).send().expect("GET /");
     }
     let s = scrape(&server);
-    assert_eq!(bucket(&s, "0.05"), 5.0, "fast requests are below 50 ms");
-    assert_eq!(bucket(&s, "0.1"), 10.0);
+    assert_eq!(bucket(&s, "0.25"), 5.0, "fast requests are below 250 ms");
+    assert_eq!(bucket(&s, "1"), 10.0);
     assert_eq!(bucket(&s, "+Inf"), 10.0);
+    // Buckets are cumulative.
+    let les = [
+        "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5",
+        "10", "+Inf",
+    ];
+    let counts: Vec<f64> = les.iter().map(|le| bucket(&s, le)).collect();
+    assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
 }
 
 #[test]

@@ -15,6 +15,10 @@ fn prometheus_scrapes_the_app_and_rate_answers() {
         "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: demo-app\n    static_configs:\n      - targets: ['{}']\n",
         server.addr
     );
+    let prom = testkit::Prometheus::start(&config, &[]);
+    // Load only once Prometheus scrapes the app, so that it sees the
+    // counters grow (a slow start on a busy machine must not miss it).
+    prom.wait_for("up == 1", Duration::from_secs(40));
     let target = server.url("");
     let load = std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -28,7 +32,6 @@ fn prometheus_scrapes_the_app_and_rate_answers() {
             concurrency: 16,
         }))
     });
-    let prom = testkit::Prometheus::start(&config, &[]);
     let rate = prom.wait_for(
         "sum(rate(app_requests_total{job=\"demo-app\"}[1m])) > 0",
         Duration::from_secs(40),

@@ -27,6 +27,10 @@ fn app_recording_rules_evaluate_against_the_live_app() {
         rules.display(),
         app.addr
     );
+    let prom = testkit::Prometheus::start(&config, &[]);
+    // Load only once Prometheus scrapes the app, so that it sees the
+    // counters grow (a slow start on a busy machine must not miss it).
+    prom.wait_for("up == 1", Duration::from_secs(40));
     let target = app.url("");
     let load = std::thread::spawn(move || {
         tokio::runtime::Builder::new_current_thread()
@@ -40,7 +44,6 @@ fn app_recording_rules_evaluate_against_the_live_app() {
                 concurrency: 16,
             }))
     });
-    let prom = testkit::Prometheus::start(&config, &[]);
     let wait = Duration::from_secs(40);
     prom.wait_for("job:app_requests:rate5m{job=\"demo-app\"} > 0", wait);
     // Half of the API requests fail on purpose: the error ratio the
