@@ -186,18 +186,21 @@ pub fn install(state: Arc<State>, registry: prometheus::Registry, exporter: &mut
     exporter.link("/config", "Configuration");
     #[cfg(unix)]
     {
-        let state = state.clone();
-        tokio::spawn(async move {
-            let Ok(mut hup) =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-            else {
-                tracing::error!("cannot listen for SIGHUP; reload with POST /-/reload");
-                return;
-            };
-            while hup.recv().await.is_some() {
-                let _ = state.reload();
+        // Registered here, before serving, so a SIGHUP never meets the
+        // default action (terminate).
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            Ok(mut hup) => {
+                let state = state.clone();
+                tokio::spawn(async move {
+                    while hup.recv().await.is_some() {
+                        let _ = state.reload();
+                    }
+                });
             }
-        });
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGHUP; reload with POST /-/reload");
+            }
+        }
     }
 }
 

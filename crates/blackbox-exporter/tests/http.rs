@@ -457,3 +457,29 @@ fn client_certificates_from_tls_config() {
     assert_eq!(m["probe_success"], 1.0, "{m:?}");
     assert_eq!(ours.probe(&web.url("/ok"), "no_cert")["probe_success"], 0.0);
 }
+
+#[test]
+fn http2_is_negotiated_by_alpn_and_versions_are_checked() {
+    let server_cert = cert(2020, 2100);
+    let addr = h2_tls_server(&server_cert);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &server_cert.cert_pem).expect("ca");
+    let cfg = write_config(
+        dir.path(),
+        &format!(
+            "modules:\n  h2:\n    prober: http\n    http:\n      valid_http_versions: [HTTP/2.0]\n      tls_config:\n        ca_file: {ca}\n  h1_only:\n    prober: http\n    http:\n      valid_http_versions: [HTTP/1.1]\n      tls_config:\n        ca_file: {ca}\n",
+            ca = ca.display()
+        ),
+    );
+    let ours = start_ours(&cfg, &[]);
+    let url = format!("https://{addr}/");
+    let m = ours.probe(&url, "h2");
+    assert_eq!(
+        (m["probe_success"], m["probe_http_version"]),
+        (1.0, 2.0),
+        "{m:?}"
+    );
+    assert_eq!(m["probe_http_uncompressed_body_length"], 8.0);
+    assert_eq!(ours.probe(&url, "h1_only")["probe_success"], 0.0);
+}

@@ -360,3 +360,39 @@ async fn wait_reply(
         return Ok(ttl);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loss_and_rtt_statistics() {
+        let m = IcmpMetrics {
+            multi: Some(Multi {
+                sent: 4,
+                rtts: vec![0.001, 0.003],
+            }),
+            ..IcmpMetrics::default()
+        };
+        let mut out = Emitter::new();
+        m.emit(&mut out);
+        let mut text = Vec::new();
+        exporter_kit::encode::encode_text(
+            &exporter_kit::runner::merge(out.into_families()),
+            &mut text,
+        );
+        let text = String::from_utf8_lossy(&text);
+        for line in [
+            "probe_icmp_packets_sent 4",
+            "probe_icmp_packets_received 2",
+            "probe_icmp_packet_loss_ratio 0.5",
+            "probe_icmp_rtt_seconds{stat=\"min\"} 0.001",
+            "probe_icmp_rtt_seconds{stat=\"max\"} 0.003",
+            "probe_icmp_rtt_seconds{stat=\"avg\"} 0.002",
+            "probe_icmp_rtt_seconds{stat=\"stddev\"} 0.001",
+        ] {
+            assert!(text.contains(line), "{line} in\n{text}");
+        }
+        assert_eq!(checksum(&[0x08, 0, 0, 0, 0, 1, 0, 1]), !0x0802u16);
+    }
+}

@@ -227,3 +227,23 @@ pub async fn resolve(
 pub fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_hash_matches_upstream() {
+        // upstream's value for 127.0.0.1 (Debian 0.23 scrape)
+        assert_eq!(ip_hash("127.0.0.1".parse().expect("ip")), 3_668_918_509);
+        // IPv4-mapped hashes as the IPv4 address, as Go's To4() does
+        assert_eq!(
+            ip_hash("::ffff:127.0.0.1".parse().expect("ip")),
+            3_668_918_509
+        );
+        assert_ne!(
+            ip_hash("::1".parse().expect("ip")),
+            ip_hash("127.0.0.1".parse().expect("ip"))
+        );
+    }
+}

@@ -212,7 +212,13 @@ impl TlsFacts {
                     hex(ring::digest::digest(&ring::digest::SHA256, der.as_ref()).as_ref());
                 facts.subject = go_name(cert.subject());
                 facts.issuer = go_name(cert.issuer());
-                facts.serial = hex(cert.raw_serial());
+                // as Go prints a big.Int in hex: no leading zero bytes
+                let raw = cert.raw_serial();
+                let first = raw.iter().position(|b| *b != 0).unwrap_or(raw.len());
+                facts.serial = hex(&raw[first..]).trim_start_matches('0').to_string();
+                if facts.serial.is_empty() {
+                    facts.serial = "0".into();
+                }
                 if let Ok(Some(san)) = cert.subject_alternative_name() {
                     let names: Vec<String> = san
                         .value
