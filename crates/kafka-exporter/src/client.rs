@@ -492,3 +492,60 @@ fn now_ms() -> i64 {
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(argv: &[&str]) -> Args {
+        let mut full = vec!["kafka-exporter"];
+        full.extend_from_slice(argv);
+        match exporter_kit::args::parse_from(&crate::SPEC, crate::COLLECTORS, full) {
+            Ok(cli) => cli.args,
+            Err(e) => panic!("flags: {e}"),
+        }
+    }
+
+    #[test]
+    fn servers_repeat_and_security_follows_flags() {
+        let a = args(&["--kafka.server", "a:9092", "--kafka.server=b:9093"]);
+        let c = client_config(&a).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.get("bootstrap.servers"), Some("a:9092,b:9093"));
+        assert_eq!(c.get("security.protocol"), Some("plaintext"));
+
+        let dir = std::env::temp_dir().join(format!("kafka-exporter-test-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let file = dir.join("password");
+        let _ = std::fs::write(&file, "s3cret\n");
+        let a = args(&[
+            "--sasl.enabled",
+            "--sasl.mechanism=sha512",
+            "--sasl.username=u",
+            "--sasl.password-file",
+            &file.to_string_lossy(),
+            "--tls.enabled",
+            "--tls.insecure-skip-tls-verify",
+        ]);
+        let c = client_config(&a).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.get("security.protocol"), Some("sasl_ssl"));
+        assert_eq!(c.get("sasl.mechanism"), Some("SCRAM-SHA-512"));
+        assert_eq!(c.get("sasl.password"), Some("s3cret"));
+        assert_eq!(c.get("enable.ssl.certificate.verification"), Some("false"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn bad_flags_are_startup_errors_not_panics() {
+        let a = args(&["--sasl.enabled", "--sasl.mechanism", "gssapi"]);
+        assert!(matches!(client_config(&a), Err(ClientError::Flag { .. })));
+        let a = args(&["--topic.filter", "("]);
+        assert!(Filters::from_args(&a).is_err());
+        let a = args(&["--no-offset.show-all"]);
+        assert!(!a.offset_show_all());
+        let a = args(&["--offset.show-all=false"]);
+        assert!(!a.offset_show_all());
+        let a = args(&[]);
+        assert!(a.offset_show_all());
+        assert_eq!(a.servers, vec!["kafka:9092".to_string()]);
+    }
+}
