@@ -39,7 +39,7 @@ enum Command {
     Down(up::DownArgs),
     /// Cause a real fault in the running stack and follow the alert to the
     /// receivers: endpoint-down, redis-down, mysql-down, app-errors,
-    /// app-latency, custom-threshold, high-cpu.
+    /// app-latency, custom-threshold, kafka-lag, high-cpu.
     Simulate(up::simulate::Args),
 }
 

