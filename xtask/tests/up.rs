@@ -111,7 +111,7 @@ fn native_stack_fires_and_resolves_every_scenario() {
             .as_array()
             .cloned()
             .unwrap_or_default();
-        targets.len() >= 9 && targets.iter().all(|t| t["health"] == "up")
+        targets.len() >= 10 && targets.iter().all(|t| t["health"] == "up")
     });
     let summary: Vec<String> = last["data"]["activeTargets"]
         .as_array()
@@ -140,6 +140,7 @@ fn native_stack_fires_and_resolves_every_scenario() {
         "redis",
         "redis-exporter",
         "mysql",
+        "kafka",
         "demo-app",
     ] {
         assert!(jobs.contains(&job), "job {job} is not scraped: {jobs:?}");
@@ -154,6 +155,7 @@ fn native_stack_fires_and_resolves_every_scenario() {
             "redis-down",
             "mysql-down",
             "app-errors",
+            "kafka-lag",
             "--json",
             json.to_str().expect("utf-8 path"),
         ],
@@ -163,12 +165,23 @@ fn native_stack_fires_and_resolves_every_scenario() {
     assert!(ok, "simulate failed:\n{out}");
     let results: Vec<Value> =
         serde_json::from_str(&std::fs::read_to_string(&json).expect("timelines")).expect("JSON");
-    assert_eq!(results.len(), 4);
+    assert_eq!(results.len(), 5);
     for r in &results {
         let name = r["scenario"].as_str().unwrap_or_default();
         assert_eq!(r["ok"], true, "{name}: {r:#}");
         assert_eq!(r["labels"]["alertname"], r["alertname"], "{name}");
-        assert_eq!(r["labels"]["severity"], "critical", "{name}");
+        let (severity, slack) = if name == "kafka-lag" {
+            ("warning", "#alerts")
+        } else {
+            ("critical", "#alerts-critical")
+        };
+        assert_eq!(r["labels"]["severity"], severity, "{name}");
+        // Alertmanager's routing: the Slack channel of the severity.
+        assert_eq!(r["slack_channel"], slack, "{name}");
+        assert!(
+            r["slack_s"].as_f64().is_some(),
+            "{name}: no Slack notification"
+        );
         if name != "app-errors" {
             // Per-target alerts keep the target's labels (app-errors is per job).
             assert_eq!(r["labels"]["host"], "docker-host", "{name}");
@@ -188,20 +201,28 @@ fn native_stack_fires_and_resolves_every_scenario() {
     assert_eq!(by_name("redis-down")["labels"]["layer"], "cache");
     assert_eq!(by_name("mysql-down")["labels"]["layer"], "database");
     assert_eq!(by_name("app-errors")["labels"]["job"], "demo-app");
+    assert_eq!(by_name("kafka-lag")["labels"]["consumergroup"], "analytics");
+    assert_eq!(by_name("kafka-lag")["labels"]["layer"], "queue");
     assert_eq!(
         by_name("endpoint-down")["labels"]["instance"],
         state["urls"]["endpoint"]
     );
     // The log file of the console receiver has every notification.
     let log = std::fs::read_to_string(run_dir.join("notifications.log")).expect("log");
-    for name in ["EndpointDown", "RedisDown", "MysqlDown", "AppHighErrorRate"] {
+    for name in [
+        "EndpointDown",
+        "RedisDown",
+        "MysqlDown",
+        "AppHighErrorRate",
+        "KafkaConsumerLagHigh",
+    ] {
         assert!(log.contains(&format!("FIRING   {name}")), "{log}");
         assert!(log.contains(&format!("RESOLVED {name}")), "{log}");
     }
 
     // Dashboards: every panel of the layers running natively has data;
-    // the panels without are those of layers not running here (containers
-    // without a dockerd, Kafka), a TLS endpoint and a MySQL replica.
+    // the panels without are those of the containers (no dockerd here),
+    // a TLS endpoint and a MySQL replica, which the native stack lacks.
     let dashboards = Path::new(env!("CARGO_MANIFEST_DIR")).join("../grafana/dashboards");
     let live = |files: &[&str]| {
         let mut command = Command::new(XTASK);
@@ -222,17 +243,15 @@ fn native_stack_fires_and_resolves_every_scenario() {
             ),
         )
     };
-    let (ok, text) = live(&["node", "redis", "api"]);
+    let (ok, text) = live(&["node", "redis", "api", "kafka"]);
     assert!(ok && text.contains("return data"), "{text}");
-    let (_, text) = live(&["overview", "endpoints", "mysql", "containers", "kafka"]);
+    let (_, text) = live(&["overview", "endpoints", "mysql", "containers"]);
     println!("{text}");
     for line in text.lines().filter(|l| l.contains(": no data")) {
         let expected = line.starts_with("containers.json")
-            || line.starts_with("kafka.json")
             || line.contains("Certificate expiry")
             || line.contains("Replication lag")
-            || line.starts_with("overview.json: Container")
-            || line.starts_with("overview.json: Kafka");
+            || line.starts_with("overview.json: Container");
         assert!(
             expected,
             "a panel of a layer running natively has no data: {line}"

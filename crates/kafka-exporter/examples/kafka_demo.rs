@@ -68,9 +68,42 @@ fn main() -> Result<(), Error> {
     let mut last_commit = Instant::now();
     loop {
         let stalled = std::fs::read_to_string(&control).is_ok_and(|s| s.trim() == "stall");
-        let count = if stalled && !burst_sent { 1200 } else { 1 };
+        if stalled && !burst_sent {
+            // The burst from several producers at once (one flush per
+            // message is slow), 200 messages each.
+            let sent = std::thread::scope(|s| {
+                let workers: Vec<_> = (0..6)
+                    .map(|t| {
+                        let config = config.clone();
+                        s.spawn(move || -> Result<(usize, i64), Error> {
+                            let producer: BaseProducer =
+                                config.clone().set("linger.ms", "0").create()?;
+                            let p = t % PARTITIONS as usize;
+                            for _ in 0..200 {
+                                producer
+                                    .send(
+                                        BaseRecord::<(), _>::to(TOPIC)
+                                            .partition(p as i32)
+                                            .payload("order"),
+                                    )
+                                    .map_err(|(e, _)| e)?;
+                                producer.flush(Duration::from_secs(10))?;
+                            }
+                            Ok((p, 200))
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .filter_map(|w| w.join().ok().and_then(Result::ok))
+                    .collect::<Vec<_>>()
+            });
+            for (p, n) in sent {
+                produced[p] += n;
+            }
+        }
         burst_sent = stalled;
-        for _ in 0..count {
+        {
             let p = next % PARTITIONS as usize;
             next += 1;
             producer

@@ -283,6 +283,13 @@ fn run_one(stack: &Stack, scenario: &Scenario) -> Result<Value> {
     let burning = Arc::new(AtomicBool::new(false));
     // Long enough for the longest `for` (15 m) plus windows at this speedup.
     let timeout = 1500.0 / stack.speedup as f64 + 60.0;
+    if alert_state(stack, scenario) == "firing" {
+        bail!(
+            "{}: {} is already firing before the fault (nothing to detect); wait until it resolves",
+            scenario.name,
+            scenario.alertname
+        );
+    }
     let t0 = now();
     inject(stack, scenario.fault, true, &burning)?;
     let mut events: Vec<(String, f64)> = vec![("fault injected".into(), t0)];
