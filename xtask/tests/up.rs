@@ -23,6 +23,8 @@ struct Up {
 impl Drop for Up {
     fn drop(&mut self) {
         if !self.run_dir.join("state.json").exists() {
+            // Stopped already (or never came up): no `down` to ask.
+            let _ = self.child.kill();
             let _ = self.child.wait();
             return;
         }
