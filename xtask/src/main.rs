@@ -38,7 +38,8 @@ enum Command {
     /// Stop the stack `cargo xtask up` started.
     Down(up::DownArgs),
     /// Cause a real fault in the running stack and follow the alert to the
-    /// receivers: endpoint-down, redis-down, mysql-down, app-errors,
+    /// receivers: endpoint-down, redis-down, redis-connection-failures,
+    /// mysql-down, app-errors,
     /// app-latency, custom-threshold, kafka-lag, high-cpu.
     Simulate(up::simulate::Args),
 }

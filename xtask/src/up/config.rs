@@ -423,7 +423,7 @@ mod tests {
                 15,
                 0
             ),
-            r#"rate(x{a=~"[0-9]"}[20s]) + max_over_time(y[4m:4s])"#
+            r#"rate(x{a=~"[0-9]"}[20s]) + max_over_time(y[240s:4s])"#
         );
     }
 

@@ -141,6 +141,8 @@ struct Components {
     redis: RedisServer,
     mariadb: MariaDb,
     endpoint: Endpoint,
+    /// Set while `simulate redis-connection-failures` floods redis.
+    redis_flood: Arc<AtomicBool>,
     /// `stall` / `run`: read by the kafka_demo traffic (see its docs).
     kafka_control: PathBuf,
     _kafka: Option<KafkaBroker>,
@@ -339,6 +341,26 @@ fn control(action: &str, what: &str, components: &Mutex<Option<Components>>) -> 
         ("start", "mysql") => c.mariadb.restart(),
         ("stop", "endpoint") => c.endpoint.down.store(true, Ordering::SeqCst),
         ("start", "endpoint") => c.endpoint.down.store(false, Ordering::SeqCst),
+        ("stop", "redis-clients") => {
+            // Few client slots, and a flood of clients beyond them.
+            c.redis.cli(&["CONFIG", "SET", "maxclients", "8"]);
+            c.redis_flood.store(true, Ordering::SeqCst);
+            let flag = c.redis_flood.clone();
+            let port = c.redis.port();
+            std::thread::spawn(move || {
+                while flag.load(Ordering::SeqCst) {
+                    let conns: Vec<_> = (0..16)
+                        .filter_map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).ok())
+                        .collect();
+                    std::thread::sleep(Duration::from_millis(200));
+                    drop(conns);
+                }
+            });
+        }
+        ("start", "redis-clients") => {
+            c.redis_flood.store(false, Ordering::SeqCst);
+            c.redis.cli(&["CONFIG", "SET", "maxclients", "10000"]);
+        }
         ("stop", "kafka-consumer") => {
             let _ = std::fs::write(&c.kafka_control, "stall\n");
         }
@@ -652,6 +674,7 @@ pub fn up(args: UpArgs) -> Result<()> {
         redis,
         mariadb,
         endpoint,
+        redis_flood: Arc::new(AtomicBool::new(false)),
         kafka_control,
         _kafka: kafka,
         _alertmanager: alertmanager,

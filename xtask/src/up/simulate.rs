@@ -16,7 +16,7 @@ use super::{clock, default_run_dir, now, read_state};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Scenarios: endpoint-down, redis-down, mysql-down, app-errors,
+    /// Scenarios: endpoint-down, redis-down, redis-connection-failures, mysql-down, app-errors,
     /// app-latency, custom-threshold, kafka-lag, high-cpu (or `all`).
     #[arg(required = true)]
     pub scenarios: Vec<String>,
@@ -72,6 +72,18 @@ pub const SCENARIOS: &[Scenario] = &[
         slack: Some("#alerts-critical"),
         fault: Fault::Stop("redis"),
         about: "stops redis-server",
+    },
+    Scenario {
+        name: "redis-connection-failures",
+        alertname: "RedisRejectedConnections",
+        labels: &[
+            ("job", "redis"),
+            ("severity", "warning"),
+            ("layer", "cache"),
+        ],
+        slack: Some("#alerts"),
+        fault: Fault::Stop("redis-clients"),
+        about: "maxclients 8 and a flood of 16 clients at a time: redis rejects connections",
     },
     Scenario {
         name: "mysql-down",
@@ -438,11 +450,16 @@ pub fn run(args: Args) -> Result<()> {
     let mut chosen: Vec<&Scenario> = Vec::new();
     for name in &args.scenarios {
         if name == "all" {
-            chosen.extend(
-                SCENARIOS
-                    .iter()
-                    .filter(|s| s.name != "app-latency" && s.name != "custom-threshold"),
-            );
+            // Those that can run at once (one demo-app fault; redis either
+            // stopped or flooded).
+            chosen.extend(SCENARIOS.iter().filter(|s| {
+                ![
+                    "app-latency",
+                    "custom-threshold",
+                    "redis-connection-failures",
+                ]
+                .contains(&s.name)
+            }));
             continue;
         }
         match SCENARIOS.iter().find(|s| s.name == name) {
