@@ -349,11 +349,14 @@ fn control(action: &str, what: &str, components: &Mutex<Option<Components>>) -> 
             let port = c.redis.port();
             std::thread::spawn(move || {
                 while flag.load(Ordering::SeqCst) {
-                    let conns: Vec<_> = (0..16)
+                    // Short bursts, so the exporter's own connection
+                    // usually finds a slot between them.
+                    let conns: Vec<_> = (0..12)
                         .filter_map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).ok())
                         .collect();
-                    std::thread::sleep(Duration::from_millis(200));
+                    std::thread::sleep(Duration::from_millis(30));
                     drop(conns);
+                    std::thread::sleep(Duration::from_millis(400));
                 }
             });
         }

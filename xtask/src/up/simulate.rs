@@ -83,7 +83,7 @@ pub const SCENARIOS: &[Scenario] = &[
         ],
         slack: Some("#alerts"),
         fault: Fault::Stop("redis-clients"),
-        about: "maxclients 8 and a flood of 16 clients at a time: redis rejects connections",
+        about: "maxclients 8 and bursts of 12 clients: redis rejects connections",
     },
     Scenario {
         name: "mysql-down",
