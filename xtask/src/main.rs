@@ -4,6 +4,7 @@ mod bench;
 mod ci;
 mod k8s;
 mod lint;
+mod up;
 
 use clap::{Parser, Subcommand};
 
@@ -32,6 +33,16 @@ enum Command {
     /// Check grafana/dashboards: every query parses, its metrics and labels
     /// exist, datasources match the provisioning.
     LintDashboards(lint::dashboards::Args),
+    /// Start the whole stack natively (no Docker) from the compose stack's
+    /// config files; stays in the foreground. `--speedup 15` for simulations.
+    Up(up::UpArgs),
+    /// Stop the stack `cargo xtask up` started.
+    Down(up::DownArgs),
+    /// Cause a real fault in the running stack and follow the alert to the
+    /// receivers: endpoint-down, redis-down, redis-connection-failures,
+    /// mysql-down, app-errors,
+    /// app-latency, custom-threshold, kafka-lag, high-cpu.
+    Simulate(up::simulate::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -41,5 +52,8 @@ fn main() -> anyhow::Result<()> {
         Command::K8sRules(args) => k8s::run(args),
         Command::LintRules(args) => lint::rules::run(args),
         Command::LintDashboards(args) => lint::dashboards::run(args),
+        Command::Up(args) => up::up(args),
+        Command::Down(args) => up::down(args),
+        Command::Simulate(args) => up::simulate::run(args),
     }
 }

@@ -18,6 +18,10 @@ pub struct Args {
     /// Upstream catalogs (default: ../shared/reference beside the repository).
     #[arg(long)]
     pub reference: Option<PathBuf>,
+    /// Instead of the static checks, evaluate every panel query against
+    /// the Prometheus at this URL and list the panels that return no data.
+    #[arg(long, value_name = "URL")]
+    pub live: Option<String>,
 }
 
 pub struct DashContext {
@@ -230,16 +234,7 @@ pub fn lint_text(file: &str, text: &str, ctx: &DashContext) -> Vec<Problem> {
 /// Lints the named dashboards (or all of grafana/dashboards).
 pub fn lint(args: &Args) -> anyhow::Result<(Vec<Problem>, usize)> {
     let repo = super::repo_root();
-    let mut files = args.files.clone();
-    if files.is_empty() {
-        for entry in std::fs::read_dir(repo.join("grafana/dashboards"))? {
-            let p = entry?.path();
-            if p.extension().is_some_and(|e| e == "json") {
-                files.push(p);
-            }
-        }
-        files.sort();
-    }
+    let files = dashboard_files(args)?;
     let mut rule_texts = Vec::new();
     for entry in std::fs::read_dir(repo.join("prometheus/rules"))? {
         let p = entry?.path();
@@ -269,7 +264,142 @@ pub fn lint(args: &Args) -> anyhow::Result<(Vec<Problem>, usize)> {
     Ok((problems, files.len()))
 }
 
+/// A dashboard variable inside a label matcher (`job=~"$job"`,
+/// `instance="${instance}"`) becomes `=~".+"` (every value, as Grafana's
+/// "All"); other variables as in [`substitute_variables`].
+pub fn live_query(expr: &str) -> String {
+    let mut out = String::with_capacity(expr.len());
+    let mut rest = expr;
+    while let Some(pos) = rest.find("\"$") {
+        let (before, after) = rest.split_at(pos);
+        let Some(end) = after[1..].find('"') else {
+            break;
+        };
+        let value = &after[1..=end];
+        let is_var = value[1..]
+            .trim_start_matches('{')
+            .trim_end_matches('}')
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let op = if before.ends_with("!~") || before.ends_with("!=") {
+            0
+        } else if before.ends_with("=~") {
+            2
+        } else if before.ends_with('=') {
+            1
+        } else {
+            0
+        };
+        if is_var && op > 0 {
+            out.push_str(&before[..before.len() - op]);
+            out.push_str("=~\".+\"");
+        } else {
+            out.push_str(before);
+            out.push_str(&after[..end + 2]);
+        }
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    substitute_variables(&out)
+}
+
+/// A panel whose queries all return nothing (or fail) on a live Prometheus.
+pub struct EmptyPanel {
+    pub file: String,
+    pub title: String,
+    pub detail: String,
+}
+
+/// Evaluates every panel query of `files` at `url`; returns the panels
+/// without data and the number of panels checked.
+pub fn live(url: &str, files: &[PathBuf]) -> anyhow::Result<(Vec<EmptyPanel>, usize)> {
+    let client = testkit::http();
+    let mut empty = Vec::new();
+    let mut checked = 0;
+    for f in files {
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+        let dash: Value = serde_json::from_str(&text)?;
+        let file = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut panels: Vec<&Value> = Vec::new();
+        for p in dash["panels"].as_array().into_iter().flatten() {
+            panels.push(p);
+            panels.extend(p["panels"].as_array().into_iter().flatten());
+        }
+        for panel in panels {
+            let targets = panel["targets"].as_array().cloned().unwrap_or_default();
+            if panel["type"] == "row" || targets.is_empty() {
+                continue;
+            }
+            checked += 1;
+            let mut details = Vec::new();
+            let mut has_data = false;
+            for t in &targets {
+                let Some(expr) = t["expr"].as_str() else {
+                    continue;
+                };
+                let query = live_query(expr);
+                let response: Value = client
+                    .get(format!("{url}/api/v1/query"))
+                    .query(&[("query", query.as_str())])
+                    .send()
+                    .and_then(|r| r.json())
+                    .with_context(|| format!("querying {url}"))?;
+                if response["status"] != "success" {
+                    details.push(format!(
+                        "{query}: {}",
+                        response["error"].as_str().unwrap_or("error")
+                    ));
+                } else if response["data"]["result"]
+                    .as_array()
+                    .is_some_and(|r| !r.is_empty())
+                {
+                    has_data = true;
+                } else {
+                    details.push(format!("{query}: no data"));
+                }
+            }
+            if !has_data {
+                empty.push(EmptyPanel {
+                    file: file.clone(),
+                    title: panel["title"].as_str().unwrap_or("(untitled)").to_string(),
+                    detail: details.join("; "),
+                });
+            }
+        }
+    }
+    Ok((empty, checked))
+}
+
+fn dashboard_files(args: &Args) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = args.files.clone();
+    if files.is_empty() {
+        for entry in std::fs::read_dir(super::repo_root().join("grafana/dashboards"))? {
+            let p = entry?.path();
+            if p.extension().is_some_and(|e| e == "json") {
+                files.push(p);
+            }
+        }
+        files.sort();
+    }
+    Ok(files)
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if let Some(url) = &args.live {
+        let (empty, checked) = live(url.trim_end_matches('/'), &dashboard_files(&args)?)?;
+        for p in &empty {
+            println!("{}: {}: no data ({})", p.file, p.title, p.detail);
+        }
+        if !empty.is_empty() {
+            bail!("{} of {checked} panel(s) return no data", empty.len());
+        }
+        println!("all {checked} panel(s) return data");
+        return Ok(());
+    }
     let (problems, files) = lint(&args)?;
     for p in &problems {
         println!("{p}");
@@ -337,6 +467,14 @@ mod tests {
     }
 
     #[test]
+    fn live_queries_select_every_variable_value() {
+        assert_eq!(
+            live_query(r#"rate(x{job=~"$job",instance="${instance}",a!="$b"}[$__rate_interval])"#),
+            r#"rate(x{job=~".+",instance=~".+",a!="x"}[5m])"#
+        );
+    }
+
+    #[test]
     fn variables_become_valid_promql() {
         assert_eq!(
             substitute_variables("rate(x{a=~\"$job\",b=\"${instance}\"}[$__rate_interval])"),
@@ -396,6 +534,7 @@ mod tests {
         let (problems, files) = match lint(&Args {
             files: Vec::new(),
             reference: None,
+            live: None,
         }) {
             Ok(r) => r,
             Err(e) => panic!("lint-dashboards could not run: {e:#}"),
