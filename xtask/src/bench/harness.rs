@@ -9,7 +9,6 @@ use anyhow::{Context, bail};
 
 /// A process under test, killed on drop.
 pub struct Started {
-    pub name: String,
     pub child: Child,
 }
 
@@ -35,10 +34,7 @@ pub fn start(name: &str, mut command: Command, ready_url: &str) -> anyhow::Resul
     let child = command
         .spawn()
         .with_context(|| format!("starting {name}: {command:?}"))?;
-    let mut started = Started {
-        name: name.to_string(),
-        child,
-    };
+    let mut started = Started { child };
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Ok((200, _)) = get(ready_url, &[]) {

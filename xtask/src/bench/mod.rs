@@ -6,19 +6,14 @@
 //! /proc/PID/stat around the scrapes), peak RSS (VmHWM), scrape latency
 //! p50/p99 sequentially and under concurrent scrapers, and body bytes.
 
-// Exporters' benchmark files use it as they land; remove this allow then.
-#[allow(dead_code)]
-pub mod harness;
-mod node;
-
-mod demo_app;
-
 mod blackbox;
+mod container;
+mod demo_app;
+pub mod harness;
 mod kafka;
 mod mysql;
+mod node;
 mod redis;
-
-mod container;
 
 #[derive(clap::Args)]
 pub struct Args {
