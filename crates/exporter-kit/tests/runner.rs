@@ -169,3 +169,67 @@ fn collect_filter_selects_collectors() {
         .expect("scrape");
     assert_eq!(resp.status(), 400);
 }
+
+/// An HA pair of Prometheus servers scraping at the same moment: the
+/// collectors run once and both get the whole page; a scrape after that
+/// collects afresh.
+#[test]
+fn concurrent_identical_scrapes_share_one_collection() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counter = runs.clone();
+    let server = TestServer::start(local_args(), move || {
+        let mut e = known_exporter();
+        e.collector(
+            "slow_blocking",
+            AnyCollector::blocking(SlowBlocking {
+                sleep: Duration::from_millis(600),
+                started: counter,
+                desc: Desc::gauge("kit_test_slow_blocking", "", &[]),
+            }),
+        );
+        e
+    })
+    .expect("server");
+    let server = Arc::new(server);
+    let scrapers: Vec<_> = (0..4)
+        .map(|_| {
+            let server = server.clone();
+            std::thread::spawn(move || scrape(&server, "10").0)
+        })
+        .collect();
+    for scraper in scrapers {
+        let body = scraper.join().expect("scraper");
+        assert_eq!(sample(&body, "kit_test_slow_blocking"), Some(1.0), "{body}");
+        assert_eq!(sample(&body, "kit_test_value{kind=\"a\"}"), Some(42.5));
+    }
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        1,
+        "four simultaneous scrapes ran the collectors more than once"
+    );
+
+    let _ = scrape(&server, "10");
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        2,
+        "a later scrape was served stale"
+    );
+
+    // A filtered scrape is a different page: it never joins the full one.
+    let full = {
+        let server = server.clone();
+        std::thread::spawn(move || scrape(&server, "10").0)
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    let filtered = testkit::http()
+        .get(server.url("/metrics?collect[]=known"))
+        .send()
+        .and_then(|r| r.text())
+        .expect("scrape");
+    assert!(!filtered.contains("kit_test_slow_blocking"), "{filtered}");
+    assert!(
+        full.join()
+            .expect("scraper")
+            .contains("kit_test_slow_blocking 1")
+    );
+}

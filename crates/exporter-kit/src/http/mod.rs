@@ -1,6 +1,7 @@
 //! The HTTP side: listeners, TLS, basic auth, routing, the telemetry and
 //! probe routes, gzip, the concurrent-scrape limit and graceful shutdown.
 
+mod flight;
 pub mod landing;
 pub mod probe;
 
@@ -27,6 +28,7 @@ use crate::emit::Emitter;
 use crate::encode::negotiate;
 use crate::exporter::Exporter;
 use crate::webconfig::{AuthOutcome, WebConfig, WebConfigError, WebConfigSource};
+use flight::SingleFlight;
 use probe::{ProbeHandler, ProbeRequest};
 
 pub type Body = Full<Bytes>;
@@ -59,7 +61,13 @@ struct State {
     web_config: WebConfigSource,
     body_size_hint: AtomicUsize,
     landing: String,
+    scrapes: Arc<SingleFlight<ScrapeKey, ScrapeOutcome>>,
 }
+
+/// `collect[]` and `exclude[]` of a telemetry request: requests that agree
+/// on them ask for the same page.
+type ScrapeKey = (Option<Vec<String>>, Vec<String>);
+type ScrapeOutcome = Arc<Result<Vec<crate::family::Family>, crate::runner::FilterError>>;
 
 /// A bound server, not yet running: tests read its addresses first.
 pub struct Server {
@@ -138,6 +146,7 @@ impl Server {
             body_size_hint: AtomicUsize::new(16 * 1024),
             landing,
             exporter,
+            scrapes: Arc::default(),
         };
         Ok(Server {
             listeners,
@@ -264,7 +273,11 @@ pub fn text_response(status: StatusCode, text: impl Into<String>) -> Response<Bo
     resp
 }
 
-async fn handle(state: &State, config: &Arc<WebConfig>, req: Request<Incoming>) -> Response<Body> {
+async fn handle(
+    state: &Arc<State>,
+    config: &Arc<WebConfig>,
+    req: Request<Incoming>,
+) -> Response<Body> {
     if let Some(auth) = &config.basic_auth {
         let header = req
             .headers()
@@ -298,7 +311,7 @@ async fn handle(state: &State, config: &Arc<WebConfig>, req: Request<Incoming>) 
     resp
 }
 
-async fn route(state: &State, req: Request<Incoming>) -> Response<Body> {
+async fn route(state: &Arc<State>, req: Request<Incoming>) -> Response<Body> {
     let path = req.uri().path().to_string();
     let exporter = &state.exporter;
     if let Some((_, handler)) = exporter.routes.iter().find(|(p, _)| *p == path) {
@@ -434,7 +447,7 @@ fn exposition(
     resp
 }
 
-async fn metrics(state: &State, req: &Request<Incoming>) -> Response<Body> {
+async fn metrics(state: &Arc<State>, req: &Request<Incoming>) -> Response<Body> {
     let deadline = deadline(state, req);
     let params = query_pairs(req);
     let include: Vec<String> = params
@@ -448,15 +461,28 @@ async fn metrics(state: &State, req: &Request<Incoming>) -> Response<Body> {
         .map(|(_, v)| v.clone())
         .collect();
     let include = (!include.is_empty()).then_some(include);
-    match state
-        .exporter
-        .scrape(deadline, include.as_deref(), &exclude)
-        .await
-    {
-        Ok(families) => exposition(state, req, &families),
-        Err(err) => text_response(
+    let shared = state.clone();
+    let key = (include.clone(), exclude.clone());
+    let outcome = state
+        .scrapes
+        .run(key, deadline, move || async move {
+            Arc::new(
+                shared
+                    .exporter
+                    .scrape(deadline, include.as_deref(), &exclude)
+                    .await,
+            )
+        })
+        .await;
+    match outcome.as_deref() {
+        Some(Ok(families)) => exposition(state, req, families),
+        Some(Err(err)) => text_response(
             StatusCode::BAD_REQUEST,
             format!("Couldn't create filtered metrics handler: {err}\n"),
+        ),
+        None => text_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the scrape ended without a result\n",
         ),
     }
 }
