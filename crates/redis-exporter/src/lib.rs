@@ -6,6 +6,7 @@
 
 pub mod args;
 pub mod client_list;
+pub mod cluster_nodes;
 pub mod cmdline;
 pub mod config_metrics;
 pub mod conn;
@@ -208,6 +209,16 @@ pub fn setup(args: &Args, exporter: &mut Exporter) -> Result<(), BuildError> {
             },
         );
     }
+    exporter.route(
+        "/discover-cluster-nodes",
+        cluster_nodes::DiscoverClusterNodes {
+            scraper: scraper.clone(),
+            addr: conn::with_scheme(&args.redis_addr),
+            user: args.redis_user.clone(),
+            is_cluster: args.is_cluster,
+            use_hostnames: args.cluster_discover_hostnames,
+        },
+    );
     exporter.route("/health", routes::Health);
     exporter.route(
         "/-/reload",

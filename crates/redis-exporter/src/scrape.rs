@@ -108,7 +108,8 @@ impl Scraper {
         }
     }
 
-    fn password_for(&self, addr: &str, user: &str) -> String {
+    /// The password for `addr` as `user`: the password file's, else `--redis.password`.
+    pub fn password_for(&self, addr: &str, user: &str) -> String {
         let key = conn::password_map_key(&conn::with_scheme(addr), user);
         self.settings
             .passwords
