@@ -653,52 +653,88 @@ fn container_metrics_get_namespace_pod_and_container_labels() {
     );
 }
 
-/// The DaemonSets' flags are flags the exporters accept (a typo would
-/// crash-loop the pods on every node), and every host path they name is a
+/// `argv` parsed exactly as `workload`'s binary parses its command line.
+fn parse_as(workload: &str, argv: Vec<String>) -> Result<(), String> {
+    use exporter_kit::args::parse_from;
+    let os = || {
+        argv.iter()
+            .map(std::ffi::OsString::from)
+            .collect::<Vec<_>>()
+    };
+    let parsed = match workload {
+        "node-exporter" => parse_from(
+            &node_exporter::SPEC,
+            node_exporter::collectors::COLLECTORS,
+            os(),
+        )
+        .map(|_| ()),
+        "container-exporter" => parse_from(
+            &container_exporter::SPEC,
+            container_exporter::COLLECTORS,
+            container_exporter::args::translate(os()),
+        )
+        .map(|_| ()),
+        "blackbox-exporter" => parse_from(
+            &blackbox_exporter::SPEC,
+            blackbox_exporter::COLLECTORS,
+            os(),
+        )
+        .map(|_| ()),
+        "redis-exporter" => parse_from(
+            &redis_exporter::SPEC,
+            redis_exporter::COLLECTORS,
+            // Environment variables are the pod's, not this test's.
+            redis_exporter::cmdline::translate(os(), |_| None),
+        )
+        .map(|_| ()),
+        "mysql-exporter" => {
+            parse_from(&mysql_exporter::SPEC, mysql_exporter::COLLECTORS, os()).map(|_| ())
+        }
+        "kafka-exporter" => {
+            parse_from(&kafka_exporter::SPEC, kafka_exporter::COLLECTORS, os()).map(|_| ())
+        }
+        "demo-app" => parse_from(&demo_app::SPEC, demo_app::COLLECTORS, os()).map(|_| ()),
+        other => panic!("no parser for workload {other}"),
+    };
+    parsed.map_err(|e| e.to_string())
+}
+
+/// Every workload's flags are flags its binary accepts (a typo would
+/// crash-loop the pods), and every host path the DaemonSets name is a
 /// read-only mount of the pod.
 #[test]
-fn daemonset_flags_parse_and_name_mounted_paths() {
+fn workload_flags_parse_and_name_mounted_paths() {
     let objects = documents(&render("base"));
-    let container_of = |workload: &str| -> Value {
-        of_kind(&objects, "DaemonSet")
-            .into_iter()
-            .find(|d| name(d) == workload)
-            .unwrap_or_else(|| panic!("no DaemonSet {workload}"))["spec"]["template"]["spec"]
-            ["containers"][0]
-            .clone()
-    };
-    for workload in ["node-exporter", "container-exporter"] {
-        let container = container_of(workload);
+    let mut seen = Vec::new();
+    for workload in of_kind(&objects, "DaemonSet")
+        .into_iter()
+        .chain(of_kind(&objects, "Deployment"))
+    {
+        let workload_name = name(workload);
+        let container = &workload["spec"]["template"]["spec"]["containers"][0];
         let args: Vec<String> = container["args"]
             .as_array()
-            .expect("args")
-            .iter()
-            .filter_map(|a| a.as_str().map(str::to_string))
+            .map(|a| {
+                a.iter()
+                    .filter_map(|a| a.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let argv = std::iter::once(workload_name.to_string())
+            .chain(args.iter().cloned())
             .collect();
-        let argv = std::iter::once(workload.to_string()).chain(args.iter().cloned());
-        let parsed = match workload {
-            "node-exporter" => exporter_kit::args::parse_from(
-                &node_exporter::SPEC,
-                node_exporter::collectors::COLLECTORS,
-                argv,
-            )
-            .map(|_| ()),
-            _ => exporter_kit::args::parse_from(
-                &container_exporter::SPEC,
-                container_exporter::COLLECTORS,
-                container_exporter::args::translate(argv.map(std::ffi::OsString::from)),
-            )
-            .map(|_| ()),
-        };
-        if let Err(e) = parsed {
-            panic!("{workload}: {args:?}: {e}");
+        if let Err(e) = parse_as(workload_name, argv) {
+            panic!("{workload_name}: {args:?}: {e}");
         }
+        seen.push(workload_name.to_string());
         let mounts: Vec<(&str, bool)> = container["volumeMounts"]
             .as_array()
-            .expect("volumeMounts")
-            .iter()
-            .map(|m| (m["mountPath"].as_str().unwrap_or(""), m["readOnly"] == true))
-            .collect();
+            .map(|m| {
+                m.iter()
+                    .map(|m| (m["mountPath"].as_str().unwrap_or(""), m["readOnly"] == true))
+                    .collect()
+            })
+            .unwrap_or_default();
         for arg in &args {
             let Some((flag, value)) = arg.split_once('=') else {
                 continue;
@@ -714,9 +750,33 @@ fn daemonset_flags_parse_and_name_mounted_paths() {
                 mounts
                     .iter()
                     .any(|(m, ro)| *ro && Path::new(path).starts_with(m)),
-                "{workload}: {arg} is on no read-only mount: {mounts:?}"
+                "{workload_name}: {arg} is on no read-only mount: {mounts:?}"
             );
         }
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            "blackbox-exporter",
+            "container-exporter",
+            "demo-app",
+            "kafka-exporter",
+            "mysql-exporter",
+            "node-exporter",
+            "redis-exporter"
+        ],
+        "a workload is missing from the base or was not checked"
+    );
+}
+
+/// The blackbox modules shipped to Kubernetes load with the exporter's own
+/// loader (unknown keys and bad regexes are errors there).
+#[test]
+fn kubernetes_blackbox_modules_load() {
+    let path = repo_root().join("deploy/kubernetes/base/blackbox.yml");
+    if let Err(e) = blackbox_exporter::config::Config::load(&path) {
+        panic!("{}: {e}", path.display());
     }
 }
 
