@@ -31,6 +31,7 @@ pub mod http;
 pub mod log;
 mod process;
 mod prom;
+pub mod protowire;
 pub mod runner;
 pub mod spec;
 #[cfg(feature = "test-util")]

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use bytes::Bytes;
-use exporter_kit::{Desc, Emitter};
+use exporter_kit::{Desc, Emitter, protowire};
 use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper::header::{CONTENT_TYPE, HeaderMap, HeaderValue, TE};
@@ -81,58 +81,21 @@ impl GrpcMetrics {
 pub fn encode_request(service: &str) -> Vec<u8> {
     let mut msg = Vec::new();
     if !service.is_empty() {
-        msg.push(0x0a);
-        let mut n = service.len();
-        while n >= 0x80 {
-            msg.push((n as u8 & 0x7f) | 0x80);
-            n >>= 7;
-        }
-        msg.push(n as u8);
-        msg.extend_from_slice(service.as_bytes());
+        protowire::put_bytes(&mut msg, 1, service.as_bytes());
     }
-    let mut framed = vec![0u8];
-    framed.extend_from_slice(&(msg.len() as u32).to_be_bytes());
-    framed.extend_from_slice(&msg);
-    framed
+    protowire::grpc_frame(&msg)
 }
 
 /// The `status` field of a framed `HealthCheckResponse` (0 when absent).
 pub fn decode_status(body: &[u8]) -> Result<u64, String> {
-    let msg = body.get(5..).ok_or("short gRPC message")?;
-    let mut i = 0;
+    let msg = protowire::grpc_message(body).map_err(|e| e.to_string())?;
     let mut status = 0;
-    while i < msg.len() {
-        let (key, n) = varint(&msg[i..])?;
-        i += n;
-        match key & 7 {
-            0 => {
-                let (v, n) = varint(&msg[i..])?;
-                i += n;
-                if key >> 3 == 1 {
-                    status = v;
-                }
-            }
-            2 => {
-                let (len, n) = varint(&msg[i..])?;
-                i += n + len as usize;
-            }
-            1 => i += 8,
-            5 => i += 4,
-            _ => return Err("bad protobuf wire type".into()),
+    for field in protowire::fields(msg) {
+        if let (1, value) = field.map_err(|e| e.to_string())? {
+            status = value.as_u64().unwrap_or(0);
         }
     }
     Ok(status)
-}
-
-fn varint(b: &[u8]) -> Result<(u64, usize), String> {
-    let mut v = 0u64;
-    for (i, byte) in b.iter().enumerate().take(10) {
-        v |= u64::from(byte & 0x7f) << (7 * i);
-        if byte & 0x80 == 0 {
-            return Ok((v, i + 1));
-        }
-    }
-    Err("bad varint".into())
 }
 
 fn grpc_status(h: &HeaderMap) -> Option<f64> {
