@@ -83,6 +83,24 @@ pub struct Args {
     )]
     pub docker: String,
 
+    /// containerd endpoint, for Kubernetes nodes that run containers
+    /// through containerd (its images and labels, as Docker's).
+    #[arg(
+        long = "containerd",
+        value_name = "PATH",
+        default_value = "/run/containerd/containerd.sock"
+    )]
+    pub containerd: String,
+
+    /// containerd namespace whose containers are described (the CRI
+    /// plugin's is k8s.io).
+    #[arg(
+        long = "containerd-namespace",
+        value_name = "NAMESPACE",
+        default_value = "k8s.io"
+    )]
+    pub containerd_namespace: String,
+
     /// Only report docker containers in addition to root stats.
     #[arg(long = "docker_only", num_args = 0..=1, require_equals = true,
           default_missing_value = "true", default_value = "false",

@@ -549,12 +549,14 @@ pub fn read_v1(
 /// The Docker container id a cgroup belongs to, recognised by path:
 /// `/docker/<id>` (cgroupfs driver), `/system.slice/docker-<id>.scope`
 /// (systemd driver), and the same under kubepods.
-pub fn docker_id(name: &str) -> Option<&str> {
+pub fn container_id(name: &str) -> Option<&str> {
     let last = name.rsplit('/').next()?;
+    // systemd's cgroup driver names the unit `<runtime>-<id>.scope`
+    // (docker-, cri-containerd-, crio-); cgroupfs uses the bare id.
     let id = last
-        .strip_prefix("docker-")
-        .and_then(|s| s.strip_suffix(".scope"))
-        .unwrap_or(last);
+        .strip_suffix(".scope")
+        .and_then(|unit| unit.rsplit_once('-'))
+        .map_or(last, |(_, id)| id);
     let hex = id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit());
     hex.then_some(id)
 }
@@ -564,15 +566,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn docker_ids_by_path() {
+    fn container_ids_by_path() {
         let id = "27a825b5acce3dc5ba0ccf252f450af45682cb864fc06d18d37ba7cff3c08791";
-        assert_eq!(docker_id(&format!("/docker/{id}")), Some(id));
+        assert_eq!(container_id(&format!("/docker/{id}")), Some(id));
         assert_eq!(
-            docker_id(&format!("/system.slice/docker-{id}.scope")),
+            container_id(&format!("/system.slice/docker-{id}.scope")),
             Some(id)
         );
-        assert_eq!(docker_id("/system.slice/ssh.service"), None);
-        assert_eq!(docker_id("/"), None);
+        assert_eq!(
+            container_id(&format!(
+                "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod0f1e.slice/cri-containerd-{id}.scope"
+            )),
+            Some(id)
+        );
+        assert_eq!(
+            container_id(&format!("/kubepods/besteffort/pod0f1e/{id}")),
+            Some(id)
+        );
+        assert_eq!(container_id(&format!("/k8s.io/{id}")), Some(id));
+        assert_eq!(container_id("/system.slice/ssh.service"), None);
+        assert_eq!(container_id("/system.slice/session-3.scope"), None);
+        assert_eq!(container_id("/"), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 pub mod args;
 pub mod cgroup;
 pub mod collectors;
+pub mod containerd;
 pub mod docker;
 pub mod parse;
 

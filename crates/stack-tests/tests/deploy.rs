@@ -741,7 +741,7 @@ fn workload_flags_parse_and_name_mounted_paths() {
             };
             let path = if flag.starts_with("--path.") {
                 value
-            } else if flag == "--docker" {
+            } else if flag == "--docker" || flag == "--containerd" {
                 value.strip_prefix("unix://").unwrap_or(value)
             } else {
                 continue;

@@ -118,19 +118,7 @@ impl Dockerd {
     /// Imports an image `tag` whose rootfs is Debian's static busybox
     /// (`/bin/busybox` and links for `sh`, `sleep`, `dd`, ...), and returns the tag.
     pub fn busybox_image(&self, tag: &str) -> String {
-        let busybox = require_binary("busybox", "busybox-static");
-        let root = self.dir.path().join("rootfs");
-        std::fs::create_dir_all(root.join("bin")).expect("creating the rootfs");
-        std::fs::create_dir_all(root.join("tmp")).expect("creating the rootfs");
-        std::fs::copy(&busybox, root.join("bin/busybox")).expect("copying busybox");
-        for applet in [
-            "sh", "sleep", "dd", "cat", "echo", "true", "false", "ls", "yes", "head", "kill",
-        ] {
-            let link = root.join("bin").join(applet);
-            if !link.exists() {
-                std::os::unix::fs::symlink("busybox", &link).expect("linking a busybox applet");
-            }
-        }
+        let root = crate::sandbox::busybox_rootfs(&self.dir.path().join("rootfs"));
         let tar = self.dir.path().join("rootfs.tar");
         let status = Command::new("tar")
             .arg("-C")
@@ -166,30 +154,9 @@ impl Dockerd {
             let _ = self.try_cli(&args);
         }
         process.stop(Duration::from_secs(20));
-        // dockerd leaves its netns and overlay mounts behind; unmount
-        // everything under the directory, deepest first, so it can be
-        // removed.
-        let prefix = format!("{}/", self.dir.path().display());
-        let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
-        let mut points: Vec<&str> = mounts
-            .lines()
-            .filter_map(|l| l.split_whitespace().nth(1))
-            .filter(|p| p.starts_with(&prefix))
-            .collect();
-        points.sort_by_key(|p| std::cmp::Reverse(p.len()));
-        for point in points {
-            let _ = Command::new("umount").arg("-l").arg(point).status();
-        }
-        // Leave no empty cgroups behind.
-        for controller in [
-            "cpu", "cpuacct", "cpuset", "memory", "blkio", "pids", "devices", "freezer", "systemd",
-            "unified", "",
-        ] {
-            let dir = Path::new("/sys/fs/cgroup")
-                .join(controller)
-                .join(self.cgroup_parent.trim_start_matches('/'));
-            let _ = std::fs::remove_dir(dir);
-        }
+        // dockerd leaves its netns and overlay mounts behind.
+        crate::sandbox::unmount_under(self.dir.path());
+        crate::sandbox::remove_cgroup(&self.cgroup_parent);
     }
 }
 

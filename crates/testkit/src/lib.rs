@@ -1,20 +1,24 @@
 //! Real servers for tests, never mocks.
 //!
 //! Each guard starts a real server (`redis-server`, `mariadbd`,
-//! `prometheus`, `prometheus-alertmanager`, the Kafka-compatible `tansu`) on a free loopback port in its
+//! `prometheus`, `prometheus-alertmanager`, the Kafka-compatible `tansu`,
+//! `dockerd`, `containerd`) on a free loopback port in its
 //! own temporary directory, waits until it answers, and stops it when
 //! dropped. A missing binary fails the test with the Debian package that
 //! provides it; nothing is skipped.
 
 mod alertmanager;
+mod containerd;
 mod dockerd;
 mod kafka;
 mod mariadb;
 mod process;
 mod prometheus;
 mod redis;
+mod sandbox;
 
 pub use alertmanager::Alertmanager;
+pub use containerd::Containerd;
 pub use dockerd::Dockerd;
 pub use kafka::{KafkaBroker, tansu_install_dir};
 pub use mariadb::MariaDb;

@@ -595,6 +595,23 @@ impl Names for Watcher {
     }
 }
 
+/// Docker's containers first, then containerd's (Kubernetes nodes).
+pub struct Runtimes {
+    pub docker: Watcher,
+    pub containerd: crate::containerd::Containerd,
+}
+
+impl Names for Runtimes {
+    fn get(&self, id: &str) -> Option<Meta> {
+        self.docker.get(id).or_else(|| self.containerd.get(id))
+    }
+    fn oom_events(&self, id: &str) -> u64 {
+        // containerd's OOM events are the kernel's, which the cgroup's own
+        // counter already gives.
+        self.docker.oom_events(id)
+    }
+}
+
 /// No Docker: raw cgroups only.
 pub struct NoNames;
 impl Names for NoNames {
@@ -1159,7 +1176,7 @@ impl Collector for ContainerCollector {
                 errors.push("scrape deadline reached".to_string());
                 break;
             }
-            let id = cgroup::docker_id(&name);
+            let id = cgroup::container_id(&name);
             if !self.wanted(&name, id.is_some()) {
                 continue;
             }
@@ -1191,7 +1208,15 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
     let allow = args.label_allowlist();
     let watcher = crate::docker::Watcher::spawn(&args.docker, allow.clone());
     crate::remember_watcher(&watcher);
-    let names: Box<dyn Names> = Box::new(watcher);
+    let containerd = crate::containerd::Containerd::spawn(
+        &args.containerd,
+        &args.containerd_namespace,
+        allow.clone(),
+    );
+    let names: Box<dyn Names> = Box::new(Runtimes {
+        docker: watcher,
+        containerd,
+    });
     let opts = Options {
         hierarchy,
         procfs: args.procfs.clone(),
