@@ -13,6 +13,7 @@ use regex::Regex;
 
 use crate::args::Args;
 use crate::parse::{cpuinfo, stat};
+use crate::sysfs::regex_flag;
 
 /// Ticks per second the kernel reports in /proc/stat (USER_HZ), 100 on
 /// every Linux architecture node_exporter supports.
@@ -91,14 +92,18 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
         cpuinfo: args.proc("cpuinfo"),
         guest: !a.no_cpu_guest,
         info: a.cpu_info || a.cpu_flags_include.is_some() || a.cpu_bugs_include.is_some(),
-        cpu_flags_include: super::regex_flag(
-            "collector.cpu.info.flags-include",
-            a.cpu_flags_include.as_deref(),
-        )?,
-        cpu_bugs_include: super::regex_flag(
-            "collector.cpu.info.bugs-include",
-            a.cpu_bugs_include.as_deref(),
-        )?,
+        cpu_flags_include: a
+            .cpu_flags_include
+            .as_deref()
+            .filter(|p| !p.is_empty())
+            .map(|p| regex_flag("collector.cpu.info.flags-include", p))
+            .transpose()?,
+        cpu_bugs_include: a
+            .cpu_bugs_include
+            .as_deref()
+            .filter(|p| !p.is_empty())
+            .map(|p| regex_flag("collector.cpu.info.bugs-include", p))
+            .transpose()?,
         seconds: Desc::counter(
             "node_cpu_seconds_total",
             "Seconds the CPUs spent in each mode.",
@@ -145,7 +150,7 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
 
 impl Cpu {
     fn update_info(&self, out: &mut Emitter) -> Result<(), CollectError> {
-        let cpus = cpuinfo::parse(&super::read(&self.cpuinfo)?);
+        let cpus = cpuinfo::parse(&crate::sysfs::read_source(&self.cpuinfo)?);
         if cpus.is_empty() {
             return Err(CollectError::parse("cpuinfo", "no processor entries"));
         }
@@ -270,7 +275,7 @@ impl Collector for Cpu {
         if self.info {
             self.update_info(out)?;
         }
-        let st = stat::parse(&super::read(&self.stat)?).logged("stat");
+        let st = stat::parse(&crate::sysfs::read_source(&self.stat)?).logged("stat");
         if st.cpus.is_empty() {
             return Err(CollectError::parse("stat", "no cpuN lines"));
         }

@@ -17,11 +17,11 @@ use std::time::{Duration, Instant};
 use exporter_kit::{
     AnyCollector, BuildError, CollectError, Collector, Desc, Emitter, ScrapeContext,
 };
-use regex::Regex;
 
 use crate::args::Args;
 use crate::parse::mounts::{self, Mount};
 use crate::sys::{self, FsStats};
+use crate::sysfs::Filter;
 
 pub const DEFAULT_MOUNT_POINTS_EXCLUDE: &str =
     r"^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)";
@@ -223,10 +223,8 @@ impl Statter {
 pub struct Filesystem {
     procfs: PathBuf,
     rootfs: PathBuf,
-    mount_points_exclude: Option<Regex>,
-    mount_points_include: Option<Regex>,
-    fs_types_exclude: Option<Regex>,
-    fs_types_include: Option<Regex>,
+    mount_points: Filter,
+    fs_types: Filter,
     statter: Statter,
     size: Desc,
     free: Desc,
@@ -251,21 +249,22 @@ impl Filesystem {
         Ok(Filesystem {
             procfs: args.procfs.clone(),
             rootfs: args.rootfs.clone(),
-            mount_points_exclude: super::regex_flag(
-                "collector.filesystem.mount-points-exclude",
-                Some(&a.mount_points_exclude),
-            )?,
-            mount_points_include: super::regex_flag(
-                "collector.filesystem.mount-points-include",
+            // An include flag replaces the exclude (default included).
+            mount_points: Filter::new(
+                "collector.filesystem.mount-points-include/exclude",
                 a.mount_points_include.as_deref(),
+                match a.mount_points_include {
+                    Some(_) => None,
+                    None => Some(&a.mount_points_exclude),
+                },
             )?,
-            fs_types_exclude: super::regex_flag(
-                "collector.filesystem.fs-types-exclude",
-                Some(&a.fs_types_exclude),
-            )?,
-            fs_types_include: super::regex_flag(
-                "collector.filesystem.fs-types-include",
+            fs_types: Filter::new(
+                "collector.filesystem.fs-types-include/exclude",
                 a.fs_types_include.as_deref(),
+                match a.fs_types_include {
+                    Some(_) => None,
+                    None => Some(&a.fs_types_exclude),
+                },
             )?,
             statter: Statter::new(a.mount_timeout),
             size: g("size_bytes", "Filesystem size in bytes."),
@@ -294,21 +293,7 @@ impl Filesystem {
     }
 
     fn ignored(&self, m: &Mount, mount_point: &str) -> bool {
-        let mp_ignored = match &self.mount_points_include {
-            Some(inc) => !inc.is_match(mount_point),
-            None => self
-                .mount_points_exclude
-                .as_ref()
-                .is_some_and(|e| e.is_match(mount_point)),
-        };
-        let fs_ignored = match &self.fs_types_include {
-            Some(inc) => !inc.is_match(&m.fs_type),
-            None => self
-                .fs_types_exclude
-                .as_ref()
-                .is_some_and(|e| e.is_match(&m.fs_type)),
-        };
-        mp_ignored || fs_ignored
+        self.mount_points.ignored(mount_point) || self.fs_types.ignored(&m.fs_type)
     }
 
     /// The mount point as the host sees it: without the --path.rootfs

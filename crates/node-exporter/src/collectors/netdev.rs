@@ -7,9 +7,9 @@ use exporter_kit::{
     AnyCollector, BuildError, CollectError, Collector, Desc, Emitter, ScrapeContext,
 };
 
-use super::DeviceFilter;
 use crate::args::Args;
 use crate::parse::netdev::{self, RECEIVE, TRANSMIT};
+use crate::sysfs::Filter;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct NetdevArgs {
@@ -70,7 +70,7 @@ pub struct Netdev {
     path: PathBuf,
     detailed: Option<Vec<(Desc, &'static str)>>,
     sys_net: PathBuf,
-    filter: DeviceFilter,
+    filter: Filter,
     receive: Vec<Desc>,
     transmit: Vec<Desc>,
     nohandler: Desc,
@@ -103,8 +103,8 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
                 .collect()
         }),
         sys_net: args.sys("class/net"),
-        filter: DeviceFilter::new(
-            "netdev",
+        filter: Filter::exclusive(
+            "collector.netdev.device",
             a.netdev_device_include.as_deref(),
             a.netdev_device_exclude.as_deref(),
         )?,
@@ -116,7 +116,7 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
 
 impl Collector for Netdev {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
-        let ifaces = netdev::parse(&super::read(&self.path)?).logged("net/dev");
+        let ifaces = netdev::parse(&crate::sysfs::read_source(&self.path)?).logged("net/dev");
         for i in ifaces.iter().filter(|i| !self.filter.ignored(&i.name)) {
             let dev = [i.name.as_str()];
             if let Some(detailed) = &self.detailed {
