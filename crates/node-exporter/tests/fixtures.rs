@@ -73,10 +73,16 @@ async fn cpu_seconds_per_cpu_and_mode_skipping_odd_lines() {
         0.05,
     );
     assert!(
-        !t.contains(r#"cpu="2""#) && !t.contains(r#"cpu="X""#),
+        !t.contains(r#"_seconds_total{cpu="2""#) && !t.contains(r#"cpu="X""#),
         "odd cpu lines are skipped"
     );
     assert!(!t.contains("node_cpu_info"), "cpu info is off by default");
+    // node_cpu_online (1.12) from sys/devices/system/cpu/cpuN/online: an
+    // unreadable or odd file counts as offline, as upstream.
+    assert_value(&t, r#"node_cpu_online{cpu="0"}"#, 1.0);
+    assert_value(&t, r#"node_cpu_online{cpu="1"}"#, 0.0);
+    assert_value(&t, r#"node_cpu_online{cpu="2"}"#, 0.0);
+    assert_value(&t, r#"node_cpu_online{cpu="3"}"#, 0.0);
 
     let (_, t) = run(
         "cpu",

@@ -53,6 +53,7 @@ pub struct Cpu {
     /// seconds: counters never go backwards, as upstream guarantees.
     last: Mutex<HashMap<String, [f64; 10]>>,
     isolated: Desc,
+    online: Desc,
     core_throttles: Desc,
     package_throttles: Desc,
     cpuinfo: PathBuf,
@@ -77,6 +78,11 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
         isolated: Desc::gauge(
             "node_cpu_isolated",
             "Whether each core is isolated, information from /sys/devices/system/cpu/isolated.",
+            &["cpu"],
+        ),
+        online: Desc::gauge(
+            "node_cpu_online",
+            "CPUs that are online and being scheduled.",
             &["cpu"],
         ),
         core_throttles: Desc::counter(
@@ -218,9 +224,38 @@ fn read_trimmed(p: &Path) -> Option<String> {
         .map(|s| s.trim().to_string())
 }
 
+/// `node_cpu_online` as upstream (1.12): for every `cpuN` directory, 1 when
+/// its `online` file says 1, else 0 (unreadable or odd counts as offline).
+/// `None` when cpu0 has no `online` file (no CPU hotplug, as on most x86
+/// hosts): then upstream emits nothing.
+pub fn online_states(sys_cpu: &Path) -> Option<Vec<(String, f64)>> {
+    if !sys_cpu.join("cpu0/online").exists() {
+        return None;
+    }
+    let mut cpus: Vec<(String, f64)> = std::fs::read_dir(sys_cpu)
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let id = name.strip_prefix("cpu")?;
+            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let on = read_trimmed(&e.path().join("online")).is_some_and(|v| v == "1");
+            Some((id.to_string(), if on { 1.0 } else { 0.0 }))
+        })
+        .collect();
+    cpus.sort_by_key(|(id, _)| id.parse::<u64>().unwrap_or(u64::MAX));
+    Some(cpus)
+}
+
 impl Cpu {
-    /// Isolated CPUs and thermal throttle counters from sysfs; all optional.
+    /// Isolated CPUs, online states and thermal throttle counters from
+    /// sysfs; all optional.
     fn update_sysfs(&self, out: &mut Emitter) {
+        for (cpu, v) in online_states(&self.sys_cpu).unwrap_or_default() {
+            out.gauge(&self.online, &[&cpu], v);
+        }
         if let Some(list) = read_trimmed(&self.sys_cpu.join("isolated")) {
             for cpu in parse_cpu_list(&list) {
                 out.gauge(&self.isolated, &[&cpu.to_string()], 1.0);
