@@ -61,7 +61,7 @@ fn a_mount_whose_statfs_blocks_does_not_hang_the_scrape() {
     });
     let pid = exporter.pid().expect("pid");
     let stuck = format!(
-        "node_filesystem_device_error{{device=\"ferroscope-stuck\",fstype=\"fuse\",mountpoint=\"{}\"}} 1",
+        "node_filesystem_device_error{{device=\"ferroscope-stuck\",fstype=\"fuse\",mountpoint=\"{}\",device_error=\"mountpoint timeout\"}} 1",
         mnt.display()
     );
     let scrape = || -> (Duration, String) {
@@ -91,7 +91,7 @@ fn a_mount_whose_statfs_blocks_does_not_hang_the_scrape() {
         "other collectors are unaffected:\n{body}"
     );
     assert!(
-        body.contains(r#"mountpoint="/"}"#),
+        body.contains(r#"mountpoint="/",device_error=""}"#),
         "other mounts are still reported"
     );
 
