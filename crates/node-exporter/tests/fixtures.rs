@@ -263,6 +263,40 @@ async fn filesystem_mounts_under_rootfs() {
     assert!(!t.contains("with space"));
 }
 
+/// node_exporter 1.12's netdev options: `--collector.netdev.label-ifalias`
+/// adds sysfs's ifalias ("" when unset) to every series, and
+/// `--collector.netdev.address-info` lists every interface address of the
+/// exporter's namespace (the loopback one, here) with Go's scope names.
+#[tokio::test]
+async fn netdev_ifalias_label_and_address_info() {
+    let (ok, t) = run(
+        "netdev",
+        &[
+            "--collector.netdev.label-ifalias",
+            "--collector.netdev.address-info",
+        ],
+    )
+    .await;
+    assert!(ok);
+    assert_value(
+        &t,
+        r#"node_network_receive_bytes_total{device="eth0",ifalias="uplink to core"}"#,
+        123456.0,
+    );
+    assert_value(
+        &t,
+        r#"node_network_receive_bytes_total{device="lo",ifalias=""}"#,
+        1000.0,
+    );
+    assert_value(
+        &t,
+        r#"node_network_address_info{device="lo",address="127.0.0.1",netmask="8",scope="link-local"}"#,
+        1.0,
+    );
+    let (_, t) = run("netdev", &[]).await;
+    assert!(!t.contains("ifalias") && !t.contains("node_network_address_info"));
+}
+
 #[tokio::test]
 async fn netdev_counters_and_filters() {
     let (ok, t) = run("netdev", &[]).await;
