@@ -503,3 +503,16 @@ async fn syscall_collectors_report() {
     assert!(value(&t, "node_time_seconds").is_some_and(|v| (v - now).abs() < 60.0));
     assert!(t.contains("node_time_zone_offset_seconds{time_zone="));
 }
+
+/// A node_exporter command line keeps working: its runtime flag
+/// `--runtime.gomaxprocs` is accepted (and has no effect here).
+#[test]
+fn upstream_runtime_flag_is_accepted() {
+    let cli = exporter_kit::args::parse_from(
+        &SPEC,
+        COLLECTORS,
+        ["node-exporter", "--runtime.gomaxprocs=2"],
+    )
+    .expect("--runtime.gomaxprocs parses");
+    assert_eq!(cli.args.runtime_gomaxprocs, 2);
+}
