@@ -106,6 +106,9 @@ async fn cpu_seconds_per_cpu_and_mode_skipping_odd_lines() {
     );
     assert_value(&t, r#"node_cpu_flag_info{flag="avx"}"#, 1.0);
     assert!(!t.contains(r#"flag="sse""#));
+    // An empty regex is unset: it neither turns cpu info on nor matches.
+    let (_, t) = run("cpu", &["--collector.cpu.info.flags-include="]).await;
+    assert!(!t.contains("node_cpu_info") && !t.contains("node_cpu_flag_info"));
 }
 
 #[tokio::test]

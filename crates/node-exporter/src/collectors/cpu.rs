@@ -97,7 +97,12 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
         ),
         cpuinfo: args.proc("cpuinfo"),
         guest: !a.no_cpu_guest,
-        info: a.cpu_info || a.cpu_flags_include.is_some() || a.cpu_bugs_include.is_some(),
+        // A non-empty flags/bugs regex turns cpu info on, as upstream.
+        info: a.cpu_info
+            || a.cpu_flags_include
+                .as_deref()
+                .is_some_and(|p| !p.is_empty())
+            || a.cpu_bugs_include.as_deref().is_some_and(|p| !p.is_empty()),
         cpu_flags_include: a
             .cpu_flags_include
             .as_deref()
