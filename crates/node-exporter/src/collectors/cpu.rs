@@ -103,18 +103,8 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
                 .as_deref()
                 .is_some_and(|p| !p.is_empty())
             || a.cpu_bugs_include.as_deref().is_some_and(|p| !p.is_empty()),
-        cpu_flags_include: a
-            .cpu_flags_include
-            .as_deref()
-            .filter(|p| !p.is_empty())
-            .map(|p| regex_flag("collector.cpu.info.flags-include", p))
-            .transpose()?,
-        cpu_bugs_include: a
-            .cpu_bugs_include
-            .as_deref()
-            .filter(|p| !p.is_empty())
-            .map(|p| regex_flag("collector.cpu.info.bugs-include", p))
-            .transpose()?,
+        cpu_flags_include: optional_regex("flags-include", a.cpu_flags_include.as_deref())?,
+        cpu_bugs_include: optional_regex("bugs-include", a.cpu_bugs_include.as_deref())?,
         seconds: Desc::counter(
             "node_cpu_seconds_total",
             "Seconds the CPUs spent in each mode.",
@@ -201,6 +191,14 @@ impl Cpu {
             }
         }
         Ok(())
+    }
+}
+
+/// `--collector.cpu.info.<flag>` compiled; empty or absent is unset.
+fn optional_regex(flag: &str, pattern: Option<&str>) -> Result<Option<Regex>, BuildError> {
+    match pattern {
+        Some(p) if !p.is_empty() => regex_flag(&format!("collector.cpu.info.{flag}"), p).map(Some),
+        _ => Ok(None),
     }
 }
 

@@ -133,6 +133,39 @@ pub fn parse_route(payload: &[u8]) -> Vec<Route> {
     }]
 }
 
+/// RTM_GETLINK: the request that dumps every link as RTM_NEWLINK.
+pub const RTM_GETLINK: u16 = 18;
+const IFLA_IFNAME: u16 = 3;
+const IFLA_PROP_LIST: u16 = 52;
+const IFLA_ALT_IFNAME: u16 = 53;
+/// NLA_F_NESTED and NLA_F_NET_BYTEORDER ride in the attribute type.
+const NLA_TYPE_MASK: u16 = 0x3fff;
+
+/// A NUL-terminated string attribute.
+fn c_string(d: &[u8]) -> String {
+    let end = d.iter().position(|b| *b == 0).unwrap_or(d.len());
+    String::from_utf8_lossy(&d[..end]).into_owned()
+}
+
+/// An RTM_NEWLINK message (struct ifinfomsg, 16 bytes, + attributes): the
+/// interface name and its alternative names (`ip link property add ...
+/// altname`, or the ones systemd-udev assigns). `None` without a name.
+pub fn parse_link_altnames(payload: &[u8]) -> Option<(String, Vec<String>)> {
+    let attrs = attributes(payload.get(16..)?);
+    let name = attrs
+        .iter()
+        .find(|(k, _)| k & NLA_TYPE_MASK == IFLA_IFNAME)
+        .map(|(_, d)| c_string(d))?;
+    let alt = attrs
+        .iter()
+        .filter(|(k, _)| k & NLA_TYPE_MASK == IFLA_PROP_LIST)
+        .flat_map(|(_, d)| attributes(d))
+        .filter(|(k, _)| k & NLA_TYPE_MASK == IFLA_ALT_IFNAME)
+        .map(|(_, d)| c_string(d))
+        .collect();
+    Some((name, alt))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,55 +233,6 @@ mod tests {
             (r[1].gw.as_str(), r[1].weight.as_str(), r[1].ifindex),
             ("10.0.0.2", "5", 3)
         );
-    }
-}
-
-/// RTM_GETLINK: the request that dumps every link as RTM_NEWLINK.
-pub const RTM_GETLINK: u16 = 18;
-const IFLA_IFNAME: u16 = 3;
-const IFLA_PROP_LIST: u16 = 52;
-const IFLA_ALT_IFNAME: u16 = 53;
-/// NLA_F_NESTED and NLA_F_NET_BYTEORDER ride in the attribute type.
-const NLA_TYPE_MASK: u16 = 0x3fff;
-
-/// A NUL-terminated string attribute.
-fn c_string(d: &[u8]) -> String {
-    let end = d.iter().position(|b| *b == 0).unwrap_or(d.len());
-    String::from_utf8_lossy(&d[..end]).into_owned()
-}
-
-/// An RTM_NEWLINK message (struct ifinfomsg, 16 bytes, + attributes): the
-/// interface name and its alternative names (`ip link property add ...
-/// altname`, or the ones systemd-udev assigns). `None` without a name.
-pub fn parse_link_altnames(payload: &[u8]) -> Option<(String, Vec<String>)> {
-    let attrs = attributes(payload.get(16..)?);
-    let name = attrs
-        .iter()
-        .find(|(k, _)| k & NLA_TYPE_MASK == IFLA_IFNAME)
-        .map(|(_, d)| c_string(d))?;
-    let alt = attrs
-        .iter()
-        .filter(|(k, _)| k & NLA_TYPE_MASK == IFLA_PROP_LIST)
-        .flat_map(|(_, d)| attributes(d))
-        .filter(|(k, _)| k & NLA_TYPE_MASK == IFLA_ALT_IFNAME)
-        .map(|(_, d)| c_string(d))
-        .collect();
-    Some((name, alt))
-}
-
-#[cfg(test)]
-mod link_tests {
-    use super::*;
-
-    fn attr(kind: u16, data: &[u8]) -> Vec<u8> {
-        let mut a = Vec::new();
-        a.extend_from_slice(&((4 + data.len()) as u16).to_ne_bytes());
-        a.extend_from_slice(&kind.to_ne_bytes());
-        a.extend_from_slice(data);
-        while a.len() % 4 != 0 {
-            a.push(0);
-        }
-        a
     }
 
     #[test]
