@@ -128,7 +128,7 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
         altnames: a.netclass_netlink.then(|| {
             Desc::gauge(
                 "node_network_altnames_info",
-                "Alternative names of the network interface, value is always 1.",
+                "Non-numeric data of <iface> altname, value is always 1.",
                 &["device", "altname"],
             )
         }),
