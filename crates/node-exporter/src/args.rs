@@ -25,6 +25,12 @@ pub struct Args {
     )]
     pub udev_data: PathBuf,
 
+    /// The target number of CPUs Go's runtime uses (GOMAXPROCS). Accepted
+    /// for compatibility with node_exporter's command lines; it has no
+    /// effect here.
+    #[arg(long = "runtime.gomaxprocs", value_name = "N", default_value_t = 1)]
+    pub runtime_gomaxprocs: i64,
+
     #[command(flatten)]
     pub arp: crate::collectors::arp::ArpArgs,
     #[command(flatten)]

@@ -163,3 +163,82 @@ pub fn page_size() -> u64 {
     let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     if n > 0 { n as u64 } else { 4096 }
 }
+
+/// One address of a network interface, as getifaddrs(3) lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterfaceAddress {
+    /// The interface's name (an IPv4 alias label `eth0:1` is cut to `eth0`).
+    pub device: String,
+    pub address: std::net::IpAddr,
+    /// The prefix length of the netmask.
+    pub prefix_len: u32,
+}
+
+/// The IPv4 and IPv6 addresses of every interface in the exporter's
+/// network namespace (what Go's net.Interfaces + Addrs return).
+pub fn interface_addresses() -> io::Result<Vec<InterfaceAddress>> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    /// The address in a sockaddr of family AF_INET or AF_INET6.
+    ///
+    /// # Safety
+    /// `sa` is null or points to a sockaddr of at least its family's size.
+    unsafe fn ip_of(sa: *const libc::sockaddr) -> Option<IpAddr> {
+        if sa.is_null() {
+            return None;
+        }
+        // SAFETY: sa is non-null and points to a sockaddr (caller's contract).
+        match i32::from(unsafe { (*sa).sa_family }) {
+            libc::AF_INET => {
+                // SAFETY: the family says this is a sockaddr_in.
+                let sin = unsafe { &*(sa as *const libc::sockaddr_in) };
+                Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(
+                    sin.sin_addr.s_addr,
+                ))))
+            }
+            libc::AF_INET6 => {
+                // SAFETY: the family says this is a sockaddr_in6.
+                let sin6 = unsafe { &*(sa as *const libc::sockaddr_in6) };
+                Some(IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)))
+            }
+            _ => None,
+        }
+    }
+
+    let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: head is a valid out pointer; freed below with freeifaddrs.
+    if unsafe { libc::getifaddrs(&mut head) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut out = Vec::new();
+    let mut cur = head;
+    while !cur.is_null() {
+        // SAFETY: cur is a node of the list getifaddrs returned, not yet freed.
+        let ifa = unsafe { &*cur };
+        cur = ifa.ifa_next;
+        // SAFETY: the kernel's sockaddrs are sized for their family.
+        let (Some(address), Some(mask)) = (unsafe { ip_of(ifa.ifa_addr) }, unsafe {
+            ip_of(ifa.ifa_netmask)
+        }) else {
+            continue;
+        };
+        if ifa.ifa_name.is_null() {
+            continue;
+        }
+        // SAFETY: ifa_name is a NUL-terminated string owned by the list.
+        let name = unsafe { CStr::from_ptr(ifa.ifa_name) }.to_string_lossy();
+        let device = name.split(':').next().unwrap_or_default().to_string();
+        let prefix_len = match mask {
+            IpAddr::V4(m) => u32::from(m).count_ones(),
+            IpAddr::V6(m) => u128::from(m).count_ones(),
+        };
+        out.push(InterfaceAddress {
+            device,
+            address,
+            prefix_len,
+        });
+    }
+    // SAFETY: head came from getifaddrs and is freed once.
+    unsafe { libc::freeifaddrs(head) };
+    Ok(out)
+}

@@ -1,11 +1,13 @@
-//! Small I/O helpers for the sysfs and procfs collectors: read one
-//! attribute file, list a class directory. Errors stay typed so a
-//! collector can tell "absent" (no such hardware: `NoData`) from "broken".
+//! The small helpers every collector shares: read a procfs/sysfs file or
+//! attribute, list a class directory, compile a regex flag, filter device
+//! names. Errors stay typed so a collector can tell "absent" (no such
+//! hardware: `NoData`) from "broken".
 
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
-use exporter_kit::CollectError;
+use exporter_kit::{BuildError, CollectError};
+use regex::Regex;
 
 /// The trimmed contents of a sysfs attribute, or `None` when it cannot be
 /// read (absent, EINVAL on a down link, permission): upstream skips those.
@@ -30,22 +32,17 @@ pub fn read_f64(path: &Path) -> Option<f64> {
     read_attr(path).and_then(|s| s.parse::<f64>().ok())
 }
 
-/// The names in a directory, sorted. A missing directory is `NoData`, as
-/// upstream's ErrNoData; any other error is an I/O error.
+/// The names in a directory, sorted. A missing or unreadable directory
+/// is `NoData`, as upstream's sysfs class readers (ErrNotExist or
+/// ErrPermission -> ErrNoData); any other error is an I/O error.
 pub fn list_dir(dir: &Path) -> Result<Vec<String>, CollectError> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(err)
-            if matches!(
-                err.kind(),
-                ErrorKind::NotFound | ErrorKind::PermissionDenied
-            ) =>
-        {
-            tracing::debug!(path = %dir.display(), error = %err, "source absent");
-            return Err(CollectError::NoData);
-        }
-        Err(err) => return Err(CollectError::io(dir, err)),
-    };
+    let entries = std::fs::read_dir(dir).map_err(|err| {
+        absent_or_io(
+            dir,
+            err,
+            &[ErrorKind::NotFound, ErrorKind::PermissionDenied],
+        )
+    })?;
     let mut names: Vec<String> = entries
         .filter_map(|e| e.ok())
         .filter_map(|e| e.file_name().into_string().ok())
@@ -54,20 +51,22 @@ pub fn list_dir(dir: &Path) -> Result<Vec<String>, CollectError> {
     Ok(names)
 }
 
-/// A whole file, with "absent" mapped to `NoData`.
+/// A whole file. A missing file is the collector's `NoData` (no such
+/// hardware or kernel feature), as upstream's `errors.Is(err,
+/// os.ErrNotExist)` checks, logged at debug level; any other error
+/// (permission included) is an I/O error, logged at error level.
 pub fn read_source(path: &Path) -> Result<String, CollectError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(text),
-        Err(err)
-            if matches!(
-                err.kind(),
-                ErrorKind::NotFound | ErrorKind::PermissionDenied
-            ) =>
-        {
-            tracing::debug!(path = %path.display(), error = %err, "source absent");
-            Err(CollectError::NoData)
-        }
-        Err(err) => Err(CollectError::io(path, err)),
+    std::fs::read_to_string(path).map_err(|err| absent_or_io(path, err, &[ErrorKind::NotFound]))
+}
+
+/// `NoData` when `err` is one of `absent` (logged at debug level), else an
+/// I/O error.
+fn absent_or_io(path: &Path, err: std::io::Error, absent: &[ErrorKind]) -> CollectError {
+    if absent.contains(&err.kind()) {
+        tracing::debug!(path = %path.display(), error = %err, "source absent");
+        CollectError::NoData
+    } else {
+        CollectError::io(path, err)
     }
 }
 
@@ -82,30 +81,33 @@ pub fn join(dir: &Path, name: &str) -> PathBuf {
 }
 
 /// Compiles a flag's regex at startup, as upstream's MustCompile (but as
-/// an error, not a panic).
-pub fn regex_flag(flag: &str, pattern: &str) -> Result<regex::Regex, exporter_kit::BuildError> {
-    regex::Regex::new(pattern).map_err(|e| exporter_kit::BuildError::new(format!("--{flag}: {e}")))
+/// an error, not a panic). An empty pattern compiles and matches
+/// everything, as in Go (e.g. `--collector.netclass.ignored-devices=""`).
+pub fn regex_flag(flag: &str, pattern: &str) -> Result<Regex, BuildError> {
+    Regex::new(pattern).map_err(|e| BuildError::new(format!("--{flag}: {e}")))
 }
 
-/// An optional include/exclude pair as upstream's DeviceFilter: included
-/// when it matches `include` (if set) and does not match `exclude` (if set).
+/// An include/exclude pair as upstream's deviceFilter: a name is ignored
+/// when it matches `exclude` or does not match `include`. An absent or
+/// empty pattern is unset.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    include: Option<regex::Regex>,
-    exclude: Option<regex::Regex>,
+    include: Option<Regex>,
+    exclude: Option<Regex>,
 }
 
 impl Filter {
+    /// Both patterns may be set (ethtool, infiniband, hwmon, interrupts).
+    /// `flags` names the pair in error messages, e.g.
+    /// "collector.hwmon.chip-include/exclude".
     pub fn new(
-        flag: &str,
+        flags: &str,
         include: Option<&str>,
         exclude: Option<&str>,
-    ) -> Result<Filter, exporter_kit::BuildError> {
-        let compile = |p: Option<&str>| -> Result<Option<regex::Regex>, exporter_kit::BuildError> {
-            match p {
-                Some(p) if !p.is_empty() => regex_flag(flag, p).map(Some),
-                _ => Ok(None),
-            }
+    ) -> Result<Filter, BuildError> {
+        let compile = |p: Option<&str>| match p {
+            Some(p) if !p.is_empty() => regex_flag(flags, p).map(Some),
+            _ => Ok(None),
         };
         Ok(Filter {
             include: compile(include)?,
@@ -113,13 +115,78 @@ impl Filter {
         })
     }
 
+    /// `--<prefix>-include` and `--<prefix>-exclude` that may not both be
+    /// set (netdev, arp, diskstats: upstream fails at startup), e.g. prefix
+    /// "collector.netdev.device".
+    pub fn exclusive(
+        prefix: &str,
+        include: Option<&str>,
+        exclude: Option<&str>,
+    ) -> Result<Filter, BuildError> {
+        let filter = Filter::new(&format!("{prefix}-include/exclude"), include, exclude)?;
+        if filter.include.is_some() && filter.exclude.is_some() {
+            return Err(BuildError::new(format!(
+                "--{prefix}-include and --{prefix}-exclude are mutually exclusive"
+            )));
+        }
+        Ok(filter)
+    }
+
     /// True when `name` is filtered out.
     pub fn ignored(&self, name: &str) -> bool {
-        if let Some(inc) = &self.include
-            && !inc.is_match(name)
-        {
-            return true;
-        }
-        self.exclude.as_ref().is_some_and(|exc| exc.is_match(name))
+        self.exclude.as_ref().is_some_and(|e| e.is_match(name))
+            || self.include.as_ref().is_some_and(|i| !i.is_match(name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_file_is_no_data_other_errors_are_io() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        assert!(matches!(
+            read_source(&dir.join("no-such-file")),
+            Err(CollectError::NoData)
+        ));
+        // A directory cannot be read as a file: a real error, not "absent".
+        assert!(matches!(read_source(&dir), Err(e) if !matches!(e, CollectError::NoData)));
+        assert!(matches!(
+            list_dir(&dir.join("no-such-dir")),
+            Err(CollectError::NoData)
+        ));
+        let names = list_dir(&dir.join("textfile")).expect("fixture dir");
+        assert!(names.windows(2).all(|w| w[0] <= w[1]), "sorted: {names:?}");
+    }
+
+    #[test]
+    fn filter_as_upstream_device_filter() {
+        let none = Filter::new("f", None, Some("")).expect("empty is unset");
+        assert!(!none.ignored("eth0"));
+        let both = Filter::new("f", Some("^eth"), Some("^eth1$")).expect("both allowed");
+        assert!(!both.ignored("eth0"));
+        assert!(both.ignored("eth1"));
+        assert!(both.ignored("lo"));
+        let exc =
+            Filter::exclusive("collector.netdev.device", None, Some("^lo$")).expect("exclude");
+        assert!(exc.ignored("lo"));
+        assert!(!exc.ignored("eth0"));
+        let err = Filter::exclusive("collector.netdev.device", Some("a"), Some("b"))
+            .expect_err("mutually exclusive");
+        assert!(err.to_string().contains("mutually exclusive"), "{err}");
+        assert!(Filter::new("f", Some("("), None).is_err());
+    }
+
+    #[test]
+    fn empty_regex_flag_matches_everything_as_go() {
+        let re = regex_flag("collector.netclass.ignored-devices", "").expect("compiles");
+        assert!(re.is_match("eth0"));
+        let err = regex_flag("collector.ethtool.metrics-include", "(").expect_err("bad");
+        assert!(
+            err.to_string()
+                .contains("--collector.ethtool.metrics-include"),
+            "{err}"
+        );
     }
 }

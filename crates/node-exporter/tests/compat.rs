@@ -203,10 +203,10 @@ fn same_families_and_values_as_debians_node_exporter() {
     let root = r#"node_filesystem_size_bytes{device="#;
     let ours_root = candidate
         .lines()
-        .find(|l| l.starts_with(root) && l.contains(r#"mountpoint="/"}"#));
+        .find(|l| l.starts_with(root) && l.contains(r#"mountpoint="/""#));
     let up_root = reference
         .lines()
-        .find(|l| l.starts_with(root) && l.contains(r#"mountpoint="/"}"#));
+        .find(|l| l.starts_with(root) && l.contains(r#"mountpoint="/""#));
     if let (Some(a), Some(b)) = (ours_root, up_root) {
         let v = |l: &str| {
             l.rsplit(' ')

@@ -73,10 +73,16 @@ async fn cpu_seconds_per_cpu_and_mode_skipping_odd_lines() {
         0.05,
     );
     assert!(
-        !t.contains(r#"cpu="2""#) && !t.contains(r#"cpu="X""#),
+        !t.contains(r#"_seconds_total{cpu="2""#) && !t.contains(r#"cpu="X""#),
         "odd cpu lines are skipped"
     );
     assert!(!t.contains("node_cpu_info"), "cpu info is off by default");
+    // node_cpu_online (1.12) from sys/devices/system/cpu/cpuN/online: an
+    // unreadable or odd file counts as offline, as upstream.
+    assert_value(&t, r#"node_cpu_online{cpu="0"}"#, 1.0);
+    assert_value(&t, r#"node_cpu_online{cpu="1"}"#, 0.0);
+    assert_value(&t, r#"node_cpu_online{cpu="2"}"#, 0.0);
+    assert_value(&t, r#"node_cpu_online{cpu="3"}"#, 0.0);
 
     let (_, t) = run(
         "cpu",
@@ -100,6 +106,9 @@ async fn cpu_seconds_per_cpu_and_mode_skipping_odd_lines() {
     );
     assert_value(&t, r#"node_cpu_flag_info{flag="avx"}"#, 1.0);
     assert!(!t.contains(r#"flag="sse""#));
+    // An empty regex is unset: it neither turns cpu info on nor matches.
+    let (_, t) = run("cpu", &["--collector.cpu.info.flags-include="]).await;
+    assert!(!t.contains("node_cpu_info") && !t.contains("node_cpu_flag_info"));
 }
 
 #[tokio::test]
@@ -190,31 +199,32 @@ async fn filesystem_mounts_under_rootfs() {
     // "/" is the fixture rootfs directory: statfs works.
     assert_value(
         &t,
-        r#"node_filesystem_device_error{device="/dev/vda",fstype="ext4",mountpoint="/"}"#,
+        r#"node_filesystem_device_error{device="/dev/vda",fstype="ext4",mountpoint="/",device_error=""}"#,
         0.0,
     );
     assert!(
         value(
             &t,
-            r#"node_filesystem_size_bytes{device="/dev/vda",fstype="ext4",mountpoint="/"}"#
+            r#"node_filesystem_size_bytes{device="/dev/vda",fstype="ext4",mountpoint="/",device_error=""}"#
         )
         .unwrap_or(0.0)
             > 0.0
     );
     assert_value(
         &t,
-        r#"node_filesystem_readonly{device="/dev/vda",fstype="ext4",mountpoint="/"}"#,
+        r#"node_filesystem_readonly{device="/dev/vda",fstype="ext4",mountpoint="/",device_error=""}"#,
         0.0,
     );
-    // "\040" is unescaped; the directory does not exist under rootfs: device_error 1, readonly from options.
+    // "\040" is unescaped; the directory does not exist under rootfs:
+    // device_error 1 with the error text as label, readonly from options.
     assert_value(
         &t,
-        r#"node_filesystem_device_error{device="tmpfs",fstype="tmpfs",mountpoint="/run/with space"}"#,
+        r#"node_filesystem_device_error{device="tmpfs",fstype="tmpfs",mountpoint="/run/with space",device_error="no such file or directory"}"#,
         1.0,
     );
     assert_value(
         &t,
-        r#"node_filesystem_readonly{device="tmpfs",fstype="tmpfs",mountpoint="/run/with space"}"#,
+        r#"node_filesystem_readonly{device="tmpfs",fstype="tmpfs",mountpoint="/run/with space",device_error="no such file or directory"}"#,
         1.0,
     );
     assert!(
@@ -232,10 +242,21 @@ async fn filesystem_mounts_under_rootfs() {
         r#"node_filesystem_mount_info{device="/dev/vda",major="254",minor="0",mountpoint="/"}"#,
         1.0,
     );
+    // node_exporter 1.12: an errored filesystem gets only device_error
+    // (its label holding Go's error text) and readonly.
+    assert!(
+        !t.contains(r#"node_filesystem_mount_info{device="tmpfs""#),
+        "{t}"
+    );
+    assert!(
+        !t.contains(r#"node_filesystem_size_bytes{device="tmpfs""#),
+        "{t}"
+    );
+    // Upstream's quirk: purgeable_bytes 0 for every healthy filesystem.
     assert_value(
         &t,
-        r#"node_filesystem_mount_info{device="tmpfs",major="0",minor="30",mountpoint="/run/with space"}"#,
-        1.0,
+        r#"node_filesystem_purgeable_bytes{device="/dev/vda",fstype="ext4",mountpoint="/",device_error=""}"#,
+        0.0,
     );
     let (_, t) = run(
         "filesystem",
@@ -243,6 +264,40 @@ async fn filesystem_mounts_under_rootfs() {
     )
     .await;
     assert!(!t.contains("with space"));
+}
+
+/// node_exporter 1.12's netdev options: `--collector.netdev.label-ifalias`
+/// adds sysfs's ifalias ("" when unset) to every series, and
+/// `--collector.netdev.address-info` lists every interface address of the
+/// exporter's namespace (the loopback one, here) with Go's scope names.
+#[tokio::test]
+async fn netdev_ifalias_label_and_address_info() {
+    let (ok, t) = run(
+        "netdev",
+        &[
+            "--collector.netdev.label-ifalias",
+            "--collector.netdev.address-info",
+        ],
+    )
+    .await;
+    assert!(ok);
+    assert_value(
+        &t,
+        r#"node_network_receive_bytes_total{device="eth0",ifalias="uplink to core"}"#,
+        123456.0,
+    );
+    assert_value(
+        &t,
+        r#"node_network_receive_bytes_total{device="lo",ifalias=""}"#,
+        1000.0,
+    );
+    assert_value(
+        &t,
+        r#"node_network_address_info{device="lo",address="127.0.0.1",netmask="8",scope="link-local"}"#,
+        1.0,
+    );
+    let (_, t) = run("netdev", &[]).await;
+    assert!(!t.contains("ifalias") && !t.contains("node_network_address_info"));
 }
 
 #[tokio::test]
@@ -450,4 +505,17 @@ async fn syscall_collectors_report() {
         .unwrap_or(0.0);
     assert!(value(&t, "node_time_seconds").is_some_and(|v| (v - now).abs() < 60.0));
     assert!(t.contains("node_time_zone_offset_seconds{time_zone="));
+}
+
+/// A node_exporter command line keeps working: its runtime flag
+/// `--runtime.gomaxprocs` is accepted (and has no effect here).
+#[test]
+fn upstream_runtime_flag_is_accepted() {
+    let cli = exporter_kit::args::parse_from(
+        &SPEC,
+        COLLECTORS,
+        ["node-exporter", "--runtime.gomaxprocs=2"],
+    )
+    .expect("--runtime.gomaxprocs parses");
+    assert_eq!(cli.args.runtime_gomaxprocs, 2);
 }

@@ -220,6 +220,54 @@ fn hwmon_chip_and_sensor_filters() {
     assert!(!text.contains("fancy_chip;"));
 }
 
+/// node_exporter 1.12: hwmon nodes sharing a parent device (asus-nb-wmi
+/// registers several) get distinct chip labels, so their series no longer
+/// collide; a chip whose label was unique keeps it unchanged.
+#[test]
+fn hwmon_colliding_chips_are_disambiguated() {
+    let (_, text) = scrape("hardware", "hwmon", &[]);
+    // hwmon3's name file is unique within the group: suffixed with it.
+    assert!(
+        text.contains(
+            "node_hwmon_pwm_enable{chip=\"platform_asus_nb_wmi_asus_custom_fan_curve\",sensor=\"pwm1\"} 1"
+        ),
+        "{text}"
+    );
+    // hwmon2 and hwmon4 are both named "asus": suffixed with hwmonX.
+    assert!(
+        text.contains(
+            "node_hwmon_pwm_enable{chip=\"platform_asus_nb_wmi_hwmon2\",sensor=\"pwm1\"} 2"
+        )
+    );
+    assert!(text.contains(
+        "node_hwmon_temp_celsius{chip=\"platform_asus_nb_wmi_hwmon4\",sensor=\"temp1\"} 41"
+    ));
+    assert!(text.contains(
+        "node_hwmon_chip_names{chip=\"platform_asus_nb_wmi_hwmon4\",chip_name=\"asus\"} 1"
+    ));
+    assert!(!text.contains("chip=\"platform_asus_nb_wmi\""), "{text}");
+    assert!(text.contains("chip=\"platform_coretemp_0\""));
+    // The chip filter sees the label that is emitted.
+    let (_, text) = scrape(
+        "hardware",
+        "hwmon",
+        &["--collector.hwmon.chip-exclude=^platform_asus_nb_wmi_hwmon"],
+    );
+    assert!(text.contains("platform_asus_nb_wmi_asus_custom_fan_curve"));
+    assert!(!text.contains("platform_asus_nb_wmi_hwmon"), "{text}");
+}
+
+/// node_cpu_online is emitted only where CPU hotplug exists (cpu0 has an
+/// `online` file); this tree's cpu0 has none, as most x86 hosts.
+#[test]
+fn cpu_online_absent_without_hotplug() {
+    let sys_cpu = fixture("hardware").join("sys/devices/system/cpu");
+    assert_eq!(
+        node_exporter::collectors::cpu::online_states(&sys_cpu),
+        None
+    );
+}
+
 #[test]
 fn powersupply_ignored_supplies() {
     let (_, text) = scrape(

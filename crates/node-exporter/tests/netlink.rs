@@ -93,3 +93,37 @@ fn ethtool_reports_drivers_and_skips_devices_without_one() {
     assert!(ok);
     assert!(!text.contains("node_ethtool_info{"), "{text}");
 }
+
+/// `--collector.netclass.netlink` (node_exporter 1.12): alternative
+/// interface names come from an RTM_GETLINK dump. This test's thread moves
+/// into a network namespace of its own and gives its loopback an altname.
+#[test]
+fn netclass_netlink_lists_link_altnames() {
+    let ip = testkit::require_binary("ip", "iproute2");
+    #[allow(unsafe_code)]
+    // SAFETY: unshare(2) with CLONE_NEWNET moves only this thread (and the
+    // processes it starts) into a new, empty network namespace.
+    let rc = unsafe { libc::unshare(libc::CLONE_NEWNET) };
+    assert_eq!(
+        rc,
+        0,
+        "unshare(CLONE_NEWNET) needs root: {}",
+        std::io::Error::last_os_error()
+    );
+    let status = std::process::Command::new(ip)
+        .args([
+            "link", "property", "add", "dev", "lo", "altname", "ferro-lo",
+        ])
+        .status()
+        .expect("ip runs");
+    assert!(status.success(), "ip link property add failed");
+    let names = node_exporter::collectors::netclass::link_altnames().expect("netlink dump");
+    assert_eq!(names, vec![("lo".to_string(), "ferro-lo".to_string())]);
+
+    // Without the flag the family is absent; with it the collector still
+    // reports its sysfs families.
+    let (ok, text) = scrape_with("netclass", &[]);
+    assert!(ok && !text.contains("node_network_altnames_info"), "{text}");
+    let (ok, text) = scrape_with("netclass", &["--collector.netclass.netlink"]);
+    assert!(ok && text.contains("node_network_up{"), "{text}");
+}

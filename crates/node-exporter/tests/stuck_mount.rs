@@ -61,7 +61,7 @@ fn a_mount_whose_statfs_blocks_does_not_hang_the_scrape() {
     });
     let pid = exporter.pid().expect("pid");
     let stuck = format!(
-        "node_filesystem_device_error{{device=\"ferroscope-stuck\",fstype=\"fuse\",mountpoint=\"{}\"}} 1",
+        "node_filesystem_device_error{{device=\"ferroscope-stuck\",fstype=\"fuse\",mountpoint=\"{}\",device_error=\"mountpoint timeout\"}} 1",
         mnt.display()
     );
     let scrape = || -> (Duration, String) {
@@ -91,7 +91,7 @@ fn a_mount_whose_statfs_blocks_does_not_hang_the_scrape() {
         "other collectors are unaffected:\n{body}"
     );
     assert!(
-        body.contains(r#"mountpoint="/"}"#),
+        body.contains(r#"mountpoint="/",device_error=""}"#),
         "other mounts are still reported"
     );
 
@@ -106,8 +106,12 @@ fn a_mount_whose_statfs_blocks_does_not_hang_the_scrape() {
         assert!(body.lines().any(|l| l == stuck));
     }
     let after = threads(pid);
+    // A statfs retried on every scrape would leave one more blocked thread
+    // per scrape (10 here). On a loaded machine the runtime's blocking pool
+    // may add a worker or two when the two collectors' tasks overlap (seen:
+    // 6 -> 8 with a dozen copies of this test at once), which is no pile-up.
     assert!(
-        after <= after_first + 1,
+        after <= after_first + 3,
         "threads grew from {after_first} to {after}"
     );
     exporter.stop(Duration::from_secs(5));

@@ -6,9 +6,9 @@ use exporter_kit::{
     AnyCollector, BuildError, CollectError, Collector, Desc, Emitter, ScrapeContext,
 };
 
-use super::DeviceFilter;
 use crate::args::Args;
 use crate::parse::arp;
+use crate::sysfs::Filter;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct ArpArgs {
@@ -28,15 +28,15 @@ pub struct ArpArgs {
 
 pub struct Arp {
     path: PathBuf,
-    filter: DeviceFilter,
+    filter: Filter,
     entries: Desc,
 }
 
 pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
     Ok(AnyCollector::blocking(Arp {
         path: args.proc("net/arp"),
-        filter: DeviceFilter::new(
-            "arp",
+        filter: Filter::exclusive(
+            "collector.arp.device",
             args.arp.arp_device_include.as_deref(),
             args.arp.arp_device_exclude.as_deref(),
         )?,
@@ -46,7 +46,7 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
 
 impl Collector for Arp {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
-        for (dev, n) in arp::parse(&super::read(&self.path)?).logged("arp") {
+        for (dev, n) in arp::parse(&crate::sysfs::read_source(&self.path)?).logged("arp") {
             if !self.filter.ignored(&dev) {
                 out.gauge(&self.entries, &[&dev], n);
             }

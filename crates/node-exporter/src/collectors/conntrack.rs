@@ -72,14 +72,14 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
 impl Collector for Conntrack {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
         let one = |p: &PathBuf| -> Result<f64, CollectError> {
-            parse_numbers(&super::read(p)?)
+            parse_numbers(&crate::sysfs::read_source(p)?)
                 .map(|v| v[0])
                 .map_err(|e| CollectError::parse(p.display().to_string(), e))
         };
         out.gauge(&self.entries, &[], one(&self.count)?);
         out.gauge(&self.limit, &[], one(&self.max)?);
         // The statistics table needs the module's procfs files; absent, upstream reports the two above.
-        let Ok(text) = super::read(&self.stat) else {
+        let Ok(text) = crate::sysfs::read_source(&self.stat) else {
             return Ok(());
         };
         let sums = conntrack::parse(&text)

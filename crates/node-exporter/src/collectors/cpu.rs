@@ -13,6 +13,7 @@ use regex::Regex;
 
 use crate::args::Args;
 use crate::parse::{cpuinfo, stat};
+use crate::sysfs::regex_flag;
 
 /// Ticks per second the kernel reports in /proc/stat (USER_HZ), 100 on
 /// every Linux architecture node_exporter supports.
@@ -52,6 +53,7 @@ pub struct Cpu {
     /// seconds: counters never go backwards, as upstream guarantees.
     last: Mutex<HashMap<String, [f64; 10]>>,
     isolated: Desc,
+    online: Desc,
     core_throttles: Desc,
     package_throttles: Desc,
     cpuinfo: PathBuf,
@@ -78,6 +80,11 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
             "Whether each core is isolated, information from /sys/devices/system/cpu/isolated.",
             &["cpu"],
         ),
+        online: Desc::gauge(
+            "node_cpu_online",
+            "CPUs that are online and being scheduled.",
+            &["cpu"],
+        ),
         core_throttles: Desc::counter(
             "node_cpu_core_throttles_total",
             "Number of times this CPU core has been throttled.",
@@ -90,15 +97,14 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
         ),
         cpuinfo: args.proc("cpuinfo"),
         guest: !a.no_cpu_guest,
-        info: a.cpu_info || a.cpu_flags_include.is_some() || a.cpu_bugs_include.is_some(),
-        cpu_flags_include: super::regex_flag(
-            "collector.cpu.info.flags-include",
-            a.cpu_flags_include.as_deref(),
-        )?,
-        cpu_bugs_include: super::regex_flag(
-            "collector.cpu.info.bugs-include",
-            a.cpu_bugs_include.as_deref(),
-        )?,
+        // A non-empty flags/bugs regex turns cpu info on, as upstream.
+        info: a.cpu_info
+            || a.cpu_flags_include
+                .as_deref()
+                .is_some_and(|p| !p.is_empty())
+            || a.cpu_bugs_include.as_deref().is_some_and(|p| !p.is_empty()),
+        cpu_flags_include: optional_regex("flags-include", a.cpu_flags_include.as_deref())?,
+        cpu_bugs_include: optional_regex("bugs-include", a.cpu_bugs_include.as_deref())?,
         seconds: Desc::counter(
             "node_cpu_seconds_total",
             "Seconds the CPUs spent in each mode.",
@@ -145,7 +151,7 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
 
 impl Cpu {
     fn update_info(&self, out: &mut Emitter) -> Result<(), CollectError> {
-        let cpus = cpuinfo::parse(&super::read(&self.cpuinfo)?);
+        let cpus = cpuinfo::parse(&crate::sysfs::read_source(&self.cpuinfo)?);
         if cpus.is_empty() {
             return Err(CollectError::parse("cpuinfo", "no processor entries"));
         }
@@ -188,6 +194,14 @@ impl Cpu {
     }
 }
 
+/// `--collector.cpu.info.<flag>` compiled; empty or absent is unset.
+fn optional_regex(flag: &str, pattern: Option<&str>) -> Result<Option<Regex>, BuildError> {
+    match pattern {
+        Some(p) if !p.is_empty() => regex_flag(&format!("collector.cpu.info.{flag}"), p).map(Some),
+        _ => Ok(None),
+    }
+}
+
 /// `0-2,5` as in /sys/devices/system/cpu/isolated.
 pub fn parse_cpu_list(s: &str) -> Vec<u32> {
     let mut out = Vec::new();
@@ -213,9 +227,38 @@ fn read_trimmed(p: &Path) -> Option<String> {
         .map(|s| s.trim().to_string())
 }
 
+/// `node_cpu_online` as upstream (1.12): for every `cpuN` directory, 1 when
+/// its `online` file says 1, else 0 (unreadable or odd counts as offline).
+/// `None` when cpu0 has no `online` file (no CPU hotplug, as on most x86
+/// hosts): then upstream emits nothing.
+pub fn online_states(sys_cpu: &Path) -> Option<Vec<(String, f64)>> {
+    if !sys_cpu.join("cpu0/online").exists() {
+        return None;
+    }
+    let mut cpus: Vec<(String, f64)> = std::fs::read_dir(sys_cpu)
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let id = name.strip_prefix("cpu")?;
+            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let on = read_trimmed(&e.path().join("online")).is_some_and(|v| v == "1");
+            Some((id.to_string(), if on { 1.0 } else { 0.0 }))
+        })
+        .collect();
+    cpus.sort_by_key(|(id, _)| id.parse::<u64>().unwrap_or(u64::MAX));
+    Some(cpus)
+}
+
 impl Cpu {
-    /// Isolated CPUs and thermal throttle counters from sysfs; all optional.
+    /// Isolated CPUs, online states and thermal throttle counters from
+    /// sysfs; all optional.
     fn update_sysfs(&self, out: &mut Emitter) {
+        for (cpu, v) in online_states(&self.sys_cpu).unwrap_or_default() {
+            out.gauge(&self.online, &[&cpu], v);
+        }
         if let Some(list) = read_trimmed(&self.sys_cpu.join("isolated")) {
             for cpu in parse_cpu_list(&list) {
                 out.gauge(&self.isolated, &[&cpu.to_string()], 1.0);
@@ -270,7 +313,7 @@ impl Collector for Cpu {
         if self.info {
             self.update_info(out)?;
         }
-        let st = stat::parse(&super::read(&self.stat)?).logged("stat");
+        let st = stat::parse(&crate::sysfs::read_source(&self.stat)?).logged("stat");
         if st.cpus.is_empty() {
             return Err(CollectError::parse("stat", "no cpuN lines"));
         }

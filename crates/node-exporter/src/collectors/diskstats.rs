@@ -7,9 +7,9 @@ use exporter_kit::{
     AnyCollector, BuildError, CollectError, Collector, Desc, Emitter, Kind, ScrapeContext,
 };
 
-use super::DeviceFilter;
 use crate::args::Args;
 use crate::parse::diskstats;
+use crate::sysfs::Filter;
 
 pub const DEFAULT_EXCLUDE: &str = r"^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$";
 
@@ -138,7 +138,7 @@ pub struct Diskstats {
     path: PathBuf,
     udev: PathBuf,
     sys_block: PathBuf,
-    filter: DeviceFilter,
+    filter: Filter,
     columns: Vec<(Desc, f64)>,
     info: Desc,
     fs_info: Desc,
@@ -160,7 +160,11 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
         path: args.proc("diskstats"),
         udev: args.udev_data.clone(),
         sys_block: args.sys("block"),
-        filter: DeviceFilter::new("diskstats", a.diskstats_device_include.as_deref(), exclude)?,
+        filter: Filter::exclusive(
+            "collector.diskstats.device",
+            a.diskstats_device_include.as_deref(),
+            exclude,
+        )?,
         columns: COLUMNS
             .iter()
             .map(|(n, h, k, s)| (Desc::new(&format!("node_disk_{n}"), h, *k, &["device"]), *s))
@@ -221,7 +225,7 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
 
 impl Collector for Diskstats {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
-        let disks = diskstats::parse(&super::read(&self.path)?).logged("diskstats");
+        let disks = diskstats::parse(&crate::sysfs::read_source(&self.path)?).logged("diskstats");
         for disk in disks.iter().filter(|d| !self.filter.ignored(&d.name)) {
             let dev = disk.name.as_str();
             let udev =

@@ -32,7 +32,7 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
 impl Collector for Entropy {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
         let first = |path: &PathBuf| -> Result<f64, CollectError> {
-            let text = super::read(path)?;
+            let text = crate::sysfs::read_source(path)?;
             parse_numbers(&text)
                 .map(|v| v[0])
                 .map_err(|e| CollectError::parse(path.display().to_string(), e))

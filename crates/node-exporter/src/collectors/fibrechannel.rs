@@ -7,7 +7,8 @@ use exporter_kit::{
 };
 
 use crate::args::Args;
-use crate::sysfs::{list_dir, read_attr, read_int};
+use crate::parse::sysfs_value::parse_u64;
+use crate::sysfs::{list_dir, read_attr};
 
 /// (file in statistics/, family suffix)
 const COUNTERS: &[(&str, &str)] = &[
@@ -84,7 +85,9 @@ impl Collector for Fibrechannel {
             let stats = d.join("statistics");
             for ((file, _), desc) in COUNTERS.iter().zip(&self.counters) {
                 // Hex (0x1f) as the kernel writes them; unreadable ones are skipped.
-                if let Some(n) = read_int(&stats.join(file)) {
+                // Counters are unsigned 64-bit: 0xffffffffffffffff (a statistic
+                // the driver does not keep) is exposed as upstream does, as 2^64-1.
+                if let Some(n) = read_attr(&stats.join(file)).and_then(|s| parse_u64(&s)) {
                     out.counter(desc, &[&host], n as f64);
                 }
             }

@@ -33,7 +33,7 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
 
 impl Collector for Filefd {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
-        let text = super::read(&self.path)?;
+        let text = crate::sysfs::read_source(&self.path)?;
         let v = parse_numbers(&text).map_err(|e| CollectError::parse("file-nr", e))?;
         if v.len() != 3 {
             return Err(CollectError::parse(

@@ -17,11 +17,11 @@ use std::time::{Duration, Instant};
 use exporter_kit::{
     AnyCollector, BuildError, CollectError, Collector, Desc, Emitter, ScrapeContext,
 };
-use regex::Regex;
 
 use crate::args::Args;
 use crate::parse::mounts::{self, Mount};
 use crate::sys::{self, FsStats};
+use crate::sysfs::Filter;
 
 pub const DEFAULT_MOUNT_POINTS_EXCLUDE: &str =
     r"^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)";
@@ -223,10 +223,8 @@ impl Statter {
 pub struct Filesystem {
     procfs: PathBuf,
     rootfs: PathBuf,
-    mount_points_exclude: Option<Regex>,
-    mount_points_include: Option<Regex>,
-    fs_types_exclude: Option<Regex>,
-    fs_types_include: Option<Regex>,
+    mount_points: Filter,
+    fs_types: Filter,
     statter: Statter,
     size: Desc,
     free: Desc,
@@ -235,6 +233,7 @@ pub struct Filesystem {
     files_free: Desc,
     readonly: Desc,
     device_error: Desc,
+    purgeable: Desc,
     mount_info: Desc,
 }
 
@@ -242,7 +241,27 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
     Ok(AnyCollector::blocking(Filesystem::new(args)?))
 }
 
-const LABELS: [&str; 3] = ["device", "fstype", "mountpoint"];
+/// node_exporter 1.12's labels: `device_error` holds the statfs error text
+/// ("" when healthy, "mountpoint timeout" for a mount that does not answer).
+const LABELS: [&str; 4] = ["device", "fstype", "mountpoint", "device_error"];
+
+/// The text Go's `err.Error()` gives for a failed statfs: the errno's
+/// strerror text with a lower-case first letter ("permission denied").
+pub fn error_text(err: &io::Error) -> String {
+    let text = err.to_string();
+    let text = match err.raw_os_error() {
+        Some(code) => text
+            .strip_suffix(&format!(" (os error {code})"))
+            .unwrap_or(&text)
+            .to_string(),
+        None => text,
+    };
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => text,
+    }
+}
 
 impl Filesystem {
     pub fn new(args: &Args) -> Result<Filesystem, BuildError> {
@@ -251,21 +270,22 @@ impl Filesystem {
         Ok(Filesystem {
             procfs: args.procfs.clone(),
             rootfs: args.rootfs.clone(),
-            mount_points_exclude: super::regex_flag(
-                "collector.filesystem.mount-points-exclude",
-                Some(&a.mount_points_exclude),
-            )?,
-            mount_points_include: super::regex_flag(
-                "collector.filesystem.mount-points-include",
+            // An include flag replaces the exclude (default included).
+            mount_points: Filter::new(
+                "collector.filesystem.mount-points-include/exclude",
                 a.mount_points_include.as_deref(),
+                match a.mount_points_include {
+                    Some(_) => None,
+                    None => Some(&a.mount_points_exclude),
+                },
             )?,
-            fs_types_exclude: super::regex_flag(
-                "collector.filesystem.fs-types-exclude",
-                Some(&a.fs_types_exclude),
-            )?,
-            fs_types_include: super::regex_flag(
-                "collector.filesystem.fs-types-include",
+            fs_types: Filter::new(
+                "collector.filesystem.fs-types-include/exclude",
                 a.fs_types_include.as_deref(),
+                match a.fs_types_include {
+                    Some(_) => None,
+                    None => Some(&a.fs_types_exclude),
+                },
             )?,
             statter: Statter::new(a.mount_timeout),
             size: g("size_bytes", "Filesystem size in bytes."),
@@ -281,6 +301,10 @@ impl Filesystem {
                 "device_error",
                 "Whether an error occurred while getting statistics for the given device.",
             ),
+            purgeable: g(
+                "purgeable_bytes",
+                "Filesystem space available including purgeable space (MacOS specific).",
+            ),
             mount_info: Desc::gauge(
                 "node_filesystem_mount_info",
                 "Filesystem mount information.",
@@ -294,21 +318,7 @@ impl Filesystem {
     }
 
     fn ignored(&self, m: &Mount, mount_point: &str) -> bool {
-        let mp_ignored = match &self.mount_points_include {
-            Some(inc) => !inc.is_match(mount_point),
-            None => self
-                .mount_points_exclude
-                .as_ref()
-                .is_some_and(|e| e.is_match(mount_point)),
-        };
-        let fs_ignored = match &self.fs_types_include {
-            Some(inc) => !inc.is_match(&m.fs_type),
-            None => self
-                .fs_types_exclude
-                .as_ref()
-                .is_some_and(|e| e.is_match(&m.fs_type)),
-        };
-        mp_ignored || fs_ignored
+        self.mount_points.ignored(mount_point) || self.fs_types.ignored(&m.fs_type)
     }
 
     /// The mount point as the host sees it: without the --path.rootfs
@@ -368,7 +378,29 @@ impl Collector for Filesystem {
                 continue;
             }
             seen.push(key);
-            let labels = [m.device.as_str(), m.fs_type.as_str(), mount_point.as_str()];
+            let path = self.rootfs.join(mount_point.trim_start_matches('/'));
+            let outcome = self.statter.stat(&path, ctx.deadline);
+            let ro = if m.read_only() { 1.0 } else { 0.0 };
+            let error = match &outcome {
+                StatOutcome::Ok(_) => String::new(),
+                StatOutcome::Err(e) => {
+                    tracing::debug!(mountpoint = %mount_point, error = %e, "statfs failed");
+                    error_text(e)
+                }
+                StatOutcome::Stuck => "mountpoint timeout".to_string(),
+            };
+            let labels = [
+                m.device.as_str(),
+                m.fs_type.as_str(),
+                mount_point.as_str(),
+                error.as_str(),
+            ];
+            // An errored filesystem gets only device_error and readonly, as upstream.
+            let StatOutcome::Ok(s) = outcome else {
+                out.gauge(&self.device_error, &labels, 1.0);
+                out.gauge(&self.readonly, &labels, ro);
+                continue;
+            };
             if let Some((major, minor)) = &m.major_minor {
                 out.gauge(
                     &self.mount_info,
@@ -376,30 +408,32 @@ impl Collector for Filesystem {
                     1.0,
                 );
             }
-            let path = self.rootfs.join(mount_point.trim_start_matches('/'));
-            let outcome = self.statter.stat(&path, ctx.deadline);
-            let ro = if m.read_only() { 1.0 } else { 0.0 };
-            match outcome {
-                StatOutcome::Ok(s) => {
-                    out.gauge(&self.device_error, &labels, 0.0);
-                    out.gauge(&self.readonly, &labels, if s.readonly { 1.0 } else { ro });
-                    out.gauge(&self.size, &labels, s.size_bytes);
-                    out.gauge(&self.free, &labels, s.free_bytes);
-                    out.gauge(&self.avail, &labels, s.avail_bytes);
-                    out.gauge(&self.files, &labels, s.files);
-                    out.gauge(&self.files_free, &labels, s.files_free);
-                }
-                StatOutcome::Err(e) => {
-                    tracing::debug!(mountpoint = %mount_point, error = %e, "statfs failed");
-                    out.gauge(&self.device_error, &labels, 1.0);
-                    out.gauge(&self.readonly, &labels, ro);
-                }
-                StatOutcome::Stuck => {
-                    out.gauge(&self.device_error, &labels, 1.0);
-                    out.gauge(&self.readonly, &labels, ro);
-                }
-            }
+            out.gauge(&self.device_error, &labels, 0.0);
+            out.gauge(&self.readonly, &labels, if s.readonly { 1.0 } else { ro });
+            out.gauge(&self.size, &labels, s.size_bytes);
+            out.gauge(&self.free, &labels, s.free_bytes);
+            out.gauge(&self.avail, &labels, s.avail_bytes);
+            out.gauge(&self.files, &labels, s.files);
+            out.gauge(&self.files_free, &labels, s.files_free);
+            // Upstream emits purgeable_bytes whenever it is >= 0; on Linux
+            // it is never filled in, so every healthy filesystem has a 0.
+            out.gauge(&self.purgeable, &labels, 0.0);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod error_text_tests {
+    use super::error_text;
+
+    #[test]
+    fn statfs_errors_read_as_go_prints_them() {
+        let e = std::io::Error::from_raw_os_error(libc::EACCES);
+        assert_eq!(error_text(&e), "permission denied");
+        let e = std::io::Error::from_raw_os_error(libc::ENOENT);
+        assert_eq!(error_text(&e), "no such file or directory");
+        let e = std::io::Error::from_raw_os_error(libc::ENOTCONN);
+        assert_eq!(error_text(&e), "transport endpoint is not connected");
     }
 }

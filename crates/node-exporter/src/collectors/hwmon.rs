@@ -98,6 +98,55 @@ fn chip_name(dir: &Path) -> Option<String> {
     (!clean.is_empty()).then_some(clean)
 }
 
+/// The chip label of each hwmon directory, as node_exporter 1.12: the
+/// stable name of [`chip_name`], and where several directories share one
+/// (two hwmon nodes under one parent device), `<name>_<name file>` when
+/// that chip's `name` file is not shared within the group, else
+/// `<name>_<hwmonX>`. Directories that cannot be named are left out.
+pub fn chip_labels(dirs: &[PathBuf]) -> Vec<(PathBuf, String)> {
+    let named: Vec<(&PathBuf, String)> = dirs
+        .iter()
+        .filter_map(|d| match chip_name(d) {
+            Some(c) => Some((d, c)),
+            None => {
+                tracing::debug!(path = %d.display(), "cannot name hwmon chip");
+                None
+            }
+        })
+        .collect();
+    let mut groups: HashMap<&str, Vec<(usize, String)>> = HashMap::new();
+    for (i, (d, base)) in named.iter().enumerate() {
+        let own = read_attr(&d.join("name"))
+            .map(|n| clean_name(&n))
+            .unwrap_or_default();
+        groups.entry(base.as_str()).or_default().push((i, own));
+    }
+    let mut labels: Vec<String> = named.iter().map(|(_, base)| base.clone()).collect();
+    for (base, members) in &groups {
+        if members.len() < 2 {
+            continue;
+        }
+        for (i, own) in members {
+            let unique = !own.is_empty() && members.iter().filter(|(_, o)| o == own).count() == 1;
+            let suffix = if unique {
+                own.clone()
+            } else {
+                named[*i]
+                    .0
+                    .file_name()
+                    .map(|n| clean_name(&n.to_string_lossy()))
+                    .unwrap_or_default()
+            };
+            labels[*i] = format!("{base}_{suffix}");
+        }
+    }
+    named
+        .into_iter()
+        .zip(labels)
+        .map(|((d, _), l)| (d.clone(), l))
+        .collect()
+}
+
 type SensorData = BTreeMap<String, BTreeMap<String, String>>;
 
 fn collect_sensor_data(dir: &Path, data: &mut SensorData) {
@@ -143,11 +192,8 @@ impl Hwmon {
         }
     }
 
-    fn update_chip(&self, dir: &Path, out: &mut Emitter) {
-        let Some(chip) = chip_name(dir) else {
-            tracing::debug!(path = %dir.display(), "cannot name hwmon chip");
-            return;
-        };
+    fn update_chip(&self, dir: &Path, chip: &str, out: &mut Emitter) {
+        let chip = chip.to_string();
         if self.chips.ignored(&chip) {
             return;
         }
@@ -224,8 +270,12 @@ impl Hwmon {
 
 impl Collector for Hwmon {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
-        for name in list_dir(&self.dir)? {
-            self.update_chip(&self.dir.join(name), out);
+        let dirs: Vec<PathBuf> = list_dir(&self.dir)?
+            .into_iter()
+            .map(|n| self.dir.join(n))
+            .collect();
+        for (dir, chip) in chip_labels(&dirs) {
+            self.update_chip(&dir, &chip, out);
         }
         Ok(())
     }

@@ -187,6 +187,176 @@ const COUNTERS: &[(&str, &str, &str, f64)] = &[
         "legacy_packets_transmitted_total",
         1.0,
     ),
+    // hw_counters/ (Mellanox), node_exporter 1.11+.
+    (
+        "hw_counters",
+        "duplicate_request",
+        "duplicate_requests_packets_total",
+        1.0,
+    ),
+    (
+        "hw_counters",
+        "implied_nak_seq_err",
+        "implied_nak_seq_errors_total",
+        1.0,
+    ),
+    (
+        "hw_counters",
+        "local_ack_timeout_err",
+        "local_ack_timeout_errors_total",
+        1.0,
+    ),
+    (
+        "hw_counters",
+        "np_cnp_sent",
+        "np_cnp_packets_sent_total",
+        1.0,
+    ),
+    (
+        "hw_counters",
+        "np_ecn_marked_roce_packets",
+        "np_ecn_marked_roce_packets_received_total",
+        1.0,
+    ),
+    (
+        "hw_counters",
+        "out_of_buffer",
+        "out_of_buffer_drops_total",
+        1.0,
+    ),
+    (
+        "hw_counters",
+        "out_of_sequence",
+        "out_of_sequence_packets_received_total",
+        1.0,
+    ),
+    (
+        "hw_counters",
+        "packet_seq_err",
+        "packet_sequence_errors_total",
+        1.0,
+    ),
+    ("hw_counters", "req_cqe_error", "req_cqes_errors_total", 1.0),
+    (
+        "hw_counters",
+        "req_cqe_flush_error",
+        "req_cqes_flush_errors_total",
+        1.0,
+    ),
+    (
+        "hw_counters",
+        "req_remote_access_errors",
+        "req_remote_access_errors_total",
+        1.0,
+    ),
+    (
+        "hw_counters",
+        "req_remote_invalid_request",
+        "req_remote_invalid_request_errors_total",
+        1.0,
+    ),
+    (
+        "hw_counters",
+        "resp_cqe_error",
+        "resp_cqes_errors_total",
+        1.0,
+    ),
+    (
+        "hw_counters",
+        "resp_cqe_flush_error",
+        "resp_cqes_flush_errors_total",
+        1.0,
+    ),
+    (
+        "hw_counters",
+        "resp_local_length_error",
+        "resp_local_length_errors_total",
+        1.0,
+    ),
+    (
+        "hw_counters",
+        "resp_remote_access_errors",
+        "resp_remote_access_errors_total",
+        1.0,
+    ),
+    (
+        "hw_counters",
+        "rnr_nak_retry_err",
+        "rnr_nak_retry_packets_received_total",
+        1.0,
+    ),
+    (
+        "hw_counters",
+        "roce_adp_retrans",
+        "roce_adp_retransmits_total",
+        1.0,
+    ),
+    (
+        "hw_counters",
+        "roce_adp_retrans_to",
+        "roce_adp_retransmits_timeout_total",
+        1.0,
+    ),
+    (
+        "hw_counters",
+        "roce_slow_restart",
+        "roce_slow_restart_used_total",
+        1.0,
+    ),
+    (
+        "hw_counters",
+        "roce_slow_restart_cnps",
+        "roce_slow_restart_cnps_total",
+        1.0,
+    ),
+    (
+        "hw_counters",
+        "roce_slow_restart_trans",
+        "roce_slow_restart_total",
+        1.0,
+    ),
+    (
+        "hw_counters",
+        "rp_cnp_handled",
+        "rp_cnp_packets_handled_total",
+        1.0,
+    ),
+    (
+        "hw_counters",
+        "rp_cnp_ignored",
+        "rp_cnp_ignored_packets_received_total",
+        1.0,
+    ),
+    (
+        "hw_counters",
+        "rx_atomic_requests",
+        "rx_atomic_requests_total",
+        1.0,
+    ),
+    (
+        "hw_counters",
+        "rx_dct_connect",
+        "rx_dct_connect_requests_total",
+        1.0,
+    ),
+    (
+        "hw_counters",
+        "rx_read_requests",
+        "rx_read_requests_total",
+        1.0,
+    ),
+    (
+        "hw_counters",
+        "rx_write_requests",
+        "rx_write_requests_total",
+        1.0,
+    ),
+    (
+        "hw_counters",
+        "rx_icrc_encapsulated",
+        "rx_icrc_encapsulated_errors_total",
+        1.0,
+    ),
 ];
 
 pub struct Infiniband {
@@ -196,6 +366,7 @@ pub struct Infiniband {
     state: Desc,
     phys_state: Desc,
     rate: Desc,
+    lifespan: Desc,
     counters: Vec<Desc>,
 }
 
@@ -227,6 +398,11 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
         rate: Desc::gauge(
             "node_infiniband_rate_bytes_per_second",
             "Maximum signal transfer rate",
+            &port,
+        ),
+        lifespan: Desc::gauge(
+            "node_infiniband_lifespan_seconds",
+            "The maximum period in seconds which defines the aging of the counter reads. Two consecutive reads within this period might return the same values.",
             &port,
         ),
         counters: COUNTERS
@@ -287,6 +463,10 @@ impl Collector for Infiniband {
                 }
                 if let Some(v) = read_attr(&p.join("rate")).and_then(|s| rate_bytes(&s)) {
                     out.gauge(&self.rate, &lv, v);
+                }
+                // hw_counters/lifespan is in milliseconds; whole seconds as upstream.
+                if let Some(ms) = read_u64(&p.join("hw_counters/lifespan")) {
+                    out.gauge(&self.lifespan, &lv, (ms / 1000) as f64);
                 }
                 for ((dir, file, _, factor), desc) in COUNTERS.iter().zip(&self.counters) {
                     if let Some(v) = read_u64(&p.join(dir).join(file)) {

@@ -27,7 +27,7 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
 
 impl Collector for Loadavg {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
-        let text = super::read(&self.path)?;
+        let text = crate::sysfs::read_source(&self.path)?;
         let loads = loadavg::parse(&text).map_err(|e| CollectError::parse("loadavg", e))?;
         for (d, v) in self.descs.iter().zip(loads) {
             out.gauge(d, &[], v);

@@ -26,7 +26,7 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
 
 impl Collector for Meminfo {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
-        let text = super::read(&self.path)?;
+        let text = crate::sysfs::read_source(&self.path)?;
         let fields = meminfo::parse(&text)
             .map_err(|e| CollectError::parse("meminfo", e))?
             .logged("meminfo");

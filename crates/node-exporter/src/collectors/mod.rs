@@ -2,10 +2,7 @@
 //! The name is the file, the `--collector.<name>` flag and the
 //! `collector="<name>"` label.
 
-use std::path::Path;
-
-use exporter_kit::{BuildError, CollectError, Registration};
-use regex::Regex;
+use exporter_kit::Registration;
 
 use crate::args::Args;
 
@@ -336,57 +333,3 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         zoneinfo::build,
     ),
 ];
-
-/// Reads a whole file; a missing file is the collector's `NoData`
-/// (no such hardware or kernel feature), as upstream logs it at debug level.
-pub(crate) fn read(path: &Path) -> Result<String, CollectError> {
-    std::fs::read_to_string(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            tracing::debug!(path = %path.display(), "not found");
-            CollectError::NoData
-        } else {
-            CollectError::io(path, e)
-        }
-    })
-}
-
-/// A regex flag, compiled once; a bad pattern is a startup error.
-pub(crate) fn regex_flag(flag: &str, pattern: Option<&str>) -> Result<Option<Regex>, BuildError> {
-    match pattern {
-        None | Some("") => Ok(None),
-        Some(p) => Regex::new(p)
-            .map(Some)
-            .map_err(|e| BuildError::new(format!("--{flag}: {e}"))),
-    }
-}
-
-/// Upstream's include/exclude pair: at most one may be set.
-#[derive(Debug, Clone)]
-pub(crate) struct DeviceFilter {
-    include: Option<Regex>,
-    exclude: Option<Regex>,
-}
-
-impl DeviceFilter {
-    pub(crate) fn new(
-        name: &str,
-        include: Option<&str>,
-        exclude: Option<&str>,
-    ) -> Result<DeviceFilter, BuildError> {
-        let include = regex_flag(&format!("collector.{name}.device-include"), include)?;
-        let exclude = regex_flag(&format!("collector.{name}.device-exclude"), exclude)?;
-        if include.is_some() && exclude.is_some() {
-            return Err(BuildError::new(format!(
-                "--collector.{name}.device-include and --collector.{name}.device-exclude are mutually exclusive"
-            )));
-        }
-        Ok(DeviceFilter { include, exclude })
-    }
-
-    pub(crate) fn ignored(&self, device: &str) -> bool {
-        if let Some(inc) = &self.include {
-            return !inc.is_match(device);
-        }
-        self.exclude.as_ref().is_some_and(|e| e.is_match(device))
-    }
-}

@@ -7,6 +7,7 @@ use exporter_kit::{
 };
 
 use crate::args::Args;
+use crate::parse::rtnetlink;
 use crate::sysfs::{is_dir, list_dir, read_attr, read_int, regex_flag};
 
 #[derive(clap::Args, Debug, Clone)]
@@ -21,8 +22,8 @@ pub struct NetclassArgs {
     /// Ignore devices where the speed is invalid.
     #[arg(long = "collector.netclass.ignore-invalid-speed")]
     pub netclass_ignore_invalid_speed: bool,
-    /// Use netlink to gather stats instead of sysfs. Accepted for
-    /// compatibility; this exporter always reads sysfs (same families).
+    /// Use netlink to gather stats instead of sysfs. The families still
+    /// come from sysfs (the same ones); netlink adds node_network_altnames_info.
     #[arg(long = "collector.netclass.netlink")]
     pub netclass_netlink: bool,
     /// Expose the netlink link statistics too (netlink mode only; accepted
@@ -59,6 +60,24 @@ pub struct Netclass {
     info: Desc,
     speed: Desc,
     fields: Vec<Desc>,
+    /// `--collector.netclass.netlink`: node_network_altnames_info.
+    altnames: Option<Desc>,
+}
+
+/// (device, altname) for every link of the exporter's network namespace
+/// that has alternative names, from an rtnetlink RTM_GETLINK dump.
+pub fn link_altnames() -> std::io::Result<Vec<(String, String)>> {
+    let messages = crate::netlink::dump(
+        libc::NETLINK_ROUTE,
+        rtnetlink::RTM_GETLINK,
+        &[0u8; 16],
+        std::time::Duration::from_secs(5),
+    )?;
+    Ok(messages
+        .iter()
+        .filter_map(|m| rtnetlink::parse_link_altnames(&m.payload))
+        .flat_map(|(dev, alts)| alts.into_iter().map(move |a| (dev.clone(), a)))
+        .collect())
 }
 
 pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
@@ -106,6 +125,13 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
             &["device"],
         ),
         fields,
+        altnames: a.netclass_netlink.then(|| {
+            Desc::gauge(
+                "node_network_altnames_info",
+                "Non-numeric data of <iface> altname, value is always 1.",
+                &["device", "altname"],
+            )
+        }),
     }))
 }
 
@@ -155,6 +181,19 @@ impl Collector for Netclass {
                 && (speed >= 0 || !self.ignore_invalid_speed)
             {
                 out.gauge(&self.speed, &[&dev], (speed * 1000 * 1000 / 8) as f64);
+            }
+        }
+        if let Some(desc) = &self.altnames {
+            // Only netlink knows alternative names; a failure costs this family.
+            match link_altnames() {
+                Ok(names) => {
+                    for (dev, alt) in names {
+                        if !self.ignored.is_match(&dev) {
+                            out.gauge(desc, &[&dev, &alt], 1.0);
+                        }
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "could not list link altnames over netlink"),
             }
         }
         Ok(())

@@ -1,15 +1,16 @@
 //! node_network_{receive,transmit}_*_total from /proc/net/dev, plus
 //! receive_nohandler from sysfs (the counter upstream gets over netlink).
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 use exporter_kit::{
     AnyCollector, BuildError, CollectError, Collector, Desc, Emitter, ScrapeContext,
 };
 
-use super::DeviceFilter;
 use crate::args::Args;
 use crate::parse::netdev::{self, RECEIVE, TRANSMIT};
+use crate::sysfs::Filter;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct NetdevArgs {
@@ -30,6 +31,12 @@ pub struct NetdevArgs {
     /// Use (incompatible) metric names that provide more detailed stats on Linux.
     #[arg(long = "collector.netdev.enable-detailed-metrics")]
     pub netdev_detailed: bool,
+    /// Collect address-info for every device.
+    #[arg(long = "collector.netdev.address-info")]
+    pub netdev_address_info: bool,
+    /// Add ifAlias label.
+    #[arg(long = "collector.netdev.label-ifalias")]
+    pub netdev_label_ifalias: bool,
     /// Accepted for compatibility: statistics always come from /proc/net/dev and sysfs.
     #[arg(long = "collector.netdev.netlink", hide = true)]
     pub netdev_netlink: bool,
@@ -70,19 +77,64 @@ pub struct Netdev {
     path: PathBuf,
     detailed: Option<Vec<(Desc, &'static str)>>,
     sys_net: PathBuf,
-    filter: DeviceFilter,
+    filter: Filter,
     receive: Vec<Desc>,
     transmit: Vec<Desc>,
     nohandler: Desc,
+    /// `--collector.netdev.label-ifalias`: series also carry `ifalias`.
+    label_ifalias: bool,
+    /// `--collector.netdev.address-info`: node_network_address_info.
+    address_info: Option<Desc>,
+}
+
+/// Go's classification of an interface address for the `scope` label of
+/// node_network_address_info (net.IP's IsLoopback, IsLinkLocalUnicast, ...).
+pub fn address_scope(ip: IpAddr) -> &'static str {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    };
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            let link_local_multicast = o[0] == 224 && o[1] == 0 && o[2] == 0;
+            if v4.is_loopback() || v4.is_link_local() || link_local_multicast {
+                "link-local"
+            } else if v4.is_broadcast() || v4.is_unspecified() || v4.is_multicast() {
+                ""
+            } else {
+                "global"
+            }
+        }
+        IpAddr::V6(v6) => {
+            let seg0 = v6.segments()[0];
+            let link_local_unicast = seg0 & 0xffc0 == 0xfe80;
+            let multicast_scope = (seg0 >> 8 == 0xff).then_some(seg0 & 0x000f);
+            if v6.is_loopback() || link_local_unicast || multicast_scope == Some(2) {
+                "link-local"
+            } else if multicast_scope == Some(1) {
+                "interface-local"
+            } else if v6.is_unspecified() || multicast_scope.is_some() {
+                ""
+            } else {
+                "global"
+            }
+        }
+    }
 }
 
 pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
     let a = &args.netdev;
+    let labels: &[&str] = if a.netdev_label_ifalias {
+        &["device", "ifalias"]
+    } else {
+        &["device"]
+    };
     let desc = |dir: &str, what: &str| {
         Desc::counter(
             &format!("node_network_{dir}_{what}_total"),
             &format!("Network device statistic {dir}_{what}."),
-            &["device"],
+            labels,
         )
     };
     Ok(AnyCollector::blocking(Netdev {
@@ -103,22 +155,39 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
                 .collect()
         }),
         sys_net: args.sys("class/net"),
-        filter: DeviceFilter::new(
-            "netdev",
+        filter: Filter::exclusive(
+            "collector.netdev.device",
             a.netdev_device_include.as_deref(),
             a.netdev_device_exclude.as_deref(),
         )?,
         receive: RECEIVE.iter().map(|w| desc("receive", w)).collect(),
         transmit: TRANSMIT.iter().map(|w| desc("transmit", w)).collect(),
         nohandler: desc("receive", "nohandler"),
+        label_ifalias: a.netdev_label_ifalias,
+        address_info: a.netdev_address_info.then(|| {
+            Desc::gauge(
+                "node_network_address_info",
+                "node network address by device",
+                &["device", "address", "netmask", "scope"],
+            )
+        }),
     }))
 }
 
 impl Collector for Netdev {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
-        let ifaces = netdev::parse(&super::read(&self.path)?).logged("net/dev");
+        let ifaces = netdev::parse(&crate::sysfs::read_source(&self.path)?).logged("net/dev");
         for i in ifaces.iter().filter(|i| !self.filter.ignored(&i.name)) {
-            let dev = [i.name.as_str()];
+            // With --collector.netdev.label-ifalias: sysfs ifalias, "" when unset.
+            let alias;
+            let dev: &[&str] = if self.label_ifalias {
+                alias = std::fs::read_to_string(self.sys_net.join(&i.name).join("ifalias"))
+                    .map(|s| s.trim().to_string())
+                    .unwrap_or_default();
+                &[i.name.as_str(), alias.as_str()]
+            } else {
+                &[i.name.as_str()]
+            };
             if let Some(detailed) = &self.detailed {
                 let stats = self.sys_net.join(&i.name).join("statistics");
                 for (desc, file) in detailed {
@@ -126,25 +195,69 @@ impl Collector for Netdev {
                         .ok()
                         .and_then(|s| s.trim().parse::<f64>().ok())
                     {
-                        out.counter(desc, &dev, v);
+                        out.counter(desc, dev, v);
                     }
                 }
                 continue;
             }
             for (d, v) in self.receive.iter().zip(i.receive) {
-                out.counter(d, &dev, v);
+                out.counter(d, dev, v);
             }
             for (d, v) in self.transmit.iter().zip(i.transmit) {
-                out.counter(d, &dev, v);
+                out.counter(d, dev, v);
             }
             let nohandler =
                 std::fs::read_to_string(self.sys_net.join(&i.name).join("statistics/rx_nohandler"))
                     .ok()
                     .and_then(|s| s.trim().parse::<f64>().ok());
             if let Some(v) = nohandler {
-                out.counter(&self.nohandler, &dev, v);
+                out.counter(&self.nohandler, dev, v);
+            }
+        }
+        if let Some(desc) = &self.address_info {
+            // Every interface of the exporter's namespace, whatever the
+            // device filter, as upstream; a failure costs only this family.
+            match crate::sys::interface_addresses() {
+                Ok(addrs) => {
+                    for a in addrs {
+                        out.gauge(
+                            desc,
+                            &[
+                                &a.device,
+                                &a.address.to_string(),
+                                &a.prefix_len.to_string(),
+                                address_scope(a.address),
+                            ],
+                            1.0,
+                        );
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "could not get network interfaces"),
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::address_scope;
+
+    #[test]
+    fn scopes_as_go_classifies_addresses() {
+        let scope = |s: &str| address_scope(s.parse().expect("address"));
+        assert_eq!(scope("127.0.0.1"), "link-local");
+        assert_eq!(scope("169.254.3.4"), "link-local");
+        assert_eq!(scope("10.1.2.3"), "global");
+        assert_eq!(scope("192.0.2.7"), "global");
+        assert_eq!(scope("0.0.0.0"), "");
+        assert_eq!(scope("::1"), "link-local");
+        assert_eq!(scope("fe80::1"), "link-local");
+        assert_eq!(scope("ff02::1"), "link-local");
+        assert_eq!(scope("ff01::1"), "interface-local");
+        assert_eq!(scope("ff05::2"), "");
+        assert_eq!(scope("2001:db8::1"), "global");
+        assert_eq!(scope("fd00::1"), "global");
+        assert_eq!(scope("::ffff:10.0.0.1"), "global");
     }
 }

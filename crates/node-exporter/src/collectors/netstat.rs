@@ -43,7 +43,7 @@ impl Collector for Netstat {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
         let mut all = Vec::new();
         for f in &self.files {
-            all.extend(netstat::parse_pairs(&super::read(f)?).logged("netstat"));
+            all.extend(netstat::parse_pairs(&crate::sysfs::read_source(f)?).logged("netstat"));
         }
         // IPv6 may be disabled: then snmp6 is absent and upstream goes on without it.
         if let Ok(text) = std::fs::read_to_string(&self.snmp6) {

@@ -16,6 +16,7 @@ pub struct Nvme {
     ns_block: Desc,
     ns_size: Desc,
     ns_used: Desc,
+    ns_capacity: Desc,
 }
 
 pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
@@ -52,6 +53,11 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
         ns_used: Desc::gauge(
             "node_nvme_namespace_used_bytes",
             "Used space of the NVMe namespace in bytes.",
+            &ns,
+        ),
+        ns_capacity: Desc::gauge(
+            "node_nvme_namespace_capacity_bytes",
+            "Capacity of the NVMe namespace in bytes.",
             &ns,
         ),
     }))
@@ -93,8 +99,13 @@ impl Collector for Nvme {
                     out.gauge(&self.ns_block, &[&dev, &nsid], b as f64);
                 }
                 // `size` is in 512-byte sectors whatever the block size.
-                if let Some(sectors) = read_u64(&n.join("size")) {
+                let size = read_u64(&n.join("size"));
+                if let Some(sectors) = size {
                     out.gauge(&self.ns_size, &[&dev, &nsid], sectors as f64 * 512.0);
+                }
+                // Upstream (1.12): the `size` value times the logical block size.
+                if let (Some(sectors), Some(b)) = (size, block) {
+                    out.gauge(&self.ns_capacity, &[&dev, &nsid], sectors as f64 * b as f64);
                 }
                 if let (Some(nuse), Some(b)) = (read_u64(&n.join("nuse")), block) {
                     out.gauge(&self.ns_used, &[&dev, &nsid], nuse as f64 * b as f64);

@@ -60,7 +60,7 @@ impl Collector for Os {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
         let mut last = CollectError::NoData;
         for p in &self.paths {
-            match super::read(p) {
+            match crate::sysfs::read_source(p) {
                 Ok(text) => {
                     let kv = os_release::parse(&text);
                     let get = |k: &str| kv.get(k).map_or("", String::as_str);

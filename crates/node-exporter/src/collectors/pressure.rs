@@ -54,7 +54,7 @@ impl Collector for Pressure {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
         for res in ["cpu", "io", "memory", "irq"] {
             let path = self.dir.join(res);
-            let text = match super::read(&path) {
+            let text = match crate::sysfs::read_source(&path) {
                 Ok(t) => t,
                 // irq pressure exists only on newer kernels (and with CONFIG_IRQ_TIME_ACCOUNTING).
                 Err(CollectError::NoData) if res == "irq" => continue,

@@ -39,7 +39,7 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
 
 impl Collector for Schedstat {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
-        for c in schedstat::parse(&super::read(&self.path)?).logged("schedstat") {
+        for c in schedstat::parse(&crate::sysfs::read_source(&self.path)?).logged("schedstat") {
             out.counter(&self.running, &[&c.cpu], c.running_ns * 1e-9);
             out.counter(&self.waiting, &[&c.cpu], c.waiting_ns * 1e-9);
             out.counter(&self.timeslices, &[&c.cpu], c.timeslices);

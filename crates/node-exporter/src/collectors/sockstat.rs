@@ -30,7 +30,7 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
 
 impl Collector for Sockstat {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
-        let mut rows = sockstat::parse(&super::read(&self.v4)?).logged("sockstat");
+        let mut rows = sockstat::parse(&crate::sysfs::read_source(&self.v4)?).logged("sockstat");
         // sockstat6 is absent when IPv6 is disabled.
         if let Ok(t) = std::fs::read_to_string(&self.v6) {
             rows.extend(sockstat::parse(&t).logged("sockstat6"));

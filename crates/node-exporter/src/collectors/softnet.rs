@@ -52,7 +52,7 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
 
 impl Collector for Softnet {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
-        let cpus = softnet::parse(&super::read(&self.path)?).logged("softnet_stat");
+        let cpus = softnet::parse(&crate::sysfs::read_source(&self.path)?).logged("softnet_stat");
         for c in &cpus {
             let l = [c.cpu.as_str()];
             out.counter(&self.processed, &l, c.processed);

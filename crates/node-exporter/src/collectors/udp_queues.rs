@@ -31,7 +31,7 @@ impl Collector for UdpQueues {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
         let mut any = false;
         for (ip, path) in [("v4", &self.v4), ("v6", &self.v6)] {
-            match super::read(path) {
+            match crate::sysfs::read_source(path) {
                 Ok(text) => {
                     let (tx, rx) = udp_queues::parse(&text).logged("udp");
                     out.gauge(&self.queues, &[ip, "tx"], tx);

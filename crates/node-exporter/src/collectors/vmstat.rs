@@ -38,7 +38,7 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
 
 impl Collector for Vmstat {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
-        let pairs = kv::parse_pairs(&super::read(&self.path)?).logged("vmstat");
+        let pairs = kv::parse_pairs(&crate::sysfs::read_source(&self.path)?).logged("vmstat");
         let mut descs = self.descs.lock().unwrap_or_else(|p| p.into_inner());
         for (key, value) in pairs {
             let desc = descs.entry(key).or_insert_with_key(|key| {

@@ -13,8 +13,13 @@ pub struct Mount {
 }
 
 impl Mount {
+    /// `ro` in the mount or superblock options, or the superblock's
+    /// `emergency_ro` (a filesystem the kernel forced read-only), as
+    /// node_exporter 1.12.
     pub fn read_only(&self) -> bool {
-        self.options.iter().any(|o| o == "ro")
+        self.options
+            .iter()
+            .any(|o| o == "ro" || o == "emergency_ro")
     }
 }
 
@@ -109,4 +114,35 @@ pub fn unescape(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_only_from_mount_or_superblock_options() {
+        let text = "\
+36 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw,errors=remount-ro
+37 1 8:2 / /data rw,relatime - ext4 /dev/sda2 rw,emergency_ro
+38 1 8:3 / /ro ro,relatime - ext4 /dev/sda3 rw
+39 1 0:40 / /odd rw - tmpfs tmpfs
+";
+        let parsed = parse_mountinfo(text);
+        let ro: Vec<(String, bool)> = parsed
+            .value
+            .iter()
+            .map(|m| (m.mount_point.clone(), m.read_only()))
+            .collect();
+        assert_eq!(
+            ro,
+            vec![
+                ("/".to_string(), false),
+                ("/data".to_string(), true),
+                ("/ro".to_string(), true),
+                ("/odd".to_string(), false),
+            ]
+        );
+        assert!(parsed.bad_lines.is_empty());
+    }
 }

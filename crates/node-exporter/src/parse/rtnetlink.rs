@@ -133,6 +133,39 @@ pub fn parse_route(payload: &[u8]) -> Vec<Route> {
     }]
 }
 
+/// RTM_GETLINK: the request that dumps every link as RTM_NEWLINK.
+pub const RTM_GETLINK: u16 = 18;
+const IFLA_IFNAME: u16 = 3;
+const IFLA_PROP_LIST: u16 = 52;
+const IFLA_ALT_IFNAME: u16 = 53;
+/// NLA_F_NESTED and NLA_F_NET_BYTEORDER ride in the attribute type.
+const NLA_TYPE_MASK: u16 = 0x3fff;
+
+/// A NUL-terminated string attribute.
+fn c_string(d: &[u8]) -> String {
+    let end = d.iter().position(|b| *b == 0).unwrap_or(d.len());
+    String::from_utf8_lossy(&d[..end]).into_owned()
+}
+
+/// An RTM_NEWLINK message (struct ifinfomsg, 16 bytes, + attributes): the
+/// interface name and its alternative names (`ip link property add ...
+/// altname`, or the ones systemd-udev assigns). `None` without a name.
+pub fn parse_link_altnames(payload: &[u8]) -> Option<(String, Vec<String>)> {
+    let attrs = attributes(payload.get(16..)?);
+    let name = attrs
+        .iter()
+        .find(|(k, _)| k & NLA_TYPE_MASK == IFLA_IFNAME)
+        .map(|(_, d)| c_string(d))?;
+    let alt = attrs
+        .iter()
+        .filter(|(k, _)| k & NLA_TYPE_MASK == IFLA_PROP_LIST)
+        .flat_map(|(_, d)| attributes(d))
+        .filter(|(k, _)| k & NLA_TYPE_MASK == IFLA_ALT_IFNAME)
+        .map(|(_, d)| c_string(d))
+        .collect();
+    Some((name, alt))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,5 +233,26 @@ mod tests {
             (r[1].gw.as_str(), r[1].weight.as_str(), r[1].ifindex),
             ("10.0.0.2", "5", 3)
         );
+    }
+
+    #[test]
+    fn link_names_and_altnames() {
+        let mut props = attr(IFLA_ALT_IFNAME, b"enp0s31f6\0");
+        props.extend(attr(IFLA_ALT_IFNAME, b"uplink\0"));
+        let mut msg = vec![0u8; 16];
+        msg.extend(attr(IFLA_IFNAME, b"eth0\0"));
+        msg.extend(attr(IFLA_PROP_LIST | 0x8000, &props));
+        assert_eq!(
+            parse_link_altnames(&msg),
+            Some((
+                "eth0".to_string(),
+                vec!["enp0s31f6".to_string(), "uplink".to_string()]
+            ))
+        );
+        let mut bare = vec![0u8; 16];
+        bare.extend(attr(IFLA_IFNAME, b"lo\0"));
+        assert_eq!(parse_link_altnames(&bare), Some(("lo".to_string(), vec![])));
+        assert_eq!(parse_link_altnames(&[0u8; 8]), None);
+        assert_eq!(parse_link_altnames(&[0u8; 16]), None);
     }
 }
