@@ -222,6 +222,7 @@ fn check_packages() -> Result<()> {
 }
 
 fn spawn_exporter(
+    factor: u32,
     run_dir: &Path,
     name: &str,
     binary: &str,
@@ -233,6 +234,13 @@ fn spawn_exporter(
     command.current_dir(repo_root()).args(args);
     if binary != "demo-app" || args.first().is_none_or(|a| a != "load") {
         command.arg(format!("--web.listen-address=127.0.0.1:{port}"));
+        // The kit answers 0.5 s before the scraper's timeout; scrape
+        // timeouts are divided by the speedup, so is that margin (else a
+        // 800 ms timeout leaves collectors 300 ms on a busy host).
+        command.arg(format!(
+            "--web.scrape-timeout-offset={}",
+            0.5 / f64::from(factor.max(1))
+        ));
     }
     let log = run_dir.join("logs").join(format!("{name}.log"));
     let mut process = Process::spawn(name, command, &log);
@@ -335,6 +343,38 @@ fn control(action: &str, what: &str, components: &Mutex<Option<Components>>) -> 
     let Some(c) = guard.as_mut() else {
         return Response::status(503, "stack not running\n");
     };
+    if (action, what) == ("stop", "container-memory") {
+        let Some(d) = &c.docker else {
+            return Response::status(503, "this stack runs no dockerd\n");
+        };
+        // dd's 64 MiB buffer in a container limited to 16 MiB: the kernel
+        // kills dd (the container's sleep survives).
+        let exec = std::panic::AssertUnwindSafe(|| {
+            d.try_cli(&[
+                "exec",
+                OOM_CONTAINER,
+                "dd",
+                "if=/dev/zero",
+                "of=/dev/null",
+                "bs=64M",
+                "count=1",
+            ])
+        });
+        return match std::panic::catch_unwind(exec) {
+            Ok(out) if out.status.code() == Some(137) => {
+                Response::ok("dd was OOM-killed (exit 137)\n")
+            }
+            Ok(out) => Response::status(
+                500,
+                format!(
+                    "dd was not OOM-killed ({}): {}\n",
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ),
+            ),
+            Err(_) => Response::status(500, "running docker exec failed (see logs)\n"),
+        };
+    }
     let run = std::panic::AssertUnwindSafe(|| match (action, what) {
         ("stop", "redis") => c.redis.stop(),
         ("start", "redis") => c.redis.restart(),
@@ -370,21 +410,6 @@ fn control(action: &str, what: &str, components: &Mutex<Option<Components>>) -> 
         }
         ("start", "kafka-consumer") => {
             let _ = std::fs::write(&c.kafka_control, "run\n");
-        }
-        ("stop", "container-memory") => {
-            if let Some(d) = &c.docker {
-                // dd's 64 MiB buffer in a container limited to 16 MiB:
-                // the kernel kills dd (the container's sleep survives).
-                let _ = d.try_cli(&[
-                    "exec",
-                    OOM_CONTAINER,
-                    "dd",
-                    "if=/dev/zero",
-                    "of=/dev/null",
-                    "bs=64M",
-                    "count=1",
-                ]);
-            }
         }
         _ => {}
     });
@@ -573,15 +598,32 @@ pub fn up(args: UpArgs) -> Result<()> {
     let mut exporters = Vec::new();
     let mut map = config::AddressMap::new();
     let mut urls: BTreeMap<String, String> = BTreeMap::new();
-    let (p, node) = spawn_exporter(&run_dir, "node-exporter", "node-exporter", &[], "/metrics");
+    let (p, node) = spawn_exporter(
+        factor,
+        &run_dir,
+        "node-exporter",
+        "node-exporter",
+        &[],
+        "/metrics",
+    );
     exporters.push(p);
     map.insert("node-exporter:9100".into(), format!("127.0.0.1:{node}"));
-    // cAdvisor's flags; the stack's own dockerd instead of the host's.
+    // cAdvisor's flags; the stack's own dockerd instead of the host's, and
+    // only its containers (and the root cgroup): this host's other cgroups
+    // are not the stack's, and walking them all takes most of the 800 ms
+    // scrape timeout of the simulation mode on a busy machine (a missed
+    // scrape leaves a gap that hides an OOM kill from `increase`).
     let container_args: Vec<String> = docker
         .iter()
-        .map(|d| format!("--docker={}", d.host()))
+        .flat_map(|d| {
+            [
+                format!("--docker={}", d.host()),
+                "--docker_only".to_string(),
+            ]
+        })
         .collect();
     let (p, container) = spawn_exporter(
+        factor,
         &run_dir,
         "container-exporter",
         "container-exporter",
@@ -594,6 +636,7 @@ pub fn up(args: UpArgs) -> Result<()> {
         format!("127.0.0.1:{container}"),
     );
     let (p, blackbox) = spawn_exporter(
+        factor,
         &run_dir,
         "blackbox-exporter",
         "blackbox-exporter",
@@ -609,6 +652,7 @@ pub fn up(args: UpArgs) -> Result<()> {
         format!("127.0.0.1:{blackbox}"),
     );
     let (p, redis_exp) = spawn_exporter(
+        factor,
         &run_dir,
         "redis-exporter",
         "redis-exporter",
@@ -622,6 +666,7 @@ pub fn up(args: UpArgs) -> Result<()> {
         format!("127.0.0.1:{redis_exp}"),
     );
     let (p, mysql_exp) = spawn_exporter(
+        factor,
         &run_dir,
         "mysql-exporter",
         "mysql-exporter",
@@ -636,11 +681,12 @@ pub fn up(args: UpArgs) -> Result<()> {
         "mysql-exporter:9104".into(),
         format!("127.0.0.1:{mysql_exp}"),
     );
-    let (p, demo) = spawn_exporter(&run_dir, "demo-app", "demo-app", &[], "/healthz");
+    let (p, demo) = spawn_exporter(factor, &run_dir, "demo-app", "demo-app", &[], "/healthz");
     exporters.push(p);
     map.insert("demo-app:5000".into(), format!("127.0.0.1:{demo}"));
     let demo_url = format!("http://127.0.0.1:{demo}");
     let (p, _) = spawn_exporter(
+        factor,
         &run_dir,
         "demo-load",
         "demo-app",
@@ -662,6 +708,7 @@ pub fn up(args: UpArgs) -> Result<()> {
     let kafka = if tansu_available() {
         let broker = KafkaBroker::start();
         let (p, kafka_exp) = spawn_exporter(
+            factor,
             &run_dir,
             "kafka-exporter",
             "kafka-exporter",

@@ -55,6 +55,9 @@ pub struct Scenario {
     /// The part of the stack the fault touches: scenarios sharing one run
     /// one after the other.
     resource: &'static str,
+    /// A query that must return data before the fault (the series the
+    /// alert needs a "before" sample of).
+    ready: Option<&'static str>,
     about: &'static str,
 }
 
@@ -70,6 +73,7 @@ pub const SCENARIOS: &[Scenario] = &[
         slack: Some("#alerts-critical"),
         fault: Fault::Stop("endpoint"),
         resource: "endpoint",
+        ready: None,
         about: "closes the probed HTTP endpoint (connection refused)",
     },
     Scenario {
@@ -83,6 +87,7 @@ pub const SCENARIOS: &[Scenario] = &[
         slack: Some("#alerts-critical"),
         fault: Fault::Stop("redis"),
         resource: "redis",
+        ready: None,
         about: "stops redis-server",
     },
     Scenario {
@@ -96,6 +101,7 @@ pub const SCENARIOS: &[Scenario] = &[
         slack: Some("#alerts"),
         fault: Fault::Stop("redis-clients"),
         resource: "redis",
+        ready: None,
         about: "maxclients 8 and bursts of 12 clients: redis rejects connections",
     },
     Scenario {
@@ -109,6 +115,7 @@ pub const SCENARIOS: &[Scenario] = &[
         slack: Some("#alerts-critical"),
         fault: Fault::Stop("mysql"),
         resource: "mysql",
+        ready: None,
         about: "stops mariadbd",
     },
     Scenario {
@@ -125,6 +132,7 @@ pub const SCENARIOS: &[Scenario] = &[
             error_rate: Some(0.5),
         },
         resource: "demo-app errors",
+        ready: None,
         about: "demo-app answers half of the API requests 500 (/admin/faults)",
     },
     Scenario {
@@ -141,6 +149,7 @@ pub const SCENARIOS: &[Scenario] = &[
             error_rate: None,
         },
         resource: "demo-app latency",
+        ready: None,
         about: "demo-app adds 800 ms to every API request (/admin/faults)",
     },
     Scenario {
@@ -157,6 +166,7 @@ pub const SCENARIOS: &[Scenario] = &[
             error_rate: Some(1.0),
         },
         resource: "demo-app errors",
+        ready: None,
         about: "every checkout fails, so orders per minute fall under the business threshold of 1 while traffic continues",
     },
     Scenario {
@@ -171,6 +181,7 @@ pub const SCENARIOS: &[Scenario] = &[
         slack: Some("#alerts"),
         fault: Fault::Stop("kafka-consumer"),
         resource: "kafka",
+        ready: None,
         about: "consumer group analytics stops committing while 1200 messages arrive",
     },
     Scenario {
@@ -186,6 +197,7 @@ pub const SCENARIOS: &[Scenario] = &[
         slack: None,
         fault: Fault::Stop("container-memory"),
         resource: "docker",
+        ready: Some(r#"container_oom_events_total{job="container",name="oomer"}"#),
         about: "dd allocates 64 MiB in container oomer, limited to 16 MiB: the kernel OOM-kills it",
     },
     Scenario {
@@ -195,6 +207,7 @@ pub const SCENARIOS: &[Scenario] = &[
         slack: None,
         fault: Fault::BurnCpu,
         resource: "host",
+        ready: None,
         about: "busy threads on every core",
     },
 ];
@@ -292,6 +305,19 @@ fn alert_state(stack: &Stack, scenario: &Scenario) -> String {
     state
 }
 
+fn query_has_data(stack: &Stack, query: &str) -> bool {
+    testkit::http()
+        .get(format!("{}/api/v1/query", stack.prometheus))
+        .query(&[("query", query)])
+        .send()
+        .and_then(|r| r.json::<Value>())
+        .is_ok_and(|b| {
+            b["data"]["result"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
+        })
+}
+
 /// The host's CPU usage (0..1) as the HostHighCpu rule sees it.
 fn host_cpu(stack: &Stack) -> Option<f64> {
     let body: Value = testkit::http()
@@ -360,6 +386,15 @@ fn run_one(stack: &Stack, scenario: &Scenario) -> Result<Value> {
              there is nothing to detect on this host now, so the scenario did not run",
             scenario.name,
             scenario.alertname,
+            quiet_for
+        );
+    }
+    if let Some(query) = scenario.ready
+        && !testkit::wait_until(quiet_for, || query_has_data(stack, query))
+    {
+        bail!(
+            "{}: Prometheus has no {query} to compare with after {:.0?}; is the target up?",
+            scenario.name,
             quiet_for
         );
     }
