@@ -40,8 +40,8 @@ enum Command {
     Down(up::DownArgs),
     /// Cause a real fault in the running stack and follow the alert to the
     /// receivers: endpoint-down, redis-down, redis-connection-failures,
-    /// mysql-down, app-errors,
-    /// app-latency, custom-threshold, kafka-lag, high-cpu.
+    /// mysql-down, app-errors, app-latency, custom-threshold, kafka-lag,
+    /// container-oom, high-cpu.
     Simulate(up::simulate::Args),
 }
 

@@ -21,12 +21,25 @@ pub struct Dockerd {
 impl Dockerd {
     /// Starts dockerd and waits until `docker info` answers on its socket.
     pub fn start() -> Dockerd {
+        Dockerd::start_in(Path::new("/tmp"))
+    }
+
+    /// [`Dockerd::start`] with its socket, data root, exec root and logs in
+    /// a new directory under `parent` (`/tmp` when that path is too long
+    /// for a Unix socket, which must fit in 108 bytes).
+    pub fn start_in(parent: &Path) -> Dockerd {
         let dockerd = require_binary("dockerd", "docker.io");
         let docker = require_binary("docker", "docker.io");
-        // Short path: a Unix socket path must fit in 108 bytes.
+        // "/dkXXXXXX/exec/containerd/containerd.sock" adds 40 bytes; leave
+        // room for dockerd's other sockets under the exec root.
+        let parent = if parent.as_os_str().len() + 60 < 108 {
+            parent
+        } else {
+            Path::new("/tmp")
+        };
         let dir = tempfile::Builder::new()
             .prefix("dk")
-            .tempdir_in("/tmp")
+            .tempdir_in(parent)
             .expect("creating a temporary directory");
         let name = dir
             .path()

@@ -177,6 +177,8 @@ pub struct PrometheusInputs<'a> {
     pub alertmanager: &'a str,
     /// Extra blackbox http_2xx targets (the endpoint `simulate endpoint-down` stops).
     pub extra_http_targets: &'a [String],
+    /// The stack's own dockerd (`unix:///...`), for docker_sd_configs.
+    pub docker_host: Option<&'a str>,
 }
 
 /// Writes rules/, targets/ and returns prometheus.yml for the native stack.
@@ -282,11 +284,20 @@ pub fn prometheus(inputs: &PrometheusInputs<'_>, skipped: &mut Vec<String>) -> R
             let Some(job) = job.as_mapping_mut() else {
                 return false;
             };
-            if job.contains_key(key("docker_sd_configs")) {
-                skipped.push(format!(
-                    "job {name} (docker_sd_configs: no dockerd natively)"
-                ));
-                return false;
+            if let Some(Value::Sequence(sds)) = job.get_mut(key("docker_sd_configs")) {
+                let Some(host) = inputs.docker_host else {
+                    skipped.push(format!(
+                        "job {name} (docker_sd_configs: no dockerd natively)"
+                    ));
+                    return false;
+                };
+                // Discovery from the stack's own dockerd.
+                for sd in sds {
+                    if let Some(sd) = sd.as_mapping_mut() {
+                        sd.insert(key("host"), key(host));
+                        scale_field(sd, "refresh_interval", factor, 1000);
+                    }
+                }
             }
             if let Some(Value::Sequence(sds)) = job.get_mut(key("file_sd_configs")) {
                 for sd in sds {

@@ -1,7 +1,8 @@
 //! `cargo xtask up` / `down`: the compose stack, natively, on one host.
 //!
 //! `up` builds the exporters, then starts (through testkit's guards, the
-//! same code the tests use) redis-server, mariadbd, Alertmanager and
+//! same code the tests use) redis-server, mariadbd, the tansu broker, a
+//! dockerd of its own with a few limited containers, Alertmanager and
 //! Prometheus, plus every exporter, the demo-app and its load generator,
 //! a probed HTTP endpoint, and the console receiver (which also stands in
 //! for Slack). Configs are generated from the compose stack's own files
@@ -23,7 +24,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
-use testkit::{Alertmanager, KafkaBroker, MariaDb, Process, Prometheus, RedisServer, free_port};
+use testkit::{
+    Alertmanager, Dockerd, KafkaBroker, MariaDb, Process, Prometheus, RedisServer, free_port,
+};
 
 use http::{Request, Response};
 
@@ -138,6 +141,10 @@ impl Endpoint {
 
 /// The processes of a running stack, held by `up` until it stops.
 struct Components {
+    // Fields drop in order: Prometheus and Alertmanager stop first, so
+    // stopping the rest sends no notifications.
+    _prometheus: Prometheus,
+    _alertmanager: Alertmanager,
     redis: RedisServer,
     mariadb: MariaDb,
     endpoint: Endpoint,
@@ -145,9 +152,9 @@ struct Components {
     redis_flood: Arc<AtomicBool>,
     /// `stall` / `run`: read by the kafka_demo traffic (see its docs).
     kafka_control: PathBuf,
+    /// The stack's own dockerd and its containers (see [`CONTAINERS`]).
+    docker: Option<Dockerd>,
     _kafka: Option<KafkaBroker>,
-    _alertmanager: Alertmanager,
-    _prometheus: Prometheus,
     _exporters: Vec<Process>,
 }
 
@@ -201,13 +208,7 @@ fn check_packages() -> Result<()> {
     ];
     let mut missing: Vec<&str> = Vec::new();
     for (binary, package) in needed {
-        let found = std::env::var_os("PATH")
-            .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-            .unwrap_or_default()
-            .into_iter()
-            .chain(["/usr/sbin", "/sbin", "/usr/bin", "/usr/local/bin"].map(PathBuf::from))
-            .any(|d| d.join(binary).is_file());
-        if !found && !missing.contains(&package) {
+        if !on_path(binary) && !missing.contains(&package) {
             missing.push(package);
         }
     }
@@ -221,6 +222,7 @@ fn check_packages() -> Result<()> {
 }
 
 fn spawn_exporter(
+    factor: u32,
     run_dir: &Path,
     name: &str,
     binary: &str,
@@ -232,6 +234,13 @@ fn spawn_exporter(
     command.current_dir(repo_root()).args(args);
     if binary != "demo-app" || args.first().is_none_or(|a| a != "load") {
         command.arg(format!("--web.listen-address=127.0.0.1:{port}"));
+        // The kit answers 0.5 s before the scraper's timeout; scrape
+        // timeouts are divided by the speedup, so is that margin (else a
+        // 800 ms timeout leaves collectors 300 ms on a busy host).
+        command.arg(format!(
+            "--web.scrape-timeout-offset={}",
+            0.5 / f64::from(factor.max(1))
+        ));
     }
     let log = run_dir.join("logs").join(format!("{name}.log"));
     let mut process = Process::spawn(name, command, &log);
@@ -334,6 +343,38 @@ fn control(action: &str, what: &str, components: &Mutex<Option<Components>>) -> 
     let Some(c) = guard.as_mut() else {
         return Response::status(503, "stack not running\n");
     };
+    if (action, what) == ("stop", "container-memory") {
+        let Some(d) = &c.docker else {
+            return Response::status(503, "this stack runs no dockerd\n");
+        };
+        // dd's 64 MiB buffer in a container limited to 16 MiB: the kernel
+        // kills dd (the container's sleep survives).
+        let exec = std::panic::AssertUnwindSafe(|| {
+            d.try_cli(&[
+                "exec",
+                OOM_CONTAINER,
+                "dd",
+                "if=/dev/zero",
+                "of=/dev/null",
+                "bs=64M",
+                "count=1",
+            ])
+        });
+        return match std::panic::catch_unwind(exec) {
+            Ok(out) if out.status.code() == Some(137) => {
+                Response::ok("dd was OOM-killed (exit 137)\n")
+            }
+            Ok(out) => Response::status(
+                500,
+                format!(
+                    "dd was not OOM-killed ({}): {}\n",
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ),
+            ),
+            Err(_) => Response::status(500, "running docker exec failed (see logs)\n"),
+        };
+    }
     let run = std::panic::AssertUnwindSafe(|| match (action, what) {
         ("stop", "redis") => c.redis.stop(),
         ("start", "redis") => c.redis.restart(),
@@ -376,6 +417,84 @@ fn control(action: &str, what: &str, components: &Mutex<Option<Components>>) -> 
         Ok(()) => Response::ok(format!("{action} {what}: done\n")),
         Err(_) => Response::status(500, format!("{action} {what} failed (see logs)\n")),
     }
+}
+
+/// The container `simulate container-oom` pushes past its memory limit.
+pub const OOM_CONTAINER: &str = "oomer";
+
+/// The containers `up` runs in its dockerd: (name, docker run options,
+/// command). Limited, so the container dashboards and alerts have limits
+/// and usage to show.
+const CONTAINERS: &[(&str, &[&str], &str)] = &[
+    // A little CPU every second, under a quarter of a core, and a ping a
+    // second over a veth pair inside its own network namespace (dockerd
+    // runs with --bridge=none: no host networking; the ARP requests for a
+    // TEST-NET address nobody has cross the pair), so the network panels
+    // have devices to show.
+    (
+        "web",
+        &[
+            "--memory",
+            "32m",
+            "--cpus",
+            "0.25",
+            "--cap-add",
+            "NET_ADMIN",
+        ],
+        "busybox ip link add eth0 type veth; busybox ip link set veth0 name eth1; \
+         busybox ip link set eth0 up; busybox ip link set eth1 up; \
+         busybox ip addr add 192.0.2.1/24 dev eth0; \
+         while :; do i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done; \
+         busybox ping -c 1 -W 1 192.0.2.2 >/dev/null 2>&1 || sleep 1; done",
+    ),
+    // 24 MiB held in a tmpfs (charged to the container's memory).
+    (
+        "cache",
+        &["--memory", "64m", "--cpus", "0.5", "--tmpfs", "/data"],
+        "head -c 25165824 /dev/zero > /data/blob; exec sleep 2147483647",
+    ),
+    // Idle until `simulate container-oom` allocates past its 16 MiB.
+    (
+        OOM_CONTAINER,
+        &["--memory", "16m", "--memory-swap", "16m", "--cpus", "0.25"],
+        "exec sleep 2147483647",
+    ),
+];
+
+/// Starts the stack's dockerd (under the run directory, as testkit starts
+/// it for the container-exporter's tests) and its containers; `None` with
+/// the reason in `skipped` when docker.io or busybox-static is missing.
+fn start_docker(run_dir: &Path, skipped: &mut Vec<String>) -> Option<Dockerd> {
+    let missing: Vec<&str> = [("dockerd", "docker.io"), ("busybox", "busybox-static")]
+        .into_iter()
+        .filter(|(bin, _)| !on_path(bin))
+        .map(|(_, package)| package)
+        .collect();
+    if !missing.is_empty() {
+        skipped.push(format!(
+            "dockerd and its containers: apt-get install -y --no-install-recommends {}",
+            missing.join(" ")
+        ));
+        return None;
+    }
+    let dockerd = Dockerd::start_in(run_dir);
+    let image = dockerd.busybox_image("ferroscope/busybox:up");
+    for &(name, options, command) in CONTAINERS {
+        let mut args = vec!["run", "-d", "--name", name, "--label", "stack=ferroscope"];
+        args.extend_from_slice(options);
+        args.extend_from_slice(&[image.as_str(), "sh", "-c", command]);
+        dockerd.cli(&args);
+    }
+    Some(dockerd)
+}
+
+fn on_path(binary: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .chain(["/usr/sbin", "/sbin", "/usr/bin", "/usr/local/bin"].map(PathBuf::from))
+        .any(|d| d.join(binary).is_file())
 }
 
 pub fn up(args: UpArgs) -> Result<()> {
@@ -471,19 +590,44 @@ pub fn up(args: UpArgs) -> Result<()> {
         mariadb.sql(&std::fs::read_to_string(&file)?);
     }
     let endpoint = Endpoint::start()?;
+    let mut skipped = Vec::new();
+    eprintln!("starting dockerd and its containers ...");
+    let docker = start_docker(&run_dir, &mut skipped);
 
     eprintln!("starting the exporters and the demo-app ...");
     let mut exporters = Vec::new();
     let mut map = config::AddressMap::new();
     let mut urls: BTreeMap<String, String> = BTreeMap::new();
-    let (p, node) = spawn_exporter(&run_dir, "node-exporter", "node-exporter", &[], "/metrics");
+    let (p, node) = spawn_exporter(
+        factor,
+        &run_dir,
+        "node-exporter",
+        "node-exporter",
+        &[],
+        "/metrics",
+    );
     exporters.push(p);
     map.insert("node-exporter:9100".into(), format!("127.0.0.1:{node}"));
+    // cAdvisor's flags; the stack's own dockerd instead of the host's, and
+    // only its containers (and the root cgroup): this host's other cgroups
+    // are not the stack's, and walking them all takes most of the 800 ms
+    // scrape timeout of the simulation mode on a busy machine (a missed
+    // scrape leaves a gap that hides an OOM kill from `increase`).
+    let container_args: Vec<String> = docker
+        .iter()
+        .flat_map(|d| {
+            [
+                format!("--docker={}", d.host()),
+                "--docker_only".to_string(),
+            ]
+        })
+        .collect();
     let (p, container) = spawn_exporter(
+        factor,
         &run_dir,
         "container-exporter",
         "container-exporter",
-        &[],
+        &container_args,
         "/metrics",
     );
     exporters.push(p);
@@ -492,6 +636,7 @@ pub fn up(args: UpArgs) -> Result<()> {
         format!("127.0.0.1:{container}"),
     );
     let (p, blackbox) = spawn_exporter(
+        factor,
         &run_dir,
         "blackbox-exporter",
         "blackbox-exporter",
@@ -507,10 +652,12 @@ pub fn up(args: UpArgs) -> Result<()> {
         format!("127.0.0.1:{blackbox}"),
     );
     let (p, redis_exp) = spawn_exporter(
+        factor,
         &run_dir,
         "redis-exporter",
         "redis-exporter",
-        &[format!("--redis.addr={}", redis.url())],
+        // As in the compose stack: redis is scraped through /scrape only.
+        &["--redis.addr=".to_string()],
         "/metrics",
     );
     exporters.push(p);
@@ -519,6 +666,7 @@ pub fn up(args: UpArgs) -> Result<()> {
         format!("127.0.0.1:{redis_exp}"),
     );
     let (p, mysql_exp) = spawn_exporter(
+        factor,
         &run_dir,
         "mysql-exporter",
         "mysql-exporter",
@@ -533,11 +681,12 @@ pub fn up(args: UpArgs) -> Result<()> {
         "mysql-exporter:9104".into(),
         format!("127.0.0.1:{mysql_exp}"),
     );
-    let (p, demo) = spawn_exporter(&run_dir, "demo-app", "demo-app", &[], "/healthz");
+    let (p, demo) = spawn_exporter(factor, &run_dir, "demo-app", "demo-app", &[], "/healthz");
     exporters.push(p);
     map.insert("demo-app:5000".into(), format!("127.0.0.1:{demo}"));
     let demo_url = format!("http://127.0.0.1:{demo}");
     let (p, _) = spawn_exporter(
+        factor,
         &run_dir,
         "demo-load",
         "demo-app",
@@ -556,10 +705,10 @@ pub fn up(args: UpArgs) -> Result<()> {
     // The Kafka-compatible broker (tansu) with traffic and two consumer
     // groups, one lagging.
     let kafka_control = run_dir.join("kafka-control");
-    let mut skipped = Vec::new();
     let kafka = if tansu_available() {
         let broker = KafkaBroker::start();
         let (p, kafka_exp) = spawn_exporter(
+            factor,
             &run_dir,
             "kafka-exporter",
             "kafka-exporter",
@@ -607,6 +756,7 @@ pub fn up(args: UpArgs) -> Result<()> {
     let am_addr = alertmanager.url().trim_start_matches("http://").to_string();
 
     let endpoint_url = format!("http://127.0.0.1:{}/", endpoint.port);
+    let docker_host = docker.as_ref().map(Dockerd::host);
     // Prometheus' own port is only known once it runs: a first config
     // with a placeholder, then the real one and a reload.
     map.insert("localhost:9090".into(), "127.0.0.1:9".into());
@@ -619,6 +769,7 @@ pub fn up(args: UpArgs) -> Result<()> {
                 factor,
                 alertmanager: &am_addr,
                 extra_http_targets: std::slice::from_ref(&endpoint_url),
+                docker_host: docker_host.as_deref(),
             },
             skipped,
         )
@@ -647,6 +798,9 @@ pub fn up(args: UpArgs) -> Result<()> {
     urls.insert("endpoint".into(), endpoint_url);
     urls.insert("redis".into(), redis.url());
     urls.insert("mysql".into(), mariadb.addr());
+    if let Some(host) = &docker_host {
+        urls.insert("docker".into(), host.clone());
+    }
     for (name, addr) in &map {
         if name.contains("exporter") {
             urls.insert(
@@ -679,6 +833,7 @@ pub fn up(args: UpArgs) -> Result<()> {
         endpoint,
         redis_flood: Arc::new(AtomicBool::new(false)),
         kafka_control,
+        docker,
         _kafka: kafka,
         _alertmanager: alertmanager,
         _prometheus: prometheus,
