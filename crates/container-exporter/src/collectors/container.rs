@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use exporter_kit::{
@@ -582,12 +582,12 @@ const FAMILIES: &[(&str, Kind, &str, &[&str], &str)] = &[
 
 /// Where a cgroup's Docker metadata comes from.
 pub trait Names: Send + Sync + 'static {
-    fn get(&self, id: &str) -> Option<Meta>;
+    fn get(&self, id: &str) -> Option<Arc<Meta>>;
     fn oom_events(&self, id: &str) -> u64;
 }
 
 impl Names for Watcher {
-    fn get(&self, id: &str) -> Option<Meta> {
+    fn get(&self, id: &str) -> Option<Arc<Meta>> {
         Watcher::get(self, id)
     }
     fn oom_events(&self, id: &str) -> u64 {
@@ -598,7 +598,7 @@ impl Names for Watcher {
 /// No Docker: raw cgroups only.
 pub struct NoNames;
 impl Names for NoNames {
-    fn get(&self, _: &str) -> Option<Meta> {
+    fn get(&self, _: &str) -> Option<Arc<Meta>> {
         None
     }
     fn oom_events(&self, _: &str) -> u64 {
@@ -628,7 +628,7 @@ pub struct ContainerCollector {
     devices: Mutex<HashMap<(u64, u64), String>>,
     /// Last OOM count emitted per cgroup, so the counter never goes back
     /// when one of its two sources (kernel counter, Docker events) lags.
-    oom_seen: Mutex<HashMap<String, u64>>,
+    oom_seen: Mutex<HashMap<Box<str>, u64>>,
 }
 
 /// cAdvisor sanitises label names: anything outside `[a-zA-Z0-9_]` -> `_`.
@@ -787,8 +787,19 @@ impl ContainerCollector {
     }
 
     fn emit_one(&self, out: &mut Emitter, name: &str, extra: &[&str], base: &[&str], value: f64) {
-        if let Some(desc) = self.descs.get(name) {
-            let labels: Vec<&str> = extra.iter().chain(base.iter()).copied().collect();
+        let Some(desc) = self.descs.get(name) else {
+            return;
+        };
+        // Label values on the stack: this runs for every series.
+        let n = extra.len() + base.len();
+        let mut buf = [""; 16];
+        if n <= buf.len() {
+            for (slot, v) in buf.iter_mut().zip(extra.iter().chain(base)) {
+                *slot = v;
+            }
+            out.value(desc, &buf[..n], value);
+        } else {
+            let labels: Vec<&str> = extra.iter().chain(base).copied().collect();
             out.value(desc, &labels, value);
         }
     }
@@ -800,20 +811,15 @@ impl ContainerCollector {
         meta: Option<&Meta>,
         docker_id: Option<&str>,
         now: f64,
-        oom_seen: &mut HashMap<String, u64>,
     ) -> Vec<String> {
         let stats: Stats = self.opts.hierarchy.read(cgroup_name);
         let mut base: Vec<&str> = vec![
             cgroup_name,
-            meta.map(|m| m.image.as_str()).unwrap_or(""),
-            meta.map(|m| m.name.as_str()).unwrap_or(""),
+            meta.map_or("", |m| &*m.image),
+            meta.map_or("", |m| &*m.name),
         ];
         for i in 0..self.opts.label_allowlist.len() {
-            base.push(
-                meta.and_then(|m| m.labels.get(i))
-                    .map(String::as_str)
-                    .unwrap_or(""),
-            );
+            base.push(meta.and_then(|m| m.labels.get(i)).map_or("", |v| &**v));
         }
         let base = &base[..];
         let inc = &self.opts.included;
@@ -949,9 +955,18 @@ impl ContainerCollector {
         if inc.has("oom_event") && (stats.memory.is_some() || docker_id.is_some()) {
             let kernel = stats.memory.as_ref().and_then(|m| m.oom_kills).unwrap_or(0);
             let events = docker_id.map(|id| self.names.oom_events(id)).unwrap_or(0);
-            let seen = oom_seen.entry(cgroup_name.to_string()).or_insert(0);
-            *seen = (*seen).max(kernel).max(events);
-            e(out, "container_oom_events_total", *seen as f64);
+            let count = match self.oom_seen.lock() {
+                Ok(mut seen) => {
+                    let count = match seen.get_mut(cgroup_name) {
+                        Some(v) => v,
+                        None => seen.entry(cgroup_name.into()).or_insert(0),
+                    };
+                    *count = (*count).max(kernel).max(events);
+                    *count
+                }
+                Err(_) => kernel.max(events),
+            };
+            e(out, "container_oom_events_total", count as f64);
         }
         if inc.has("network") {
             let pid = if cgroup_name == "/" {
@@ -1152,26 +1167,25 @@ impl Collector for ContainerCollector {
             .map(|d| d.as_secs_f64())
             .unwrap_or(0.0);
         let mut errors = Vec::new();
-        let mut oom_seen = self.oom_seen.lock().map(|g| g.clone()).unwrap_or_default();
-        let mut next_oom = HashMap::new();
-        for name in self.opts.hierarchy.list() {
+        let names = self.opts.hierarchy.list();
+        let mut complete = true;
+        for name in &names {
             if ctx.remaining().is_zero() {
                 errors.push("scrape deadline reached".to_string());
+                complete = false;
                 break;
             }
-            let id = cgroup::docker_id(&name);
-            if !self.wanted(&name, id.is_some()) {
+            let id = cgroup::docker_id(name);
+            if !self.wanted(name, id.is_some()) {
                 continue;
             }
             let meta = id.and_then(|id| self.names.get(id));
-            let errs = self.container(out, &name, meta.as_ref(), id, now, &mut oom_seen);
-            if let Some(v) = oom_seen.get(&name) {
-                next_oom.insert(name.clone(), *v);
-            }
+            let errs = self.container(out, name, meta.as_deref(), id, now);
             errors.extend(errs);
         }
-        if let Ok(mut g) = self.oom_seen.lock() {
-            *g = next_oom;
+        // Forget the OOM counts of cgroups that are gone (`names` is sorted).
+        if complete && let Ok(mut seen) = self.oom_seen.lock() {
+            seen.retain(|k, _| names.binary_search_by(|n| n.as_str().cmp(k)).is_ok());
         }
         for e in &errors {
             tracing::debug!(error = %e, "reading cgroup");
