@@ -117,6 +117,20 @@ impl Hierarchy {
             .unwrap_or_default()
     }
 
+    /// The threads of a cgroup: v1 `tasks` (of the first controller that
+    /// has the cgroup), v2 `cgroup.threads`.
+    pub fn threads(&self, name: &str) -> Vec<u32> {
+        let file = match self {
+            Hierarchy::V1 { .. } => "tasks",
+            Hierarchy::V2 { .. } => "cgroup.threads",
+        };
+        self.roots()
+            .iter()
+            .find_map(|r| read(&join(r, name).join(file)))
+            .map(|t| t.lines().filter_map(|l| l.trim().parse().ok()).collect())
+            .unwrap_or_default()
+    }
+
     /// One cgroup's counters. Missing files leave fields empty (controllers
     /// differ between hosts and cgroups); malformed ones are listed in
     /// `errors`.

@@ -54,6 +54,27 @@ const FAMILIES: &[(&str, Kind, &str, &[&str], &str)] = &[
         "Cumulative cpu time consumed in seconds.",
     ),
     (
+        "container_cpu_load_average_10s",
+        Kind::Gauge,
+        "cpuLoad",
+        &[],
+        "Value of container cpu load average over the last 10 seconds.",
+    ),
+    (
+        "container_cpu_load_d_average_10s",
+        Kind::Gauge,
+        "cpuLoad",
+        &[],
+        "Value of container cpu load.d average over the last 10 seconds.",
+    ),
+    (
+        "container_tasks_state",
+        Kind::Gauge,
+        "cpuLoad",
+        &["state"],
+        "Number of tasks in given state",
+    ),
+    (
         "container_cpu_user_seconds_total",
         Kind::Counter,
         "cpu",
@@ -804,6 +825,54 @@ impl ContainerCollector {
         }
     }
 
+    /// cAdvisor's cpuLoad group: threads by state from each thread's
+    /// `/proc/<tid>/stat` (cAdvisor asks the kernel's cgroupstats over
+    /// netlink, which on 6.x kernels misses tasks sleeping freezable, e.g.
+    /// in nanosleep). The load gauges are in cAdvisor's unit (thousandths
+    /// of a task) and sampled at scrape time: cAdvisor's 10 s decay needs
+    /// its 1 s housekeeping loop, which this exporter does not run.
+    fn tasks(&self, out: &mut Emitter, cgroup_name: &str, base: &[&str]) {
+        let mut states = parse::TaskStates::default();
+        let mut path = self.opts.procfs.clone();
+        let mut buf = String::new();
+        for tid in self.opts.hierarchy.threads(cgroup_name) {
+            path.push(tid.to_string());
+            path.push("stat");
+            buf.clear();
+            if let Ok(mut f) = std::fs::File::open(&path)
+                && std::io::Read::read_to_string(&mut f, &mut buf).is_ok()
+            {
+                states.add_stat(&buf);
+            }
+            path.pop();
+            path.pop();
+        }
+        for (state, n) in [
+            ("sleeping", states.sleeping),
+            ("running", states.running),
+            ("stopped", states.stopped),
+            ("uninterruptible", states.uninterruptible),
+            // Not visible in /proc; cAdvisor's count is 0 in practice too.
+            ("iowaiting", 0),
+        ] {
+            self.emit_one(out, "container_tasks_state", &[state], base, n as f64);
+        }
+        self.emit_one(
+            out,
+            "container_cpu_load_average_10s",
+            &[],
+            base,
+            (states.running * 1000) as f64,
+        );
+        self.emit_one(
+            out,
+            "container_cpu_load_d_average_10s",
+            &[],
+            base,
+            (states.uninterruptible * 1000) as f64,
+        );
+    }
+
     fn container(
         &self,
         out: &mut Emitter,
@@ -887,6 +956,11 @@ impl ContainerCollector {
                     }
                 }
             }
+        }
+        // Containers only: for `/` and system slices this would read every
+        // thread of the host each scrape.
+        if inc.has("cpuLoad") && stats.cpu.is_some() && docker_id.is_some() {
+            self.tasks(out, cgroup_name, base);
         }
         if let Some(m) = &stats.memory {
             let f = |v: u64| v as f64;

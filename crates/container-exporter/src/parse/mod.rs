@@ -471,6 +471,36 @@ pub fn block_mounts(text: &str) -> Vec<(String, String)> {
     out
 }
 
+/// Threads by scheduler state, as cAdvisor's `container_tasks_state`
+/// counts them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TaskStates {
+    pub sleeping: u64,
+    pub running: u64,
+    pub stopped: u64,
+    pub uninterruptible: u64,
+}
+
+impl TaskStates {
+    /// Counts one thread by the state letter of its `/proc/<tid>/stat`
+    /// (the field after the command name, which may hold spaces and
+    /// parentheses, hence the last `)`). Idle kernel threads (`I`),
+    /// zombies and dead tasks are not counted, as in the kernel's
+    /// cgroupstats.
+    pub fn add_stat(&mut self, stat: &str) {
+        let state = stat
+            .rfind(')')
+            .and_then(|i| stat[i + 1..].split_whitespace().next());
+        match state {
+            Some("R") => self.running += 1,
+            Some("S") => self.sleeping += 1,
+            Some("D") => self.uninterruptible += 1,
+            Some("T" | "t") => self.stopped += 1,
+            _ => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -486,6 +516,27 @@ mod tests {
         assert_eq!(stat.get_prefixed("total_", "rss"), Some(7));
         assert_eq!(stat.get_prefixed("total_", "swap"), None);
         assert!(stat.contains_key("cache") && !stat.contains_key("rss"));
+    }
+
+    #[test]
+    fn task_states_from_proc_stat() {
+        let mut t = TaskStates::default();
+        t.add_stat("4242 (sleep) S 4241 4242 4242 0 -1 4194560 104 0 0 0");
+        t.add_stat("4243 (a) b) c) R 1 4243");
+        t.add_stat("4244 (dd) D 1");
+        t.add_stat("4245 (x) T 1");
+        t.add_stat("4246 (kworker) I 2");
+        t.add_stat("4247 (gone) Z 1");
+        t.add_stat("garbage");
+        assert_eq!(
+            t,
+            TaskStates {
+                sleeping: 1,
+                running: 1,
+                stopped: 1,
+                uninterruptible: 1
+            }
+        );
     }
 
     #[test]
