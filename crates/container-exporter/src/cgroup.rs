@@ -117,6 +117,20 @@ impl Hierarchy {
             .unwrap_or_default()
     }
 
+    /// The threads of a cgroup: v1 `tasks` (of the first controller that
+    /// has the cgroup), v2 `cgroup.threads`.
+    pub fn threads(&self, name: &str) -> Vec<u32> {
+        let file = match self {
+            Hierarchy::V1 { .. } => "tasks",
+            Hierarchy::V2 { .. } => "cgroup.threads",
+        };
+        self.roots()
+            .iter()
+            .find_map(|r| read(&join(r, name).join(file)))
+            .map(|t| t.lines().filter_map(|l| l.trim().parse().ok()).collect())
+            .unwrap_or_default()
+    }
+
     /// One cgroup's counters. Missing files leave fields empty (controllers
     /// differ between hosts and cgroups); malformed ones are listed in
     /// `errors`.
@@ -168,19 +182,42 @@ fn join(root: &Path, name: &str) -> PathBuf {
 }
 
 fn walk(dir: &Path, prefix: &str, names: &mut BTreeSet<String>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let Ok(ft) = entry.file_type() else { continue };
-        if !ft.is_dir() {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    if let Ok(fd) = rustix::fs::open(dir, flags, Mode::empty()) {
+        walk_at(&fd, prefix, names);
+    }
+}
+
+/// Lists the sub-directories of the open directory `fd` by getdents into
+/// a stack buffer: a cgroup directory holds dozens of files, and std's
+/// `read_dir` allocates each entry's name. Only directories cost an
+/// allocation (their cgroup names).
+fn walk_at(fd: &rustix::fd::OwnedFd, prefix: &str, names: &mut BTreeSet<String>) {
+    use rustix::fs::{FileType, Mode, OFlags, RawDir};
+    use std::mem::MaybeUninit;
+    let mut subdirs: Vec<String> = Vec::new();
+    let mut buf = [MaybeUninit::<u8>::uninit(); 8192];
+    let mut entries = RawDir::new(fd, &mut buf);
+    while let Some(Ok(entry)) = entries.next() {
+        // cgroupfs fills d_type; Unknown is checked by opening below.
+        if !matches!(entry.file_type(), FileType::Directory | FileType::Unknown) {
             continue;
         }
-        let Some(file) = entry.file_name().to_str().map(str::to_string) else {
+        let Ok(name) = entry.file_name().to_str() else {
             continue;
         };
-        let name = format!("{prefix}/{file}");
-        walk(&entry.path(), &name, names);
+        if name != "." && name != ".." {
+            subdirs.push(name.to_string());
+        }
+    }
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    for sub in subdirs {
+        let Ok(child) = rustix::fs::openat(fd, sub.as_str(), flags, Mode::empty()) else {
+            continue;
+        };
+        let name = format!("{prefix}/{sub}");
+        walk_at(&child, &name, names);
         names.insert(name);
     }
 }
@@ -307,10 +344,10 @@ pub fn read_v2(dir: &Path, s: &mut Stats) {
                 user_ns: us("user_usec").unwrap_or(0),
                 system_ns: us("system_usec").unwrap_or(0),
                 percpu_ns: Vec::new(),
-                periods: m.get("nr_periods").copied(),
-                throttled_periods: m.get("nr_throttled").copied(),
+                periods: m.get("nr_periods"),
+                throttled_periods: m.get("nr_throttled"),
                 throttled_ns: us("throttled_usec"),
-                burst_periods: m.get("nr_bursts").copied(),
+                burst_periods: m.get("nr_bursts"),
                 burst_ns: us("burst_usec"),
             });
         }
@@ -333,23 +370,23 @@ pub fn read_v2(dir: &Path, s: &mut Stats) {
         s.cpu_spec.shares = Some(2 + (weight.saturating_sub(1) * 262142) / 9999);
     }
     if let Some(usage) = read_u64(dir, "memory.current", errors) {
-        let stat = read(&dir.join("memory.stat"))
-            .map(|t| parse::flat_keyed(&t))
-            .unwrap_or_default();
-        let events = read(&dir.join("memory.events")).map(|t| parse::flat_keyed(&t));
-        let get = |k: &str| stat.get(k).copied().unwrap_or(0);
+        let stat_text = read(&dir.join("memory.stat")).unwrap_or_default();
+        let stat = parse::flat_keyed(&stat_text);
+        let events_text = read(&dir.join("memory.events"));
+        let events = events_text.as_deref().map(parse::flat_keyed);
+        let get = |k: &str| stat.get(k).unwrap_or(0);
         let inactive_file = get("inactive_file");
-        let kernel = stat.get("kernel").copied().or_else(|| {
+        let kernel = stat.get("kernel").or_else(|| {
             let parts = ["kernel_stack", "pagetables", "sock", "vmalloc", "slab"];
             parts
                 .iter()
-                .any(|k| stat.contains_key(*k))
+                .any(|k| stat.contains_key(k))
                 .then(|| parts.iter().map(|k| get(k)).sum())
         });
         s.memory = Some(Memory {
             usage,
             max_usage: read_u64(dir, "memory.peak", errors),
-            failcnt: events.as_ref().and_then(|e| e.get("max").copied()),
+            failcnt: events.as_ref().and_then(|e| e.get("max")),
             cache: get("file"),
             rss: get("anon"),
             swap: read_u64(dir, "memory.swap.current", errors).unwrap_or(0),
@@ -364,13 +401,13 @@ pub fn read_v2(dir: &Path, s: &mut Stats) {
             pgmajfault: get("pgmajfault"),
             hierarchical_pgfault: get("pgfault"),
             hierarchical_pgmajfault: get("pgmajfault"),
-            pgscan: stat.get("pgscan").copied(),
-            pgsteal: stat.get("pgsteal").copied(),
-            refault_anon: stat.get("workingset_refault_anon").copied(),
-            refault_file: stat.get("workingset_refault_file").copied(),
-            events_high: events.as_ref().and_then(|e| e.get("high").copied()),
-            events_max: events.as_ref().and_then(|e| e.get("max").copied()),
-            oom_kills: events.as_ref().and_then(|e| e.get("oom_kill").copied()),
+            pgscan: stat.get("pgscan"),
+            pgsteal: stat.get("pgsteal"),
+            refault_anon: stat.get("workingset_refault_anon"),
+            refault_file: stat.get("workingset_refault_file"),
+            events_high: events.as_ref().and_then(|e| e.get("high")),
+            events_max: events.as_ref().and_then(|e| e.get("max")),
+            oom_kills: events.as_ref().and_then(|e| e.get("oom_kill")),
         });
         s.memory_spec = MemorySpec {
             limit: read_u64(dir, "memory.max", errors),
@@ -409,10 +446,9 @@ pub fn read_v1(
     if let Some(dir) = cpuacct
         && let Some(usage) = read_u64(dir, "cpuacct.usage", errors)
     {
-        let stat = read(&dir.join("cpuacct.stat"))
-            .map(|t| parse::flat_keyed(&t))
-            .unwrap_or_default();
-        let ticks = |k: &str| stat.get(k).copied().unwrap_or(0) * (1_000_000_000 / USER_HZ);
+        let stat_text = read(&dir.join("cpuacct.stat")).unwrap_or_default();
+        let stat = parse::flat_keyed(&stat_text);
+        let ticks = |k: &str| stat.get(k).unwrap_or(0) * (1_000_000_000 / USER_HZ);
         let percpu = match read(&dir.join("cpuacct.usage_percpu")).map(|t| parse::percpu(&t)) {
             Some(Ok(v)) => v,
             Some(Err(e)) => {
@@ -433,11 +469,11 @@ pub fn read_v1(
         if let Some(text) = read(&dir.join("cpu.stat")) {
             let m = parse::flat_keyed(&text);
             let cpu = s.cpu.get_or_insert_with(Cpu::default);
-            cpu.periods = m.get("nr_periods").copied();
-            cpu.throttled_periods = m.get("nr_throttled").copied();
-            cpu.throttled_ns = m.get("throttled_time").copied();
-            cpu.burst_periods = m.get("nr_bursts").copied();
-            cpu.burst_ns = m.get("burst_time").copied();
+            cpu.periods = m.get("nr_periods");
+            cpu.throttled_periods = m.get("nr_throttled");
+            cpu.throttled_ns = m.get("throttled_time");
+            cpu.burst_periods = m.get("nr_bursts");
+            cpu.burst_ns = m.get("burst_time");
         }
         if let Some(text) = read(&dir.join("cpu.cfs_quota_us")) {
             match parse::single_i64("cpu.cfs_quota_us", &text) {
@@ -452,27 +488,24 @@ pub fn read_v1(
     if let Some(dir) = memory
         && let Some(usage) = read_u64(dir, "memory.usage_in_bytes", errors)
     {
-        let stat = read(&dir.join("memory.stat"))
-            .map(|t| parse::flat_keyed(&t))
-            .unwrap_or_default();
+        let stat_text = read(&dir.join("memory.stat")).unwrap_or_default();
+        let stat = parse::flat_keyed(&stat_text);
         // With use_hierarchy (always on in recent kernels) cAdvisor reads
         // the total_* fields, which include the children.
         let hierarchy = read_u64(dir, "memory.use_hierarchy", errors) != Some(0);
         let get = |k: &str| -> u64 {
-            let key = if hierarchy {
-                format!("total_{k}")
+            let total = if hierarchy {
+                stat.get_prefixed("total_", k)
             } else {
-                k.to_string()
+                None
             };
-            stat.get(&key).or_else(|| stat.get(k)).copied().unwrap_or(0)
+            total.or_else(|| stat.get(k)).unwrap_or(0)
         };
-        let opt = |k: &str| -> Option<u64> {
-            stat.get(&format!("total_{k}"))
-                .or_else(|| stat.get(k))
-                .copied()
-        };
-        let inactive_file = stat.get("total_inactive_file").copied().unwrap_or(0);
-        let oom = read(&dir.join("memory.oom_control")).map(|t| parse::flat_keyed(&t));
+        let opt =
+            |k: &str| -> Option<u64> { stat.get_prefixed("total_", k).or_else(|| stat.get(k)) };
+        let inactive_file = stat.get("total_inactive_file").unwrap_or(0);
+        let oom_text = read(&dir.join("memory.oom_control"));
+        let oom = oom_text.as_deref().map(parse::flat_keyed);
         s.memory = Some(Memory {
             usage,
             max_usage: read_u64(dir, "memory.max_usage_in_bytes", errors),
@@ -484,20 +517,20 @@ pub fn read_v1(
             kernel: read_u64(dir, "memory.kmem.usage_in_bytes", errors),
             dirty: get("dirty"),
             writeback: get("writeback"),
-            active_file: stat.get("total_active_file").copied().unwrap_or(0),
+            active_file: stat.get("total_active_file").unwrap_or(0),
             inactive_file,
             working_set: usage.saturating_sub(inactive_file),
-            pgfault: stat.get("pgfault").copied().unwrap_or(0),
-            pgmajfault: stat.get("pgmajfault").copied().unwrap_or(0),
-            hierarchical_pgfault: stat.get("total_pgfault").copied().unwrap_or(0),
-            hierarchical_pgmajfault: stat.get("total_pgmajfault").copied().unwrap_or(0),
+            pgfault: stat.get("pgfault").unwrap_or(0),
+            pgmajfault: stat.get("pgmajfault").unwrap_or(0),
+            hierarchical_pgfault: stat.get("total_pgfault").unwrap_or(0),
+            hierarchical_pgmajfault: stat.get("total_pgmajfault").unwrap_or(0),
             pgscan: None,
             pgsteal: None,
             refault_anon: opt("workingset_refault_anon"),
             refault_file: opt("workingset_refault_file"),
             events_high: None,
             events_max: None,
-            oom_kills: oom.as_ref().and_then(|m| m.get("oom_kill").copied()),
+            oom_kills: oom.as_ref().and_then(|m| m.get("oom_kill")),
         });
         s.memory_spec = MemorySpec {
             limit: read_u64(dir, "memory.limit_in_bytes", errors).and_then(limit),

@@ -43,7 +43,7 @@ pub enum ContainerdError {
 /// A handle on the cache; cheap to clone.
 #[derive(Clone, Default)]
 pub struct Containerd {
-    containers: Arc<RwLock<HashMap<String, Meta>>>,
+    containers: Arc<RwLock<HashMap<String, Arc<Meta>>>>,
 }
 
 impl Containerd {
@@ -86,7 +86,7 @@ impl Containerd {
         cache
     }
 
-    pub fn get(&self, id: &str) -> Option<Meta> {
+    pub fn get(&self, id: &str) -> Option<Arc<Meta>> {
         self.containers.read().ok()?.get(id).cloned()
     }
 }
@@ -149,7 +149,7 @@ async fn list(
     socket: &std::path::Path,
     namespace: &str,
     allow: &[String],
-) -> Result<HashMap<String, Meta>, ContainerdError> {
+) -> Result<HashMap<String, Arc<Meta>>, ContainerdError> {
     let containers = call(
         socket,
         namespace,
@@ -171,7 +171,7 @@ async fn list(
             && let Some(container) = value.as_bytes()
         {
             let (id, meta) = container_meta(container, allow, &pids)?;
-            out.insert(id, meta);
+            out.insert(id, Arc::new(meta));
         }
     }
     Ok(out)
@@ -231,11 +231,15 @@ pub fn container_meta(
         }
     }
     let meta = Meta {
-        name: id.clone(),
-        image,
+        name: id.as_str().into(),
+        image: image.into(),
         labels: allow
             .iter()
-            .map(|k| labels.get(k).cloned().unwrap_or_default())
+            .map(|k| {
+                labels
+                    .get(k)
+                    .map_or_else(|| Arc::from(""), |v| Arc::from(v.as_str()))
+            })
             .collect(),
         created,
         pid: pids.get(&id).copied(),
@@ -282,7 +286,7 @@ mod tests {
             Meta {
                 name: "abc".into(),
                 image: "registry.local/web:1".into(),
-                labels: vec!["web-0".into(), String::new()],
+                labels: vec![Arc::from("web-0"), Arc::from("")].into(),
                 created: Some(1_700_000_000.0),
                 pid: Some(4242),
                 health: -1.0,

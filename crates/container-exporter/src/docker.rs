@@ -5,7 +5,7 @@
 //! backoff; the cache keeps its last state and raw cgroup metrics keep
 //! flowing.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -14,13 +14,16 @@ use bollard::models::{ContainerInspectResponse, HealthStatusEnum};
 use bollard::query_parameters::{EventsOptions, ListContainersOptions};
 use futures::StreamExt;
 
-/// What the exporter knows about one container.
+/// What the exporter knows about one container: only the fields the
+/// metrics use (an inspect response is tens of KiB; this is ~100 bytes
+/// plus the name). Image names and label values repeat across containers
+/// and are interned: one allocation per distinct string.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Meta {
-    pub name: String,
-    pub image: String,
+    pub name: Box<str>,
+    pub image: Arc<str>,
     /// Values of the allowlisted labels, in allowlist order ("" if unset).
-    pub labels: Vec<String>,
+    pub labels: Box<[Arc<str>]>,
     /// Creation time, seconds since the epoch.
     pub created: Option<f64>,
     pub pid: Option<u32>,
@@ -31,11 +34,43 @@ pub struct Meta {
 
 #[derive(Debug, Default)]
 pub struct State {
-    pub containers: HashMap<String, Meta>,
+    /// Shared with scrapes: a scrape takes an `Arc` per container, never a
+    /// copy of its strings.
+    pub containers: HashMap<Box<str>, Arc<Meta>>,
     /// OOM events seen on the events stream, by container id.
-    pub oom_events: HashMap<String, u64>,
+    pub oom_events: HashMap<Box<str>, u64>,
     pub version: Option<String>,
     pub connected: bool,
+    strings: Interner,
+}
+
+/// Interned strings (image names, label values). Entries no container
+/// uses any more are dropped when containers are destroyed.
+#[derive(Debug, Default)]
+pub struct Interner(HashSet<Arc<str>>);
+
+impl Interner {
+    pub fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(v) = self.0.get(s) {
+            return v.clone();
+        }
+        let v: Arc<str> = Arc::from(s);
+        self.0.insert(v.clone());
+        v
+    }
+
+    /// Drops strings held by nothing but the interner.
+    pub fn prune(&mut self) {
+        self.0.retain(|s| Arc::strong_count(s) > 1);
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 /// A handle on the cache; cheap to clone.
@@ -91,7 +126,7 @@ impl Watcher {
         watcher
     }
 
-    pub fn get(&self, id: &str) -> Option<Meta> {
+    pub fn get(&self, id: &str) -> Option<Arc<Meta>> {
         self.state.read().ok()?.containers.get(id).cloned()
     }
 
@@ -141,21 +176,29 @@ async fn follow(
         until: None,
         filters: Some(filters),
     }));
-    let list = api
+    // Only the ids are kept from the listing (its summaries carry mounts,
+    // ports and networks nobody reads); each inspect response is dropped
+    // as soon as its few fields are copied.
+    let ids: Vec<String> = api
         .list_containers(Some(ListContainersOptions {
             all: true,
             ..Default::default()
         }))
-        .await?;
-    let mut containers = HashMap::new();
-    for c in list {
-        let Some(id) = c.id else { continue };
+        .await?
+        .into_iter()
+        .filter_map(|c| c.id)
+        .collect();
+    let mut strings = Interner::default();
+    let mut containers = HashMap::with_capacity(ids.len());
+    for id in ids {
         if let Ok(inspect) = api.inspect_container(&id, None).await {
-            containers.insert(id, meta(&inspect, allow));
+            let m = meta(&inspect, allow, &mut strings);
+            containers.insert(id.into_boxed_str(), Arc::new(m));
         }
     }
     if let Ok(mut s) = state.write() {
         s.containers = containers;
+        s.strings = strings;
         s.version = version.version;
         s.connected = true;
     }
@@ -170,20 +213,22 @@ async fn follow(
         match action.split(':').next().unwrap_or_default() {
             "destroy" => {
                 if let Ok(mut s) = state.write() {
-                    s.containers.remove(&id);
-                    s.oom_events.remove(&id);
+                    s.containers.remove(id.as_str());
+                    s.oom_events.remove(id.as_str());
+                    s.strings.prune();
                 }
             }
             "oom" => {
                 if let Ok(mut s) = state.write() {
-                    *s.oom_events.entry(id).or_insert(0) += 1;
+                    *s.oom_events.entry(id.into_boxed_str()).or_insert(0) += 1;
                 }
             }
             "create" | "start" | "restart" | "rename" | "update" | "die" | "health_status" => {
                 if let Ok(inspect) = api.inspect_container(&id, None).await
                     && let Ok(mut s) = state.write()
                 {
-                    s.containers.insert(id, meta(&inspect, allow));
+                    let m = meta(&inspect, allow, &mut s.strings);
+                    s.containers.insert(id.into_boxed_str(), Arc::new(m));
                 }
             }
             _ => {}
@@ -192,7 +237,8 @@ async fn follow(
     Ok(())
 }
 
-fn meta(c: &ContainerInspectResponse, allow: &[String]) -> Meta {
+/// The fields the metrics use, out of an inspect response.
+pub fn meta(c: &ContainerInspectResponse, allow: &[String], strings: &mut Interner) -> Meta {
     let config = c.config.as_ref();
     let labels = config.and_then(|c| c.labels.as_ref());
     let state = c.state.as_ref();
@@ -207,11 +253,11 @@ fn meta(c: &ContainerInspectResponse, allow: &[String]) -> Meta {
             .as_deref()
             .unwrap_or_default()
             .trim_start_matches('/')
-            .to_string(),
-        image: config.and_then(|c| c.image.clone()).unwrap_or_default(),
+            .into(),
+        image: strings.get(config.and_then(|c| c.image.as_deref()).unwrap_or_default()),
         labels: allow
             .iter()
-            .map(|k| labels.and_then(|l| l.get(k)).cloned().unwrap_or_default())
+            .map(|k| strings.get(labels.and_then(|l| l.get(k)).map_or("", String::as_str)))
             .collect(),
         created: c.created.as_deref().and_then(parse_rfc3339),
         pid: state

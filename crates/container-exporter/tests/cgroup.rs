@@ -78,6 +78,19 @@ fn v2_fixture_tree() {
     assert_eq!(v("container_cpu_cfs_throttled_periods_total"), Some(7.0));
     assert_eq!(v("container_cpu_cfs_throttled_seconds_total"), Some(0.35));
     assert_eq!(v("container_spec_cpu_quota"), Some(50000.0));
+    // cpuLoad: cgroup.threads, each thread's state in /proc/<tid>/stat.
+    let state = |s: &str| {
+        value(
+            &all,
+            "container_tasks_state",
+            &[("id", id.as_str()), ("state", s)],
+        )
+    };
+    assert_eq!(state("sleeping"), Some(1.0));
+    assert_eq!(state("running"), Some(1.0));
+    assert_eq!(state("uninterruptible"), Some(0.0));
+    assert_eq!(v("container_cpu_load_average_10s"), Some(1000.0));
+    assert_eq!(v("container_cpu_load_d_average_10s"), Some(0.0));
     assert_eq!(v("container_spec_cpu_period"), Some(100000.0));
     // cpu.weight converted back to shares as cAdvisor does:
     // 2 + (weight - 1) * 262142 / 9999.
@@ -334,6 +347,23 @@ fn v1_fixture_tree() {
     assert_eq!(v("container_cpu_system_seconds_total"), Some(0.8));
     assert_eq!(v("container_cpu_cfs_throttled_seconds_total"), Some(0.005));
     assert_eq!(v("container_spec_cpu_quota"), Some(25000.0));
+    // cpuLoad: the cpu controller's tasks file, states from /proc (a
+    // command name with parentheses included).
+    let state = |s: &str| {
+        value(
+            &all,
+            "container_tasks_state",
+            &[("id", id.as_str()), ("state", s)],
+        )
+    };
+    assert_eq!(state("sleeping"), Some(1.0));
+    assert_eq!(state("running"), Some(1.0));
+    assert_eq!(state("uninterruptible"), Some(1.0));
+    assert_eq!(state("stopped"), Some(0.0));
+    assert_eq!(state("iowaiting"), Some(0.0));
+    // cAdvisor's unit: thousandths of a task.
+    assert_eq!(v("container_cpu_load_average_10s"), Some(1000.0));
+    assert_eq!(v("container_cpu_load_d_average_10s"), Some(1000.0));
     assert_eq!(v("container_spec_cpu_shares"), Some(512.0));
     assert_eq!(v("container_memory_usage_bytes"), Some(10485760.0));
     assert_eq!(
@@ -419,4 +449,44 @@ fn live_host_hierarchy() {
             ["container_label_com_example_team", "id", "image", "name"]
         );
     }
+}
+
+/// machine_dimm_* from the EDAC sysfs tree (dimmN directories only, as
+/// cAdvisor), machine_nvm_* as cAdvisor's stock build reports them.
+#[test]
+fn machine_dimms_from_edac_and_nvm_families() {
+    let collector = AnyCollector::blocking(container_exporter::collectors::machine::Machine::new(
+        fixtures().join("proc"),
+        fixtures().join("sys"),
+        Vec::new(),
+    ));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (_, families) = runtime.block_on(collect_one(&collector, Duration::from_secs(5)));
+    let all = parse(&to_text(&families));
+    let reg = [("type", "Registered-DDR4")];
+    let unbuf = [("type", "Unbuffered-DDR4")];
+    assert_eq!(value(&all, "machine_dimm_count", &reg), Some(2.0));
+    assert_eq!(
+        value(&all, "machine_dimm_capacity_bytes", &reg),
+        Some(32.0 * 1024.0 * 1024.0 * 1024.0)
+    );
+    assert_eq!(value(&all, "machine_dimm_count", &unbuf), Some(1.0));
+    assert_eq!(find(&all, "machine_dimm_count", &[]).len(), 2);
+    for mode in ["memory_mode", "app_direct_mode"] {
+        assert_eq!(
+            value(&all, "machine_nvm_capacity", &[("mode", mode)]),
+            Some(0.0)
+        );
+    }
+    assert_eq!(
+        value(&all, "machine_nvm_avg_power_budget_watts", &[]),
+        Some(0.0)
+    );
+    // No EDAC driver: no DIMM series at all.
+    assert!(
+        container_exporter::collectors::machine::dimms(&fixtures().join("nonexistent")).is_empty()
+    );
 }

@@ -207,59 +207,101 @@ fn binary() -> anyhow::Result<PathBuf> {
     Ok(target.join("release/container-exporter"))
 }
 
-pub fn run(args: &super::Args) -> anyhow::Result<()> {
-    let bin = binary()?;
-    let daemon = Daemon::start()?;
-    let image = daemon.import_busybox()?;
+/// One exporter process: a sequential phase, its RSS, then concurrent
+/// scrapers and the RSS after them.
+struct Run {
+    seq: harness::Measurement,
+    conc: harness::Measurement,
+    rss_seq: f64,
+    rss_conc: f64,
+}
+
+fn run_once(
+    bin: &Path,
+    daemon: &Daemon,
+    args: &super::Args,
+    glibc_tunables: Option<&str>,
+) -> anyhow::Result<Run> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
     let url = format!("http://127.0.0.1:{port}/metrics");
-    let mut command = Command::new(&bin);
+    let mut command = Command::new(bin);
     command.args([
         &format!("--web.listen-address=127.0.0.1:{port}"),
         &format!("--docker={}", daemon.host),
         "--docker_only",
     ]);
+    if let Some(t) = glibc_tunables {
+        command.env("GLIBC_TUNABLES", t);
+    }
     let ours = harness::start("container-exporter", command, &url)?;
-    println!("\ncontainer-exporter, --docker_only, idle busybox containers (one private dockerd)");
+    // Let the watcher list and inspect every container.
+    std::thread::sleep(Duration::from_secs(3));
+    let plan = |sequential, concurrency| harness::Plan {
+        url: &url,
+        headers: harness::PROMETHEUS_HEADERS,
+        sequential,
+        concurrency,
+        per_scraper: args.per_scraper,
+    };
+    let seq = harness::measure(&ours, &plan(args.scrapes, 0))?;
+    let rss_seq = harness::rss(ours.pid())?;
+    let conc = harness::measure(&ours, &plan(0, args.concurrency))?;
+    let rss_conc = harness::rss(ours.pid())?;
+    Ok(Run {
+        seq,
+        conc,
+        rss_seq,
+        rss_conc,
+    })
+}
+
+pub fn run(args: &super::Args) -> anyhow::Result<()> {
+    let bin = binary()?;
+    let daemon = Daemon::start()?;
+    let image = daemon.import_busybox()?;
     println!(
-        "| containers | CPU per scrape | per container | CPU at 15 s interval | CPU s per hour | RSS | peak RSS | p50 | p99 | concurrent p50 | concurrent p99 | body |"
+        "\ncontainer-exporter, --docker_only, idle busybox containers (one private dockerd); a fresh exporter\n\
+         per row: {} sequential scrapes, then {} scrapers x {} concurrent scrapes",
+        args.scrapes, args.concurrency, args.per_scraper
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!(
+        "| containers | CPU per scrape | per container | CPU at 15 s interval | CPU s per hour | RSS after sequential | RSS after concurrent | same, glibc arena_max=2 | peak RSS | p50 | p99 | concurrent p50 | concurrent p99 | body |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut have = 0;
     for &n in COUNTS {
         daemon.scale_to(&image, have, n)?;
         have = n;
-        // Let the events stream fill the name cache.
-        std::thread::sleep(Duration::from_secs(2));
-        let m = harness::measure(
-            &ours,
-            &harness::Plan {
-                url: &url,
-                headers: harness::PROMETHEUS_HEADERS,
-                sequential: args.scrapes,
-                concurrency: args.concurrency,
-                per_scraper: args.per_scraper,
-            },
-        )?;
-        let rss = harness::rss(ours.pid())?;
+        let r = run_once(&bin, &daemon, args, None)?;
+        // What capping glibc's per-thread arenas (an exporter-kit runtime
+        // setting) does to the concurrent figure.
+        let capped = run_once(&bin, &daemon, args, Some("glibc.malloc.arena_max=2"))?;
+        let scrapes = (r.seq.scrapes + r.conc.scrapes) as f64;
+        let cpu = (r.seq.cpu_per_scrape * r.seq.scrapes as f64
+            + r.conc.cpu_per_scrape * r.conc.scrapes as f64)
+            / scrapes;
+        let mib = |v: f64| v / 1048576.0;
         println!(
-            "| {n} | {:.3} ms | {:.1} µs | {:.4} % of a core | {:.2} s | {:.1} MiB | {:.1} MiB | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.0} KiB |",
-            m.cpu_per_scrape * 1e3,
-            m.cpu_per_scrape * 1e6 / n as f64,
-            m.cpu_per_scrape / 15.0 * 100.0,
-            m.cpu_per_scrape * 240.0,
-            rss / 1048576.0,
-            m.peak_rss / 1048576.0,
-            m.p50 * 1e3,
-            m.p99 * 1e3,
-            m.concurrent_p50 * 1e3,
-            m.concurrent_p99 * 1e3,
-            m.body_bytes / 1024.0,
+            "| {n} | {:.3} ms | {:.1} µs | {:.4} % of a core | {:.2} s | {:.1} MiB | {:.1} MiB | {:.1} MiB | {:.1} MiB | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.0} KiB |",
+            cpu * 1e3,
+            cpu * 1e6 / n as f64,
+            cpu / 15.0 * 100.0,
+            cpu * 240.0,
+            mib(r.rss_seq),
+            mib(r.rss_conc),
+            mib(capped.rss_conc),
+            mib(r.conc.peak_rss),
+            r.seq.p50 * 1e3,
+            r.seq.p99 * 1e3,
+            r.conc.concurrent_p50 * 1e3,
+            r.conc.concurrent_p99 * 1e3,
+            r.seq.body_bytes / 1024.0,
         );
-        if m.errors > 0 {
-            println!("({} failed scrapes)", m.errors);
+        let errors = r.seq.errors + r.conc.errors + capped.seq.errors + capped.conc.errors;
+        if errors > 0 {
+            println!("({errors} failed scrapes)");
         }
     }
     println!(

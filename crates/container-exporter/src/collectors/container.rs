@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use exporter_kit::{
@@ -52,6 +52,27 @@ const FAMILIES: &[(&str, Kind, &str, &[&str], &str)] = &[
         "cpu",
         &["cpu"],
         "Cumulative cpu time consumed in seconds.",
+    ),
+    (
+        "container_cpu_load_average_10s",
+        Kind::Gauge,
+        "cpuLoad",
+        &[],
+        "Value of container cpu load average over the last 10 seconds.",
+    ),
+    (
+        "container_cpu_load_d_average_10s",
+        Kind::Gauge,
+        "cpuLoad",
+        &[],
+        "Value of container cpu load.d average over the last 10 seconds.",
+    ),
+    (
+        "container_tasks_state",
+        Kind::Gauge,
+        "cpuLoad",
+        &["state"],
+        "Number of tasks in given state",
     ),
     (
         "container_cpu_user_seconds_total",
@@ -582,12 +603,12 @@ const FAMILIES: &[(&str, Kind, &str, &[&str], &str)] = &[
 
 /// Where a cgroup's Docker metadata comes from.
 pub trait Names: Send + Sync + 'static {
-    fn get(&self, id: &str) -> Option<Meta>;
+    fn get(&self, id: &str) -> Option<Arc<Meta>>;
     fn oom_events(&self, id: &str) -> u64;
 }
 
 impl Names for Watcher {
-    fn get(&self, id: &str) -> Option<Meta> {
+    fn get(&self, id: &str) -> Option<Arc<Meta>> {
         Watcher::get(self, id)
     }
     fn oom_events(&self, id: &str) -> u64 {
@@ -602,7 +623,7 @@ pub struct Runtimes {
 }
 
 impl Names for Runtimes {
-    fn get(&self, id: &str) -> Option<Meta> {
+    fn get(&self, id: &str) -> Option<Arc<Meta>> {
         self.docker.get(id).or_else(|| self.containerd.get(id))
     }
     fn oom_events(&self, id: &str) -> u64 {
@@ -615,7 +636,7 @@ impl Names for Runtimes {
 /// No Docker: raw cgroups only.
 pub struct NoNames;
 impl Names for NoNames {
-    fn get(&self, _: &str) -> Option<Meta> {
+    fn get(&self, _: &str) -> Option<Arc<Meta>> {
         None
     }
     fn oom_events(&self, _: &str) -> u64 {
@@ -645,7 +666,7 @@ pub struct ContainerCollector {
     devices: Mutex<HashMap<(u64, u64), String>>,
     /// Last OOM count emitted per cgroup, so the counter never goes back
     /// when one of its two sources (kernel counter, Docker events) lags.
-    oom_seen: Mutex<HashMap<String, u64>>,
+    oom_seen: Mutex<HashMap<Box<str>, u64>>,
 }
 
 /// cAdvisor sanitises label names: anything outside `[a-zA-Z0-9_]` -> `_`.
@@ -804,10 +825,69 @@ impl ContainerCollector {
     }
 
     fn emit_one(&self, out: &mut Emitter, name: &str, extra: &[&str], base: &[&str], value: f64) {
-        if let Some(desc) = self.descs.get(name) {
-            let labels: Vec<&str> = extra.iter().chain(base.iter()).copied().collect();
+        let Some(desc) = self.descs.get(name) else {
+            return;
+        };
+        // Label values on the stack: this runs for every series.
+        let n = extra.len() + base.len();
+        let mut buf = [""; 16];
+        if n <= buf.len() {
+            for (slot, v) in buf.iter_mut().zip(extra.iter().chain(base)) {
+                *slot = v;
+            }
+            out.value(desc, &buf[..n], value);
+        } else {
+            let labels: Vec<&str> = extra.iter().chain(base).copied().collect();
             out.value(desc, &labels, value);
         }
+    }
+
+    /// cAdvisor's cpuLoad group: threads by state from each thread's
+    /// `/proc/<tid>/stat` (cAdvisor asks the kernel's cgroupstats over
+    /// netlink, which on 6.x kernels misses tasks sleeping freezable, e.g.
+    /// in nanosleep). The load gauges are in cAdvisor's unit (thousandths
+    /// of a task) and sampled at scrape time: cAdvisor's 10 s decay needs
+    /// its 1 s housekeeping loop, which this exporter does not run.
+    fn tasks(&self, out: &mut Emitter, cgroup_name: &str, base: &[&str]) {
+        let mut states = parse::TaskStates::default();
+        let mut path = self.opts.procfs.clone();
+        let mut buf = String::new();
+        for tid in self.opts.hierarchy.threads(cgroup_name) {
+            path.push(tid.to_string());
+            path.push("stat");
+            buf.clear();
+            if let Ok(mut f) = std::fs::File::open(&path)
+                && std::io::Read::read_to_string(&mut f, &mut buf).is_ok()
+            {
+                states.add_stat(&buf);
+            }
+            path.pop();
+            path.pop();
+        }
+        for (state, n) in [
+            ("sleeping", states.sleeping),
+            ("running", states.running),
+            ("stopped", states.stopped),
+            ("uninterruptible", states.uninterruptible),
+            // Not visible in /proc; cAdvisor's count is 0 in practice too.
+            ("iowaiting", 0),
+        ] {
+            self.emit_one(out, "container_tasks_state", &[state], base, n as f64);
+        }
+        self.emit_one(
+            out,
+            "container_cpu_load_average_10s",
+            &[],
+            base,
+            (states.running * 1000) as f64,
+        );
+        self.emit_one(
+            out,
+            "container_cpu_load_d_average_10s",
+            &[],
+            base,
+            (states.uninterruptible * 1000) as f64,
+        );
     }
 
     fn container(
@@ -817,20 +897,15 @@ impl ContainerCollector {
         meta: Option<&Meta>,
         docker_id: Option<&str>,
         now: f64,
-        oom_seen: &mut HashMap<String, u64>,
     ) -> Vec<String> {
         let stats: Stats = self.opts.hierarchy.read(cgroup_name);
         let mut base: Vec<&str> = vec![
             cgroup_name,
-            meta.map(|m| m.image.as_str()).unwrap_or(""),
-            meta.map(|m| m.name.as_str()).unwrap_or(""),
+            meta.map_or("", |m| &*m.image),
+            meta.map_or("", |m| &*m.name),
         ];
         for i in 0..self.opts.label_allowlist.len() {
-            base.push(
-                meta.and_then(|m| m.labels.get(i))
-                    .map(String::as_str)
-                    .unwrap_or(""),
-            );
+            base.push(meta.and_then(|m| m.labels.get(i)).map_or("", |v| &**v));
         }
         let base = &base[..];
         let inc = &self.opts.included;
@@ -899,6 +974,11 @@ impl ContainerCollector {
                 }
             }
         }
+        // Containers only: for `/` and system slices this would read every
+        // thread of the host each scrape.
+        if inc.has("cpuLoad") && stats.cpu.is_some() && docker_id.is_some() {
+            self.tasks(out, cgroup_name, base);
+        }
         if let Some(m) = &stats.memory {
             let f = |v: u64| v as f64;
             e(out, "container_memory_usage_bytes", f(m.usage));
@@ -966,9 +1046,18 @@ impl ContainerCollector {
         if inc.has("oom_event") && (stats.memory.is_some() || docker_id.is_some()) {
             let kernel = stats.memory.as_ref().and_then(|m| m.oom_kills).unwrap_or(0);
             let events = docker_id.map(|id| self.names.oom_events(id)).unwrap_or(0);
-            let seen = oom_seen.entry(cgroup_name.to_string()).or_insert(0);
-            *seen = (*seen).max(kernel).max(events);
-            e(out, "container_oom_events_total", *seen as f64);
+            let count = match self.oom_seen.lock() {
+                Ok(mut seen) => {
+                    let count = match seen.get_mut(cgroup_name) {
+                        Some(v) => v,
+                        None => seen.entry(cgroup_name.into()).or_insert(0),
+                    };
+                    *count = (*count).max(kernel).max(events);
+                    *count
+                }
+                Err(_) => kernel.max(events),
+            };
+            e(out, "container_oom_events_total", count as f64);
         }
         if inc.has("network") {
             let pid = if cgroup_name == "/" {
@@ -1169,26 +1258,25 @@ impl Collector for ContainerCollector {
             .map(|d| d.as_secs_f64())
             .unwrap_or(0.0);
         let mut errors = Vec::new();
-        let mut oom_seen = self.oom_seen.lock().map(|g| g.clone()).unwrap_or_default();
-        let mut next_oom = HashMap::new();
-        for name in self.opts.hierarchy.list() {
+        let names = self.opts.hierarchy.list();
+        let mut complete = true;
+        for name in &names {
             if ctx.remaining().is_zero() {
                 errors.push("scrape deadline reached".to_string());
+                complete = false;
                 break;
             }
-            let id = cgroup::container_id(&name);
-            if !self.wanted(&name, id.is_some()) {
+            let id = cgroup::container_id(name);
+            if !self.wanted(name, id.is_some()) {
                 continue;
             }
             let meta = id.and_then(|id| self.names.get(id));
-            let errs = self.container(out, &name, meta.as_ref(), id, now, &mut oom_seen);
-            if let Some(v) = oom_seen.get(&name) {
-                next_oom.insert(name.clone(), *v);
-            }
+            let errs = self.container(out, name, meta.as_deref(), id, now);
             errors.extend(errs);
         }
-        if let Ok(mut g) = self.oom_seen.lock() {
-            *g = next_oom;
+        // Forget the OOM counts of cgroups that are gone (`names` is sorted).
+        if complete && let Ok(mut seen) = self.oom_seen.lock() {
+            seen.retain(|k, _| names.binary_search_by(|n| n.as_str().cmp(k)).is_ok());
         }
         for e in &errors {
             tracing::debug!(error = %e, "reading cgroup");

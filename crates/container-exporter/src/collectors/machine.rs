@@ -21,6 +21,12 @@ pub struct Machine {
     drawers: Desc,
     memory: Desc,
     swap: Desc,
+    nvm_capacity: Desc,
+    nvm_power: Desc,
+    dimm_count: Desc,
+    dimm_capacity: Desc,
+    /// DIMMs by memory type: (type, count, bytes), read once at start.
+    dimms: Vec<(String, u64, u64)>,
     scrape_error: Desc,
     version_info: Desc,
 }
@@ -29,7 +35,9 @@ const BASE: &[&str] = &["boot_id", "machine_id", "system_uuid"];
 
 impl Machine {
     pub fn new(procfs: PathBuf, sysfs: PathBuf, machine_id_files: Vec<PathBuf>) -> Machine {
+        let dimms = dimms(&sysfs.join("devices/system/edac/mc"));
         Machine {
+            dimms,
             procfs,
             sysfs,
             machine_id_files,
@@ -59,6 +67,26 @@ impl Machine {
                 "machine_swap_bytes",
                 "Amount of swap memory available on the machine.",
                 BASE,
+            ),
+            nvm_capacity: Desc::gauge(
+                "machine_nvm_capacity",
+                "NVM capacity value labeled by NVM mode (memory mode or app direct mode).",
+                &["mode", "boot_id", "machine_id", "system_uuid"],
+            ),
+            nvm_power: Desc::gauge(
+                "machine_nvm_avg_power_budget_watts",
+                "NVM power budget.",
+                BASE,
+            ),
+            dimm_count: Desc::gauge(
+                "machine_dimm_count",
+                "Number of RAM DIMM (all types memory modules) value labeled by dimm type.",
+                &["type", "boot_id", "machine_id", "system_uuid"],
+            ),
+            dimm_capacity: Desc::gauge(
+                "machine_dimm_capacity_bytes",
+                "Total RAM DIMM capacity (all types memory modules) value labeled by dimm type.",
+                &["type", "boot_id", "machine_id", "system_uuid"],
             ),
             scrape_error: Desc::gauge(
                 "machine_scrape_error",
@@ -153,6 +181,18 @@ impl Collector for Machine {
             }
             Err(_) => error = true,
         }
+        // Intel Optane (NVM) needs cAdvisor's libipmctl build; the stock
+        // build, like this exporter, reports the families with 0.
+        for mode in ["memory_mode", "app_direct_mode"] {
+            let labels = [mode, base[0], base[1], base[2]];
+            out.gauge(&self.nvm_capacity, &labels, 0.0);
+        }
+        out.gauge(&self.nvm_power, &base, 0.0);
+        for (ty, count, bytes) in &self.dimms {
+            let labels = [ty.as_str(), base[0], base[1], base[2]];
+            out.gauge(&self.dimm_count, &labels, *count as f64);
+            out.gauge(&self.dimm_capacity, &labels, *bytes as f64);
+        }
         out.gauge(&self.scrape_error, &[], if error { 1.0 } else { 0.0 });
         let kernel = self
             .read(self.procfs.join("sys/kernel/osrelease"))
@@ -174,6 +214,48 @@ impl Collector for Machine {
         );
         Ok(())
     }
+}
+
+/// DIMMs by type from the EDAC sysfs API, as cAdvisor counts them:
+/// `mcN/dimmM/dimm_mem_type` and `size` (MiB). No EDAC driver (VMs, many
+/// ARM boards): no DIMMs, and no series, as in cAdvisor.
+pub fn dimms(edac: &std::path::Path) -> Vec<(String, u64, u64)> {
+    let numbered = |name: &str, prefix: &str| {
+        name.strip_prefix(prefix)
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let subdirs = |dir: &std::path::Path, prefix: &str| -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_name().to_str().is_some_and(|n| numbered(n, prefix)))
+            .map(|e| e.path())
+            .collect();
+        v.sort();
+        v
+    };
+    let mut by_type: Vec<(String, u64, u64)> = Vec::new();
+    for mc in subdirs(edac, "mc") {
+        for dimm in subdirs(&mc, "dimm") {
+            let read = |f: &str| std::fs::read_to_string(dimm.join(f)).ok();
+            let (Some(ty), Some(size)) = (read("dimm_mem_type"), read("size")) else {
+                continue;
+            };
+            let Ok(mib) = size.trim().parse::<u64>() else {
+                continue;
+            };
+            let ty = ty.trim();
+            match by_type.iter_mut().find(|(t, _, _)| t == ty) {
+                Some((_, count, bytes)) => {
+                    *count += 1;
+                    *bytes += mib * 1024 * 1024;
+                }
+                None => by_type.push((ty.to_string(), 1, mib * 1024 * 1024)),
+            }
+        }
+    }
+    by_type
 }
 
 pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {

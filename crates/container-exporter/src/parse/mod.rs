@@ -2,8 +2,6 @@
 //! values out, never a panic. Each is tested on fixtures in this module and
 //! on the fixture trees under `tests/fixtures/`.
 
-use std::collections::HashMap;
-
 /// A line of a kernel file that does not have the expected shape.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{what}: unexpected line {line:?}")]
@@ -22,17 +20,50 @@ fn err(what: &'static str, line: &str) -> ParseError {
 /// `key value` lines (cpu.stat, memory.stat, memory.events, cpuacct.stat,
 /// memory.oom_control). Lines that are not `word number` are skipped:
 /// kernels add fields, and a few carry non-numeric values.
-pub fn flat_keyed(text: &str) -> HashMap<String, u64> {
-    let mut map = HashMap::new();
+/// The keys borrow from `text`: one allocation per file, none per line
+/// (memory.stat has ~70 lines and is read for every cgroup).
+pub fn flat_keyed(text: &str) -> FlatKeyed<'_> {
+    let mut pairs = Vec::with_capacity(text.len() / 16);
     for line in text.lines() {
         let mut parts = line.split_whitespace();
         if let (Some(key), Some(value), None) = (parts.next(), parts.next(), parts.next())
             && let Ok(value) = value.parse::<u64>()
         {
-            map.insert(key.to_string(), value);
+            pairs.push((key, value));
         }
     }
-    map
+    FlatKeyed(pairs)
+}
+
+/// `key value` pairs in file order; the first of a repeated key wins.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FlatKeyed<'a>(Vec<(&'a str, u64)>);
+
+impl FlatKeyed<'_> {
+    pub fn get(&self, key: &str) -> Option<u64> {
+        self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+
+    /// The value of `<prefix><key>` (memory.stat's `total_<key>`) without
+    /// building the name.
+    pub fn get_prefixed(&self, prefix: &str, key: &str) -> Option<u64> {
+        self.0
+            .iter()
+            .find(|(k, _)| k.strip_prefix(prefix) == Some(key))
+            .map(|(_, v)| *v)
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 /// A file holding one number, or `max` for "no limit" (memory.max,
@@ -440,6 +471,36 @@ pub fn block_mounts(text: &str) -> Vec<(String, String)> {
     out
 }
 
+/// Threads by scheduler state, as cAdvisor's `container_tasks_state`
+/// counts them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TaskStates {
+    pub sleeping: u64,
+    pub running: u64,
+    pub stopped: u64,
+    pub uninterruptible: u64,
+}
+
+impl TaskStates {
+    /// Counts one thread by the state letter of its `/proc/<tid>/stat`
+    /// (the field after the command name, which may hold spaces and
+    /// parentheses, hence the last `)`). Idle kernel threads (`I`),
+    /// zombies and dead tasks are not counted, as in the kernel's
+    /// cgroupstats.
+    pub fn add_stat(&mut self, stat: &str) {
+        let state = stat
+            .rfind(')')
+            .and_then(|i| stat[i + 1..].split_whitespace().next());
+        match state {
+            Some("R") => self.running += 1,
+            Some("S") => self.sleeping += 1,
+            Some("D") => self.uninterruptible += 1,
+            Some("T" | "t") => self.stopped += 1,
+            _ => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -447,9 +508,35 @@ mod tests {
     #[test]
     fn flat_keyed_reads_numbers_and_skips_the_rest() {
         let m = flat_keyed("usage_usec 100\nuser_usec 60\nweird line here\nbad x\n");
-        assert_eq!(m.get("usage_usec"), Some(&100));
-        assert_eq!(m.get("user_usec"), Some(&60));
+        assert_eq!(m.get("usage_usec"), Some(100));
+        assert_eq!(m.get("user_usec"), Some(60));
         assert_eq!(m.len(), 2);
+        let stat = flat_keyed("cache 1\ntotal_cache 5\ntotal_rss 7\n");
+        assert_eq!(stat.get_prefixed("total_", "cache"), Some(5));
+        assert_eq!(stat.get_prefixed("total_", "rss"), Some(7));
+        assert_eq!(stat.get_prefixed("total_", "swap"), None);
+        assert!(stat.contains_key("cache") && !stat.contains_key("rss"));
+    }
+
+    #[test]
+    fn task_states_from_proc_stat() {
+        let mut t = TaskStates::default();
+        t.add_stat("4242 (sleep) S 4241 4242 4242 0 -1 4194560 104 0 0 0");
+        t.add_stat("4243 (a) b) c) R 1 4243");
+        t.add_stat("4244 (dd) D 1");
+        t.add_stat("4245 (x) T 1");
+        t.add_stat("4246 (kworker) I 2");
+        t.add_stat("4247 (gone) Z 1");
+        t.add_stat("garbage");
+        assert_eq!(
+            t,
+            TaskStates {
+                sleeping: 1,
+                running: 1,
+                stopped: 1,
+                uninterruptible: 1
+            }
+        );
     }
 
     #[test]
