@@ -7,7 +7,9 @@
 //!    run each way back to back with the order alternating, so that noise
 //!    from other work on the machine hits both alike. Reported per round,
 //!    as medians with their spread, and as the cost per round pair.
-//!    `DEMO_APP_BENCH_ROUNDS` (default 5) sets the rounds;
+//!    Also the app's CPU time per request, which depends much less than
+//!    throughput on what else runs on the machine.
+//!    `DEMO_APP_BENCH_ROUNDS` (default 5) sets the rounds (0: skip wrk);
 //!    `DEMO_APP_BENCH_PIN=1` pins the app to CPU 0 and wrk to CPU 1
 //!    (taskset) so they do not fight over a core.
 //! 2. Instructions per request: the app under `valgrind --tool=callgrind`
@@ -81,8 +83,19 @@ fn pinned() -> bool {
     std::env::var("DEMO_APP_BENCH_PIN").is_ok_and(|v| v == "1")
 }
 
-/// One wrk run against a fresh process: requests per second.
-fn round(bin: &Path, instrumented: bool) -> anyhow::Result<f64> {
+/// What one wrk run measured.
+#[derive(Debug, Clone, Copy)]
+struct Round {
+    /// Requests per second.
+    rps: f64,
+    /// The app's CPU time (user + system) per request, microseconds:
+    /// unlike throughput, it does not depend on how much CPU other work
+    /// on the machine leaves to the app.
+    cpu_us: f64,
+}
+
+/// One wrk run against a fresh process.
+fn round(bin: &Path, instrumented: bool) -> anyhow::Result<Round> {
     let taskset = |cpu: &str| -> Vec<String> {
         if pinned() {
             vec!["taskset".into(), "-c".into(), cpu.into()]
@@ -92,7 +105,7 @@ fn round(bin: &Path, instrumented: bool) -> anyhow::Result<f64> {
     };
     let (cmd, addr) = app_command(&taskset("0"), bin, instrumented)?;
     let url = format!("http://{addr}/");
-    let _app = harness::start("demo-app", cmd, &format!("{url}healthz"))?;
+    let app = harness::start("demo-app", cmd, &format!("{url}healthz"))?;
     let wrk = |d: u64| {
         let wrapper = taskset("1");
         let mut c = match wrapper.split_first() {
@@ -108,17 +121,27 @@ fn round(bin: &Path, instrumented: bool) -> anyhow::Result<f64> {
             .context("running wrk (Debian package wrk)")
     };
     wrk(2)?; // warm-up
+    let cpu_before = harness::cpu_seconds(app.pid())?;
     let out = wrk(WRK_SECONDS)?;
+    let cpu = harness::cpu_seconds(app.pid())? - cpu_before;
     let text = String::from_utf8_lossy(&out.stdout);
     let rps = text
         .lines()
         .find_map(|l| l.strip_prefix("Requests/sec:"))
         .and_then(|v| v.trim().parse::<f64>().ok())
         .with_context(|| format!("no Requests/sec in wrk output:\n{text}"))?;
+    let requests = text
+        .lines()
+        .find_map(|l| l.split_once(" requests in "))
+        .and_then(|(n, _)| n.trim().parse::<f64>().ok())
+        .with_context(|| format!("no request count in wrk output:\n{text}"))?;
     if text.contains("Non-2xx") {
         bail!("wrk saw errors:\n{text}");
     }
-    Ok(rps)
+    Ok(Round {
+        rps,
+        cpu_us: cpu / requests * 1e6,
+    })
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -235,6 +258,38 @@ fn instructions_per_request(bin: &Path, instrumented: bool) -> anyhow::Result<f6
     Ok((large as f64 - small as f64) / (n2 - n1) as f64)
 }
 
+/// One measure's table rows and its cost line: medians, spread, and the
+/// cost per back-to-back round pair.
+fn report(what: &str, decimals: usize, on: &[f64], off: &[f64], cost: impl Fn(f64, f64) -> f64) {
+    let (m_on, m_off) = (median(on.to_vec()), median(off.to_vec()));
+    let fmt = |v: &[f64]| {
+        v.iter()
+            .map(|x| format!("{x:.decimals$}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!("| instrumentation | {what} per round | median | min-max |");
+    println!("|---|---|---|---|");
+    for (name, v, m) in [("on ", on, m_on), ("off", off, m_off)] {
+        let (lo, hi) = spread(v);
+        println!(
+            "| {name} | {} | {m:.decimals$} | {lo:.decimals$}-{hi:.decimals$} |",
+            fmt(v)
+        );
+    }
+    let pair_costs: Vec<f64> = on.iter().zip(off).map(|(a, b)| cost(*a, *b)).collect();
+    let pairs = pair_costs
+        .iter()
+        .map(|c| format!("{c:.1}%"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    println!(
+        "instrumentation cost by {what}: {:.1}% (medians); per round pair: {pairs} (median {:.1}%); budget: under 5%",
+        cost(m_on, m_off),
+        median(pair_costs.clone())
+    );
+}
+
 fn valgrind_installed() -> bool {
     Command::new("valgrind")
         .arg("--version")
@@ -247,28 +302,26 @@ pub fn run(_args: &super::Args) -> anyhow::Result<()> {
     let rounds = std::env::var("DEMO_APP_BENCH_ROUNDS")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
-        .filter(|&n| n > 0)
         .unwrap_or(DEFAULT_ROUNDS);
+    if rounds > 0 {
+        wrk_rounds(&bin, rounds)?;
+    }
+    callgrind(&bin)
+}
 
+fn wrk_rounds(bin: &Path, rounds: usize) -> anyhow::Result<()> {
     let mut on = Vec::new();
     let mut off = Vec::new();
     for i in 0..rounds {
         // Alternate which goes first.
         if i % 2 == 0 {
-            on.push(round(&bin, true)?);
-            off.push(round(&bin, false)?);
+            on.push(round(bin, true)?);
+            off.push(round(bin, false)?);
         } else {
-            off.push(round(&bin, false)?);
-            on.push(round(&bin, true)?);
+            off.push(round(bin, false)?);
+            on.push(round(bin, true)?);
         }
     }
-    let (m_on, m_off) = (median(on.clone()), median(off.clone()));
-    let cost = (m_off - m_on) / m_off * 100.0;
-    let pair_costs: Vec<f64> = on
-        .iter()
-        .zip(&off)
-        .map(|(a, b)| (b - a) / b * 100.0)
-        .collect();
     let pin = if pinned() {
         ", app on CPU 0, wrk on CPU 1"
     } else {
@@ -277,28 +330,21 @@ pub fn run(_args: &super::Args) -> anyhow::Result<()> {
     println!(
         "demo-app: wrk -t2 -c32 -d{WRK_SECONDS}s http://127.0.0.1:PORT/ ({rounds} rounds each, alternating{pin})"
     );
-    println!("| instrumentation | req/s per round | median req/s | min-max |");
-    println!("|---|---|---|---|");
-    let fmt = |v: &[f64]| {
-        v.iter()
-            .map(|x| format!("{x:.0}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    for (name, v, m) in [("on ", &on, m_on), ("off", &off, m_off)] {
-        let (lo, hi) = spread(v);
-        println!("| {name} | {} | {m:.0} | {lo:.0}-{hi:.0} |", fmt(v));
-    }
-    let pairs = pair_costs
-        .iter()
-        .map(|c| format!("{c:.1}%"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    println!(
-        "instrumentation cost: {cost:.1}% of throughput (medians); per round pair: {pairs} (median {:.1}%); budget: under 5%",
-        median(pair_costs.clone())
-    );
+    let rps = |v: &[Round]| v.iter().map(|r| r.rps).collect::<Vec<_>>();
+    let cpu = |v: &[Round]| v.iter().map(|r| r.cpu_us).collect::<Vec<_>>();
+    // Cost of "on" relative to "off": for throughput, what it loses; for
+    // CPU per request, what it adds (as a share of the instrumented
+    // request, so both read as "share of the work that is metrics").
+    report("req/s", 0, &rps(&on), &rps(&off), |on, off| {
+        (off - on) / off * 100.0
+    });
+    report("app CPU us/request", 2, &cpu(&on), &cpu(&off), |on, off| {
+        (on - off) / on * 100.0
+    });
+    Ok(())
+}
 
+fn callgrind(bin: &Path) -> anyhow::Result<()> {
     if !valgrind_installed() {
         println!(
             "instructions per request: skipped (valgrind not installed; Debian package valgrind)"
@@ -306,8 +352,8 @@ pub fn run(_args: &super::Args) -> anyhow::Result<()> {
         return Ok(());
     }
     let (n1, n2) = CALLGRIND_REQUESTS;
-    let ir_on = instructions_per_request(&bin, true)?;
-    let ir_off = instructions_per_request(&bin, false)?;
+    let ir_on = instructions_per_request(bin, true)?;
+    let ir_off = instructions_per_request(bin, false)?;
     println!();
     println!(
         "demo-app: valgrind --tool=callgrind, keep-alive GET / x {n1} and x {n2}, instructions per request = difference / {}",
