@@ -165,3 +165,48 @@ impl Metrics {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hyper::{Method, StatusCode};
+
+    #[test]
+    fn series_are_the_vectors_children_and_appear_only_once_used() {
+        let registry = Registry::new();
+        let m = Metrics::register(&registry).expect("register");
+        let get = MethodLabel::of(&Method::GET);
+        let ok = StatusLabel::of(StatusCode::OK);
+        m.series.requests(get, Route::Hello, ok).inc();
+        m.series.requests(get, Route::Hello, ok).inc();
+        m.series.duration(get, Route::Hello).observe(0.002);
+        m.series
+            .errors(Route::Unmatched, ErrorReason::NotFound)
+            .inc();
+        // The same children as with_label_values resolves.
+        assert_eq!(m.requests.with_label_values(&["GET", "/", "200"]).get(), 2);
+        assert_eq!(
+            m.duration
+                .with_label_values(&["GET", "/"])
+                .get_sample_count(),
+            1
+        );
+        assert_eq!(
+            m.errors
+                .with_label_values(&["unmatched", "not_found"])
+                .get(),
+            1
+        );
+        // Only the series used so far exist: no zero-valued combinations.
+        let families = registry.gather();
+        let count = |name: &str| {
+            families
+                .iter()
+                .find(|f| f.name() == name)
+                .map_or(0, |f| f.get_metric().len())
+        };
+        assert_eq!(count("app_requests_total"), 1);
+        assert_eq!(count("app_request_duration_seconds"), 1);
+        assert_eq!(count("app_errors_total"), 1);
+    }
+}
