@@ -15,15 +15,11 @@ use serde_json::{Value, json};
 
 use crate::faults::Faults;
 use crate::metrics::Metrics;
-use crate::routes::{Route, method_label, status_label};
+use crate::routes::{ErrorReason, MethodLabel, Route, StatusLabel};
 
 /// The most items the in-memory store keeps; beyond it the oldest go, so a
 /// long load run cannot grow the process without bound.
 pub const MAX_ITEMS: usize = 10_000;
-
-/// Why a request failed: the `reason` label of `app_errors_total`.
-#[derive(Debug, Clone, Copy)]
-struct ErrorReason(&'static str);
 
 #[derive(Debug, Clone, serde::Serialize)]
 struct Item {
@@ -81,36 +77,31 @@ impl exporter_kit::Handler for App {
             return self.serve(Route::matching(req.uri().path()), req).await;
         }
         let start = Instant::now();
-        let method = method_label(req.method());
+        let method = MethodLabel::of(req.method());
         let route = Route::matching(req.uri().path());
-        inner.metrics.in_flight.inc();
-        let _guard = InFlight(&inner.metrics.in_flight);
+        let metrics = &inner.metrics;
+        metrics.in_flight.inc();
+        let _guard = InFlight(&metrics.in_flight);
         let resp = self.serve(route, req).await;
+        let elapsed = start.elapsed();
         let status = resp.status();
-        inner
-            .metrics
-            .requests
-            .with_label_values(&[method, route.template(), status_label(status)])
+        let series = &metrics.series;
+        series
+            .requests(method, route, StatusLabel::of(status))
             .inc();
-        inner
-            .metrics
-            .duration
-            .with_label_values(&[method, route.template()])
-            .observe(start.elapsed().as_secs_f64());
+        series
+            .duration(method, route)
+            .observe(elapsed.as_secs_f64());
         if status.is_client_error() || status.is_server_error() {
             let reason = resp.extensions().get::<ErrorReason>().map_or(
                 if status.is_server_error() {
-                    "internal"
+                    ErrorReason::Internal
                 } else {
-                    "bad_request"
+                    ErrorReason::BadRequest
                 },
-                |r| r.0,
+                |r| *r,
             );
-            inner
-                .metrics
-                .errors
-                .with_label_values(&[route.template(), reason])
-                .inc();
+            series.errors(route, reason).inc();
         }
         resp
     }
@@ -128,16 +119,16 @@ fn json_response(status: StatusCode, value: &Value) -> Response<Body> {
     resp
 }
 
-fn error(status: StatusCode, reason: &'static str, message: impl Into<String>) -> Response<Body> {
+fn error(status: StatusCode, reason: ErrorReason, message: impl Into<String>) -> Response<Body> {
     let mut resp = json_response(status, &json!({ "error": message.into() }));
-    resp.extensions_mut().insert(ErrorReason(reason));
+    resp.extensions_mut().insert(reason);
     resp
 }
 
 fn method_not_allowed(allow: &'static str) -> Response<Body> {
     let mut resp = error(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        ErrorReason::MethodNotAllowed,
         format!("method not allowed; use {allow}"),
     );
     resp.headers_mut()
@@ -215,7 +206,7 @@ impl App {
             if self.0.faults.should_fail() {
                 return error(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "injected",
+                    ErrorReason::Injected,
                     "injected fault (see /admin/faults)",
                 );
             }
@@ -247,14 +238,14 @@ impl App {
                     if new.name.trim().is_empty() || new.name.len() > 200 {
                         return error(
                             StatusCode::BAD_REQUEST,
-                            "bad_request",
+                            ErrorReason::BadRequest,
                             "name must be 1 to 200 characters",
                         );
                     }
                     if !new.price.is_finite() || new.price < 0.0 {
                         return error(
                             StatusCode::BAD_REQUEST,
-                            "bad_request",
+                            ErrorReason::BadRequest,
                             "price must be a non-negative number",
                         );
                     }
@@ -274,13 +265,17 @@ impl App {
                 let Ok(id) = id.parse::<u64>() else {
                     return error(
                         StatusCode::BAD_REQUEST,
-                        "bad_request",
+                        ErrorReason::BadRequest,
                         "item id must be a number",
                     );
                 };
                 match self.store().items.get(&id) {
                     Some(item) => json_response(StatusCode::OK, &json!(item)),
-                    None => error(StatusCode::NOT_FOUND, "not_found", format!("no item {id}")),
+                    None => error(
+                        StatusCode::NOT_FOUND,
+                        ErrorReason::NotFound,
+                        format!("no item {id}"),
+                    ),
                 }
             }
             (Route::Item, _) => method_not_allowed("GET, HEAD"),
@@ -297,7 +292,11 @@ impl App {
                 }
             }
             (Route::AdminFaults, _) => method_not_allowed("GET, HEAD, PUT, POST"),
-            (Route::Unmatched, _) => error(StatusCode::NOT_FOUND, "not_found", "no such route"),
+            (Route::Unmatched, _) => error(
+                StatusCode::NOT_FOUND,
+                ErrorReason::NotFound,
+                "no such route",
+            ),
         }
     }
 
@@ -305,14 +304,14 @@ impl App {
         let Some(currency) = CURRENCIES.iter().find(|c| **c == order.currency) else {
             return error(
                 StatusCode::BAD_REQUEST,
-                "bad_request",
+                ErrorReason::BadRequest,
                 format!("currency must be one of {}", CURRENCIES.join(", ")),
             );
         };
         if order.item_ids.is_empty() || order.item_ids.len() > 100 {
             return error(
                 StatusCode::BAD_REQUEST,
-                "bad_request",
+                ErrorReason::BadRequest,
                 "item_ids must hold 1 to 100 ids",
             );
         }
@@ -323,7 +322,11 @@ impl App {
                 match store.items.get(id) {
                     Some(item) => total += item.price,
                     None => {
-                        return error(StatusCode::NOT_FOUND, "not_found", format!("no item {id}"));
+                        return error(
+                            StatusCode::NOT_FOUND,
+                            ErrorReason::NotFound,
+                            format!("no item {id}"),
+                        );
                     }
                 }
             }
@@ -356,7 +359,7 @@ impl App {
             if !(0.0..=60_000.0).contains(&ms) {
                 return error(
                     StatusCode::BAD_REQUEST,
-                    "bad_request",
+                    ErrorReason::BadRequest,
                     "latency_ms must be 0 to 60000",
                 );
             }
@@ -366,7 +369,7 @@ impl App {
             if !(0.0..=1.0).contains(&rate) {
                 return error(
                     StatusCode::BAD_REQUEST,
-                    "bad_request",
+                    ErrorReason::BadRequest,
                     "error_rate must be 0 to 1",
                 );
             }
@@ -389,7 +392,7 @@ impl App {
         let too_large = || {
             error(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                ErrorReason::PayloadTooLarge,
                 format!("request body is larger than {} bytes", self.0.max_body),
             )
         };
@@ -400,7 +403,7 @@ impl App {
             if !mime.eq_ignore_ascii_case("application/json") {
                 return Err(error(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "bad_request",
+                    ErrorReason::BadRequest,
                     "send the body as application/json",
                 ));
             }
@@ -426,7 +429,7 @@ impl App {
                 }
                 return Err(error(
                     StatusCode::BAD_REQUEST,
-                    "bad_request",
+                    ErrorReason::BadRequest,
                     format!("reading the request body: {err}"),
                 ));
             }
@@ -434,7 +437,7 @@ impl App {
         serde_json::from_slice(&bytes).map_err(|e| {
             error(
                 StatusCode::BAD_REQUEST,
-                "bad_request",
+                ErrorReason::BadRequest,
                 format!("malformed JSON: {e}"),
             )
         })
