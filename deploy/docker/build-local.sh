@@ -12,6 +12,13 @@
 # aarch64-linux-musl-gcc). Images are tagged ferroscope/BINARY:latest-ARCH,
 # and :latest for this machine's architecture; push the per-arch tags and
 # join them with `docker manifest create` for a multi-arch image.
+#
+# LIBC=gnu builds static glibc binaries instead (the gnu targets with
+# -C target-feature=+crt-static; kafka-exporter links OpenSSL statically),
+# for machines where the musl targets cannot be installed. They run FROM
+# scratch (checked with --version) but glibc's resolver wants its NSS
+# libraries at run time, which scratch lacks: use them to measure and try
+# the images, ship the musl ones.
 set -eu
 cd "$(dirname "$0")/../.."
 archs="${ARCHS:-amd64}"
@@ -25,15 +32,18 @@ mkdir -p deploy/docker/bin
 cp /etc/ssl/certs/ca-certificates.crt deploy/docker/bin/
 for arch in $archs; do
     case "$arch" in
-        amd64) target=x86_64-unknown-linux-musl ;;
+        amd64) target=x86_64-unknown-linux-${LIBC:-musl} ;;
         arm64)
-            target=aarch64-unknown-linux-musl
+            target=aarch64-unknown-linux-${LIBC:-musl}
             if [ "$host" != arm64 ]; then
                 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER="${CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER:-rust-lld}"
             fi
             ;;
         *) echo "unsupported arch $arch: amd64 or arm64" >&2; exit 1 ;;
     esac
+    if [ "${LIBC:-musl}" = gnu ]; then
+        export RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" OPENSSL_STATIC=1
+    fi
     out="${CARGO_TARGET_DIR:-target}/$target/release"
     mkdir -p "deploy/docker/bin/$arch"
     for binary in $binaries; do
