@@ -92,6 +92,25 @@ fn io_thread_index(key: &str) -> Option<&str> {
     (!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())).then_some(n)
 }
 
+/// INFO fields `emit` reads once all lines are seen.
+const REMEMBERED: [&str; 15] = [
+    "redis_mode",
+    "server_mode",
+    "role",
+    "redis_version",
+    "redis_build_id",
+    "os",
+    "maxmemory_policy",
+    "tcp_port",
+    "run_id",
+    "process_id",
+    "master_replid",
+    "cluster_enabled",
+    "master_host",
+    "master_port",
+    "slave_read_only",
+];
+
 /// Writes the INFO families; `db_count` pads `db_keys` with zeros for the
 /// databases INFO leaves out. `now` is the unix time, for
 /// `start_time_seconds`.
@@ -104,7 +123,8 @@ pub fn emit(
     out: &mut Emitter,
 ) -> InfoSummary {
     let mut summary = InfoSummary::default();
-    let mut values: BTreeMap<&str, &str> = BTreeMap::new();
+    // the few fields read after the loop (the last occurrence wins)
+    let mut values: [&str; REMEMBERED.len()] = [""; REMEMBERED.len()];
     let mut handled_dbs: HashSet<String> = HashSet::new();
     let mut cmd_stats: BTreeMap<&str, (u64, f64)> = BTreeMap::new();
     let mut latencies: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
@@ -112,7 +132,9 @@ pub fn emit(
     let mut master_port = "";
 
     for f in fields(text) {
-        values.insert(f.key, f.value);
+        if let Some(i) = REMEMBERED.iter().position(|k| *k == f.key) {
+            values[i] = f.value;
+        }
         if f.section == "Sentinel" {
             summary.sentinel = true;
         }
@@ -231,7 +253,12 @@ pub fn emit(
         }
     }
 
-    let get = |k: &str| values.get(k).copied().unwrap_or("");
+    let get = |k: &str| {
+        REMEMBERED
+            .iter()
+            .position(|r| *r == k)
+            .map_or("", |i| values[i])
+    };
     let mode = match get("redis_mode") {
         "" => get("server_mode"),
         m => m,

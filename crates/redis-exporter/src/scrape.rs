@@ -3,7 +3,7 @@
 //! `/scrape?target=` handler.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -71,7 +71,21 @@ pub struct Scraper {
     bad_requests: AtomicU64,
     durations: Mutex<(f64, u64)>,
     flights: Arc<Mutex<Flights>>,
+    /// A server refused `CONFIG GET` with several patterns (Redis < 7):
+    /// ask for `*` from then on.
+    config_get_star: AtomicBool,
 }
+
+/// The settings exported without `--include-config-metrics`: Redis 7+
+/// answers `CONFIG GET` with several patterns, so a scrape asks for these
+/// instead of all ~200.
+const CONFIG_EXPORTED: [&str; 5] = [
+    "databases",
+    "maxmemory",
+    "maxclients",
+    "io-threads",
+    "client-output-buffer-limit",
+];
 
 /// Which key inspection a scrape asks for, of which Redis: scrapes that
 /// ask for the same one at the same time share one run.
@@ -138,6 +152,7 @@ impl Scraper {
             bad_requests: AtomicU64::new(0),
             durations: Mutex::new((0.0, 0)),
             flights: Arc::default(),
+            config_get_star: AtomicBool::new(false),
         }
     }
 
@@ -295,8 +310,14 @@ impl Scraper {
         if s.set_client_name {
             p.cmd("CLIENT").arg("SETNAME").arg("redis_exporter");
         }
+        let narrow_config =
+            !s.include_config_metrics && !self.config_get_star.load(Ordering::Relaxed);
         if let Some(cmd) = &s.config_command {
-            p.cmd(cmd).arg("GET").arg("*");
+            if narrow_config {
+                p.cmd(cmd).arg("GET").arg(&CONFIG_EXPORTED[..]);
+            } else {
+                p.cmd(cmd).arg("GET").arg("*");
+            }
         }
         p.cmd("INFO").arg("ALL");
         p.cmd("LATENCY").arg("LATEST");
@@ -334,6 +355,19 @@ impl Scraper {
             None
         };
 
+        let config = match (config, &s.config_command) {
+            (Some(Err(e)), Some(cmd)) if narrow_config => {
+                tracing::debug!(error = %e, "CONFIG GET with several patterns refused; asking for *");
+                self.config_get_star.store(true, Ordering::Relaxed);
+                let all = redis::cmd(cmd)
+                    .arg("GET")
+                    .arg("*")
+                    .query_async::<Value>(&mut c)
+                    .await;
+                Some(all.map_err(|e| e.to_string()))
+            }
+            (config, _) => config,
+        };
         let mut db_count = 0;
         match config {
             Some(Ok(reply)) => {
@@ -498,13 +532,20 @@ fn resp_text(v: &Value) -> Option<String> {
 }
 
 /// cmd -> total microseconds, from INFO commandstats.
-fn command_usec(info_text: &str) -> HashMap<String, f64> {
-    info::fields(info_text)
-        .filter(|f| f.section == "Commandstats")
-        .filter_map(|f| {
-            let cmd = f.key.strip_prefix("cmdstat_")?;
-            let usec = f.value.split(',').find_map(|p| p.strip_prefix("usec="))?;
-            Some((cmd.to_string(), usec.parse::<f64>().ok()?))
+fn command_usec(info_text: &str) -> HashMap<&str, f64> {
+    let Some(start) = info_text.find("# Commandstats") else {
+        return HashMap::new();
+    };
+    info_text[start..]
+        .lines()
+        .skip(1)
+        .map(str::trim)
+        .take_while(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (key, value) = l.split_once(':')?;
+            let cmd = key.strip_prefix("cmdstat_")?;
+            let usec = value.split(',').find_map(|p| p.strip_prefix("usec="))?;
+            Some((cmd, usec.parse::<f64>().ok()?))
         })
         .collect()
 }
