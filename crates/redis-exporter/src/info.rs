@@ -168,15 +168,24 @@ pub fn emit(
             },
             "Commandstats" => {
                 if let Some(cmd) = f.key.strip_prefix("cmdstat_") {
-                    let calls = kv(f.value, "calls").and_then(|v| v.parse::<f64>().ok());
-                    let usec = kv(f.value, "usec").and_then(|v| v.parse::<f64>().ok());
+                    // one pass over `calls=1,usec=2,usec_per_call=2.00,rejected_calls=0,failed_calls=0`
+                    let (mut calls, mut usec, mut rejected, mut failed) = (None, None, None, None);
+                    for part in f.value.split(',') {
+                        let Some((k, v)) = part.split_once('=') else {
+                            continue;
+                        };
+                        let slot = match k {
+                            "calls" => &mut calls,
+                            "usec" => &mut usec,
+                            "rejected_calls" => &mut rejected,
+                            "failed_calls" => &mut failed,
+                            _ => continue,
+                        };
+                        *slot = v.parse::<f64>().ok();
+                    }
                     if let (Some(calls), Some(usec)) = (calls, usec) {
                         out.counter(&d.commands_total, &[cmd], calls);
                         out.counter(&d.commands_duration_seconds_total, &[cmd], usec / 1e6);
-                        let rejected =
-                            kv(f.value, "rejected_calls").and_then(|v| v.parse::<f64>().ok());
-                        let failed =
-                            kv(f.value, "failed_calls").and_then(|v| v.parse::<f64>().ok());
                         if let (Some(r), Some(fl)) = (rejected, failed) {
                             out.counter(&d.commands_rejected_calls_total, &[cmd], r);
                             out.counter(&d.commands_failed_calls_total, &[cmd], fl);

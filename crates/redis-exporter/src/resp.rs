@@ -14,6 +14,19 @@ pub fn text(v: &Value) -> Option<String> {
     }
 }
 
+/// The text of a string reply, taken without copying it.
+pub fn into_text(v: Value) -> Option<String> {
+    match v {
+        Value::BulkString(b) => Some(
+            String::from_utf8(b)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        ),
+        Value::SimpleString(s) => Some(s),
+        Value::VerbatimString { text, .. } => Some(text),
+        other => text(&other),
+    }
+}
+
 /// The text of a string reply, borrowed (no copy); `None` for other
 /// replies and for bytes that are not UTF-8.
 pub fn str_ref(v: &Value) -> Option<&str> {

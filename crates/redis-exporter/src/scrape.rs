@@ -383,7 +383,7 @@ impl Scraper {
             None => {}
         }
 
-        let info_text = match info_all.map(|v| resp_text(&v)) {
+        let info_text = match info_all.map(crate::resp::into_text) {
             Ok(Some(t)) if !t.is_empty() => t,
             other => {
                 tracing::debug!(result = ?other.as_ref().err(), "INFO ALL failed, trying INFO");
