@@ -449,8 +449,26 @@ impl Scraper {
                 count: keys.count_keys.clone(),
             };
             let families = self.key_flight(key, c.clone(), scan()).await;
-            for family in families.iter() {
-                out.family(family.clone());
+            match Arc::try_unwrap(families) {
+                // nobody else waited for this run: hand its families over
+                Ok(families) => {
+                    for family in families {
+                        out.family(family);
+                    }
+                }
+                // shared: copy each series once, straight from the shared
+                // run (key inspection writes only gauges)
+                Err(shared) => {
+                    for family in shared.iter() {
+                        for m in &family.metrics {
+                            if let exporter_kit::family::Value::Scalar(v) = &m.value {
+                                let labels: Vec<&str> =
+                                    m.label_values.iter().map(String::as_str).collect();
+                                out.value(&family.desc, &labels, *v);
+                            }
+                        }
+                    }
+                }
             }
         }
 
