@@ -20,15 +20,15 @@ pub fn is_secret(key: &str) -> bool {
 /// absent or invalid).
 pub fn emit(d: &Descs, reply: &Value, include_all: bool, redact: bool, out: &mut Emitter) -> usize {
     let mut databases = 0;
-    for (key, value) in resp::pairs(reply) {
-        let Some(value) = resp::text(value) else {
+    for (key, value) in resp::raw_pairs(reply) {
+        let (Some(key), Some(value)) = (resp::str_ref(key), resp::str_ref(value)) else {
             continue;
         };
-        match key.as_str() {
+        match key {
             "databases" => databases = value.trim().parse::<usize>().unwrap_or(0),
             "maxmemory" | "maxclients" | "io-threads" => {
                 if let Ok(v) = value.trim().parse::<f64>() {
-                    let desc = match key.as_str() {
+                    let desc = match key {
                         "maxmemory" => &d.config_maxmemory,
                         "maxclients" => &d.config_maxclients,
                         _ => &d.config_io_threads,
@@ -36,13 +36,13 @@ pub fn emit(d: &Descs, reply: &Value, include_all: bool, redact: bool, out: &mut
                     out.gauge(desc, &[], v);
                 }
             }
-            "client-output-buffer-limit" => output_buffer_limits(d, &value, out),
+            "client-output-buffer-limit" => output_buffer_limits(d, value, out),
             _ => {}
         }
-        if include_all && !(redact && is_secret(&key)) {
-            out.gauge(&d.config_key_value, &[&key, &value], 1.0);
+        if include_all && !(redact && is_secret(key)) {
+            out.gauge(&d.config_key_value, &[key, value], 1.0);
             if let Ok(v) = value.trim().parse::<f64>() {
-                out.gauge(&d.config_value, &[&key], v);
+                out.gauge(&d.config_value, &[key], v);
             }
         }
     }

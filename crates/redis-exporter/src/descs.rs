@@ -1,6 +1,35 @@
 //! Every family the exporter writes, built once per namespace.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a: INFO field names are short and every scrape looks up a few
+/// hundred of them; SipHash's DoS resistance buys nothing for a table
+/// that is built once from constants and only read.
+#[derive(Default)]
+pub struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+/// INFO field name -> descriptor.
+pub type FieldMap = HashMap<&'static str, Desc, BuildHasherDefault<Fnv>>;
 
 use exporter_kit::{BuildError, Desc, Kind};
 
@@ -10,7 +39,7 @@ use crate::metric_map;
 pub struct Descs {
     pub ns: String,
     /// INFO field -> descriptor (gauges and counters of the field maps).
-    pub info: HashMap<&'static str, Desc>,
+    pub info: FieldMap,
     pub latest_fork_seconds: Desc,
     pub total_system_memory_bytes: Desc,
     pub up: Desc,
@@ -45,7 +74,7 @@ pub struct Descs {
     pub db_avg_ttl_seconds: Desc,
     pub db_keys_cached: Desc,
     pub active_time_io_thread: Desc,
-    pub cluster_info: HashMap<&'static str, Desc>,
+    pub cluster_info: FieldMap,
     pub config_maxmemory: Desc,
     pub config_maxclients: Desc,
     pub config_io_threads: Desc,
@@ -87,7 +116,7 @@ pub struct Descs {
     pub connected_clients_details_with_port: Desc,
     pub script_result: Desc,
     pub script_values: Desc,
-    pub sentinel_info: HashMap<&'static str, Desc>,
+    pub sentinel_info: FieldMap,
     pub sentinel_master_status: Desc,
     pub sentinel_master_slaves: Desc,
     pub sentinel_master_sentinels: Desc,
@@ -158,7 +187,7 @@ impl Builder<'_> {
 impl Descs {
     pub fn new(ns: &str) -> Result<Descs, BuildError> {
         let b = Builder { ns };
-        let mut info = HashMap::new();
+        let mut info = FieldMap::default();
         for (field, metric) in metric_map::GAUGES {
             info.insert(
                 *field,
@@ -171,14 +200,14 @@ impl Descs {
                 b.c(metric, &format!("Redis INFO field {field}."), &[])?,
             );
         }
-        let mut cluster_info = HashMap::new();
+        let mut cluster_info = FieldMap::default();
         for field in CLUSTER_INFO_FIELDS {
             cluster_info.insert(
                 *field,
                 b.g(field, &format!("Redis CLUSTER INFO field {field}."), &[])?,
             );
         }
-        let mut sentinel_info = HashMap::new();
+        let mut sentinel_info = FieldMap::default();
         for field in SENTINEL_INFO_FIELDS {
             sentinel_info.insert(
                 *field,

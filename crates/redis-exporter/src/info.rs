@@ -92,6 +92,25 @@ fn io_thread_index(key: &str) -> Option<&str> {
     (!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())).then_some(n)
 }
 
+/// INFO fields `emit` reads once all lines are seen.
+const REMEMBERED: [&str; 15] = [
+    "redis_mode",
+    "server_mode",
+    "role",
+    "redis_version",
+    "redis_build_id",
+    "os",
+    "maxmemory_policy",
+    "tcp_port",
+    "run_id",
+    "process_id",
+    "master_replid",
+    "cluster_enabled",
+    "master_host",
+    "master_port",
+    "slave_read_only",
+];
+
 /// Writes the INFO families; `db_count` pads `db_keys` with zeros for the
 /// databases INFO leaves out. `now` is the unix time, for
 /// `start_time_seconds`.
@@ -104,7 +123,8 @@ pub fn emit(
     out: &mut Emitter,
 ) -> InfoSummary {
     let mut summary = InfoSummary::default();
-    let mut values: BTreeMap<&str, &str> = BTreeMap::new();
+    // the few fields read after the loop (the last occurrence wins)
+    let mut values: [&str; REMEMBERED.len()] = [""; REMEMBERED.len()];
     let mut handled_dbs: HashSet<String> = HashSet::new();
     let mut cmd_stats: BTreeMap<&str, (u64, f64)> = BTreeMap::new();
     let mut latencies: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
@@ -112,7 +132,9 @@ pub fn emit(
     let mut master_port = "";
 
     for f in fields(text) {
-        values.insert(f.key, f.value);
+        if let Some(i) = REMEMBERED.iter().position(|k| *k == f.key) {
+            values[i] = f.value;
+        }
         if f.section == "Sentinel" {
             summary.sentinel = true;
         }
@@ -146,15 +168,24 @@ pub fn emit(
             },
             "Commandstats" => {
                 if let Some(cmd) = f.key.strip_prefix("cmdstat_") {
-                    let calls = kv(f.value, "calls").and_then(|v| v.parse::<f64>().ok());
-                    let usec = kv(f.value, "usec").and_then(|v| v.parse::<f64>().ok());
+                    // one pass over `calls=1,usec=2,usec_per_call=2.00,rejected_calls=0,failed_calls=0`
+                    let (mut calls, mut usec, mut rejected, mut failed) = (None, None, None, None);
+                    for part in f.value.split(',') {
+                        let Some((k, v)) = part.split_once('=') else {
+                            continue;
+                        };
+                        let slot = match k {
+                            "calls" => &mut calls,
+                            "usec" => &mut usec,
+                            "rejected_calls" => &mut rejected,
+                            "failed_calls" => &mut failed,
+                            _ => continue,
+                        };
+                        *slot = v.parse::<f64>().ok();
+                    }
                     if let (Some(calls), Some(usec)) = (calls, usec) {
                         out.counter(&d.commands_total, &[cmd], calls);
                         out.counter(&d.commands_duration_seconds_total, &[cmd], usec / 1e6);
-                        let rejected =
-                            kv(f.value, "rejected_calls").and_then(|v| v.parse::<f64>().ok());
-                        let failed =
-                            kv(f.value, "failed_calls").and_then(|v| v.parse::<f64>().ok());
                         if let (Some(r), Some(fl)) = (rejected, failed) {
                             out.counter(&d.commands_rejected_calls_total, &[cmd], r);
                             out.counter(&d.commands_failed_calls_total, &[cmd], fl);
@@ -231,7 +262,12 @@ pub fn emit(
         }
     }
 
-    let get = |k: &str| values.get(k).copied().unwrap_or("");
+    let get = |k: &str| {
+        REMEMBERED
+            .iter()
+            .position(|r| *r == k)
+            .map_or("", |i| values[i])
+    };
     let mode = match get("redis_mode") {
         "" => get("server_mode"),
         m => m,

@@ -33,17 +33,19 @@ pub fn emit_latest(d: &Descs, reply: &Value, out: &mut Emitter) {
 
 /// `[cmd, [calls, n, histogram_usec, [bucket, cumulative, ...]], ...]`;
 /// `usec` holds each command's total microseconds from INFO commandstats.
-pub fn emit_histogram(d: &Descs, reply: &Value, usec: &HashMap<String, f64>, out: &mut Emitter) {
-    for (cmd, body) in resp::pairs(reply) {
-        let fields = resp::pairs(body);
+pub fn emit_histogram(d: &Descs, reply: &Value, usec: &HashMap<&str, f64>, out: &mut Emitter) {
+    for (cmd, body) in resp::raw_pairs(reply) {
+        let Some(cmd) = resp::str_ref(cmd) else {
+            continue;
+        };
         let mut calls = None;
         let mut buckets = Vec::new();
-        for (k, v) in &fields {
-            match k.as_str() {
-                "calls" => calls = resp::int(v),
-                "histogram_usec" => {
-                    for (bound, count) in resp::pairs(v) {
-                        if let (Ok(b), Some(c)) = (bound.parse::<f64>(), resp::int(count)) {
+        for (k, v) in resp::raw_pairs(body) {
+            match resp::str_ref(k) {
+                Some("calls") => calls = resp::int(v),
+                Some("histogram_usec") => {
+                    for (bound, count) in resp::raw_pairs(v) {
+                        if let (Some(b), Some(c)) = (resp::float(bound), resp::int(count)) {
                             buckets.push(Bucket {
                                 upper_bound: b,
                                 cumulative_count: c.max(0) as u64,
@@ -58,10 +60,10 @@ pub fn emit_histogram(d: &Descs, reply: &Value, usec: &HashMap<String, f64>, out
         buckets.sort_by(|a, b| a.upper_bound.total_cmp(&b.upper_bound));
         out.histogram(
             &d.commands_latencies_usec,
-            &[&cmd],
+            &[cmd],
             Histogram {
                 buckets,
-                sum: usec.get(&cmd).copied().unwrap_or(0.0),
+                sum: usec.get(cmd).copied().unwrap_or(0.0),
                 count: calls.max(0) as u64,
             },
         );

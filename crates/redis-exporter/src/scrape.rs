@@ -3,15 +3,18 @@
 //! `/scrape?target=` handler.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use exporter_kit::{
-    AsyncCollector, CollectError, Emitter, ProbeError, ProbeHandler, ProbeRequest, RawResponse,
-    ScrapeContext, Summary,
+    AsyncCollector, CollectError, Emitter, Family, ProbeError, ProbeHandler, ProbeRequest,
+    RawResponse, ScrapeContext, Summary,
 };
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
 use redis::Value;
+use redis::aio::MultiplexedConnection;
 
 use crate::conn::{self, PasswordMap, Target, TlsOptions};
 use crate::descs::Descs;
@@ -61,12 +64,55 @@ pub struct Settings {
 }
 
 pub struct Scraper {
-    pub d: Descs,
+    pub d: Arc<Descs>,
     pub settings: Settings,
     pub keys: KeyOptions,
     scrapes: AtomicU64,
     bad_requests: AtomicU64,
     durations: Mutex<(f64, u64)>,
+    flights: Arc<Mutex<Flights>>,
+    /// A server refused `CONFIG GET` with several patterns (Redis < 7):
+    /// ask for `*` from then on.
+    config_get_star: AtomicBool,
+}
+
+/// The settings exported without `--include-config-metrics`: Redis 7+
+/// answers `CONFIG GET` with several patterns, so a scrape asks for these
+/// instead of all ~200.
+const CONFIG_EXPORTED: [&str; 5] = [
+    "databases",
+    "maxmemory",
+    "maxclients",
+    "io-threads",
+    "client-output-buffer-limit",
+];
+
+/// Which key inspection a scrape asks for, of which Redis: scrapes that
+/// ask for the same one at the same time share one run.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct FlightKey {
+    addr: String,
+    user: String,
+    // a scrape with other credentials must not read what this one may
+    password: String,
+    check: Vec<DbKey>,
+    count: Vec<DbKey>,
+}
+
+type FlightResult = Shared<BoxFuture<'static, Arc<Vec<Family>>>>;
+
+struct Flight {
+    id: u64,
+    /// The deadline of the scrape that started it: a flight nobody waits
+    /// for any more is not joined past it.
+    until: Instant,
+    result: FlightResult,
+}
+
+#[derive(Default)]
+struct Flights {
+    next_id: u64,
+    running: HashMap<FlightKey, Flight>,
 }
 
 fn unix_now() -> f64 {
@@ -99,13 +145,81 @@ fn fatal(e: &redis::RedisError) -> bool {
 impl Scraper {
     pub fn new(d: Descs, settings: Settings, keys: KeyOptions) -> Scraper {
         Scraper {
-            d,
+            d: Arc::new(d),
             settings,
             keys,
             scrapes: AtomicU64::new(0),
             bad_requests: AtomicU64::new(0),
             durations: Mutex::new((0.0, 0)),
+            flights: Arc::default(),
+            config_get_star: AtomicBool::new(false),
         }
+    }
+
+    /// The key inspection `key` asks for: joins the run already in flight
+    /// for it, or starts one on `conn`. Its families are shared by every
+    /// scrape that waits for it; the run removes itself when done.
+    fn key_flight(
+        &self,
+        key: FlightKey,
+        conn: MultiplexedConnection,
+        scan: keys::KeyScan,
+    ) -> FlightResult {
+        let Ok(mut flights) = self.flights.lock() else {
+            // a poisoned lock: run alone
+            return self.key_run(key, conn, scan, None);
+        };
+        let now = Instant::now();
+        if let Some(f) = flights.running.get(&key)
+            && now < f.until
+        {
+            return f.result.clone();
+        }
+        flights.next_id += 1;
+        let id = flights.next_id;
+        let until = scan.deadline;
+        let result = self.key_run(key.clone(), conn, scan, Some(id));
+        flights.running.insert(
+            key,
+            Flight {
+                id,
+                until,
+                result: result.clone(),
+            },
+        );
+        result
+    }
+
+    fn key_run(
+        &self,
+        key: FlightKey,
+        mut conn: MultiplexedConnection,
+        scan: keys::KeyScan,
+        id: Option<u64>,
+    ) -> FlightResult {
+        let d = self.d.clone();
+        let flights = self.flights.clone();
+        let export_values = self.settings.export_key_values;
+        async move {
+            let mut out = Emitter::new();
+            scan.inspect(
+                &d,
+                &mut conn,
+                &key.check,
+                &key.count,
+                export_values,
+                &mut out,
+            )
+            .await;
+            if let (Some(id), Ok(mut f)) = (id, flights.lock())
+                && f.running.get(&key).is_some_and(|f| f.id == id)
+            {
+                f.running.remove(&key);
+            }
+            Arc::new(out.into_families())
+        }
+        .boxed()
+        .shared()
     }
 
     /// The password for `addr` as `user`: the password file's, else `--redis.password`.
@@ -131,19 +245,14 @@ impl Scraper {
         let budget = deadline
             .saturating_duration_since(start)
             .saturating_sub(Duration::from_millis(50));
-        let mut inner = Emitter::new();
-        let result = match tokio::time::timeout(
-            budget,
-            self.scrape_host(target, keys, start + budget, &mut inner),
-        )
-        .await
-        {
-            Ok(r) => r,
-            Err(_) => Err(ScrapeFailure::Deadline),
-        };
-        for family in inner.into_families() {
-            out.family(family);
-        }
+        // families written before a timeout are kept, as upstream keeps them
+        let result =
+            match tokio::time::timeout(budget, self.scrape_host(target, keys, start + budget, out))
+                .await
+            {
+                Ok(r) => r,
+                Err(_) => Err(ScrapeFailure::Deadline),
+            };
         let up = match &result {
             Ok(()) => {
                 out.gauge(&self.d.last_scrape_error, &[""], 0.0);
@@ -174,12 +283,9 @@ impl Scraper {
         let s = &self.settings;
         let d = &self.d;
         let connect_start = Instant::now();
-        let mut client = None;
         let connected = async {
             let cl = conn::client(target, &s.tls)?;
-            let c = conn::connect(&cl, s.timeout).await;
-            client = Some(cl);
-            c
+            conn::connect(&cl, s.timeout).await
         }
         .await;
         out.gauge(
@@ -188,16 +294,6 @@ impl Scraper {
             connect_start.elapsed().as_secs_f64(),
         );
         let mut c = connected?;
-        let Some(client) = client else {
-            return Err(ScrapeFailure::Redis("no client".into()));
-        };
-        let scanner = keys::Scanner {
-            client,
-            timeout: s.timeout,
-            deadline,
-            count: s.batch_size,
-            set_client_name: s.set_client_name,
-        };
 
         if s.ping_on_connect {
             let t = Instant::now();
@@ -215,8 +311,14 @@ impl Scraper {
         if s.set_client_name {
             p.cmd("CLIENT").arg("SETNAME").arg("redis_exporter");
         }
+        let narrow_config =
+            !s.include_config_metrics && !self.config_get_star.load(Ordering::Relaxed);
         if let Some(cmd) = &s.config_command {
-            p.cmd(cmd).arg("GET").arg("*");
+            if narrow_config {
+                p.cmd(cmd).arg("GET").arg(&CONFIG_EXPORTED[..]);
+            } else {
+                p.cmd(cmd).arg("GET").arg("*");
+            }
         }
         p.cmd("INFO").arg("ALL");
         p.cmd("LATENCY").arg("LATEST");
@@ -254,6 +356,19 @@ impl Scraper {
             None
         };
 
+        let config = match (config, &s.config_command) {
+            (Some(Err(e)), Some(cmd)) if narrow_config => {
+                tracing::debug!(error = %e, "CONFIG GET with several patterns refused; asking for *");
+                self.config_get_star.store(true, Ordering::Relaxed);
+                let all = redis::cmd(cmd)
+                    .arg("GET")
+                    .arg("*")
+                    .query_async::<Value>(&mut c)
+                    .await;
+                Some(all.map_err(|e| e.to_string()))
+            }
+            (config, _) => config,
+        };
         let mut db_count = 0;
         match config {
             Some(Ok(reply)) => {
@@ -269,7 +384,7 @@ impl Scraper {
             None => {}
         }
 
-        let info_text = match info_all.map(|v| resp_text(&v)) {
+        let info_text = match info_all.map(crate::resp::into_text) {
             Ok(Some(t)) if !t.is_empty() => t,
             other => {
                 tracing::debug!(result = ?other.as_ref().err(), "INFO ALL failed, trying INFO");
@@ -315,12 +430,46 @@ impl Scraper {
             None => {}
         }
 
+        let scan = || keys::KeyScan {
+            count: s.batch_size,
+            batch: usize::try_from(s.batch_size).unwrap_or(1000).max(1),
+            deadline,
+            layout: keys::ScanLayout::from_info(&info_text),
+        };
+        let mut check: Vec<DbKey> = Vec::new();
         if !(s.skip_checkkeys_for_role_master && summary.role == "master") {
-            let mut all: Vec<DbKey> = keys.check_single_keys.clone();
-            all.extend(scanner.expand(&keys.check_keys).await);
-            if !all.is_empty() {
-                let batch = usize::try_from(s.batch_size).unwrap_or(1000).max(1);
-                keys::check(d, &mut c, all, batch, s.export_key_values, out).await;
+            check.extend(keys.check_single_keys.iter().cloned());
+            check.extend(keys.check_keys.iter().cloned());
+        }
+        if !check.is_empty() || !keys.count_keys.is_empty() {
+            let key = FlightKey {
+                addr: target.addr.clone(),
+                user: target.user.clone(),
+                password: target.password.clone(),
+                check,
+                count: keys.count_keys.clone(),
+            };
+            let families = self.key_flight(key, c.clone(), scan()).await;
+            match Arc::try_unwrap(families) {
+                // nobody else waited for this run: hand its families over
+                Ok(families) => {
+                    for family in families {
+                        out.family(family);
+                    }
+                }
+                // shared: copy each series once, straight from the shared
+                // run (key inspection writes only gauges)
+                Err(shared) => {
+                    for family in shared.iter() {
+                        for m in &family.metrics {
+                            if let exporter_kit::family::Value::Scalar(v) = &m.value {
+                                let labels: Vec<&str> =
+                                    m.label_values.iter().map(String::as_str).collect();
+                                out.value(&family.desc, &labels, *v);
+                            }
+                        }
+                    }
+                }
             }
         }
 
@@ -333,12 +482,8 @@ impl Scraper {
 
         if !keys.check_streams.is_empty() || !keys.check_single_streams.is_empty() {
             let mut all = keys.check_single_streams.clone();
-            all.extend(scanner.expand(&keys.check_streams).await);
+            all.extend(scan().expand(d, &mut c, &keys.check_streams).await);
             streams::collect(d, &mut c, all, s.streams_exclude_consumers, out).await;
-        }
-
-        if !keys.count_keys.is_empty() {
-            scanner.count(d, &keys.count_keys, out).await;
         }
 
         key_groups::collect(
@@ -406,13 +551,20 @@ fn resp_text(v: &Value) -> Option<String> {
 }
 
 /// cmd -> total microseconds, from INFO commandstats.
-fn command_usec(info_text: &str) -> HashMap<String, f64> {
-    info::fields(info_text)
-        .filter(|f| f.section == "Commandstats")
-        .filter_map(|f| {
-            let cmd = f.key.strip_prefix("cmdstat_")?;
-            let usec = f.value.split(',').find_map(|p| p.strip_prefix("usec="))?;
-            Some((cmd.to_string(), usec.parse::<f64>().ok()?))
+fn command_usec(info_text: &str) -> HashMap<&str, f64> {
+    let Some(start) = info_text.find("# Commandstats") else {
+        return HashMap::new();
+    };
+    info_text[start..]
+        .lines()
+        .skip(1)
+        .map(str::trim)
+        .take_while(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (key, value) = l.split_once(':')?;
+            let cmd = key.strip_prefix("cmdstat_")?;
+            let usec = value.split(',').find_map(|p| p.strip_prefix("usec="))?;
+            Some((cmd, usec.parse::<f64>().ok()?))
         })
         .collect()
 }

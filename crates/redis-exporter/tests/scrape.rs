@@ -595,3 +595,63 @@ fn tls_with_ca_file_or_skipped_verification() {
     let untrusted = exporter(&["-redis.addr", &addr, "-connection-timeout", "2s"]);
     assert_eq!(value(&scrape(&untrusted), "redis_up"), Some(0.0));
 }
+
+/// Scrapes that ask for the same key checks of the same Redis at the same
+/// time share one SCAN pass instead of walking the keyspace once each
+/// (upstream serialises scrapes; each would otherwise cost a full pass).
+#[test]
+fn concurrent_key_check_scrapes_of_one_target_share_one_scan_pass() {
+    let redis = RedisServer::start();
+    redis.cli(&[
+        "EVAL",
+        "for i = 1, 100000 do redis.call('SET', 'key:' .. i, i) end return 1",
+        "0",
+    ]);
+    // small SCAN batches: one pass lasts long enough for the scrapes to overlap
+    let ours = exporter(&["-check-keys-batch-size", "20", "-check-keys", "key:1*"]);
+    let url = ours.url(&format!("/scrape?target={}", redis.url()));
+    let scan_calls = || -> f64 {
+        let stats = redis.cli(&["INFO", "commandstats"]);
+        stats
+            .lines()
+            .find_map(|l| l.strip_prefix("cmdstat_scan:calls="))
+            .and_then(|rest| rest.split(',').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0.0)
+    };
+    let checked = |body: &str| {
+        body.lines()
+            .filter(|l| l.starts_with("redis_key_value{"))
+            .count()
+    };
+    redis.cli(&["CONFIG", "RESETSTAT"]);
+    let (status, alone) = get(&url);
+    assert_eq!(status, 200, "{alone}");
+    // key:1, key:10..19, ..., key:10000..19999, key:100000
+    assert_eq!(checked(&alone), 11112);
+    let one_pass = scan_calls();
+    assert!(one_pass > 100.0, "{one_pass} SCAN calls");
+
+    redis.cli(&["CONFIG", "RESETSTAT"]);
+    let start = std::sync::Barrier::new(4);
+    let bodies: Vec<(u16, String)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    start.wait();
+                    get(&url)
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let four = scan_calls();
+    for (status, body) in &bodies {
+        assert_eq!(*status, 200, "{body}");
+        assert_eq!(checked(body), 11112);
+    }
+    assert!(
+        four < one_pass * 1.5,
+        "4 concurrent scrapes made {four} SCAN calls, one scrape {one_pass}"
+    );
+}
