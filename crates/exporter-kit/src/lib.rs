@@ -33,6 +33,7 @@ mod process;
 mod prom;
 pub mod protowire;
 pub mod runner;
+pub mod single_flight;
 pub mod spec;
 #[cfg(feature = "test-util")]
 pub mod testing;

@@ -7,14 +7,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use exporter_kit::single_flight::SingleFlight;
 use exporter_kit::{
     AsyncCollector, CollectError, Emitter, Family, ProbeError, ProbeHandler, ProbeRequest,
     RawResponse, ScrapeContext, Summary,
 };
-use futures::FutureExt;
-use futures::future::{BoxFuture, Shared};
 use redis::Value;
-use redis::aio::MultiplexedConnection;
 
 use crate::conn::{self, PasswordMap, Target, TlsOptions};
 use crate::descs::Descs;
@@ -70,7 +68,8 @@ pub struct Scraper {
     scrapes: AtomicU64,
     bad_requests: AtomicU64,
     durations: Mutex<(f64, u64)>,
-    flights: Arc<Mutex<Flights>>,
+    /// Key inspections in flight, shared by scrapes that ask for the same one.
+    flights: Arc<SingleFlight<FlightKey, Arc<Vec<Family>>>>,
     /// A server refused `CONFIG GET` with several patterns (Redis < 7):
     /// ask for `*` from then on.
     config_get_star: AtomicBool,
@@ -97,22 +96,6 @@ struct FlightKey {
     password: String,
     check: Vec<DbKey>,
     count: Vec<DbKey>,
-}
-
-type FlightResult = Shared<BoxFuture<'static, Arc<Vec<Family>>>>;
-
-struct Flight {
-    id: u64,
-    /// The deadline of the scrape that started it: a flight nobody waits
-    /// for any more is not joined past it.
-    until: Instant,
-    result: FlightResult,
-}
-
-#[derive(Default)]
-struct Flights {
-    next_id: u64,
-    running: HashMap<FlightKey, Flight>,
 }
 
 fn unix_now() -> f64 {
@@ -154,72 +137,6 @@ impl Scraper {
             flights: Arc::default(),
             config_get_star: AtomicBool::new(false),
         }
-    }
-
-    /// The key inspection `key` asks for: joins the run already in flight
-    /// for it, or starts one on `conn`. Its families are shared by every
-    /// scrape that waits for it; the run removes itself when done.
-    fn key_flight(
-        &self,
-        key: FlightKey,
-        conn: MultiplexedConnection,
-        scan: keys::KeyScan,
-    ) -> FlightResult {
-        let Ok(mut flights) = self.flights.lock() else {
-            // a poisoned lock: run alone
-            return self.key_run(key, conn, scan, None);
-        };
-        let now = Instant::now();
-        if let Some(f) = flights.running.get(&key)
-            && now < f.until
-        {
-            return f.result.clone();
-        }
-        flights.next_id += 1;
-        let id = flights.next_id;
-        let until = scan.deadline;
-        let result = self.key_run(key.clone(), conn, scan, Some(id));
-        flights.running.insert(
-            key,
-            Flight {
-                id,
-                until,
-                result: result.clone(),
-            },
-        );
-        result
-    }
-
-    fn key_run(
-        &self,
-        key: FlightKey,
-        mut conn: MultiplexedConnection,
-        scan: keys::KeyScan,
-        id: Option<u64>,
-    ) -> FlightResult {
-        let d = self.d.clone();
-        let flights = self.flights.clone();
-        let export_values = self.settings.export_key_values;
-        async move {
-            let mut out = Emitter::new();
-            scan.inspect(
-                &d,
-                &mut conn,
-                &key.check,
-                &key.count,
-                export_values,
-                &mut out,
-            )
-            .await;
-            if let (Some(id), Ok(mut f)) = (id, flights.lock())
-                && f.running.get(&key).is_some_and(|f| f.id == id)
-            {
-                f.running.remove(&key);
-            }
-            Arc::new(out.into_families())
-        }
-        .boxed()
-        .shared()
     }
 
     /// The password for `addr` as `user`: the password file's, else `--redis.password`.
@@ -449,7 +366,28 @@ impl Scraper {
                 check,
                 count: keys.count_keys.clone(),
             };
-            let families = self.key_flight(key, c.clone(), scan()).await;
+            let d = self.d.clone();
+            let export_values = s.export_key_values;
+            let mut conn = c.clone();
+            let scan = scan();
+            let wanted = key.clone();
+            let families = self
+                .flights
+                .run(key, deadline, move || async move {
+                    let mut out = Emitter::new();
+                    scan.inspect(
+                        &d,
+                        &mut conn,
+                        &wanted.check,
+                        &wanted.count,
+                        export_values,
+                        &mut out,
+                    )
+                    .await;
+                    Arc::new(out.into_families())
+                })
+                .await
+                .unwrap_or_default();
             match Arc::try_unwrap(families) {
                 // nobody else waited for this run: hand its families over
                 Ok(families) => {

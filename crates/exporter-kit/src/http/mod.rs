@@ -1,7 +1,6 @@
 //! The HTTP side: listeners, TLS, basic auth, routing, the telemetry and
 //! probe routes, gzip, the concurrent-scrape limit and graceful shutdown.
 
-mod flight;
 pub mod landing;
 pub mod probe;
 
@@ -27,8 +26,8 @@ use crate::args::CommonArgs;
 use crate::emit::Emitter;
 use crate::encode::negotiate;
 use crate::exporter::Exporter;
+use crate::single_flight::SingleFlight;
 use crate::webconfig::{AuthOutcome, WebConfig, WebConfigError, WebConfigSource};
-use flight::SingleFlight;
 use probe::{ProbeHandler, ProbeRequest};
 
 pub type Body = Full<Bytes>;

@@ -1,12 +1,14 @@
-//! Identical scrapes that arrive while one is running share its result.
+//! Identical work requested while it is already running shares one run.
 //!
 //! Two Prometheus servers of an HA pair, or a dashboard refresh next to a
 //! scrape, ask for the same page at the same moment. Running the collectors
 //! once for all of them halves the work on the host and the backend (one
 //! SCAN, one information_schema pass) and keeps one copy of the families in
-//! memory instead of one per request. A request joins a running collection
-//! only when that collection's deadline is no later than its own, so
-//! joining can never make a scrape slower than its timeout allows.
+//! memory instead of one per request. The kit does this for whole telemetry
+//! pages; exporters use it for expensive parts of a multi-target probe
+//! (redis's key inspection). A request joins a running piece of work only
+//! when that work's deadline is no later than its own, so joining can never
+//! make a scrape slower than its timeout allows.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -23,7 +25,7 @@ struct Flight<V> {
     result: watch::Receiver<Option<V>>,
 }
 
-pub(crate) struct SingleFlight<K, V> {
+pub struct SingleFlight<K, V> {
     running: Mutex<HashMap<K, Flight<V>>>,
     next_id: AtomicU64,
 }
@@ -51,7 +53,7 @@ where
     /// running that finishes by `deadline`. `work` runs in its own task, so
     /// a requester that goes away does not cancel it for the others; it
     /// must bound itself by `deadline`. `None` only if the work panicked.
-    pub(crate) async fn run<F>(
+    pub async fn run<F>(
         self: &Arc<Self>,
         key: K,
         deadline: Instant,
