@@ -10,7 +10,7 @@ use exporter_kit::CollectError;
 /// The trimmed contents of a sysfs attribute, or `None` when it cannot be
 /// read (absent, EINVAL on a down link, permission): upstream skips those.
 pub fn read_attr(path: &Path) -> Option<String> {
-    std::fs::read_to_string(path)
+    crate::collectors::read_string(path)
         .ok()
         .map(|s| s.trim().to_string())
 }
@@ -56,7 +56,7 @@ pub fn list_dir(dir: &Path) -> Result<Vec<String>, CollectError> {
 
 /// A whole file, with "absent" mapped to `NoData`.
 pub fn read_source(path: &Path) -> Result<String, CollectError> {
-    match std::fs::read_to_string(path) {
+    match crate::collectors::read_string(path) {
         Ok(text) => Ok(text),
         Err(err)
             if matches!(

@@ -208,9 +208,7 @@ pub fn parse_cpu_list(s: &str) -> Vec<u32> {
 }
 
 fn read_trimmed(p: &Path) -> Option<String> {
-    std::fs::read_to_string(p)
-        .ok()
-        .map(|s| s.trim().to_string())
+    super::read_string(p).ok().map(|s| s.trim().to_string())
 }
 
 impl Cpu {

@@ -225,7 +225,7 @@ impl Collector for Diskstats {
         for disk in disks.iter().filter(|d| !self.filter.ignored(&d.name)) {
             let dev = disk.name.as_str();
             let udev =
-                std::fs::read_to_string(self.udev.join(format!("b{}:{}", disk.major, disk.minor)))
+                super::read_string(&self.udev.join(format!("b{}:{}", disk.major, disk.minor)))
                     .map(|t| diskstats::parse_udev(&t))
                     .unwrap_or_default();
             let get = |k: &str| {
@@ -233,10 +233,9 @@ impl Collector for Diskstats {
                     .find(|(key, _)| key == k)
                     .map_or("", |(_, v)| v.as_str())
             };
-            let rotational =
-                std::fs::read_to_string(self.sys_block.join(dev).join("queue/rotational"))
-                    .map(|s| s.trim().to_string())
-                    .unwrap_or_default();
+            let rotational = super::read_string(&self.sys_block.join(dev).join("queue/rotational"))
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default();
             out.gauge(
                 &self.info,
                 &[

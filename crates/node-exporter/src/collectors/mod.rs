@@ -340,7 +340,7 @@ pub const COLLECTORS: &[Registration<Args>] = &[
 /// Reads a whole file; a missing file is the collector's `NoData`
 /// (no such hardware or kernel feature), as upstream logs it at debug level.
 pub(crate) fn read(path: &Path) -> Result<String, CollectError> {
-    std::fs::read_to_string(path).map_err(|e| {
+    read_string(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             tracing::debug!(path = %path.display(), "not found");
             CollectError::NoData
@@ -348,6 +348,24 @@ pub(crate) fn read(path: &Path) -> Result<String, CollectError> {
             CollectError::io(path, e)
         }
     })
+}
+
+/// `std::fs::read_to_string` without its size probe: procfs files report
+/// a size of 0 (sysfs ones 4096), so the probe (a statx) buys nothing and
+/// the small reads that follow it cost syscalls. One buffer, read until
+/// EOF: usually two reads.
+pub(crate) fn read_string(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    /// Only `read`: the generic read-to-end, without `File`'s size probe.
+    struct Plain(std::fs::File);
+    impl Read for Plain {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.0.read(buf)
+        }
+    }
+    let mut text = String::with_capacity(8192);
+    Plain(std::fs::File::open(path)?).read_to_string(&mut text)?;
+    Ok(text)
 }
 
 /// A regex flag, compiled once; a bad pattern is a startup error.

@@ -122,7 +122,7 @@ impl Collector for Netdev {
             if let Some(detailed) = &self.detailed {
                 let stats = self.sys_net.join(&i.name).join("statistics");
                 for (desc, file) in detailed {
-                    if let Some(v) = std::fs::read_to_string(stats.join(file))
+                    if let Some(v) = super::read_string(&stats.join(file))
                         .ok()
                         .and_then(|s| s.trim().parse::<f64>().ok())
                     {
@@ -138,7 +138,7 @@ impl Collector for Netdev {
                 out.counter(d, &dev, v);
             }
             let nohandler =
-                std::fs::read_to_string(self.sys_net.join(&i.name).join("statistics/rx_nohandler"))
+                super::read_string(&self.sys_net.join(&i.name).join("statistics/rx_nohandler"))
                     .ok()
                     .and_then(|s| s.trim().parse::<f64>().ok());
             if let Some(v) = nohandler {

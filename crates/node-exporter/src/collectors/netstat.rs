@@ -46,7 +46,7 @@ impl Collector for Netstat {
             all.extend(netstat::parse_pairs(&super::read(f)?).logged("netstat"));
         }
         // IPv6 may be disabled: then snmp6 is absent and upstream goes on without it.
-        if let Ok(text) = std::fs::read_to_string(&self.snmp6) {
+        if let Ok(text) = super::read_string(&self.snmp6) {
             all.extend(netstat::parse_snmp6(&text).logged("snmp6"));
         }
         let mut descs = self.descs.lock().unwrap_or_else(|p| p.into_inner());
