@@ -85,15 +85,12 @@ fn boot_time() -> Option<f64> {
 /// small first reads cost syscalls: read into one buffer instead.
 fn read(path: &str) -> Option<String> {
     use std::io::Read;
-    /// Only `read`: the generic read-to-end, without `File`'s size probe.
-    struct Plain(std::fs::File);
-    impl Read for Plain {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            self.0.read(buf)
-        }
-    }
     let mut text = String::with_capacity(4096);
-    Plain(std::fs::File::open(path).ok()?)
+    // `Take` reads with the generic read-to-end (no size probe) into
+    // uninitialised capacity (no zeroing).
+    std::fs::File::open(path)
+        .ok()?
+        .take(u64::MAX)
         .read_to_string(&mut text)
         .ok()?;
     Some(text)
