@@ -356,15 +356,12 @@ pub(crate) fn read(path: &Path) -> Result<String, CollectError> {
 /// EOF: usually two reads.
 pub(crate) fn read_string(path: &Path) -> std::io::Result<String> {
     use std::io::Read;
-    /// Only `read`: the generic read-to-end, without `File`'s size probe.
-    struct Plain(std::fs::File);
-    impl Read for Plain {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            self.0.read(buf)
-        }
-    }
     let mut text = String::with_capacity(8192);
-    Plain(std::fs::File::open(path)?).read_to_string(&mut text)?;
+    // `Take` reads with the generic read-to-end (no size probe) into
+    // uninitialised capacity (no zeroing).
+    std::fs::File::open(path)?
+        .take(u64::MAX)
+        .read_to_string(&mut text)?;
     Ok(text)
 }
 
