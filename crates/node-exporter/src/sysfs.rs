@@ -12,9 +12,7 @@ use regex::Regex;
 /// The trimmed contents of a sysfs attribute, or `None` when it cannot be
 /// read (absent, EINVAL on a down link, permission): upstream skips those.
 pub fn read_attr(path: &Path) -> Option<String> {
-    std::fs::read_to_string(path)
-        .ok()
-        .map(|s| s.trim().to_string())
+    read_string(path).ok().map(|s| s.trim().to_string())
 }
 
 /// An attribute parsed as an integer (decimal, or hex with `0x`).
@@ -56,7 +54,7 @@ pub fn list_dir(dir: &Path) -> Result<Vec<String>, CollectError> {
 /// os.ErrNotExist)` checks, logged at debug level; any other error
 /// (permission included) is an I/O error, logged at error level.
 pub fn read_source(path: &Path) -> Result<String, CollectError> {
-    std::fs::read_to_string(path).map_err(|err| absent_or_io(path, err, &[ErrorKind::NotFound]))
+    read_string(path).map_err(|err| absent_or_io(path, err, &[ErrorKind::NotFound]))
 }
 
 /// `NoData` when `err` is one of `absent` (logged at debug level), else an
@@ -68,6 +66,21 @@ fn absent_or_io(path: &Path, err: std::io::Error, absent: &[ErrorKind]) -> Colle
     } else {
         CollectError::io(path, err)
     }
+}
+
+/// `std::fs::read_to_string` without its size probe: procfs files report
+/// a size of 0 (sysfs ones 4096), so the probe (a statx) buys nothing and
+/// the small reads that follow it cost syscalls. One buffer, read until
+/// EOF: usually two reads.
+pub fn read_string(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::with_capacity(8192);
+    // `Take` reads with the generic read-to-end (no size probe) into
+    // uninitialised capacity (no zeroing).
+    std::fs::File::open(path)?
+        .take(u64::MAX)
+        .read_to_string(&mut text)?;
+    Ok(text)
 }
 
 /// Whether `path` is a directory (following symlinks).

@@ -165,27 +165,95 @@ pub const PROMETHEUS_HEADERS: &[(&str, &str)] = &[
 /// Scrapes `process` sequentially, then with concurrent scrapers; CPU per
 /// scrape counts both phases.
 pub fn measure(process: &Started, plan: &Plan<'_>) -> anyhow::Result<Measurement> {
-    let pid = process.pid();
-    // One warm-up scrape: caches, connections, lazy statics.
-    get(plan.url, plan.headers)?;
+    let mut measured = measure_alternating(&[(process, plan)], 1)?;
+    measured.pop().context("no measurement")
+}
+
+/// What one process' rounds have gathered so far.
+#[derive(Default)]
+struct Samples {
+    cpu: f64,
+    latencies: Vec<f64>,
+    concurrent: Vec<f64>,
+    bytes: usize,
+    sequential: usize,
+    scrapes: usize,
+    errors: usize,
+}
+
+/// The `round`th of `rounds` nearly equal parts of `total`.
+fn share(total: usize, rounds: usize, round: usize) -> usize {
+    total / rounds + usize::from(round < total % rounds)
+}
+
+/// Like [`measure`] for several processes, in `rounds` rounds that take
+/// turns (A, B, A, B, ...), each round a share of every plan's sequential
+/// and concurrent scrapes. On a machine shared with other work, the load
+/// changes over a run; measuring one process wholly before the other
+/// charged that change to one side of the ratio (two runs of the node
+/// benchmark minutes apart gave CPU ratios of 0.40 and 0.56 for the same
+/// code). Alternating spreads it over both.
+pub fn measure_alternating(
+    runs: &[(&Started, &Plan<'_>)],
+    rounds: usize,
+) -> anyhow::Result<Vec<Measurement>> {
+    let rounds = rounds.max(1);
+    // One warm-up scrape each: caches, connections, lazy statics.
+    for (_, plan) in runs {
+        get(plan.url, plan.headers)?;
+    }
+    let mut samples: Vec<Samples> = runs.iter().map(|_| Samples::default()).collect();
+    for round in 0..rounds {
+        for ((process, plan), samples) in runs.iter().zip(&mut samples) {
+            let sequential = share(plan.sequential, rounds, round);
+            let per_scraper = share(plan.per_scraper, rounds, round);
+            scrape_round(process.pid(), plan, sequential, per_scraper, samples)?;
+        }
+    }
+    runs.iter()
+        .zip(samples)
+        .map(|((process, _), mut s)| {
+            s.latencies.sort_by(f64::total_cmp);
+            s.concurrent.sort_by(f64::total_cmp);
+            Ok(Measurement {
+                scrapes: s.scrapes,
+                cpu_per_scrape: s.cpu / s.scrapes.max(1) as f64,
+                peak_rss: peak_rss(process.pid())?,
+                p50: percentile(&s.latencies, 0.5),
+                p99: percentile(&s.latencies, 0.99),
+                concurrent_p50: percentile(&s.concurrent, 0.5),
+                concurrent_p99: percentile(&s.concurrent, 0.99),
+                body_bytes: s.bytes as f64 / s.sequential.max(1) as f64,
+                errors: s.errors,
+            })
+        })
+        .collect()
+}
+
+/// `sequential` scrapes, then `per_scraper` scrapes by each of the plan's
+/// concurrent scrapers, with the CPU the process spent on them.
+fn scrape_round(
+    pid: u32,
+    plan: &Plan<'_>,
+    sequential: usize,
+    per_scraper: usize,
+    samples: &mut Samples,
+) -> anyhow::Result<()> {
     let cpu_before = cpu_seconds(pid)?;
-    let mut latencies = Vec::with_capacity(plan.sequential);
-    let mut bytes = 0usize;
-    let mut errors = 0usize;
-    for _ in 0..plan.sequential {
+    for _ in 0..sequential {
         let started = Instant::now();
         match get(plan.url, plan.headers) {
-            Ok((200, n)) => bytes += n,
-            _ => errors += 1,
+            Ok((200, n)) => samples.bytes += n,
+            _ => samples.errors += 1,
         }
-        latencies.push(started.elapsed().as_secs_f64());
+        samples.latencies.push(started.elapsed().as_secs_f64());
     }
     let concurrent: Vec<Vec<f64>> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..plan.concurrency)
             .map(|_| {
                 scope.spawn(|| {
-                    let mut own = Vec::with_capacity(plan.per_scraper);
-                    for _ in 0..plan.per_scraper {
+                    let mut own = Vec::with_capacity(per_scraper);
+                    for _ in 0..per_scraper {
                         let started = Instant::now();
                         let ok = matches!(get(plan.url, plan.headers), Ok((200, _)));
                         own.push(if ok {
@@ -203,24 +271,17 @@ pub fn measure(process: &Started, plan: &Plan<'_>) -> anyhow::Result<Measurement
             .map(|w| w.join().unwrap_or_default())
             .collect()
     });
-    let cpu_after = cpu_seconds(pid)?;
-    let mut concurrent: Vec<f64> = concurrent.into_iter().flatten().collect();
-    errors += concurrent.iter().filter(|v| v.is_nan()).count();
-    concurrent.retain(|v| !v.is_nan());
-    let scrapes = plan.sequential + plan.concurrency * plan.per_scraper;
-    latencies.sort_by(f64::total_cmp);
-    concurrent.sort_by(f64::total_cmp);
-    Ok(Measurement {
-        scrapes,
-        cpu_per_scrape: (cpu_after - cpu_before) / scrapes as f64,
-        peak_rss: peak_rss(pid)?,
-        p50: percentile(&latencies, 0.5),
-        p99: percentile(&latencies, 0.99),
-        concurrent_p50: percentile(&concurrent, 0.5),
-        concurrent_p99: percentile(&concurrent, 0.99),
-        body_bytes: bytes as f64 / plan.sequential.max(1) as f64,
-        errors,
-    })
+    samples.cpu += cpu_seconds(pid)? - cpu_before;
+    for v in concurrent.into_iter().flatten() {
+        if v.is_nan() {
+            samples.errors += 1;
+        } else {
+            samples.concurrent.push(v);
+        }
+    }
+    samples.sequential += sequential;
+    samples.scrapes += sequential + plan.concurrency * per_scraper;
+    Ok(())
 }
 
 /// Prints ours and upstream side by side with ours/upstream ratios.

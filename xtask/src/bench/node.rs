@@ -36,6 +36,9 @@ const COLLECTORS: &[&str] = &[
     "vmstat",
 ];
 
+/// Rounds in which ours and upstream take turns.
+const ROUNDS: usize = 4;
+
 fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
@@ -88,32 +91,51 @@ pub fn run(args: &super::Args) -> anyhow::Result<()> {
         "# HELP machine_role Role of the machine.\n# TYPE machine_role gauge\nmachine_role{role=\"bench\"} 1\n",
     )?;
 
-    let mut results = Vec::new();
+    // Both run side by side and are measured in alternating rounds, so
+    // that a change in the machine's load during the run does not land on
+    // one side of the ratios only.
+    let mut started = Vec::new();
+    let mut urls = Vec::new();
     for (name, binary) in [
         ("node-exporter", &ours),
         ("prometheus-node-exporter", &upstream),
     ] {
         let port = free_port()?;
         let url = format!("http://127.0.0.1:{port}/metrics");
-        let started = harness::start(name, command(binary, port, &textfile_dir), &url)?;
-        let plan = harness::Plan {
-            url: &url,
+        started.push(harness::start(
+            name,
+            command(binary, port, &textfile_dir),
+            &url,
+        )?);
+        urls.push(url);
+    }
+    let plans: Vec<harness::Plan<'_>> = urls
+        .iter()
+        .map(|url| harness::Plan {
+            url,
             headers: harness::PROMETHEUS_HEADERS,
             sequential: args.scrapes,
             concurrency: args.concurrency,
             per_scraper: args.per_scraper,
-        };
-        let m = harness::measure(&started, &plan)?;
+        })
+        .collect();
+    let results = harness::measure_alternating(
+        &[(&started[0], &plans[0]), (&started[1], &plans[1])],
+        ROUNDS,
+    )?;
+    for (name, m) in ["node-exporter", "prometheus-node-exporter"]
+        .iter()
+        .zip(&results)
+    {
         if m.errors > 0 {
             eprintln!("{name}: {} failed scrapes", m.errors);
         }
-        results.push(m);
-        drop(started);
     }
+    drop(started);
     let _ = std::fs::remove_dir_all(&textfile_dir);
     harness::print_table(
         &format!(
-            "node: ours vs Debian's prometheus-node-exporter ({} sequential + {}x{} concurrent scrapes, {} collectors)",
+            "node: ours vs Debian's prometheus-node-exporter ({} sequential + {}x{} concurrent scrapes in {ROUNDS} alternating rounds, {} collectors)",
             args.scrapes,
             args.concurrency,
             args.per_scraper,

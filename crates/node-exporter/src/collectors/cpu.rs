@@ -222,7 +222,7 @@ pub fn parse_cpu_list(s: &str) -> Vec<u32> {
 }
 
 fn read_trimmed(p: &Path) -> Option<String> {
-    std::fs::read_to_string(p)
+    crate::sysfs::read_string(p)
         .ok()
         .map(|s| s.trim().to_string())
 }

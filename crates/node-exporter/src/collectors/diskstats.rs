@@ -228,17 +228,18 @@ impl Collector for Diskstats {
         let disks = diskstats::parse(&crate::sysfs::read_source(&self.path)?).logged("diskstats");
         for disk in disks.iter().filter(|d| !self.filter.ignored(&d.name)) {
             let dev = disk.name.as_str();
-            let udev =
-                std::fs::read_to_string(self.udev.join(format!("b{}:{}", disk.major, disk.minor)))
-                    .map(|t| diskstats::parse_udev(&t))
-                    .unwrap_or_default();
+            let udev = crate::sysfs::read_string(
+                &self.udev.join(format!("b{}:{}", disk.major, disk.minor)),
+            )
+            .map(|t| diskstats::parse_udev(&t))
+            .unwrap_or_default();
             let get = |k: &str| {
                 udev.iter()
                     .find(|(key, _)| key == k)
                     .map_or("", |(_, v)| v.as_str())
             };
             let rotational =
-                std::fs::read_to_string(self.sys_block.join(dev).join("queue/rotational"))
+                crate::sysfs::read_string(&self.sys_block.join(dev).join("queue/rotational"))
                     .map(|s| s.trim().to_string())
                     .unwrap_or_default();
             out.gauge(

@@ -348,7 +348,7 @@ impl Filesystem {
             ("mounts", false),
         ] {
             let path = self.procfs.join(file);
-            match std::fs::read_to_string(&path) {
+            match crate::sysfs::read_string(&path) {
                 Ok(text) if info => return Ok(mounts::parse_mountinfo(&text).logged("mountinfo")),
                 Ok(text) => return Ok(mounts::parse(&text).logged("mounts")),
                 Err(e)

@@ -191,7 +191,7 @@ impl Collector for Netdev {
             if let Some(detailed) = &self.detailed {
                 let stats = self.sys_net.join(&i.name).join("statistics");
                 for (desc, file) in detailed {
-                    if let Some(v) = std::fs::read_to_string(stats.join(file))
+                    if let Some(v) = crate::sysfs::read_string(&stats.join(file))
                         .ok()
                         .and_then(|s| s.trim().parse::<f64>().ok())
                     {
@@ -206,10 +206,11 @@ impl Collector for Netdev {
             for (d, v) in self.transmit.iter().zip(i.transmit) {
                 out.counter(d, dev, v);
             }
-            let nohandler =
-                std::fs::read_to_string(self.sys_net.join(&i.name).join("statistics/rx_nohandler"))
-                    .ok()
-                    .and_then(|s| s.trim().parse::<f64>().ok());
+            let nohandler = crate::sysfs::read_string(
+                &self.sys_net.join(&i.name).join("statistics/rx_nohandler"),
+            )
+            .ok()
+            .and_then(|s| s.trim().parse::<f64>().ok());
             if let Some(v) = nohandler {
                 out.counter(&self.nohandler, dev, v);
             }

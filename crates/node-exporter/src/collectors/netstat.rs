@@ -41,30 +41,44 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
 
 impl Collector for Netstat {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
-        let mut all = Vec::new();
-        for f in &self.files {
-            all.extend(netstat::parse_pairs(&crate::sysfs::read_source(f)?).logged("netstat"));
-        }
+        let texts = [
+            crate::sysfs::read_source(&self.files[0])?,
+            crate::sysfs::read_source(&self.files[1])?,
+        ];
         // IPv6 may be disabled: then snmp6 is absent and upstream goes on without it.
-        if let Ok(text) = std::fs::read_to_string(&self.snmp6) {
-            all.extend(netstat::parse_snmp6(&text).logged("snmp6"));
+        let snmp6 = crate::sysfs::read_string(&self.snmp6).ok();
+        let mut all = Vec::new();
+        for text in &texts {
+            all.extend(netstat::parse_pairs(text).logged("netstat"));
+        }
+        if let Some(text) = &snmp6 {
+            all.extend(netstat::parse_snmp6(text).logged("snmp6"));
         }
         let mut descs = self.descs.lock().unwrap_or_else(|p| p.into_inner());
+        // One key buffer: no allocation per field once every field is known.
+        let mut key = String::with_capacity(64);
         for (proto, field, value) in all {
-            let key = format!("{proto}_{field}");
-            let desc = descs.entry(key).or_insert_with_key(|key| {
-                if !self.fields.is_match(key) {
-                    return None;
-                }
-                Desc::try_new(
-                    &format!("node_netstat_{key}"),
-                    &format!("Statistic {key}."),
-                    Kind::Untyped,
-                    &[],
-                )
-                .ok()
-            });
-            if let Some(d) = desc {
+            key.clear();
+            key.push_str(proto);
+            key.push('_');
+            key.push_str(field);
+            if !descs.contains_key(key.as_str()) {
+                let desc = self
+                    .fields
+                    .is_match(&key)
+                    .then(|| {
+                        Desc::try_new(
+                            &format!("node_netstat_{key}"),
+                            &format!("Statistic {key}."),
+                            Kind::Untyped,
+                            &[],
+                        )
+                        .ok()
+                    })
+                    .flatten();
+                descs.insert(key.clone(), desc);
+            }
+            if let Some(Some(d)) = descs.get(key.as_str()) {
                 out.untyped(d, &[], value);
             }
         }

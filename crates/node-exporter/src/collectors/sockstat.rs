@@ -32,7 +32,7 @@ impl Collector for Sockstat {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
         let mut rows = sockstat::parse(&crate::sysfs::read_source(&self.v4)?).logged("sockstat");
         // sockstat6 is absent when IPv6 is disabled.
-        if let Ok(t) = std::fs::read_to_string(&self.v6) {
+        if let Ok(t) = crate::sysfs::read_string(&self.v6) {
             rows.extend(sockstat::parse(&t).logged("sockstat6"));
         }
         let mut descs = self.descs.lock().unwrap_or_else(|p| p.into_inner());

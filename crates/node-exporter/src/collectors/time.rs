@@ -65,12 +65,12 @@ impl Collector for Time {
         for dev in devices {
             let id = dev.trim_start_matches("clocksource");
             let base = self.clocksource.join(&dev);
-            if let Ok(avail) = std::fs::read_to_string(base.join("available_clocksource")) {
+            if let Ok(avail) = crate::sysfs::read_string(&base.join("available_clocksource")) {
                 for cs in avail.split_whitespace() {
                     out.gauge(&self.available, &[id, cs], 1.0);
                 }
             }
-            if let Ok(cur) = std::fs::read_to_string(base.join("current_clocksource")) {
+            if let Ok(cur) = crate::sysfs::read_string(&base.join("current_clocksource")) {
                 out.gauge(&self.current, &[id, cur.trim()], 1.0);
             }
         }

@@ -38,22 +38,29 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
 
 impl Collector for Vmstat {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
-        let pairs = kv::parse_pairs(&crate::sysfs::read_source(&self.path)?).logged("vmstat");
+        let text = crate::sysfs::read_source(&self.path)?;
+        let pairs = kv::parse_pairs(&text).logged("vmstat");
         let mut descs = self.descs.lock().unwrap_or_else(|p| p.into_inner());
         for (key, value) in pairs {
-            let desc = descs.entry(key).or_insert_with_key(|key| {
-                if !self.fields.is_match(key) {
-                    return None;
-                }
-                Desc::try_new(
-                    &format!("node_vmstat_{key}"),
-                    &format!("/proc/vmstat information field {key}."),
-                    Kind::Untyped,
-                    &[],
-                )
-                .ok()
-            });
-            if let Some(d) = desc {
+            // Look up by the borrowed key: no allocation per field once
+            // every field is known.
+            if !descs.contains_key(key) {
+                let desc = self
+                    .fields
+                    .is_match(key)
+                    .then(|| {
+                        Desc::try_new(
+                            &format!("node_vmstat_{key}"),
+                            &format!("/proc/vmstat information field {key}."),
+                            Kind::Untyped,
+                            &[],
+                        )
+                        .ok()
+                    })
+                    .flatten();
+                descs.insert(key.to_string(), desc);
+            }
+            if let Some(Some(d)) = descs.get(key) {
                 out.untyped(d, &[], value);
             }
         }

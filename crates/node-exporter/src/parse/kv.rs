@@ -2,8 +2,8 @@
 
 use super::{ParseError, Parsed, num};
 
-/// Parses `key value` lines in file order.
-pub fn parse_pairs(text: &str) -> Parsed<Vec<(String, f64)>> {
+/// Parses `key value` lines in file order; keys borrow from the text.
+pub fn parse_pairs(text: &str) -> Parsed<Vec<(&str, f64)>> {
     let mut value = Vec::new();
     let mut bad_lines = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -15,7 +15,7 @@ pub fn parse_pairs(text: &str) -> Parsed<Vec<(String, f64)>> {
             continue;
         };
         match num(i + 1, v) {
-            Ok(v) => value.push((k.to_string(), v)),
+            Ok(v) => value.push((k, v)),
             Err(e) => bad_lines.push(e),
         }
     }
@@ -43,10 +43,7 @@ mod tests {
     #[test]
     fn pairs_skip_odd_lines() {
         let p = parse_pairs("nr_free_pages 12\nbogus\npgfault x\noom_kill 3\n");
-        assert_eq!(
-            p.value,
-            vec![("nr_free_pages".into(), 12.0), ("oom_kill".into(), 3.0)]
-        );
+        assert_eq!(p.value, vec![("nr_free_pages", 12.0), ("oom_kill", 3.0)]);
         assert_eq!(p.bad_lines.len(), 2);
     }
 

@@ -3,10 +3,10 @@
 
 use super::{ParseError, Parsed, num};
 
-/// (protocol, field, value) in file order.
-pub type Fields = Vec<(String, String, f64)>;
+/// (protocol, field, value) in file order, borrowed from the text.
+pub type Fields<'a> = Vec<(&'a str, &'a str, f64)>;
 
-pub fn parse_pairs(text: &str) -> Parsed<Fields> {
+pub fn parse_pairs(text: &str) -> Parsed<Fields<'_>> {
     let mut value = Vec::new();
     let mut bad_lines = Vec::new();
     let lines: Vec<&str> = text.lines().collect();
@@ -39,7 +39,7 @@ pub fn parse_pairs(text: &str) -> Parsed<Fields> {
         }
         for (k, v) in names.iter().zip(&values) {
             match num(n, v) {
-                Ok(v) => value.push((p1.to_string(), k.to_string(), v)),
+                Ok(v) => value.push((p1, *k, v)),
                 Err(e) => bad_lines.push(e),
             }
         }
@@ -47,7 +47,7 @@ pub fn parse_pairs(text: &str) -> Parsed<Fields> {
     Parsed { value, bad_lines }
 }
 
-pub fn parse_snmp6(text: &str) -> Parsed<Fields> {
+pub fn parse_snmp6(text: &str) -> Parsed<Fields<'_>> {
     let mut value = Vec::new();
     let mut bad_lines = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -66,7 +66,7 @@ pub fn parse_snmp6(text: &str) -> Parsed<Fields> {
         };
         let (proto, name) = f[0].split_at(pos + 1);
         match num(n, f[1]) {
-            Ok(v) => value.push((proto.to_string(), name.to_string(), v)),
+            Ok(v) => value.push((proto, name, v)),
             Err(e) => bad_lines.push(e),
         }
     }
