@@ -5,193 +5,52 @@
 //! context, labelled as such.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
+
+use testkit::Dockerd;
 
 use super::harness;
 
 const COUNTS: &[usize] = &[10, 50, 200];
 
-struct Daemon {
-    child: Child,
-    dir: PathBuf,
-    host: String,
-    parent: String,
-}
-
-impl Daemon {
-    fn start() -> anyhow::Result<Daemon> {
-        let dir = PathBuf::from(format!(
-            "/tmp/ferroscope-bench-dockerd-{}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&dir)?;
-        let host = format!("unix://{}/docker.sock", dir.display());
-        let parent = format!("/ferroscope-bench-{}", std::process::id());
-        let p = |s: &str| dir.join(s).display().to_string();
-        let log = std::fs::File::create(dir.join("dockerd.log"))?;
-        let child = Command::new("dockerd")
-            .args([
-                "-H",
-                &host,
-                "--data-root",
-                &p("data"),
-                "--exec-root",
-                &p("exec"),
-            ])
-            .args([
-                "--pidfile",
-                &p("dockerd.pid"),
-                "--iptables=false",
-                "--ip6tables=false",
-            ])
-            .args(["--bridge=none", "--ip-masq=false", "--ip-forward=false"])
-            .args(["--cgroup-parent", &parent, "--log-level=warn"])
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .context("starting dockerd (Debian package docker.io)")?;
-        let daemon = Daemon {
-            child,
-            dir,
-            host,
-            parent,
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !daemon.docker(&["info"]).is_ok_and(|o| o.status.success()) {
-            if Instant::now() > deadline {
-                bail!("dockerd did not answer within 60 s");
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        Ok(daemon)
-    }
-
-    fn docker(&self, args: &[&str]) -> std::io::Result<std::process::Output> {
-        Command::new("docker")
-            .args(["-H", &self.host])
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-    }
-
-    fn must(&self, args: &[&str]) -> anyhow::Result<String> {
-        let out = self.docker(args)?;
-        if !out.status.success() {
-            bail!("docker {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-    }
-
-    fn import_busybox(&self) -> anyhow::Result<String> {
-        let root = self.dir.join("rootfs");
-        std::fs::create_dir_all(root.join("bin"))?;
-        std::fs::copy("/bin/busybox", root.join("bin/busybox"))
-            .context("copying /bin/busybox (Debian package busybox-static)")?;
-        for applet in ["sh", "sleep"] {
-            let link = root.join("bin").join(applet);
-            if !link.exists() {
-                std::os::unix::fs::symlink("busybox", link)?;
-            }
-        }
-        let tar = self.dir.join("rootfs.tar");
-        let ok = Command::new("tar")
-            .arg("-C")
-            .arg(&root)
-            .arg("-cf")
-            .arg(&tar)
-            .arg(".")
-            .status()?
-            .success();
-        if !ok {
-            bail!("tar failed");
-        }
-        let tag = "ferroscope/bench-busybox:latest";
-        self.must(&[
-            "import",
-            "--change",
-            "ENV PATH=/bin",
-            &tar.display().to_string(),
-            tag,
-        ])?;
-        Ok(tag.to_string())
-    }
-
-    /// Runs idle containers until `n` are up, four `docker run`s at a time.
-    fn scale_to(&self, image: &str, have: usize, n: usize) -> anyhow::Result<()> {
-        let todo: Vec<usize> = (have..n).collect();
-        let results: Vec<anyhow::Result<String>> = std::thread::scope(|scope| {
-            let workers: Vec<_> = todo
-                .chunks(todo.len().div_ceil(4).max(1))
-                .map(|chunk| {
-                    scope.spawn(move || -> anyhow::Result<String> {
-                        for i in chunk {
-                            let name = format!("idle-{i}");
-                            self.must(&[
-                                "run", "-d", "--name", &name, "--memory", "16m", image, "sleep",
-                                "86400",
-                            ])?;
+/// Runs idle containers until `n` are up, four `docker run`s at a time.
+fn scale_to(daemon: &Dockerd, image: &str, have: usize, n: usize) -> anyhow::Result<()> {
+    let todo: Vec<usize> = (have..n).collect();
+    let results: Vec<anyhow::Result<()>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = todo
+            .chunks(todo.len().div_ceil(4).max(1))
+            .map(|chunk| {
+                scope.spawn(move || -> anyhow::Result<()> {
+                    for i in chunk {
+                        let name = format!("idle-{i}");
+                        let args = [
+                            "run", "-d", "--name", &name, "--memory", "16m", image, "sleep",
+                            "86400",
+                        ];
+                        let out = daemon.try_cli(&args);
+                        if !out.status.success() {
+                            bail!("docker {args:?}: {}", String::from_utf8_lossy(&out.stderr));
                         }
-                        Ok(String::new())
-                    })
+                    }
+                    Ok(())
                 })
-                .collect();
-            workers
-                .into_iter()
-                .map(|w| {
-                    w.join()
-                        .unwrap_or_else(|_| Err(anyhow::anyhow!("worker panicked")))
-                })
-                .collect()
-        });
-        for r in results {
-            r?;
-        }
-        Ok(())
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Ok(ids) = self.must(&["ps", "-aq"]) {
-            let ids: Vec<&str> = ids.split_whitespace().collect();
-            if !ids.is_empty() {
-                let mut args = vec!["rm", "-f"];
-                args.extend(ids);
-                let _ = self.docker(&args);
-            }
-        }
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-        for c in [
-            "cpu", "cpuacct", "cpuset", "memory", "blkio", "pids", "devices", "freezer", "systemd",
-            "unified", "",
-        ] {
-            let _ = std::fs::remove_dir(
-                Path::new("/sys/fs/cgroup")
-                    .join(c)
-                    .join(self.parent.trim_start_matches('/')),
-            );
-        }
-        // dockerd leaves netns and overlay mounts behind: unmount all under
-        // the directory, deepest first.
-        let prefix = format!("{}/", self.dir.display());
-        let mounts = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
-        let mut points: Vec<&str> = mounts
-            .lines()
-            .filter_map(|l| l.split_whitespace().nth(1))
-            .filter(|p| p.starts_with(&prefix))
+            })
             .collect();
-        points.sort_by_key(|p| std::cmp::Reverse(p.len()));
-        for point in points {
-            let _ = Command::new("umount").arg("-l").arg(point).status();
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("worker panicked")))
+            })
+            .collect()
+    });
+    for r in results {
+        r?;
     }
+    Ok(())
 }
 
 fn binary() -> anyhow::Result<PathBuf> {
@@ -216,12 +75,7 @@ struct Run {
     rss_conc: f64,
 }
 
-fn run_once(
-    bin: &Path,
-    daemon: &Daemon,
-    args: &super::Args,
-    glibc_tunables: Option<&str>,
-) -> anyhow::Result<Run> {
+fn run_once(bin: &Path, daemon: &Dockerd, args: &super::Args) -> anyhow::Result<Run> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
@@ -229,12 +83,9 @@ fn run_once(
     let mut command = Command::new(bin);
     command.args([
         &format!("--web.listen-address=127.0.0.1:{port}"),
-        &format!("--docker={}", daemon.host),
+        &format!("--docker={}", daemon.host()),
         "--docker_only",
     ]);
-    if let Some(t) = glibc_tunables {
-        command.env("GLIBC_TUNABLES", t);
-    }
     let ours = harness::start("container-exporter", command, &url)?;
     // Let the watcher list and inspect every container.
     std::thread::sleep(Duration::from_secs(3));
@@ -259,39 +110,36 @@ fn run_once(
 
 pub fn run(args: &super::Args) -> anyhow::Result<()> {
     let bin = binary()?;
-    let daemon = Daemon::start()?;
-    let image = daemon.import_busybox()?;
+    // testkit's guard: own socket and roots, no host networking, removed
+    // with its containers, mounts and cgroups on drop.
+    let daemon = Dockerd::start();
+    let image = daemon.busybox_image("ferroscope/bench-busybox:latest");
     println!(
         "\ncontainer-exporter, --docker_only, idle busybox containers (one private dockerd); a fresh exporter\n\
          per row: {} sequential scrapes, then {} scrapers x {} concurrent scrapes",
         args.scrapes, args.concurrency, args.per_scraper
     );
     println!(
-        "| containers | CPU per scrape | per container | CPU at 15 s interval | CPU s per hour | RSS after sequential | RSS after concurrent | same, glibc arena_max=2 | peak RSS | p50 | p99 | concurrent p50 | concurrent p99 | body |"
+        "| containers | CPU per scrape | per container | CPU at 15 s interval | CPU s per hour | RSS after sequential | RSS after concurrent | peak RSS | p50 | p99 | concurrent p50 | concurrent p99 | body |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     let mut have = 0;
     for &n in COUNTS {
-        daemon.scale_to(&image, have, n)?;
+        scale_to(&daemon, &image, have, n)?;
         have = n;
-        let r = run_once(&bin, &daemon, args, None)?;
-        // What capping glibc's per-thread arenas (an exporter-kit runtime
-        // setting) does to the concurrent figure.
-        let capped = run_once(&bin, &daemon, args, Some("glibc.malloc.arena_max=2"))?;
-        let scrapes = (r.seq.scrapes + r.conc.scrapes) as f64;
-        let cpu = (r.seq.cpu_per_scrape * r.seq.scrapes as f64
-            + r.conc.cpu_per_scrape * r.conc.scrapes as f64)
-            / scrapes;
+        let r = run_once(&bin, &daemon, args)?;
+        // Sequential scrapes only: concurrent ones share collections, which
+        // would flatter the cost of one.
+        let cpu = r.seq.cpu_per_scrape;
         let mib = |v: f64| v / 1048576.0;
         println!(
-            "| {n} | {:.3} ms | {:.1} µs | {:.4} % of a core | {:.2} s | {:.1} MiB | {:.1} MiB | {:.1} MiB | {:.1} MiB | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.0} KiB |",
+            "| {n} | {:.3} ms | {:.1} µs | {:.4} % of a core | {:.2} s | {:.1} MiB | {:.1} MiB | {:.1} MiB | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {:.0} KiB |",
             cpu * 1e3,
             cpu * 1e6 / n as f64,
             cpu / 15.0 * 100.0,
             cpu * 240.0,
             mib(r.rss_seq),
             mib(r.rss_conc),
-            mib(capped.rss_conc),
             mib(r.conc.peak_rss),
             r.seq.p50 * 1e3,
             r.seq.p99 * 1e3,
@@ -299,7 +147,7 @@ pub fn run(args: &super::Args) -> anyhow::Result<()> {
             r.conc.concurrent_p99 * 1e3,
             r.seq.body_bytes / 1024.0,
         );
-        let errors = r.seq.errors + r.conc.errors + capped.seq.errors + capped.conc.errors;
+        let errors = r.seq.errors + r.conc.errors;
         if errors > 0 {
             println!("({errors} failed scrapes)");
         }
