@@ -15,7 +15,7 @@ use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts, Registry};
 
 use crate::args::Args;
 use crate::config::{self, Config, Overrides};
-use crate::target::{SessionOpts, Target};
+use crate::target::{Lease, SessionOpts, SharedError, Target};
 
 /// performance_schema timers count picoseconds.
 pub const PICO: f64 = 1e12;
@@ -27,6 +27,12 @@ pub enum ScrapeError {
     Sql(#[from] mysql_async::Error),
     #[error("{0}")]
     Other(String),
+    /// No connection could be had.
+    #[error("{0}")]
+    Connect(mysql_async::Error),
+    /// The error of work shared with other scrapers.
+    #[error("{}", .0.message)]
+    Shared(SharedError),
 }
 
 impl ScrapeError {
@@ -38,8 +44,33 @@ impl ScrapeError {
                 e.code,
                 1044 | 1045 | 1049 | 1054 | 1064 | 1109 | 1142 | 1143 | 1146 | 1193 | 1227 | 1286
             ),
+            ScrapeError::Shared(e) => e.unsupported,
             _ => false,
         }
+    }
+
+    /// The error in a form several scrapers can share.
+    pub fn share(&self) -> SharedError {
+        SharedError {
+            message: self.to_string(),
+            unsupported: self.is_unsupported(),
+        }
+    }
+}
+
+/// What a scraper may use beyond one connection: its target (for more
+/// connections, work shared with other scrapers) and which scrape this is.
+pub struct Cx<'a> {
+    pub target: &'a Target,
+    /// The scrape's deadline, the same for all its scrapers: tells one
+    /// scrape from another.
+    pub scrape: Instant,
+}
+
+impl Cx<'_> {
+    /// A connection, in the order scrapers ask.
+    pub async fn conn(&self) -> Result<Lease<'_>, ScrapeError> {
+        self.target.conn().await.map_err(ScrapeError::Connect)
     }
 }
 
@@ -48,6 +79,13 @@ impl ScrapeError {
 #[async_trait::async_trait]
 pub trait Scraper: Send + Sync + 'static {
     async fn scrape(&self, conn: &mut Conn, out: &mut Emitter) -> Result<(), ScrapeError>;
+
+    /// Scrapes with the run's context. Scrapers that share work with
+    /// others or use more than one connection override this.
+    async fn scrape_cx(&self, cx: &Cx<'_>, out: &mut Emitter) -> Result<(), ScrapeError> {
+        let mut conn = cx.conn().await?;
+        self.scrape(&mut conn, out).await
+    }
 }
 
 pub type ScraperBox = Arc<dyn Scraper>;
@@ -391,22 +429,21 @@ pub enum RunResult {
 
 /// Runs `scraper` on a pooled connection of `target` until `deadline`,
 /// writing its families and its duration/success into `out`.
+/// `scrape` tells scrapes apart (the deadline of the whole scrape).
 pub async fn run_scraper(
     target: &Target,
     scraper: &dyn Scraper,
     label: &str,
-    deadline: Instant,
+    (scrape, deadline): (Instant, Instant),
     meta: &Meta,
     out: &mut Emitter,
 ) -> RunResult {
     let started = Instant::now();
     let work = async {
-        let mut conn = match target.conn().await {
-            Ok(conn) => conn,
-            Err(e) => return RunResult::Connect(e.to_string()),
-        };
-        match scraper.scrape(&mut conn, out).await {
+        let cx = Cx { target, scrape };
+        match scraper.scrape_cx(&cx, out).await {
             Ok(()) => RunResult::Ok,
+            Err(ScrapeError::Connect(e)) => RunResult::Connect(e.to_string()),
             Err(e) => RunResult::Failed {
                 unsupported: e.is_unsupported(),
                 message: e.to_string(),
@@ -468,7 +505,7 @@ impl AsyncCollector for ScraperCollector {
             target,
             &*self.scraper,
             &self.label,
-            deadline,
+            (ctx.deadline, deadline),
             &self.local.meta,
             out,
         )
