@@ -15,7 +15,78 @@ use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts, Registry};
 
 use crate::args::Args;
 use crate::config::{self, Config, Overrides};
-use crate::target::{Lease, SessionOpts, SharedError, Target};
+use crate::target::{Lease, Memo, SessionOpts, SharedError, Target};
+
+tokio::task_local! {
+    /// The target's memo and the scrape a scraper runs in, for the checks
+    /// several scrapers share (userstat) and what they learnt about the
+    /// server, without passing them through every scraper.
+    static SCRAPE: (Arc<Memo>, Instant);
+}
+
+/// Runs `work` once per scrape for all scrapers asking for `name` (see
+/// [`Memo::once_per_scrape`]); outside a scrape, just runs it.
+pub async fn once_per_scrape<T, F, Fut>(name: &str, work: F) -> Result<T, ScrapeError>
+where
+    T: Clone + Send + Sync + 'static,
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ScrapeError>>,
+{
+    let Ok((memo, scrape)) = SCRAPE.try_with(|s| s.clone()) else {
+        return work().await;
+    };
+    let shared = memo
+        .once_per_scrape(name, scrape, || async {
+            match work().await {
+                Ok(v) => Ok(Arc::new(v) as Arc<dyn std::any::Any + Send + Sync>),
+                Err(e) => Err(e.share()),
+            }
+        })
+        .await;
+    match shared {
+        Ok(any) => any
+            .downcast_ref::<T>()
+            .cloned()
+            .ok_or_else(|| ScrapeError::Other(format!("{name}: wrong type"))),
+        Err(e) => Err(ScrapeError::Shared(e)),
+    }
+}
+
+/// Runs the first of `sqls` the server takes (an error for which
+/// `try_next` holds moves on to the next), starting with the one that
+/// worked last time on this target: one query per scrape, not two, once
+/// known which table or column this server has.
+pub async fn first_taken(
+    conn: &mut Conn,
+    name: &'static str,
+    sqls: &[&str],
+    try_next: fn(&ScrapeError) -> bool,
+) -> Result<Vec<Row>, ScrapeError> {
+    let memo = SCRAPE.try_with(|(memo, _)| memo.clone()).ok();
+    let start = memo
+        .as_ref()
+        .and_then(|m| m.learnt(name))
+        .unwrap_or(0)
+        .min(sqls.len().saturating_sub(1));
+    let mut last = None;
+    for k in 0..sqls.len() {
+        let i = (start + k) % sqls.len();
+        match query(conn, sqls[i]).await {
+            Ok(rows) => {
+                if let Some(m) = &memo {
+                    m.learn(name, Some(i));
+                }
+                return Ok(rows);
+            }
+            Err(e) if try_next(&e) => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    if let Some(m) = &memo {
+        m.learn(name, None);
+    }
+    Err(last.unwrap_or_else(|| ScrapeError::Other(format!("{name}: no query"))))
+}
 
 /// performance_schema timers count picoseconds.
 pub const PICO: f64 = 1e12;
@@ -450,6 +521,7 @@ pub async fn run_scraper(
             },
         }
     };
+    let work = SCRAPE.scope((target.memo.clone(), scrape), work);
     let result = match tokio::time::timeout_at(deadline.into(), work).await {
         Ok(r) => r,
         Err(_) => RunResult::Failed {

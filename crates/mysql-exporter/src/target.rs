@@ -43,15 +43,22 @@ pub struct Target {
     gate: Gate,
     /// host:port or the socket path, for log lines.
     pub address: String,
+    /// Work shared across scrapers and what they learnt.
+    pub memo: Arc<Memo>,
+    /// How long the last tables pass took: a slow one is split.
+    pub last_pass: Mutex<Option<Duration>>,
+    pub max_connections: usize,
+}
+
+/// What the scrapers of one target share.
+#[derive(Default)]
+pub struct Memo {
     /// Work several scrapers of one scrape share (the information_schema
     /// tables pass, the userstat check), by name.
     shared: Mutex<HashMap<String, (Instant, SharedCell)>>,
     /// What scrapers learnt about the server (which of two tables it
     /// has), by name.
     learnt: Mutex<HashMap<&'static str, usize>>,
-    /// How long the last tables pass took: a slow one is split.
-    pub last_pass: Mutex<Option<Duration>>,
-    pub max_connections: usize,
 }
 
 /// The result of one scrape's shared work, once done.
@@ -272,8 +279,7 @@ impl Target {
             pool: Pool::new(builder),
             gate: Gate::new(max),
             address,
-            shared: Mutex::new(HashMap::new()),
-            learnt: Mutex::new(HashMap::new()),
+            memo: Arc::new(Memo::default()),
             last_pass: Mutex::new(None),
             max_connections: max,
         })
@@ -300,6 +306,17 @@ impl Target {
         })
     }
 
+    /// See [`Memo::once_per_scrape`].
+    pub async fn once_per_scrape<F, Fut>(&self, name: &str, scrape: Instant, work: F) -> Shared
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Shared>,
+    {
+        self.memo.once_per_scrape(name, scrape, work).await
+    }
+}
+
+impl Memo {
     /// Runs `work` once per scrape (`scrape` tells scrapes apart) for all
     /// the scrapers that ask for `name`; the others wait for its result.
     /// If the one running it gives up (its deadline), the next one asking
