@@ -318,7 +318,8 @@ impl Target {
 
 impl Memo {
     /// Runs `work` once per scrape (`scrape` tells scrapes apart) for all
-    /// the scrapers that ask for `name`; the others wait for its result.
+    /// the scrapers that ask for `name`, or joins the run of a concurrent
+    /// scrape still in flight; the others wait for its result.
     /// If the one running it gives up (its deadline), the next one asking
     /// takes over.
     pub async fn once_per_scrape<F, Fut>(&self, name: &str, scrape: Instant, work: F) -> Shared
@@ -331,7 +332,11 @@ impl Memo {
             let now = Instant::now();
             shared.retain(|_, (deadline, _)| *deadline > now);
             match shared.get(name) {
-                Some((key, cell)) if *key == scrape => cell.clone(),
+                // This scrape's, or another's still in flight: concurrent
+                // scrapes share one pass instead of queueing several on
+                // the few connections. If the other scrape gives up at its
+                // earlier deadline, this one takes the work over.
+                Some((key, cell)) if *key == scrape || !cell.initialized() => cell.clone(),
                 _ => {
                     let cell = Arc::new(OnceCell::new());
                     shared.insert(name.to_string(), (scrape, cell.clone()));

