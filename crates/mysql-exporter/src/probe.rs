@@ -123,7 +123,7 @@ impl ProbeHandler for Probe {
                     &target,
                     &**scraper,
                     label,
-                    deadline,
+                    (req.deadline, deadline),
                     &self.local.meta,
                     &mut emitter,
                 )

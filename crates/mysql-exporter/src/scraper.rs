@@ -15,7 +15,78 @@ use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts, Registry};
 
 use crate::args::Args;
 use crate::config::{self, Config, Overrides};
-use crate::target::{SessionOpts, Target};
+use crate::target::{Lease, Memo, SessionOpts, SharedError, Target};
+
+tokio::task_local! {
+    /// The target's memo and the scrape a scraper runs in, for the checks
+    /// several scrapers share (userstat) and what they learnt about the
+    /// server, without passing them through every scraper.
+    static SCRAPE: (Arc<Memo>, Instant);
+}
+
+/// Runs `work` once per scrape for all scrapers asking for `name` (see
+/// [`Memo::once_per_scrape`]); outside a scrape, just runs it.
+pub async fn once_per_scrape<T, F, Fut>(name: &str, work: F) -> Result<T, ScrapeError>
+where
+    T: Clone + Send + Sync + 'static,
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ScrapeError>>,
+{
+    let Ok((memo, scrape)) = SCRAPE.try_with(|s| s.clone()) else {
+        return work().await;
+    };
+    let shared = memo
+        .once_per_scrape(name, scrape, || async {
+            match work().await {
+                Ok(v) => Ok(Arc::new(v) as Arc<dyn std::any::Any + Send + Sync>),
+                Err(e) => Err(e.share()),
+            }
+        })
+        .await;
+    match shared {
+        Ok(any) => any
+            .downcast_ref::<T>()
+            .cloned()
+            .ok_or_else(|| ScrapeError::Other(format!("{name}: wrong type"))),
+        Err(e) => Err(ScrapeError::Shared(e)),
+    }
+}
+
+/// Runs the first of `sqls` the server takes (an error for which
+/// `try_next` holds moves on to the next), starting with the one that
+/// worked last time on this target: one query per scrape, not two, once
+/// known which table or column this server has.
+pub async fn first_taken(
+    conn: &mut Conn,
+    name: &'static str,
+    sqls: &[&str],
+    try_next: fn(&ScrapeError) -> bool,
+) -> Result<Vec<Row>, ScrapeError> {
+    let memo = SCRAPE.try_with(|(memo, _)| memo.clone()).ok();
+    let start = memo
+        .as_ref()
+        .and_then(|m| m.learnt(name))
+        .unwrap_or(0)
+        .min(sqls.len().saturating_sub(1));
+    let mut last = None;
+    for k in 0..sqls.len() {
+        let i = (start + k) % sqls.len();
+        match query(conn, sqls[i]).await {
+            Ok(rows) => {
+                if let Some(m) = &memo {
+                    m.learn(name, Some(i));
+                }
+                return Ok(rows);
+            }
+            Err(e) if try_next(&e) => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    if let Some(m) = &memo {
+        m.learn(name, None);
+    }
+    Err(last.unwrap_or_else(|| ScrapeError::Other(format!("{name}: no query"))))
+}
 
 /// performance_schema timers count picoseconds.
 pub const PICO: f64 = 1e12;
@@ -27,6 +98,12 @@ pub enum ScrapeError {
     Sql(#[from] mysql_async::Error),
     #[error("{0}")]
     Other(String),
+    /// No connection could be had.
+    #[error("{0}")]
+    Connect(mysql_async::Error),
+    /// The error of work shared with other scrapers.
+    #[error("{}", .0.message)]
+    Shared(SharedError),
 }
 
 impl ScrapeError {
@@ -38,8 +115,33 @@ impl ScrapeError {
                 e.code,
                 1044 | 1045 | 1049 | 1054 | 1064 | 1109 | 1142 | 1143 | 1146 | 1193 | 1227 | 1286
             ),
+            ScrapeError::Shared(e) => e.unsupported,
             _ => false,
         }
+    }
+
+    /// The error in a form several scrapers can share.
+    pub fn share(&self) -> SharedError {
+        SharedError {
+            message: self.to_string(),
+            unsupported: self.is_unsupported(),
+        }
+    }
+}
+
+/// What a scraper may use beyond one connection: its target (for more
+/// connections, work shared with other scrapers) and which scrape this is.
+pub struct Cx<'a> {
+    pub target: &'a Target,
+    /// The scrape's deadline, the same for all its scrapers: tells one
+    /// scrape from another.
+    pub scrape: Instant,
+}
+
+impl Cx<'_> {
+    /// A connection, in the order scrapers ask.
+    pub async fn conn(&self) -> Result<Lease<'_>, ScrapeError> {
+        self.target.conn().await.map_err(ScrapeError::Connect)
     }
 }
 
@@ -48,6 +150,13 @@ impl ScrapeError {
 #[async_trait::async_trait]
 pub trait Scraper: Send + Sync + 'static {
     async fn scrape(&self, conn: &mut Conn, out: &mut Emitter) -> Result<(), ScrapeError>;
+
+    /// Scrapes with the run's context. Scrapers that share work with
+    /// others or use more than one connection override this.
+    async fn scrape_cx(&self, cx: &Cx<'_>, out: &mut Emitter) -> Result<(), ScrapeError> {
+        let mut conn = cx.conn().await?;
+        self.scrape(&mut conn, out).await
+    }
 }
 
 pub type ScraperBox = Arc<dyn Scraper>;
@@ -391,28 +500,28 @@ pub enum RunResult {
 
 /// Runs `scraper` on a pooled connection of `target` until `deadline`,
 /// writing its families and its duration/success into `out`.
+/// `scrape` tells scrapes apart (the deadline of the whole scrape).
 pub async fn run_scraper(
     target: &Target,
     scraper: &dyn Scraper,
     label: &str,
-    deadline: Instant,
+    (scrape, deadline): (Instant, Instant),
     meta: &Meta,
     out: &mut Emitter,
 ) -> RunResult {
     let started = Instant::now();
     let work = async {
-        let mut conn = match target.conn().await {
-            Ok(conn) => conn,
-            Err(e) => return RunResult::Connect(e.to_string()),
-        };
-        match scraper.scrape(&mut conn, out).await {
+        let cx = Cx { target, scrape };
+        match scraper.scrape_cx(&cx, out).await {
             Ok(()) => RunResult::Ok,
+            Err(ScrapeError::Connect(e)) => RunResult::Connect(e.to_string()),
             Err(e) => RunResult::Failed {
                 unsupported: e.is_unsupported(),
                 message: e.to_string(),
             },
         }
     };
+    let work = SCRAPE.scope((target.memo.clone(), scrape), work);
     let result = match tokio::time::timeout_at(deadline.into(), work).await {
         Ok(r) => r,
         Err(_) => RunResult::Failed {
@@ -468,7 +577,7 @@ impl AsyncCollector for ScraperCollector {
             target,
             &*self.scraper,
             &self.label,
-            deadline,
+            (ctx.deadline, deadline),
             &self.local.meta,
             out,
         )

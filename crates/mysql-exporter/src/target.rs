@@ -1,9 +1,12 @@
 //! One MySQL server to scrape: a small connection pool whose sessions get
 //! mysqld_exporter's settings (lock_wait_timeout, log_slow_filter).
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use mysql_async::{ClientIdentity, Conn, OptsBuilder, Pool, PoolConstraints, PoolOpts, SslOpts};
+use tokio::sync::{Notify, OnceCell};
 
 use crate::config::Section;
 
@@ -37,8 +40,139 @@ pub enum TargetError {
 
 pub struct Target {
     pool: Pool,
+    gate: Gate,
     /// host:port or the socket path, for log lines.
     pub address: String,
+    /// Work shared across scrapers and what they learnt.
+    pub memo: Arc<Memo>,
+    /// How long the last tables pass took: a slow one is split.
+    pub last_pass: Mutex<Option<Duration>>,
+    pub max_connections: usize,
+}
+
+/// What the scrapers of one target share.
+#[derive(Default)]
+pub struct Memo {
+    /// Work several scrapers of one scrape share (the information_schema
+    /// tables pass, the userstat check), by name.
+    shared: Mutex<HashMap<String, (Instant, SharedCell)>>,
+    /// What scrapers learnt about the server (which of two tables it
+    /// has), by name.
+    learnt: Mutex<HashMap<&'static str, usize>>,
+}
+
+/// The result of one scrape's shared work, once done.
+type SharedCell = Arc<OnceCell<Shared>>;
+
+/// A result several scrapers of one scrape share.
+pub type Shared = Result<Arc<dyn std::any::Any + Send + Sync>, SharedError>;
+
+/// A shared work's error, as each of its scrapers reports it.
+#[derive(Debug, Clone)]
+pub struct SharedError {
+    pub message: String,
+    pub unsupported: bool,
+}
+
+/// Connection permits in two classes: scrapers get one in the order they
+/// ask; the extra connections of a split information_schema pass only
+/// when no scraper is waiting, so that cheap scrapers never queue behind
+/// the expensive pass.
+struct Gate {
+    state: Mutex<GateState>,
+    notify: Notify,
+}
+
+struct GateState {
+    free: usize,
+    /// Scrapers waiting for a permit.
+    waiting: usize,
+}
+
+/// One connection's worth of the gate, given back on drop.
+struct Permit<'a> {
+    gate: &'a Gate,
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        self.gate.lock().free += 1;
+        self.gate.notify.notify_waiters();
+    }
+}
+
+/// Counts a waiting scraper until it has its permit or gives up.
+struct Waiting<'a> {
+    gate: &'a Gate,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.gate.lock().waiting -= 1;
+        // Background work may go now.
+        self.gate.notify.notify_waiters();
+    }
+}
+
+impl Gate {
+    fn new(permits: usize) -> Gate {
+        Gate {
+            state: Mutex::new(GateState {
+                free: permits,
+                waiting: 0,
+            }),
+            notify: Notify::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, GateState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn acquire(&self, background: bool) -> Permit<'_> {
+        let mut waiting: Option<Waiting<'_>> = None;
+        loop {
+            let notified = self.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let mut state = self.lock();
+                let others_waiting = state.waiting - usize::from(waiting.is_some());
+                if state.free > 0 && (!background || others_waiting == 0) {
+                    state.free -= 1;
+                    drop(state);
+                    drop(waiting);
+                    return Permit { gate: self };
+                }
+                if !background && waiting.is_none() {
+                    state.waiting += 1;
+                    waiting = Some(Waiting { gate: self });
+                }
+            }
+            notified.await;
+        }
+    }
+}
+
+/// A pooled connection and its permit.
+pub struct Lease<'a> {
+    // Dropped first: the connection goes back to the pool before the
+    // permit lets the next one take it.
+    conn: Conn,
+    _permit: Permit<'a>,
+}
+
+impl std::ops::Deref for Lease<'_> {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Lease<'_> {
+    fn deref_mut(&mut self) -> &mut Conn {
+        &mut self.conn
+    }
 }
 
 impl std::fmt::Debug for Target {
@@ -143,13 +277,88 @@ impl Target {
         }
         Ok(Target {
             pool: Pool::new(builder),
+            gate: Gate::new(max),
             address,
+            memo: Arc::new(Memo::default()),
+            last_pass: Mutex::new(None),
+            max_connections: max,
         })
     }
 
-    /// A connection from the pool (a new one when none is idle).
-    pub async fn conn(&self) -> Result<Conn, mysql_async::Error> {
-        self.pool.get_conn().await
+    /// A connection from the pool (a new one when none is idle), in the
+    /// order scrapers ask.
+    pub async fn conn(&self) -> Result<Lease<'_>, mysql_async::Error> {
+        let permit = self.gate.acquire(false).await;
+        let conn = self.pool.get_conn().await?;
+        Ok(Lease {
+            conn,
+            _permit: permit,
+        })
+    }
+
+    /// A connection for background work: only once no scraper waits.
+    pub async fn background_conn(&self) -> Result<Lease<'_>, mysql_async::Error> {
+        let permit = self.gate.acquire(true).await;
+        let conn = self.pool.get_conn().await?;
+        Ok(Lease {
+            conn,
+            _permit: permit,
+        })
+    }
+
+    /// See [`Memo::once_per_scrape`].
+    pub async fn once_per_scrape<F, Fut>(&self, name: &str, scrape: Instant, work: F) -> Shared
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Shared>,
+    {
+        self.memo.once_per_scrape(name, scrape, work).await
+    }
+}
+
+impl Memo {
+    /// Runs `work` once per scrape (`scrape` tells scrapes apart) for all
+    /// the scrapers that ask for `name`, or joins the run of a concurrent
+    /// scrape still in flight; the others wait for its result.
+    /// If the one running it gives up (its deadline), the next one asking
+    /// takes over.
+    pub async fn once_per_scrape<F, Fut>(&self, name: &str, scrape: Instant, work: F) -> Shared
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Shared>,
+    {
+        let cell = {
+            let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Instant::now();
+            shared.retain(|_, (deadline, _)| *deadline > now);
+            match shared.get(name) {
+                // This scrape's, or another's still in flight: concurrent
+                // scrapes share one pass instead of queueing several on
+                // the few connections. If the other scrape gives up at its
+                // earlier deadline, this one takes the work over.
+                Some((key, cell)) if *key == scrape || !cell.initialized() => cell.clone(),
+                _ => {
+                    let cell = Arc::new(OnceCell::new());
+                    shared.insert(name.to_string(), (scrape, cell.clone()));
+                    cell
+                }
+            }
+        };
+        cell.get_or_init(work).await.clone()
+    }
+
+    /// What a scraper learnt about this server under `name`.
+    pub fn learnt(&self, name: &'static str) -> Option<usize> {
+        let learnt = self.learnt.lock().unwrap_or_else(|p| p.into_inner());
+        learnt.get(name).copied()
+    }
+
+    pub fn learn(&self, name: &'static str, value: Option<usize>) {
+        let mut learnt = self.learnt.lock().unwrap_or_else(|p| p.into_inner());
+        match value {
+            Some(v) => learnt.insert(name, v),
+            None => learnt.remove(name),
+        };
     }
 }
 

@@ -6,7 +6,9 @@ use exporter_kit::{BuildError, Desc, Emitter, Kind};
 use mysql_async::Conn;
 
 use crate::args::Args;
-use crate::scraper::{DescCache, ScrapeError, Scraper, ScraperBox, num0, query, text, valid_name};
+use crate::scraper::{
+    DescCache, ScrapeError, Scraper, ScraperBox, first_taken, num0, text, valid_name,
+};
 
 pub struct InnodbMetrics {
     page_read: Desc,
@@ -48,13 +50,16 @@ impl Scraper for InnodbMetrics {
         const BASE: &str =
             "SELECT name, subsystem, type, comment, count FROM information_schema.innodb_metrics";
         // MySQL has a STATUS column; MariaDB 10.5+ an ENABLED one.
-        let rows = match query(conn, &format!("{BASE} WHERE status = 'enabled'")).await {
-            Ok(rows) => rows,
-            Err(e) if e.is_unsupported() => {
-                query(conn, &format!("{BASE} WHERE enabled = 1")).await?
-            }
-            Err(e) => return Err(e),
-        };
+        let rows = first_taken(
+            conn,
+            "innodb_metrics",
+            &[
+                format!("{BASE} WHERE status = 'enabled'").as_str(),
+                format!("{BASE} WHERE enabled = 1").as_str(),
+            ],
+            ScrapeError::is_unsupported,
+        )
+        .await?;
         for row in &rows {
             let (name, subsystem, kind, comment) =
                 (text(row, 0), text(row, 1), text(row, 2), text(row, 3));

@@ -6,7 +6,7 @@ use exporter_kit::{BuildError, Desc, Emitter};
 use mysql_async::Conn;
 
 use crate::args::Args;
-use crate::scraper::{ScrapeError, Scraper, ScraperBox, column, num0, query, text};
+use crate::scraper::{ScrapeError, Scraper, ScraperBox, column, first_taken, num0, text};
 
 pub struct InnodbTablespaces {
     info: Desc,
@@ -37,16 +37,16 @@ pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
 #[async_trait::async_trait]
 impl Scraper for InnodbTablespaces {
     async fn scrape(&self, conn: &mut Conn, out: &mut Emitter) -> Result<(), ScrapeError> {
-        let rows = match query(conn, "SELECT * FROM information_schema.innodb_tablespaces").await {
-            Ok(rows) => rows,
-            Err(_) => {
-                query(
-                    conn,
-                    "SELECT * FROM information_schema.innodb_sys_tablespaces",
-                )
-                .await?
-            }
-        };
+        let rows = first_taken(
+            conn,
+            "innodb_tablespaces",
+            &[
+                "SELECT * FROM information_schema.innodb_tablespaces",
+                "SELECT * FROM information_schema.innodb_sys_tablespaces",
+            ],
+            |_| true,
+        )
+        .await?;
         for row in &rows {
             let get = |name: &str, default: &str| {
                 column(row, name)

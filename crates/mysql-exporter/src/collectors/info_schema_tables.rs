@@ -7,7 +7,8 @@ use exporter_kit::{BuildError, Desc, Emitter};
 use mysql_async::Conn;
 
 use crate::args::Args;
-use crate::scraper::{ScrapeError, Scraper, ScraperBox, num0, query, text};
+use crate::collectors::tables_pass::{self, TableRow};
+use crate::scraper::{Cx, ScrapeError, Scraper, ScraperBox};
 
 pub struct Tables {
     databases: Option<Vec<String>>,
@@ -51,47 +52,58 @@ pub fn new(args: &Args) -> Result<ScraperBox, BuildError> {
     }))
 }
 
-/// A string literal for SQL: quotes and backslashes escaped.
-pub fn sql_string(s: &str) -> String {
-    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+/// Schemas mysqld_exporter leaves out when told `*`.
+const SYSTEM: [&str; 3] = ["mysql", "performance_schema", "information_schema"];
+
+impl Tables {
+    /// The pass this scraper needs: over all schemas when told `*` (the
+    /// pass `auto_increment.columns` needs too, so both share it), else
+    /// over the chosen ones.
+    fn filter(&self) -> String {
+        tables_pass::filter(self.databases.as_deref())
+    }
+
+    fn emit(&self, rows: &[TableRow], out: &mut Emitter) {
+        for row in rows {
+            if self.databases.is_none() && SYSTEM.contains(&row.schema.as_str()) {
+                continue;
+            }
+            let (schema, table) = (row.schema.as_str(), row.name.as_str());
+            out.gauge(
+                &self.version,
+                &[
+                    schema,
+                    table,
+                    &row.kind,
+                    &row.engine,
+                    &row.row_format,
+                    &row.create_options,
+                ],
+                row.version,
+            );
+            out.gauge(&self.rows, &[schema, table], row.rows);
+            out.gauge(&self.size, &[schema, table, "data_length"], row.data_length);
+            out.gauge(
+                &self.size,
+                &[schema, table, "index_length"],
+                row.index_length,
+            );
+            out.gauge(&self.size, &[schema, table, "data_free"], row.data_free);
+        }
+    }
 }
 
 #[async_trait::async_trait]
 impl Scraper for Tables {
     async fn scrape(&self, conn: &mut Conn, out: &mut Emitter) -> Result<(), ScrapeError> {
-        // One query for every database, not one per database.
-        let filter = match &self.databases {
-            None => "TABLE_SCHEMA NOT IN ('mysql', 'performance_schema', 'information_schema')"
-                .to_string(),
-            Some(list) => format!(
-                "TABLE_SCHEMA IN ({})",
-                list.iter()
-                    .map(|d| sql_string(d))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
-        let sql = format!(
-            "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, ifnull(ENGINE, 'NONE'), ifnull(VERSION, '0'), \
-             ifnull(ROW_FORMAT, 'NONE'), ifnull(TABLE_ROWS, '0'), ifnull(DATA_LENGTH, '0'), \
-             ifnull(INDEX_LENGTH, '0'), ifnull(DATA_FREE, '0'), ifnull(CREATE_OPTIONS, 'NONE') \
-             FROM information_schema.tables WHERE {filter}"
-        );
-        let rows = query(conn, &sql).await?;
-        for row in &rows {
-            let (schema, table) = (text(row, 0), text(row, 1));
-            let (kind, engine, format, options) =
-                (text(row, 2), text(row, 3), text(row, 5), text(row, 10));
-            out.gauge(
-                &self.version,
-                &[&schema, &table, &kind, &engine, &format, &options],
-                num0(row, 4),
-            );
-            out.gauge(&self.rows, &[&schema, &table], num0(row, 6));
-            out.gauge(&self.size, &[&schema, &table, "data_length"], num0(row, 7));
-            out.gauge(&self.size, &[&schema, &table, "index_length"], num0(row, 8));
-            out.gauge(&self.size, &[&schema, &table, "data_free"], num0(row, 9));
-        }
+        let rows = tables_pass::run_part(conn, &self.filter(), 0, 1).await?;
+        self.emit(&rows, out);
+        Ok(())
+    }
+
+    async fn scrape_cx(&self, cx: &Cx<'_>, out: &mut Emitter) -> Result<(), ScrapeError> {
+        let rows = tables_pass::tables(cx, &self.filter()).await?;
+        self.emit(&rows, out);
         Ok(())
     }
 }
@@ -100,6 +112,6 @@ impl Scraper for Tables {
 mod tests {
     #[test]
     fn quoting() {
-        assert_eq!(super::sql_string("a'b\\"), "'a\\'b\\\\'");
+        assert_eq!(super::tables_pass::sql_string("a'b\\"), "'a\\'b\\\\'");
     }
 }

@@ -36,3 +36,4 @@ pub mod slave_hosts;
 pub mod slave_status;
 pub mod statistics;
 pub mod sys_user_summary;
+pub mod tables_pass;

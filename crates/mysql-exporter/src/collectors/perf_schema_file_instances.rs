@@ -6,7 +6,7 @@ use exporter_kit::{BuildError, Desc, Emitter};
 use mysql_async::Conn;
 
 use crate::args::Args;
-use crate::collectors::info_schema_tables::sql_string;
+use crate::collectors::tables_pass::sql_string;
 use crate::scraper::{ScrapeError, Scraper, ScraperBox, num0, query, text};
 
 pub struct FileInstances {

@@ -8,7 +8,12 @@ use mysql_async::Conn;
 use crate::scraper::{DescCache, ScrapeError, bytes, num0, query, text};
 
 /// Whether `userstat` is ON (MariaDB, Percona); missing means no.
+/// Asked once per scrape for all the scrapers that need it.
 pub async fn userstat_on(conn: &mut Conn) -> Result<bool, ScrapeError> {
+    crate::scraper::once_per_scrape("userstat", || ask_userstat(conn)).await
+}
+
+async fn ask_userstat(conn: &mut Conn) -> Result<bool, ScrapeError> {
     let rows = match query(
         conn,
         "SHOW GLOBAL VARIABLES WHERE Variable_Name = 'userstat' OR Variable_Name = 'userstat_running'",
