@@ -7,17 +7,25 @@
 //! memory instead of one per request. The kit does this for whole telemetry
 //! pages; exporters use it for expensive parts of a multi-target probe
 //! (redis's key inspection). A request joins a running piece of work only
-//! when that work's deadline is no later than its own, so joining can never
-//! make a scrape slower than its timeout allows.
+//! when that work's deadline is no later than its own (give or take a few
+//! milliseconds, `JOIN_SLACK`), so joining can never make a scrape slower
+//! than its timeout allows.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
+
+/// How much later than a request's own deadline a running piece of work
+/// may end and still be joined. Requests that arrive together (an HA pair,
+/// four probes of one target) reach the work in any order, a few
+/// milliseconds apart; this is far inside the half second by which the
+/// kit's scrape deadline precedes the scraper's timeout by default.
+const JOIN_SLACK: Duration = Duration::from_millis(250);
 
 struct Flight<V> {
     id: u64,
@@ -65,7 +73,7 @@ where
         let mut result = {
             let mut running = lock(&self.running);
             match running.get(&key) {
-                Some(flight) if flight.deadline <= deadline => flight.result.clone(),
+                Some(flight) if flight.deadline <= deadline + JOIN_SLACK => flight.result.clone(),
                 _ => {
                     let id = self.next_id.fetch_add(1, Ordering::Relaxed);
                     let (sender, receiver) = watch::channel(None);
@@ -177,6 +185,31 @@ mod tests {
         assert!(a.is_some() && b.is_some());
         first.await.unwrap();
         assert_eq!(runs.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn requests_a_few_milliseconds_apart_still_share() {
+        let flights = Arc::new(SingleFlight::<&str, usize>::default());
+        let runs = Arc::new(AtomicUsize::new(0));
+        let later = Instant::now() + Duration::from_secs(5);
+        let first = {
+            let flights = flights.clone();
+            let work = counting_work(&runs, Duration::from_millis(200));
+            tokio::spawn(async move { flights.run("all", later, work).await })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        // Arrived first at the server, reached the work second.
+        let earlier = later - Duration::from_millis(30);
+        let joined = flights
+            .run(
+                "all",
+                earlier,
+                counting_work(&runs, Duration::from_millis(1)),
+            )
+            .await;
+        assert_eq!(joined, Some(1));
+        first.await.unwrap();
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]

@@ -112,10 +112,16 @@ impl MariaDb {
 
     fn start_process(&mut self) {
         let binary = require_binary("mariadbd", "mariadb-server");
+        // Its own temporary directory: with the default /tmp, a large
+        // information_schema query's on-disk temp table vanished under a
+        // full parallel test run ("Error on delete of '/tmp/#sql-temptable-…'").
+        let tmp = self.dir.path().join("tmp");
+        let _ = std::fs::create_dir_all(&tmp);
         let mut command = Command::new(binary);
         command.args([
             "--no-defaults".to_string(),
             format!("--datadir={}", self.dir.path().join("data").display()),
+            format!("--tmpdir={}", tmp.display()),
             format!("--socket={}", self.socket().display()),
             format!(
                 "--pid-file={}",
