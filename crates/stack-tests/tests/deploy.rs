@@ -12,7 +12,7 @@ use std::process::Command;
 
 use serde::Deserialize;
 use serde_json::Value;
-use stack_tests::repo_root;
+use stack_tests::{load_yaml, promtool, repo_root};
 
 // ---------------------------------------------------------------- systemd
 
@@ -560,7 +560,8 @@ fn standalone_prometheus_loads_the_rule_files() {
         .flatten()
         .find(|m| m["name"] == volume["name"])
         .expect("the rules volume mounted");
-    let config = load(&repo_root().join("deploy/kubernetes/overlays/standalone/prometheus.yml"));
+    let config =
+        load_yaml(&repo_root().join("deploy/kubernetes/overlays/standalone/prometheus.yml"));
     let mount_path = mount["mountPath"].as_str().expect("mountPath");
     assert_eq!(
         config["rule_files"],
@@ -602,7 +603,7 @@ fn container_metrics_get_namespace_pod_and_container_labels() {
     let metric_label = |l: &str| format!("container_label_{}", l.replace('.', "_"));
 
     let standalone =
-        load(&repo_root().join("deploy/kubernetes/overlays/standalone/prometheus.yml"));
+        load_yaml(&repo_root().join("deploy/kubernetes/overlays/standalone/prometheus.yml"));
     let job = standalone["scrape_configs"]
         .as_array()
         .expect("scrape_configs")
@@ -782,28 +783,6 @@ fn kubernetes_blackbox_modules_load() {
 
 // ------------------------------------- standalone Prometheus (kubernetes SD)
 
-fn load(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn promtool(args: &[&str], dir: &Path) -> (bool, String) {
-    let bin = testkit::require_binary("promtool", "prometheus");
-    let out = Command::new(bin)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("running promtool {args:?}: {e}"));
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
-
 /// Debian's promtool 2.42 is built without Kubernetes service discovery
 /// ("field kubernetes_sd_configs not found"): it checks the file with the
 /// SD blocks swapped for empty static_configs (everything else — relabel
@@ -821,7 +800,7 @@ fn standalone_prometheus_config_is_valid_apart_from_kubernetes_sd() {
             );
         }
     }
-    let mut config = load(&dir.join("prometheus.yml"));
+    let mut config = load_yaml(&dir.join("prometheus.yml"));
     let jobs = config["scrape_configs"]
         .as_array_mut()
         .expect("scrape_configs");

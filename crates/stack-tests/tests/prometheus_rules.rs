@@ -3,23 +3,13 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use stack_tests::repo_root;
+use stack_tests::{load_yaml, repo_root};
 
+/// promtool's output; its failure fails the test with that output.
 fn promtool(args: &[&str], dir: &Path) -> String {
-    let bin = testkit::require_binary("promtool", "prometheus");
-    let out = Command::new(bin)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("running promtool {args:?}: {e}"));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "promtool {args:?} failed:\n{text}");
+    let (ok, text) = stack_tests::promtool(args, dir);
+    assert!(ok, "promtool {args:?} failed:\n{text}");
     text
 }
 
@@ -31,11 +21,6 @@ fn yml_files(dir: &Path) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
-}
-
-fn load(path: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 #[test]
@@ -94,7 +79,7 @@ fn every_alert_and_recording_rule_has_a_unit_test() {
     let mut alerts = BTreeSet::new();
     let mut records = BTreeSet::new();
     for file in yml_files(&root.join("rules")) {
-        for group in load(&file)["groups"].as_array().into_iter().flatten() {
+        for group in load_yaml(&file)["groups"].as_array().into_iter().flatten() {
             for rule in group["rules"].as_array().into_iter().flatten() {
                 if let Some(a) = rule["alert"].as_str() {
                     alerts.insert(a.to_string());
@@ -109,7 +94,7 @@ fn every_alert_and_recording_rule_has_a_unit_test() {
     let mut quiet = BTreeSet::new();
     let mut exprs = String::new();
     for file in yml_files(&root.join("tests")) {
-        for test in load(&file)["tests"].as_array().into_iter().flatten() {
+        for test in load_yaml(&file)["tests"].as_array().into_iter().flatten() {
             for t in test["alert_rule_test"].as_array().into_iter().flatten() {
                 let name = t["alertname"].as_str().unwrap_or("").to_string();
                 let empty = t["exp_alerts"].as_array().is_none_or(Vec::is_empty);

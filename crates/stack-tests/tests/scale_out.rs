@@ -3,37 +3,15 @@
 //! `--agent`, which rejects rules), and the federation's match[] selects
 //! every recording rule of prometheus/rules and no raw series.
 
-use std::path::Path;
-use std::process::Command;
-
 use serde_json::Value;
-use stack_tests::repo_root;
-
-fn promtool(args: &[&str], dir: &Path) -> (bool, String) {
-    let bin = testkit::require_binary("promtool", "prometheus");
-    let out = Command::new(bin)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("running promtool {args:?}: {e}"));
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
+use stack_tests::{load_yaml, promtool, repo_root};
 
 fn dir() -> std::path::PathBuf {
     repo_root().join("prometheus/scale-out")
 }
 
 fn load(file: &str) -> Value {
-    let path = dir().join(file);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    load_yaml(&dir().join(file))
 }
 
 /// promtool accepts it without a warning (a target file that does not
