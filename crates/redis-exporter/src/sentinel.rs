@@ -16,6 +16,25 @@ async fn sentinel(conn: &mut MultiplexedConnection, args: &[&str]) -> redis::Red
     redis::cmd("SENTINEL").arg(args).query_async(conn).await
 }
 
+/// How many of the master's sentinels or replicas (`SENTINEL <what>
+/// <name>`) are not flagged down; 0 when the command fails.
+async fn healthy(conn: &mut MultiplexedConnection, what: &str, name: &str) -> f64 {
+    let Ok(v) = sentinel(conn, &[what, name]).await else {
+        return 0.0;
+    };
+    resp::array(&v)
+        .unwrap_or_default()
+        .iter()
+        .filter(|s| {
+            resp::pairs(s)
+                .iter()
+                .find(|(k, _)| k == "flags")
+                .and_then(|(_, v)| resp::text(v))
+                .is_some_and(|flags| !down(&flags))
+        })
+        .count() as f64
+}
+
 pub async fn collect(d: &Descs, conn: &mut MultiplexedConnection, out: &mut Emitter) {
     let masters = match sentinel(conn, &["MASTERS"]).await {
         Ok(v) => v,
@@ -77,35 +96,9 @@ pub async fn collect(d: &Descs, conn: &mut MultiplexedConnection, out: &mut Emit
         );
 
         // this sentinel counts itself
-        let mut ok_sentinels = 1.0;
-        if let Ok(v) = sentinel(conn, &["SENTINELS", &name]).await {
-            for s in resp::array(&v).unwrap_or_default() {
-                let f = resp::pairs(s);
-                if let Some(flags) = f
-                    .iter()
-                    .find(|(k, _)| k == "flags")
-                    .and_then(|(_, v)| resp::text(v))
-                    && !down(&flags)
-                {
-                    ok_sentinels += 1.0;
-                }
-            }
-        }
+        let ok_sentinels = 1.0 + healthy(conn, "SENTINELS", &name).await;
         out.gauge(&d.sentinel_master_ok_sentinels, &labels, ok_sentinels);
-        let mut ok_slaves = 0.0;
-        if let Ok(v) = sentinel(conn, &["SLAVES", &name]).await {
-            for s in resp::array(&v).unwrap_or_default() {
-                let f = resp::pairs(s);
-                if let Some(flags) = f
-                    .iter()
-                    .find(|(k, _)| k == "flags")
-                    .and_then(|(_, v)| resp::text(v))
-                    && !down(&flags)
-                {
-                    ok_slaves += 1.0;
-                }
-            }
-        }
+        let ok_slaves = healthy(conn, "SLAVES", &name).await;
         out.gauge(&d.sentinel_master_ok_slaves, &labels, ok_slaves);
     }
 }
