@@ -221,12 +221,6 @@ pub fn parse_cpu_list(s: &str) -> Vec<u32> {
     out
 }
 
-fn read_trimmed(p: &Path) -> Option<String> {
-    crate::sysfs::read_string(p)
-        .ok()
-        .map(|s| s.trim().to_string())
-}
-
 /// `node_cpu_online` as upstream (1.12): for every `cpuN` directory, 1 when
 /// its `online` file says 1, else 0 (unreadable or odd counts as offline).
 /// `None` when cpu0 has no `online` file (no CPU hotplug, as on most x86
@@ -244,7 +238,7 @@ pub fn online_states(sys_cpu: &Path) -> Option<Vec<(String, f64)>> {
             if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
-            let on = read_trimmed(&e.path().join("online")).is_some_and(|v| v == "1");
+            let on = crate::sysfs::read_attr(&e.path().join("online")).is_some_and(|v| v == "1");
             Some((id.to_string(), if on { 1.0 } else { 0.0 }))
         })
         .collect();
@@ -259,7 +253,7 @@ impl Cpu {
         for (cpu, v) in online_states(&self.sys_cpu).unwrap_or_default() {
             out.gauge(&self.online, &[&cpu], v);
         }
-        if let Some(list) = read_trimmed(&self.sys_cpu.join("isolated")) {
+        if let Some(list) = crate::sysfs::read_attr(&self.sys_cpu.join("isolated")) {
             for cpu in parse_cpu_list(&list) {
                 out.gauge(&self.isolated, &[&cpu.to_string()], 1.0);
             }
@@ -283,18 +277,18 @@ impl Cpu {
                 continue;
             }
             let (Some(pkg), Some(core)) = (
-                read_trimmed(&base.join("topology/physical_package_id")),
-                read_trimmed(&base.join("topology/core_id")),
+                crate::sysfs::read_attr(&base.join("topology/physical_package_id")),
+                crate::sysfs::read_attr(&base.join("topology/core_id")),
             ) else {
                 continue;
             };
-            if let Some(v) =
-                read_trimmed(&throttle.join("core_throttle_count")).and_then(|v| v.parse().ok())
+            if let Some(v) = crate::sysfs::read_attr(&throttle.join("core_throttle_count"))
+                .and_then(|v| v.parse().ok())
             {
                 cores.entry((pkg.clone(), core)).or_insert(v);
             }
-            if let Some(v) =
-                read_trimmed(&throttle.join("package_throttle_count")).and_then(|v| v.parse().ok())
+            if let Some(v) = crate::sysfs::read_attr(&throttle.join("package_throttle_count"))
+                .and_then(|v| v.parse().ok())
             {
                 packages.entry(pkg).or_insert(v);
             }
