@@ -167,7 +167,15 @@ impl Runner {
             if blocking > 0 {
                 // One wake-up for all of this scrape's blocking collectors,
                 // not one per collector.
-                let _ = tokio::time::timeout(budget, batch.done.notified()).await;
+                let done = batch.done.notified();
+                tokio::pin!(done);
+                if tokio::time::timeout(SPREAD_AFTER.min(budget), &mut done)
+                    .await
+                    .is_err()
+                {
+                    self.pool.spread();
+                    let _ = tokio::time::timeout_at(deadline.into(), done).await;
+                }
             }
         };
         let task_waits = futures::future::join_all(tasks.into_iter().map(|handle| async move {
@@ -352,6 +360,14 @@ fn log_outcome(outcome: &Outcome) {
 /// queue to the others (a stuck thread is replaced).
 const BLOCKING_WORKERS: usize = 4;
 
+/// A scrape's blocking collectors start on one thread, in turn: most read
+/// a file or two in microseconds, less than the wake-ups and context
+/// switches of handing them to more threads cost, and fewer threads touch
+/// fewer stacks and malloc arenas. Those still queued this long after the
+/// scrape began are spread over up to BLOCKING_WORKERS threads, so that a
+/// slow or hung source holds up only itself.
+const SPREAD_AFTER: std::time::Duration = std::time::Duration::from_millis(10);
+
 /// An async collector's result, what it wrote, and how long it ran.
 type Collected = (Result<(), CollectError>, Emitter, f64);
 
@@ -419,22 +435,26 @@ impl Pool {
         self.queue.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Queues `jobs` and starts workers until BLOCKING_WORKERS threads
-    /// that are not stuck work on the queue (fewer for fewer jobs).
+    /// Queues `jobs` and makes sure one thread that is not stuck works on
+    /// the queue.
     fn submit(self: &Arc<Self>, jobs: Vec<Job>) {
-        let spawn = {
-            let mut queue = self.lock();
-            queue.jobs.extend(jobs);
-            let stuck = usize::try_from(self.stuck.load(Ordering::Acquire)).unwrap_or(0);
-            let working = queue.workers.saturating_sub(stuck);
-            let spawn = queue
-                .jobs
-                .len()
-                .min(BLOCKING_WORKERS)
-                .saturating_sub(working);
-            queue.workers += spawn;
-            spawn
-        };
+        let mut queue = self.lock();
+        queue.jobs.extend(jobs);
+        self.start_workers(queue, 1);
+    }
+
+    /// Starts workers until BLOCKING_WORKERS threads that are not stuck
+    /// work on the queue (fewer for fewer queued jobs).
+    fn spread(self: &Arc<Self>) {
+        self.start_workers(self.lock(), BLOCKING_WORKERS);
+    }
+
+    fn start_workers(self: &Arc<Self>, mut queue: MutexGuard<'_, PoolQueue>, wanted: usize) {
+        let stuck = usize::try_from(self.stuck.load(Ordering::Acquire)).unwrap_or(0);
+        let working = queue.workers.saturating_sub(stuck);
+        let spawn = queue.jobs.len().min(wanted).saturating_sub(working);
+        queue.workers += spawn;
+        drop(queue);
         for _ in 0..spawn {
             let pool = self.clone();
             tokio::task::spawn_blocking(move || pool.work());
@@ -577,6 +597,69 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    /// Blocks every run until opened.
+    #[derive(Default)]
+    struct Gate {
+        open: Mutex<bool>,
+        opened: std::sync::Condvar,
+    }
+
+    impl Collector for Gate {
+        fn update(&self, _ctx: &ScrapeContext, _out: &mut Emitter) -> Result<(), CollectError> {
+            let mut open = self.open.lock().unwrap();
+            while !*open {
+                open = self.opened.wait(open).unwrap();
+            }
+            Ok(())
+        }
+    }
+
+    fn jobs(pool: &Pool, batch: &Arc<Batch>, collector: Arc<dyn Collector>, n: usize) -> Vec<Job> {
+        batch.prepare(n);
+        (0..n)
+            .map(|index| Job {
+                collector: collector.clone(),
+                ctx: ScrapeContext::new(Instant::now() + std::time::Duration::from_secs(30)),
+                guard: RunGuard {
+                    state: Arc::new(AtomicU8::new(RUNNING)),
+                    stuck: Arc::new(AtomicIsize::new(0)),
+                    pool_stuck: Some(pool.stuck.clone()),
+                },
+                batch: batch.clone(),
+                index,
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_scrape_starts_one_worker_and_more_only_when_spread() {
+        let pool = Arc::new(Pool::default());
+        let gate = Arc::new(Gate::default());
+        let batch = Arc::new(Batch::default());
+        pool.submit(jobs(&pool, &batch, gate.clone(), 6));
+        assert_eq!(pool.lock().workers, 1, "a scrape starts one thread");
+        // Held up: the queued runs get up to BLOCKING_WORKERS threads.
+        pool.spread();
+        let workers = pool.lock().workers;
+        assert!(
+            (2..=BLOCKING_WORKERS).contains(&workers),
+            "{workers} threads after spreading"
+        );
+        *gate.open.lock().unwrap() = true;
+        gate.opened.notify_all();
+        tokio::time::timeout(std::time::Duration::from_secs(10), batch.done.notified())
+            .await
+            .expect("all runs finish");
+        assert!(batch.lock_results().iter().all(Option::is_some));
+        tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            while pool.lock().workers > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("idle workers leave");
     }
 
     #[test]
