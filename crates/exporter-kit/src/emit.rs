@@ -3,11 +3,10 @@
 //! and a log line, never the scrape.
 
 use std::borrow::Borrow;
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
 use crate::desc::{Desc, Kind};
-use crate::family::{Family, Histogram, Metric, Summary, Value};
+use crate::family::{Family, Histogram, LabelValues, Metric, Summary, Value};
 
 /// A family's descriptor as the key of its name: an `Arc` clone instead
 /// of a copy of the name for every family of every scrape.
@@ -38,7 +37,7 @@ impl Borrow<str> for ByName {
 #[derive(Debug, Default)]
 pub struct Emitter {
     families: Vec<Family>,
-    by_name: HashMap<ByName, usize>,
+    by_name: crate::NameMap<ByName, usize>,
     last: Option<usize>,
     dropped: usize,
 }
@@ -78,8 +77,8 @@ impl Emitter {
     pub fn family(&mut self, family: Family) {
         let Family { desc, metrics } = family;
         for metric in metrics {
-            let values: Vec<&str> = metric.label_values.iter().map(String::as_str).collect();
-            self.push(&desc, &values, metric.value);
+            let count = metric.label_values.len();
+            self.push_series(&desc, count, || metric.label_values, metric.value);
         }
         // A family without series still announces itself, as upstream does.
         self.slot(&desc);
@@ -101,12 +100,28 @@ impl Emitter {
     }
 
     fn push(&mut self, desc: &Desc, label_values: &[&str], value: Value) {
-        if label_values.len() != desc.label_count() {
+        self.push_series(
+            desc,
+            label_values.len(),
+            || LabelValues::new(label_values),
+            value,
+        );
+    }
+
+    /// Adds a series of `count` label values, built only once it is valid.
+    fn push_series(
+        &mut self,
+        desc: &Desc,
+        count: usize,
+        label_values: impl FnOnce() -> LabelValues,
+        value: Value,
+    ) {
+        if count != desc.label_count() {
             self.drop_series(
                 desc,
                 &format!(
                     "{} label values for {} label names",
-                    label_values.len(),
+                    count,
                     desc.label_count()
                 ),
             );
@@ -123,7 +138,7 @@ impl Emitter {
             return;
         };
         self.families[slot].metrics.push(Metric {
-            label_values: label_values.iter().map(|v| v.to_string()).collect(),
+            label_values: label_values(),
             value,
         });
     }

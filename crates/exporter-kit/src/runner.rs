@@ -584,7 +584,7 @@ pub fn merge(mut families: Vec<Family>) -> Vec<Family> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::family::{Metric, Value};
+    use crate::family::{LabelValues, Metric, Value};
 
     fn fam(desc: &Desc, values: &[&[&str]]) -> Family {
         Family {
@@ -592,7 +592,7 @@ mod tests {
             metrics: values
                 .iter()
                 .map(|v| Metric {
-                    label_values: v.iter().map(|s| s.to_string()).collect(),
+                    label_values: LabelValues::new(v),
                     value: Value::Scalar(1.0),
                 })
                 .collect(),
@@ -677,7 +677,7 @@ mod tests {
         let values: Vec<&str> = out[1]
             .metrics
             .iter()
-            .map(|m| m.label_values[0].as_str())
+            .map(|m| m.label_values.get(0).unwrap())
             .collect();
         assert_eq!(values, ["1", "2", "3"]);
     }

@@ -1,37 +1,9 @@
 //! Every family the exporter writes, built once per namespace.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
-/// FNV-1a: INFO field names are short and every scrape looks up a few
-/// hundred of them; SipHash's DoS resistance buys nothing for a table
-/// that is built once from constants and only read.
-#[derive(Default)]
-pub struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-/// INFO field name -> descriptor.
-pub type FieldMap = HashMap<&'static str, Desc, BuildHasherDefault<Fnv>>;
-
 use exporter_kit::{BuildError, Desc, Kind};
+
+/// INFO field name -> descriptor: every scrape looks up a few hundred.
+pub type FieldMap = exporter_kit::NameMap<&'static str, Desc>;
 
 use crate::metric_map;
 

@@ -401,8 +401,7 @@ impl Scraper {
                     for family in shared.iter() {
                         for m in &family.metrics {
                             if let exporter_kit::family::Value::Scalar(v) = &m.value {
-                                let labels: Vec<&str> =
-                                    m.label_values.iter().map(String::as_str).collect();
+                                let labels: Vec<&str> = m.label_values.iter().collect();
                                 out.value(&family.desc, &labels, *v);
                             }
                         }

@@ -8,7 +8,7 @@ mod openmetrics;
 mod protobuf;
 mod text;
 
-use crate::family::Family;
+use crate::family::{Family, LabelValues};
 
 pub use openmetrics::encode as encode_openmetrics;
 pub use protobuf::encode as encode_protobuf;
@@ -113,15 +113,24 @@ pub(crate) fn write_float(buf: &mut Vec<u8>, value: f64) {
     }
 }
 
-pub(crate) fn write_escaped_label_value(buf: &mut Vec<u8>, value: &str) {
-    for &b in value.as_bytes() {
-        match b {
-            b'\\' => buf.extend_from_slice(b"\\\\"),
-            b'"' => buf.extend_from_slice(b"\\\""),
-            b'\n' => buf.extend_from_slice(b"\\n"),
-            _ => buf.push(b),
-        }
+/// Writes `text` with backslashes and newlines escaped, and double quotes
+/// too when `quotes` (label values, OpenMetrics help). Runs of plain bytes
+/// are copied whole: help texts are a good part of a page's bytes.
+pub(crate) fn write_escaped(buf: &mut Vec<u8>, text: &str, quotes: bool) {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escaped: &[u8] = match b {
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'"' if quotes => b"\\\"",
+            _ => continue,
+        };
+        buf.extend_from_slice(&bytes[start..i]);
+        buf.extend_from_slice(escaped);
+        start = i + 1;
     }
+    buf.extend_from_slice(&bytes[start..]);
 }
 
 /// Writes `{a="x",b="y"}` with an optional extra label (`le`, `quantile`),
@@ -129,7 +138,7 @@ pub(crate) fn write_escaped_label_value(buf: &mut Vec<u8>, value: &str) {
 pub(crate) fn write_labels(
     buf: &mut Vec<u8>,
     family: &Family,
-    values: &[String],
+    values: &LabelValues,
     extra: Option<(&str, f64)>,
 ) {
     if values.is_empty() && extra.is_none() {
@@ -137,14 +146,14 @@ pub(crate) fn write_labels(
     }
     buf.push(b'{');
     let mut first = true;
-    for (name, value) in family.desc.label_names().zip(values) {
+    for (name, value) in family.desc.label_names().zip(values.iter()) {
         if !first {
             buf.push(b',');
         }
         first = false;
         buf.extend_from_slice(name.as_bytes());
         buf.extend_from_slice(b"=\"");
-        write_escaped_label_value(buf, value);
+        write_escaped(buf, value, true);
         buf.push(b'"');
     }
     if let Some((name, value)) = extra {

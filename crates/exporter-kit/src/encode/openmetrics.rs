@@ -7,19 +7,9 @@
 //! upstream exporter would lose it.
 
 use super::text::sample;
+use super::write_escaped;
 use crate::desc::Kind;
 use crate::family::{Family, Value};
-
-fn write_help(buf: &mut Vec<u8>, help: &str) {
-    for &b in help.as_bytes() {
-        match b {
-            b'\\' => buf.extend_from_slice(b"\\\\"),
-            b'\n' => buf.extend_from_slice(b"\\n"),
-            b'"' => buf.extend_from_slice(b"\\\""),
-            _ => buf.push(b),
-        }
-    }
-}
 
 pub fn encode(families: &[Family], buf: &mut Vec<u8>) {
     for family in families {
@@ -37,7 +27,7 @@ pub fn encode(families: &[Family], buf: &mut Vec<u8>) {
         buf.extend_from_slice(b"# HELP ");
         buf.extend_from_slice(meta_name.as_bytes());
         buf.push(b' ');
-        write_help(buf, family.desc.help());
+        write_escaped(buf, family.desc.help(), true);
         buf.extend_from_slice(b"\n# TYPE ");
         buf.extend_from_slice(meta_name.as_bytes());
         buf.push(b' ');

@@ -1,17 +1,7 @@
 //! Prometheus text exposition format 0.0.4.
 
-use super::{write_float, write_labels};
-use crate::family::{Family, Value};
-
-fn write_help(buf: &mut Vec<u8>, help: &str) {
-    for &b in help.as_bytes() {
-        match b {
-            b'\\' => buf.extend_from_slice(b"\\\\"),
-            b'\n' => buf.extend_from_slice(b"\\n"),
-            _ => buf.push(b),
-        }
-    }
-}
+use super::{write_escaped, write_float, write_labels};
+use crate::family::{Family, LabelValues, Value};
 
 pub fn encode(families: &[Family], buf: &mut Vec<u8>) {
     for family in families {
@@ -19,7 +9,7 @@ pub fn encode(families: &[Family], buf: &mut Vec<u8>) {
         buf.extend_from_slice(b"# HELP ");
         buf.extend_from_slice(name);
         buf.push(b' ');
-        write_help(buf, family.desc.help());
+        write_escaped(buf, family.desc.help(), false);
         buf.extend_from_slice(b"\n# TYPE ");
         buf.extend_from_slice(name);
         buf.push(b' ');
@@ -115,7 +105,7 @@ pub(super) fn sample(
     name: &[u8],
     suffix: &[u8],
     family: &Family,
-    label_values: &[String],
+    label_values: &LabelValues,
     extra: Option<(&str, f64)>,
     value: f64,
 ) {

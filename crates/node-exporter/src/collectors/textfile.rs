@@ -14,7 +14,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
-use exporter_kit::family::{Metric, Value};
+use exporter_kit::family::{LabelValues, Metric, Value};
 use exporter_kit::{
     AnyCollector, Bucket, BuildError, CollectError, Collector, Desc, Emitter, Family, Histogram,
     Kind, ScrapeContext, Summary,
@@ -284,15 +284,14 @@ fn convert(name: &str, m: Merged) -> Result<Family, String> {
     label_names.sort();
     let refs: Vec<&str> = label_names.iter().map(String::as_str).collect();
     let desc = Desc::try_new(name, &help, kind, &refs).map_err(|e| e.to_string())?;
-    let key_of = |s: &textfile::Sample| -> Box<[String]> {
+    let key_of = |s: &textfile::Sample| -> LabelValues {
         label_names
             .iter()
             .map(|n| {
                 s.labels
                     .iter()
                     .find(|(k, _)| k == n)
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_default()
+                    .map_or("", |(_, v)| v.as_str())
             })
             .collect()
     };
@@ -313,7 +312,7 @@ fn convert(name: &str, m: Merged) -> Result<Family, String> {
             }
         }
         Type::Histogram | Type::Summary => {
-            let mut groups: Vec<(Box<[String]>, Value)> = Vec::new();
+            let mut groups: Vec<(LabelValues, Value)> = Vec::new();
             for s in &m.samples {
                 let key = key_of(s);
                 let slot = match groups.iter().position(|(k, _)| *k == key) {
