@@ -256,6 +256,12 @@ scrapers![
         "Collect metrics from information_schema.replica_host_status",
         info_schema_replica_host
     ),
+    (
+        "info_schema.rocksdb_perf_context",
+        false,
+        "Collect metrics from information_schema.ROCKSDB_PERF_CONTEXT",
+        info_schema_rocksdb_perf_context
+    ),
 ];
 
 /// Adds what upstream has besides the scrapers: `mysql_up` and the scrape

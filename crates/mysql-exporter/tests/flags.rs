@@ -31,8 +31,8 @@ fn upstream_defaults() {
     assert!(cli.args.eventsstatements_exclude_schemas.is_empty());
     assert_eq!(cli.args.file_instances_remove_prefix, "/var/lib/mysql/");
     assert!(cli.args.processes_by_user);
-    // Every upstream scraper but RocksDB's perf context has a switch.
-    assert_eq!(COLLECTORS.len(), 35);
+    // Every upstream scraper has a switch.
+    assert_eq!(COLLECTORS.len(), 36);
 }
 
 #[test]
