@@ -82,6 +82,14 @@ fn all_scrapers_match_upstream() {
         ours.contains("# TYPE mysql_info_schema_auto_increment_column ")
     });
     assert_eq!(value(&ours, "mysql_up"), Some(1.0));
+    // Not Aurora: as upstream, no replica_host_status table is no error.
+    assert_eq!(
+        value(
+            &ours,
+            r#"mysql_exporter_collector_success{collector="collect.info_schema.replica_host"}"#
+        ),
+        Some(1.0)
+    );
     // No MyRocks here: that scraper alone is skipped.
     assert_eq!(
         value(
