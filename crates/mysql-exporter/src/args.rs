@@ -141,6 +141,15 @@ pub struct Args {
     )]
     pub eventsstatements_digest_text_limit: u32,
 
+    /// Additional schema name to exclude (always excludes mysql,
+    /// performance_schema, information_schema). Repeatable.
+    #[arg(
+        long = "collect.perf_schema.eventsstatements.exclude_schemas",
+        value_name = "SCHEMA",
+        action = clap::ArgAction::Append
+    )]
+    pub eventsstatements_exclude_schemas: Vec<String>,
+
     /// RegEx file_name filter for performance_schema.file_summary_by_instance.
     #[arg(
         long = "collect.perf_schema.file_instances.filter",

@@ -256,10 +256,16 @@ scrapers![
         "Collect metrics from information_schema.replica_host_status",
         info_schema_replica_host
     ),
+    (
+        "info_schema.rocksdb_perf_context",
+        false,
+        "Collect metrics from information_schema.ROCKSDB_PERF_CONTEXT",
+        info_schema_rocksdb_perf_context
+    ),
 ];
 
 /// Adds what upstream has besides the scrapers: `mysql_up` and the scrape
-/// counters of the default target, and the `/probe` route.
+/// counters of the default target, `/-/reload` and the `/probe` route.
 pub fn setup(args: &Args, exporter: &mut Exporter) -> Result<(), BuildError> {
     let enabled: Vec<&'static str> = exporter.collector_names();
     let local = Local::of(args)?;
@@ -279,6 +285,12 @@ pub fn setup(args: &Args, exporter: &mut Exporter) -> Result<(), BuildError> {
             scrapers.push((format!("collect.{name}"), make(args)?));
         }
     }
+    exporter.route(
+        "/-/reload",
+        scraper::Reload {
+            local: local.clone(),
+        },
+    );
     exporter.probe("/probe", probe::Probe::new(local, Arc::new(scrapers)));
     Ok(())
 }

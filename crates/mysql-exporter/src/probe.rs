@@ -7,16 +7,22 @@ use std::time::Instant;
 
 use exporter_kit::{Desc, Emitter, ProbeError, ProbeHandler, ProbeRequest, RawResponse};
 
+use crate::config::Section;
 use crate::scraper::{Local, RunResult, ScraperBox, ping, run_scraper, scraper_deadline};
 use crate::target::Target;
 
 /// Targets kept (each with its small pool) between probes.
 const MAX_TARGETS: usize = 256;
 
+/// A probe target and the section it was made from.
+type Made = (Section, Arc<Target>);
+
 pub struct Probe {
     local: Arc<Local>,
     scrapers: Arc<Vec<(String, ScraperBox)>>,
-    targets: Mutex<HashMap<(String, String), Arc<Target>>>,
+    /// By (target, auth module), with the section it was made from: a
+    /// reload that changes the section makes a new one.
+    targets: Mutex<HashMap<(String, String), Made>>,
     up: Desc,
     last_error: Desc,
 }
@@ -37,14 +43,16 @@ impl Probe {
     }
 
     fn target(&self, target: &str, module: &str) -> Result<Arc<Target>, ProbeError> {
-        let section = self
-            .local
+        let loaded = self.local.current();
+        let section = loaded
             .config
             .section(module)
             .ok_or_else(|| ProbeError(format!("Could not find config section [{module}]")))?;
         let key = (target.to_string(), module.to_string());
         let mut targets = self.targets.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(t) = targets.get(&key) {
+        if let Some((made_from, t)) = targets.get(&key)
+            && made_from == section
+        {
             return Ok(t.clone());
         }
         let t = Arc::new(
@@ -57,7 +65,7 @@ impl Probe {
         if targets.len() >= MAX_TARGETS {
             targets.clear();
         }
-        targets.insert(key, t.clone());
+        targets.insert(key, (section.clone(), t.clone()));
         Ok(t)
     }
 }

@@ -3,7 +3,7 @@
 //! wrapper that runs one scraper under the deadline and accounts for it.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use exporter_kit::{
@@ -11,7 +11,7 @@ use exporter_kit::{
 };
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Row, Value};
-use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{Gauge, IntCounter, IntCounterVec, IntGauge, Opts, Registry};
 
 use crate::args::Args;
 use crate::config::{self, Config, Overrides};
@@ -302,6 +302,8 @@ pub struct Stats {
     pub scrapes_total: IntCounter,
     pub scrape_errors: IntCounterVec,
     pub last_scrape_error: IntGauge,
+    pub reload_successful: Gauge,
+    pub reload_timestamp: Gauge,
     last_results: Mutex<HashMap<String, bool>>,
 }
 
@@ -324,6 +326,17 @@ impl Stats {
             "mysql_exporter_last_scrape_error",
             "Whether the last scrape of metrics from MySQL resulted in an error (1 for error, 0 for success).",
         )?;
+        // Upstream 0.20's config reload gauges.
+        let reload_successful = Gauge::new(
+            "mysqld_exporter_config_last_reload_successful",
+            "Mysqld exporter config loaded successfully.",
+        )?;
+        let reload_timestamp = Gauge::new(
+            "mysqld_exporter_config_last_reload_success_timestamp_seconds",
+            "Timestamp of the last successful configuration reload.",
+        )?;
+        registry.register(Box::new(reload_successful.clone()))?;
+        registry.register(Box::new(reload_timestamp.clone()))?;
         registry.register(Box::new(up.clone()))?;
         registry.register(Box::new(scrapes_total.clone()))?;
         registry.register(Box::new(scrape_errors.clone()))?;
@@ -334,6 +347,8 @@ impl Stats {
             scrapes_total,
             scrape_errors,
             last_scrape_error,
+            reload_successful,
+            reload_timestamp,
             last_results: Mutex::new(HashMap::new()),
         })
     }
@@ -405,12 +420,59 @@ impl ErrorLog {
     }
 }
 
-/// The process-wide state: the default target (`[client]`), the config
-/// for `/probe`, counters and descriptors.
-pub struct Local {
+/// What the my.cnf gave: its sections (for `/probe`'s auth modules) and
+/// the default target built from `[client]`. Replaced whole on a reload.
+pub struct Loaded {
     pub config: Config,
-    pub session: SessionOpts,
     pub target: Option<Arc<Target>>,
+}
+
+/// Where the config comes from: the file and the command line (read
+/// again, with the environment, on every reload, as upstream does).
+#[derive(Debug, Clone)]
+struct Source {
+    path: std::path::PathBuf,
+    mysqld_address: String,
+    mysqld_username: Option<String>,
+    insecure_skip_verify: bool,
+}
+
+impl Source {
+    fn load(&self) -> Result<Config, String> {
+        let path = &self.path;
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                tracing::debug!(path = %path.display(), "no my.cnf");
+                None
+            }
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        };
+        let overrides = Overrides {
+            address: Some(self.mysqld_address.clone()),
+            username: self.mysqld_username.clone(),
+            password: std::env::var("MYSQLD_EXPORTER_PASSWORD").ok(),
+            insecure_skip_verify: self.insecure_skip_verify,
+        };
+        match std::env::var("DATA_SOURCE_NAME") {
+            Ok(dsn) if !dsn.is_empty() => {
+                let section = config::from_dsn(&dsn).map_err(|e| e.to_string())?;
+                let mut config =
+                    config::build(path, text.as_deref(), &overrides).unwrap_or_default();
+                config.sections.insert("client".to_string(), section);
+                Ok(config)
+            }
+            _ => config::build(path, text.as_deref(), &overrides).map_err(|e| e.to_string()),
+        }
+    }
+}
+
+/// The process-wide state: the loaded config and default target
+/// (`[client]`), counters and descriptors.
+pub struct Local {
+    loaded: RwLock<Arc<Loaded>>,
+    source: Source,
+    pub session: SessionOpts,
     pub stats: Stats,
     pub meta: Meta,
     pub errors: ErrorLog,
@@ -420,38 +482,27 @@ pub struct Local {
 impl std::fmt::Debug for Local {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Local")
-            .field("target", &self.target)
+            .field("target", &self.current().target)
             .finish()
     }
 }
 
+fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
 impl Local {
     pub fn from_args(args: &Args) -> Result<Local, String> {
-        let path = std::path::PathBuf::from(&args.my_cnf);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => Some(text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                tracing::debug!(path = %path.display(), "no my.cnf");
-                None
-            }
-            Err(e) => return Err(format!("{}: {e}", path.display())),
-        };
-        let overrides = Overrides {
-            address: Some(args.mysqld_address.clone()),
-            username: args.mysqld_username.clone(),
-            password: std::env::var("MYSQLD_EXPORTER_PASSWORD").ok(),
+        let source = Source {
+            path: std::path::PathBuf::from(&args.my_cnf),
+            mysqld_address: args.mysqld_address.clone(),
+            mysqld_username: args.mysqld_username.clone(),
             insecure_skip_verify: args.tls_insecure_skip_verify,
         };
-        let config = match std::env::var("DATA_SOURCE_NAME") {
-            Ok(dsn) if !dsn.is_empty() => {
-                let section = config::from_dsn(&dsn).map_err(|e| e.to_string())?;
-                let mut config =
-                    config::build(&path, text.as_deref(), &overrides).unwrap_or_default();
-                config.sections.insert("client".to_string(), section);
-                config
-            }
-            _ => config::build(&path, text.as_deref(), &overrides).map_err(|e| e.to_string())?,
-        };
+        let config = source.load()?;
         let session = SessionOpts {
             lock_wait_timeout: args
                 .enable_lock_wait_timeout
@@ -459,17 +510,15 @@ impl Local {
             log_slow_filter: args.log_slow_filter,
             max_open_connections: args.max_open_connections,
         };
-        let target = match config.section("client") {
-            Some(section) => Some(Arc::new(
-                Target::new(section, None, &session).map_err(|e| e.to_string())?,
-            )),
-            None => None,
-        };
+        let loaded = Loaded::new(config, None, &session)?;
+        let stats = Stats::new().map_err(|e| e.to_string())?;
+        stats.reload_successful.set(1.0);
+        stats.reload_timestamp.set(unix_now());
         Ok(Local {
-            config,
+            loaded: RwLock::new(Arc::new(loaded)),
+            source,
             session,
-            target,
-            stats: Stats::new().map_err(|e| e.to_string())?,
+            stats,
             meta: Meta::new(),
             errors: ErrorLog::default(),
             query_timeout: (args.query_timeout > 0)
@@ -484,6 +533,77 @@ impl Local {
             .get_or_init(|| Local::from_args(args).map(Arc::new))
             .clone()
             .map_err(BuildError::new)
+    }
+
+    /// The config and default target now in force.
+    pub fn current(&self) -> Arc<Loaded> {
+        self.loaded
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Reads the my.cnf again (`/-/reload`). On error the config in force
+    /// stays and `mysqld_exporter_config_last_reload_successful` is 0.
+    pub fn reload(&self) -> Result<(), String> {
+        let result = self.source.load().and_then(|config| {
+            let old = self.current();
+            let loaded = Loaded::new(config, Some(&old), &self.session)?;
+            *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(loaded);
+            Ok(())
+        });
+        match &result {
+            Ok(()) => {
+                self.stats.reload_successful.set(1.0);
+                self.stats.reload_timestamp.set(unix_now());
+                tracing::info!(path = %self.source.path.display(), "reloaded the config");
+            }
+            Err(e) => {
+                self.stats.reload_successful.set(0.0);
+                tracing::warn!(path = %self.source.path.display(), error = %e, "error reloading the config; keeping the old one");
+            }
+        }
+        result
+    }
+}
+
+impl Loaded {
+    /// The default target of `config`; the one of `old` (its connections,
+    /// what it learnt) when `[client]` is unchanged.
+    fn new(config: Config, old: Option<&Loaded>, session: &SessionOpts) -> Result<Loaded, String> {
+        let target = match config.section("client") {
+            Some(section) => match old {
+                Some(old) if old.config.section("client") == Some(section) => old.target.clone(),
+                _ => Some(Arc::new(
+                    Target::new(section, None, session).map_err(|e| e.to_string())?,
+                )),
+            },
+            None => None,
+        };
+        Ok(Loaded { config, target })
+    }
+}
+
+/// `/-/reload` (any method): re-reads the my.cnf. As upstream, the answer
+/// is 200 either way: `ok` on success, an empty body when the file is
+/// broken (the error is logged and the old config kept).
+pub struct Reload {
+    pub local: Arc<Local>,
+}
+
+#[async_trait::async_trait]
+impl exporter_kit::Handler for Reload {
+    async fn handle(
+        &self,
+        _req: hyper::Request<hyper::body::Incoming>,
+    ) -> hyper::Response<exporter_kit::http::Body> {
+        let local = self.local.clone();
+        // File reading: off the async workers.
+        let ok = matches!(
+            tokio::task::spawn_blocking(move || local.reload()).await,
+            Ok(Ok(()))
+        );
+        exporter_kit::http::text_response(hyper::StatusCode::OK, if ok { "ok" } else { "" })
     }
 }
 
@@ -569,7 +689,8 @@ pub fn scraper_deadline(deadline: Instant, query_timeout: Option<Duration>) -> I
 #[async_trait::async_trait]
 impl AsyncCollector for ScraperCollector {
     async fn update(&self, ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
-        let Some(target) = &self.local.target else {
+        let loaded = self.local.current();
+        let Some(target) = &loaded.target else {
             return Err(CollectError::NoData);
         };
         let deadline = scraper_deadline(ctx.deadline, self.local.query_timeout);
@@ -626,7 +747,8 @@ pub struct Connection {
 impl AsyncCollector for Connection {
     async fn update(&self, ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
         self.local.stats.scrapes_total.inc();
-        let Some(target) = &self.local.target else {
+        let loaded = self.local.current();
+        let Some(target) = &loaded.target else {
             self.local.stats.up.set(0);
             return Err(CollectError::NoData);
         };

@@ -64,7 +64,7 @@ fn all_scrapers_match_upstream() {
         &format!("[client]\nuser=root\nhost=127.0.0.1\nport={}\n", db.port()),
     );
     let mut ours_flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    // 35 scrapers: enough connections that none waits past the deadline on
+    // 36 scrapers: enough connections that none waits past the deadline on
     // a busy CI machine (0.14 has no cap at all).
     ours_flags.extend([
         "--config.my-cnf",
@@ -82,6 +82,22 @@ fn all_scrapers_match_upstream() {
         ours.contains("# TYPE mysql_info_schema_auto_increment_column ")
     });
     assert_eq!(value(&ours, "mysql_up"), Some(1.0));
+    // Not Aurora: as upstream, no replica_host_status table is no error.
+    assert_eq!(
+        value(
+            &ours,
+            r#"mysql_exporter_collector_success{collector="collect.info_schema.replica_host"}"#
+        ),
+        Some(1.0)
+    );
+    // No MyRocks here: that scraper alone is skipped.
+    assert_eq!(
+        value(
+            &ours,
+            r#"mysql_exporter_collector_success{collector="collect.info_schema.rocksdb_perf_context"}"#
+        ),
+        Some(0.0)
+    );
     for family in [
         "mysql_info_schema_processlist_threads",
         "mysql_info_schema_innodb_metrics_buffer_pool_pages",
@@ -106,11 +122,14 @@ fn all_scrapers_match_upstream() {
         Some(3.0)
     );
 
-    // Debian's 0.14 knows all of these but sys.user_summary.
+    // Debian's 0.14 knows all of these but sys.user_summary and
+    // info_schema.rocksdb_perf_context.
     let upstream_flags: Vec<&str> = flags
         .iter()
         .map(String::as_str)
-        .filter(|f| *f != "--collect.sys.user_summary")
+        .filter(|f| {
+            *f != "--collect.sys.user_summary" && *f != "--collect.info_schema.rocksdb_perf_context"
+        })
         .collect();
     let upstream = Upstream::start(&format!("root@tcp({})/", db.addr()), &upstream_flags);
     let _ = get(&upstream.url());

@@ -28,10 +28,11 @@ fn upstream_defaults() {
     assert_eq!(cli.args.lock_wait_timeout, 2);
     assert!(cli.args.enable_lock_wait_timeout);
     assert_eq!(cli.args.eventsstatements_limit, 250);
+    assert!(cli.args.eventsstatements_exclude_schemas.is_empty());
     assert_eq!(cli.args.file_instances_remove_prefix, "/var/lib/mysql/");
     assert!(cli.args.processes_by_user);
-    // Every upstream scraper but RocksDB's perf context has a switch.
-    assert_eq!(COLLECTORS.len(), 35);
+    // Every upstream scraper has a switch.
+    assert_eq!(COLLECTORS.len(), 36);
 }
 
 #[test]
@@ -45,6 +46,9 @@ fn switches_and_options() {
         "--exporter.log_slow_filter",
         "--mysqld.address=db:3307",
         "--mysqld.username=exporter",
+        "--collect.perf_schema.eventsstatements.exclude_schemas=tmp",
+        "--collect.perf_schema.eventsstatements.exclude_schemas",
+        "archive",
     ]);
     assert!(!cli.enabled.contains(&"slave_status"));
     assert!(cli.enabled.contains(&"info_schema.processlist"));
@@ -54,6 +58,11 @@ fn switches_and_options() {
     assert!(cli.args.log_slow_filter);
     assert_eq!(cli.args.mysqld_address, "db:3307");
     assert_eq!(cli.args.mysqld_username.as_deref(), Some("exporter"));
+    assert_eq!(
+        cli.args.eventsstatements_exclude_schemas,
+        ["tmp", "archive"],
+        "repeatable, as kingpin's Strings()"
+    );
     assert!(exporter_kit::args::parse_from(&SPEC, COLLECTORS, ["x", "--collect.nope"]).is_err());
     assert!(
         exporter_kit::args::parse_from(

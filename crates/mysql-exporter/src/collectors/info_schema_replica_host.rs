@@ -1,5 +1,7 @@
 //! Aurora's `information_schema.replica_host_status`: CPU, lag and
-//! latencies of each instance of the cluster.
+//! latencies of each instance of the cluster. Elsewhere the table does not
+//! exist; as upstream, that is not an error (no families, success 1), so
+//! `mysql_exporter_last_scrape_error` stays 0 on MySQL and MariaDB.
 
 use exporter_kit::{BuildError, Desc, Emitter};
 use mysql_async::Conn;
@@ -46,13 +48,22 @@ pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
 #[async_trait::async_trait]
 impl Scraper for ReplicaHost {
     async fn scrape(&self, conn: &mut Conn, out: &mut Emitter) -> Result<(), ScrapeError> {
-        let rows = query(
+        let rows = match query(
             conn,
             "SELECT SERVER_ID, if(SESSION_ID = 'MASTER_SESSION_ID', 'writer', 'reader') AS ROLE, CPU, \
              MASTER_SLAVE_LATENCY_IN_MICROSECONDS, REPLICA_LAG_IN_MILLISECONDS, LOG_STREAM_SPEED_IN_KiB_PER_SECOND, \
              CURRENT_REPLAY_LATENCY_IN_MICROSECONDS FROM information_schema.replica_host_status",
         )
-        .await?;
+        .await
+        {
+            Ok(rows) => rows,
+            // 1109: unknown table (not Aurora).
+            Err(ScrapeError::Sql(mysql_async::Error::Server(e))) if e.code == 1109 => {
+                tracing::debug!("information_schema.replica_host_status is not available");
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
         for row in &rows {
             let (id, role) = (text(row, 0), text(row, 1));
             for (i, (desc, div)) in self.descs.iter().enumerate() {

@@ -15,6 +15,7 @@ pub mod info_schema_innodb_tablespaces;
 pub mod info_schema_processlist;
 pub mod info_schema_query_response_time;
 pub mod info_schema_replica_host;
+pub mod info_schema_rocksdb_perf_context;
 pub mod info_schema_schemastats;
 pub mod info_schema_tables;
 pub mod info_schema_tablestats;
