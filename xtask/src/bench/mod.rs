@@ -28,6 +28,11 @@ pub struct Args {
     /// Scrapes per concurrent scraper.
     #[arg(long, default_value_t = 50)]
     pub per_scraper: usize,
+    /// node: measure ours statically linked (glibc, crt-static, as
+    /// deploy/docker/build-local.sh LIBC=gnu builds it), like the static
+    /// binaries the images ship and like upstream's Go binary.
+    #[arg(long)]
+    pub static_build: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {

@@ -65,6 +65,29 @@ fn command(binary: &PathBuf, port: u16, textfile_dir: &std::path::Path) -> Comma
     cmd
 }
 
+/// Builds our node-exporter in release mode, dynamically linked (what
+/// `cargo build --release` gives) or static, and returns its path.
+fn build_ours(static_build: bool) -> anyhow::Result<PathBuf> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut build = Command::new(cargo);
+    build.args(["build", "--release", "-p", "node-exporter"]);
+    let mut dir = target_dir();
+    if static_build {
+        let target = format!("{}-unknown-linux-gnu", std::env::consts::ARCH);
+        let mut flags = std::env::var("RUSTFLAGS").unwrap_or_default();
+        flags.push_str(" -C target-feature=+crt-static");
+        // With an explicit --target the flags reach only the target's
+        // crates, not build scripts and proc macros.
+        build.args(["--target", &target]).env("RUSTFLAGS", flags);
+        dir = dir.join(target);
+    }
+    let status = build.status().context("building node-exporter")?;
+    if !status.success() {
+        bail!("building node-exporter failed: {build:?}");
+    }
+    Ok(dir.join("release/node-exporter"))
+}
+
 pub fn run(args: &super::Args) -> anyhow::Result<()> {
     let upstream = PathBuf::from("/usr/bin/prometheus-node-exporter");
     if !upstream.is_file() {
@@ -73,15 +96,7 @@ pub fn run(args: &super::Args) -> anyhow::Result<()> {
             upstream.display()
         );
     }
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "--release", "-p", "node-exporter"])
-        .status()
-        .context("building node-exporter")?;
-    if !status.success() {
-        bail!("cargo build --release -p node-exporter failed");
-    }
-    let ours = target_dir().join("release/node-exporter");
+    let ours = build_ours(args.static_build)?;
 
     let textfile_dir =
         std::env::temp_dir().join(format!("ferroscope-bench-node-{}", std::process::id()));
@@ -135,7 +150,8 @@ pub fn run(args: &super::Args) -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&textfile_dir);
     harness::print_table(
         &format!(
-            "node: ours vs Debian's prometheus-node-exporter ({} sequential + {}x{} concurrent scrapes in {ROUNDS} alternating rounds, {} collectors)",
+            "node: ours{} vs Debian's prometheus-node-exporter ({} sequential + {}x{} concurrent scrapes in {ROUNDS} alternating rounds, {} collectors)",
+            if args.static_build { " (static)" } else { "" },
             args.scrapes,
             args.concurrency,
             args.per_scraper,
