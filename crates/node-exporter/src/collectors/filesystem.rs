@@ -317,30 +317,31 @@ impl Filesystem {
         &self.statter
     }
 
-    fn ignored(&self, m: &Mount, mount_point: &str) -> bool {
+    fn ignored(&self, m: &Mount<'_>, mount_point: &str) -> bool {
         self.mount_points.ignored(mount_point) || self.fs_types.ignored(&m.fs_type)
     }
 
     /// The mount point as the host sees it: without the --path.rootfs
     /// prefix when it has one (as upstream's rootfsStripPrefix).
-    fn strip_rootfs(&self, mount_point: &str) -> String {
+    fn strip_rootfs<'a>(&self, mount_point: &'a str) -> &'a str {
         let root = self.rootfs.to_string_lossy();
         let root = root.trim_end_matches('/');
         if root.is_empty() {
-            return mount_point.to_string();
+            return mount_point;
         }
         match mount_point.strip_prefix(root) {
-            Some("") => "/".to_string(),
-            Some(rest) if rest.starts_with('/') => rest.to_string(),
-            _ => mount_point.to_string(),
+            Some("") => "/",
+            Some(rest) if rest.starts_with('/') => rest,
+            _ => mount_point,
         }
     }
 }
 
 impl Filesystem {
     /// The mount table of PID 1 (the host's when run in its PID namespace):
-    /// mountinfo when there, else mounts, else the exporter's own (hidepid).
-    fn mounts(&self) -> Result<Vec<Mount>, CollectError> {
+    /// mountinfo when there, else mounts, else the exporter's own (hidepid);
+    /// with whether it is a mountinfo.
+    fn mount_table(&self) -> Result<(String, bool), CollectError> {
         for (file, info) in [
             ("1/mountinfo", true),
             ("1/mounts", false),
@@ -349,8 +350,7 @@ impl Filesystem {
         ] {
             let path = self.procfs.join(file);
             match crate::sysfs::read_string(&path) {
-                Ok(text) if info => return Ok(mounts::parse_mountinfo(&text).logged("mountinfo")),
-                Ok(text) => return Ok(mounts::parse(&text).logged("mounts")),
+                Ok(text) => return Ok((text, info)),
                 Err(e)
                     if e.kind() == io::ErrorKind::NotFound
                         || e.kind() == io::ErrorKind::PermissionDenied =>
@@ -366,14 +366,19 @@ impl Filesystem {
 
 impl Collector for Filesystem {
     fn update(&self, ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
-        let mounts = self.mounts()?;
-        let mut seen: Vec<(String, String, String)> = Vec::new();
+        let (text, info) = self.mount_table()?;
+        let mounts = if info {
+            mounts::parse_mountinfo(&text).logged("mountinfo")
+        } else {
+            mounts::parse(&text).logged("mounts")
+        };
+        let mut seen: Vec<(&str, &str, &str)> = Vec::with_capacity(mounts.len());
         for m in &mounts {
             let mount_point = self.strip_rootfs(&m.mount_point);
-            if self.ignored(m, &mount_point) {
+            if self.ignored(m, mount_point) {
                 continue;
             }
-            let key = (m.device.clone(), m.fs_type.clone(), mount_point.clone());
+            let key = (&*m.device, &*m.fs_type, mount_point);
             if seen.contains(&key) {
                 continue;
             }
@@ -389,12 +394,7 @@ impl Collector for Filesystem {
                 }
                 StatOutcome::Stuck => "mountpoint timeout".to_string(),
             };
-            let labels = [
-                m.device.as_str(),
-                m.fs_type.as_str(),
-                mount_point.as_str(),
-                error.as_str(),
-            ];
+            let labels = [&*m.device, &*m.fs_type, mount_point, error.as_str()];
             // An errored filesystem gets only device_error and readonly, as upstream.
             let StatOutcome::Ok(s) = outcome else {
                 out.gauge(&self.device_error, &labels, 1.0);
@@ -404,7 +404,7 @@ impl Collector for Filesystem {
             if let Some((major, minor)) = &m.major_minor {
                 out.gauge(
                     &self.mount_info,
-                    &[&m.device, major, minor, &mount_point],
+                    &[&m.device, major, minor, mount_point],
                     1.0,
                 );
             }
