@@ -307,7 +307,8 @@ impl Collector for Cpu {
         if self.info {
             self.update_info(out)?;
         }
-        let st = stat::parse(&crate::sysfs::read_source(&self.stat)?).logged("stat");
+        let text = crate::sysfs::read_source(&self.stat)?;
+        let st = stat::parse(&text).logged("stat");
         if st.cpus.is_empty() {
             return Err(CollectError::parse("stat", "no cpuN lines"));
         }
@@ -326,7 +327,13 @@ impl Collector for Cpu {
                 t.guest_nice,
             ]
             .map(|ticks| ticks / USER_HZ);
-            let kept = last.entry(cpu.clone()).or_insert(now);
+            // Known cpus are looked up by &str: no key allocated per scrape.
+            if !last.contains_key(*cpu) {
+                last.insert(cpu.to_string(), now);
+            }
+            let Some(kept) = last.get_mut(*cpu) else {
+                continue;
+            };
             if kept[0] - now[0] >= JUMP_BACK_SECONDS {
                 tracing::debug!(cpu = %cpu, "CPU idle counter jumped backwards, possible hotplug event, resetting CPU stats");
                 *kept = now;
