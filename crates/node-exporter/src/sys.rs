@@ -61,7 +61,8 @@ fn field(chars: &[libc::c_char]) -> String {
         .take_while(|&&c| c != 0)
         .map(|&c| c as u8)
         .collect();
-    String::from_utf8_lossy(&bytes).into_owned()
+    // Valid UTF-8 (the usual case) keeps the buffer: one allocation.
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 pub fn uname() -> io::Result<Uname> {
