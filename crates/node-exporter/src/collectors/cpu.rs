@@ -226,10 +226,12 @@ pub fn parse_cpu_list(s: &str) -> Vec<u32> {
 /// `None` when cpu0 has no `online` file (no CPU hotplug, as on most x86
 /// hosts): then upstream emits nothing.
 pub fn online_states(sys_cpu: &Path) -> Option<Vec<(String, f64)>> {
-    if !sys_cpu.join("cpu0/online").exists() {
-        return None;
-    }
-    let mut cpus: Vec<(String, f64)> = std::fs::read_dir(sys_cpu)
+    online_of(sys_cpu, &cpu_ids(sys_cpu)?)
+}
+
+/// The numbers of the `cpuN` directories, in numeric order.
+fn cpu_ids(sys_cpu: &Path) -> Option<Vec<String>> {
+    let mut ids: Vec<String> = std::fs::read_dir(sys_cpu)
         .ok()?
         .flatten()
         .filter_map(|e| {
@@ -238,19 +240,36 @@ pub fn online_states(sys_cpu: &Path) -> Option<Vec<(String, f64)>> {
             if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
-            let on = crate::sysfs::read_attr(&e.path().join("online")).is_some_and(|v| v == "1");
-            Some((id.to_string(), if on { 1.0 } else { 0.0 }))
+            Some(id.to_string())
         })
         .collect();
-    cpus.sort_by_key(|(id, _)| id.parse::<u64>().unwrap_or(u64::MAX));
-    Some(cpus)
+    ids.sort_by_key(|id| id.parse::<u64>().unwrap_or(u64::MAX));
+    Some(ids)
+}
+
+/// [`online_states`] of the listed cpus.
+fn online_of(sys_cpu: &Path, ids: &[String]) -> Option<Vec<(String, f64)>> {
+    if !sys_cpu.join("cpu0/online").exists() {
+        return None;
+    }
+    let states = ids
+        .iter()
+        .map(|id| {
+            let online = sys_cpu.join(format!("cpu{id}/online"));
+            let on = crate::sysfs::read_attr(&online).is_some_and(|v| v == "1");
+            (id.clone(), if on { 1.0 } else { 0.0 })
+        })
+        .collect();
+    Some(states)
 }
 
 impl Cpu {
     /// Isolated CPUs, online states and thermal throttle counters from
     /// sysfs; all optional.
     fn update_sysfs(&self, out: &mut Emitter) {
-        for (cpu, v) in online_states(&self.sys_cpu).unwrap_or_default() {
+        // One listing of the cpuN directories serves both families.
+        let ids = cpu_ids(&self.sys_cpu).unwrap_or_default();
+        for (cpu, v) in online_of(&self.sys_cpu, &ids).unwrap_or_default() {
             out.gauge(&self.online, &[&cpu], v);
         }
         if let Some(list) = crate::sysfs::read_attr(&self.sys_cpu.join("isolated")) {
@@ -258,20 +277,10 @@ impl Cpu {
                 out.gauge(&self.isolated, &[&cpu.to_string()], 1.0);
             }
         }
-        let Ok(dir) = std::fs::read_dir(&self.sys_cpu) else {
-            return;
-        };
         let mut cores: BTreeMap<(String, String), f64> = BTreeMap::new();
         let mut packages: BTreeMap<String, f64> = BTreeMap::new();
-        for entry in dir.flatten() {
-            let name = entry.file_name();
-            let Some(id) = name.to_str().and_then(|n| n.strip_prefix("cpu")) else {
-                continue;
-            };
-            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
-                continue;
-            }
-            let base = entry.path();
+        for id in &ids {
+            let base = self.sys_cpu.join(format!("cpu{id}"));
             let throttle = base.join("thermal_throttle");
             if !throttle.is_dir() {
                 continue;

@@ -239,9 +239,12 @@ impl Collector for Diskstats {
                     .find(|(key, _)| *key == k)
                     .map_or("", |(_, v)| *v)
             };
-            let rotational =
-                crate::sysfs::read_string(&self.sys_block.join(dev).join("queue/rotational"))
-                    .unwrap_or_default();
+            let rotational = crate::sysfs::read_string(&crate::sysfs::join2(
+                &self.sys_block,
+                dev,
+                "queue/rotational",
+            ))
+            .unwrap_or_default();
             out.gauge(
                 &self.info,
                 &[
