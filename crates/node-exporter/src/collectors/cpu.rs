@@ -226,38 +226,35 @@ pub fn parse_cpu_list(s: &str) -> Vec<u32> {
 /// `None` when cpu0 has no `online` file (no CPU hotplug, as on most x86
 /// hosts): then upstream emits nothing.
 pub fn online_states(sys_cpu: &Path) -> Option<Vec<(String, f64)>> {
-    online_of(sys_cpu, &cpu_ids(sys_cpu)?)
+    online_of(sys_cpu, &cpu_dirs(sys_cpu)?)
 }
 
-/// The numbers of the `cpuN` directories, in numeric order.
-fn cpu_ids(sys_cpu: &Path) -> Option<Vec<String>> {
-    let mut ids: Vec<String> = std::fs::read_dir(sys_cpu)
+/// The `cpuN` directory names, in numeric order.
+fn cpu_dirs(sys_cpu: &Path) -> Option<Vec<String>> {
+    let mut names: Vec<String> = std::fs::read_dir(sys_cpu)
         .ok()?
         .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            let id = name.strip_prefix("cpu")?;
-            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
-            Some(id.to_string())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| {
+            name.strip_prefix("cpu")
+                .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
         })
         .collect();
-    ids.sort_by_key(|id| id.parse::<u64>().unwrap_or(u64::MAX));
-    Some(ids)
+    names.sort_by_key(|name| name[3..].parse::<u64>().unwrap_or(u64::MAX));
+    Some(names)
 }
 
-/// [`online_states`] of the listed cpus.
-fn online_of(sys_cpu: &Path, ids: &[String]) -> Option<Vec<(String, f64)>> {
+/// [`online_states`] of the listed `cpuN` directories.
+fn online_of(sys_cpu: &Path, dirs: &[String]) -> Option<Vec<(String, f64)>> {
     if !sys_cpu.join("cpu0/online").exists() {
         return None;
     }
-    let states = ids
+    let states = dirs
         .iter()
-        .map(|id| {
-            let online = sys_cpu.join(format!("cpu{id}/online"));
+        .map(|dir| {
+            let online = crate::sysfs::join2(sys_cpu, dir, "online");
             let on = crate::sysfs::read_attr(&online).is_some_and(|v| v == "1");
-            (id.clone(), if on { 1.0 } else { 0.0 })
+            (dir[3..].to_string(), if on { 1.0 } else { 0.0 })
         })
         .collect();
     Some(states)
@@ -268,8 +265,8 @@ impl Cpu {
     /// sysfs; all optional.
     fn update_sysfs(&self, out: &mut Emitter) {
         // One listing of the cpuN directories serves both families.
-        let ids = cpu_ids(&self.sys_cpu).unwrap_or_default();
-        for (cpu, v) in online_of(&self.sys_cpu, &ids).unwrap_or_default() {
+        let dirs = cpu_dirs(&self.sys_cpu).unwrap_or_default();
+        for (cpu, v) in online_of(&self.sys_cpu, &dirs).unwrap_or_default() {
             out.gauge(&self.online, &[&cpu], v);
         }
         if let Some(list) = crate::sysfs::read_attr(&self.sys_cpu.join("isolated")) {
@@ -279,8 +276,8 @@ impl Cpu {
         }
         let mut cores: BTreeMap<(String, String), f64> = BTreeMap::new();
         let mut packages: BTreeMap<String, f64> = BTreeMap::new();
-        for id in &ids {
-            let base = self.sys_cpu.join(format!("cpu{id}"));
+        for dir in &dirs {
+            let base = self.sys_cpu.join(dir);
             let throttle = base.join("thermal_throttle");
             if !throttle.is_dir() {
                 continue;
