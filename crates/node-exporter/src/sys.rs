@@ -68,12 +68,11 @@ pub struct Uname {
 }
 
 fn field(chars: &[libc::c_char]) -> String {
-    let bytes: Vec<u8> = chars
-        .iter()
-        .take_while(|&&c| c != 0)
-        .map(|&c| c as u8)
-        .collect();
-    String::from_utf8_lossy(&bytes).into_owned()
+    // Up to the NUL: an exact-size copy, one allocation.
+    let len = chars.iter().position(|&c| c == 0).unwrap_or(chars.len());
+    let bytes: Vec<u8> = chars[..len].iter().map(|&c| c as u8).collect();
+    // Valid UTF-8 (the usual case) keeps the buffer: one allocation.
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 pub fn uname() -> io::Result<Uname> {

@@ -154,6 +154,15 @@ pub fn join(dir: &Path, name: &str) -> PathBuf {
     dir.join(name)
 }
 
+/// `dir/a/b` as a path, in one allocation (`dir.join(a).join(b)` makes two).
+pub fn join2(dir: &Path, a: &str, b: &str) -> PathBuf {
+    let mut path = PathBuf::with_capacity(dir.as_os_str().len() + a.len() + b.len() + 2);
+    path.push(dir);
+    path.push(a);
+    path.push(b);
+    path
+}
+
 /// Compiles a flag's regex at startup, as upstream's MustCompile (but as
 /// an error, not a panic). An empty pattern compiles and matches
 /// everything, as in Go (e.g. `--collector.netclass.ignored-devices=""`).

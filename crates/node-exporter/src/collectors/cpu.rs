@@ -226,31 +226,47 @@ pub fn parse_cpu_list(s: &str) -> Vec<u32> {
 /// `None` when cpu0 has no `online` file (no CPU hotplug, as on most x86
 /// hosts): then upstream emits nothing.
 pub fn online_states(sys_cpu: &Path) -> Option<Vec<(String, f64)>> {
+    online_of(sys_cpu, &cpu_dirs(sys_cpu)?)
+}
+
+/// The `cpuN` directory names, in numeric order.
+fn cpu_dirs(sys_cpu: &Path) -> Option<Vec<String>> {
+    let mut names: Vec<String> = std::fs::read_dir(sys_cpu)
+        .ok()?
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| {
+            name.strip_prefix("cpu")
+                .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .collect();
+    names.sort_by_key(|name| name[3..].parse::<u64>().unwrap_or(u64::MAX));
+    Some(names)
+}
+
+/// [`online_states`] of the listed `cpuN` directories.
+fn online_of(sys_cpu: &Path, dirs: &[String]) -> Option<Vec<(String, f64)>> {
     if !sys_cpu.join("cpu0/online").exists() {
         return None;
     }
-    let mut cpus: Vec<(String, f64)> = std::fs::read_dir(sys_cpu)
-        .ok()?
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            let id = name.strip_prefix("cpu")?;
-            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
-            let on = crate::sysfs::read_attr(&e.path().join("online")).is_some_and(|v| v == "1");
-            Some((id.to_string(), if on { 1.0 } else { 0.0 }))
+    let states = dirs
+        .iter()
+        .map(|dir| {
+            let online = crate::sysfs::join2(sys_cpu, dir, "online");
+            let on = crate::sysfs::read_attr(&online).is_some_and(|v| v == "1");
+            (dir[3..].to_string(), if on { 1.0 } else { 0.0 })
         })
         .collect();
-    cpus.sort_by_key(|(id, _)| id.parse::<u64>().unwrap_or(u64::MAX));
-    Some(cpus)
+    Some(states)
 }
 
 impl Cpu {
     /// Isolated CPUs, online states and thermal throttle counters from
     /// sysfs; all optional.
     fn update_sysfs(&self, out: &mut Emitter) {
-        for (cpu, v) in online_states(&self.sys_cpu).unwrap_or_default() {
+        // One listing of the cpuN directories serves both families.
+        let dirs = cpu_dirs(&self.sys_cpu).unwrap_or_default();
+        for (cpu, v) in online_of(&self.sys_cpu, &dirs).unwrap_or_default() {
             out.gauge(&self.online, &[&cpu], v);
         }
         if let Some(list) = crate::sysfs::read_attr(&self.sys_cpu.join("isolated")) {
@@ -258,20 +274,10 @@ impl Cpu {
                 out.gauge(&self.isolated, &[&cpu.to_string()], 1.0);
             }
         }
-        let Ok(dir) = std::fs::read_dir(&self.sys_cpu) else {
-            return;
-        };
         let mut cores: BTreeMap<(String, String), f64> = BTreeMap::new();
         let mut packages: BTreeMap<String, f64> = BTreeMap::new();
-        for entry in dir.flatten() {
-            let name = entry.file_name();
-            let Some(id) = name.to_str().and_then(|n| n.strip_prefix("cpu")) else {
-                continue;
-            };
-            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
-                continue;
-            }
-            let base = entry.path();
+        for dir in &dirs {
+            let base = self.sys_cpu.join(dir);
             let throttle = base.join("thermal_throttle");
             if !throttle.is_dir() {
                 continue;
@@ -307,7 +313,8 @@ impl Collector for Cpu {
         if self.info {
             self.update_info(out)?;
         }
-        let st = stat::parse(&crate::sysfs::read_source(&self.stat)?).logged("stat");
+        let text = crate::sysfs::read_source(&self.stat)?;
+        let st = stat::parse(&text).logged("stat");
         if st.cpus.is_empty() {
             return Err(CollectError::parse("stat", "no cpuN lines"));
         }
@@ -326,7 +333,13 @@ impl Collector for Cpu {
                 t.guest_nice,
             ]
             .map(|ticks| ticks / USER_HZ);
-            let kept = last.entry(cpu.clone()).or_insert(now);
+            // Known cpus are looked up by &str: no key allocated per scrape.
+            if !last.contains_key(*cpu) {
+                last.insert(cpu.to_string(), now);
+            }
+            let Some(kept) = last.get_mut(*cpu) else {
+                continue;
+            };
             if kept[0] - now[0] >= JUMP_BACK_SECONDS {
                 tracing::debug!(cpu = %cpu, "CPU idle counter jumped backwards, possible hotplug event, resetting CPU stats");
                 *kept = now;

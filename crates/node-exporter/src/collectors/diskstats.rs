@@ -225,35 +225,38 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
 
 impl Collector for Diskstats {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
-        let disks = diskstats::parse(&crate::sysfs::read_source(&self.path)?).logged("diskstats");
-        for disk in disks.iter().filter(|d| !self.filter.ignored(&d.name)) {
-            let dev = disk.name.as_str();
-            let udev = crate::sysfs::read_string(
+        let text = crate::sysfs::read_source(&self.path)?;
+        let disks = diskstats::parse(&text).logged("diskstats");
+        for disk in disks.iter().filter(|d| !self.filter.ignored(d.name)) {
+            let dev = disk.name;
+            let udev_text = crate::sysfs::read_string(
                 &self.udev.join(format!("b{}:{}", disk.major, disk.minor)),
             )
-            .map(|t| diskstats::parse_udev(&t))
             .unwrap_or_default();
+            let udev = diskstats::parse_udev(&udev_text);
             let get = |k: &str| {
                 udev.iter()
-                    .find(|(key, _)| key == k)
-                    .map_or("", |(_, v)| v.as_str())
+                    .find(|(key, _)| *key == k)
+                    .map_or("", |(_, v)| *v)
             };
-            let rotational =
-                crate::sysfs::read_string(&self.sys_block.join(dev).join("queue/rotational"))
-                    .map(|s| s.trim().to_string())
-                    .unwrap_or_default();
+            let rotational = crate::sysfs::read_string(&crate::sysfs::join2(
+                &self.sys_block,
+                dev,
+                "queue/rotational",
+            ))
+            .unwrap_or_default();
             out.gauge(
                 &self.info,
                 &[
                     dev,
-                    &disk.major,
-                    &disk.minor,
+                    disk.major,
+                    disk.minor,
                     get("ID_PATH"),
                     get("ID_WWN"),
                     get("ID_MODEL"),
                     get("ID_SERIAL_SHORT"),
                     get("ID_REVISION"),
-                    &rotational,
+                    rotational.trim(),
                 ],
                 1.0,
             );
@@ -289,7 +292,7 @@ impl Collector for Diskstats {
                     out.gauge(desc, &[dev], v);
                 }
             }
-            for ((desc, scale), v) in self.columns.iter().zip(&disk.stats) {
+            for ((desc, scale), v) in self.columns.iter().zip(disk.stats()) {
                 out.value(desc, &[dev], v * scale);
             }
         }

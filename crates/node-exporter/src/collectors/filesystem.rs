@@ -1,17 +1,20 @@
 //! node_filesystem_*: statfs of every mount listed in /proc/1/mounts.
 //!
 //! statfs of a dead NFS server or a stuck FUSE daemon blocks in the kernel
-//! and cannot be cancelled. So each statfs runs on a helper thread and the
-//! collector waits at most `--collector.filesystem.mount-timeout`. A mount
-//! that does not answer in time is reported with
-//! `node_filesystem_device_error 1` and is not asked again until its
-//! pending statfs returns: at most one thread ever waits on a mount.
+//! and cannot be cancelled. So statfs runs on a helper thread and the
+//! collector waits at most `--collector.filesystem.mount-timeout` per mount.
+//! A scrape's mounts go to one helper as a batch, statted in turn, and the
+//! collector is woken once when all have answered (not twice per mount). A
+//! mount that does not answer in time is reported with
+//! `node_filesystem_device_error 1`, the rest of the batch goes on on
+//! another helper, and the mount is not asked again until its pending
+//! statfs returns: at most one thread ever waits on a mount.
 
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use exporter_kit::{
@@ -75,21 +78,61 @@ pub struct FilesystemArgs {
 /// Idle statfs helpers kept between scrapes.
 const MAX_IDLE_WORKERS: usize = 4;
 
-type Reply = mpsc::SyncSender<io::Result<FsStats>>;
-
 /// The call that may block: statvfs, or a stand-in in tests.
 pub type StatFn = fn(&Path) -> io::Result<FsStats>;
 
+/// A helper thread waiting for batches.
 struct Worker {
-    jobs: mpsc::Sender<(PathBuf, Reply)>,
+    jobs: mpsc::Sender<Arc<Batch>>,
 }
+
+/// Mounts a helper stats in turn for one scrape. The collector sleeps on
+/// `changed` and is woken once, when the last mount is done; it wakes by
+/// itself when the mount being statted has run past the timeout.
+struct Batch {
+    paths: Vec<PathBuf>,
+    state: Mutex<BatchState>,
+    changed: Condvar,
+}
+
+struct BatchState {
+    /// Answers by index, taken by the collector.
+    results: Vec<Option<io::Result<FsStats>>>,
+    /// The mount being statted, and since when (from dispatch for the first).
+    current: usize,
+    started: Instant,
+    /// Every mount is answered.
+    done: bool,
+    /// The collector stopped waiting (a mount stuck at `current`): the
+    /// helper stats nothing more of this batch and exits.
+    abandoned: bool,
+}
+
+impl Batch {
+    fn new(paths: Vec<PathBuf>) -> Batch {
+        Batch {
+            state: Mutex::new(BatchState {
+                results: paths.iter().map(|_| None).collect(),
+                current: 0,
+                started: Instant::now(),
+                done: paths.is_empty(),
+                abandoned: false,
+            }),
+            paths,
+            changed: Condvar::new(),
+        }
+    }
+}
+
+/// Mount paths claimed by a scrape: `None` while queued in a batch, the
+/// start of its statfs once a helper runs it.
+type Inflight = Arc<Mutex<HashMap<PathBuf, Option<Instant>>>>;
 
 /// Runs statfs on helper threads with a timeout; see the module docs.
 pub struct Statter {
     timeout: Duration,
     stat_fn: StatFn,
-    /// Mounts whose statfs is running, with when it started.
-    inflight: Arc<Mutex<HashMap<PathBuf, Instant>>>,
+    inflight: Inflight,
     idle: Mutex<Vec<Worker>>,
 }
 
@@ -99,6 +142,45 @@ pub enum StatOutcome {
     Err(io::Error),
     /// No answer within the timeout (now or on an earlier scrape).
     Stuck,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A helper's answer as an outcome; none (not reached) counts as stuck.
+fn outcome(result: Option<io::Result<FsStats>>) -> StatOutcome {
+    match result {
+        Some(Ok(s)) => StatOutcome::Ok(s),
+        Some(Err(e)) => StatOutcome::Err(e),
+        None => StatOutcome::Stuck,
+    }
+}
+
+/// A helper's work on one batch: each mount in turn. False when the
+/// collector abandoned the batch (the helper then exits).
+fn run_batch(batch: &Batch, stat_fn: StatFn, inflight: &Inflight) -> bool {
+    for (i, path) in batch.paths.iter().enumerate() {
+        if let Some(start) = lock(inflight).get_mut(path) {
+            *start = Some(Instant::now());
+        }
+        let result = stat_fn(path);
+        lock(inflight).remove(path);
+        let mut st = lock(&batch.state);
+        if st.abandoned {
+            tracing::info!(path = %path.display(), "stuck mount answered again");
+            return false;
+        }
+        st.results[i] = Some(result);
+        if i + 1 < batch.paths.len() {
+            st.current = i + 1;
+            st.started = Instant::now();
+        } else {
+            st.done = true;
+            batch.changed.notify_one();
+        }
+    }
+    true
 }
 
 impl Statter {
@@ -117,22 +199,15 @@ impl Statter {
     }
 
     fn spawn(&self) -> io::Result<Worker> {
-        let (tx, rx) = mpsc::channel::<(PathBuf, Reply)>();
+        let (tx, rx) = mpsc::channel::<Arc<Batch>>();
         let inflight = Arc::clone(&self.inflight);
         let stat_fn = self.stat_fn;
         std::thread::Builder::new()
             .name("statfs".into())
             .spawn(move || {
-                for (path, reply) in rx {
-                    let result = stat_fn(&path);
-                    inflight
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .remove(&path);
-                    if reply.send(result).is_err() {
-                        // The collector gave up on us: this thread was
-                        // abandoned and nobody will send it more work.
-                        tracing::info!(path = %path.display(), "stuck mount answered again");
+                for batch in rx {
+                    if !run_batch(&batch, stat_fn, &inflight) {
+                        // The collector gave up on us: nobody sends more work.
                         break;
                     }
                 }
@@ -145,79 +220,166 @@ impl Statter {
         // At most one statfs per mount at a time: wait for another scrape's
         // to finish, or call the mount stuck once it has run too long.
         loop {
-            {
-                let mut inflight = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
-                match inflight.get(path) {
-                    None => {
-                        inflight.insert(path.to_path_buf(), Instant::now());
-                        break;
-                    }
-                    Some(start) if start.elapsed() >= self.timeout => return StatOutcome::Stuck,
-                    Some(_) => {}
-                }
+            match self.claim(path) {
+                Claim::Claimed => break,
+                Claim::Stuck => return StatOutcome::Stuck,
+                Claim::Busy => {}
             }
             if Instant::now() >= deadline {
                 return StatOutcome::Stuck;
             }
             std::thread::sleep(Duration::from_millis(1));
         }
-        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        let worker = match idle.map_or_else(|| self.spawn(), Ok) {
-            Ok(w) => w,
-            Err(e) => {
-                self.inflight
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .remove(path);
-                return StatOutcome::Err(e);
+        let mut outcomes = self.stat_claimed(vec![path.to_path_buf()], deadline);
+        outcomes.pop().unwrap_or(StatOutcome::Stuck)
+    }
+
+    /// statfs of each of `paths` (one outcome each, in order), each with
+    /// the mount timeout, all within `deadline`. One helper stats them in
+    /// turn and wakes the caller once; a mount that does not answer in time
+    /// is Stuck and the rest go on on another helper.
+    pub fn stat_all(&self, paths: Vec<PathBuf>, deadline: Instant) -> Vec<StatOutcome> {
+        let mut outcomes: Vec<Option<StatOutcome>> = paths.iter().map(|_| None).collect();
+        let mut claimed = Vec::with_capacity(paths.len());
+        let mut claimed_at = Vec::with_capacity(paths.len());
+        let mut busy = Vec::new();
+        for (i, path) in paths.into_iter().enumerate() {
+            match self.claim(&path) {
+                Claim::Claimed => {
+                    claimed.push(path);
+                    claimed_at.push(i);
+                }
+                Claim::Stuck => outcomes[i] = Some(StatOutcome::Stuck),
+                Claim::Busy => busy.push((i, path)),
             }
-        };
-        let (reply_tx, reply_rx) = mpsc::sync_channel(1);
-        if worker.jobs.send((path.to_path_buf(), reply_tx)).is_err() {
-            self.inflight
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(path);
-            return StatOutcome::Err(io::Error::other("statfs worker exited"));
         }
-        let wait = self
-            .timeout
-            .min(deadline.saturating_duration_since(Instant::now()));
-        match reply_rx.recv_timeout(wait) {
-            Ok(result) => {
-                let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        for (i, outcome) in claimed_at
+            .into_iter()
+            .zip(self.stat_claimed(claimed, deadline))
+        {
+            outcomes[i] = Some(outcome);
+        }
+        // Mounts another scrape is statting right now: wait for that one.
+        for (i, path) in busy {
+            outcomes[i] = Some(self.stat(&path, deadline));
+        }
+        outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or(StatOutcome::Stuck))
+            .collect()
+    }
+
+    /// Claims `path` for a statfs unless one is already running.
+    fn claim(&self, path: &Path) -> Claim {
+        let mut inflight = lock(&self.inflight);
+        match inflight.get(path) {
+            None => {
+                inflight.insert(path.to_path_buf(), None);
+                Claim::Claimed
+            }
+            Some(Some(start)) if start.elapsed() >= self.timeout => Claim::Stuck,
+            Some(_) => Claim::Busy,
+        }
+    }
+
+    fn release(&self, paths: &[PathBuf]) {
+        let mut inflight = lock(&self.inflight);
+        for p in paths {
+            inflight.remove(p);
+        }
+    }
+
+    /// Stats mounts this scrape has claimed, in batches: one, plus one
+    /// more after each mount that times out.
+    fn stat_claimed(&self, mut paths: Vec<PathBuf>, deadline: Instant) -> Vec<StatOutcome> {
+        let mut outcomes = Vec::with_capacity(paths.len());
+        while !paths.is_empty() {
+            let worker = match lock(&self.idle).pop().map_or_else(|| self.spawn(), Ok) {
+                Ok(w) => w,
+                Err(e) => {
+                    self.release(&paths);
+                    outcomes.extend(
+                        paths
+                            .iter()
+                            .map(|_| StatOutcome::Err(io::Error::new(e.kind(), e.to_string()))),
+                    );
+                    break;
+                }
+            };
+            let batch = Arc::new(Batch::new(paths));
+            if worker.jobs.send(Arc::clone(&batch)).is_err() {
+                self.release(&batch.paths);
+                outcomes.extend(
+                    batch
+                        .paths
+                        .iter()
+                        .map(|_| StatOutcome::Err(io::Error::other("statfs worker exited"))),
+                );
+                break;
+            }
+            let mut st = lock(&batch.state);
+            let stuck_at = loop {
+                if st.done {
+                    break None;
+                }
+                let due = (st.started + self.timeout).min(deadline);
+                let now = Instant::now();
+                if now >= due {
+                    break Some(st.current);
+                }
+                st = batch
+                    .changed
+                    .wait_timeout(st, due - now)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
+            };
+            let Some(stuck) = stuck_at else {
+                outcomes.extend(st.results.iter_mut().map(|r| outcome(r.take())));
+                drop(st);
+                let mut idle = lock(&self.idle);
                 // Keep a few helpers for the next scrapes; a dropped one exits.
                 if idle.len() < MAX_IDLE_WORKERS {
                     idle.push(worker);
                 }
-                drop(idle);
-                match result {
-                    Ok(s) => StatOutcome::Ok(s),
-                    Err(e) => StatOutcome::Err(e),
-                }
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                tracing::warn!(
-                    mountpoint = %path.display(),
-                    "mount point timed out, it is being labeled as stuck and will not be monitored until it answers"
-                );
-                StatOutcome::Stuck
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                StatOutcome::Err(io::Error::other("statfs worker exited"))
+                break;
+            };
+            // The helper stays in this statfs; it exits when that returns.
+            st.abandoned = true;
+            outcomes.extend(st.results[..stuck].iter_mut().map(|r| outcome(r.take())));
+            drop(st);
+            tracing::warn!(
+                mountpoint = %batch.paths[stuck].display(),
+                "mount point timed out, it is being labeled as stuck and will not be monitored until it answers"
+            );
+            outcomes.push(StatOutcome::Stuck);
+            paths = batch.paths[stuck + 1..].to_vec();
+            if Instant::now() >= deadline {
+                // No time left for the rest: not statted, free for the next scrape.
+                self.release(&paths);
+                outcomes.extend(paths.iter().map(|_| StatOutcome::Stuck));
+                break;
             }
         }
+        outcomes
     }
 
     /// Helper threads alive: idle ones plus one per mount still in statfs.
     pub fn threads(&self) -> usize {
-        self.idle.lock().unwrap_or_else(|p| p.into_inner()).len()
-            + self
-                .inflight
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .len()
+        lock(&self.idle).len()
+            + lock(&self.inflight)
+                .values()
+                .filter(|s| s.is_some())
+                .count()
     }
+}
+
+/// What [`Statter::claim`] found.
+enum Claim {
+    Claimed,
+    /// Its statfs has run longer than the timeout.
+    Stuck,
+    /// Another scrape's statfs of it is running.
+    Busy,
 }
 
 pub struct Filesystem {
@@ -317,30 +479,31 @@ impl Filesystem {
         &self.statter
     }
 
-    fn ignored(&self, m: &Mount, mount_point: &str) -> bool {
+    fn ignored(&self, m: &Mount<'_>, mount_point: &str) -> bool {
         self.mount_points.ignored(mount_point) || self.fs_types.ignored(&m.fs_type)
     }
 
     /// The mount point as the host sees it: without the --path.rootfs
     /// prefix when it has one (as upstream's rootfsStripPrefix).
-    fn strip_rootfs(&self, mount_point: &str) -> String {
+    fn strip_rootfs<'a>(&self, mount_point: &'a str) -> &'a str {
         let root = self.rootfs.to_string_lossy();
         let root = root.trim_end_matches('/');
         if root.is_empty() {
-            return mount_point.to_string();
+            return mount_point;
         }
         match mount_point.strip_prefix(root) {
-            Some("") => "/".to_string(),
-            Some(rest) if rest.starts_with('/') => rest.to_string(),
-            _ => mount_point.to_string(),
+            Some("") => "/",
+            Some(rest) if rest.starts_with('/') => rest,
+            _ => mount_point,
         }
     }
 }
 
 impl Filesystem {
     /// The mount table of PID 1 (the host's when run in its PID namespace):
-    /// mountinfo when there, else mounts, else the exporter's own (hidepid).
-    fn mounts(&self) -> Result<Vec<Mount>, CollectError> {
+    /// mountinfo when there, else mounts, else the exporter's own (hidepid);
+    /// with whether it is a mountinfo.
+    fn mount_table(&self) -> Result<(String, bool), CollectError> {
         for (file, info) in [
             ("1/mountinfo", true),
             ("1/mounts", false),
@@ -349,8 +512,7 @@ impl Filesystem {
         ] {
             let path = self.procfs.join(file);
             match crate::sysfs::read_string(&path) {
-                Ok(text) if info => return Ok(mounts::parse_mountinfo(&text).logged("mountinfo")),
-                Ok(text) => return Ok(mounts::parse(&text).logged("mounts")),
+                Ok(text) => return Ok((text, info)),
                 Err(e)
                     if e.kind() == io::ErrorKind::NotFound
                         || e.kind() == io::ErrorKind::PermissionDenied =>
@@ -366,20 +528,35 @@ impl Filesystem {
 
 impl Collector for Filesystem {
     fn update(&self, ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
-        let mounts = self.mounts()?;
-        let mut seen: Vec<(String, String, String)> = Vec::new();
+        let (text, info) = self.mount_table()?;
+        let mounts = if info {
+            mounts::parse_mountinfo(&text).logged("mountinfo")
+        } else {
+            mounts::parse(&text).logged("mounts")
+        };
+        // The mounts to report (filtered, first of each device/type/point)
+        // with their mount point as the host sees it...
+        let mut seen: Vec<(&str, &str, &str)> = Vec::with_capacity(mounts.len());
+        let mut wanted: Vec<(&Mount<'_>, &str)> = Vec::with_capacity(mounts.len());
         for m in &mounts {
             let mount_point = self.strip_rootfs(&m.mount_point);
-            if self.ignored(m, &mount_point) {
+            if self.ignored(m, mount_point) {
                 continue;
             }
-            let key = (m.device.clone(), m.fs_type.clone(), mount_point.clone());
+            let key = (&*m.device, &*m.fs_type, mount_point);
             if seen.contains(&key) {
                 continue;
             }
             seen.push(key);
-            let path = self.rootfs.join(mount_point.trim_start_matches('/'));
-            let outcome = self.statter.stat(&path, ctx.deadline);
+            wanted.push((m, mount_point));
+        }
+        // ...statted in one batch (one helper wakeup, not one per mount).
+        let paths: Vec<PathBuf> = wanted
+            .iter()
+            .map(|(_, mount_point)| self.rootfs.join(mount_point.trim_start_matches('/')))
+            .collect();
+        let outcomes = self.statter.stat_all(paths, ctx.deadline);
+        for ((m, mount_point), outcome) in wanted.into_iter().zip(outcomes) {
             let ro = if m.read_only() { 1.0 } else { 0.0 };
             let error = match &outcome {
                 StatOutcome::Ok(_) => String::new(),
@@ -389,12 +566,7 @@ impl Collector for Filesystem {
                 }
                 StatOutcome::Stuck => "mountpoint timeout".to_string(),
             };
-            let labels = [
-                m.device.as_str(),
-                m.fs_type.as_str(),
-                mount_point.as_str(),
-                error.as_str(),
-            ];
+            let labels = [&*m.device, &*m.fs_type, mount_point, error.as_str()];
             // An errored filesystem gets only device_error and readonly, as upstream.
             let StatOutcome::Ok(s) = outcome else {
                 out.gauge(&self.device_error, &labels, 1.0);
@@ -404,7 +576,7 @@ impl Collector for Filesystem {
             if let Some((major, minor)) = &m.major_minor {
                 out.gauge(
                     &self.mount_info,
-                    &[&m.device, major, minor, &mount_point],
+                    &[&m.device, major, minor, mount_point],
                     1.0,
                 );
             }
@@ -435,5 +607,115 @@ mod error_text_tests {
         assert_eq!(error_text(&e), "no such file or directory");
         let e = std::io::Error::from_raw_os_error(libc::ENOTCONN);
         assert_eq!(error_text(&e), "transport endpoint is not connected");
+    }
+}
+
+#[cfg(test)]
+mod batch_tests {
+    use std::io;
+    use std::path::{Path, PathBuf};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    use super::{StatOutcome, Statter};
+    use crate::sys::FsStats;
+
+    static RELEASE: AtomicBool = AtomicBool::new(false);
+
+    /// Blocks on "/batch/stuck" until RELEASE, sleeps 300 ms on
+    /// "/batch/slow", answers at once elsewhere (size = path length).
+    fn fake_stat(path: &Path) -> io::Result<FsStats> {
+        if path == Path::new("/batch/stuck") {
+            while !RELEASE.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+        if path == Path::new("/batch/slow") {
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        if path == Path::new("/batch/err") {
+            return Err(io::Error::from_raw_os_error(libc::EACCES));
+        }
+        Ok(FsStats {
+            size_bytes: path.as_os_str().len() as f64,
+            free_bytes: 0.0,
+            avail_bytes: 0.0,
+            files: 0.0,
+            files_free: 0.0,
+            readonly: false,
+        })
+    }
+
+    fn paths(names: &[&str]) -> Vec<PathBuf> {
+        names
+            .iter()
+            .map(|n| PathBuf::from(format!("/batch/{n}")))
+            .collect()
+    }
+
+    fn summary(outcomes: &[StatOutcome]) -> Vec<String> {
+        outcomes
+            .iter()
+            .map(|o| match o {
+                StatOutcome::Ok(s) => format!("ok {}", s.size_bytes),
+                StatOutcome::Err(e) => format!("err {:?}", e.raw_os_error()),
+                StatOutcome::Stuck => "stuck".to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_stuck_mount_costs_its_timeout_and_the_rest_of_the_batch_goes_on() {
+        let timeout = Duration::from_millis(200);
+        let statter = Statter::with_stat_fn(timeout, fake_stat);
+        let far = || Instant::now() + Duration::from_secs(10);
+        let names = ["a", "stuck", "bb", "err", "ccc"];
+        let expected = ["ok 8", "stuck", "ok 9", "err Some(13)", "ok 10"];
+
+        let start = Instant::now();
+        let out = statter.stat_all(paths(&names), far());
+        let took = start.elapsed();
+        assert_eq!(summary(&out), expected);
+        assert!(took >= timeout && took < timeout * 5, "took {took:?}");
+
+        // Later batches do not wait for it again, and threads do not pile up.
+        for _ in 0..20 {
+            let start = Instant::now();
+            let out = statter.stat_all(paths(&names), far());
+            assert!(start.elapsed() < Duration::from_millis(100));
+            assert_eq!(summary(&out), expected);
+        }
+        assert!(statter.threads() <= 2, "threads: {}", statter.threads());
+
+        // Once it answers, it is statted again.
+        RELEASE.store(true, Ordering::SeqCst);
+        let ok = (0..100).any(|_| {
+            std::thread::sleep(Duration::from_millis(10));
+            matches!(
+                statter.stat_all(paths(&["stuck"]), far()).as_slice(),
+                [StatOutcome::Ok(_)]
+            )
+        });
+        assert!(ok, "the mount is monitored again after it answers");
+    }
+
+    #[test]
+    fn the_deadline_ends_the_batch_and_frees_the_rest() {
+        let statter = Statter::with_stat_fn(Duration::from_secs(30), fake_stat);
+        let start = Instant::now();
+        let out = statter.stat_all(
+            paths(&["x", "slow", "y"]),
+            Instant::now() + Duration::from_millis(100),
+        );
+        assert!(start.elapsed() < Duration::from_millis(250));
+        assert_eq!(summary(&out), ["ok 8", "stuck", "stuck"]);
+        // "y" was never statted, so the next scrape asks it at once; "slow"
+        // answers within its timeout then.
+        std::thread::sleep(Duration::from_millis(300));
+        let out = statter.stat_all(
+            paths(&["y", "slow"]),
+            Instant::now() + Duration::from_secs(5),
+        );
+        assert_eq!(summary(&out), ["ok 8", "ok 11"]);
     }
 }

@@ -13,14 +13,22 @@ use crate::parse::meminfo;
 
 pub struct Meminfo {
     path: PathBuf,
-    /// Descriptors by field, built the first time a field is seen.
-    descs: Mutex<HashMap<String, Desc>>,
+    /// Descriptors by field as written in the file (`Active(anon)`), for
+    /// plain counts and for `kB` fields, built the first time a field is
+    /// seen: a scrape then allocates no name.
+    descs: Mutex<Descs>,
+}
+
+#[derive(Default)]
+struct Descs {
+    plain: HashMap<String, Desc>,
+    bytes: HashMap<String, Desc>,
 }
 
 pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
     Ok(AnyCollector::blocking(Meminfo {
         path: args.proc("meminfo"),
-        descs: Mutex::new(HashMap::new()),
+        descs: Mutex::new(Descs::default()),
     }))
 }
 
@@ -31,24 +39,28 @@ impl Collector for Meminfo {
             .map_err(|e| CollectError::parse("meminfo", e))?
             .logged("meminfo");
         let mut descs = self.descs.lock().unwrap_or_else(|p| p.into_inner());
-        for (key, value) in fields {
-            let desc = match descs.get(&key) {
-                Some(d) => d.clone(),
-                None => {
-                    let name = format!("node_memory_{key}");
-                    let Ok(d) = Desc::try_new(
-                        &name,
-                        &format!("Memory information field {key}."),
-                        exporter_kit::Kind::Gauge,
-                        &[],
-                    ) else {
-                        continue;
-                    };
-                    descs.insert(key, d.clone());
-                    d
-                }
+        for field in fields {
+            let known = if field.bytes {
+                &mut descs.bytes
+            } else {
+                &mut descs.plain
             };
-            out.gauge(&desc, &[], value);
+            if !known.contains_key(field.key) {
+                let key = field.name();
+                let Ok(d) = Desc::try_new(
+                    &format!("node_memory_{key}"),
+                    &format!("Memory information field {key}."),
+                    exporter_kit::Kind::Gauge,
+                    &[],
+                ) else {
+                    continue;
+                };
+                known.insert(field.key.to_string(), d);
+            }
+            let Some(desc) = known.get(field.key) else {
+                continue;
+            };
+            out.gauge(desc, &[], field.value);
         }
         Ok(())
     }

@@ -176,20 +176,21 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
 
 impl Collector for Netdev {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
-        let ifaces = netdev::parse(&crate::sysfs::read_source(&self.path)?).logged("net/dev");
-        for i in ifaces.iter().filter(|i| !self.filter.ignored(&i.name)) {
+        let text = crate::sysfs::read_source(&self.path)?;
+        let ifaces = netdev::parse(&text).logged("net/dev");
+        for i in ifaces.iter().filter(|i| !self.filter.ignored(i.name)) {
             // With --collector.netdev.label-ifalias: sysfs ifalias, "" when unset.
             let alias;
             let dev: &[&str] = if self.label_ifalias {
-                alias = std::fs::read_to_string(self.sys_net.join(&i.name).join("ifalias"))
+                alias = std::fs::read_to_string(self.sys_net.join(i.name).join("ifalias"))
                     .map(|s| s.trim().to_string())
                     .unwrap_or_default();
-                &[i.name.as_str(), alias.as_str()]
+                &[i.name, alias.as_str()]
             } else {
-                &[i.name.as_str()]
+                &[i.name]
             };
             if let Some(detailed) = &self.detailed {
-                let stats = self.sys_net.join(&i.name).join("statistics");
+                let stats = self.sys_net.join(i.name).join("statistics");
                 for (desc, file) in detailed {
                     if let Some(v) = crate::sysfs::read_string(&stats.join(file))
                         .ok()
@@ -206,9 +207,11 @@ impl Collector for Netdev {
             for (d, v) in self.transmit.iter().zip(i.transmit) {
                 out.counter(d, dev, v);
             }
-            let nohandler = crate::sysfs::read_string(
-                &self.sys_net.join(&i.name).join("statistics/rx_nohandler"),
-            )
+            let nohandler = crate::sysfs::read_string(&crate::sysfs::join2(
+                &self.sys_net,
+                i.name,
+                "statistics/rx_nohandler",
+            ))
             .ok()
             .and_then(|s| s.trim().parse::<f64>().ok());
             if let Some(v) = nohandler {

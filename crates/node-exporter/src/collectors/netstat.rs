@@ -11,7 +11,7 @@ use exporter_kit::{
 use regex::Regex;
 
 use crate::args::Args;
-use crate::parse::netstat;
+use crate::parse::{self, netstat};
 
 pub const DEFAULT_FIELDS: &str = r"^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts|TCPOFOQueue|TCPRcvQDrop)|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$";
 
@@ -47,12 +47,15 @@ impl Collector for Netstat {
         ];
         // IPv6 may be disabled: then snmp6 is absent and upstream goes on without it.
         let snmp6 = crate::sysfs::read_string(&self.snmp6).ok();
-        let mut all = Vec::new();
+        // Room for every field of a current kernel: one allocation.
+        let mut all = Vec::with_capacity(512);
         for text in &texts {
-            all.extend(netstat::parse_pairs(text).logged("netstat"));
+            let bad = netstat::parse_pairs_into(text, &mut all);
+            parse::log_skipped(&bad, "netstat");
         }
         if let Some(text) = &snmp6 {
-            all.extend(netstat::parse_snmp6(text).logged("snmp6"));
+            let bad = netstat::parse_snmp6_into(text, &mut all);
+            parse::log_skipped(&bad, "snmp6");
         }
         let mut descs = self.descs.lock().unwrap_or_else(|p| p.into_inner());
         // One key buffer: no allocation per field once every field is known.

@@ -63,7 +63,7 @@ impl Collector for Os {
             match crate::sysfs::read_source(p) {
                 Ok(text) => {
                     let kv = os_release::parse(&text);
-                    let get = |k: &str| kv.get(k).map_or("", String::as_str);
+                    let get = |k: &str| kv.get(k).map_or("", |v| &**v);
                     let values: Vec<&str> = INFO_KEYS.iter().map(|(_, k)| get(k)).collect();
                     out.gauge(&self.info, &values, 1.0);
                     let v = os_release::version_number(get("VERSION_ID")).unwrap_or(0.0);

@@ -9,8 +9,12 @@ use exporter_kit::{
 use crate::args::Args;
 use crate::parse::pressure;
 
+/// The resources with a file under /proc/pressure.
+const RESOURCES: [&str; 4] = ["cpu", "io", "memory", "irq"];
+
 pub struct Pressure {
-    dir: PathBuf,
+    /// The file of each of RESOURCES, joined once.
+    files: [PathBuf; 4],
     cpu_waiting: Desc,
     io_waiting: Desc,
     io_stalled: Desc,
@@ -22,7 +26,7 @@ pub struct Pressure {
 pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
     let c = |n: &str, h: &str| Desc::counter(&format!("node_pressure_{n}_seconds_total"), h, &[]);
     Ok(AnyCollector::blocking(Pressure {
-        dir: args.proc("pressure"),
+        files: RESOURCES.map(|r| args.proc("pressure").join(r)),
         cpu_waiting: c(
             "cpu_waiting",
             "Total time in seconds that processes have waited for CPU time.",
@@ -52,9 +56,8 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
 
 impl Collector for Pressure {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
-        for res in ["cpu", "io", "memory", "irq"] {
-            let path = self.dir.join(res);
-            let text = match crate::sysfs::read_source(&path) {
+        for (res, path) in RESOURCES.into_iter().zip(&self.files) {
+            let text = match crate::sysfs::read_source(path) {
                 Ok(t) => t,
                 // irq pressure exists only on newer kernels (and with CONFIG_IRQ_TIME_ACCOUNTING).
                 Err(CollectError::NoData) if res == "irq" => continue,

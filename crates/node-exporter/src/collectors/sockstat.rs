@@ -30,35 +30,42 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
 
 impl Collector for Sockstat {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
-        let mut rows = sockstat::parse(&crate::sysfs::read_source(&self.v4)?).logged("sockstat");
+        let v4 = crate::sysfs::read_source(&self.v4)?;
+        let mut rows = sockstat::parse(&v4).logged("sockstat");
         // sockstat6 is absent when IPv6 is disabled.
-        if let Ok(t) = crate::sysfs::read_string(&self.v6) {
-            rows.extend(sockstat::parse(&t).logged("sockstat6"));
+        let v6 = crate::sysfs::read_string(&self.v6).ok();
+        if let Some(t) = &v6 {
+            rows.extend(sockstat::parse(t).logged("sockstat6"));
         }
         let mut descs = self.descs.lock().unwrap_or_else(|p| p.into_inner());
-        let mut emit = |name: String, value: f64| {
-            let desc = descs.entry(name).or_insert_with_key(|name| {
-                Desc::try_new(
+        // One name buffer: no allocation per row once every name is known.
+        let mut name = String::with_capacity(64);
+        let mut emit = |parts: [&str; 3], value: f64| {
+            name.clear();
+            parts.iter().for_each(|p| name.push_str(p));
+            if !descs.contains_key(name.as_str()) {
+                let desc = Desc::try_new(
                     &format!("node_sockstat_{name}"),
                     &format!("Number of {name} sockets in state."),
                     Kind::Gauge,
                     &[],
                 )
-                .ok()
-            });
-            if let Some(d) = desc {
+                .ok();
+                descs.insert(name.clone(), desc);
+            }
+            if let Some(Some(d)) = descs.get(name.as_str()) {
                 out.gauge(d, &[], value);
             }
         };
         for (proto, key, value) in rows {
             if proto == "sockets" {
-                emit(format!("sockets_{key}"), value);
+                emit(["sockets_", key, ""], value);
                 continue;
             }
             if key == "mem" && (proto == "TCP" || proto == "UDP") {
-                emit(format!("{proto}_mem_bytes"), value * self.page_size);
+                emit([proto, "_mem_bytes", ""], value * self.page_size);
             }
-            emit(format!("{proto}_{key}"), value);
+            emit([proto, "_", key], value);
         }
         Ok(())
     }

@@ -83,7 +83,8 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
 
 impl Collector for Stat {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
-        let st = stat::parse(&crate::sysfs::read_source(&self.path)?).logged("stat");
+        let text = crate::sysfs::read_source(&self.path)?;
+        let st = stat::parse(&text).logged("stat");
         let mut any = false;
         for (desc, v) in [
             (&self.intr, st.intr),

@@ -58,19 +58,19 @@ impl Collector for Time {
         };
         let mut devices: Vec<String> = dir
             .flatten()
-            .filter_map(|e| e.file_name().to_str().map(str::to_string))
+            .filter_map(|e| e.file_name().into_string().ok())
             .filter(|n| n.starts_with("clocksource"))
             .collect();
         devices.sort();
         for dev in devices {
             let id = dev.trim_start_matches("clocksource");
-            let base = self.clocksource.join(&dev);
-            if let Ok(avail) = crate::sysfs::read_string(&base.join("available_clocksource")) {
+            let attr = |name: &str| crate::sysfs::join2(&self.clocksource, &dev, name);
+            if let Ok(avail) = crate::sysfs::read_string(&attr("available_clocksource")) {
                 for cs in avail.split_whitespace() {
                     out.gauge(&self.available, &[id, cs], 1.0);
                 }
             }
-            if let Ok(cur) = crate::sysfs::read_string(&base.join("current_clocksource")) {
+            if let Ok(cur) = crate::sysfs::read_string(&attr("current_clocksource")) {
                 out.gauge(&self.current, &[id, cur.trim()], 1.0);
             }
         }

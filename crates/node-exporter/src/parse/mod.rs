@@ -64,10 +64,15 @@ pub struct Parsed<T> {
 impl<T> Parsed<T> {
     /// Logs the skipped lines at debug level and returns the value.
     pub fn logged(self, what: &str) -> T {
-        for bad in &self.bad_lines {
-            tracing::debug!(file = what, error = %bad, "skipping unreadable line");
-        }
+        log_skipped(&self.bad_lines, what);
         self.value
+    }
+}
+
+/// Logs lines a parser skipped, at debug level (as [`Parsed::logged`]).
+pub fn log_skipped(bad_lines: &[ParseError], what: &str) {
+    for bad in bad_lines {
+        tracing::debug!(file = what, error = %bad, "skipping unreadable line");
     }
 }
 

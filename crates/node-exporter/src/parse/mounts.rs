@@ -1,29 +1,41 @@
 //! /proc/PID/mounts: `device mountpoint fstype options dump pass`.
 
+use std::borrow::Cow;
+
 use super::{ParseError, Parsed};
 
+/// One mount, borrowed from the table's text (fields are copied only when
+/// they hold an escape to undo), so a scrape does not allocate per field.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mount {
-    pub device: String,
-    pub mount_point: String,
-    pub fs_type: String,
-    pub options: Vec<String>,
+pub struct Mount<'a> {
+    pub device: Cow<'a, str>,
+    pub mount_point: Cow<'a, str>,
+    pub fs_type: Cow<'a, str>,
+    /// The comma-separated mount options and (mountinfo only) the
+    /// superblock options, as written.
+    option_lists: [Option<&'a str>; 2],
     /// `major:minor` of the device, known from mountinfo only.
-    pub major_minor: Option<(String, String)>,
+    pub major_minor: Option<(&'a str, &'a str)>,
 }
 
-impl Mount {
+impl<'a> Mount<'a> {
+    /// The mount options followed by the superblock options.
+    pub fn options(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+        self.option_lists
+            .into_iter()
+            .flatten()
+            .flat_map(|l| l.split(','))
+    }
+
     /// `ro` in the mount or superblock options, or the superblock's
     /// `emergency_ro` (a filesystem the kernel forced read-only), as
     /// node_exporter 1.12.
     pub fn read_only(&self) -> bool {
-        self.options
-            .iter()
-            .any(|o| o == "ro" || o == "emergency_ro")
+        self.options().any(|o| o == "ro" || o == "emergency_ro")
     }
 }
 
-pub fn parse(text: &str) -> Parsed<Vec<Mount>> {
+pub fn parse(text: &str) -> Parsed<Vec<Mount<'_>>> {
     let mut value = Vec::new();
     let mut bad_lines = Vec::new();
     let mut f = Vec::with_capacity(8);
@@ -40,7 +52,7 @@ pub fn parse(text: &str) -> Parsed<Vec<Mount>> {
             device: unescape(f[0]),
             mount_point: unescape(f[1]),
             fs_type: unescape(f[2]),
-            options: f[3].split(',').map(str::to_string).collect(),
+            option_lists: [Some(f[3]), None],
             major_minor: None,
         });
     }
@@ -65,7 +77,7 @@ fn fields<'a>(line: &'a str, out: &mut Vec<&'a str>) {
 /// /proc/PID/mountinfo: `id parent major:minor root mountpoint options
 /// [optional fields] - fstype source superoptions`. Options are the mount
 /// options followed by the superblock options.
-pub fn parse_mountinfo(text: &str) -> Parsed<Vec<Mount>> {
+pub fn parse_mountinfo(text: &str) -> Parsed<Vec<Mount<'_>>> {
     let mut value = Vec::new();
     let mut bad_lines = Vec::new();
     let mut f = Vec::with_capacity(16);
@@ -90,25 +102,22 @@ pub fn parse_mountinfo(text: &str) -> Parsed<Vec<Mount>> {
             bad_lines.push(ParseError::new(i + 1, "no major:minor"));
             continue;
         };
-        let mut options: Vec<String> = f[5].split(',').map(str::to_string).collect();
-        if let Some(sup) = f.get(sep + 3) {
-            options.extend(sup.split(',').map(str::to_string));
-        }
         value.push(Mount {
             device: unescape(f[sep + 2]),
             mount_point: unescape(f[4]),
             fs_type: unescape(f[sep + 1]),
-            options,
-            major_minor: Some((major.to_string(), minor.to_string())),
+            option_lists: [Some(f[5]), f.get(sep + 3).copied()],
+            major_minor: Some((major, minor)),
         });
     }
     Parsed { value, bad_lines }
 }
 
-/// Undoes the kernel's octal escapes (`\040` for a space).
-pub fn unescape(s: &str) -> String {
+/// Undoes the kernel's octal escapes (`\040` for a space); borrowed when
+/// there is none.
+pub fn unescape(s: &str) -> Cow<'_, str> {
     if !s.contains('\\') {
-        return s.to_string();
+        return Cow::Borrowed(s);
     }
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
@@ -130,7 +139,7 @@ pub fn unescape(s: &str) -> String {
         out.push(b[i]);
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 #[cfg(test)]
@@ -149,7 +158,7 @@ mod tests {
         let ro: Vec<(String, bool)> = parsed
             .value
             .iter()
-            .map(|m| (m.mount_point.clone(), m.read_only()))
+            .map(|m| (m.mount_point.to_string(), m.read_only()))
             .collect();
         assert_eq!(
             ro,
@@ -176,8 +185,11 @@ mod tests {
         assert_eq!(m[0].mount_point, "/mnt two");
         assert_eq!(m[0].fs_type, "ext3");
         assert_eq!(m[0].device, "/dev/root");
-        assert_eq!(m[0].options, ["rw", "noatime", "rw", "errors=continue"]);
-        assert_eq!(m[0].major_minor, Some(("98".into(), "0".into())));
+        assert_eq!(
+            m[0].options().collect::<Vec<_>>(),
+            ["rw", "noatime", "rw", "errors=continue"]
+        );
+        assert_eq!(m[0].major_minor, Some(("98", "0")));
         assert!(!m[0].read_only());
         assert_eq!(m[1].mount_point, "/dev");
         assert_eq!(m[1].device, "udev");

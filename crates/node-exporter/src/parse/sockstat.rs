@@ -2,8 +2,8 @@
 
 use super::{ParseError, Parsed, num};
 
-/// (protocol, key, value) in file order.
-pub fn parse(text: &str) -> Parsed<Vec<(String, String, f64)>> {
+/// (protocol, key, value) in file order, borrowed from the text.
+pub fn parse(text: &str) -> Parsed<Vec<(&str, &str, f64)>> {
     let mut value = Vec::new();
     let mut bad_lines = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -14,26 +14,56 @@ pub fn parse(text: &str) -> Parsed<Vec<(String, String, f64)>> {
             }
             continue;
         };
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        if !f.len().is_multiple_of(2) {
+        if !rest.split_whitespace().count().is_multiple_of(2) {
             bad_lines.push(ParseError::new(n, "odd number of fields"));
             continue;
         }
-        let mut row = Vec::new();
-        let mut ok = true;
-        for kv in f.chunks(2) {
-            match num(n, kv[1]) {
-                Ok(v) => row.push((proto.trim().to_string(), kv[0].to_string(), v)),
+        // A line is kept whole or not at all.
+        let row_start = value.len();
+        let proto = proto.trim();
+        let mut f = rest.split_whitespace();
+        while let (Some(k), Some(v)) = (f.next(), f.next()) {
+            match num(n, v) {
+                Ok(v) => value.push((proto, k, v)),
                 Err(e) => {
                     bad_lines.push(e);
-                    ok = false;
+                    value.truncate(row_start);
                     break;
                 }
             }
         }
-        if ok {
-            value.extend(row);
-        }
     }
     Parsed { value, bad_lines }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_and_odd_lines() {
+        let text = "sockets: used 120\n\
+                    TCP: inuse 5 orphan 0 tw 2 alloc 7 mem 3\n\
+                    UDP: inuse 1 mem x\n\
+                    RAW: inuse\n\
+                    junk\n\
+                    \n\
+                    FRAG: inuse 0 memory 0\n";
+        let parsed = parse(text);
+        let bad: Vec<usize> = parsed.bad_lines.iter().map(|e| e.line).collect();
+        assert_eq!(bad, vec![3, 4, 5]);
+        assert_eq!(
+            parsed.value,
+            vec![
+                ("sockets", "used", 120.0),
+                ("TCP", "inuse", 5.0),
+                ("TCP", "orphan", 0.0),
+                ("TCP", "tw", 2.0),
+                ("TCP", "alloc", 7.0),
+                ("TCP", "mem", 3.0),
+                ("FRAG", "inuse", 0.0),
+                ("FRAG", "memory", 0.0),
+            ]
+        );
+    }
 }

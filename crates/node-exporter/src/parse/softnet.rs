@@ -19,18 +19,23 @@ pub fn parse(text: &str) -> Parsed<Vec<SoftnetCpu>> {
     let mut bad_lines = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
-        let f: Vec<&str> = line.split_whitespace().collect();
-        if f.is_empty() {
-            continue;
-        }
-        let parsed: Result<Vec<f64>, ParseError> = f.iter().map(|v| hex(n, v)).collect();
+        // All columns must read; the first 13 are the known ones.
+        let mut v = [0.0; 13];
+        let mut count = 0;
+        let parsed = line.split_whitespace().try_for_each(|f| {
+            let x = hex(n, f)?;
+            if let Some(slot) = v.get_mut(count) {
+                *slot = x;
+            }
+            count += 1;
+            Ok(())
+        });
         match parsed {
-            Ok(v) if v.len() >= 9 => {
-                let opt = |k: usize| v.get(k).copied();
+            Ok(()) if count == 0 => continue,
+            Ok(()) if count >= 9 => {
+                let opt = |k: usize| (k < count).then(|| v[k]);
                 // Since Linux 5.10 column 12 holds the CPU number; before, the line index is it.
-                let cpu = v
-                    .get(12)
-                    .map_or(value.len().to_string(), |c| (*c as u64).to_string());
+                let cpu = opt(12).map_or(value.len().to_string(), |c| (c as u64).to_string());
                 value.push(SoftnetCpu {
                     cpu,
                     processed: v[0],
@@ -42,12 +47,39 @@ pub fn parse(text: &str) -> Parsed<Vec<SoftnetCpu>> {
                     backlog_len: opt(11),
                 });
             }
-            Ok(v) => bad_lines.push(ParseError::new(
+            Ok(()) => bad_lines.push(ParseError::new(
                 n,
-                format!("{} columns, want at least 9", v.len()),
+                format!("{count} columns, want at least 9"),
             )),
             Err(e) => bad_lines.push(e),
         }
     }
     Parsed { value, bad_lines }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_cpu_numbers_and_odd_lines() {
+        let text = "0000000a 00000001 00000002 0 0 0 0 0 00000003\n\
+                    \n\
+                    0000000b 0 0 0 0 0 0 0 00000004 00000005 00000006 00000007\n\
+                    0000000c 0 0 0 0 0 0 0\n\
+                    0000000d 0 0 0 0 0 0 0 0 0 0 0 00000011 0 0\n\
+                    0000000e 0 0 0 0 0 0 0 0 0 0 0 zz\n";
+        let parsed = parse(text);
+        let bad: Vec<usize> = parsed.bad_lines.iter().map(|e| e.line).collect();
+        assert_eq!(bad, vec![4, 6]);
+        let c = &parsed.value;
+        assert_eq!(c.len(), 3);
+        assert_eq!(
+            (c[0].cpu.as_str(), c[0].processed, c[0].cpu_collision),
+            ("0", 10.0, Some(3.0))
+        );
+        assert_eq!(c[0].received_rps, None);
+        assert_eq!((c[1].cpu.as_str(), c[1].backlog_len), ("1", Some(7.0)));
+        assert_eq!(c[2].cpu, "17");
+    }
 }

@@ -17,10 +17,11 @@ pub struct CpuTimes {
     pub guest_nice: f64,
 }
 
+/// The file's values, borrowing the cpu numbers from its text.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Stat {
+pub struct Stat<'a> {
     /// (cpu number as written, times); the aggregate `cpu` line is left out.
-    pub cpus: Vec<(String, CpuTimes)>,
+    pub cpus: Vec<(&'a str, CpuTimes)>,
     pub intr: Option<f64>,
     pub ctxt: Option<f64>,
     pub btime: Option<f64>,
@@ -30,19 +31,13 @@ pub struct Stat {
     pub softirq: Option<Vec<f64>>,
 }
 
-pub fn parse(text: &str) -> Parsed<Stat> {
+pub fn parse(text: &str) -> Parsed<Stat<'_>> {
     let mut st = Stat::default();
     let mut bad_lines = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
-        let mut fields = line.split_whitespace();
-        let Some(key) = fields.next() else { continue };
-        let rest: Vec<&str> = fields.collect();
-        let first = || -> Result<f64, ParseError> {
-            rest.first()
-                .ok_or_else(|| ParseError::new(n, format!("{key} has no value")))
-                .and_then(|v| num(n, v))
-        };
+        let mut rest = line.split_whitespace();
+        let Some(key) = rest.next() else { continue };
         let result = match key {
             "cpu" => Ok(()),
             k if k.starts_with("cpu") => {
@@ -50,17 +45,16 @@ pub fn parse(text: &str) -> Parsed<Stat> {
                 if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
                     Err(ParseError::new(n, format!("odd cpu name {k:?}")))
                 } else {
-                    cpu_times(n, &rest).map(|t| st.cpus.push((id.to_string(), t)))
+                    cpu_times(n, rest).map(|t| st.cpus.push((id, t)))
                 }
             }
-            "intr" => first().map(|v| st.intr = Some(v)),
-            "ctxt" => first().map(|v| st.ctxt = Some(v)),
-            "btime" => first().map(|v| st.btime = Some(v)),
-            "processes" => first().map(|v| st.processes = Some(v)),
-            "procs_running" => first().map(|v| st.procs_running = Some(v)),
-            "procs_blocked" => first().map(|v| st.procs_blocked = Some(v)),
+            "intr" => first_value(n, key, rest.next()).map(|v| st.intr = Some(v)),
+            "ctxt" => first_value(n, key, rest.next()).map(|v| st.ctxt = Some(v)),
+            "btime" => first_value(n, key, rest.next()).map(|v| st.btime = Some(v)),
+            "processes" => first_value(n, key, rest.next()).map(|v| st.processes = Some(v)),
+            "procs_running" => first_value(n, key, rest.next()).map(|v| st.procs_running = Some(v)),
+            "procs_blocked" => first_value(n, key, rest.next()).map(|v| st.procs_blocked = Some(v)),
             "softirq" => rest
-                .iter()
                 .skip(1)
                 .map(|v| num(n, v))
                 .collect::<Result<Vec<_>, _>>()
@@ -77,15 +71,29 @@ pub fn parse(text: &str) -> Parsed<Stat> {
     }
 }
 
-fn cpu_times(n: usize, fields: &[&str]) -> Result<CpuTimes, ParseError> {
-    if fields.len() < 4 {
+/// The value after a key: its first field.
+fn first_value(n: usize, key: &str, field: Option<&str>) -> Result<f64, ParseError> {
+    field
+        .ok_or_else(|| ParseError::new(n, format!("{key} has no value")))
+        .and_then(|v| num(n, v))
+}
+
+fn cpu_times<'a>(
+    n: usize,
+    fields: impl Iterator<Item = &'a str> + Clone,
+) -> Result<CpuTimes, ParseError> {
+    if fields.clone().count() < 4 {
         return Err(ParseError::new(n, "cpu line with fewer than 4 fields"));
     }
-    let v = fields
-        .iter()
-        .map(|f| num(n, f))
-        .collect::<Result<Vec<_>, _>>()?;
-    let at = |i: usize| v.get(i).copied().unwrap_or(0.0);
+    // Every field must be a number; the first 10 are the known modes.
+    let mut v = [0.0; 10];
+    for (i, f) in fields.enumerate() {
+        let x = num(n, f)?;
+        if let Some(slot) = v.get_mut(i) {
+            *slot = x;
+        }
+    }
+    let at = |i: usize| v[i];
     Ok(CpuTimes {
         user: at(0),
         nice: at(1),
@@ -98,4 +106,39 @@ fn cpu_times(n: usize, fields: &[&str]) -> Result<CpuTimes, ParseError> {
         guest: at(8),
         guest_nice: at(9),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpus_counters_and_odd_lines() {
+        let text = "cpu  10 20 30 40 50 60 70 80 90 100\n\
+                    cpu0 1 2 3 4 5 6 7 8 9 10 11\n\
+                    cpu1 1 2 3\n\
+                    cpu2 1 2 3 x\n\
+                    cpuX 1 2 3 4\n\
+                    cpu3 1 2 3 4\n\
+                    \n\
+                    intr 1234 5 6 7\n\
+                    ctxt\n\
+                    btime 99\n\
+                    softirq 9 1 2 3\n\
+                    unknown 1\n";
+        let parsed = parse(text);
+        let bad: Vec<usize> = parsed.bad_lines.iter().map(|e| e.line).collect();
+        assert_eq!(bad, vec![3, 4, 5, 9]);
+        let st = parsed.value;
+        assert_eq!(st.cpus.len(), 2);
+        assert_eq!(st.cpus[0].0, "0");
+        assert_eq!(st.cpus[0].1.guest_nice, 10.0);
+        assert_eq!(st.cpus[1].0, "3");
+        assert_eq!(st.cpus[1].1.idle, 4.0);
+        assert_eq!(st.cpus[1].1.iowait, 0.0);
+        assert_eq!(st.intr, Some(1234.0));
+        assert_eq!(st.ctxt, None);
+        assert_eq!(st.btime, Some(99.0));
+        assert_eq!(st.softirq, Some(vec![1.0, 2.0, 3.0]));
+    }
 }
