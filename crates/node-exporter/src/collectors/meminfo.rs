@@ -1,6 +1,5 @@
 //! node_memory_*: one gauge per /proc/meminfo field.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -21,8 +20,8 @@ pub struct Meminfo {
 
 #[derive(Default)]
 struct Descs {
-    plain: HashMap<String, Desc>,
-    bytes: HashMap<String, Desc>,
+    plain: exporter_kit::NameMap<String, Desc>,
+    bytes: exporter_kit::NameMap<String, Desc>,
 }
 
 pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {

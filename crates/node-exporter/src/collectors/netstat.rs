@@ -1,7 +1,6 @@
 //! node_netstat_<Proto>_<Field> (untyped) from /proc/net/netstat,
 //! /proc/net/snmp and /proc/net/snmp6, filtered by --collector.netstat.fields.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -26,7 +25,7 @@ pub struct Netstat {
     files: [PathBuf; 2],
     snmp6: PathBuf,
     fields: Regex,
-    descs: Mutex<HashMap<String, Option<Desc>>>,
+    descs: Mutex<exporter_kit::NameMap<String, Option<Desc>>>,
 }
 
 pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
@@ -35,7 +34,7 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
         snmp6: args.proc("net/snmp6"),
         fields: Regex::new(&args.netstat.netstat_fields)
             .map_err(|e| BuildError::new(format!("--collector.netstat.fields: {e}")))?,
-        descs: Mutex::new(HashMap::new()),
+        descs: Mutex::new(exporter_kit::NameMap::default()),
     }))
 }
 
@@ -46,7 +45,7 @@ impl Collector for Netstat {
             crate::sysfs::read_source(&self.files[1])?,
         ];
         // IPv6 may be disabled: then snmp6 is absent and upstream goes on without it.
-        let snmp6 = crate::sysfs::read_string(&self.snmp6).ok();
+        let snmp6 = crate::sysfs::read_source(&self.snmp6).ok();
         // Room for every field of a current kernel: one allocation.
         let mut all = Vec::with_capacity(512);
         for text in &texts {

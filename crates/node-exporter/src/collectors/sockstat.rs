@@ -1,7 +1,6 @@
 //! node_sockstat_<PROTO>_<field> gauges from /proc/net/sockstat and sockstat6;
 //! `mem` (pages) also as `<PROTO>_mem_bytes`.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -16,7 +15,7 @@ pub struct Sockstat {
     v4: PathBuf,
     v6: PathBuf,
     page_size: f64,
-    descs: Mutex<HashMap<String, Option<Desc>>>,
+    descs: Mutex<exporter_kit::NameMap<String, Option<Desc>>>,
 }
 
 pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
@@ -24,7 +23,7 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
         v4: args.proc("net/sockstat"),
         v6: args.proc("net/sockstat6"),
         page_size: crate::sys::page_size() as f64,
-        descs: Mutex::new(HashMap::new()),
+        descs: Mutex::new(exporter_kit::NameMap::default()),
     }))
 }
 
@@ -33,7 +32,7 @@ impl Collector for Sockstat {
         let v4 = crate::sysfs::read_source(&self.v4)?;
         let mut rows = sockstat::parse(&v4).logged("sockstat");
         // sockstat6 is absent when IPv6 is disabled.
-        let v6 = crate::sysfs::read_string(&self.v6).ok();
+        let v6 = crate::sysfs::read_source(&self.v6).ok();
         if let Some(t) = &v6 {
             rows.extend(sockstat::parse(t).logged("sockstat6"));
         }

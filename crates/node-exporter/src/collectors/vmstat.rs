@@ -1,6 +1,5 @@
 //! node_vmstat_<field> (untyped) from /proc/vmstat, filtered by --collector.vmstat.fields.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -24,7 +23,7 @@ pub struct VmstatArgs {
 pub struct Vmstat {
     path: PathBuf,
     fields: Regex,
-    descs: Mutex<HashMap<String, Option<Desc>>>,
+    descs: Mutex<exporter_kit::NameMap<String, Option<Desc>>>,
 }
 
 pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
@@ -32,7 +31,7 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
         path: args.proc("vmstat"),
         fields: Regex::new(&args.vmstat.vmstat_fields)
             .map_err(|e| BuildError::new(format!("--collector.vmstat.fields: {e}")))?,
-        descs: Mutex::new(HashMap::new()),
+        descs: Mutex::new(exporter_kit::NameMap::default()),
     }))
 }
 
