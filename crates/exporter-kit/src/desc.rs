@@ -2,7 +2,7 @@
 //! checked once when a collector is built rather than on every sample.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// The type of a metric family, as Prometheus' data model names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -59,14 +59,37 @@ pub fn is_valid_label_name(name: &str) -> bool {
     !name.starts_with("__") && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) struct DescInner {
     pub(crate) name: Box<str>,
     pub(crate) help: Box<str>,
     pub(crate) kind: Kind,
     pub(crate) unit: Option<Box<str>>,
     pub(crate) label_names: Box<[Box<str>]>,
+    /// The family's comment lines (`# HELP`, `# TYPE`, `# UNIT`) as each
+    /// text format writes them, made on first use: escaping every help
+    /// text on every scrape was a tenth of encoding a page.
+    pub(crate) headers: [OnceLock<Box<[u8]>>; 2],
 }
+
+/// Which text format's comment lines [`Desc::header`] holds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum HeaderFormat {
+    Text = 0,
+    OpenMetrics = 1,
+}
+
+impl PartialEq for DescInner {
+    fn eq(&self, other: &DescInner) -> bool {
+        self.name == other.name
+            && self.help == other.help
+            && self.kind == other.kind
+            && self.unit == other.unit
+            && self.label_names == other.label_names
+    }
+}
+
+impl Eq for DescInner {}
 
 /// A checked family descriptor. Cheap to clone; build it once per collector.
 #[derive(Clone, PartialEq, Eq)]
@@ -121,6 +144,7 @@ impl Desc {
             kind,
             unit: None,
             label_names: label_names.iter().map(|l| Box::<str>::from(*l)).collect(),
+            headers: Default::default(),
         })))
     }
 
@@ -164,7 +188,18 @@ impl Desc {
             kind: inner.kind,
             unit: Some(unit.into()),
             label_names: inner.label_names.clone(),
+            headers: Default::default(),
         })))
+    }
+
+    /// This family's comment lines in `format`, written by `write` the
+    /// first time.
+    pub(crate) fn header(&self, format: HeaderFormat, write: impl FnOnce(&mut Vec<u8>)) -> &[u8] {
+        self.0.headers[format as usize].get_or_init(|| {
+            let mut lines = Vec::new();
+            write(&mut lines);
+            lines.into_boxed_slice()
+        })
     }
 
     pub fn name(&self) -> &str {
@@ -194,6 +229,19 @@ impl Desc {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn written_comment_lines_change_neither_equality_nor_output() {
+        let a = Desc::gauge("g", "Help with \\ and\nlines.", &["l"]);
+        let b = Desc::gauge("g", "Help with \\ and\nlines.", &["l"]);
+        let first = a
+            .header(HeaderFormat::Text, |l| l.extend_from_slice(b"first"))
+            .to_vec();
+        let again = a.header(HeaderFormat::Text, |l| l.extend_from_slice(b"second"));
+        assert_eq!(first, again, "written once");
+        assert_eq!(a, b, "a written header is not part of equality");
+    }
+
     use super::*;
 
     #[test]

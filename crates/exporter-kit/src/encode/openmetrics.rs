@@ -8,7 +8,7 @@
 
 use super::text::sample;
 use super::write_escaped;
-use crate::desc::Kind;
+use crate::desc::{HeaderFormat, Kind};
 use crate::family::{Family, Value};
 
 pub fn encode(families: &[Family], buf: &mut Vec<u8>) {
@@ -24,22 +24,24 @@ pub fn encode(families: &[Family], buf: &mut Vec<u8>) {
             Kind::Summary => (name, "summary"),
             Kind::Untyped => (name, "unknown"),
         };
-        buf.extend_from_slice(b"# HELP ");
-        buf.extend_from_slice(meta_name.as_bytes());
-        buf.push(b' ');
-        write_escaped(buf, family.desc.help(), true);
-        buf.extend_from_slice(b"\n# TYPE ");
-        buf.extend_from_slice(meta_name.as_bytes());
-        buf.push(b' ');
-        buf.extend_from_slice(type_name.as_bytes());
-        buf.push(b'\n');
-        if let Some(unit) = family.desc.unit() {
-            buf.extend_from_slice(b"# UNIT ");
-            buf.extend_from_slice(meta_name.as_bytes());
-            buf.push(b' ');
-            buf.extend_from_slice(unit.as_bytes());
-            buf.push(b'\n');
-        }
+        buf.extend_from_slice(family.desc.header(HeaderFormat::OpenMetrics, |lines| {
+            lines.extend_from_slice(b"# HELP ");
+            lines.extend_from_slice(meta_name.as_bytes());
+            lines.push(b' ');
+            write_escaped(lines, family.desc.help(), true);
+            lines.extend_from_slice(b"\n# TYPE ");
+            lines.extend_from_slice(meta_name.as_bytes());
+            lines.push(b' ');
+            lines.extend_from_slice(type_name.as_bytes());
+            lines.push(b'\n');
+            if let Some(unit) = family.desc.unit() {
+                lines.extend_from_slice(b"# UNIT ");
+                lines.extend_from_slice(meta_name.as_bytes());
+                lines.push(b' ');
+                lines.extend_from_slice(unit.as_bytes());
+                lines.push(b'\n');
+            }
+        }));
         let name = name.as_bytes();
         for metric in &family.metrics {
             let labels = &metric.label_values;

@@ -1,20 +1,23 @@
 //! Prometheus text exposition format 0.0.4.
 
 use super::{write_escaped, write_float, write_labels};
+use crate::desc::HeaderFormat;
 use crate::family::{Family, LabelValues, Value};
 
 pub fn encode(families: &[Family], buf: &mut Vec<u8>) {
     for family in families {
         let name = family.name().as_bytes();
-        buf.extend_from_slice(b"# HELP ");
-        buf.extend_from_slice(name);
-        buf.push(b' ');
-        write_escaped(buf, family.desc.help(), false);
-        buf.extend_from_slice(b"\n# TYPE ");
-        buf.extend_from_slice(name);
-        buf.push(b' ');
-        buf.extend_from_slice(family.desc.kind().as_str().as_bytes());
-        buf.push(b'\n');
+        buf.extend_from_slice(family.desc.header(HeaderFormat::Text, |lines| {
+            lines.extend_from_slice(b"# HELP ");
+            lines.extend_from_slice(name);
+            lines.push(b' ');
+            write_escaped(lines, family.desc.help(), false);
+            lines.extend_from_slice(b"\n# TYPE ");
+            lines.extend_from_slice(name);
+            lines.push(b' ');
+            lines.extend_from_slice(family.desc.kind().as_str().as_bytes());
+            lines.push(b'\n');
+        }));
         for metric in &family.metrics {
             match &metric.value {
                 Value::Scalar(v) => sample(buf, name, b"", family, &metric.label_values, None, *v),
