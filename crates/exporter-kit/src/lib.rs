@@ -149,6 +149,28 @@ where
     run_from(spec, registrations, setup, std::env::args_os())
 }
 
+/// [`run`] for an exporter with a flag that sizes its async runtime, as
+/// node_exporter's `--runtime.gomaxprocs` (default 1): `async_threads`
+/// reads it from the parsed flags; 0 means one thread per CPU. Collectors
+/// that block run on their own threads whatever the size.
+pub fn run_sized<A>(
+    spec: Spec,
+    registrations: &[Registration<A>],
+    setup: impl FnOnce(&A, &mut Exporter) -> Result<(), BuildError>,
+    async_threads: impl FnOnce(&A) -> usize,
+) -> ExitCode
+where
+    A: clap::Args + clap::FromArgMatches,
+{
+    serve(
+        spec,
+        registrations,
+        setup,
+        std::env::args_os(),
+        Some(async_threads),
+    )
+}
+
 /// [`run`] with a given command line (the first item is the program
 /// name), for exporters that translate upstream spellings first
 /// (cAdvisor's `--port` into `--web.listen-address`).
@@ -157,6 +179,21 @@ pub fn run_from<A, I, T>(
     registrations: &[Registration<A>],
     setup: impl FnOnce(&A, &mut Exporter) -> Result<(), BuildError>,
     argv: I,
+) -> ExitCode
+where
+    A: clap::Args + clap::FromArgMatches,
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString>,
+{
+    serve(spec, registrations, setup, argv, None::<fn(&A) -> usize>)
+}
+
+fn serve<A, I, T>(
+    spec: Spec,
+    registrations: &[Registration<A>],
+    setup: impl FnOnce(&A, &mut Exporter) -> Result<(), BuildError>,
+    argv: I,
+    async_threads: Option<impl FnOnce(&A) -> usize>,
 ) -> ExitCode
 where
     A: clap::Args + clap::FromArgMatches,
@@ -176,10 +213,13 @@ where
     };
     log::init(&cli.common.log_level, &cli.common.log_format);
     tune_malloc();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = async_threads.map(|f| f(&cli.args))
+        && threads > 0
     {
+        builder.worker_threads(threads);
+    }
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(err) => {
             tracing::error!(error = %err, "cannot start the async runtime");

@@ -25,9 +25,9 @@ pub struct Args {
     )]
     pub udev_data: PathBuf,
 
-    /// The target number of CPUs Go's runtime uses (GOMAXPROCS). Accepted
-    /// for compatibility with node_exporter's command lines; it has no
-    /// effect here.
+    /// The target number of CPUs the runtime serves HTTP on, as
+    /// node_exporter's GOMAXPROCS (default 1; 0 or less: every CPU).
+    /// Collectors that read files run on their own threads either way.
     #[arg(long = "runtime.gomaxprocs", value_name = "N", default_value_t = 1)]
     pub runtime_gomaxprocs: i64,
 

@@ -507,15 +507,36 @@ async fn syscall_collectors_report() {
     assert!(t.contains("node_time_zone_offset_seconds{time_zone="));
 }
 
-/// A node_exporter command line keeps working: its runtime flag
-/// `--runtime.gomaxprocs` is accepted (and has no effect here).
+/// node_exporter's `--runtime.gomaxprocs` (default 1) sizes the runtime
+/// that serves HTTP, as GOMAXPROCS does upstream.
 #[test]
-fn upstream_runtime_flag_is_accepted() {
-    let cli = exporter_kit::args::parse_from(
-        &SPEC,
-        COLLECTORS,
-        ["node-exporter", "--runtime.gomaxprocs=2"],
-    )
-    .expect("--runtime.gomaxprocs parses");
-    assert_eq!(cli.args.runtime_gomaxprocs, 2);
+fn runtime_gomaxprocs_sizes_the_async_runtime() {
+    let async_threads = |flag: Option<&str>| -> usize {
+        let port = testkit::free_port();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_node-exporter"));
+        cmd.arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--collector.disable-defaults")
+            .arg("--collector.loadavg")
+            .args(flag);
+        let mut exporter =
+            testkit::Process::spawn("node-exporter-runtime", cmd, &dir.path().join("log"));
+        exporter.wait_ready(std::time::Duration::from_secs(20), || {
+            testkit::http()
+                .get(format!("http://127.0.0.1:{port}/metrics"))
+                .send()
+                .is_ok()
+        });
+        let pid = exporter.pid().expect("pid");
+        std::fs::read_dir(format!("/proc/{pid}/task"))
+            .expect("tasks")
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .filter(|comm| comm.starts_with("tokio-rt-worker"))
+            .count()
+    };
+    // The collectors' (blocking-pool) threads share the name; both runs
+    // made the same scrapes, so the difference is the flag's.
+    let default = async_threads(None);
+    let three = async_threads(Some("--runtime.gomaxprocs=3"));
+    assert_eq!(three, default + 2, "default {default}, with 3: {three}");
 }
