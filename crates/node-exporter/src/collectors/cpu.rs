@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use crate::sysfs::Regex;
 use exporter_kit::{
     AnyCollector, BuildError, CollectError, Collector, Desc, Emitter, ScrapeContext,
 };
-use regex::Regex;
 
 use crate::args::Args;
 use crate::parse::{cpuinfo, stat};

@@ -34,7 +34,7 @@ pub struct EthtoolArgs {
 pub struct Ethtool {
     dir: PathBuf,
     devices: Filter,
-    metrics: regex::Regex,
+    metrics: crate::sysfs::Regex,
     info: Desc,
     flags: Vec<(u32, bool, Desc)>,
     autoneg: Desc,

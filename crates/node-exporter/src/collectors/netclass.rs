@@ -54,7 +54,7 @@ const FIELDS: &[(&str, &str, bool)] = &[
 
 pub struct Netclass {
     dir: PathBuf,
-    ignored: regex::Regex,
+    ignored: crate::sysfs::Regex,
     ignore_invalid_speed: bool,
     up: Desc,
     info: Desc,

@@ -4,10 +4,10 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+use crate::sysfs::Regex;
 use exporter_kit::{
     AnyCollector, BuildError, CollectError, Collector, Desc, Emitter, Kind, ScrapeContext,
 };
-use regex::Regex;
 
 use crate::args::Args;
 use crate::parse::{self, netstat};

@@ -101,7 +101,7 @@ const INFO: &[&str] = &[
 
 pub struct PowerSupplyClass {
     dir: PathBuf,
-    ignored: regex::Regex,
+    ignored: crate::sysfs::Regex,
     numeric: Vec<Desc>,
     info: Desc,
 }

@@ -36,7 +36,7 @@ const FIELDS: &[(&str, &str, f64, bool)] = &[
 
 pub struct Tapestats {
     dir: PathBuf,
-    ignored: regex::Regex,
+    ignored: crate::sysfs::Regex,
     descs: Vec<Desc>,
 }
 
