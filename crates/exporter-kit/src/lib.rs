@@ -30,6 +30,7 @@ pub mod family;
 pub mod http;
 pub mod log;
 mod process;
+pub mod procfs;
 mod prom;
 pub mod protowire;
 pub mod runner;

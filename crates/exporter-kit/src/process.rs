@@ -80,20 +80,8 @@ fn boot_time() -> Option<f64> {
         .and_then(|v| v.trim().parse().ok())
 }
 
-/// Reads a procfs file whole. procfs reports a size of 0, so the size
-/// probe of `std::fs::read_to_string` (a statx) buys nothing, and its
-/// small first reads cost syscalls: read into one buffer instead.
 fn read(path: &str) -> Option<String> {
-    use std::io::Read;
-    let mut text = String::with_capacity(4096);
-    // `Take` reads with the generic read-to-end (no size probe) into
-    // uninitialised capacity (no zeroing).
-    std::fs::File::open(path)
-        .ok()?
-        .take(u64::MAX)
-        .read_to_string(&mut text)
-        .ok()?;
-    Some(text)
+    crate::procfs::read(std::path::Path::new(path)).ok()
 }
 
 /// The process' start time, which never changes: read once.

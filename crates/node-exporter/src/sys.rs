@@ -44,18 +44,6 @@ pub fn statvfs(path: &Path) -> io::Result<FsStats> {
     })
 }
 
-/// Whether `file` lives on procfs or sysfs, whose files the kernel writes
-/// afresh on every read from the start.
-pub fn is_kernel_generated(file: &std::fs::File) -> bool {
-    use std::os::fd::AsRawFd;
-    // SAFETY: zeroed is a valid statfs (plain integers).
-    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
-    // SAFETY: the descriptor is open for the call's duration (borrowed
-    // `file`), st a valid out pointer.
-    let rc = unsafe { libc::fstatfs(file.as_raw_fd(), &mut st) };
-    rc == 0 && (st.f_type == libc::PROC_SUPER_MAGIC || st.f_type == libc::SYSFS_MAGIC)
-}
-
 /// uname(2), as strings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Uname {

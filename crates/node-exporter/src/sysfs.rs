@@ -53,75 +53,9 @@ pub fn list_dir(dir: &Path) -> Result<Vec<String>, CollectError> {
 /// os.ErrNotExist)` checks, logged at debug level; any other error
 /// (permission included) is an I/O error, logged at error level.
 pub fn read_source(path: &Path) -> Result<String, CollectError> {
-    read_kept_open(path).map_err(|err| absent_or_io(path, err, &[ErrorKind::NotFound]))
-}
-
-/// Sources read on every scrape (/proc/meminfo, /proc/net/netstat, ...)
-/// stay open and are read again from the start: opening a procfs file
-/// walks its path, and for a file of more than a page the kernel writes
-/// the text twice while it grows the buffer, which a kept file has
-/// already grown (/proc/net/netstat: 44 us to open and read, 13 us to
-/// seek and read). Only files the kernel writes afresh on each read are
-/// kept (procfs, sysfs: a regular file such as /etc/os-release may be
-/// replaced by a new one), and none under a /proc/<pid> directory (the
-/// processes come and go). A kept file that fails is closed and the
-/// read retried on a freshly opened one.
-fn read_kept_open(path: &Path) -> std::io::Result<String> {
-    use std::collections::HashMap;
-    use std::io::{Read, Seek};
-    use std::sync::{Arc, LazyLock, Mutex};
-
-    type Kept = Mutex<HashMap<PathBuf, Arc<Mutex<std::fs::File>>>>;
-    static KEPT: LazyLock<Kept> = LazyLock::new(Kept::default);
-    /// More distinct sources than any set of collectors reads.
-    const MAX_KEPT: usize = 256;
-
-    let per_process = path.components().any(|c| {
-        let c = c.as_os_str().as_encoded_bytes();
-        !c.is_empty() && c.iter().all(u8::is_ascii_digit)
-    });
-    if per_process {
-        return read_string(path);
-    }
-    let lock_kept = || KEPT.lock().unwrap_or_else(|p| p.into_inner());
-    let existing = lock_kept().get(path).cloned();
-    let file = match existing {
-        Some(file) => file,
-        None => {
-            let file = std::fs::File::open(path)?;
-            if !crate::sys::is_kernel_generated(&file) {
-                return read_from(file);
-            }
-            let file = Arc::new(Mutex::new(file));
-            let mut kept = lock_kept();
-            if kept.len() < MAX_KEPT {
-                kept.insert(path.to_path_buf(), file.clone());
-            }
-            file
-        }
-    };
-    let mut guard = file.lock().unwrap_or_else(|p| p.into_inner());
-    let mut text = String::with_capacity(8192);
-    let read = guard
-        .rewind()
-        .and_then(|()| (&mut *guard).take(u64::MAX).read_to_string(&mut text));
-    match read {
-        Ok(_) => Ok(text),
-        Err(_) => {
-            drop(guard);
-            lock_kept().remove(path);
-            read_string(path)
-        }
-    }
-}
-
-fn read_from(file: std::fs::File) -> std::io::Result<String> {
-    use std::io::Read;
-    let mut text = String::with_capacity(8192);
-    // `Take` reads with the generic read-to-end (no size probe) into
-    // uninitialised capacity (no zeroing).
-    file.take(u64::MAX).read_to_string(&mut text)?;
-    Ok(text)
+    // Kept open between scrapes where the kernel writes it afresh: see
+    // exporter_kit::procfs::read.
+    exporter_kit::procfs::read(path).map_err(|err| absent_or_io(path, err, &[ErrorKind::NotFound]))
 }
 
 /// `NoData` when `err` is one of `absent` (logged at debug level), else an
@@ -135,12 +69,10 @@ fn absent_or_io(path: &Path, err: std::io::Error, absent: &[ErrorKind]) -> Colle
     }
 }
 
-/// `std::fs::read_to_string` without its size probe: procfs files report
-/// a size of 0 (sysfs ones 4096), so the probe (a statx) buys nothing and
-/// the small reads that follow it cost syscalls. One buffer, read until
-/// EOF: usually two reads.
+/// A file read whole, opened afresh (per-device sysfs attributes come
+/// and go with their devices).
 pub fn read_string(path: &Path) -> std::io::Result<String> {
-    read_from(std::fs::File::open(path)?)
+    exporter_kit::procfs::read_fresh(path)
 }
 
 /// Whether `path` is a directory (following symlinks).
@@ -252,34 +184,6 @@ impl Filter {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn kept_sources_are_read_afresh_every_time() {
-        // procfs: kept open, yet every read sees the kernel's current text.
-        let uptime = |text: String| -> f64 {
-            text.split_whitespace()
-                .next()
-                .and_then(|s| s.parse().ok())
-                .expect("uptime")
-        };
-        let path = Path::new("/proc/uptime");
-        let first = uptime(read_source(path).expect("uptime"));
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        let second = uptime(read_source(path).expect("uptime"));
-        assert!(second > first, "stale /proc/uptime: {first} then {second}");
-
-        // A regular file replaced by another (as package upgrades do) is
-        // read from the new one.
-        let dir = std::env::temp_dir().join(format!("node-kept-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let file = dir.join("os-release");
-        std::fs::write(&file, "ID=old\n").expect("write");
-        assert_eq!(read_source(&file).expect("read"), "ID=old\n");
-        std::fs::write(dir.join("new"), "ID=new\n").expect("write");
-        std::fs::rename(dir.join("new"), &file).expect("rename");
-        assert_eq!(read_source(&file).expect("read"), "ID=new\n");
-        let _ = std::fs::remove_dir_all(&dir);
-    }
 
     #[test]
     fn missing_file_is_no_data_other_errors_are_io() {
