@@ -3,16 +3,13 @@
 
 mod common;
 
-use common::{Upstream, coverage, exporter, get, mariadb, my_cnf, value};
+use common::{Upstream, coverage, exporter, get, mariadb, root_cnf, value};
 
 #[test]
 fn default_scrapers_match_upstream() {
     let db = mariadb(&[]);
     let dir = tempfile::tempdir().unwrap();
-    let cnf = my_cnf(
-        dir.path(),
-        &format!("[client]\nuser=root\nhost=127.0.0.1\nport={}\n", db.port()),
-    );
+    let cnf = root_cnf(dir.path(), db.port());
     let server = exporter(&["--config.my-cnf", cnf.to_str().unwrap()]);
     let (status, ours) = get(&server.url("/metrics"));
     assert_eq!(status, 200);
@@ -59,10 +56,7 @@ fn all_scrapers_match_upstream() {
     let mut flags: Vec<String> = names.iter().map(|n| format!("--collect.{n}")).collect();
     flags.push("--collect.mysql.user.privileges".into());
     let dir = tempfile::tempdir().unwrap();
-    let cnf = my_cnf(
-        dir.path(),
-        &format!("[client]\nuser=root\nhost=127.0.0.1\nport={}\n", db.port()),
-    );
+    let cnf = root_cnf(dir.path(), db.port());
     let mut ours_flags: Vec<&str> = flags.iter().map(String::as_str).collect();
     // 36 scrapers: enough connections that none waits past the deadline on
     // a busy CI machine (0.14 has no cap at all).

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{exporter, mariadb, my_cnf, value};
+use common::{exporter, mariadb, root_cnf, value};
 
 const TABLES: usize = 10_000;
 /// Parallel clients creating the tables: each CREATE TABLE waits on a few
@@ -94,10 +94,7 @@ fn ten_thousand_tables() {
     println!("created {TABLES} tables in {:?}", started.elapsed());
 
     let dir = tempfile::tempdir().unwrap();
-    let cnf = my_cnf(
-        dir.path(),
-        &format!("[client]\nuser=root\nhost=127.0.0.1\nport={}\n", db.port()),
-    );
+    let cnf = root_cnf(dir.path(), db.port());
     // Upstream's default of 2 connections.
     let server = exporter(&[
         "--config.my-cnf",

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{exporter, get, mariadb, my_cnf, value};
+use common::{exporter, get, mariadb, root_cnf, value};
 
 #[test]
 fn events_statements_exclude_schemas_and_mariadb_columns() {
@@ -16,10 +16,7 @@ fn events_statements_exclude_schemas_and_mariadb_columns() {
     db.sql("USE app; SELECT * FROM t WHERE id = 1; SELECT * FROM t WHERE id = 2;");
     db.sql("USE scratch; SELECT * FROM s WHERE id = 1;");
     let dir = tempfile::tempdir().unwrap();
-    let cnf = my_cnf(
-        dir.path(),
-        &format!("[client]\nuser=root\nhost=127.0.0.1\nport={}\n", db.port()),
-    );
+    let cnf = root_cnf(dir.path(), db.port());
     let server = exporter(&[
         "--config.my-cnf",
         cnf.to_str().unwrap(),

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{exporter, get, mariadb, my_cnf, value};
+use common::{exporter, get, mariadb, root_cnf, value};
 
 #[test]
 fn replica_of_a_primary() {
@@ -28,13 +28,7 @@ fn replica_of_a_primary() {
     );
 
     let dir = tempfile::tempdir().unwrap();
-    let cnf = my_cnf(
-        dir.path(),
-        &format!(
-            "[client]\nuser=root\nhost=127.0.0.1\nport={}\n",
-            replica.port()
-        ),
-    );
+    let cnf = root_cnf(dir.path(), replica.port());
     let server = exporter(&["--config.my-cnf", cnf.to_str().unwrap()]);
     let (_, text) = get(&server.url("/metrics"));
     let labels = r#"{master_host="127.0.0.1",master_uuid="",channel_name="",connection_name=""}"#;
@@ -66,13 +60,7 @@ fn replica_of_a_primary() {
     );
 
     let dir2 = tempfile::tempdir().unwrap();
-    let cnf = my_cnf(
-        dir2.path(),
-        &format!(
-            "[client]\nuser=root\nhost=127.0.0.1\nport={}\n",
-            primary.port()
-        ),
-    );
+    let cnf = root_cnf(dir2.path(), primary.port());
     let server = exporter(&[
         "--config.my-cnf",
         cnf.to_str().unwrap(),

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{exporter, get, mariadb, my_cnf, value};
+use common::{exporter, get, mariadb, root_cnf, value};
 
 #[test]
 fn rocksdb_perf_context_by_table() {
@@ -24,10 +24,7 @@ fn rocksdb_perf_context_by_table() {
          SELECT * FROM app.kv WHERE id = 2; SELECT COUNT(*) FROM app.kv;",
     );
     let dir = tempfile::tempdir().unwrap();
-    let cnf = my_cnf(
-        dir.path(),
-        &format!("[client]\nuser=root\nhost=127.0.0.1\nport={}\n", db.port()),
-    );
+    let cnf = root_cnf(dir.path(), db.port());
     let server = exporter(&[
         "--config.my-cnf",
         cnf.to_str().unwrap(),

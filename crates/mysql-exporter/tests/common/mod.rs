@@ -41,6 +41,14 @@ pub fn my_cnf(dir: &Path, text: &str) -> PathBuf {
     path
 }
 
+/// A my.cnf whose `[client]` is root on the loopback server at `port`.
+pub fn root_cnf(dir: &Path, port: u16) -> PathBuf {
+    my_cnf(
+        dir,
+        &format!("[client]\nuser=root\nhost=127.0.0.1\nport={port}\n"),
+    )
+}
+
 pub fn get(url: &str) -> (u16, String) {
     let resp = testkit::http().get(url).send().expect("GET");
     let status = resp.status().as_u16();
