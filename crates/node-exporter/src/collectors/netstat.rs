@@ -25,7 +25,13 @@ pub struct Netstat {
     files: [PathBuf; 2],
     snmp6: PathBuf,
     fields: Regex,
-    descs: Mutex<exporter_kit::NameMap<String, Option<Desc>>>,
+    /// A `Proto: names` header line -> the descriptor of each of its
+    /// fields that `fields` selects. The kernel writes the same headers
+    /// every time, so a scrape looks up a dozen lines instead of 400 field
+    /// names, and parses only the values it exports.
+    headers: Mutex<exporter_kit::NameMap<String, Vec<Option<Desc>>>>,
+    /// An snmp6 field (`Ip6InReceives`) -> its descriptor, if selected.
+    snmp6_fields: Mutex<exporter_kit::NameMap<String, Option<Desc>>>,
 }
 
 pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
@@ -34,8 +40,74 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
         snmp6: args.proc("net/snmp6"),
         fields: Regex::new(&args.netstat.netstat_fields)
             .map_err(|e| BuildError::new(format!("--collector.netstat.fields: {e}")))?,
-        descs: Mutex::new(exporter_kit::NameMap::default()),
+        headers: Mutex::default(),
+        snmp6_fields: Mutex::default(),
     }))
+}
+
+impl Netstat {
+    /// node_netstat_<proto>_<field>, when `fields` selects it.
+    fn desc(&self, proto: &str, field: &str) -> Option<Desc> {
+        let key = format!("{proto}_{field}");
+        if !self.fields.is_match(&key) {
+            return None;
+        }
+        Desc::try_new(
+            &format!("node_netstat_{key}"),
+            &format!("Statistic {key}."),
+            Kind::Untyped,
+            &[],
+        )
+        .ok()
+    }
+
+    fn pairs(&self, text: &str, out: &mut Emitter) {
+        let (pairs, mut bad_lines) = netstat::pairs(text);
+        let mut headers = self.headers.lock().unwrap_or_else(|p| p.into_inner());
+        for pair in pairs {
+            if !headers.contains_key(pair.header) {
+                let descs = pair.names().map(|f| self.desc(pair.proto, f)).collect();
+                headers.insert(pair.header.to_string(), descs);
+            }
+            let Some(descs) = headers.get(pair.header) else {
+                continue;
+            };
+            let values = pair.values().count();
+            if values != descs.len() {
+                bad_lines.push(parse::ParseError::new(
+                    pair.line,
+                    format!("{}: {} names, {values} values", pair.proto, descs.len()),
+                ));
+                continue;
+            }
+            for (desc, value) in descs.iter().zip(pair.values()) {
+                let Some(desc) = desc else { continue };
+                match parse::num(pair.line, value) {
+                    Ok(v) => out.untyped(desc, &[], v),
+                    Err(e) => bad_lines.push(e),
+                }
+            }
+        }
+        parse::log_skipped(&bad_lines, "netstat");
+    }
+
+    fn snmp6(&self, text: &str, out: &mut Emitter) {
+        let (lines, mut bad_lines) = netstat::snmp6_lines(text);
+        let mut known = self.snmp6_fields.lock().unwrap_or_else(|p| p.into_inner());
+        for l in lines {
+            // Keyed as written (`Ip6InReceives`): no name built per line.
+            if !known.contains_key(l.key) {
+                known.insert(l.key.to_string(), self.desc(l.proto, l.field));
+            }
+            if let Some(Some(desc)) = known.get(l.key) {
+                match parse::num(l.line, l.value) {
+                    Ok(v) => out.untyped(desc, &[], v),
+                    Err(e) => bad_lines.push(e),
+                }
+            }
+        }
+        parse::log_skipped(&bad_lines, "snmp6");
+    }
 }
 
 impl Collector for Netstat {
@@ -46,43 +118,11 @@ impl Collector for Netstat {
         ];
         // IPv6 may be disabled: then snmp6 is absent and upstream goes on without it.
         let snmp6 = crate::sysfs::read_source(&self.snmp6).ok();
-        // Room for every field of a current kernel: one allocation.
-        let mut all = Vec::with_capacity(512);
         for text in &texts {
-            let bad = netstat::parse_pairs_into(text, &mut all);
-            parse::log_skipped(&bad, "netstat");
+            self.pairs(text, out);
         }
         if let Some(text) = &snmp6 {
-            let bad = netstat::parse_snmp6_into(text, &mut all);
-            parse::log_skipped(&bad, "snmp6");
-        }
-        let mut descs = self.descs.lock().unwrap_or_else(|p| p.into_inner());
-        // One key buffer: no allocation per field once every field is known.
-        let mut key = String::with_capacity(64);
-        for (proto, field, value) in all {
-            key.clear();
-            key.push_str(proto);
-            key.push('_');
-            key.push_str(field);
-            if !descs.contains_key(key.as_str()) {
-                let desc = self
-                    .fields
-                    .is_match(&key)
-                    .then(|| {
-                        Desc::try_new(
-                            &format!("node_netstat_{key}"),
-                            &format!("Statistic {key}."),
-                            Kind::Untyped,
-                            &[],
-                        )
-                        .ok()
-                    })
-                    .flatten();
-                descs.insert(key.clone(), desc);
-            }
-            if let Some(Some(d)) = descs.get(key.as_str()) {
-                out.untyped(d, &[], value);
-            }
+            self.snmp6(text, out);
         }
         Ok(())
     }

@@ -6,15 +6,33 @@ use super::{ParseError, Parsed, num};
 /// (protocol, field, value) in file order, borrowed from the text.
 pub type Fields<'a> = Vec<(&'a str, &'a str, f64)>;
 
-pub fn parse_pairs(text: &str) -> Parsed<Fields<'_>> {
-    let mut value = Vec::new();
-    let bad_lines = parse_pairs_into(text, &mut value);
-    Parsed { value, bad_lines }
+/// A `Proto: names` line and its `Proto: values` line, not yet split.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pair<'a> {
+    /// The whole names line: it identifies the field layout.
+    pub header: &'a str,
+    pub proto: &'a str,
+    pub names: &'a str,
+    pub values: &'a str,
+    /// 1-based number of the values line.
+    pub line: usize,
 }
 
-/// [`parse_pairs`] appending to `value` (a buffer reused across files):
-/// returns the skipped lines.
-pub fn parse_pairs_into<'a>(text: &'a str, value: &mut Fields<'a>) -> Vec<ParseError> {
+impl<'a> Pair<'a> {
+    pub fn names(&self) -> impl Iterator<Item = &'a str> {
+        self.names.split_ascii_whitespace()
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &'a str> {
+        self.values.split_ascii_whitespace()
+    }
+}
+
+/// The pairs of lines of /proc/net/netstat or /proc/net/snmp, and the
+/// lines skipped: a line without `Proto:`, or a values line whose protocol
+/// differs from its header's (it is then taken as the next header).
+pub fn pairs(text: &str) -> (Vec<Pair<'_>>, Vec<ParseError>) {
+    let mut pairs = Vec::with_capacity(16);
     let mut bad_lines = Vec::new();
     let mut lines = text.lines();
     // A values line that turned out to start the next pair (resync).
@@ -27,55 +45,81 @@ pub fn parse_pairs_into<'a>(text: &'a str, value: &mut Fields<'a>) -> Vec<ParseE
         };
         let n = i + 2;
         i += 2;
-        let (Some((p1, names)), Some((p2, values))) =
+        let (Some((proto, names)), Some((p2, values))) =
             (names_line.split_once(':'), values_line.split_once(':'))
         else {
             bad_lines.push(ParseError::new(n, "line without 'Proto:'"));
             continue;
         };
-        if p1 != p2 {
+        if proto != p2 {
             bad_lines.push(ParseError::new(
                 n,
-                format!("protocol {p2:?} after header {p1:?}"),
+                format!("protocol {p2:?} after header {proto:?}"),
             ));
             // resynchronise: the values line is the next names line
             pending = Some(values_line);
             i -= 1;
             continue;
         }
-        let (names_len, values_len) = (
-            names.split_whitespace().count(),
-            values.split_whitespace().count(),
-        );
+        pairs.push(Pair {
+            header: names_line,
+            proto,
+            names,
+            values,
+            line: n,
+        });
+    }
+    (pairs, bad_lines)
+}
+
+/// Every field of every pair as a number; a pair whose counts differ, or a
+/// value that is not a number, is skipped.
+pub fn parse_pairs(text: &str) -> Parsed<Fields<'_>> {
+    let (pairs, mut bad_lines) = pairs(text);
+    let mut value = Vec::new();
+    for pair in pairs {
+        let (names_len, values_len) = (pair.names().count(), pair.values().count());
         if names_len != values_len {
             bad_lines.push(ParseError::new(
-                n,
-                format!("{p1}: {names_len} names, {values_len} values"),
+                pair.line,
+                format!("{}: {names_len} names, {values_len} values", pair.proto),
             ));
             continue;
         }
-        for (k, v) in names.split_whitespace().zip(values.split_whitespace()) {
-            match num(n, v) {
-                Ok(v) => value.push((p1, k, v)),
+        for (k, v) in pair.names().zip(pair.values()) {
+            match num(pair.line, v) {
+                Ok(v) => value.push((pair.proto, k, v)),
                 Err(e) => bad_lines.push(e),
             }
         }
     }
-    bad_lines
-}
-
-pub fn parse_snmp6(text: &str) -> Parsed<Fields<'_>> {
-    let mut value = Vec::new();
-    let bad_lines = parse_snmp6_into(text, &mut value);
+    bad_lines.sort_by_key(|e| e.line);
     Parsed { value, bad_lines }
 }
 
-/// [`parse_snmp6`] appending to `value`: returns the skipped lines.
-pub fn parse_snmp6_into<'a>(text: &'a str, value: &mut Fields<'a>) -> Vec<ParseError> {
+/// One `Ip6InReceives 12` line of /proc/net/snmp6.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Snmp6Line<'a> {
+    /// `Ip6InReceives`
+    pub key: &'a str,
+    /// `Ip6`
+    pub proto: &'a str,
+    /// `InReceives`
+    pub field: &'a str,
+    /// The value's text.
+    pub value: &'a str,
+    /// 1-based line number.
+    pub line: usize,
+}
+
+/// The lines of /proc/net/snmp6, values not yet parsed, and the lines
+/// skipped.
+pub fn snmp6_lines(text: &str) -> (Vec<Snmp6Line<'_>>, Vec<ParseError>) {
+    let mut lines = Vec::with_capacity(128);
     let mut bad_lines = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
-        let mut f = line.split_whitespace();
+        let mut f = line.split_ascii_whitespace();
         let (key, v) = match (f.next(), f.next(), f.next()) {
             (None, _, _) => continue,
             (Some(key), Some(v), None) => (key, v),
@@ -88,13 +132,29 @@ pub fn parse_snmp6_into<'a>(text: &'a str, value: &mut Fields<'a>) -> Vec<ParseE
             bad_lines.push(ParseError::new(n, format!("no protocol in {key:?}")));
             continue;
         };
-        let (proto, name) = key.split_at(pos + 1);
-        match num(n, v) {
-            Ok(v) => value.push((proto, name, v)),
+        let (proto, field) = key.split_at(pos + 1);
+        lines.push(Snmp6Line {
+            key,
+            proto,
+            field,
+            value: v,
+            line: n,
+        });
+    }
+    (lines, bad_lines)
+}
+
+pub fn parse_snmp6(text: &str) -> Parsed<Fields<'_>> {
+    let (lines, mut bad_lines) = snmp6_lines(text);
+    let mut value = Vec::new();
+    for l in lines {
+        match num(l.line, l.value) {
+            Ok(v) => value.push((l.proto, l.field, v)),
             Err(e) => bad_lines.push(e),
         }
     }
-    bad_lines
+    bad_lines.sort_by_key(|e| e.line);
+    Parsed { value, bad_lines }
 }
 
 #[cfg(test)]
