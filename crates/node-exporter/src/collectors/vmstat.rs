@@ -9,7 +9,7 @@ use exporter_kit::{
 };
 
 use crate::args::Args;
-use crate::parse::kv;
+use crate::parse::{self, kv};
 
 pub const DEFAULT_FIELDS: &str = r"^(oom_kill|pgpg|pswp|pg.*fault).*";
 
@@ -38,31 +38,39 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
 impl Collector for Vmstat {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
         let text = crate::sysfs::read_source(&self.path)?;
-        let pairs = kv::parse_pairs(&text).logged("vmstat");
+        let (pairs, mut bad_lines) = kv::pairs(&text);
         let mut descs = self.descs.lock().unwrap_or_else(|p| p.into_inner());
-        for (key, value) in pairs {
-            // Look up by the borrowed key: no allocation per field once
-            // every field is known.
-            if !descs.contains_key(key) {
-                let desc = self
-                    .fields
-                    .is_match(key)
-                    .then(|| {
-                        Desc::try_new(
-                            &format!("node_vmstat_{key}"),
-                            &format!("/proc/vmstat information field {key}."),
-                            Kind::Untyped,
-                            &[],
-                        )
-                        .ok()
-                    })
-                    .flatten();
-                descs.insert(key.to_string(), desc);
-            }
-            if let Some(Some(d)) = descs.get(key) {
-                out.untyped(d, &[], value);
+        for (key, value, line) in pairs {
+            // Looked up by the borrowed key, and only a selected field's
+            // value parsed: most of the ~190 fields are not exported.
+            let desc = match descs.get(key) {
+                Some(desc) => desc.clone(),
+                None => {
+                    let desc = self
+                        .fields
+                        .is_match(key)
+                        .then(|| {
+                            Desc::try_new(
+                                &format!("node_vmstat_{key}"),
+                                &format!("/proc/vmstat information field {key}."),
+                                Kind::Untyped,
+                                &[],
+                            )
+                            .ok()
+                        })
+                        .flatten();
+                    descs.insert(key.to_string(), desc.clone());
+                    desc
+                }
+            };
+            if let Some(desc) = desc {
+                match parse::num(line, value) {
+                    Ok(v) => out.untyped(&desc, &[], v),
+                    Err(e) => bad_lines.push(e),
+                }
             }
         }
+        parse::log_skipped(&bad_lines, "vmstat");
         Ok(())
     }
 }

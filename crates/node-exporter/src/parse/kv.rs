@@ -4,22 +4,35 @@ use super::{ParseError, Parsed, num};
 
 /// Parses `key value` lines in file order; keys borrow from the text.
 pub fn parse_pairs(text: &str) -> Parsed<Vec<(&str, f64)>> {
-    let mut value = Vec::new();
+    let (pairs, mut bad_lines) = pairs(text);
+    let mut value = Vec::with_capacity(pairs.len());
+    for (k, v, line) in pairs {
+        match num(line, v) {
+            Ok(v) => value.push((k, v)),
+            Err(e) => bad_lines.push(e),
+        }
+    }
+    bad_lines.sort_by_key(|e| e.line);
+    Parsed { value, bad_lines }
+}
+
+/// `key value` lines with the value's text not yet parsed, and its
+/// 1-based line number, for collectors that export a few of many keys
+/// (vmstat); and the lines skipped.
+pub fn pairs(text: &str) -> (Vec<(&str, &str, usize)>, Vec<ParseError>) {
+    let mut pairs = Vec::with_capacity(256);
     let mut bad_lines = Vec::new();
     for (i, line) in text.lines().enumerate() {
-        let mut it = line.split_whitespace();
+        let mut it = line.split_ascii_whitespace();
         let (Some(k), Some(v), None) = (it.next(), it.next(), it.next()) else {
             if !line.trim().is_empty() {
                 bad_lines.push(ParseError::new(i + 1, "expected `key value`"));
             }
             continue;
         };
-        match num(i + 1, v) {
-            Ok(v) => value.push((k, v)),
-            Err(e) => bad_lines.push(e),
-        }
+        pairs.push((k, v, i + 1));
     }
-    Parsed { value, bad_lines }
+    (pairs, bad_lines)
 }
 
 /// The whitespace-separated numbers of a one-line file (file-nr, entropy_avail).
