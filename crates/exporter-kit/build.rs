@@ -31,8 +31,14 @@ fn main() {
     println!("cargo:rustc-env=FERROSCOPE_RUSTC_VERSION={rustc_version}");
     println!("cargo:rerun-if-env-changed=FERROSCOPE_REVISION");
     println!("cargo:rerun-if-env-changed=FERROSCOPE_BRANCH");
-    if let Some(git_dir) = run("git", &["rev-parse", "--git-dir"]) {
+    // HEAD is per worktree; branches live in the common directory (the
+    // same in a plain checkout). Watching a path that does not exist would
+    // rerun this script on every build.
+    let git = |what: &str| run("git", &["rev-parse", "--path-format=absolute", what]);
+    if let Some(git_dir) = git("--git-dir") {
         println!("cargo:rerun-if-changed={git_dir}/HEAD");
-        println!("cargo:rerun-if-changed={git_dir}/refs/heads");
+    }
+    if let Some(common_dir) = git("--git-common-dir") {
+        println!("cargo:rerun-if-changed={common_dir}/refs/heads");
     }
 }
