@@ -6,7 +6,7 @@
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
-use exporter_kit::{BuildError, CollectError};
+use exporter_kit::{BuildError, CollectError, Desc, NameMap};
 
 /// The trimmed contents of a sysfs attribute, or `None` when it cannot be
 /// read (absent, EINVAL on a down link, permission): upstream skips those.
@@ -92,6 +92,26 @@ pub fn join2(dir: &Path, a: &str, b: &str) -> PathBuf {
     path.push(a);
     path.push(b);
     path
+}
+
+/// Descriptors of the fields a file names at run time (/proc/vmstat,
+/// /proc/net/snmp6, sockstat rows), made the first time each field is
+/// seen; `None` for a field the collector does not export.
+pub type FieldDescs = NameMap<String, Option<Desc>>;
+
+/// The descriptor of field `name`: one lookup by the borrowed name once
+/// the field is known, `make` the first time.
+pub fn field_desc(
+    descs: &mut FieldDescs,
+    name: &str,
+    make: impl FnOnce() -> Option<Desc>,
+) -> Option<Desc> {
+    if let Some(desc) = descs.get(name) {
+        return desc.clone();
+    }
+    let desc = make();
+    descs.insert(name.to_string(), desc.clone());
+    desc
 }
 
 /// A flag's regular expression, matched (unanchored, as Go's MatchString)

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use crate::sysfs::Regex;
+use crate::sysfs::{FieldDescs, Regex, field_desc};
 use exporter_kit::{
     AnyCollector, BuildError, CollectError, Collector, Desc, Emitter, Kind, ScrapeContext,
 };
@@ -31,7 +31,7 @@ pub struct Netstat {
     /// names, and parses only the values it exports.
     headers: Mutex<exporter_kit::NameMap<String, Vec<Option<Desc>>>>,
     /// An snmp6 field (`Ip6InReceives`) -> its descriptor, if selected.
-    snmp6_fields: Mutex<exporter_kit::NameMap<String, Option<Desc>>>,
+    snmp6_fields: Mutex<FieldDescs>,
 }
 
 pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
@@ -96,12 +96,9 @@ impl Netstat {
         let mut known = self.snmp6_fields.lock().unwrap_or_else(|p| p.into_inner());
         for l in lines {
             // Keyed as written (`Ip6InReceives`): no name built per line.
-            if !known.contains_key(l.key) {
-                known.insert(l.key.to_string(), self.desc(l.proto, l.field));
-            }
-            if let Some(Some(desc)) = known.get(l.key) {
+            if let Some(desc) = field_desc(&mut known, l.key, || self.desc(l.proto, l.field)) {
                 match parse::num(l.line, l.value) {
-                    Ok(v) => out.untyped(desc, &[], v),
+                    Ok(v) => out.untyped(&desc, &[], v),
                     Err(e) => bad_lines.push(e),
                 }
             }

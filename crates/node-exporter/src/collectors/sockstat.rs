@@ -10,12 +10,13 @@ use exporter_kit::{
 
 use crate::args::Args;
 use crate::parse::sockstat;
+use crate::sysfs::{FieldDescs, field_desc};
 
 pub struct Sockstat {
     v4: PathBuf,
     v6: PathBuf,
     page_size: f64,
-    descs: Mutex<exporter_kit::NameMap<String, Option<Desc>>>,
+    descs: Mutex<FieldDescs>,
 }
 
 pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
@@ -23,7 +24,7 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
         v4: args.proc("net/sockstat"),
         v6: args.proc("net/sockstat6"),
         page_size: crate::sys::page_size() as f64,
-        descs: Mutex::new(exporter_kit::NameMap::default()),
+        descs: Mutex::default(),
     }))
 }
 
@@ -42,18 +43,17 @@ impl Collector for Sockstat {
         let mut emit = |parts: [&str; 3], value: f64| {
             name.clear();
             parts.iter().for_each(|p| name.push_str(p));
-            if !descs.contains_key(name.as_str()) {
-                let desc = Desc::try_new(
+            let desc = field_desc(&mut descs, &name, || {
+                Desc::try_new(
                     &format!("node_sockstat_{name}"),
                     &format!("Number of {name} sockets in state."),
                     Kind::Gauge,
                     &[],
                 )
-                .ok();
-                descs.insert(name.clone(), desc);
-            }
-            if let Some(Some(d)) = descs.get(name.as_str()) {
-                out.gauge(d, &[], value);
+                .ok()
+            });
+            if let Some(d) = desc {
+                out.gauge(&d, &[], value);
             }
         };
         for (proto, key, value) in rows {

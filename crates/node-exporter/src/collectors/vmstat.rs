@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use crate::sysfs::Regex;
+use crate::sysfs::{FieldDescs, Regex, field_desc};
 use exporter_kit::{
     AnyCollector, BuildError, CollectError, Collector, Desc, Emitter, Kind, ScrapeContext,
 };
@@ -23,7 +23,7 @@ pub struct VmstatArgs {
 pub struct Vmstat {
     path: PathBuf,
     fields: Regex,
-    descs: Mutex<exporter_kit::NameMap<String, Option<Desc>>>,
+    descs: Mutex<FieldDescs>,
 }
 
 pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
@@ -31,7 +31,7 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
         path: args.proc("vmstat"),
         fields: Regex::new(&args.vmstat.vmstat_fields)
             .map_err(|e| BuildError::new(format!("--collector.vmstat.fields: {e}")))?,
-        descs: Mutex::new(exporter_kit::NameMap::default()),
+        descs: Mutex::default(),
     }))
 }
 
@@ -43,26 +43,20 @@ impl Collector for Vmstat {
         for (key, value, line) in pairs {
             // Looked up by the borrowed key, and only a selected field's
             // value parsed: most of the ~190 fields are not exported.
-            let desc = match descs.get(key) {
-                Some(desc) => desc.clone(),
-                None => {
-                    let desc = self
-                        .fields
-                        .is_match(key)
-                        .then(|| {
-                            Desc::try_new(
-                                &format!("node_vmstat_{key}"),
-                                &format!("/proc/vmstat information field {key}."),
-                                Kind::Untyped,
-                                &[],
-                            )
-                            .ok()
-                        })
-                        .flatten();
-                    descs.insert(key.to_string(), desc.clone());
-                    desc
-                }
-            };
+            let desc = field_desc(&mut descs, key, || {
+                self.fields
+                    .is_match(key)
+                    .then(|| {
+                        Desc::try_new(
+                            &format!("node_vmstat_{key}"),
+                            &format!("/proc/vmstat information field {key}."),
+                            Kind::Untyped,
+                            &[],
+                        )
+                        .ok()
+                    })
+                    .flatten()
+            });
             if let Some(desc) = desc {
                 match parse::num(line, value) {
                     Ok(v) => out.untyped(&desc, &[], v),
