@@ -21,9 +21,6 @@ pub struct ArpArgs {
     /// Accepted for compatibility: entries always come from /proc/net/arp.
     #[arg(long = "collector.arp.netlink", hide = true)]
     pub arp_netlink: bool,
-    /// Accepted for compatibility (see --collector.arp.netlink).
-    #[arg(long = "no-collector.arp.netlink", hide = true)]
-    pub no_arp_netlink: bool,
 }
 
 pub struct Arp {

@@ -40,9 +40,6 @@ pub struct NetdevArgs {
     /// Accepted for compatibility: statistics always come from /proc/net/dev and sysfs.
     #[arg(long = "collector.netdev.netlink", hide = true)]
     pub netdev_netlink: bool,
-    /// Accepted for compatibility (see --collector.netdev.netlink).
-    #[arg(long = "no-collector.netdev.netlink", hide = true)]
-    pub no_netdev_netlink: bool,
 }
 
 /// Detailed names (as upstream's netlink keys) and their sysfs statistics files.
