@@ -175,13 +175,11 @@ impl Source for WebConfigFileSource {
 
     fn load(&self, previous: Option<&WebConfig>) -> Result<WebConfig, WebConfigError> {
         let config = WebConfig::load(&self.path)?;
-        if let Some(previous) = previous {
-            weakening(previous, &config).map_or(Ok(()), |change| {
-                Err(WebConfigError::Weakens {
-                    path: self.path.clone(),
-                    change,
-                })
-            })?;
+        if let Some(change) = previous.and_then(|previous| weakening(previous, &config)) {
+            return Err(WebConfigError::Weakens {
+                path: self.path.clone(),
+                change,
+            });
         }
         Ok(config)
     }
