@@ -81,6 +81,9 @@ pub struct Args {
     pub sysctl: crate::collectors::sysctl::SysctlArgs,
 
     #[command(flatten)]
+    pub slabinfo: crate::collectors::slabinfo::SlabinfoArgs,
+
+    #[command(flatten)]
     pub tapestats: crate::collectors::tapestats::TapestatsArgs,
 }
 

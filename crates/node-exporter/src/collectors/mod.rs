@@ -8,12 +8,14 @@ use crate::args::Args;
 
 pub mod arp;
 pub mod bcache;
+pub mod bcachefs;
 pub mod bonding;
 pub mod btrfs;
 pub mod buddyinfo;
 pub mod cgroups;
 pub mod conntrack;
 pub mod cpu;
+pub mod cpu_vulnerabilities;
 pub mod cpufreq;
 pub mod diskstats;
 pub mod dmi;
@@ -27,6 +29,9 @@ pub mod hwmon;
 pub mod infiniband;
 pub mod interrupts;
 pub mod ipvs;
+pub mod kernel_hung;
+pub mod ksmd;
+pub mod lnstat;
 pub mod loadavg;
 pub mod mdadm;
 pub mod meminfo;
@@ -46,6 +51,7 @@ pub mod processes;
 pub mod rapl;
 pub mod schedstat;
 pub mod selinux;
+pub mod slabinfo;
 pub mod sockstat;
 pub mod softirqs;
 pub mod softnet;
@@ -60,6 +66,8 @@ pub mod timex;
 pub mod udp_queues;
 pub mod uname;
 pub mod vmstat;
+pub mod watchdog;
+pub mod xfrm;
 pub mod xfs;
 pub mod zfs;
 pub mod zoneinfo;
@@ -76,6 +84,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         true,
         "Exposes bcache statistics from /sys/fs/bcache/.",
         bcache::build,
+    ),
+    Registration::new(
+        "bcachefs",
+        true,
+        "Exposes bcachefs filesystem statistics from /sys/fs/bcachefs/.",
+        bcachefs::build,
     ),
     Registration::new(
         "bonding",
@@ -98,6 +112,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
     ),
     Registration::new("conntrack", true, "conntrack statistics.", conntrack::build),
     Registration::new("cpu", true, "CPU time from /proc/stat.", cpu::build),
+    Registration::new(
+        "cpu_vulnerabilities",
+        false,
+        "Exposes CPU vulnerability states from /sys/devices/system/cpu/vulnerabilities/.",
+        cpu_vulnerabilities::build,
+    ),
     Registration::new(
         "cpufreq",
         true,
@@ -160,6 +180,24 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         true,
         "Exposes IPVS status from /proc/net/ip_vs and stats from /proc/net/ip_vs_stats.",
         ipvs::build,
+    ),
+    Registration::new(
+        "kernel_hung",
+        true,
+        "Exposes the number of tasks detected as hung, from /proc/sys/kernel/hung_task_detect_count.",
+        kernel_hung::build,
+    ),
+    Registration::new(
+        "ksmd",
+        false,
+        "Exposes kernel samepage merging statistics from /sys/kernel/mm/ksm/.",
+        ksmd::build,
+    ),
+    Registration::new(
+        "lnstat",
+        false,
+        "Exposes per-CPU network cache statistics from /proc/net/stat/.",
+        lnstat::build,
     ),
     Registration::new("loadavg", true, "Load average.", loadavg::build),
     Registration::new(
@@ -255,6 +293,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         "Exposes SELinux statistics.",
         selinux::build,
     ),
+    Registration::new(
+        "slabinfo",
+        false,
+        "Exposes slab allocator statistics from /proc/slabinfo.",
+        slabinfo::build,
+    ),
     Registration::new("sockstat", true, "Socket statistics.", sockstat::build),
     Registration::new(
         "softirqs",
@@ -318,6 +362,18 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         true,
         "Statistics from /proc/vmstat.",
         vmstat::build,
+    ),
+    Registration::new(
+        "watchdog",
+        true,
+        "Exposes watchdog device information from /sys/class/watchdog/.",
+        watchdog::build,
+    ),
+    Registration::new(
+        "xfrm",
+        false,
+        "Exposes IPsec transformation statistics from /proc/net/xfrm_stat.",
+        xfrm::build,
     ),
     Registration::new("xfs", true, "Exposes XFS runtime statistics.", xfs::build),
     Registration::new(
