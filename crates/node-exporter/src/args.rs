@@ -81,6 +81,9 @@ pub struct Args {
     pub sysctl: crate::collectors::sysctl::SysctlArgs,
 
     #[command(flatten)]
+    pub qdisc: crate::collectors::qdisc::QdiscArgs,
+
+    #[command(flatten)]
     pub slabinfo: crate::collectors::slabinfo::SlabinfoArgs,
 
     #[command(flatten)]

@@ -19,6 +19,8 @@ pub mod cpu_vulnerabilities;
 pub mod cpufreq;
 pub mod diskstats;
 pub mod dmi;
+pub mod dmmultipath;
+pub mod drbd;
 pub mod edac;
 pub mod entropy;
 pub mod ethtool;
@@ -48,6 +50,7 @@ pub mod os;
 pub mod powersupplyclass;
 pub mod pressure;
 pub mod processes;
+pub mod qdisc;
 pub mod rapl;
 pub mod schedstat;
 pub mod selinux;
@@ -130,6 +133,18 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         true,
         "Expose Desktop Management Interface (DMI) info from /sys/class/dmi/id/.",
         dmi::build,
+    ),
+    Registration::new(
+        "dmmultipath",
+        true,
+        "Exposes DM-multipath device and path states from /sys/block/.",
+        dmmultipath::build,
+    ),
+    Registration::new(
+        "drbd",
+        false,
+        "Exposes Distributed Replicated Block Device statistics (to version 8.4) from /proc/drbd.",
+        drbd::build,
     ),
     Registration::new(
         "edac",
@@ -279,6 +294,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         false,
         "Exposes aggregate process statistics from /proc.",
         processes::build,
+    ),
+    Registration::new(
+        "qdisc",
+        false,
+        "Exposes queueing discipline statistics.",
+        qdisc::build,
     ),
     Registration::new(
         "rapl",
