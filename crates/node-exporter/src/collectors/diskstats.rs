@@ -239,12 +239,16 @@ impl Collector for Diskstats {
                     .find(|(key, _)| *key == k)
                     .map_or("", |(_, v)| *v)
             };
+            // "1" for a rotational disk, else "0" (unreadable included),
+            // as upstream's rotationalLabel.
             let rotational = crate::sysfs::read_string(&crate::sysfs::join2(
                 &self.sys_block,
                 dev,
                 "queue/rotational",
             ))
-            .unwrap_or_default();
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok());
+            let rotational = if rotational == Some(1) { "1" } else { "0" };
             out.gauge(
                 &self.info,
                 &[
@@ -256,7 +260,7 @@ impl Collector for Diskstats {
                     get("ID_MODEL"),
                     get("ID_SERIAL_SHORT"),
                     get("ID_REVISION"),
-                    rotational.trim(),
+                    rotational,
                 ],
                 1.0,
             );

@@ -44,7 +44,8 @@ pub fn parse(text: &str) -> Parsed<Vec<SoftnetCpu>> {
                     cpu_collision: opt(8),
                     received_rps: opt(9),
                     flow_limit_count: opt(10),
-                    backlog_len: opt(11),
+                    // Columns 12 and 13 came together (Linux 5.14).
+                    backlog_len: (count >= 13).then(|| v[11]),
                 });
             }
             Ok(()) => bad_lines.push(ParseError::new(
