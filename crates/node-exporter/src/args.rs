@@ -81,6 +81,9 @@ pub struct Args {
     pub sysctl: crate::collectors::sysctl::SysctlArgs,
 
     #[command(flatten)]
+    pub pcidevice: crate::collectors::pcidevice::PcideviceArgs,
+
+    #[command(flatten)]
     pub qdisc: crate::collectors::qdisc::QdiscArgs,
 
     #[command(flatten)]

@@ -47,6 +47,7 @@ pub mod nfs;
 pub mod nfsd;
 pub mod nvme;
 pub mod os;
+pub mod pcidevice;
 pub mod powersupplyclass;
 pub mod pressure;
 pub mod processes;
@@ -277,6 +278,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         nvme::build,
     ),
     Registration::new("os", true, "OS release information.", os::build),
+    Registration::new(
+        "pcidevice",
+        false,
+        "Exposes PCI device information and link, power and SR-IOV state from /sys/bus/pci/devices/.",
+        pcidevice::build,
+    ),
     Registration::new(
         "powersupplyclass",
         true,
