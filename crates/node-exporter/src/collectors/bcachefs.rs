@@ -115,7 +115,7 @@ pub fn human_bytes(text: &str) -> Option<f64> {
     let digits = if power == 0 { t } else { &t[..t.len() - 1] };
     let value = digits.trim().parse::<f64>().ok()? * 1024f64.powi(power);
     // Go's uint64(float64) truncates toward zero; negatives are not sizes.
-    if !(value >= 0.0) {
+    if value.is_nan() || value < 0.0 {
         return None;
     }
     Some((value as u64) as f64)

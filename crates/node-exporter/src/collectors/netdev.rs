@@ -262,7 +262,7 @@ impl Netdev {
         labels
     }
 
-    fn from_netlink(
+    fn collect_netlink(
         &self,
         families: &[(Desc, &'static [usize])],
         out: &mut Emitter,
@@ -298,9 +298,9 @@ impl Netdev {
 impl Collector for Netdev {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
         if let Some(families) = &self.netlink {
-            self.from_netlink(families, out)?;
+            self.collect_netlink(families, out)?;
         } else {
-            self.from_proc(out)?;
+            self.collect_proc_net_dev(out)?;
         }
         self.address_info(out);
         Ok(())
@@ -308,7 +308,7 @@ impl Collector for Netdev {
 }
 
 impl Netdev {
-    fn from_proc(&self, out: &mut Emitter) -> Result<(), CollectError> {
+    fn collect_proc_net_dev(&self, out: &mut Emitter) -> Result<(), CollectError> {
         let text = crate::sysfs::read_source(&self.path)?;
         let ifaces = netdev::parse(&text).logged("net/dev");
         for i in ifaces.iter().filter(|i| !self.filter.ignored(i.name)) {

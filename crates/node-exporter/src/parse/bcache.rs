@@ -34,7 +34,7 @@ pub fn dehumanize(text: &str) -> Option<f64> {
     } else {
         t.parse::<f64>().ok()?
     };
-    if !(value >= 0.0) {
+    if value.is_nan() || value < 0.0 {
         return None;
     }
     // Go's uint64(float64): truncated toward zero.
