@@ -90,6 +90,9 @@ pub struct Args {
     pub slabinfo: crate::collectors::slabinfo::SlabinfoArgs,
 
     #[command(flatten)]
+    pub wifi: crate::collectors::wifi::WifiArgs,
+
+    #[command(flatten)]
     pub tapestats: crate::collectors::tapestats::TapestatsArgs,
 }
 

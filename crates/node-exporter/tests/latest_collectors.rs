@@ -617,3 +617,78 @@ async fn netdev_over_rtnetlink_matches_sysfs() {
         "{t}"
     );
 }
+
+#[tokio::test]
+async fn wifi_interfaces_bss_and_stations_from_fixtures() {
+    let dir = format!(
+        "--collector.wifi.fixtures={}",
+        tree().join("wifi").display()
+    );
+    let (ok, t) = run("wifi", &[&dir]).await;
+    assert!(ok, "{t}");
+    // 5180 MHz
+    expect(
+        &t,
+        r#"node_wifi_interface_frequency_hertz{device="wlp2s0"}"#,
+        5.18e9,
+    );
+    // "ABEiM0RV" is base64 for 00 11 22 33 44 55; status 1 (associated) is a client.
+    expect(
+        &t,
+        r#"node_wifi_station_info{device="wlp2s0",bssid="00:11:22:33:44:55",ssid="lab-net",mode="client"}"#,
+        1.0,
+    );
+    let s = r#"device="wlp2s0",mac_address="00:11:22:33:44:55""#;
+    // 90e9 ns and 250e6 ns
+    expect(
+        &t,
+        &format!("node_wifi_station_connected_seconds_total{{{s}}}"),
+        90.0,
+    );
+    expect(
+        &t,
+        &format!("node_wifi_station_inactive_seconds{{{s}}}"),
+        0.25,
+    );
+    expect(
+        &t,
+        &format!("node_wifi_station_receive_bits_per_second{{{s}}}"),
+        866_700_000.0,
+    );
+    expect(
+        &t,
+        &format!("node_wifi_station_receive_bytes_total{{{s}}}"),
+        123_456_789.0,
+    );
+    expect(&t, &format!("node_wifi_station_signal_dbm{{{s}}}"), -61.0);
+    expect(
+        &t,
+        &format!("node_wifi_station_transmit_retries_total{{{s}}}"),
+        7.0,
+    );
+    expect(
+        &t,
+        &format!("node_wifi_station_transmitted_packets_total{{{s}}}"),
+        500.0,
+    );
+    // The nameless virtual device is skipped.
+    assert_eq!(count(&t, "node_wifi_interface_frequency_hertz{"), 1, "{t}");
+}
+
+/// Over nl80211: a host without cfg80211 is "no data", one without
+/// wireless interfaces an empty success; never a failed scrape.
+#[tokio::test]
+async fn wifi_over_nl80211_without_hardware_is_no_data_or_empty() {
+    let argv = ["node-exporter"].map(String::from);
+    let cli = exporter_kit::args::parse_from(&SPEC, COLLECTORS, argv).expect("flags parse");
+    let reg = COLLECTORS
+        .iter()
+        .find(|r| r.name == "wifi")
+        .expect("registered");
+    let collector = (reg.build)(&cli.args).expect("builds");
+    let (result, _) = collect_one(&collector, Duration::from_secs(10)).await;
+    assert!(
+        matches!(result, Ok(()) | Err(exporter_kit::CollectError::NoData)),
+        "{result:?}"
+    );
+}

@@ -71,6 +71,7 @@ pub mod udp_queues;
 pub mod uname;
 pub mod vmstat;
 pub mod watchdog;
+pub mod wifi;
 pub mod xfrm;
 pub mod xfs;
 pub mod zfs;
@@ -396,6 +397,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         true,
         "Exposes watchdog device information from /sys/class/watchdog/.",
         watchdog::build,
+    ),
+    Registration::new(
+        "wifi",
+        false,
+        "Exposes WiFi device and station statistics.",
+        wifi::build,
     ),
     Registration::new(
         "xfrm",
