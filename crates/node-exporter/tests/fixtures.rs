@@ -449,11 +449,18 @@ async fn conntrack_sums_per_cpu_rows() {
 
 #[tokio::test]
 async fn arp_entries_per_device() {
-    let (ok, t) = run("arp", &[]).await;
+    let (ok, t) = run("arp", &["--no-collector.arp.netlink"]).await;
     assert!(ok);
     assert_value(&t, r#"node_arp_entries{device="eth0"}"#, 2.0);
     assert_value(&t, r#"node_arp_entries{device="eth1"}"#, 1.0);
-    let (_, t) = run("arp", &["--collector.arp.device-exclude=^eth0$"]).await;
+    let (_, t) = run(
+        "arp",
+        &[
+            "--no-collector.arp.netlink",
+            "--collector.arp.device-exclude=^eth0$",
+        ],
+    )
+    .await;
     assert!(!t.contains("eth0") && t.contains("eth1"));
 }
 

@@ -692,3 +692,27 @@ async fn wifi_over_nl80211_without_hardware_is_no_data_or_empty() {
         "{result:?}"
     );
 }
+
+/// ARP entries over rtnetlink (the default) agree with this host's
+/// /proc/net/arp, counted here by hand per device.
+#[tokio::test]
+async fn arp_over_rtnetlink_matches_proc_net_arp() {
+    let proc_arp = std::fs::read_to_string("/proc/net/arp").expect("/proc/net/arp");
+    let mut want: Vec<(String, f64)> = Vec::new();
+    for device in proc_arp
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().nth(5))
+    {
+        match want.iter_mut().find(|(d, _)| d == device) {
+            Some((_, n)) => *n += 1.0,
+            None => want.push((device.to_string(), 1.0)),
+        }
+    }
+    let (ok, t) = run("arp", &[]).await;
+    assert!(ok, "{t}");
+    for (device, n) in &want {
+        expect(&t, &format!("node_arp_entries{{device=\"{device}\"}}"), *n);
+    }
+    assert_eq!(count(&t, "node_arp_entries{"), want.len(), "{t}");
+}
