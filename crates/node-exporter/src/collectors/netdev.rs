@@ -55,7 +55,7 @@ pub struct NetdevArgs {
 }
 
 /// Detailed names (as upstream's netlink keys) and their sysfs statistics files.
-const DETAILED: [(&str, &str); 24] = [
+pub(crate) const DETAILED: [(&str, &str); 24] = [
     ("receive_packets", "rx_packets"),
     ("transmit_packets", "tx_packets"),
     ("receive_bytes", "rx_bytes"),
