@@ -758,3 +758,30 @@ async fn netclass_rtnl_with_stats_reports_link_statistics() {
     let cli = exporter_kit::args::parse_from(&SPEC, COLLECTORS, argv).expect("flags parse");
     assert!((reg.build)(&cli.args).is_err());
 }
+
+#[tokio::test]
+async fn swap_areas_in_bytes() {
+    let (ok, t) = run("swap", &[]).await;
+    assert!(ok, "{t}");
+    // 8388604 KiB * 1024; 1024 KiB * 1024
+    expect(
+        &t,
+        r#"node_swap_size_bytes{device="/dev/dm-1",swap_type="partition"}"#,
+        8_589_930_496.0,
+    );
+    expect(
+        &t,
+        r#"node_swap_used_bytes{device="/dev/dm-1",swap_type="partition"}"#,
+        1_048_576.0,
+    );
+    expect(
+        &t,
+        r#"node_swap_priority{device="/dev/dm-1",swap_type="partition"}"#,
+        -2.0,
+    );
+    expect(
+        &t,
+        r#"node_swap_priority{device="/swapfile",swap_type="file"}"#,
+        10.0,
+    );
+}

@@ -60,6 +60,7 @@ pub mod sockstat;
 pub mod softirqs;
 pub mod softnet;
 pub mod stat;
+pub mod swap;
 pub mod sysctl;
 pub mod tapestats;
 pub mod tcpstat;
@@ -341,6 +342,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         true,
         "Kernel statistics from /proc/stat.",
         stat::build,
+    ),
+    Registration::new(
+        "swap",
+        false,
+        "Expose swap information from /proc/swaps.",
+        swap::build,
     ),
     Registration::new(
         "sysctl",
