@@ -785,3 +785,44 @@ async fn swap_areas_in_bytes() {
         10.0,
     );
 }
+
+#[tokio::test]
+async fn nvmesubsystem_paths_and_states() {
+    let (ok, t) = run("nvmesubsystem", &[]).await;
+    assert!(ok, "{t}");
+    expect(
+        &t,
+        r#"node_nvmesubsystem_info{subsystem="nvme-subsys0",nqn="nqn.2014-08.org.nvmexpress:uuid:0b3e2a2e-1111-2222-3333-444455556666",model="Fabric Array",serial="SN0042",iopolicy="round-robin"}"#,
+        1.0,
+    );
+    expect(
+        &t,
+        r#"node_nvmesubsystem_namespace_info{subsystem="nvme-subsys0",device="nvme0n2"}"#,
+        1.0,
+    );
+    // Three controllers, one live.
+    expect(
+        &t,
+        r#"node_nvmesubsystem_paths{subsystem="nvme-subsys0"}"#,
+        3.0,
+    );
+    expect(
+        &t,
+        r#"node_nvmesubsystem_paths_live{subsystem="nvme-subsys0"}"#,
+        1.0,
+    );
+    let state = |c: &str, tr: &str, s: &str| {
+        format!(
+            "node_nvmesubsystem_path_state{{subsystem=\"nvme-subsys0\",controller=\"{c}\",transport=\"{tr}\",state=\"{s}\"}}"
+        )
+    };
+    expect(&t, &state("nvme1", "tcp", "connecting"), 1.0);
+    expect(&t, &state("nvme1", "tcp", "live"), 0.0);
+    // "deleting (no IO)" counts as deleting.
+    expect(&t, &state("nvme2", "rdma", "deleting"), 1.0);
+    assert_eq!(
+        count(&t, "node_nvmesubsystem_path_state{"),
+        21,
+        "7 states x 3 paths\n{t}"
+    );
+}

@@ -46,6 +46,7 @@ pub mod network_route;
 pub mod nfs;
 pub mod nfsd;
 pub mod nvme;
+pub mod nvmesubsystem;
 pub mod os;
 pub mod pcidevice;
 pub mod powersupplyclass;
@@ -278,6 +279,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         true,
         "Exposes NVMe info from /sys/class/nvme/.",
         nvme::build,
+    ),
+    Registration::new(
+        "nvmesubsystem",
+        false,
+        "Exposes NVMe subsystem and path information from /sys/class/nvme-subsystem/.",
+        nvmesubsystem::build,
     ),
     Registration::new("os", true, "OS release information.", os::build),
     Registration::new(
