@@ -826,3 +826,32 @@ async fn nvmesubsystem_paths_and_states() {
         "7 states x 3 paths\n{t}"
     );
 }
+
+#[tokio::test]
+async fn drm_amdgpu_cards_only() {
+    let (ok, t) = run("drm", &[]).await;
+    assert!(ok, "{t}");
+    expect(
+        &t,
+        r#"node_drm_card_info{card="card0",memory_vendor="samsung",power_performance_level="auto",unique_id="0123456789abcdef",vendor="amd"}"#,
+        1.0,
+    );
+    expect(&t, r#"node_drm_gpu_busy_percent{card="card0"}"#, 4.0);
+    expect(
+        &t,
+        r#"node_drm_memory_vram_size_bytes{card="card0"}"#,
+        17_163_091_968.0,
+    );
+    expect(
+        &t,
+        r#"node_drm_memory_vis_vram_used_bytes{card="card0"}"#,
+        73_056_256.0,
+    );
+    expect(
+        &t,
+        r#"node_drm_memory_gtt_used_bytes{card="card0"}"#,
+        144_560_128.0,
+    );
+    // card1 is an i915 GPU; card0-DP-1 is a connector, not a card.
+    assert!(!t.contains("card1") && !t.contains("DP-1"), "{t}");
+}

@@ -21,6 +21,7 @@ pub mod diskstats;
 pub mod dmi;
 pub mod dmmultipath;
 pub mod drbd;
+pub mod drm;
 pub mod edac;
 pub mod entropy;
 pub mod ethtool;
@@ -149,6 +150,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         false,
         "Exposes Distributed Replicated Block Device statistics (to version 8.4) from /proc/drbd.",
         drbd::build,
+    ),
+    Registration::new(
+        "drm",
+        false,
+        "Exposes GPU card info from /sys/class/drm/card?/device/ (amdgpu).",
+        drm::build,
     ),
     Registration::new(
         "edac",
