@@ -87,6 +87,9 @@ pub struct Args {
     pub qdisc: crate::collectors::qdisc::QdiscArgs,
 
     #[command(flatten)]
+    pub runit: crate::collectors::runit::RunitArgs,
+
+    #[command(flatten)]
     pub slabinfo: crate::collectors::slabinfo::SlabinfoArgs,
 
     #[command(flatten)]

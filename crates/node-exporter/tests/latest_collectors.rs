@@ -855,3 +855,51 @@ async fn drm_amdgpu_cards_only() {
     // card1 is an i915 GPU; card0-DP-1 is a connector, not a card.
     assert!(!t.contains("card1") && !t.contains("DP-1"), "{t}");
 }
+
+/// A runit service directory as runsv leaves it: supervise/status records
+/// written here byte by byte (TAI64 seconds big-endian, nanoseconds, pid
+/// little-endian, paused, want, term, state).
+#[tokio::test]
+async fn runit_services_from_supervise_status() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let record = |unix: u64, pid: u32, want: u8, state: u8| {
+        let mut b = ((1u64 << 62) + 10 + unix).to_be_bytes().to_vec();
+        b.extend_from_slice(&[0, 0, 0, 0]);
+        b.extend_from_slice(&pid.to_le_bytes());
+        b.extend_from_slice(&[0, want, 0, state]);
+        b
+    };
+    let service = |name: &str, status: Option<Vec<u8>>, down: bool| {
+        let s = dir.path().join(name);
+        std::fs::create_dir_all(s.join("supervise")).expect("mkdir");
+        if let Some(b) = status {
+            std::fs::write(s.join("supervise/status"), b).expect("status");
+        }
+        if down {
+            std::fs::write(s.join("down"), "").expect("down");
+        }
+    };
+    service("sshd", Some(record(1_700_000_000, 812, b'u', 1)), false);
+    service("cron", Some(record(1_600_000_000, 0, b'd', 0)), true);
+    service("fresh", None, false);
+    std::fs::write(dir.path().join("README"), "not a service").expect("file");
+    let flag = format!("--collector.runit.servicedir={}", dir.path().display());
+    let (ok, t) = run("runit", &[&flag]).await;
+    assert!(ok, "{t}");
+    let l = |s: &str| format!("{{service=\"{s}\",supervisor=\"runit\"}}");
+    expect(&t, &format!("node_service_state{}", l("sshd")), 1.0);
+    expect(&t, &format!("node_service_desired_state{}", l("sshd")), 1.0);
+    expect(&t, &format!("node_service_normal_state{}", l("sshd")), 1.0);
+    expect(
+        &t,
+        &format!(
+            "node_service_state_last_change_timestamp_seconds{}",
+            l("sshd")
+        ),
+        1_700_000_000.0,
+    );
+    expect(&t, &format!("node_service_state{}", l("cron")), 0.0);
+    expect(&t, &format!("node_service_desired_state{}", l("cron")), 0.0);
+    expect(&t, &format!("node_service_normal_state{}", l("cron")), 0.0);
+    assert!(!t.contains("fresh") && !t.contains("README"), "{t}");
+}

@@ -55,6 +55,7 @@ pub mod pressure;
 pub mod processes;
 pub mod qdisc;
 pub mod rapl;
+pub mod runit;
 pub mod schedstat;
 pub mod selinux;
 pub mod slabinfo;
@@ -329,6 +330,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         true,
         "Exposes various statistics from /sys/class/powercap.",
         rapl::build,
+    ),
+    Registration::new(
+        "runit",
+        false,
+        "Exposes service status from runit.",
+        runit::build,
     ),
     Registration::new("schedstat", true, "Scheduler statistics.", schedstat::build),
     Registration::new(
