@@ -81,6 +81,9 @@ pub struct Args {
     pub sysctl: crate::collectors::sysctl::SysctlArgs,
 
     #[command(flatten)]
+    pub ntp: crate::collectors::ntp::NtpArgs,
+
+    #[command(flatten)]
     pub pcidevice: crate::collectors::pcidevice::PcideviceArgs,
 
     #[command(flatten)]

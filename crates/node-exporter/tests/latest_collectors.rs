@@ -903,3 +903,88 @@ async fn runit_services_from_supervise_status() {
     expect(&t, &format!("node_service_normal_state{}", l("cron")), 0.0);
     assert!(!t.contains("fresh") && !t.contains("README"), "{t}");
 }
+
+/// A minimal SNTP server on loopback answering one query: stratum 2, root
+/// delay 0.5 s and dispersion 0.25 s, a reference time 100 s ago, and its
+/// clock `ahead` of ours.
+fn ntp_responder(ahead: std::time::Duration, reference_unix: u64) -> u16 {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let port = socket.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let mut query = [0u8; 48];
+        let Ok((_, peer)) = socket.recv_from(&mut query) else {
+            return;
+        };
+        let ntp = |unix: std::time::Duration| -> u64 {
+            let frac = (u64::from(unix.subsec_nanos()) << 32) / 1_000_000_000;
+            ((unix.as_secs() + 2_208_988_800) << 32) | frac
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            + ahead;
+        let mut reply = [0u8; 48];
+        reply[0] = (4 << 3) | 4; // leap 0, version 4, mode 4 (server)
+        reply[1] = 2;
+        reply[4..8].copy_from_slice(&0x0000_8000u32.to_be_bytes());
+        reply[8..12].copy_from_slice(&0x0000_4000u32.to_be_bytes());
+        reply[16..24].copy_from_slice(&((reference_unix + 2_208_988_800) << 32).to_be_bytes());
+        reply[24..32].copy_from_slice(&query[40..48]);
+        reply[32..40].copy_from_slice(&ntp(now).to_be_bytes());
+        reply[40..48].copy_from_slice(&ntp(now).to_be_bytes());
+        let _ = socket.send_to(&reply, peer);
+    });
+    port
+}
+
+#[tokio::test]
+async fn ntp_query_against_a_loopback_server() {
+    let reference = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        - 100;
+    let port = ntp_responder(Duration::ZERO, reference);
+    let flag = format!("--collector.ntp.server-port={port}");
+    let (ok, t) = run("ntp", &[&flag]).await;
+    assert!(ok, "{t}");
+    expect(&t, "node_ntp_stratum", 2.0);
+    expect(&t, "node_ntp_leap", 0.0);
+    // 0x8000 and 0x4000 sixty-five-thousand-five-hundred-thirty-sixths
+    expect(&t, "node_ntp_root_delay_seconds", 0.5);
+    expect(&t, "node_ntp_root_dispersion_seconds", 0.25);
+    expect(&t, "node_ntp_reference_timestamp_seconds", reference as f64);
+    // In step with our clock, fresh, close to the root: sane.
+    expect(&t, "node_ntp_sanity", 1.0);
+
+    // A server 5 s ahead: the offset says so and the answer is not sane.
+    let port = ntp_responder(Duration::from_secs(5), reference);
+    let flag = format!("--collector.ntp.server-port={port}");
+    let (ok, t) = run("ntp", &[&flag]).await;
+    assert!(ok, "{t}");
+    let offset = value(&t, "node_ntp_offset_seconds").expect("offset");
+    assert!((4.0..6.0).contains(&offset), "{offset}\n{t}");
+    expect(&t, "node_ntp_sanity", 0.0);
+}
+
+#[test]
+fn ntp_refuses_a_remote_server_and_bad_versions() {
+    let builds = |flags: &[&str]| {
+        let mut argv = vec!["node-exporter".to_string()];
+        argv.extend(flags.iter().map(|s| s.to_string()));
+        let cli = exporter_kit::args::parse_from(&SPEC, COLLECTORS, argv).expect("flags parse");
+        let reg = COLLECTORS
+            .iter()
+            .find(|r| r.name == "ntp")
+            .expect("registered");
+        (reg.build)(&cli.args).is_ok()
+    };
+    assert!(builds(&[]));
+    assert!(!builds(&["--collector.ntp.server=192.0.2.1"]));
+    assert!(builds(&[
+        "--collector.ntp.server=192.0.2.1",
+        "--collector.ntp.server-is-local"
+    ]));
+    assert!(!builds(&["--collector.ntp.protocol-version=5"]));
+    assert!(!builds(&["--collector.ntp.server-port=70000"]));
+}

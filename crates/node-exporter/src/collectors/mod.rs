@@ -46,6 +46,7 @@ pub mod netstat;
 pub mod network_route;
 pub mod nfs;
 pub mod nfsd;
+pub mod ntp;
 pub mod nvme;
 pub mod nvmesubsystem;
 pub mod os;
@@ -281,6 +282,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         true,
         "Exposes NFSd kernel server statistics from /proc/net/rpc/nfsd.",
         nfsd::build,
+    ),
+    Registration::new(
+        "ntp",
+        false,
+        "Local NTP daemon health to check time.",
+        ntp::build,
     ),
     Registration::new(
         "nvme",
