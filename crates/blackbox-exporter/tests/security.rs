@@ -1,0 +1,152 @@
+//! The security guarantees beyond a plain probe: the deny list cannot be
+//! bypassed through other spellings of the local host, secrets are never
+//! shown, and credentials do not follow a redirect to another host.
+
+mod common;
+
+use common::*;
+
+const DENY_LOOPBACK: &[&str] = &[
+    "--probe.deny-target",
+    "127.0.0.0/8",
+    "--probe.deny-target",
+    "::1",
+];
+
+const PROBERS: &str = r#"
+modules:
+  http_2xx:
+    prober: http
+    timeout: 2s
+  http_ip6:
+    prober: http
+    timeout: 2s
+    http:
+      preferred_ip_protocol: ip6
+  tcp_connect:
+    prober: tcp
+    timeout: 2s
+  icmp:
+    prober: icmp
+    timeout: 2s
+  dns:
+    prober: dns
+    timeout: 2s
+    dns:
+      query_name: example.test
+  grpc:
+    prober: grpc
+    timeout: 2s
+"#;
+
+/// Every spelling of the unspecified address and of loopback that a
+/// resolver or URL parser accepts, as `host` and as `host:port`.
+fn local_host_spellings(port: u16) -> Vec<(String, String)> {
+    [
+        "0.0.0.0",
+        "0",
+        "0x0",
+        "0.0",
+        "[::]",
+        "[0:0:0:0:0:0:0:0]",
+        "[::ffff:0.0.0.0]",
+        "[::ffff:127.0.0.1]",
+        "127.0.0.1",
+        "127.1",
+        "0x7f000001",
+        "[::1]",
+    ]
+    .iter()
+    .map(|h| (h.to_string(), format!("{h}:{port}")))
+    .collect()
+}
+
+/// Probes with `debug=true` and asserts the deny list refused the target.
+fn assert_denied(ours: &Ours, target: &str, module: &str) {
+    let (status, body) = get(&format!(
+        "{}&debug=true",
+        probe_url(&ours.server.url(""), target, module)
+    ));
+    assert_eq!(status, 200, "{module} {target}: {body}");
+    assert!(
+        body.contains("probe_success 0"),
+        "{module} {target} was not refused: {body}"
+    );
+    assert!(
+        body.contains("denied by --probe.deny-target"),
+        "{module} {target} failed for another reason than the deny list: {body}"
+    );
+}
+
+#[test]
+fn unspecified_address_reaches_the_local_host_without_a_deny_list() {
+    // The premise of the deny-list tests: 0.0.0.0 really reaches a server
+    // that listens only on 127.0.0.1.
+    let web = HttpServer::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ours = start_ours(&write_config(dir.path(), PROBERS), &[]);
+    let target = format!("http://0.0.0.0:{}/ok", web.addr.port());
+    assert_eq!(ours.probe(&target, "http_2xx")["probe_success"], 1.0);
+}
+
+#[test]
+fn deny_list_covers_every_spelling_of_the_local_host_for_every_prober() {
+    let web = HttpServer::start();
+    let banner = banner_server();
+    let dns = dns_server();
+    let grpc = grpc_health_server();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ours = start_ours(&write_config(dir.path(), PROBERS), DENY_LOOPBACK);
+
+    for (_, hostport) in local_host_spellings(web.addr.port()) {
+        for module in ["http_2xx", "http_ip6"] {
+            assert_denied(&ours, &format!("http://{hostport}/ok"), module);
+        }
+    }
+    for (_, hostport) in local_host_spellings(banner.port()) {
+        assert_denied(&ours, &hostport, "tcp_connect");
+    }
+    for (_, hostport) in local_host_spellings(dns.port()) {
+        assert_denied(&ours, &hostport, "dns");
+    }
+    for (_, hostport) in local_host_spellings(grpc.port()) {
+        assert_denied(&ours, &hostport, "grpc");
+    }
+    for (host, _) in local_host_spellings(0) {
+        assert_denied(
+            &ours,
+            host.trim_start_matches('[').trim_end_matches(']'),
+            "icmp",
+        );
+    }
+}
+
+#[test]
+fn deny_list_is_checked_on_every_redirect_hop() {
+    // The exporter may reach the redirecting server (127.0.0.2 is allowed),
+    // but not the unspecified address it redirects to.
+    let web = HttpServer::start_on("127.0.0.2");
+    let target_port = HttpServer::start().addr.port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ours = start_ours(
+        &write_config(dir.path(), PROBERS),
+        &[
+            "--probe.deny-target",
+            "127.0.0.1/32",
+            "--probe.deny-target",
+            "::1",
+        ],
+    );
+    assert_eq!(
+        ours.probe(&web.url("/ok"), "http_2xx")["probe_success"],
+        1.0,
+        "the redirecting server itself is allowed"
+    );
+    for (_, hostport) in local_host_spellings(target_port) {
+        let to = format!("http://{hostport}/ok");
+        let q: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("to", &to)
+            .finish();
+        assert_denied(&ours, &web.url(&format!("/goto?{q}")), "http_2xx");
+    }
+}
