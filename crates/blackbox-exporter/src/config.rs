@@ -206,27 +206,88 @@ pub struct HttpProbe {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization: Option<Authorization>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oauth2: Option<serde_norway::Value>,
+    pub oauth2: Option<OAuth2>,
     #[serde(default, skip_serializing_if = "Secret::is_empty")]
     pub bearer_token: Secret,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub bearer_token_file: String,
     #[serde(default)]
     pub tls_config: TlsConfig,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub proxy_url: String,
+    #[serde(default, skip_serializing_if = "ProxyUrl::is_empty")]
+    pub proxy_url: ProxyUrl,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub no_proxy: String,
     #[serde(default)]
     pub proxy_from_environment: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_connect_header: Option<serde_norway::Value>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub proxy_connect_header: BTreeMap<String, Vec<Secret>>,
     #[serde(default = "default_true")]
     pub follow_redirects: bool,
     #[serde(default = "default_true")]
     pub enable_http2: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_headers: Option<serde_norway::Value>,
+    pub http_headers: Option<BTreeMap<String, HttpHeader>>,
+}
+
+/// prometheus/common's `oauth2` block (client credentials and JWT bearer
+/// grants), with its own TLS and proxy settings.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth2 {
+    #[serde(default)]
+    pub client_id: String,
+    #[serde(default, skip_serializing_if = "Secret::is_empty")]
+    pub client_secret: Secret,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub client_secret_file: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub client_secret_ref: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub client_certificate_key_id: String,
+    #[serde(default, skip_serializing_if = "Secret::is_empty")]
+    pub client_certificate_key: Secret,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub client_certificate_key_file: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub client_certificate_key_ref: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub grant_type: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub signature_algorithm: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub iss: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub audience: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<serde_norway::Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub token_url: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub endpoint_params: BTreeMap<String, String>,
+    #[serde(default)]
+    pub tls_config: TlsConfig,
+    #[serde(default, skip_serializing_if = "ProxyUrl::is_empty")]
+    pub proxy_url: ProxyUrl,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub no_proxy: String,
+    #[serde(default)]
+    pub proxy_from_environment: bool,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub proxy_connect_header: BTreeMap<String, Vec<Secret>>,
+}
+
+/// One entry of `http_headers`: plain values, secret values, files.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpHeader {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<Secret>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
 }
 
 impl Default for HttpProbe {
@@ -495,6 +556,46 @@ impl Serialize for Secret {
     }
 }
 
+/// A proxy URL: its password is a secret, written back as `xxxxx` the way
+/// Go's `url.URL.Redacted` (used by prometheus/common) does.
+#[derive(Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct ProxyUrl(pub String);
+
+impl ProxyUrl {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn redacted(&self) -> String {
+        let url = &self.0;
+        let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+            return url.clone();
+        };
+        let rest = &url[scheme_end..];
+        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let Some(at) = rest[..authority_end].rfind('@') else {
+            return url.clone();
+        };
+        match rest[..at].split_once(':') {
+            Some((user, _password)) => format!("{}{user}:xxxxx{}", &url[..scheme_end], &rest[at..]),
+            None => url.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for ProxyUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.redacted())
+    }
+}
+
+impl Serialize for ProxyUrl {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.redacted())
+    }
+}
+
 /// A regular expression checked when the config is read (RE2 and Rust's
 /// regex share the syntax that matters here; both are linear-time).
 #[derive(Clone)]
@@ -648,6 +749,77 @@ modules:
         assert!(Config::parse("modules:\n  a:\n    timeout: 5x\n").is_err());
         assert!(Config::parse("modules:\n  a:\n    icmp:\n      ttl: 300\n").is_err());
         assert!(Config::parse("modules:\n  a:\n    prober: dns\n").is_err());
+    }
+
+    #[test]
+    fn every_secret_is_redacted_in_yaml_and_debug() {
+        let c = Config::parse(
+            r#"
+modules:
+  all_secrets:
+    prober: http
+    http:
+      proxy_url: http://proxyuser:proxy-pass-1@proxy.example:3128/
+      proxy_connect_header:
+        Proxy-Authorization: [connect-secret-2]
+      http_headers:
+        X-Api-Key:
+          values: [plain-value]
+          secrets: [header-secret-3]
+      oauth2:
+        client_id: id
+        client_secret: oauth-secret-4
+        token_url: https://token.example/
+        proxy_url: http://u:oauth-proxy-pass-5@proxy.example/
+        tls_config:
+          key: tls-key-6
+      tls_config:
+        key: tls-key-7
+  basic:
+    prober: http
+    http:
+      basic_auth: {username: u, password: basic-pass-8}
+  bearer:
+    prober: http
+    http:
+      bearer_token: bearer-9
+  authz:
+    prober: http
+    http:
+      authorization: {credentials: authz-10}
+"#,
+        )
+        .expect("valid config");
+        let yaml = c.to_redacted_yaml();
+        let debug = format!("{c:?}");
+        for leaked in [
+            "proxy-pass-1",
+            "connect-secret-2",
+            "header-secret-3",
+            "oauth-secret-4",
+            "oauth-proxy-pass-5",
+            "tls-key-6",
+            "tls-key-7",
+            "basic-pass-8",
+            "bearer-9",
+            "authz-10",
+        ] {
+            assert!(!yaml.contains(leaked), "{leaked} in {yaml}");
+            assert!(!debug.contains(leaked), "{leaked} in {debug}");
+        }
+        assert!(
+            yaml.contains("http://proxyuser:xxxxx@proxy.example:3128/"),
+            "{yaml}"
+        );
+        assert!(yaml.contains("plain-value"), "{yaml}");
+        assert_eq!(
+            ProxyUrl("http://proxy.example/".into()).redacted(),
+            "http://proxy.example/"
+        );
+        assert_eq!(
+            ProxyUrl("http://user@proxy.example/".into()).redacted(),
+            "http://user@proxy.example/"
+        );
     }
 
     #[test]

@@ -150,3 +150,87 @@ fn deny_list_is_checked_on_every_redirect_hop() {
         assert_denied(&ours, &web.url(&format!("/goto?{q}")), "http_2xx");
     }
 }
+
+const SECRETS: &str = r#"
+modules:
+  secrets:
+    prober: http
+    timeout: 2s
+    http:
+      basic_auth:
+        username: probe
+        password: basic-pass-1
+      proxy_url: http://proxyuser:proxy-pass-2@127.0.0.1:9/
+      proxy_connect_header:
+        Proxy-Authorization: [connect-secret-3]
+      http_headers:
+        X-Api-Key:
+          values: [visible-value]
+          secrets: [header-secret-4]
+      tls_config:
+        key: tls-key-5
+  oauth:
+    prober: http
+    timeout: 2s
+    http:
+      oauth2:
+        client_id: probe
+        client_secret: oauth-secret-6
+        token_url: http://127.0.0.1:9/token
+        endpoint_params: {audience: visible}
+  bearer:
+    prober: http
+    timeout: 2s
+    http:
+      bearer_token: bearer-7
+  authz:
+    prober: http
+    timeout: 2s
+    http:
+      authorization:
+        credentials: authz-8
+"#;
+
+const SECRET_VALUES: &[&str] = &[
+    "basic-pass-1",
+    "proxy-pass-2",
+    "connect-secret-3",
+    "header-secret-4",
+    "tls-key-5",
+    "oauth-secret-6",
+    "bearer-7",
+    "authz-8",
+];
+
+#[test]
+fn secrets_are_never_shown_by_config_or_debug() {
+    let web = HttpServer::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ours = start_ours(&write_config(dir.path(), SECRETS), &[]);
+    let (status, config) = get(&ours.server.url("/config"));
+    assert_eq!(status, 200);
+    let mut shown = vec![config.clone()];
+    for module in ["secrets", "oauth", "bearer", "authz"] {
+        let (status, body) = get(&format!(
+            "{}&debug=true",
+            probe_url(&ours.server.url(""), &web.url("/ok"), module)
+        ));
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains("Module configuration:"), "{body}");
+        shown.push(body);
+    }
+    for text in &shown {
+        for secret in SECRET_VALUES {
+            assert!(!text.contains(secret), "{secret} shown in:\n{text}");
+        }
+    }
+    // As upstream prints them: `<secret>`, URL passwords as `xxxxx`.
+    assert!(
+        config.contains("proxy_url: http://proxyuser:xxxxx@127.0.0.1:9/"),
+        "{config}"
+    );
+    assert!(config.contains("client_secret: <secret>"), "{config}");
+    assert!(config.contains("- <secret>"), "{config}");
+    assert!(config.contains("visible-value"), "{config}");
+    assert!(config.contains("audience: visible"), "{config}");
+}
