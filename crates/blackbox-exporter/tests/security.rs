@@ -234,3 +234,99 @@ fn secrets_are_never_shown_by_config_or_debug() {
     assert!(config.contains("visible-value"), "{config}");
     assert!(config.contains("audience: visible"), "{config}");
 }
+
+const CREDENTIALS: &str = r#"
+modules:
+  headers:
+    prober: http
+    timeout: 2s
+    http:
+      preferred_ip_protocol: ip4
+      headers:
+        Authorization: Bearer header-token
+        Cookie: session=header-cookie
+        Proxy-Authorization: Basic cHJveHk6cHc=
+        X-Probe: kept
+  basic:
+    prober: http
+    timeout: 2s
+    http:
+      preferred_ip_protocol: ip4
+      basic_auth:
+        username: probe
+        password: hunter2
+  bearer:
+    prober: http
+    timeout: 2s
+    http:
+      preferred_ip_protocol: ip4
+      bearer_token: s3cr3t-token
+"#;
+
+fn goto(server: &HttpServer, to: &str) -> String {
+    let q: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("to", to)
+        .finish();
+    server.url(&format!("/goto?{q}"))
+}
+
+const CREDENTIAL_HEADERS: &[&str] = &["authorization", "cookie", "proxy-authorization"];
+
+#[test]
+fn credentials_are_dropped_when_a_redirect_changes_host() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ours = start_ours(&write_config(dir.path(), CREDENTIALS), &[]);
+    for module in ["headers", "basic", "bearer"] {
+        let first = HttpServer::start();
+        let other = HttpServer::start_on("127.0.0.2");
+        let m = ours.probe(&goto(&first, &other.url("/ok")), module);
+        assert_eq!(
+            (m["probe_success"], m["probe_http_redirects"]),
+            (1.0, 1.0),
+            "{module}"
+        );
+        let at_first = first.received();
+        assert!(
+            at_first[0].header("authorization").is_some(),
+            "{module}: the first host gets the credentials: {at_first:?}"
+        );
+        let at_other = other.received();
+        assert_eq!(at_other.len(), 1, "{module}: {at_other:?}");
+        for name in CREDENTIAL_HEADERS {
+            assert_eq!(
+                at_other[0].header(name),
+                None,
+                "{module}: {name} followed the redirect to another host"
+            );
+        }
+        if module == "headers" {
+            assert_eq!(at_first[0].header("cookie"), Some("session=header-cookie"));
+            assert_eq!(at_other[0].header("x-probe"), Some("kept"));
+        }
+    }
+}
+
+#[test]
+fn credentials_follow_a_redirect_on_the_same_host_until_it_is_left() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ours = start_ours(&write_config(dir.path(), CREDENTIALS), &[]);
+    let first = HttpServer::start();
+    // same host, another port: kept, as Go compares host names
+    let same_host = HttpServer::start();
+    let m = ours.probe(&goto(&first, &same_host.url("/ok")), "headers");
+    assert_eq!(m["probe_success"], 1.0);
+    let received = same_host.received();
+    for name in CREDENTIAL_HEADERS {
+        assert!(received[0].header(name).is_some(), "{name}: {received:?}");
+    }
+    // first -> other host -> back to first: still dropped (sticky, as Go)
+    let back = HttpServer::start();
+    let other = HttpServer::start_on("127.0.0.2");
+    let chain = goto(&other, &back.url("/ok"));
+    let m = ours.probe(&goto(&back, &chain), "basic");
+    assert_eq!((m["probe_success"], m["probe_http_redirects"]), (1.0, 2.0));
+    let at_back = back.received();
+    assert_eq!(at_back.len(), 2, "{at_back:?}");
+    assert!(at_back[0].header("authorization").is_some());
+    assert_eq!(at_back[1].header("authorization"), None, "{at_back:?}");
+}
