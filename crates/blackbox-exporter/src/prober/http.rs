@@ -753,11 +753,11 @@ fn headers_ok(
             }
             continue;
         }
-        if values.iter().any(|v| hm.regexp.0.is_match(v)) {
+        if values.iter().any(|v| hm.is_match(v)) {
             log.error(format!(
                 "Header matched regular expression header={} regexp={}",
                 hm.header,
-                hm.regexp.0.as_str()
+                hm.pattern()
             ));
             return false;
         }
@@ -775,11 +775,11 @@ fn headers_ok(
             }
             continue;
         }
-        if !values.iter().any(|v| hm.regexp.0.is_match(v)) {
+        if !values.iter().any(|v| hm.is_match(v)) {
             log.error(format!(
                 "Header did not match regular expression header={} regexp={}",
                 hm.header,
-                hm.regexp.0.as_str()
+                hm.pattern()
             ));
             return false;
         }
