@@ -427,6 +427,8 @@ struct Pool {
 struct PoolQueue {
     jobs: VecDeque<Job>,
     workers: usize,
+    /// Workers running a job (stuck ones included): not free for the queue.
+    busy: usize,
 }
 
 impl Pool {
@@ -452,7 +454,14 @@ impl Pool {
     fn start_workers(self: &Arc<Self>, mut queue: MutexGuard<'_, PoolQueue>, wanted: usize) {
         let stuck = usize::try_from(self.stuck.load(Ordering::Acquire)).unwrap_or(0);
         let working = queue.workers.saturating_sub(stuck);
-        let spawn = queue.jobs.len().min(wanted).saturating_sub(working);
+        // Workers busy with another scrape's long run cannot take the queued
+        // jobs: only idle ones count against what the queue needs.
+        let idle = queue.workers.saturating_sub(queue.busy);
+        let spawn = queue
+            .jobs
+            .len()
+            .saturating_sub(idle)
+            .min(wanted.saturating_sub(working));
         queue.workers += spawn;
         drop(queue);
         for _ in 0..spawn {
@@ -464,17 +473,25 @@ impl Pool {
     /// Takes jobs until the queue is empty. A job whose deadline has passed
     /// before it started is dropped unrun: the runner reports it.
     fn work(&self) {
+        let mut ran = false;
         loop {
             let job = {
                 let mut queue = self.lock();
+                if ran {
+                    queue.busy -= 1;
+                }
                 match queue.jobs.pop_front() {
-                    Some(job) => job,
+                    Some(job) => {
+                        queue.busy += 1;
+                        job
+                    }
                     None => {
                         queue.workers -= 1;
                         return;
                     }
                 }
             };
+            ran = true;
             let Job {
                 collector,
                 ctx,
@@ -606,6 +623,15 @@ mod tests {
         opened: std::sync::Condvar,
     }
 
+    impl Gate {
+        fn opened() -> Self {
+            Self {
+                open: Mutex::new(true),
+                opened: std::sync::Condvar::new(),
+            }
+        }
+    }
+
     impl Collector for Gate {
         fn update(&self, _ctx: &ScrapeContext, _out: &mut Emitter) -> Result<(), CollectError> {
             let mut open = self.open.lock().unwrap();
@@ -660,6 +686,39 @@ mod tests {
         })
         .await
         .expect("idle workers leave");
+    }
+
+    #[tokio::test]
+    async fn a_scrape_gets_a_thread_while_another_scrapes_run_holds_the_only_one() {
+        let pool = Arc::new(Pool::default());
+        let gate = Arc::new(Gate::default());
+        let held = Arc::new(Batch::default());
+        pool.submit(jobs(&pool, &held, gate.clone(), 1));
+        tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            while pool.lock().busy == 0 {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("the gated run starts");
+        // Another scrape's one job, queued while the only worker is busy:
+        // spreading must give it a thread of its own.
+        let other = Arc::new(Batch::default());
+        pool.submit(jobs(&pool, &other, Arc::new(Gate::opened()), 1));
+        pool.spread();
+        let other_ran =
+            tokio::time::timeout(std::time::Duration::from_secs(10), other.done.notified()).await;
+        // Opened either way, so that a failure ends the test instead of
+        // leaving the runtime waiting for the held thread.
+        *gate.open.lock().unwrap() = true;
+        gate.opened.notify_all();
+        assert!(
+            other_ran.is_ok(),
+            "the second scrape's run finishes while the first is held"
+        );
+        tokio::time::timeout(std::time::Duration::from_secs(10), held.done.notified())
+            .await
+            .expect("the held run finishes once opened");
     }
 
     #[test]
