@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use exporter_kit::desc::sanitize_label_name;
 use exporter_kit::{
     AnyCollector, BuildError, CollectError, Collector, Desc, Emitter, Kind, ScrapeContext,
 };
@@ -669,24 +670,11 @@ pub struct ContainerCollector {
     oom_seen: Mutex<HashMap<Box<str>, u64>>,
 }
 
-/// cAdvisor sanitises label names: anything outside `[a-zA-Z0-9_]` -> `_`.
-pub fn sanitize(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
 impl ContainerCollector {
     pub fn new(opts: Options, names: Box<dyn Names>) -> ContainerCollector {
         let mut base: Vec<String> = vec!["id".into(), "image".into(), "name".into()];
         for l in &opts.label_allowlist {
-            let n = format!("container_label_{}", sanitize(l));
+            let n = format!("container_label_{}", sanitize_label_name(l));
             if !base.contains(&n) {
                 base.push(n);
             }
