@@ -29,6 +29,7 @@ pub mod exporter;
 pub mod family;
 pub mod http;
 pub mod log;
+pub mod net;
 mod process;
 pub mod procfs;
 mod prom;
@@ -38,6 +39,7 @@ pub mod single_flight;
 pub mod spec;
 #[cfg(feature = "test-util")]
 pub mod testing;
+pub mod tls_client;
 pub mod webconfig;
 
 use std::process::ExitCode;

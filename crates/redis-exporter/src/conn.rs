@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use exporter_kit::tls_client::{self, Pem, TlsClientError};
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Client, ConnectionAddr, IntoConnectionInfo};
 
@@ -19,6 +20,8 @@ pub enum ConnError {
     Redis(String),
     #[error("connecting timed out after {0:?}")]
     Timeout(Duration),
+    #[error("TLS: {0}")]
+    Tls(#[from] TlsClientError),
 }
 
 /// The JSON password file: Redis URI -> password. Reloadable.
@@ -147,6 +150,16 @@ fn read(path: &str) -> Result<Vec<u8>, ConnError> {
     })
 }
 
+/// A PEM file's bytes for the redis crate, first read by the kit's loader
+/// so that a missing or empty file fails with a message that names it.
+fn checked_pem(
+    path: &str,
+    check: impl FnOnce(Pem<'_>) -> Result<(), TlsClientError>,
+) -> Result<Vec<u8>, ConnError> {
+    check(Pem::File(Path::new(path)))?;
+    read(path)
+}
+
 /// Builds the client for `target` (no I/O except reading TLS files).
 pub fn client(target: &Target, tls: &TlsOptions) -> Result<Client, ConnError> {
     let addr = with_scheme(&target.addr);
@@ -192,18 +205,30 @@ pub fn client(target: &Target, tls: &TlsOptions) -> Result<Client, ConnError> {
         *insecure = true;
     }
     let info = info.set_addr(addr_kind).set_redis_settings(settings);
+    if is_tls && !tls.skip_verification && tls.ca_cert_file.is_empty() {
+        // The redis crate reads the same system store (rustls-native-certs,
+        // SSL_CERT_FILE / SSL_CERT_DIR); an empty one fails here, saying
+        // so, rather than as an unknown issuer in every handshake.
+        tls_client::system_roots()?;
+    }
     if is_tls && (!tls.ca_cert_file.is_empty() || !tls.client_cert_file.is_empty()) {
         let root_cert = if tls.ca_cert_file.is_empty() {
             None
         } else {
-            Some(read(&tls.ca_cert_file)?)
+            Some(checked_pem(&tls.ca_cert_file, |p| {
+                tls_client::certificates(p, "CA").map(drop)
+            })?)
         };
         let client_tls = if tls.client_cert_file.is_empty() || tls.client_key_file.is_empty() {
             None
         } else {
             Some(redis::ClientTlsConfig {
-                client_cert: read(&tls.client_cert_file)?,
-                client_key: read(&tls.client_key_file)?,
+                client_cert: checked_pem(&tls.client_cert_file, |p| {
+                    tls_client::certificates(p, "client certificate").map(drop)
+                })?,
+                client_key: checked_pem(&tls.client_key_file, |p| {
+                    tls_client::private_key(p).map(drop)
+                })?,
             })
         };
         return Client::build_with_tls(

@@ -521,7 +521,7 @@ async fn one_hop(
             module.tls_config.server_name.clone()
         } else {
             host_override
-                .map(|h| h.split(':').next().unwrap_or(h).to_string())
+                .map(|h| exporter_kit::net::host_of(h).to_string())
                 .unwrap_or_else(|| host.clone())
         };
         let tls = tokio_rustls::TlsConnector::from(config)
