@@ -422,6 +422,43 @@ mod tests {
         );
     }
 
+    /// `--mysqld.address` splits as Go's net.SplitHostPort: an IPv6 host
+    /// needs brackets, an empty port keeps the default, anything else
+    /// that is not host:port fails instead of being half used.
+    #[test]
+    fn mysqld_address_splits_as_upstream() {
+        let with = |address: &str| {
+            let o = Overrides {
+                address: Some(address.into()),
+                username: Some("u".into()),
+                ..Overrides::default()
+            };
+            build(Path::new("missing"), None, &o)
+        };
+        let c = with("[::1]:3310").unwrap();
+        let s = c.section("client").unwrap();
+        assert_eq!((s.host.as_deref(), s.port), (Some("::1"), Some(3310)));
+        let c = with("db:").unwrap();
+        let s = c.section("client").unwrap();
+        assert_eq!((s.host.as_deref(), s.port), (Some("db"), None));
+        for bad in ["db", "::1:3306", "db:mysql"] {
+            let err = with(bad).unwrap_err().to_string();
+            assert!(
+                err.starts_with("--mysqld.address: failed to parse address"),
+                "{bad}: {err}"
+            );
+        }
+        // A DSN address without a port is a host on the default port.
+        assert_eq!(
+            from_dsn("u@tcp(::1)/").unwrap().host.as_deref(),
+            Some("::1")
+        );
+        assert_eq!(
+            from_dsn("u@tcp([::1]:3307)/").unwrap().host.as_deref(),
+            Some("::1")
+        );
+    }
+
     #[test]
     fn bad_sections_are_skipped_and_nothing_usable_is_an_error() {
         let c = cfg(
