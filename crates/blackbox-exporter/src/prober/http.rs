@@ -447,8 +447,8 @@ const CREDENTIAL_HEADERS: &[&str] = &[
 /// `example.com` and `api.example.com`, never to another host (an IP
 /// address only to itself).
 fn is_domain_or_subdomain(sub: &str, parent: &str) -> bool {
-    let sub = sub.trim_start_matches('[').trim_end_matches(']');
-    let parent = parent.trim_start_matches('[').trim_end_matches(']');
+    let sub = exporter_kit::net::unbracket(sub);
+    let parent = exporter_kit::net::unbracket(parent);
     if sub.eq_ignore_ascii_case(parent) {
         return true;
     }
