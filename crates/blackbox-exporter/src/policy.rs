@@ -132,7 +132,7 @@ impl TargetPolicy {
     /// Before resolving: the host name alone (an IP literal is checked as
     /// an address).
     pub fn check_host(&self, host: &str) -> Result<(), String> {
-        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        let bare = exporter_kit::net::unbracket(host);
         if let Ok(ip) = bare.parse::<IpAddr>() {
             return self.check_addr(None, ip);
         }

@@ -192,8 +192,8 @@ impl Args {
             // Two labels that sanitise to the same metric label: the first
             // wins, as in cAdvisor.
             let clash = out.iter().any(|o| {
-                crate::collectors::container::sanitize(o)
-                    == crate::collectors::container::sanitize(l)
+                exporter_kit::desc::sanitize_label_name(o)
+                    == exporter_kit::desc::sanitize_label_name(l)
             });
             if !l.is_empty() && !clash {
                 out.push(l.to_string());

@@ -59,6 +59,27 @@ pub fn is_valid_label_name(name: &str) -> bool {
     !name.starts_with("__") && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// A metric name from outside text (a sysctl, a server variable): every
+/// character outside `[a-zA-Z0-9_:]` becomes `_`, one `_` per character as
+/// Go's `regexp.ReplaceAllString` does. Case and a leading digit are the
+/// caller's (upstreams differ on both).
+pub fn sanitize_metric_name(name: &str) -> String {
+    replace_outside(name, |c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+}
+
+/// A label name (or a metric name part upstream builds without `:`):
+/// every character outside `[a-zA-Z0-9_]` becomes `_`, as cAdvisor's and
+/// redis_exporter's `[^a-zA-Z0-9_]` replacements do.
+pub fn sanitize_label_name(name: &str) -> String {
+    replace_outside(name, |c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn replace_outside(name: &str, keep: impl Fn(char) -> bool) -> String {
+    name.chars()
+        .map(|c| if keep(c) { c } else { '_' })
+        .collect()
+}
+
 #[derive(Debug)]
 pub(crate) struct DescInner {
     pub(crate) name: Box<str>,
@@ -253,6 +274,32 @@ mod tests {
         assert!(Desc::try_new("ok", "", Kind::Gauge, &["a", "a"]).is_err());
         assert!(Desc::try_new("ns:rule", "", Kind::Gauge, &[]).is_ok());
         assert!(Desc::try_new("", "", Kind::Gauge, &[]).is_err());
+    }
+
+    #[test]
+    fn sanitized_names_are_valid_past_their_first_character() {
+        assert_eq!(
+            sanitize_metric_name("net.ipv4/ip-forward:x"),
+            "net_ipv4_ip_forward:x"
+        );
+        assert_eq!(sanitize_label_name("io.k8s/app:x"), "io_k8s_app_x");
+        // One `_` per character, not per byte, as Go's regexp replaces runes.
+        assert_eq!(sanitize_label_name("température"), "temp_rature");
+        for raw in ["a.b-c", "x:y z", "Ünï"] {
+            let m = format!("x_{}", sanitize_metric_name(raw));
+            let l = format!("x_{}", sanitize_label_name(raw));
+            assert!(is_valid_metric_name(&m), "{m}");
+            assert!(is_valid_label_name(&l), "{l}");
+        }
+    }
+
+    #[test]
+    fn label_names_starting_with_two_underscores_are_reserved() {
+        assert!(is_valid_label_name("_x"));
+        assert!(!is_valid_label_name("__name__"));
+        assert!(!is_valid_label_name("__x"));
+        assert!(!is_valid_label_name("a:b"));
+        assert!(is_valid_metric_name("a:b"));
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub mod exporter;
 pub mod family;
 pub mod http;
 pub mod log;
+pub mod net;
 mod process;
 pub mod procfs;
 mod prom;
@@ -40,6 +41,7 @@ pub mod single_flight;
 pub mod spec;
 #[cfg(feature = "test-util")]
 pub mod testing;
+pub mod tls_client;
 pub mod webconfig;
 
 use std::process::ExitCode;

@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use exporter_kit::net::{AddrError, INVALID_PORT, split_host_port, unbracket};
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{}: {source}", path.display())]
@@ -23,6 +25,8 @@ pub enum ConfigError {
     NoConfig(String),
     #[error("bad DATA_SOURCE_NAME: {0}")]
     Dsn(String),
+    #[error("--mysqld.address: failed to parse address: {0}")]
+    Address(AddrError),
 }
 
 /// One usable section: where and how to connect.
@@ -244,11 +248,19 @@ pub fn build(
         let addr = overrides.address.as_deref().unwrap_or("localhost:3306");
         if let Some(path) = addr.strip_prefix("unix://") {
             client.socket = Some(path.to_string());
-        } else if let Some((host, port)) = addr.rsplit_once(':') {
-            client.host = Some(host.trim_matches(['[', ']']).to_string());
-            client.port = port.parse().ok();
         } else {
-            client.host = Some(addr.to_string());
+            // As upstream: the address must split; an empty port leaves the
+            // default, any other must be a number.
+            let (host, port) = split_host_port(addr).map_err(ConfigError::Address)?;
+            client.host = Some(host.to_string());
+            if !port.is_empty() {
+                client.port = Some(port.parse().map_err(|_| {
+                    ConfigError::Address(AddrError {
+                        addr: addr.to_string(),
+                        reason: INVALID_PORT,
+                    })
+                })?);
+            }
         }
     }
     if overrides.insecure_skip_verify {
@@ -317,15 +329,17 @@ pub fn from_dsn(dsn: &str) -> Result<Section, ConfigError> {
         .strip_prefix("tcp(")
         .and_then(|s| s.strip_suffix(')'))
     {
-        match inner.rsplit_once(':') {
-            Some((h, p)) => {
+        // go-sql-driver's rule: an address that does not split as
+        // host:port is a host on the default port.
+        match split_host_port(inner) {
+            Ok((h, p)) => {
                 section.host = Some(h.to_string());
                 section.port = Some(
                     p.parse()
                         .map_err(|_| ConfigError::Dsn(format!("bad port {p:?}")))?,
                 );
             }
-            None => section.host = Some(inner.to_string()),
+            Err(_) => section.host = Some(unbracket(inner).to_string()),
         }
     } else if let Some(inner) = addr_part
         .strip_prefix("unix(")
@@ -405,6 +419,43 @@ mod tests {
         assert_eq!(
             c.section("client").unwrap().password.as_deref(),
             Some("file")
+        );
+    }
+
+    /// `--mysqld.address` splits as Go's net.SplitHostPort: an IPv6 host
+    /// needs brackets, an empty port keeps the default, anything else
+    /// that is not host:port fails instead of being half used.
+    #[test]
+    fn mysqld_address_splits_as_upstream() {
+        let with = |address: &str| {
+            let o = Overrides {
+                address: Some(address.into()),
+                username: Some("u".into()),
+                ..Overrides::default()
+            };
+            build(Path::new("missing"), None, &o)
+        };
+        let c = with("[::1]:3310").unwrap();
+        let s = c.section("client").unwrap();
+        assert_eq!((s.host.as_deref(), s.port), (Some("::1"), Some(3310)));
+        let c = with("db:").unwrap();
+        let s = c.section("client").unwrap();
+        assert_eq!((s.host.as_deref(), s.port), (Some("db"), None));
+        for bad in ["db", "::1:3306", "db:mysql"] {
+            let err = with(bad).unwrap_err().to_string();
+            assert!(
+                err.starts_with("--mysqld.address: failed to parse address"),
+                "{bad}: {err}"
+            );
+        }
+        // A DSN address without a port is a host on the default port.
+        assert_eq!(
+            from_dsn("u@tcp(::1)/").unwrap().host.as_deref(),
+            Some("::1")
+        );
+        assert_eq!(
+            from_dsn("u@tcp([::1]:3307)/").unwrap().host.as_deref(),
+            Some("::1")
         );
     }
 

@@ -264,15 +264,9 @@ pub fn parse_status(raw: &[u8]) -> Option<f64> {
 
 /// A metric name part from a server's variable or column name, lowered.
 pub fn valid_name(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == ':' {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    let mut name = exporter_kit::desc::sanitize_metric_name(name);
+    name.make_ascii_lowercase();
+    name
 }
 
 /// Descriptors of families whose names come from the server, built once.

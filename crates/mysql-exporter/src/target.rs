@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use exporter_kit::net::split_host_port_number;
+use exporter_kit::tls_client::{self, TlsClientError};
 use mysql_async::{ClientIdentity, Conn, OptsBuilder, Pool, PoolConstraints, PoolOpts, SslOpts};
 use tokio::sync::{Notify, OnceCell};
 
@@ -36,6 +38,8 @@ impl SessionOpts {
 pub enum TargetError {
     #[error("target {0:?} is not host:port or unix:///path")]
     Address(String),
+    #[error("TLS: {0}")]
+    Tls(TlsClientError),
 }
 
 pub struct Target {
@@ -191,13 +195,8 @@ pub fn parse_target(target: &str) -> Result<Address, TargetError> {
     if let Some(path) = target.strip_prefix("unix://") {
         return Ok((None, Some(path.to_string())));
     }
-    let (host, port) = target
-        .rsplit_once(':')
-        .ok_or_else(|| TargetError::Address(target.to_string()))?;
-    let port: u16 = port
-        .parse()
-        .map_err(|_| TargetError::Address(target.to_string()))?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let (host, port) =
+        split_host_port_number(target).map_err(|_| TargetError::Address(target.to_string()))?;
     if host.is_empty() {
         return Err(TargetError::Address(target.to_string()));
     }
@@ -258,17 +257,32 @@ impl Target {
             return Err(TargetError::Address(String::new()));
         }
         if section.wants_tls() {
-            let mut ssl = SslOpts::default();
-            if let Some(ca) = &section.ssl_ca {
-                ssl = ssl.with_root_certs(vec![ca.clone().into()]);
-            }
+            // As upstream's Go client: the configured CA alone, else the
+            // system's roots (SSL_CERT_FILE / SSL_CERT_DIR honoured), never
+            // the CA list compiled into mysql_async.
+            let skip_verify =
+                section.ssl_skip_verification || section.tls.as_deref() == Some("skip-verify");
+            let roots: Vec<_> = match &section.ssl_ca {
+                Some(ca) => vec![ca.clone().into()],
+                // Not verified; mysql_async still wants some roots to
+                // build its (then unused) verifier.
+                None if skip_verify => Vec::new(),
+                None => tls_client::system_root_certificates()
+                    .map_err(TargetError::Tls)?
+                    .iter()
+                    .map(|cert| cert.to_vec().into())
+                    .collect(),
+            };
+            let mut ssl = SslOpts::default()
+                .with_disable_built_in_roots(!roots.is_empty())
+                .with_root_certs(roots);
             if let (Some(cert), Some(key)) = (&section.ssl_cert, &section.ssl_key) {
                 ssl = ssl.with_client_identity(Some(ClientIdentity::new(
                     cert.clone().into(),
                     key.clone().into(),
                 )));
             }
-            if section.ssl_skip_verification || section.tls.as_deref() == Some("skip-verify") {
+            if skip_verify {
                 ssl = ssl
                     .with_danger_accept_invalid_certs(true)
                     .with_danger_skip_domain_validation(true);

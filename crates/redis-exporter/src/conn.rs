@@ -7,8 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use exporter_kit::reload::Reloadable;
+use exporter_kit::tls_client::{self, Pem, TlsClientError, TlsClientOptions};
 use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, Client, ConnectionAddr, IntoConnectionInfo};
+use redis::{AsyncConnectionConfig, ConnectionAddr, IntoConnectionInfo};
+use rustls::pki_types::ServerName;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnError {
@@ -20,6 +22,8 @@ pub enum ConnError {
     Redis(String),
     #[error("connecting timed out after {0:?}")]
     Timeout(Duration),
+    #[error("TLS: {0}")]
+    Tls(#[from] TlsClientError),
 }
 
 /// The JSON password file (`--redis.password-file`): Redis URI -> password.
@@ -99,6 +103,8 @@ pub struct TlsOptions {
     pub ca_cert_file: String,
     pub client_cert_file: String,
     pub client_key_file: String,
+    /// The name the server's certificate must hold (`--tls-server-name`).
+    pub server_name: String,
     pub skip_verification: bool,
 }
 
@@ -155,11 +161,27 @@ pub fn password_map_key(addr: &str, user: &str) -> String {
     }
 }
 
-fn read(path: &str) -> Result<Vec<u8>, ConnError> {
-    std::fs::read(path).map_err(|e| ConnError::File {
-        path: path.to_string(),
-        reason: e.to_string(),
-    })
+/// A Redis to connect to. TLS is dialled here rather than by the redis
+/// crate, with the kit's client configuration, so that the CA, client
+/// certificate, `--tls-server-name` and `--skip-tls-verification` act as
+/// in upstream's Go `tls.Config`, and the system roots are the kit's.
+pub struct Client {
+    redis: redis::Client,
+    tls: Option<TlsDial>,
+}
+
+struct TlsDial {
+    host: String,
+    port: u16,
+    server_name: ServerName<'static>,
+    config: Arc<rustls::ClientConfig>,
+}
+
+impl Client {
+    /// Where and as whom it connects.
+    pub fn get_connection_info(&self) -> &redis::ConnectionInfo {
+        self.redis.get_connection_info()
+    }
 }
 
 /// Builds the client for `target` (no I/O except reading TLS files).
@@ -199,38 +221,56 @@ pub fn client(target: &Target, tls: &TlsOptions) -> Result<Client, ConnError> {
     if let Some(password) = password {
         settings = settings.set_password(password);
     }
-    let mut addr_kind = info.addr().clone();
-    let is_tls = matches!(addr_kind, ConnectionAddr::TcpTls { .. });
-    if let ConnectionAddr::TcpTls { insecure, .. } = &mut addr_kind
-        && tls.skip_verification
-    {
-        *insecure = true;
-    }
-    let info = info.set_addr(addr_kind).set_redis_settings(settings);
-    if is_tls && (!tls.ca_cert_file.is_empty() || !tls.client_cert_file.is_empty()) {
-        let root_cert = if tls.ca_cert_file.is_empty() {
-            None
-        } else {
-            Some(read(&tls.ca_cert_file)?)
-        };
-        let client_tls = if tls.client_cert_file.is_empty() || tls.client_key_file.is_empty() {
-            None
-        } else {
-            Some(redis::ClientTlsConfig {
-                client_cert: read(&tls.client_cert_file)?,
-                client_key: read(&tls.client_key_file)?,
-            })
-        };
-        return Client::build_with_tls(
-            info,
-            redis::TlsCertificates {
-                client_tls,
-                root_cert,
-            },
+    let tls = match info.addr() {
+        ConnectionAddr::TcpTls {
+            host,
+            port,
+            insecure,
+            ..
+        } => Some(tls_dial(host, *port, *insecure, tls)?),
+        _ => None,
+    };
+    let info = info.set_redis_settings(settings);
+    let redis = redis::Client::open(info).map_err(|e| ConnError::Redis(e.to_string()))?;
+    Ok(Client { redis, tls })
+}
+
+/// Upstream's `CreateClientTLSConfig`: the CA file or else the system
+/// roots, the client key pair when both files are set, the server name
+/// to verify (the address's host unless `--tls-server-name`).
+fn tls_dial(
+    host: &str,
+    port: u16,
+    url_insecure: bool,
+    tls: &TlsOptions,
+) -> Result<TlsDial, ConnError> {
+    // Upstream loads the key pair only when both files are set.
+    let (cert, key) = if tls.client_cert_file.is_empty() || tls.client_key_file.is_empty() {
+        (None, None)
+    } else {
+        (
+            Some(Pem::File(Path::new(&tls.client_cert_file))),
+            Some(Pem::File(Path::new(&tls.client_key_file))),
         )
-        .map_err(|e| ConnError::Redis(e.to_string()));
-    }
-    Client::open(info).map_err(|e| ConnError::Redis(e.to_string()))
+    };
+    let config = tls_client::client_config(&TlsClientOptions {
+        ca: Pem::from_pair("", &tls.ca_cert_file),
+        cert,
+        key,
+        insecure_skip_verify: tls.skip_verification || url_insecure,
+        ..TlsClientOptions::default()
+    })?;
+    let name = if tls.server_name.is_empty() {
+        host
+    } else {
+        &tls.server_name
+    };
+    Ok(TlsDial {
+        host: host.to_string(),
+        port,
+        server_name: tls_client::server_name(name)?,
+        config,
+    })
 }
 
 /// Connects (and authenticates) within `timeout`; every later command
@@ -242,14 +282,34 @@ pub async fn connect(
     let config = AsyncConnectionConfig::new()
         .set_connection_timeout(Some(timeout))
         .set_response_timeout(Some(timeout));
-    match tokio::time::timeout(
-        timeout + Duration::from_millis(100),
-        client.get_multiplexed_async_connection_with_config(&config),
-    )
-    .await
-    {
-        Ok(Ok(conn)) => Ok(conn),
-        Ok(Err(e)) => Err(ConnError::Redis(e.to_string())),
+    let connecting = async {
+        let Some(dial) = &client.tls else {
+            return client
+                .redis
+                .get_multiplexed_async_connection_with_config(&config)
+                .await
+                .map_err(|e| ConnError::Redis(e.to_string()));
+        };
+        let tcp = tokio::net::TcpStream::connect((dial.host.as_str(), dial.port))
+            .await
+            .map_err(|e| ConnError::Redis(e.to_string()))?;
+        let _ = tcp.set_nodelay(true);
+        let stream = tokio_rustls::TlsConnector::from(dial.config.clone())
+            .connect(dial.server_name.clone(), tcp)
+            .await
+            .map_err(|e| ConnError::Redis(format!("TLS handshake failed: {e}")))?;
+        let (conn, driver) = MultiplexedConnection::new_with_config(
+            client.get_connection_info().redis_settings(),
+            stream,
+            config.clone(),
+        )
+        .await
+        .map_err(|e| ConnError::Redis(e.to_string()))?;
+        tokio::spawn(driver);
+        Ok(conn)
+    };
+    match tokio::time::timeout(timeout + Duration::from_millis(100), connecting).await {
+        Ok(connected) => connected,
         Err(_) => Err(ConnError::Timeout(timeout)),
     }
 }

@@ -446,16 +446,7 @@ fn field(d: &Descs, opts: InfoOptions, key: &str, value: &str, out: &mut Emitter
     if (key.starts_with("cluster_") || key.starts_with("db"))
         && let Some(v) = parse_value(value)
     {
-        let name: String = key
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let name = exporter_kit::desc::sanitize_label_name(key);
         match Desc::try_new(
             &format!("{}_{name}", d.ns),
             &format!("Redis INFO field {name}."),

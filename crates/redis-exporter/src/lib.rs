@@ -92,6 +92,7 @@ pub fn scraper(args: &Args) -> Result<scrape::Scraper, BuildError> {
             ca_cert_file: args.tls_ca_cert_file.clone(),
             client_cert_file: args.tls_client_cert_file.clone(),
             client_key_file: args.tls_client_key_file.clone(),
+            server_name: args.tls_server_name.clone(),
             skip_verification: args.skip_tls_verification,
         },
         timeout: if timeout.is_zero() {

@@ -554,9 +554,9 @@ fn sentinel_metrics() {
     assert!(text.contains("redis_sentinel_master_ckquorum_status{master_name=\"mymaster\""));
 }
 
-#[test]
-fn tls_with_ca_file_or_skipped_verification() {
-    let dir = tempfile::tempdir().unwrap();
+/// A Redis serving TLS with a certificate for `localhost` and `127.0.0.1`
+/// from its own CA: the server, its `rediss://` address and the CA file.
+fn tls_redis(dir: &std::path::Path) -> (RedisServer, String, String) {
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     let ca_key = rcgen::KeyPair::generate().unwrap();
@@ -566,7 +566,7 @@ fn tls_with_ca_file_or_skipped_verification() {
             .unwrap();
     let key = rcgen::KeyPair::generate().unwrap();
     let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
-    let path = |name: &str| dir.path().join(name).to_string_lossy().to_string();
+    let path = |name: &str| dir.join(name).to_string_lossy().to_string();
     std::fs::write(path("ca.pem"), ca.pem()).unwrap();
     std::fs::write(path("cert.pem"), cert.pem()).unwrap();
     std::fs::write(path("key.pem"), key.serialize_pem()).unwrap();
@@ -585,7 +585,39 @@ fn tls_with_ca_file_or_skipped_verification() {
         .start();
     redis.cli(&["SET", "k", "1"]);
     let addr = format!("rediss://127.0.0.1:{tls_port}");
-    let ca_file = path("ca.pem");
+    (redis, addr, path("ca.pem"))
+}
+
+/// `--tls-server-name` is the name the certificate is verified against,
+/// as in upstream (the address's host otherwise).
+#[test]
+fn tls_server_name_is_the_name_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_redis, addr, ca_file) = tls_redis(dir.path());
+    let named = exporter(&[
+        "-redis.addr",
+        &addr,
+        "-tls-ca-cert-file",
+        &ca_file,
+        "-tls-server-name",
+        "localhost",
+    ]);
+    assert_eq!(value(&scrape(&named), "redis_up"), Some(1.0));
+    let misnamed = exporter(&[
+        "-redis.addr",
+        &addr,
+        "-tls-ca-cert-file",
+        &ca_file,
+        "-tls-server-name",
+        "other.example",
+    ]);
+    assert_eq!(value(&scrape(&misnamed), "redis_up"), Some(0.0));
+}
+
+#[test]
+fn tls_with_ca_file_or_skipped_verification() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_redis, addr, ca_file) = tls_redis(dir.path());
     let verified = exporter(&["-redis.addr", &addr, "-tls-ca-cert-file", &ca_file]);
     let text = scrape(&verified);
     assert_eq!(value(&text, "redis_up"), Some(1.0), "{text}");

@@ -4,10 +4,11 @@
 //! `name.\tttl\tclass\ttype\trdata`).
 
 use std::fmt::Write as _;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::LazyLock;
 use std::time::Instant;
 
+use exporter_kit::net::{INVALID_PORT, split_host_port, unbracket};
 use exporter_kit::{Desc, Emitter};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -408,25 +409,15 @@ pub async fn probe(
     }
 }
 
-fn split_target(target: &str) -> (String, u16) {
-    if let Ok(ip) = target.parse::<IpAddr>() {
-        return (ip.to_string(), 53);
-    }
-    match target.rsplit_once(':') {
-        Some((h, p)) if !h.contains(':') || h.ends_with(']') => match p.parse() {
-            Ok(port) => (
-                h.trim_start_matches('[').trim_end_matches(']').to_string(),
-                port,
-            ),
-            Err(_) => (target.to_string(), 53),
-        },
-        _ => (
-            target
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .to_string(),
-            53,
-        ),
+/// Upstream's rule: a target that does not split as `host:port` is a
+/// host alone, on the DNS port; a port that is there must be a number.
+fn split_target(target: &str) -> Result<(&str, u16), String> {
+    match split_host_port(target) {
+        Ok((host, port)) => port
+            .parse()
+            .map(|port| (host, port))
+            .map_err(|_| format!("address {target}: {INVALID_PORT}")),
+        Err(_) => Ok((unbracket(target), 53)),
     }
 }
 
@@ -439,9 +430,9 @@ async fn run(
 ) -> Result<bool, String> {
     let qtype = lookup(TYPES, &module.query_type).ok_or("invalid query type")?;
     let qclass = lookup(CLASSES, &module.query_class).ok_or("invalid query class")?;
-    let (host, port) = split_target(target);
+    let (host, port) = split_target(target)?;
     let ip = resolve(
-        &host,
+        host,
         &module.preferred_ip_protocol,
         module.ip_protocol_fallback,
         ctx.policy,
@@ -577,9 +568,13 @@ mod tests {
         assert_eq!(r.id, 0x1234);
         assert!(r.answer.is_empty());
         assert!(parse_response(&q[..5]).is_err());
-        assert_eq!(split_target("127.0.0.1:5353"), ("127.0.0.1".into(), 5353));
-        assert_eq!(split_target("::1"), ("::1".into(), 53));
-        assert_eq!(split_target("[::1]:54"), ("::1".into(), 54));
-        assert_eq!(split_target("ns.example"), ("ns.example".into(), 53));
+        assert_eq!(split_target("127.0.0.1:5353"), Ok(("127.0.0.1", 5353)));
+        assert_eq!(split_target("::1"), Ok(("::1", 53)));
+        assert_eq!(split_target("[::1]:54"), Ok(("::1", 54)));
+        assert_eq!(split_target("[::1]"), Ok(("::1", 53)));
+        assert_eq!(split_target("ns.example"), Ok(("ns.example", 53)));
+        // A port that is there is used or refused, never replaced by 53.
+        assert!(split_target("ns.example:domain").is_err());
+        assert!(split_target("ns.example:").is_err());
     }
 }

@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use bytes::Bytes;
+use exporter_kit::net::{INVALID_PORT, split_host_port, unbracket};
 use exporter_kit::{Desc, Emitter, protowire};
 use http_body_util::{BodyExt, Full};
 use hyper::Request;
@@ -131,12 +132,20 @@ async fn run(
         .or_else(|| target.strip_prefix("https://"))
         .unwrap_or(target)
         .trim_end_matches('/');
-    let (host, port) = match super::tcp::split_host_port(hostport) {
-        Ok(hp) => hp,
-        Err(_) => (hostport.to_string(), if module.tls { 443 } else { 80 }),
+    let default_port = if module.tls { 443 } else { 80 };
+    // As upstream: an authority that does not split is a host alone, and
+    // an empty port is the scheme's.
+    let (host, port) = match split_host_port(hostport) {
+        Ok((host, "")) => (host, default_port),
+        Ok((host, port)) => (
+            host,
+            port.parse()
+                .map_err(|_| format!("address {hostport}: {INVALID_PORT}"))?,
+        ),
+        Err(_) => (unbracket(hostport), default_port),
     };
     let ip = resolve(
-        &host,
+        host,
         &module.preferred_ip_protocol,
         module.ip_protocol_fallback,
         ctx.policy,
@@ -148,7 +157,7 @@ async fn run(
     let r = check(
         module,
         hostport,
-        &host,
+        host,
         SocketAddr::new(ip, port),
         ctx,
         m,

@@ -447,8 +447,8 @@ const CREDENTIAL_HEADERS: &[&str] = &[
 /// `example.com` and `api.example.com`, never to another host (an IP
 /// address only to itself).
 fn is_domain_or_subdomain(sub: &str, parent: &str) -> bool {
-    let sub = sub.trim_start_matches('[').trim_end_matches(']');
-    let parent = parent.trim_start_matches('[').trim_end_matches(']');
+    let sub = exporter_kit::net::unbracket(sub);
+    let parent = exporter_kit::net::unbracket(parent);
     if sub.eq_ignore_ascii_case(parent) {
         return true;
     }
@@ -553,7 +553,7 @@ async fn one_hop(
             module.tls_config.server_name.clone()
         } else {
             host_override
-                .map(|h| h.split(':').next().unwrap_or(h).to_string())
+                .map(|h| exporter_kit::net::host_of(h).to_string())
                 .unwrap_or_else(|| host.clone())
         };
         let tls = tokio_rustls::TlsConnector::from(config)

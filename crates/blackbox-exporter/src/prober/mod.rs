@@ -177,7 +177,7 @@ pub async fn resolve(
     res: &mut Resolution,
     log: &mut ProbeLog,
 ) -> Result<IpAddr, String> {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let bare = exporter_kit::net::unbracket(host);
     policy.check_host(bare)?;
     let want_v4 = preferred == "ip4";
     log.info(format!(

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use exporter_kit::Emitter;
+use exporter_kit::net::split_host_port_number;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 
 use super::tls::{TlsFacts, client_config, server_name};
@@ -30,18 +31,6 @@ impl TcpMetrics {
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
-/// `host:port` or `[v6]:port`.
-pub fn split_host_port(target: &str) -> Result<(String, u16), String> {
-    let (host, port) = target
-        .rsplit_once(':')
-        .ok_or_else(|| format!("address {target}: missing port in address"))?;
-    let port: u16 = port
-        .parse()
-        .map_err(|_| format!("address {target}: invalid port"))?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    Ok((host.to_string(), port))
-}
-
 pub async fn probe(
     ctx: &ProbeCtx<'_>,
     target: &str,
@@ -65,9 +54,9 @@ async fn run(
     m: &mut TcpMetrics,
     log: &mut ProbeLog,
 ) -> Result<bool, String> {
-    let (host, port) = split_host_port(target)?;
+    let (host, port) = split_host_port_number(target).map_err(|e| e.to_string())?;
     let ip = resolve(
-        &host,
+        host,
         &module.preferred_ip_protocol,
         module.ip_protocol_fallback,
         ctx.policy,
@@ -82,7 +71,7 @@ async fn run(
         .map_err(|e| format!("Error dialing TCP err=\"dial tcp {addr}: connect: {e}\""))?;
     log.info("Successfully dialed");
     let sni = if module.tls_config.server_name.is_empty() {
-        ctx.hostname.unwrap_or(&host).to_string()
+        ctx.hostname.unwrap_or(host).to_string()
     } else {
         module.tls_config.server_name.clone()
     };

@@ -1,170 +1,33 @@
 //! TLS for the probers: rustls client configs from upstream's `tls_config`
 //! (ring only) and the certificate facts upstream reports.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use exporter_kit::Emitter;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use exporter_kit::tls_client::{self, Pem, TlsClientOptions};
+use rustls::ClientConfig;
+use rustls::pki_types::ServerName;
 
 use super::DESCS;
 use crate::config::TlsConfig;
 
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
-
-/// The system's CA bundle, read once.
-fn system_roots() -> Arc<RootCertStore> {
-    static ROOTS: OnceLock<Arc<RootCertStore>> = OnceLock::new();
-    ROOTS
-        .get_or_init(|| {
-            let mut store = RootCertStore::empty();
-            for path in [
-                "/etc/ssl/certs/ca-certificates.crt",
-                "/etc/pki/tls/certs/ca-bundle.crt",
-                "/etc/ssl/cert.pem",
-            ] {
-                if let Ok(iter) = CertificateDer::pem_file_iter(path) {
-                    for cert in iter.flatten() {
-                        let _ = store.add(cert);
-                    }
-                    break;
-                }
-            }
-            Arc::new(store)
-        })
-        .clone()
-}
-
-#[derive(Debug)]
-struct AcceptAny;
-
-impl ServerCertVerifier for AcceptAny {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Ok(HandshakeSignatureValid::assertion())
-    }
-    fn verify_tls13_signature(
-        &self,
-        _: &[u8],
-        _: &CertificateDer<'_>,
-        _: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Ok(HandshakeSignatureValid::assertion())
-    }
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        provider()
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
-fn read_pem_certs(
-    inline: &str,
-    file: &str,
-    what: &str,
-) -> Result<Vec<CertificateDer<'static>>, String> {
-    let certs: Result<Vec<_>, _> = if !inline.is_empty() {
-        CertificateDer::pem_slice_iter(inline.as_bytes()).collect()
-    } else {
-        CertificateDer::pem_file_iter(file)
-            .map_err(|e| format!("unable to load {what} {file}: {e}"))?
-            .collect()
-    };
-    let certs = certs.map_err(|e| format!("unable to parse {what}: {e}"))?;
-    if certs.is_empty() {
-        return Err(format!("no certificates in {what}"));
-    }
-    Ok(certs)
-}
-
-/// A client config for `tls` with the given ALPN protocols.
+/// A client config for upstream's `tls_config` with the given ALPN
+/// protocols.
 pub fn client_config(tls: &TlsConfig, alpn: &[&[u8]]) -> Result<Arc<ClientConfig>, String> {
-    let versions: Vec<&'static rustls::SupportedProtocolVersion> = {
-        let min = version_rank(&tls.min_version)?.unwrap_or(12);
-        let max = version_rank(&tls.max_version)?.unwrap_or(13);
-        let mut v = Vec::new();
-        if min <= 12 && max >= 12 {
-            v.push(&rustls::version::TLS12);
-        }
-        if max >= 13 {
-            v.push(&rustls::version::TLS13);
-        }
-        if v.is_empty() {
-            return Err("no TLS version left between min_version and max_version".into());
-        }
-        v
-    };
-    let builder = ClientConfig::builder_with_provider(provider())
-        .with_protocol_versions(&versions)
-        .map_err(|e| e.to_string())?;
-    let builder = if tls.insecure_skip_verify {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAny))
-    } else if !tls.ca.is_empty() || !tls.ca_file.is_empty() {
-        let mut store = RootCertStore::empty();
-        for cert in read_pem_certs(&tls.ca, &tls.ca_file, "CA")? {
-            store
-                .add(cert)
-                .map_err(|e| format!("bad CA certificate: {e}"))?;
-        }
-        builder.with_root_certificates(store)
-    } else {
-        builder.with_root_certificates(system_roots())
-    };
-    let has_cert = !tls.cert.is_empty() || !tls.cert_file.is_empty();
-    let has_key = !tls.key.is_empty() || !tls.key_file.is_empty();
-    let mut config = match (has_cert, has_key) {
-        (true, true) => {
-            let certs = read_pem_certs(&tls.cert, &tls.cert_file, "client certificate")?;
-            let key = if !tls.key.is_empty() {
-                PrivateKeyDer::from_pem_slice(tls.key.0.as_bytes())
-            } else {
-                PrivateKeyDer::from_pem_file(&tls.key_file)
-            }
-            .map_err(|e| format!("unable to load client key: {e}"))?;
-            builder
-                .with_client_auth_cert(certs, key)
-                .map_err(|e| format!("bad client certificate or key: {e}"))?
-        }
-        (false, false) => builder.with_no_client_auth(),
-        _ => return Err("client cert and key must both be set".into()),
-    };
-    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    Ok(Arc::new(config))
-}
-
-fn version_rank(v: &str) -> Result<Option<u8>, String> {
-    match v {
-        "" => Ok(None),
-        "TLS10" | "TLS11" | "TLS12" => Ok(Some(12)),
-        "TLS13" => Ok(Some(13)),
-        other => Err(format!("unknown TLS version {other:?}")),
-    }
+    tls_client::client_config(&TlsClientOptions {
+        ca: Pem::from_pair(&tls.ca, &tls.ca_file),
+        cert: Pem::from_pair(&tls.cert, &tls.cert_file),
+        key: Pem::from_pair(&tls.key.0, &tls.key_file),
+        insecure_skip_verify: tls.insecure_skip_verify,
+        min_version: &tls.min_version,
+        max_version: &tls.max_version,
+        alpn,
+    })
+    .map_err(|e| e.to_string())
 }
 
 pub fn server_name(name: &str) -> Result<ServerName<'static>, String> {
-    let bare = name.trim_start_matches('[').trim_end_matches(']');
-    ServerName::try_from(bare.to_string())
-        .map_err(|e| format!("invalid TLS server name {bare:?}: {e}"))
+    tls_client::server_name(name).map_err(|e| e.to_string())
 }
 
 /// What a finished handshake tells: reported after the probe.

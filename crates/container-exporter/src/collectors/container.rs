@@ -48,19 +48,6 @@ pub struct ContainerCollector {
     oom_seen: Mutex<HashMap<Box<str>, u64>>,
 }
 
-/// cAdvisor sanitises label names: anything outside `[a-zA-Z0-9_]` -> `_`.
-pub fn sanitize(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
 impl ContainerCollector {
     pub fn new(opts: Options, names: Box<dyn Names>) -> ContainerCollector {
         let families = Families::new(&opts.included, &CommonLabels::new(&opts.label_allowlist));

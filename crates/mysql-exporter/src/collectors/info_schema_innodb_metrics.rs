@@ -93,16 +93,7 @@ impl Scraper for InnodbMetrics {
                 base
             };
             let desc = self.generic.get(&key, |k| {
-                let k: String = k
-                    .chars()
-                    .map(|c| {
-                        if c.is_ascii_alphanumeric() || c == '_' {
-                            c
-                        } else {
-                            '_'
-                        }
-                    })
-                    .collect();
+                let k = exporter_kit::desc::sanitize_label_name(k);
                 let help = if comment.is_empty() {
                     valid_name(&name)
                 } else {

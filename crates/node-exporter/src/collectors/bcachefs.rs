@@ -215,7 +215,10 @@ impl Bcachefs {
                 let Some(value) = counter_since_creation(&path, &text)? else {
                     continue;
                 };
-                let family = format!("node_bcachefs_{}_total", sanitize(&name));
+                let family = format!(
+                    "node_bcachefs_{}_total",
+                    exporter_kit::desc::sanitize_label_name(&name)
+                );
                 let help = format!("Bcachefs counter {name} since filesystem creation.");
                 let desc = Desc::try_new(&family, &help, Kind::Counter, &["uuid"])
                     .map_err(|e| CollectError::parse(path.display().to_string(), e))?;
@@ -336,20 +339,6 @@ impl Bcachefs {
         }
         Ok(())
     }
-}
-
-/// A counter file name as a metric name part: characters outside
-/// `[a-zA-Z0-9_]` become `_`.
-fn sanitize(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 impl Collector for Bcachefs {

@@ -37,11 +37,10 @@ pub struct Sysctl {
 }
 
 fn metric_name(name: &str) -> String {
-    let base: String = name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    format!("node_sysctl_{base}")
+    format!(
+        "node_sysctl_{}",
+        exporter_kit::desc::sanitize_label_name(name)
+    )
 }
 
 fn sysctl_path(args: &Args, name: &str) -> PathBuf {

@@ -6,16 +6,8 @@
 /// left-to-right, non-overlapping `(^|_)rx(_|$)` replacement does (so
 /// `tx_tx_timeouts` becomes `transmitted_tx_timeouts`, as upstream).
 pub fn stat_name(raw: &str) -> String {
-    let clean: String = raw
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == ':' {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let mut clean = exporter_kit::desc::sanitize_metric_name(raw);
+    clean.make_ascii_lowercase();
     let clean = clean.trim_start_matches('_');
     let once = replace_word(clean, "rx", "received");
     replace_word(&once, "tx", "transmitted")

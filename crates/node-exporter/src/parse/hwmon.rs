@@ -31,18 +31,11 @@ pub fn explode_sensor_filename(name: &str) -> Option<(&str, u32, &str)> {
 
 /// Lowercase, anything outside `[a-z0-9:_]` as `_`, `_` trimmed at both ends.
 pub fn clean_name(input: &str) -> String {
-    let lower = input.to_lowercase();
-    let replaced: String = lower
-        .chars()
-        .map(|c| {
-            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == ':' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    replaced.trim_matches('_').to_string()
+    // Lowered first, as upstream's strings.ToLower before its regexp:
+    // a character that lowers to two keeps both.
+    exporter_kit::desc::sanitize_metric_name(&input.to_lowercase())
+        .trim_matches('_')
+        .to_string()
 }
 
 /// The sensor types node_exporter reads; other files are ignored.

@@ -2,6 +2,8 @@
 //! As upstream's parser, any malformed line fails the whole file: a file
 //! is taken whole or not at all.
 
+use exporter_kit::desc::{is_valid_label_name, is_valid_metric_name};
+
 use super::ParseError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +56,7 @@ pub fn parse(text: &str) -> Result<Vec<TextFamily>, ParseError> {
             }
             let name = parts.next().unwrap_or("");
             let rest = parts.next().unwrap_or("").trim_start();
-            if !valid_name(name) {
+            if !is_valid_metric_name(name) {
                 return Err(ParseError::new(
                     n,
                     format!("invalid metric name in {keyword} line: {name:?}"),
@@ -143,18 +145,6 @@ fn check_sample(n: usize, fam: &TextFamily, s: &Sample) -> Result<(), ParseError
     }
 }
 
-pub fn valid_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_' || c == ':')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
-}
-
-fn valid_label(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
 fn unescape_help(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars();
@@ -192,7 +182,7 @@ fn parse_value(n: usize, s: &str) -> Result<f64, ParseError> {
 fn parse_sample(n: usize, line: &str) -> Result<Sample, ParseError> {
     let name_end = line.find(['{', ' ', '\t']).unwrap_or(line.len());
     let name = &line[..name_end];
-    if !valid_name(name) {
+    if !is_valid_metric_name(name) {
         return Err(ParseError::new(n, format!("invalid metric name {name:?}")));
     }
     let mut rest = &line[name_end..];
@@ -209,7 +199,7 @@ fn parse_sample(n: usize, line: &str) -> Result<Sample, ParseError> {
                 .find('=')
                 .ok_or_else(|| ParseError::new(n, "label without '='"))?;
             let lname = s[..eq].trim();
-            if !valid_label(lname) {
+            if !is_valid_label_name(lname) {
                 return Err(ParseError::new(n, format!("invalid label name {lname:?}")));
             }
             s = s[eq + 1..].trim_start();
@@ -270,4 +260,22 @@ fn parse_sample(n: usize, line: &str) -> Result<Sample, ParseError> {
         value,
         timestamp_ms,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Label names starting with `__` are reserved for Prometheus; a file
+    /// using one is rejected whole, like any other invalid label name.
+    #[test]
+    fn reserved_label_prefix_fails_the_file() {
+        let err = parse("m{__name__=\"x\"} 1\n").unwrap_err();
+        assert!(
+            err.to_string().contains("invalid label name \"__name__\""),
+            "{err}"
+        );
+        assert!(parse("m{__meta=\"x\"} 1\n").is_err());
+        assert!(parse("m{_ok=\"x\"} 1\n").is_ok());
+    }
 }

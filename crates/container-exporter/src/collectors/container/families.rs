@@ -18,7 +18,10 @@ impl CommonLabels {
     pub fn new(label_allowlist: &[String]) -> CommonLabels {
         let mut names: Vec<String> = vec!["id".into(), "image".into(), "name".into()];
         for l in label_allowlist {
-            let n = format!("container_label_{}", super::sanitize(l));
+            let n = format!(
+                "container_label_{}",
+                exporter_kit::desc::sanitize_label_name(l)
+            );
             if !names.contains(&n) {
                 names.push(n);
             }
