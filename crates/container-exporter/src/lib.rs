@@ -13,7 +13,7 @@ pub mod parse;
 use std::sync::OnceLock;
 
 pub use args::Args;
-use exporter_kit::{BuildError, CollectorMetrics, Exporter, Registration, Spec};
+use exporter_kit::{BuildContext, BuildError, CollectorMetrics, Exporter, Registration, Spec};
 
 pub const SPEC: Spec = Spec {
     name: "cadvisor",
@@ -57,7 +57,7 @@ pub(crate) fn remember_watcher(w: &docker::Watcher) {
 
 /// cAdvisor has no per-collector success metrics; it reports
 /// `container_scrape_error` and `machine_scrape_error` instead.
-pub fn setup(_args: &Args, exporter: &mut Exporter) -> Result<(), BuildError> {
+pub fn setup(_args: &Args, exporter: &mut Exporter, _ctx: &BuildContext) -> Result<(), BuildError> {
     exporter.collector_metrics(CollectorMetrics::none());
     Ok(())
 }

@@ -14,7 +14,9 @@ pub mod target;
 
 use std::sync::Arc;
 
-use exporter_kit::{AnyCollector, BuildError, CollectorMetrics, Exporter, Registration, Spec};
+use exporter_kit::{
+    AnyCollector, BuildContext, BuildError, CollectorMetrics, Exporter, Registration, Spec,
+};
 
 pub use args::Args;
 use scraper::{Connection, Local, ScraperBox};
@@ -266,7 +268,7 @@ scrapers![
 
 /// Adds what upstream has besides the scrapers: `mysql_up` and the scrape
 /// counters of the default target, `/-/reload` and the `/probe` route.
-pub fn setup(args: &Args, exporter: &mut Exporter) -> Result<(), BuildError> {
+pub fn setup(args: &Args, exporter: &mut Exporter, _ctx: &BuildContext) -> Result<(), BuildError> {
     let enabled: Vec<&'static str> = exporter.collector_names();
     let local = Local::of(args)?;
     // The scrapers report their own duration, labelled as upstream does
