@@ -22,6 +22,7 @@
 //! ```
 
 pub mod args;
+pub mod bool_flags;
 pub mod build_info;
 pub mod builder;
 pub mod collector;
