@@ -19,8 +19,8 @@ use bytes::Bytes;
 use exporter_kit::http::{Body, text_response};
 use exporter_kit::reload::{ReloadMetrics, Reloadable};
 use exporter_kit::{
-    BuildError, CollectorMetrics, Desc, Emitter, Exporter, Handler, ProbeError, ProbeHandler,
-    ProbeRequest, RawResponse, Registration, Spec,
+    BuildContext, BuildError, CollectorMetrics, Desc, Emitter, Exporter, Handler, ProbeError,
+    ProbeHandler, ProbeRequest, RawResponse, Registration, Spec,
 };
 use hyper::{Method, StatusCode};
 
@@ -46,23 +46,22 @@ pub const SPEC: Spec = Spec {
 /// No collectors: everything is probed through `/probe`.
 pub const COLLECTORS: &[Registration<Args>] = &[];
 
-/// The binary: `--config.check` validates and exits, otherwise serve.
-pub fn main() -> std::process::ExitCode {
-    if let Ok(cli) = exporter_kit::args::parse_from(&SPEC, COLLECTORS, std::env::args_os())
-        && cli.args.config_check
-    {
-        return match Config::load(&cli.args.config_file) {
-            Ok(_) => {
-                eprintln!("Config file is ok exiting...");
-                std::process::ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("Error loading config: {e}");
-                std::process::ExitCode::FAILURE
-            }
-        };
+/// `--config.check`: loads the config, says whether it is good, and exits
+/// instead of serving (a [`preflight`](exporter_kit::ExporterBuilder::preflight)).
+pub fn config_check(args: &Args) -> Option<std::process::ExitCode> {
+    if !args.config_check {
+        return None;
     }
-    exporter_kit::run(SPEC, COLLECTORS, setup)
+    Some(match Config::load(&args.config_file) {
+        Ok(_) => {
+            eprintln!("Config file is ok exiting...");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("Error loading config: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    })
 }
 
 /// `blackbox.yml` as a reloadable [`Source`](exporter_kit::reload::Source).
@@ -143,7 +142,7 @@ impl State {
     }
 }
 
-pub fn setup(args: &Args, exporter: &mut Exporter) -> Result<(), BuildError> {
+pub fn setup(args: &Args, exporter: &mut Exporter, _ctx: &BuildContext) -> Result<(), BuildError> {
     let (state, registry) = State::new(args)?;
     install(state, registry, exporter);
     Ok(())

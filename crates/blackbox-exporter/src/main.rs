@@ -1,3 +1,7 @@
 fn main() -> std::process::ExitCode {
-    blackbox_exporter::main()
+    exporter_kit::Exporter::builder(blackbox_exporter::SPEC)
+        .collectors(blackbox_exporter::COLLECTORS)
+        .setup(blackbox_exporter::setup)
+        .preflight(blackbox_exporter::config_check)
+        .run()
 }

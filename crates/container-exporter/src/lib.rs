@@ -14,7 +14,7 @@ pub mod runtimes;
 use std::sync::OnceLock;
 
 pub use args::Args;
-use exporter_kit::{BuildError, CollectorMetrics, Exporter, Registration, Spec};
+use exporter_kit::{BuildContext, BuildError, CollectorMetrics, Exporter, Registration, Spec};
 
 pub const SPEC: Spec = Spec {
     name: "cadvisor",
@@ -31,13 +31,13 @@ pub const SPEC: Spec = Spec {
 };
 
 pub const COLLECTORS: &[Registration<Args>] = &[
-    Registration::new(
+    Registration::with_context(
         "container",
         true,
         "cAdvisor's container_* families for every cgroup (Docker containers named).",
         collectors::container::build,
     ),
-    Registration::new(
+    Registration::with_context(
         "machine",
         true,
         "cAdvisor's machine_* families and cadvisor_version_info.",
@@ -45,20 +45,27 @@ pub const COLLECTORS: &[Registration<Args>] = &[
     ),
 ];
 
-static DOCKER: OnceLock<docker::Watcher> = OnceLock::new();
+/// The Docker engine's version for `cadvisor_version_info`, read from the
+/// container collector's watcher once that collector is built; empty when
+/// it is not enabled. Shared through the [`exporter_kit::BuildContext`],
+/// so that the order the two collectors are built in does not matter.
+#[derive(Default)]
+pub struct DockerVersion(OnceLock<docker::Watcher>);
 
-/// The Docker engine's version, once connected (for cadvisor_version_info).
-pub fn docker_version() -> Option<String> {
-    DOCKER.get().and_then(docker::Watcher::version)
-}
+impl DockerVersion {
+    /// The engine's version, once connected.
+    pub fn get(&self) -> Option<String> {
+        self.0.get().and_then(docker::Watcher::version)
+    }
 
-pub(crate) fn remember_watcher(w: &docker::Watcher) {
-    let _ = DOCKER.set(w.clone());
+    pub(crate) fn follow(&self, watcher: &docker::Watcher) {
+        let _ = self.0.set(watcher.clone());
+    }
 }
 
 /// cAdvisor has no per-collector success metrics; it reports
 /// `container_scrape_error` and `machine_scrape_error` instead.
-pub fn setup(_args: &Args, exporter: &mut Exporter) -> Result<(), BuildError> {
+pub fn setup(_args: &Args, exporter: &mut Exporter, _ctx: &BuildContext) -> Result<(), BuildError> {
     exporter.collector_metrics(CollectorMetrics::none());
     Ok(())
 }

@@ -1,9 +1,7 @@
 fn main() -> std::process::ExitCode {
-    let argv = container_exporter::args::translate(std::env::args_os());
-    exporter_kit::run_from(
-        container_exporter::SPEC,
-        container_exporter::COLLECTORS,
-        container_exporter::setup,
-        argv,
-    )
+    exporter_kit::Exporter::builder(container_exporter::SPEC)
+        .collectors(container_exporter::COLLECTORS)
+        .setup(container_exporter::setup)
+        .args(container_exporter::args::translate(std::env::args_os()))
+        .run()
 }

@@ -17,7 +17,7 @@ pub mod routes;
 
 use std::time::Duration;
 
-use exporter_kit::{BuildError, CollectorMetrics, Exporter, Registration, Spec};
+use exporter_kit::{BuildContext, BuildError, CollectorMetrics, Exporter, Registration, Spec};
 
 pub const SPEC: Spec = Spec {
     name: "demo-app",
@@ -71,7 +71,7 @@ fn parse_ratio(s: &str) -> Result<f64, String> {
 
 /// Registers the app's metrics with the kit, the hello route at `/` and the
 /// API as the fallback for every other path.
-pub fn setup(args: &Args, exporter: &mut Exporter) -> Result<(), BuildError> {
+pub fn setup(args: &Args, exporter: &mut Exporter, _ctx: &BuildContext) -> Result<(), BuildError> {
     let registry = prometheus::Registry::new();
     let metrics = metrics::Metrics::register(&registry)
         .map_err(|e| BuildError(format!("registering metrics: {e}")))?;

@@ -7,5 +7,8 @@ fn main() -> ExitCode {
     if std::env::args_os().nth(1).is_some_and(|a| a == "load") {
         return demo_app::load::main(std::env::args_os().skip(1));
     }
-    exporter_kit::run(demo_app::SPEC, demo_app::COLLECTORS, demo_app::setup)
+    exporter_kit::Exporter::builder(demo_app::SPEC)
+        .collectors(demo_app::COLLECTORS)
+        .setup(demo_app::setup)
+        .run()
 }

@@ -218,7 +218,9 @@ where
     cmd.try_get_matches_from(argv)
 }
 
-/// Parses a command line (the first item is the program name).
+/// Parses a command line (the first item is the program name). `--help`
+/// and `--version` come back as errors that go to stdout
+/// (`use_stderr()` is false): [`print`] them and exit 0.
 pub fn parse_from<A, I, T>(
     spec: &Spec,
     registrations: &[Registration<A>],
@@ -231,8 +233,13 @@ where
 {
     let matches = matches_from(spec, registrations, argv)?;
     if matches.get_flag("version") {
-        print!("{}", crate::build_info::version_text(spec));
-        std::process::exit(0);
+        // As clap's own `--help`: an "error" that means success, so that
+        // the caller decides how to exit. It prints the text after clap's
+        // "error: " prefix: see [`print`].
+        return Err(clap::Error::raw(
+            clap::error::ErrorKind::DisplayVersion,
+            crate::build_info::version_text(spec),
+        ));
     }
     let mut common = CommonArgs::from_arg_matches(&matches)?;
     if common.listen_addresses.is_empty() {
@@ -247,6 +254,19 @@ where
         common,
         enabled,
     })
+}
+
+/// Prints what [`parse_from`] returned instead of flags: the usage error,
+/// help or version text.
+pub fn print(spec: &Spec, err: &clap::Error) -> std::io::Result<()> {
+    if err.kind() == clap::error::ErrorKind::DisplayVersion {
+        // A raw clap message renders with an "error: " prefix.
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        out.write_all(crate::build_info::version_text(spec).as_bytes())?;
+        return out.flush();
+    }
+    err.print()
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::context::{BuildContext, Extensions};
 use crate::emit::Emitter;
 
 /// What a collector knows about the scrape it is part of.
@@ -17,11 +18,25 @@ use crate::emit::Emitter;
 pub struct ScrapeContext {
     /// When the runner stops waiting for this collector.
     pub deadline: Instant,
+    /// Objects the collectors of this scrape share (work one does for
+    /// several, such as a server check they all need): the same map for
+    /// every collector of one scrape, a new one for the next scrape.
+    pub extensions: Arc<Extensions>,
 }
 
 impl ScrapeContext {
+    /// The context of a scrape of its own (one collector run alone).
     pub fn new(deadline: Instant) -> ScrapeContext {
-        ScrapeContext { deadline }
+        ScrapeContext::shared(deadline, Arc::new(Extensions::new()))
+    }
+
+    /// The context of one collector of a scrape whose collectors share
+    /// `extensions`.
+    pub fn shared(deadline: Instant, extensions: Arc<Extensions>) -> ScrapeContext {
+        ScrapeContext {
+            deadline,
+            extensions,
+        }
     }
 
     /// Time left before the deadline (zero once it has passed).
@@ -128,10 +143,19 @@ pub struct Registration<A> {
     pub name: &'static str,
     pub default_enabled: bool,
     pub help: &'static str,
-    pub build: fn(&A) -> Result<AnyCollector, BuildError>,
+    build: Build<A>,
+}
+
+/// How a registration builds its collector.
+enum Build<A> {
+    /// From the flags alone (most collectors).
+    Alone(fn(&A) -> Result<AnyCollector, BuildError>),
+    /// From the flags and objects shared with other collectors and setup.
+    WithContext(fn(&A, &BuildContext) -> Result<AnyCollector, BuildError>),
 }
 
 impl<A> Registration<A> {
+    /// A collector built from its flags alone.
     pub const fn new(
         name: &'static str,
         default_enabled: bool,
@@ -142,7 +166,31 @@ impl<A> Registration<A> {
             name,
             default_enabled,
             help,
-            build,
+            build: Build::Alone(build),
+        }
+    }
+
+    /// A collector that shares objects (a watcher, a pool) with other
+    /// collectors or the exporter's setup through the [`BuildContext`].
+    pub const fn with_context(
+        name: &'static str,
+        default_enabled: bool,
+        help: &'static str,
+        build: fn(&A, &BuildContext) -> Result<AnyCollector, BuildError>,
+    ) -> Registration<A> {
+        Registration {
+            name,
+            default_enabled,
+            help,
+            build: Build::WithContext(build),
+        }
+    }
+
+    /// Builds the collector from the parsed flags.
+    pub fn build(&self, args: &A, ctx: &BuildContext) -> Result<AnyCollector, BuildError> {
+        match self.build {
+            Build::Alone(build) => build(args),
+            Build::WithContext(build) => build(args, ctx),
         }
     }
 }

@@ -14,14 +14,19 @@
 //! #   collector_flag: "collector", single_dash_long_flags: false };
 //! # const COLLECTORS: &[Registration<Args>] = &[];
 //! fn main() -> std::process::ExitCode {
-//!     exporter_kit::run(SPEC, COLLECTORS, |_args, _exporter| Ok(()))
+//!     Exporter::builder(SPEC)
+//!         .collectors(COLLECTORS)
+//!         .setup(|_args, _exporter, _ctx| Ok(()))
+//!         .run()
 //! }
 //! ```
 
 pub mod args;
 pub mod bool_flags;
 pub mod build_info;
+pub mod builder;
 pub mod collector;
+pub mod context;
 pub mod desc;
 pub mod duration;
 pub mod emit;
@@ -44,12 +49,12 @@ pub mod testing;
 pub mod tls_client;
 pub mod webconfig;
 
-use std::process::ExitCode;
-
 pub use args::{Cli, CommonArgs};
+pub use builder::ExporterBuilder;
 pub use collector::{
     AnyCollector, AsyncCollector, BuildError, CollectError, Collector, Registration, ScrapeContext,
 };
+pub use context::{BuildContext, Extensions};
 pub use desc::{Desc, Kind};
 pub use emit::Emitter;
 pub use exporter::Exporter;
@@ -68,22 +73,25 @@ pub type NameMap<K, V> = std::collections::HashMap<K, V, rustc_hash::FxBuildHash
 /// Builds the exporter from a parsed command line: the enabled collectors
 /// of `registrations`, then whatever `setup` adds (a probe route, a
 /// registry). Runs inside the tokio runtime, so `setup` may spawn tasks.
+/// The collectors and `setup` share one [`BuildContext`].
 pub fn build<A>(
     spec: Spec,
     registrations: &[Registration<A>],
     cli: &Cli<A>,
-    setup: impl FnOnce(&A, &mut Exporter) -> Result<(), BuildError>,
+    setup: impl FnOnce(&A, &mut Exporter, &BuildContext) -> Result<(), BuildError>,
 ) -> Result<Exporter, BuildError> {
+    let ctx = BuildContext::new();
     let mut exporter = Exporter::new(spec);
     exporter.exporter_metrics(!cli.common.disable_exporter_metrics);
     for name in &cli.enabled {
         if let Some(reg) = registrations.iter().find(|r| r.name == *name) {
-            let collector = (reg.build)(&cli.args)
+            let collector = reg
+                .build(&cli.args, &ctx)
                 .map_err(|e| BuildError(format!("collector {}: {e}", reg.name)))?;
             exporter.collector(reg.name, collector);
         }
     }
-    setup(&cli.args, &mut exporter)?;
+    setup(&cli.args, &mut exporter, &ctx)?;
     Ok(exporter)
 }
 
@@ -122,7 +130,7 @@ pub async fn shutdown_signal() {
 /// A setting the user made with glibc's `MALLOC_*` variables is kept.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
-fn tune_malloc() {
+pub(crate) fn tune_malloc() {
     for (env, param, value) in [
         ("MALLOC_ARENA_MAX", libc::M_ARENA_MAX, 2),
         ("MALLOC_MMAP_THRESHOLD_", libc::M_MMAP_THRESHOLD, 32 * 1024),
@@ -139,121 +147,4 @@ fn tune_malloc() {
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn tune_malloc() {}
-
-/// The whole life of an exporter binary: parse flags, log, build, serve
-/// until SIGINT/SIGTERM. `main.rs` is this one call.
-pub fn run<A>(
-    spec: Spec,
-    registrations: &[Registration<A>],
-    setup: impl FnOnce(&A, &mut Exporter) -> Result<(), BuildError>,
-) -> ExitCode
-where
-    A: clap::Args + clap::FromArgMatches,
-{
-    run_from(spec, registrations, setup, std::env::args_os())
-}
-
-/// [`run`] for an exporter with a flag that sizes its async runtime, as
-/// node_exporter's `--runtime.gomaxprocs` (default 1): `async_threads`
-/// reads it from the parsed flags; 0 means one thread per CPU. Collectors
-/// that block run on their own threads whatever the size.
-pub fn run_sized<A>(
-    spec: Spec,
-    registrations: &[Registration<A>],
-    setup: impl FnOnce(&A, &mut Exporter) -> Result<(), BuildError>,
-    async_threads: impl FnOnce(&A) -> usize,
-) -> ExitCode
-where
-    A: clap::Args + clap::FromArgMatches,
-{
-    serve(
-        spec,
-        registrations,
-        setup,
-        std::env::args_os(),
-        Some(async_threads),
-    )
-}
-
-/// [`run`] with a given command line (the first item is the program
-/// name), for exporters that translate upstream spellings first
-/// (cAdvisor's `--port` into `--web.listen-address`).
-pub fn run_from<A, I, T>(
-    spec: Spec,
-    registrations: &[Registration<A>],
-    setup: impl FnOnce(&A, &mut Exporter) -> Result<(), BuildError>,
-    argv: I,
-) -> ExitCode
-where
-    A: clap::Args + clap::FromArgMatches,
-    I: IntoIterator<Item = T>,
-    T: Into<std::ffi::OsString>,
-{
-    serve(spec, registrations, setup, argv, None::<fn(&A) -> usize>)
-}
-
-fn serve<A, I, T>(
-    spec: Spec,
-    registrations: &[Registration<A>],
-    setup: impl FnOnce(&A, &mut Exporter) -> Result<(), BuildError>,
-    argv: I,
-    async_threads: Option<impl FnOnce(&A) -> usize>,
-) -> ExitCode
-where
-    A: clap::Args + clap::FromArgMatches,
-    I: IntoIterator<Item = T>,
-    T: Into<std::ffi::OsString>,
-{
-    let cli = match args::parse_from(&spec, registrations, argv) {
-        Ok(cli) => cli,
-        Err(err) => {
-            let _ = err.print();
-            return if err.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
-        }
-    };
-    log::init(&cli.common.log_level, &cli.common.log_format);
-    tune_malloc();
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    if let Some(threads) = async_threads.map(|f| f(&cli.args))
-        && threads > 0
-    {
-        builder.worker_threads(threads);
-    }
-    let runtime = match builder.enable_all().build() {
-        Ok(rt) => rt,
-        Err(err) => {
-            tracing::error!(error = %err, "cannot start the async runtime");
-            return ExitCode::FAILURE;
-        }
-    };
-    runtime.block_on(async {
-        tracing::info!(
-            version = build_info::VERSION,
-            revision = build_info::REVISION,
-            "starting {}",
-            spec.binary
-        );
-        let exporter = match build(spec, registrations, &cli, setup) {
-            Ok(exporter) => exporter,
-            Err(err) => {
-                tracing::error!(error = %err, "cannot start");
-                return ExitCode::FAILURE;
-            }
-        };
-        tracing::info!(collectors = ?exporter.collector_names(), "enabled collectors");
-        let server = match Server::bind(exporter, &cli.common).await {
-            Ok(server) => server,
-            Err(err) => {
-                tracing::error!(error = %err, "cannot start");
-                return ExitCode::FAILURE;
-            }
-        };
-        server.run(shutdown_signal()).await;
-        ExitCode::SUCCESS
-    })
-}
+pub(crate) fn tune_malloc() {}

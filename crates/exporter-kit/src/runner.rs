@@ -153,9 +153,10 @@ impl Runner {
         let batch = Arc::new(Batch::default());
         let mut jobs = Vec::new();
         let mut tasks = Vec::new();
+        let ctx = ScrapeContext::new(deadline);
         let pending: Vec<Pending> = selected
             .iter()
-            .map(|entry| self.start(entry, deadline, &batch, &mut jobs, &mut tasks))
+            .map(|entry| self.start(entry, &ctx, &batch, &mut jobs, &mut tasks))
             .collect();
         let blocking = jobs.len();
         if blocking > 0 {
@@ -264,11 +265,12 @@ impl Runner {
     }
 
     /// Starts one collector: an async one as a task, a blocking one as a job
-    /// for the pool; one whose earlier run is stuck is not started.
+    /// for the pool; one whose earlier run is stuck is not started. All of
+    /// a scrape's collectors get (a clone of) its one `ctx`.
     fn start(
         &self,
         entry: &Entry,
-        deadline: Instant,
+        ctx: &ScrapeContext,
         batch: &Arc<Batch>,
         jobs: &mut Vec<Job>,
         tasks: &mut Vec<tokio::task::JoinHandle<Collected>>,
@@ -277,7 +279,7 @@ impl Runner {
             return Pending::Skipped;
         }
         let state = Arc::new(AtomicU8::new(RUNNING));
-        let ctx = ScrapeContext::new(deadline);
+        let ctx = ctx.clone();
         match &entry.collector {
             AnyCollector::Blocking(collector) => {
                 let index = jobs.len();
@@ -719,6 +721,54 @@ mod tests {
         tokio::time::timeout(std::time::Duration::from_secs(10), held.done.notified())
             .await
             .expect("the held run finishes once opened");
+    }
+
+    /// Records which per-scrape map each of its runs got.
+    struct SeesExtensions {
+        seen: Mutex<Vec<Arc<crate::context::Extensions>>>,
+    }
+
+    /// How many collectors of one scrape used the shared object.
+    #[derive(Default)]
+    struct Users(AtomicUsize);
+
+    impl Collector for SeesExtensions {
+        fn update(&self, ctx: &ScrapeContext, _out: &mut Emitter) -> Result<(), CollectError> {
+            ctx.extensions
+                .get_or_insert_with(Users::default)
+                .0
+                .fetch_add(1, Ordering::AcqRel);
+            self.seen.lock().unwrap().push(ctx.extensions.clone());
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn collectors_of_one_scrape_share_its_extensions_and_the_next_scrape_gets_new_ones() {
+        let collector = Arc::new(SeesExtensions {
+            seen: Mutex::new(Vec::new()),
+        });
+        let mut runner = Runner::new(CollectorMetrics::none());
+        runner.add("a", AnyCollector::Blocking(collector.clone()));
+        runner.add("b", AnyCollector::Blocking(collector.clone()));
+        let deadline = || Instant::now() + std::time::Duration::from_secs(30);
+        for _ in 0..2 {
+            let outcomes = runner
+                .collect(deadline(), None, &mut Vec::new())
+                .await
+                .unwrap();
+            assert!(outcomes.iter().all(|o| o.result.is_ok()));
+        }
+        let seen = collector.seen.lock().unwrap();
+        assert_eq!(seen.len(), 4);
+        assert!(Arc::ptr_eq(&seen[0], &seen[1]), "one map per scrape");
+        assert!(Arc::ptr_eq(&seen[2], &seen[3]));
+        assert!(
+            !Arc::ptr_eq(&seen[0], &seen[2]),
+            "a new map for the next scrape"
+        );
+        assert_eq!(seen[0].get::<Users>().unwrap().0.load(Ordering::Acquire), 2);
+        assert_eq!(seen[2].get::<Users>().unwrap().0.load(Ordering::Acquire), 2);
     }
 
     #[test]

@@ -17,7 +17,9 @@ pub mod snapshot;
 use std::time::Duration;
 
 pub use args::Args;
-use exporter_kit::{AnyCollector, BuildError, CollectorMetrics, Exporter, Registration, Spec};
+use exporter_kit::{
+    AnyCollector, BuildContext, BuildError, CollectorMetrics, Exporter, Registration, Spec,
+};
 
 pub const SPEC: Spec = Spec {
     name: "kafka_exporter",
@@ -59,7 +61,7 @@ pub fn collector(args: &Args, registry: &prometheus::Registry) -> Result<AnyColl
     )))
 }
 
-pub fn setup(args: &Args, exporter: &mut Exporter) -> Result<(), BuildError> {
+pub fn setup(args: &Args, exporter: &mut Exporter, _ctx: &BuildContext) -> Result<(), BuildError> {
     exporter.collector_metrics(CollectorMetrics::none());
     let registry = prometheus::Registry::new();
     exporter.collector("kafka", collector(args, &registry)?);

@@ -1,7 +1,6 @@
 fn main() -> std::process::ExitCode {
-    exporter_kit::run(
-        kafka_exporter::SPEC,
-        kafka_exporter::COLLECTORS,
-        kafka_exporter::setup,
-    )
+    exporter_kit::Exporter::builder(kafka_exporter::SPEC)
+        .collectors(kafka_exporter::COLLECTORS)
+        .setup(kafka_exporter::setup)
+        .run()
 }

@@ -1,10 +1,6 @@
 //! mysqld_exporter's own flags (the kit adds `--web.*`, `--log.*` and the
 //! `--collect.<scraper>` switches).
 
-use std::sync::{Arc, OnceLock};
-
-use crate::scraper::Local;
-
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
     /// Path to .my.cnf file to read MySQL credentials from ([client] and
@@ -174,17 +170,7 @@ pub struct Args {
         default_value = "memory/"
     )]
     pub memory_events_remove_prefix: String,
-
-    /// The state shared by every scraper of this process: built once, by
-    /// whichever scraper is built first.
-    #[arg(skip)]
-    pub shared: Shared,
 }
-
-/// The process-wide state (the default target's pool, its counters),
-/// created once from the flags.
-#[derive(Debug, Clone, Default)]
-pub struct Shared(pub(crate) Arc<OnceLock<Result<Arc<Local>, String>>>);
 
 #[cfg(test)]
 mod boolean_flags {

@@ -14,7 +14,9 @@ pub mod target;
 
 use std::sync::Arc;
 
-use exporter_kit::{AnyCollector, BuildError, CollectorMetrics, Exporter, Registration, Spec};
+use exporter_kit::{
+    AnyCollector, BuildContext, BuildError, CollectorMetrics, Exporter, Registration, Spec,
+};
 
 pub use args::Args;
 use scraper::{Connection, Local, ScraperBox};
@@ -39,9 +41,10 @@ macro_rules! scrapers {
     ($( ($name:literal, $default:expr, $help:literal, $module:ident) ),* $(,)?) => {
         /// The `--collect.<name>` table: upstream's names, defaults and help.
         pub const COLLECTORS: &[Registration<Args>] = &[
-            $( Registration::new($name, $default, $help, |args: &Args| -> Result<AnyCollector, BuildError> {
-                scraper::wrap($name, collectors::$module::new(args)?, args)
-            }) ),*
+            $( Registration::with_context($name, $default, $help,
+                |args: &Args, ctx: &BuildContext| -> Result<AnyCollector, BuildError> {
+                    scraper::wrap($name, collectors::$module::new(args)?, args, ctx)
+                }) ),*
         ];
         /// The same scrapers by name, for `/probe`.
         pub const SCRAPERS: &[(&str, MakeScraper)] = &[
@@ -266,9 +269,9 @@ scrapers![
 
 /// Adds what upstream has besides the scrapers: `mysql_up` and the scrape
 /// counters of the default target, `/-/reload` and the `/probe` route.
-pub fn setup(args: &Args, exporter: &mut Exporter) -> Result<(), BuildError> {
+pub fn setup(args: &Args, exporter: &mut Exporter, ctx: &BuildContext) -> Result<(), BuildError> {
     let enabled: Vec<&'static str> = exporter.collector_names();
-    let local = Local::of(args)?;
+    let local = Local::of(args, ctx)?;
     // The scrapers report their own duration, labelled as upstream does
     // (`collect.global_status`); the kit's per-collector metrics are off.
     exporter.collector_metrics(CollectorMetrics::none());

@@ -1,7 +1,6 @@
 fn main() -> std::process::ExitCode {
-    exporter_kit::run(
-        mysql_exporter::SPEC,
-        mysql_exporter::COLLECTORS,
-        mysql_exporter::setup,
-    )
+    exporter_kit::Exporter::builder(mysql_exporter::SPEC)
+        .collectors(mysql_exporter::COLLECTORS)
+        .setup(mysql_exporter::setup)
+        .run()
 }

@@ -1,5 +1,5 @@
 //! What every scraper shares: the trait, value parsing as mysqld_exporter
-//! does it, the process-wide state (default target, counters), and the
+//! does it, the exporter-wide state (default target, counters), and the
 //! wrapper that runs one scraper under the deadline and accounts for it.
 
 use std::collections::HashMap;
@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use exporter_kit::reload::{ReloadMetrics, Reloadable};
 use exporter_kit::{
-    AnyCollector, AsyncCollector, BuildError, CollectError, Desc, Emitter, ScrapeContext,
+    AnyCollector, AsyncCollector, BuildContext, BuildError, CollectError, Desc, Emitter,
+    ScrapeContext,
 };
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Row, Value};
@@ -16,57 +17,22 @@ use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts, Registry};
 
 use crate::args::Args;
 use crate::config::{self, Config, Overrides};
-use crate::target::{Lease, Memo, SessionOpts, SharedError, Target};
-
-tokio::task_local! {
-    /// The target's memo and the scrape a scraper runs in, for the checks
-    /// several scrapers share (userstat) and what they learnt about the
-    /// server, without passing them through every scraper.
-    static SCRAPE: (Arc<Memo>, Instant);
-}
-
-/// Runs `work` once per scrape for all scrapers asking for `name` (see
-/// [`Memo::once_per_scrape`]); outside a scrape, just runs it.
-pub async fn once_per_scrape<T, F, Fut>(name: &str, work: F) -> Result<T, ScrapeError>
-where
-    T: Clone + Send + Sync + 'static,
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = Result<T, ScrapeError>>,
-{
-    let Ok((memo, scrape)) = SCRAPE.try_with(|s| s.clone()) else {
-        return work().await;
-    };
-    let shared = memo
-        .once_per_scrape(name, scrape, || async {
-            match work().await {
-                Ok(v) => Ok(Arc::new(v) as Arc<dyn std::any::Any + Send + Sync>),
-                Err(e) => Err(e.share()),
-            }
-        })
-        .await;
-    match shared {
-        Ok(any) => any
-            .downcast_ref::<T>()
-            .cloned()
-            .ok_or_else(|| ScrapeError::Other(format!("{name}: wrong type"))),
-        Err(e) => Err(ScrapeError::Shared(e)),
-    }
-}
+use crate::target::{Lease, SessionOpts, SharedError, Target};
 
 /// Runs the first of `sqls` the server takes (an error for which
 /// `try_next` holds moves on to the next), starting with the one that
 /// worked last time on this target: one query per scrape, not two, once
 /// known which table or column this server has.
 pub async fn first_taken(
+    cx: &Cx<'_>,
     conn: &mut Conn,
     name: &'static str,
     sqls: &[&str],
     try_next: fn(&ScrapeError) -> bool,
 ) -> Result<Vec<Row>, ScrapeError> {
-    let memo = SCRAPE.try_with(|(memo, _)| memo.clone()).ok();
+    let memo = &cx.target.memo;
     let start = memo
-        .as_ref()
-        .and_then(|m| m.learnt(name))
+        .learnt(name)
         .unwrap_or(0)
         .min(sqls.len().saturating_sub(1));
     let mut last = None;
@@ -74,18 +40,14 @@ pub async fn first_taken(
         let i = (start + k) % sqls.len();
         match query(conn, sqls[i]).await {
             Ok(rows) => {
-                if let Some(m) = &memo {
-                    m.learn(name, Some(i));
-                }
+                memo.learn(name, Some(i));
                 return Ok(rows);
             }
             Err(e) if try_next(&e) => last = Some(e),
             Err(e) => return Err(e),
         }
     }
-    if let Some(m) = &memo {
-        m.learn(name, None);
-    }
+    memo.learn(name, None);
     Err(last.unwrap_or_else(|| ScrapeError::Other(format!("{name}: no query"))))
 }
 
@@ -144,19 +106,52 @@ impl Cx<'_> {
     pub async fn conn(&self) -> Result<Lease<'_>, ScrapeError> {
         self.target.conn().await.map_err(ScrapeError::Connect)
     }
+
+    /// Runs `work` once per scrape for all scrapers of this target asking
+    /// for `name` (see [`crate::target::Memo::once_per_scrape`]).
+    pub async fn once_per_scrape<T, F, Fut>(&self, name: &str, work: F) -> Result<T, ScrapeError>
+    where
+        T: Clone + Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ScrapeError>>,
+    {
+        let shared = self
+            .target
+            .once_per_scrape(name, self.scrape, || async {
+                match work().await {
+                    Ok(v) => Ok(Arc::new(v) as Arc<dyn std::any::Any + Send + Sync>),
+                    Err(e) => Err(e.share()),
+                }
+            })
+            .await;
+        match shared {
+            Ok(any) => any
+                .downcast_ref::<T>()
+                .cloned()
+                .ok_or_else(|| ScrapeError::Other(format!("{name}: wrong type"))),
+            Err(e) => Err(ScrapeError::Shared(e)),
+        }
+    }
 }
 
 /// One of mysqld_exporter's scrapers: reads from a connection and writes
 /// families. It never sees the pool or the deadline.
 #[async_trait::async_trait]
 pub trait Scraper: Send + Sync + 'static {
-    async fn scrape(&self, conn: &mut Conn, out: &mut Emitter) -> Result<(), ScrapeError>;
+    /// Scrapes on one connection; `cx` is for work shared with other
+    /// scrapers of the target and what they learnt about the server.
+    async fn scrape(
+        &self,
+        cx: &Cx<'_>,
+        conn: &mut Conn,
+        out: &mut Emitter,
+    ) -> Result<(), ScrapeError>;
 
-    /// Scrapes with the run's context. Scrapers that share work with
-    /// others or use more than one connection override this.
+    /// Scrapes with the run's context. Scrapers that use more than one
+    /// connection override this.
     async fn scrape_cx(&self, cx: &Cx<'_>, out: &mut Emitter) -> Result<(), ScrapeError> {
         let mut conn = cx.conn().await?;
-        self.scrape(&mut conn, out).await
+        self.scrape(cx, &mut conn, out).await
     }
 }
 
@@ -473,7 +468,8 @@ impl MyCnf {
     }
 }
 
-/// The process-wide state: the loaded config and default target
+/// The exporter-wide state, built once and shared through the
+/// BuildContext: the loaded config and default target
 /// (`[client]`), counters and descriptors.
 pub struct Local {
     loaded: Arc<Reloadable<MyCnf>>,
@@ -523,13 +519,10 @@ impl Local {
         })
     }
 
-    /// The shared state of `args`, built on first use.
-    pub fn of(args: &Args) -> Result<Arc<Local>, BuildError> {
-        args.shared
-            .0
-            .get_or_init(|| Local::from_args(args).map(Arc::new))
-            .clone()
-            .map_err(BuildError::new)
+    /// The state the exporter's scrapers and setup share, built by the
+    /// first of them to ask.
+    pub fn of(args: &Args, ctx: &BuildContext) -> Result<Arc<Local>, BuildError> {
+        ctx.get_or_try_insert_with(|| Local::from_args(args).map_err(BuildError::new))
     }
 
     /// The config and default target now in force.
@@ -618,7 +611,6 @@ pub async fn run_scraper(
             },
         }
     };
-    let work = SCRAPE.scope((target.memo.clone(), scrape), work);
     let result = match tokio::time::timeout_at(deadline.into(), work).await {
         Ok(r) => r,
         Err(_) => RunResult::Failed {
@@ -706,11 +698,16 @@ impl AsyncCollector for ScraperCollector {
 
 /// Wraps a scraper as the kit collector `name` (`collect.<name>` in
 /// upstream's labels).
-pub fn wrap(name: &str, scraper: ScraperBox, args: &Args) -> Result<AnyCollector, BuildError> {
+pub fn wrap(
+    name: &str,
+    scraper: ScraperBox,
+    args: &Args,
+    ctx: &BuildContext,
+) -> Result<AnyCollector, BuildError> {
     Ok(AnyCollector::asynchronous(ScraperCollector {
         label: format!("collect.{name}"),
         scraper,
-        local: Local::of(args)?,
+        local: Local::of(args, ctx)?,
     }))
 }
 

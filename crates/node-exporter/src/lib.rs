@@ -8,7 +8,7 @@ pub mod parse;
 pub mod sys;
 pub mod sysfs;
 
-use exporter_kit::{BuildError, Exporter, Spec};
+use exporter_kit::{BuildContext, BuildError, Exporter, Spec};
 
 pub use args::Args;
 
@@ -25,6 +25,10 @@ pub const SPEC: Spec = Spec {
     single_dash_long_flags: false,
 };
 
-pub fn setup(_args: &Args, _exporter: &mut Exporter) -> Result<(), BuildError> {
+pub fn setup(
+    _args: &Args,
+    _exporter: &mut Exporter,
+    _ctx: &BuildContext,
+) -> Result<(), BuildError> {
     Ok(())
 }

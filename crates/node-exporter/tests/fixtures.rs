@@ -30,7 +30,9 @@ async fn run(name: &str, extra: &[&str]) -> (bool, String) {
         .iter()
         .find(|r| r.name == name)
         .expect("registered");
-    let collector = (reg.build)(&cli.args).expect("builds");
+    let collector = reg
+        .build(&cli.args, &exporter_kit::BuildContext::new())
+        .expect("builds");
     let (result, families) = collect_one(&collector, Duration::from_secs(5)).await;
     (result.is_ok(), to_text(&families))
 }

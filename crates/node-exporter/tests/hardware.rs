@@ -42,7 +42,9 @@ fn scrape(tree: &str, collector: &str, extra: &[&str]) -> (Result<(), CollectErr
         .iter()
         .find(|r| r.name == collector)
         .expect("collector registered");
-    let built = (reg.build)(&cli.args).expect("collector builds");
+    let built = reg
+        .build(&cli.args, &exporter_kit::BuildContext::new())
+        .expect("collector builds");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -299,7 +301,10 @@ fn bad_flag_regex_is_a_startup_error() {
         .iter()
         .find(|r| r.name == "netclass")
         .expect("registered");
-    assert!((reg.build)(&cli.args).is_err());
+    assert!(
+        reg.build(&cli.args, &exporter_kit::BuildContext::new())
+            .is_err()
+    );
 }
 
 /// The real binary over the fixture tree: one scrape carries every
@@ -359,7 +364,10 @@ fn ipvs_backend_labels_subset_sums_backends() {
         .iter()
         .find(|r| r.name == "ipvs")
         .expect("registered");
-    assert!((reg.build)(&cli.args).is_err());
+    assert!(
+        reg.build(&cli.args, &exporter_kit::BuildContext::new())
+            .is_err()
+    );
 }
 
 #[test]

@@ -31,7 +31,9 @@ async fn run(name: &str, extra: &[&str]) -> (bool, String) {
         .iter()
         .find(|r| r.name == name)
         .expect("registered");
-    let collector = (reg.build)(&cli.args).expect("builds");
+    let collector = reg
+        .build(&cli.args, &exporter_kit::BuildContext::new())
+        .expect("builds");
     let (result, families) = collect_one(&collector, Duration::from_secs(10)).await;
     (result.is_ok(), to_text(&families))
 }
@@ -456,7 +458,10 @@ fn qdisc_include_and_exclude_are_exclusive() {
         .iter()
         .find(|r| r.name == "qdisc")
         .expect("registered");
-    assert!((reg.build)(&cli.args).is_err());
+    assert!(
+        reg.build(&cli.args, &exporter_kit::BuildContext::new())
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -685,7 +690,9 @@ async fn wifi_over_nl80211_without_hardware_is_no_data_or_empty() {
         .iter()
         .find(|r| r.name == "wifi")
         .expect("registered");
-    let collector = (reg.build)(&cli.args).expect("builds");
+    let collector = reg
+        .build(&cli.args, &exporter_kit::BuildContext::new())
+        .expect("builds");
     let (result, _) = collect_one(&collector, Duration::from_secs(10)).await;
     assert!(
         matches!(result, Ok(()) | Err(exporter_kit::CollectError::NoData)),
@@ -739,7 +746,9 @@ async fn netclass_rtnl_with_stats_reports_link_statistics() {
         .iter()
         .find(|r| r.name == "netclass")
         .expect("registered");
-    let collector = (reg.build)(&cli.args).expect("builds");
+    let collector = reg
+        .build(&cli.args, &exporter_kit::BuildContext::new())
+        .expect("builds");
     let before = rx();
     let (result, families) = collect_one(&collector, Duration::from_secs(10)).await;
     let after = rx();
@@ -756,7 +765,10 @@ async fn netclass_rtnl_with_stats_reports_link_statistics() {
     // Without netlink mode the flag would do nothing: refused at startup.
     let argv = ["node-exporter", "--collector.netclass_rtnl.with-stats"].map(String::from);
     let cli = exporter_kit::args::parse_from(&SPEC, COLLECTORS, argv).expect("flags parse");
-    assert!((reg.build)(&cli.args).is_err());
+    assert!(
+        reg.build(&cli.args, &exporter_kit::BuildContext::new())
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -977,7 +989,8 @@ fn ntp_refuses_a_remote_server_and_bad_versions() {
             .iter()
             .find(|r| r.name == "ntp")
             .expect("registered");
-        (reg.build)(&cli.args).is_ok()
+        reg.build(&cli.args, &exporter_kit::BuildContext::new())
+            .is_ok()
     };
     assert!(builds(&[]));
     assert!(!builds(&["--collector.ntp.server=192.0.2.1"]));

@@ -21,7 +21,9 @@ fn scrape_with(collector: &str, extra: &[&str]) -> (bool, String) {
         .iter()
         .find(|r| r.name == collector)
         .expect("registered");
-    let built = (reg.build)(&cli.args).expect("builds");
+    let built = reg
+        .build(&cli.args, &exporter_kit::BuildContext::new())
+        .expect("builds");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

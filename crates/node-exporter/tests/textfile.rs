@@ -19,7 +19,9 @@ async fn run(dirs: &[&Path]) -> String {
         .iter()
         .find(|r| r.name == "textfile")
         .expect("registered");
-    let collector = (reg.build)(&cli.args).expect("builds");
+    let collector = reg
+        .build(&cli.args, &exporter_kit::BuildContext::new())
+        .expect("builds");
     let (result, families) = collect_one(&collector, Duration::from_secs(5)).await;
     assert!(
         result.is_ok(),

@@ -27,7 +27,9 @@ pub mod streams;
 use std::sync::Arc;
 use std::time::Duration;
 
-use exporter_kit::{AnyCollector, BuildError, CollectorMetrics, Exporter, Registration, Spec};
+use exporter_kit::{
+    AnyCollector, BuildContext, BuildError, CollectorMetrics, Exporter, Registration, Spec,
+};
 
 pub use args::Args;
 
@@ -140,7 +142,7 @@ pub fn scraper(args: &Args) -> Result<scrape::Scraper, BuildError> {
     Ok(scrape::Scraper::new(d, settings, keys))
 }
 
-pub fn setup(args: &Args, exporter: &mut Exporter) -> Result<(), BuildError> {
+pub fn setup(args: &Args, exporter: &mut Exporter, _ctx: &BuildContext) -> Result<(), BuildError> {
     let scraper = Arc::new(scraper(args)?);
     exporter.collector_metrics(CollectorMetrics::none());
     if args.redis_only_metrics {

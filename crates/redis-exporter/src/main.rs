@@ -2,10 +2,9 @@ fn main() -> std::process::ExitCode {
     let argv = redis_exporter::cmdline::translate(std::env::args_os().collect(), |name| {
         std::env::var(name).ok()
     });
-    exporter_kit::run_from(
-        redis_exporter::SPEC,
-        redis_exporter::COLLECTORS,
-        redis_exporter::setup,
-        argv,
-    )
+    exporter_kit::Exporter::builder(redis_exporter::SPEC)
+        .collectors(redis_exporter::COLLECTORS)
+        .setup(redis_exporter::setup)
+        .args(argv)
+        .run()
 }

@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use exporter_kit::{
-    AnyCollector, BuildError, CollectError, Collector, Desc, Emitter, ScrapeContext,
+    AnyCollector, BuildContext, BuildError, CollectError, Collector, Desc, Emitter, ScrapeContext,
 };
 
 use crate::args::{Args, MetricSet};
@@ -183,12 +183,13 @@ impl Collector for ContainerCollector {
     }
 }
 
-pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
+pub fn build(args: &Args, ctx: &BuildContext) -> Result<AnyCollector, BuildError> {
     let hierarchy = Hierarchy::detect(&args.cgroup_path).map_err(BuildError::new)?;
     tracing::info!(version = hierarchy.version(), "cgroup hierarchy");
     let allow = args.label_allowlist();
     let watcher = crate::docker::Watcher::spawn(&args.docker, allow.clone());
-    crate::remember_watcher(&watcher);
+    ctx.get_or_insert_with(crate::DockerVersion::default)
+        .follow(&watcher);
     let containerd = crate::containerd::Containerd::spawn(
         &args.containerd,
         &args.containerd_namespace,

@@ -2,11 +2,13 @@
 //! `cadvisor_version_info`, from /proc and /sys.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use exporter_kit::{
-    AnyCollector, BuildError, CollectError, Collector, Desc, Emitter, ScrapeContext,
+    AnyCollector, BuildContext, BuildError, CollectError, Collector, Desc, Emitter, ScrapeContext,
 };
 
+use crate::DockerVersion;
 use crate::args::Args;
 use crate::parse;
 
@@ -29,14 +31,22 @@ pub struct Machine {
     dimms: Vec<(String, u64, u64)>,
     scrape_error: Desc,
     version_info: Desc,
+    docker: Arc<DockerVersion>,
 }
 
 const BASE: &[&str] = &["boot_id", "machine_id", "system_uuid"];
 
 impl Machine {
+    /// Reports the Docker engine's version from `docker` (none by default).
+    pub fn docker_version(mut self, docker: Arc<DockerVersion>) -> Machine {
+        self.docker = docker;
+        self
+    }
+
     pub fn new(procfs: PathBuf, sysfs: PathBuf, machine_id_files: Vec<PathBuf>) -> Machine {
         let dimms = dimms(&sysfs.join("devices/system/edac/mc"));
         Machine {
+            docker: Arc::default(),
             dimms,
             procfs,
             sysfs,
@@ -200,7 +210,7 @@ impl Collector for Machine {
         let os = std::fs::read_to_string("/etc/os-release")
             .map(|t| os_version(&t))
             .unwrap_or_else(|_| "Unknown".to_string());
-        let docker = crate::docker_version().unwrap_or_default();
+        let docker = self.docker.get().unwrap_or_default();
         out.gauge(
             &self.version_info,
             &[
@@ -258,12 +268,15 @@ pub fn dimms(edac: &std::path::Path) -> Vec<(String, u64, u64)> {
     by_type
 }
 
-pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
-    Ok(AnyCollector::blocking(Machine::new(
-        args.procfs.clone(),
-        args.sysfs.clone(),
-        vec!["/etc/machine-id".into(), "/var/lib/dbus/machine-id".into()],
-    )))
+pub fn build(args: &Args, ctx: &BuildContext) -> Result<AnyCollector, BuildError> {
+    Ok(AnyCollector::blocking(
+        Machine::new(
+            args.procfs.clone(),
+            args.sysfs.clone(),
+            vec!["/etc/machine-id".into(), "/var/lib/dbus/machine-id".into()],
+        )
+        .docker_version(ctx.get_or_insert_with(DockerVersion::default)),
+    ))
 }
 
 #[cfg(test)]

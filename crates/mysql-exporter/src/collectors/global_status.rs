@@ -8,7 +8,7 @@ use mysql_async::Conn;
 
 use crate::args::Args;
 use crate::scraper::{
-    DescCache, ScrapeError, Scraper, ScraperBox, bytes, parse_status, query, valid_name,
+    Cx, DescCache, ScrapeError, Scraper, ScraperBox, bytes, parse_status, query, valid_name,
 };
 
 pub struct GlobalStatus {
@@ -114,7 +114,12 @@ impl GlobalStatus {
 
 #[async_trait::async_trait]
 impl Scraper for GlobalStatus {
-    async fn scrape(&self, conn: &mut Conn, out: &mut Emitter) -> Result<(), ScrapeError> {
+    async fn scrape(
+        &self,
+        _cx: &Cx<'_>,
+        conn: &mut Conn,
+        out: &mut Emitter,
+    ) -> Result<(), ScrapeError> {
         let rows = query(conn, "SHOW GLOBAL STATUS").await?;
         let mut local_uuid = String::new();
         let mut cluster_uuid = String::new();

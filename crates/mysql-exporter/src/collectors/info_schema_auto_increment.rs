@@ -76,7 +76,12 @@ impl AutoIncrement {
 
 #[async_trait::async_trait]
 impl Scraper for AutoIncrement {
-    async fn scrape(&self, conn: &mut Conn, out: &mut Emitter) -> Result<(), ScrapeError> {
+    async fn scrape(
+        &self,
+        _cx: &Cx<'_>,
+        conn: &mut Conn,
+        out: &mut Emitter,
+    ) -> Result<(), ScrapeError> {
         let columns = query(conn, COLUMNS).await?;
         let tables = tables_pass::run_part(conn, &tables_pass::filter(None), 0, 1).await?;
         self.emit(&columns, &tables, out);

@@ -6,7 +6,7 @@ use mysql_async::Conn;
 
 use crate::args::Args;
 use crate::collectors::statistics;
-use crate::scraper::{DescCache, ScrapeError, Scraper, ScraperBox};
+use crate::scraper::{Cx, DescCache, ScrapeError, Scraper, ScraperBox};
 
 pub struct ClientStats {
     cache: DescCache,
@@ -24,14 +24,22 @@ pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
 
 #[async_trait::async_trait]
 impl Scraper for ClientStats {
-    async fn scrape(&self, conn: &mut Conn, out: &mut Emitter) -> Result<(), ScrapeError> {
+    async fn scrape(
+        &self,
+        cx: &Cx<'_>,
+        conn: &mut Conn,
+        out: &mut Emitter,
+    ) -> Result<(), ScrapeError> {
         statistics::scrape(
+            cx,
             conn,
             out,
-            "client_statistics",
-            "mysql_info_schema_client_statistics",
-            "client",
-            &self.known,
+            &statistics::Table {
+                name: "client_statistics",
+                prefix: "mysql_info_schema_client_statistics",
+                label: "client",
+                known: &self.known,
+            },
             &self.cache,
         )
         .await

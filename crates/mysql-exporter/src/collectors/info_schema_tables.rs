@@ -95,7 +95,12 @@ impl Tables {
 
 #[async_trait::async_trait]
 impl Scraper for Tables {
-    async fn scrape(&self, conn: &mut Conn, out: &mut Emitter) -> Result<(), ScrapeError> {
+    async fn scrape(
+        &self,
+        _cx: &Cx<'_>,
+        conn: &mut Conn,
+        out: &mut Emitter,
+    ) -> Result<(), ScrapeError> {
         let rows = tables_pass::run_part(conn, &self.filter(), 0, 1).await?;
         self.emit(&rows, out);
         Ok(())

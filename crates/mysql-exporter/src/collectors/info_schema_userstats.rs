@@ -5,7 +5,7 @@ use mysql_async::Conn;
 
 use crate::args::Args;
 use crate::collectors::statistics;
-use crate::scraper::{DescCache, ScrapeError, Scraper, ScraperBox};
+use crate::scraper::{Cx, DescCache, ScrapeError, Scraper, ScraperBox};
 
 pub struct UserStats {
     cache: DescCache,
@@ -19,14 +19,22 @@ pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
 
 #[async_trait::async_trait]
 impl Scraper for UserStats {
-    async fn scrape(&self, conn: &mut Conn, out: &mut Emitter) -> Result<(), ScrapeError> {
+    async fn scrape(
+        &self,
+        cx: &Cx<'_>,
+        conn: &mut Conn,
+        out: &mut Emitter,
+    ) -> Result<(), ScrapeError> {
         statistics::scrape(
+            cx,
             conn,
             out,
-            "user_statistics",
-            "mysql_info_schema_user_statistics",
-            "user",
-            statistics::KNOWN,
+            &statistics::Table {
+                name: "user_statistics",
+                prefix: "mysql_info_schema_user_statistics",
+                label: "user",
+                known: statistics::KNOWN,
+            },
             &self.cache,
         )
         .await

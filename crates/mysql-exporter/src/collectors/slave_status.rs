@@ -7,7 +7,7 @@ use mysql_async::{Conn, Row};
 
 use crate::args::Args;
 use crate::scraper::{
-    DescCache, ScrapeError, Scraper, ScraperBox, bytes, column, parse_status, query, text,
+    Cx, DescCache, ScrapeError, Scraper, ScraperBox, bytes, column, parse_status, query, text,
     valid_name,
 };
 
@@ -47,7 +47,12 @@ async fn rows(conn: &mut Conn) -> Result<Vec<Row>, ScrapeError> {
 
 #[async_trait::async_trait]
 impl Scraper for SlaveStatus {
-    async fn scrape(&self, conn: &mut Conn, out: &mut Emitter) -> Result<(), ScrapeError> {
+    async fn scrape(
+        &self,
+        _cx: &Cx<'_>,
+        conn: &mut Conn,
+        out: &mut Emitter,
+    ) -> Result<(), ScrapeError> {
         for row in rows(conn).await? {
             let get = |name: &str| {
                 column(&row, name)

@@ -5,12 +5,12 @@
 use exporter_kit::{Desc, Emitter, Kind};
 use mysql_async::Conn;
 
-use crate::scraper::{DescCache, ScrapeError, bytes, num0, query, text};
+use crate::scraper::{Cx, DescCache, ScrapeError, bytes, num0, query, text};
 
 /// Whether `userstat` is ON (MariaDB, Percona); missing means no.
 /// Asked once per scrape for all the scrapers that need it.
-pub async fn userstat_on(conn: &mut Conn) -> Result<bool, ScrapeError> {
-    crate::scraper::once_per_scrape("userstat", || ask_userstat(conn)).await
+pub async fn userstat_on(cx: &Cx<'_>, conn: &mut Conn) -> Result<bool, ScrapeError> {
+    cx.once_per_scrape("userstat", || ask_userstat(conn)).await
 }
 
 async fn ask_userstat(conn: &mut Conn) -> Result<bool, ScrapeError> {
@@ -67,17 +67,32 @@ pub const KNOWN: &[&str] = &[
     "TOTAL_SSL_CONNECTIONS",
 ];
 
+/// A statistics table of `information_schema` and the families it gives.
+pub struct Table<'a> {
+    pub name: &'a str,
+    /// Prefix of the family names.
+    pub prefix: &'a str,
+    /// Name of the label the first column becomes.
+    pub label: &'a str,
+    /// Columns whose family type is known (the others are untyped).
+    pub known: &'a [&'a str],
+}
+
 /// Scrapes `information_schema.<table>` (first column: the label).
 pub async fn scrape(
+    cx: &Cx<'_>,
     conn: &mut Conn,
     out: &mut Emitter,
-    table: &str,
-    prefix: &str,
-    label: &str,
-    known: &[&str],
+    table: &Table<'_>,
     cache: &DescCache,
 ) -> Result<(), ScrapeError> {
-    if !userstat_on(conn).await? {
+    let Table {
+        name: table,
+        prefix,
+        label,
+        known,
+    } = *table;
+    if !userstat_on(cx, conn).await? {
         tracing::debug!(table, "userstat is OFF: no statistics");
         return Ok(());
     }

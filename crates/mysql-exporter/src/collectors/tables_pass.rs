@@ -106,21 +106,8 @@ pub async fn run_part(
 /// the scraper that already runs it.
 pub async fn tables(cx: &Cx<'_>, filter: &str) -> Result<Arc<Vec<TableRow>>, ScrapeError> {
     let name = format!("tables pass {filter}");
-    let shared = cx
-        .target
-        .once_per_scrape(&name, cx.scrape, || async {
-            match run(cx, filter).await {
-                Ok(rows) => Ok(Arc::new(rows) as Arc<dyn std::any::Any + Send + Sync>),
-                Err(e) => Err(e.share()),
-            }
-        })
-        .await;
-    match shared {
-        Ok(any) => any
-            .downcast::<Vec<TableRow>>()
-            .map_err(|_| ScrapeError::Other("tables pass: wrong type".to_string())),
-        Err(e) => Err(ScrapeError::Shared(e)),
-    }
+    cx.once_per_scrape(&name, || async { run(cx, filter).await.map(Arc::new) })
+        .await
 }
 
 async fn run(cx: &Cx<'_>, filter: &str) -> Result<Vec<TableRow>, ScrapeError> {
