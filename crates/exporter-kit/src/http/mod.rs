@@ -1,6 +1,7 @@
 //! The HTTP side: listeners, TLS, basic auth, routing, the telemetry and
 //! probe routes, gzip, the concurrent-scrape limit and graceful shutdown.
 
+pub mod deadline;
 pub mod landing;
 pub mod probe;
 
@@ -139,8 +140,9 @@ impl Server {
         let state = State {
             telemetry_path: args.telemetry_path.clone(),
             limit: (args.max_requests > 0).then(|| Semaphore::new(args.max_requests)),
-            timeout_offset: Duration::from_secs_f64(args.scrape_timeout_offset.max(0.0)),
-            default_timeout: Duration::from_secs_f64(args.default_scrape_timeout.max(0.001)),
+            timeout_offset: deadline::seconds(args.scrape_timeout_offset).unwrap_or_default(),
+            default_timeout: deadline::seconds(args.default_scrape_timeout.max(0.001))
+                .unwrap_or(deadline::MAX_SCRAPE_TIMEOUT),
             web_config,
             body_size_hint: AtomicUsize::new(16 * 1024),
             landing,
@@ -366,17 +368,9 @@ fn deadline(state: &State, req: &Request<Incoming>) -> Instant {
     let header = req
         .headers()
         .get("x-prometheus-scrape-timeout-seconds")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|v| v.is_finite() && *v > 0.0)
-        .map(Duration::from_secs_f64);
-    let timeout = header.unwrap_or(state.default_timeout);
-    let budget = if timeout > state.timeout_offset {
-        timeout - state.timeout_offset
-    } else {
-        timeout
-    };
-    Instant::now() + budget
+        .and_then(|v| v.to_str().ok());
+    let budget = deadline::budget(header, state.default_timeout, state.timeout_offset);
+    deadline::deadline(Instant::now(), budget)
 }
 
 fn query_pairs(req: &Request<Incoming>) -> Vec<(String, String)> {
@@ -387,18 +381,36 @@ fn query_pairs(req: &Request<Incoming>) -> Vec<(String, String)> {
 }
 
 fn accepts_gzip(req: &Request<Incoming>) -> bool {
-    req.headers()
+    let values = req
+        .headers()
         .get_all(header::ACCEPT_ENCODING)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|coding| {
-            let mut parts = coding.split(';').map(str::trim);
-            let name = parts.next().unwrap_or("");
-            let q_zero =
-                parts.any(|p| p.replace(' ', "") == "q=0" || p.replace(' ', "") == "q=0.0");
-            (name.eq_ignore_ascii_case("gzip") || name == "*") && !q_zero
-        })
+        .filter_map(|v| v.to_str().ok());
+    gzip_acceptable(values)
+}
+
+/// Whether `Accept-Encoding` allows gzip (RFC 9110 12.5.3): an explicit
+/// `gzip` entry decides, else `*`; a q-value of zero in any spelling
+/// (`q=0`, `q=0.000`), or one that is not a number, means "not
+/// acceptable".
+fn gzip_acceptable<'a>(values: impl Iterator<Item = &'a str>) -> bool {
+    let mut gzip = None;
+    let mut any = None;
+    for coding in values.flat_map(|v| v.split(',')) {
+        let mut parts = coding.split(';');
+        let name = parts.next().unwrap_or("").trim();
+        let q = parts
+            .filter_map(|p| p.split_once('='))
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case("q"))
+            .map_or(Some(1.0), |(_, v)| v.trim().parse::<f64>().ok());
+        let acceptable = q.is_some_and(|q| q > 0.0);
+        if name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip") {
+            gzip = Some(gzip.unwrap_or(false) || acceptable);
+        } else if name == "*" {
+            any = Some(any.unwrap_or(false) || acceptable);
+        }
+    }
+    gzip.or(any).unwrap_or(false)
 }
 
 /// Encodes families in the negotiated format, gzipped when accepted.
@@ -515,7 +527,7 @@ async fn probe(
     let mut out = Emitter::new();
     let budget = request.deadline.saturating_duration_since(Instant::now());
     match tokio::time::timeout(
-        budget + Duration::from_millis(250),
+        budget.saturating_add(Duration::from_millis(250)),
         handler.probe(&request, &mut out),
     )
     .await
