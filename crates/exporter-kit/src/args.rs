@@ -51,6 +51,18 @@ pub struct CommonArgs {
     )]
     pub default_scrape_timeout: f64,
 
+    /// Close a connection that has not sent a complete request head within
+    /// this time (Go's ReadHeaderTimeout). 0 disables it.
+    #[arg(long = "web.read-header-timeout", value_name = "DURATION", default_value = "30s",
+          value_parser = crate::duration::parse_go)]
+    pub read_header_timeout: std::time::Duration,
+
+    /// Close a keep-alive connection that sends no new request within this
+    /// time (Go's IdleTimeout). 0 disables it.
+    #[arg(long = "web.idle-timeout", value_name = "DURATION", default_value = "5m",
+          value_parser = crate::duration::parse_go)]
+    pub idle_timeout: std::time::Duration,
+
     /// Exclude metrics about the exporter itself (process_*, build info).
     #[arg(long = "web.disable-exporter-metrics")]
     pub disable_exporter_metrics: bool,
@@ -82,6 +94,8 @@ const COMMON_IDS: &[&str] = &[
     "max_requests",
     "scrape_timeout_offset",
     "default_scrape_timeout",
+    "read_header_timeout",
+    "idle_timeout",
     "disable_exporter_metrics",
     "log_level",
     "log_format",

@@ -39,6 +39,8 @@ pub fn local_args() -> crate::args::CommonArgs {
         max_requests: 40,
         scrape_timeout_offset: 0.5,
         default_scrape_timeout: 10.0,
+        read_header_timeout: Duration::from_secs(30),
+        idle_timeout: Duration::from_secs(300),
         disable_exporter_metrics: false,
         log_level: "info".to_string(),
         log_format: "logfmt".to_string(),

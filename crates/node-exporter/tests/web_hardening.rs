@@ -21,9 +21,24 @@ struct Node {
 
 impl Node {
     fn start(extra: &[&str]) -> Node {
+        Node::start_limited(None, extra)
+    }
+
+    /// Under `ulimit -n files` when given: the exporter itself, through
+    /// `exec`, so the guard stops the right process.
+    fn start_limited(files: Option<u32>, extra: &[&str]) -> Node {
         let dir = tempfile::tempdir().unwrap();
         let port = testkit::free_port();
-        let mut cmd = std::process::Command::new(BIN);
+        let mut cmd = match files {
+            Some(n) => {
+                let mut sh = std::process::Command::new("sh");
+                sh.arg("-c")
+                    .arg(format!("ulimit -n {n} && exec \"$0\" \"$@\""))
+                    .arg(BIN);
+                sh
+            }
+            None => std::process::Command::new(BIN),
+        };
         cmd.arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .arg("--collector.disable-defaults")
             .arg("--collector.loadavg")
@@ -108,4 +123,111 @@ fn accept_encoding_q_zero_gets_no_gzip() {
     assert!(head.starts_with("http/1.1 200"), "{head}");
     assert!(!head.contains("content-encoding"), "{head}");
     assert!(text.contains("node_load1 "), "body is not plain text");
+}
+
+/// One HTTP/1.1 request on an open connection, keeping it open; the
+/// status line and body of the answer.
+fn request(stream: &mut TcpStream, path: &str) -> (String, String) {
+    stream
+        .write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+        .unwrap();
+    let mut data = Vec::new();
+    let mut byte = [0u8; 1];
+    while !data.ends_with(b"\r\n\r\n") {
+        assert_eq!(stream.read(&mut byte).unwrap(), 1, "connection closed");
+        data.push(byte[0]);
+    }
+    let head = String::from_utf8(data).unwrap();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
+        })
+        .expect("content-length");
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).unwrap();
+    (
+        head.lines().next().unwrap().to_string(),
+        String::from_utf8(body).unwrap(),
+    )
+}
+
+/// Whether the server closes `stream` (EOF or reset) within a minute.
+fn closed_by_server(stream: &mut TcpStream) -> bool {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let mut buf = [0u8; 512];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// 300 connections that send nothing, only the HTTP/2 preface or half a
+/// request head, against a limit of 64 files: each is closed after the
+/// header timeout, accept errors do not flood the log, a keep-alive
+/// connection that finished its request is not taken for one of them,
+/// and scrapes work again.
+#[test]
+fn silent_connections_are_closed_and_accept_errors_back_off() {
+    let node = Node::start_limited(
+        Some(64),
+        &["--web.read-header-timeout=1s", "--web.idle-timeout=5m"],
+    );
+    let mut keep_alive = TcpStream::connect(("127.0.0.1", node.port)).unwrap();
+    assert_eq!(request(&mut keep_alive, "/-/healthy").0, "HTTP/1.1 200 OK");
+
+    let mut idle: Vec<TcpStream> = (0..300)
+        .map(|i| {
+            let mut s = TcpStream::connect(("127.0.0.1", node.port)).unwrap();
+            match i % 3 {
+                0 => {}
+                1 => s.write_all(H2_PREFACE).unwrap(),
+                _ => s
+                    .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+                    .unwrap(),
+            }
+            s
+        })
+        .collect();
+    for (i, s) in idle.iter_mut().enumerate() {
+        assert!(
+            closed_by_server(s),
+            "idle connection {i} still open\n{}",
+            node.log()
+        );
+    }
+    // Opened before all of them and idle since: the idle timeout (5m),
+    // not the header timeout, applies to it.
+    let (status, body) = request(&mut keep_alive, "/-/healthy");
+    assert_eq!(
+        (status.as_str(), body.as_str()),
+        ("HTTP/1.1 200 OK", "Healthy\n")
+    );
+    let resp = testkit::http().get(node.url("/metrics")).send().unwrap();
+    assert_eq!(resp.status(), 200);
+
+    let log = node.log();
+    let accept_lines = log.matches("accepting a connection failed").count();
+    assert!(
+        (1..=5).contains(&accept_lines),
+        "{accept_lines} accept-error lines (want 1, then at most one per 10 s):\n{log}"
+    );
+}
+
+#[test]
+fn idle_keep_alive_connections_are_closed() {
+    let node = Node::start(&["--web.idle-timeout=1s"]);
+    let mut stream = TcpStream::connect(("127.0.0.1", node.port)).unwrap();
+    assert_eq!(request(&mut stream, "/-/healthy").0, "HTTP/1.1 200 OK");
+    assert!(closed_by_server(&mut stream), "{}", node.log());
 }

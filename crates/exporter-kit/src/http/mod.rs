@@ -1,6 +1,7 @@
 //! The HTTP side: listeners, TLS, basic auth, routing, the telemetry and
 //! probe routes, gzip, the concurrent-scrape limit and graceful shutdown.
 
+pub mod conn;
 pub mod deadline;
 pub mod landing;
 pub mod probe;
@@ -62,6 +63,7 @@ struct State {
     body_size_hint: AtomicUsize,
     landing: String,
     scrapes: Arc<SingleFlight<ScrapeKey, ScrapeOutcome>>,
+    timeouts: conn::Timeouts,
 }
 
 /// `collect[]` and `exclude[]` of a telemetry request: requests that agree
@@ -148,6 +150,11 @@ impl Server {
             landing,
             exporter,
             scrapes: Arc::default(),
+            timeouts: conn::Timeouts {
+                read_header: (!args.read_header_timeout.is_zero())
+                    .then_some(args.read_header_timeout),
+                idle: (!args.idle_timeout.is_zero()).then_some(args.idle_timeout),
+            },
         };
         Ok(Server {
             listeners,
@@ -177,6 +184,7 @@ impl Server {
             let graceful = graceful.clone();
             let mut stop = stop_rx.clone();
             accept_loops.push(tokio::spawn(async move {
+                let mut backoff = conn::AcceptBackoff::default();
                 loop {
                     let accepted = tokio::select! {
                         accepted = listener.accept() => accepted,
@@ -184,13 +192,17 @@ impl Server {
                     };
                     match accepted {
                         Ok((stream, _remote)) => {
+                            backoff.succeeded();
                             spawn_connection(state.clone(), stream, graceful.watcher())
                         }
                         Err(err) => {
-                            // Out of file descriptors and the like: back off
-                            // instead of spinning.
-                            tracing::error!(error = %err, "accept failed");
-                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            // Out of file descriptors and the like: wait
+                            // for connections to close instead of spinning.
+                            let pause = backoff.failed(&err);
+                            tokio::select! {
+                                _ = tokio::time::sleep(pause) => {}
+                                _ = stop.changed() => break,
+                            }
                         }
                     }
                 }
@@ -221,41 +233,65 @@ fn spawn_connection(
     let config = state.web_config.current();
     tokio::spawn(async move {
         let _ = stream.set_nodelay(true);
+        let activity = conn::Activity::new();
+        let stream = conn::Watched::new(stream, activity.clone());
+        let timeouts = state.timeouts;
         let mut builder = auto::Builder::new(TokioExecutor::new());
+        // The connection's watchdog times request heads and idle time for
+        // every protocol; hyper's HTTP/1 timer would also close idle
+        // keep-alive connections after the header timeout.
         builder
             .http1()
             .timer(TokioTimer::new())
-            .header_read_timeout(Duration::from_secs(30));
+            .header_read_timeout(None);
         if !config.http2 {
             builder = builder.http1_only();
         }
         let service_config = config.clone();
+        let service_activity = activity.clone();
         let service = hyper::service::service_fn(move |req| {
             let state = state.clone();
             let config = service_config.clone();
-            async move { Ok::<_, Infallible>(handle(&state, &config, req).await) }
+            let in_flight = service_activity.request();
+            async move {
+                let resp = handle(&state, &config, req).await;
+                drop(in_flight);
+                Ok::<_, Infallible>(resp)
+            }
         });
-        let result = match &config.tls {
-            Some(tls) => {
-                match tokio::time::timeout(Duration::from_secs(10), tls.0.accept(stream)).await {
-                    Ok(Ok(tls_stream)) => {
-                        let conn = builder
-                            .serve_connection_with_upgrades(TokioIo::new(tls_stream), service);
-                        watcher.watch(conn.into_owned()).await
-                    }
-                    Ok(Err(err)) => {
-                        tracing::debug!(error = %err, "TLS handshake failed");
-                        return;
-                    }
-                    Err(_) => {
-                        tracing::debug!("TLS handshake timed out");
-                        return;
+        let serve = async {
+            match &config.tls {
+                Some(tls) => {
+                    match tokio::time::timeout(Duration::from_secs(10), tls.0.accept(stream)).await
+                    {
+                        Ok(Ok(tls_stream)) => {
+                            let conn = builder
+                                .serve_connection_with_upgrades(TokioIo::new(tls_stream), service);
+                            watcher.watch(conn.into_owned()).await
+                        }
+                        Ok(Err(err)) => {
+                            tracing::debug!(error = %err, "TLS handshake failed");
+                            Ok(())
+                        }
+                        Err(_) => {
+                            tracing::debug!("TLS handshake timed out");
+                            Ok(())
+                        }
                     }
                 }
+                None => {
+                    let conn =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    watcher.watch(conn.into_owned()).await
+                }
             }
-            None => {
-                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-                watcher.watch(conn.into_owned()).await
+        };
+        // Dropping the connection's future closes its socket.
+        let result = tokio::select! {
+            result = serve => result,
+            _ = activity.expired(timeouts) => {
+                tracing::debug!("closing a connection that sent no request head in time or sat idle");
+                Ok(())
             }
         };
         if let Err(err) = result {
