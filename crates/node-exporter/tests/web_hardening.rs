@@ -24,10 +24,22 @@ impl Node {
         Node::start_limited(None, extra)
     }
 
+    /// With `--web.config.file` holding `web_config`.
+    fn with_web_config(web_config: &str) -> Node {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("web.yml");
+        std::fs::write(&path, web_config).unwrap();
+        let flag = format!("--web.config.file={}", path.display());
+        Node::start_in(dir, None, &[&flag])
+    }
+
     /// Under `ulimit -n files` when given: the exporter itself, through
     /// `exec`, so the guard stops the right process.
     fn start_limited(files: Option<u32>, extra: &[&str]) -> Node {
-        let dir = tempfile::tempdir().unwrap();
+        Node::start_in(tempfile::tempdir().unwrap(), files, extra)
+    }
+
+    fn start_in(dir: tempfile::TempDir, files: Option<u32>, extra: &[&str]) -> Node {
         let port = testkit::free_port();
         let mut cmd = match files {
             Some(n) => {
@@ -58,6 +70,13 @@ impl Node {
 
     fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{}", self.port, path)
+    }
+
+    fn threads(&self) -> usize {
+        let pid = self.process.pid().unwrap();
+        std::fs::read_dir(format!("/proc/{pid}/task"))
+            .unwrap()
+            .count()
     }
 
     fn log(&self) -> String {
@@ -230,4 +249,89 @@ fn idle_keep_alive_connections_are_closed() {
     let mut stream = TcpStream::connect(("127.0.0.1", node.port)).unwrap();
     assert_eq!(request(&mut stream, "/-/healthy").0, "HTTP/1.1 200 OK");
     assert!(closed_by_server(&mut stream), "{}", node.log());
+}
+
+/// upstream's dummy hash: "fakepassword" at bcrypt cost 10.
+const FAKEPASSWORD_COST_10: &str = "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi";
+
+fn basic(user: &str, password: &str) -> String {
+    use base64::Engine as _;
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    format!("Basic {token}")
+}
+
+/// 200 concurrent requests with distinct wrong passwords: bcrypt work is
+/// bounded (no thread per attempt) and an authorized scraper, whose
+/// credentials are cached, is answered while the flood is still queued.
+#[test]
+fn wrong_password_flood_does_not_starve_authorized_scrapes() {
+    let node = Node::with_web_config(&format!(
+        "basic_auth_users:\n  prometheus: {FAKEPASSWORD_COST_10}\n"
+    ));
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .unwrap();
+    let scrape = || {
+        client
+            .get(node.url("/metrics"))
+            .basic_auth("prometheus", Some("fakepassword"))
+            .send()
+            .unwrap()
+            .status()
+    };
+    assert_eq!(scrape(), 200, "{}", node.log());
+    let threads_before = node.threads();
+
+    let mut flood: Vec<TcpStream> = (0..200)
+        .map(|i| {
+            let mut s = TcpStream::connect(("127.0.0.1", node.port)).unwrap();
+            let auth = basic("prometheus", &format!("wrong-{i}"));
+            s.write_all(
+                format!("GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\n\r\n")
+                    .as_bytes(),
+            )
+            .unwrap();
+            s
+        })
+        .collect();
+    // The flood has reached the server once its 200 connections are open
+    // and a later request has been answered.
+    assert_eq!(scrape(), 200, "authorized scrape under the flood");
+    let threads_during = node.threads();
+
+    let mut unanswered = 0;
+    for s in &mut flood {
+        s.set_nonblocking(true).unwrap();
+        let mut byte = [0u8; 1];
+        if matches!(s.peek(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock) {
+            unanswered += 1;
+        }
+    }
+    assert!(
+        unanswered >= 100,
+        "only {unanswered} of 200 wrong-password requests were still queued when the authorized scrape was answered"
+    );
+    assert!(
+        threads_during <= threads_before + 8,
+        "bcrypt is not bounded: {threads_before} threads before the flood, {threads_during} during it"
+    );
+    // The refusals, when they come, are 401.
+    flood[0].set_nonblocking(false).unwrap();
+    flood[0]
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let mut head = [0u8; 12];
+    flood[0].read_exact(&mut head).unwrap();
+    assert_eq!(&head, b"HTTP/1.1 401");
+}
+
+/// A users file with cost-18 hashes (16 s of bcrypt each) serves at once:
+/// startup only checks that each hash is well formed.
+#[test]
+fn high_cost_hashes_do_not_delay_startup() {
+    let cost_18 = FAKEPASSWORD_COST_10.replacen("$10$", "$18$", 1);
+    let node = Node::with_web_config(&format!("basic_auth_users:\n  prometheus: {cost_18}\n"));
+    let resp = testkit::http().get(node.url("/metrics")).send().unwrap();
+    assert_eq!(resp.status(), 401);
 }

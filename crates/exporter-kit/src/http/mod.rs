@@ -64,6 +64,10 @@ struct State {
     landing: String,
     scrapes: Arc<SingleFlight<ScrapeKey, ScrapeOutcome>>,
     timeouts: conn::Timeouts,
+    /// bcrypt checks that may run at once (half the CPUs, at least one;
+    /// upstream runs one at a time): a flood of wrong passwords waits for
+    /// these while cached credentials never do.
+    bcrypt_slots: Semaphore,
 }
 
 /// `collect[]` and `exclude[]` of a telemetry request: requests that agree
@@ -150,6 +154,9 @@ impl Server {
             landing,
             exporter,
             scrapes: Arc::default(),
+            bcrypt_slots: Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
+            ),
             timeouts: conn::Timeouts {
                 read_header: (!args.read_header_timeout.is_zero())
                     .then_some(args.read_header_timeout),
@@ -323,17 +330,21 @@ async fn handle(
             .map(str::to_string);
         let outcome = match auth.check_cached(header.as_deref()) {
             Some(outcome) => Ok(Some(outcome)),
-            None => {
-                // bcrypt takes tens of milliseconds: keep it off the async workers.
-                let config_for_check = config.clone();
-                tokio::task::spawn_blocking(move || {
-                    config_for_check
-                        .basic_auth
-                        .as_ref()
-                        .map(|auth| auth.check(header.as_deref()))
-                })
-                .await
-            }
+            None => match state.bcrypt_slots.acquire().await {
+                // bcrypt takes tens of milliseconds: keep it off the async
+                // workers, and run a bounded number at once.
+                Ok(_slot) => {
+                    let config_for_check = config.clone();
+                    tokio::task::spawn_blocking(move || {
+                        config_for_check
+                            .basic_auth
+                            .as_ref()
+                            .map(|auth| auth.check(header.as_deref()))
+                    })
+                    .await
+                }
+                Err(_) => Ok(None),
+            },
         };
         if !matches!(outcome, Ok(Some(AuthOutcome::Allowed))) {
             let mut resp = text_response(StatusCode::UNAUTHORIZED, "Unauthorized\n");
