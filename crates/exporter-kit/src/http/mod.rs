@@ -322,6 +322,13 @@ async fn handle(
     config: &Arc<WebConfig>,
     req: Request<Incoming>,
 ) -> Response<Body> {
+    if let Some(limit) = &config.rate_limit
+        && !limit.allow()
+    {
+        let mut resp = text_response(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests\n");
+        config.headers.apply(resp.headers_mut());
+        return resp;
+    }
     if let Some(auth) = &config.basic_auth {
         let header = req
             .headers()
