@@ -16,6 +16,11 @@ pub struct CommonArgs {
     #[arg(long = "web.listen-address", value_name = "ADDRESS", action = ArgAction::Append)]
     pub listen_addresses: Vec<String>,
 
+    /// Use systemd socket activation listeners (LISTEN_FDS) instead of
+    /// port listeners; --web.listen-address is then not used.
+    #[arg(long = "web.systemd-socket")]
+    pub systemd_socket: bool,
+
     /// Path under which to expose metrics.
     #[arg(
         long = "web.telemetry-path",
@@ -89,6 +94,7 @@ pub struct Cli<A> {
 
 const COMMON_IDS: &[&str] = &[
     "listen_addresses",
+    "systemd_socket",
     "telemetry_path",
     "web_config_file",
     "max_requests",

@@ -34,6 +34,7 @@ pub fn to_text(families: &[Family]) -> String {
 pub fn local_args() -> crate::args::CommonArgs {
     crate::args::CommonArgs {
         listen_addresses: vec!["127.0.0.1:0".to_string()],
+        systemd_socket: false,
         telemetry_path: "/metrics".to_string(),
         web_config_file: None,
         max_requests: 40,

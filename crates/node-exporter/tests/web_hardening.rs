@@ -335,3 +335,47 @@ fn high_cost_hashes_do_not_delay_startup() {
     let resp = testkit::http().get(node.url("/metrics")).send().unwrap();
     assert_eq!(resp.status(), 401);
 }
+
+/// `--web.systemd-socket`: the listener comes from systemd's LISTEN_FDS,
+/// passed here by systemd's own `systemd-socket-activate`.
+#[test]
+fn systemd_socket_activation_serves_on_the_passed_socket() {
+    let activate = testkit::require_binary("systemd-socket-activate", "systemd");
+    let port = testkit::free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = std::process::Command::new(activate);
+    cmd.arg(format!("--listen=127.0.0.1:{port}"))
+        .arg(BIN)
+        .args([
+            "--web.systemd-socket",
+            "--collector.disable-defaults",
+            "--collector.loadavg",
+        ]);
+    let mut process = testkit::Process::spawn("node-exporter", cmd, &dir.path().join("log"));
+    let url = format!("http://127.0.0.1:{port}/metrics");
+    let mut body = String::new();
+    process.wait_ready(Duration::from_secs(20), || {
+        match testkit::http().get(&url).send().and_then(|r| r.text()) {
+            Ok(text) => {
+                body = text;
+                true
+            }
+            Err(_) => false,
+        }
+    });
+    assert!(body.contains("node_load1 "), "{body}");
+    process.stop(Duration::from_secs(5));
+
+    // Without a passed socket, startup fails with upstream's words.
+    let out = std::process::Command::new(BIN)
+        .arg("--web.systemd-socket")
+        .env_remove("LISTEN_FDS")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no socket activation file descriptors found"),
+        "{stderr}"
+    );
+}

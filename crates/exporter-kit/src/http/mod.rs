@@ -46,6 +46,8 @@ pub enum ServeError {
     WebConfig(#[from] WebConfigError),
     #[error("listen address {address:?}: {message}")]
     Address { address: String, message: String },
+    #[error("--web.systemd-socket: {0}")]
+    SystemdSocket(String),
     #[error("listening on {address}: {source}")]
     Bind {
         address: String,
@@ -107,6 +109,32 @@ async fn resolve(address: &str) -> Result<Vec<SocketAddr>, ServeError> {
     Ok(addrs)
 }
 
+/// The listening sockets systemd passed (LISTEN_FDS, LISTEN_PID), as
+/// exporter-toolkit's `--web.systemd-socket` takes them.
+fn systemd_listeners() -> Result<Vec<TcpListener>, ServeError> {
+    let err = |message: String| ServeError::SystemdSocket(message);
+    let mut fds = listenfd::ListenFd::from_env();
+    let mut listeners = Vec::new();
+    for index in 0..fds.len() {
+        let Some(listener) = fds
+            .take_tcp_listener(index)
+            .map_err(|e| err(format!("socket {index}: {e}")))?
+        else {
+            continue;
+        };
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| err(format!("socket {index}: {e}")))?;
+        listeners.push(
+            TcpListener::from_std(listener).map_err(|e| err(format!("socket {index}: {e}")))?,
+        );
+    }
+    if listeners.is_empty() {
+        return Err(err("no socket activation file descriptors found".into()));
+    }
+    Ok(listeners)
+}
+
 impl Server {
     pub async fn bind(exporter: Exporter, args: &CommonArgs) -> Result<Server, ServeError> {
         let web_config = match &args.web_config_file {
@@ -114,7 +142,13 @@ impl Server {
             None => WebConfigSource::none(),
         };
         let mut listeners = Vec::new();
-        for address in &args.listen_addresses {
+        let addresses: &[String] = if args.systemd_socket {
+            listeners = systemd_listeners()?;
+            &[]
+        } else {
+            &args.listen_addresses
+        };
+        for address in addresses {
             let candidates = resolve(address).await?;
             let wildcard = address.starts_with(':');
             let mut last_error = None;
