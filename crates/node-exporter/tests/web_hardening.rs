@@ -1,7 +1,8 @@
 //! The release binary as an attacker meets it (issue: the kit fails
 //! closed and cannot be starved): hostile request headers, idle
-//! connections, wrong-password floods. Everything here lives in
-//! exporter-kit; node-exporter is the binary that carries it.
+//! connections, wrong-password floods; and what the kit gives every
+//! binary besides (socket activation, log keys, flag errors). Everything
+//! here lives in exporter-kit; node-exporter is the binary that carries it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -378,4 +379,65 @@ fn systemd_socket_activation_serves_on_the_passed_socket() {
         stderr.contains("no socket activation file descriptors found"),
         "{stderr}"
     );
+}
+
+/// The keys of a log line in order: logfmt's `key=value` pairs or a JSON
+/// object's keys as written.
+fn keys(line: &str, json: bool) -> Vec<String> {
+    if json {
+        let value: serde_json::Value = serde_json::from_str(line).unwrap();
+        // serde_json's map is sorted: order the keys by where they are written.
+        let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+        keys.sort_by_key(|k| line.find(&format!("\"{k}\":")));
+        keys
+    } else {
+        line.split(' ')
+            .filter_map(|pair| pair.split_once('=').map(|(k, _)| k.to_string()))
+            .filter(|k| !k.is_empty() && !k.contains('"'))
+            .collect()
+    }
+}
+
+#[test]
+fn json_and_logfmt_logs_have_upstreams_keys() {
+    let mut first_keys = Vec::new();
+    for format in ["logfmt", "json"] {
+        let node = Node::start(&[&format!("--log.format={format}")]);
+        // The socket listens a moment before the line is written.
+        testkit::wait_until(Duration::from_secs(10), || node.log().contains("listening"));
+        let log = node.log();
+        let line = log
+            .lines()
+            .find(|l| l.contains("listening"))
+            .unwrap_or_else(|| panic!("no listening line in {log}"));
+        let keys = keys(line, format == "json");
+        assert_eq!(
+            &keys[..4],
+            ["time", "level", "source", "msg"],
+            "{format}: {line}"
+        );
+        assert!(keys.iter().any(|k| k == "address"), "{format}: {line}");
+        if format == "json" {
+            let value: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(value["level"], "info", "{line}");
+            assert_eq!(keys, first_keys, "json and logfmt keys differ");
+        } else {
+            first_keys = keys;
+        }
+    }
+}
+
+#[test]
+fn a_wrong_flag_exits_1_with_a_suggestion() {
+    let out = std::process::Command::new(BIN)
+        .arg("--web.listen-adress=:9100")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "kingpin exits 1 on a flag error"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--web.listen-address"), "{stderr}");
 }
