@@ -341,7 +341,7 @@ fn high_cost_hashes_do_not_delay_startup() {
 /// passed here by systemd's own `systemd-socket-activate`.
 #[test]
 fn systemd_socket_activation_serves_on_the_passed_socket() {
-    let activate = testkit::require_binary("systemd-socket-activate", "systemd");
+    let activate = testkit::require("systemd-socket-activate");
     let port = testkit::free_port();
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = std::process::Command::new(activate);
