@@ -81,6 +81,24 @@ pub struct Args {
     pub sysctl: crate::collectors::sysctl::SysctlArgs,
 
     #[command(flatten)]
+    pub ntp: crate::collectors::ntp::NtpArgs,
+
+    #[command(flatten)]
+    pub pcidevice: crate::collectors::pcidevice::PcideviceArgs,
+
+    #[command(flatten)]
+    pub qdisc: crate::collectors::qdisc::QdiscArgs,
+
+    #[command(flatten)]
+    pub runit: crate::collectors::runit::RunitArgs,
+
+    #[command(flatten)]
+    pub slabinfo: crate::collectors::slabinfo::SlabinfoArgs,
+
+    #[command(flatten)]
+    pub wifi: crate::collectors::wifi::WifiArgs,
+
+    #[command(flatten)]
     pub tapestats: crate::collectors::tapestats::TapestatsArgs,
 }
 
