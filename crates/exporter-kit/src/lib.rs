@@ -33,6 +33,7 @@ mod process;
 pub mod procfs;
 mod prom;
 pub mod protowire;
+pub mod reload;
 pub mod runner;
 pub mod single_flight;
 pub mod spec;
