@@ -19,6 +19,7 @@
 //! ```
 
 pub mod args;
+pub mod bool_flags;
 pub mod build_info;
 pub mod collector;
 pub mod desc;
