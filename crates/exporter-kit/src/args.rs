@@ -17,6 +17,11 @@ pub struct CommonArgs {
     #[arg(long = "web.listen-address", value_name = "ADDRESS", action = ArgAction::Append)]
     pub listen_addresses: Vec<String>,
 
+    /// Use systemd socket activation listeners (LISTEN_FDS) instead of
+    /// port listeners; --web.listen-address is then not used.
+    #[arg(long = "web.systemd-socket")]
+    pub systemd_socket: bool,
+
     /// Path under which to expose metrics.
     #[arg(
         long = "web.telemetry-path",
@@ -52,6 +57,18 @@ pub struct CommonArgs {
     )]
     pub default_scrape_timeout: f64,
 
+    /// Close a connection that has not sent a complete request head within
+    /// this time (Go's ReadHeaderTimeout). 0 disables it.
+    #[arg(long = "web.read-header-timeout", value_name = "DURATION", default_value = "30s",
+          value_parser = crate::duration::parse_go)]
+    pub read_header_timeout: std::time::Duration,
+
+    /// Close a keep-alive connection that sends no new request within this
+    /// time (Go's IdleTimeout). 0 disables it.
+    #[arg(long = "web.idle-timeout", value_name = "DURATION", default_value = "5m",
+          value_parser = crate::duration::parse_go)]
+    pub idle_timeout: std::time::Duration,
+
     /// Exclude metrics about the exporter itself (process_*, build info).
     #[arg(long = "web.disable-exporter-metrics")]
     pub disable_exporter_metrics: bool,
@@ -78,11 +95,14 @@ pub struct Cli<A> {
 
 const COMMON_IDS: &[&str] = &[
     "listen_addresses",
+    "systemd_socket",
     "telemetry_path",
     "web_config_file",
     "max_requests",
     "scrape_timeout_offset",
     "default_scrape_timeout",
+    "read_header_timeout",
+    "idle_timeout",
     "disable_exporter_metrics",
     "log_level",
     "log_format",

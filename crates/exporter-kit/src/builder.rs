@@ -135,8 +135,15 @@ where
             Ok(cli) => cli,
             Err(err) => {
                 let _ = args::print(&spec, &err);
+                // Exit as upstream's flag parser does: kingpin 1, Go's `flag`
+                // package (the single-dash exporters: redis_exporter, cAdvisor)
+                // 2. clap's message and its "a similar argument exists" tip stay.
                 return if err.use_stderr() {
-                    ExitCode::from(2)
+                    if spec.single_dash_long_flags {
+                        ExitCode::from(2)
+                    } else {
+                        ExitCode::FAILURE
+                    }
                 } else {
                     ExitCode::SUCCESS
                 };

@@ -8,10 +8,6 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
-/// logfmt lines in the style of Go's slog text handler:
-/// `time=... level=info source=... msg="..." key=value`.
-struct Logfmt;
-
 fn push_value(out: &mut String, value: &str) {
     let needs_quotes = value.is_empty()
         || value
@@ -33,9 +29,11 @@ fn push_value(out: &mut String, value: &str) {
     }
 }
 
+/// An event's message and fields, in the order they were written.
+#[derive(Default)]
 struct Fields {
     message: String,
-    rest: String,
+    rest: Vec<(&'static str, serde_json::Value)>,
 }
 
 impl Visit for Fields {
@@ -43,11 +41,24 @@ impl Visit for Fields {
         if field.name() == "message" {
             self.message = value.to_string();
         } else {
-            self.rest.push(' ');
-            self.rest.push_str(field.name());
-            self.rest.push('=');
-            push_value(&mut self.rest, value);
+            self.rest.push((field.name(), value.into()));
         }
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.rest.push((field.name(), value.into()));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.rest.push((field.name(), value.into()));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.rest.push((field.name(), value.into()));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.rest.push((field.name(), value.into()));
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
@@ -57,7 +68,84 @@ impl Visit for Fields {
     }
 }
 
-impl<S, N> FormatEvent<S, N> for Logfmt
+/// The keys every line starts with, in both formats, as Prometheus'
+/// promslog writes them: `time`, `level` (lower case), `source`
+/// (`file:line`), `msg`; the event's fields follow.
+struct Line {
+    time: String,
+    level: String,
+    source: String,
+    fields: Fields,
+}
+
+impl Line {
+    fn of(event: &Event<'_>) -> Line {
+        let meta = event.metadata();
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        Line {
+            time: time::OffsetDateTime::now_utc()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            level: meta.level().as_str().to_ascii_lowercase(),
+            source: format!(
+                "{}:{}",
+                meta.file().unwrap_or(meta.target()),
+                meta.line().unwrap_or(0)
+            ),
+            fields,
+        }
+    }
+
+    fn logfmt(&self) -> String {
+        let mut line = format!("time={} level={} source=", self.time, self.level);
+        push_value(&mut line, &self.source);
+        line.push_str(" msg=");
+        push_value(&mut line, &self.fields.message);
+        for (key, value) in &self.fields.rest {
+            line.push(' ');
+            line.push_str(key);
+            line.push('=');
+            match value {
+                serde_json::Value::String(s) => push_value(&mut line, s),
+                other => push_value(&mut line, &other.to_string()),
+            }
+        }
+        line
+    }
+
+    fn json(&self) -> String {
+        let mut line = String::from("{");
+        let mut first = true;
+        let head = [
+            ("time", serde_json::Value::from(self.time.as_str())),
+            ("level", self.level.as_str().into()),
+            ("source", self.source.as_str().into()),
+            ("msg", self.fields.message.as_str().into()),
+        ];
+        for (key, value) in head.iter().chain(self.fields.rest.iter()) {
+            if !first {
+                line.push(',');
+            }
+            first = false;
+            line.push_str(&serde_json::Value::from(*key).to_string());
+            line.push(':');
+            line.push_str(&value.to_string());
+        }
+        line.push('}');
+        line
+    }
+}
+
+/// logfmt (Go's slog text handler) or JSON (its JSON handler), with the
+/// same keys.
+#[derive(Clone, Copy)]
+enum Format {
+    Logfmt,
+    Json,
+}
+
+impl<S, N> FormatEvent<S, N> for Format
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
     N: for<'a> FormatFields<'a> + 'static,
@@ -68,32 +156,11 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        let now = time::OffsetDateTime::now_utc();
-        let stamp = now
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default();
-        let meta = event.metadata();
-        let mut fields = Fields {
-            message: String::new(),
-            rest: String::new(),
-        };
-        event.record(&mut fields);
-        let mut line = format!(
-            "time={stamp} level={} source=",
-            meta.level().as_str().to_ascii_lowercase()
-        );
-        push_value(
-            &mut line,
-            &format!(
-                "{}:{}",
-                meta.file().unwrap_or(meta.target()),
-                meta.line().unwrap_or(0)
-            ),
-        );
-        line.push_str(" msg=");
-        push_value(&mut line, &fields.message);
-        line.push_str(&fields.rest);
-        writeln!(writer, "{line}")
+        let line = Line::of(event);
+        match self {
+            Format::Logfmt => writeln!(writer, "{}", line.logfmt()),
+            Format::Json => writeln!(writer, "{}", line.json()),
+        }
     }
 }
 
@@ -101,23 +168,41 @@ where
 pub fn init(level: &str, format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("FERROSCOPE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = if format == "json" {
-        builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .try_init()
+    let format = if format == "json" {
+        Format::Json
     } else {
-        builder.event_format(Logfmt).try_init()
+        Format::Logfmt
     };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .event_format(format)
+        .try_init();
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn both_formats_have_the_same_keys_in_the_same_order() {
+        let line = Line {
+            time: "2026-01-01T00:00:00Z".into(),
+            level: "info".into(),
+            source: "src/x.rs:1".into(),
+            fields: Fields {
+                message: "hello \"you\"".into(),
+                rest: vec![("address", "[::]:9100".into()), ("tls", false.into())],
+            },
+        };
+        let json: serde_json::Value = serde_json::from_str(&line.json()).unwrap();
+        assert_eq!(json["msg"], "hello \"you\"");
+        assert_eq!(json["tls"], false);
+        assert_eq!(
+            line.logfmt(),
+            "time=2026-01-01T00:00:00Z level=info source=src/x.rs:1 msg=\"hello \\\"you\\\"\" address=[::]:9100 tls=false"
+        );
+    }
 
     #[test]
     fn quoting() {

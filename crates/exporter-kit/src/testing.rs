@@ -34,11 +34,14 @@ pub fn to_text(families: &[Family]) -> String {
 pub fn local_args() -> crate::args::CommonArgs {
     crate::args::CommonArgs {
         listen_addresses: vec!["127.0.0.1:0".to_string()],
+        systemd_socket: false,
         telemetry_path: "/metrics".to_string(),
         web_config_file: None,
         max_requests: 40,
         scrape_timeout_offset: 0.5,
         default_scrape_timeout: 10.0,
+        read_header_timeout: Duration::from_secs(30),
+        idle_timeout: Duration::from_secs(300),
         disable_exporter_metrics: false,
         log_level: "info".to_string(),
         log_format: "logfmt".to_string(),

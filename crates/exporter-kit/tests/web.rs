@@ -242,10 +242,10 @@ fn malformed_web_configs_are_clear_startup_errors() {
         ),
         ("basic_auth_users:\n  a: plaintext\n", "not a bcrypt hash"),
         ("unknown_key: 1\n", "unknown field"),
-        ("tls_server_config: [\n", "parsing"),
+        ("tls_server_config: [\n", "yaml"),
         (
             "http_server_config:\n  headers:\n    Content-Type: text/html\n",
-            "cannot be set",
+            "can not be configured",
         ),
         (
             "tls_server_config:\n  cert_file: a\n  key_file: b\n  min_version: TLS99\n",
@@ -406,4 +406,235 @@ fn several_listen_addresses_all_serve() {
     let mut bad = local_args();
     bad.listen_addresses = vec![":notaport".into()];
     assert!(TestServer::start(bad, known_exporter).is_err());
+}
+
+/// exporter-toolkit's own tests, case by case (web/tls_config_test.go):
+/// configurations it refuses at startup, with its key words.
+#[test]
+fn web_configs_upstream_refuses_are_refused_with_its_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::new();
+    let leaf = pki.leaf(&["localhost"]);
+    write(dir.path(), "server.crt", &leaf.cert_pem);
+    write(dir.path(), "server.key", &leaf.key_pem);
+    write(dir.path(), "ca.crt", &pki.ca_pem);
+    let tls = "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n";
+    let cases = [
+        ("not: [valid\n", "yaml"),
+        ("just some words\nmore words\n", "yaml"),
+        ("tls_server_config:\n  cert_filse: server.crt\n", "yaml"),
+        (
+            "tls_server_config:\n  key_file: server.key\n",
+            "missing one of cert or cert_file",
+        ),
+        (
+            "tls_server_config:\n  cert_file: server.crt\n",
+            "missing one of key or key_file",
+        ),
+        (
+            "tls_server_config:\n  cert: \"\"\n  key_file: server.key\n",
+            "missing one of cert or cert_file",
+        ),
+        (
+            "tls_server_config:\n  cert_file: nope.crt\n  key_file: server.key\n",
+            "no such file",
+        ),
+        (
+            "tls_server_config:\n  cert_file: server.crt\n  key_file: nope.key\n",
+            "no such file",
+        ),
+        (
+            &format!("{tls}  client_ca_file: ca.crt\n"),
+            "client CA's have been configured without a Client Auth Policy",
+        ),
+        (
+            &format!(
+                "{tls}  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: nope.crt\n"
+            ),
+            "no such file",
+        ),
+        (
+            &format!("{tls}  client_auth_type: Sometimes\n"),
+            "invalid ClientAuth",
+        ),
+        (
+            "basic_auth_users:\n  alice: short\n",
+            "hashedSecret too short to be a bcrypted password",
+        ),
+        (
+            &format!("{tls}  cipher_suites:\n    - TLS_INVENTED_WITH_ROT13\n"),
+            "unknown cipher",
+        ),
+        (
+            &format!("{tls}  curve_preferences:\n    - CurveP999\n"),
+            "unknown curve",
+        ),
+        (
+            &format!("{tls}  min_version: TLS111\n"),
+            "unknown TLS version",
+        ),
+        (
+            &format!(
+                "{tls}  cipher_suites:\n    - TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384\n  max_version: TLS12\n"
+            ),
+            "HTTP/2-required",
+        ),
+        (
+            "http_server_config:\n  headers:\n    X-Content-Type-Options: sniff\n",
+            "invalid value for",
+        ),
+        (
+            "http_server_config:\n  headers:\n    X-Frame-Options: foo\n",
+            "invalid value for",
+        ),
+        (
+            "http_server_config:\n  headers:\n    Server: ferroscope\n",
+            "can not be configured",
+        ),
+        (
+            &format!("{tls}  client_allowed_sans: [a]\n"),
+            "client_allowed_sans",
+        ),
+    ];
+    for (config, want) in cases {
+        let err = match server_with_config(dir.path(), config) {
+            Ok(_) => panic!("config accepted: {config}"),
+            Err(err) => err.to_string(),
+        };
+        assert!(
+            err.contains("web.yml"),
+            "error does not name the file: {err}"
+        );
+        assert!(
+            err.contains(want),
+            "error for {config:?} does not say {want:?}: {err}"
+        );
+    }
+    let err = {
+        let mut args = local_args();
+        args.web_config_file = Some(dir.path().join("somefile"));
+        TestServer::start(args, known_exporter)
+            .err()
+            .unwrap()
+            .to_string()
+    };
+    assert!(err.contains("no such file"), "{err}");
+}
+
+/// ... and configurations it accepts, served as it serves them.
+#[test]
+fn web_configs_upstream_accepts_are_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::new();
+    let leaf = pki.leaf(&["localhost"]);
+    write(dir.path(), "server.crt", &leaf.cert_pem);
+    write(dir.path(), "server.key", &leaf.key_pem);
+    let tls = "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n";
+    let status = |server: &TestServer, client: &reqwest::blocking::Client| {
+        client
+            .get(https(server, "/metrics"))
+            .send()
+            .map(|r| r.status().as_u16())
+            .map_err(|e| format!("{e:?}"))
+    };
+    // Verification without client_ca_file uses the system roots, as Go.
+    for config in [
+        format!("{tls}  client_auth_type: VerifyClientCertIfGiven\n"),
+        format!(
+            "{tls}  client_auth_type: VerifyClientCertIfGiven\n  cipher_suites:\n{}",
+            [
+                "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+                "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+                "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+                "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+                "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+                "TLS_AES_128_GCM_SHA256",
+                "TLS_AES_256_GCM_SHA384",
+                "TLS_CHACHA20_POLY1305_SHA256",
+                "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
+                "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
+                "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+                "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+            ]
+            .map(|s| format!("    - {s}\n"))
+            .concat()
+        ),
+        format!("{tls}  curve_preferences: [CurveP256, CurveP384, CurveP521, X25519]\n"),
+        format!(
+            "{tls}  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]\n  min_version: TLS12\n  max_version: TLS12\n"
+        ),
+        format!("{tls}http_server_config:\n  http2: false\n"),
+        format!(
+            "{tls}http_server_config:\n  headers:\n    X-Frame-Options: sameorigin\n    X-Content-Type-Options: nosniff\n    Content-Security-Policy: default-src 'self'\n    X-XSS-Protection: 1; mode=block\n    Strict-Transport-Security: max-age=31536000\n"
+        ),
+        "rate_limit:\n  interval: 0\n  burst: 0\n".to_string(),
+    ] {
+        let server = server_with_config(dir.path(), &config)
+            .unwrap_or_else(|e| panic!("refused {config}: {e}"));
+        if config.starts_with("tls_server_config") {
+            assert_eq!(
+                status(&server, &tls_client(&pki.ca_pem, None)),
+                Ok(200),
+                "{config}"
+            );
+        } else {
+            let resp = testkit::http().get(server.url("/metrics")).send().unwrap();
+            assert_eq!(resp.status(), 200, "{config}");
+        }
+    }
+}
+
+#[test]
+fn client_allowed_sans_refuses_other_client_certificates() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::new();
+    let leaf = pki.leaf(&["localhost"]);
+    write(dir.path(), "server.crt", &leaf.cert_pem);
+    write(dir.path(), "server.key", &leaf.key_pem);
+    write(dir.path(), "ca.crt", &pki.ca_pem);
+    let server = server_with_config(
+        dir.path(),
+        "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.crt\n  client_allowed_sans: [one, test3, two]\n",
+    )
+    .unwrap();
+    let allowed = pki.leaf(&["test3"]);
+    let other = pki.leaf(&["bad"]);
+    let resp = tls_client(&pki.ca_pem, Some(&allowed))
+        .get(https(&server, "/metrics"))
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        tls_client(&pki.ca_pem, Some(&other))
+            .get(https(&server, "/metrics"))
+            .send()
+            .is_err(),
+        "a client certificate without an allowed SAN was accepted"
+    );
+}
+
+#[test]
+fn rate_limit_answers_429() {
+    let dir = tempfile::tempdir().unwrap();
+    // A burst of 2 and one token an hour: the third request is refused.
+    let server =
+        server_with_config(dir.path(), "rate_limit:\n  interval: 1h\n  burst: 2\n").unwrap();
+    let statuses: Vec<u16> = (0..3)
+        .map(|_| {
+            testkit::http()
+                .get(server.url("/metrics"))
+                .send()
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+        .collect();
+    assert_eq!(statuses, [200, 200, 429]);
+    // upstream's one-second case: a burst of 0 refuses everything.
+    let zero =
+        server_with_config(dir.path(), "rate_limit:\n  interval: \"1s\"\n  burst: 0\n").unwrap();
+    let resp = testkit::http().get(zero.url("/metrics")).send().unwrap();
+    assert_eq!(resp.status(), 429);
+    assert!(resp.text().unwrap().contains("Too Many Requests"));
 }

@@ -14,10 +14,12 @@ mod kafka;
 mod mysql;
 mod node;
 mod redis;
+mod web_security;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Which exporter to benchmark.
+    /// Which exporter to benchmark, or `web-security`: the wrong-password
+    /// flood and idle connections, node-exporter against upstream.
     pub exporter: String,
     /// Sequential scrapes per process.
     #[arg(long, default_value_t = 200)]
@@ -45,6 +47,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "mysql" => mysql::run(&args),
         "kafka" => kafka::run(&args),
         "container" => container::run(&args),
+        "web-security" => web_security::run(&args),
         other => anyhow::bail!("no benchmark named {other:?}"),
     }
 }

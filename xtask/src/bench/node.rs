@@ -67,7 +67,7 @@ fn command(binary: &PathBuf, port: u16, textfile_dir: &std::path::Path) -> Comma
 
 /// Builds our node-exporter in release mode, dynamically linked (what
 /// `cargo build --release` gives) or static, and returns its path.
-fn build_ours(static_build: bool) -> anyhow::Result<PathBuf> {
+pub(super) fn build_ours(static_build: bool) -> anyhow::Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut build = Command::new(cargo);
     build.args(["build", "--release", "-p", "node-exporter"]);

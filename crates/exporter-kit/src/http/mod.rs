@@ -1,6 +1,8 @@
 //! The HTTP side: listeners, TLS, basic auth, routing, the telemetry and
 //! probe routes, gzip, the concurrent-scrape limit and graceful shutdown.
 
+pub mod conn;
+pub mod deadline;
 pub mod landing;
 pub mod probe;
 
@@ -45,6 +47,8 @@ pub enum ServeError {
     WebConfig(#[from] WebConfigError),
     #[error("listen address {address:?}: {message}")]
     Address { address: String, message: String },
+    #[error("--web.systemd-socket: {0}")]
+    SystemdSocket(String),
     #[error("listening on {address}: {source}")]
     Bind {
         address: String,
@@ -62,6 +66,11 @@ struct State {
     body_size_hint: AtomicUsize,
     landing: String,
     scrapes: Arc<SingleFlight<ScrapeKey, ScrapeOutcome>>,
+    timeouts: conn::Timeouts,
+    /// bcrypt checks that may run at once (half the CPUs, at least one;
+    /// upstream runs one at a time): a flood of wrong passwords waits for
+    /// these while cached credentials never do.
+    bcrypt_slots: Semaphore,
 }
 
 /// `collect[]` and `exclude[]` of a telemetry request: requests that agree
@@ -101,6 +110,32 @@ async fn resolve(address: &str) -> Result<Vec<SocketAddr>, ServeError> {
     Ok(addrs)
 }
 
+/// The listening sockets systemd passed (LISTEN_FDS, LISTEN_PID), as
+/// exporter-toolkit's `--web.systemd-socket` takes them.
+fn systemd_listeners() -> Result<Vec<TcpListener>, ServeError> {
+    let err = |message: String| ServeError::SystemdSocket(message);
+    let mut fds = listenfd::ListenFd::from_env();
+    let mut listeners = Vec::new();
+    for index in 0..fds.len() {
+        let Some(listener) = fds
+            .take_tcp_listener(index)
+            .map_err(|e| err(format!("socket {index}: {e}")))?
+        else {
+            continue;
+        };
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| err(format!("socket {index}: {e}")))?;
+        listeners.push(
+            TcpListener::from_std(listener).map_err(|e| err(format!("socket {index}: {e}")))?,
+        );
+    }
+    if listeners.is_empty() {
+        return Err(err("no socket activation file descriptors found".into()));
+    }
+    Ok(listeners)
+}
+
 impl Server {
     pub async fn bind(mut exporter: Exporter, args: &CommonArgs) -> Result<Server, ServeError> {
         let web_config = match &args.web_config_file {
@@ -108,7 +143,13 @@ impl Server {
             None => WebConfigSource::none(),
         };
         let mut listeners = Vec::new();
-        for address in &args.listen_addresses {
+        let addresses: &[String] = if args.systemd_socket {
+            listeners = systemd_listeners()?;
+            &[]
+        } else {
+            &args.listen_addresses
+        };
+        for address in addresses {
             let candidates = resolve(address).await?;
             let wildcard = address.starts_with(':');
             let mut last_error = None;
@@ -140,13 +181,22 @@ impl Server {
         let state = State {
             telemetry_path: args.telemetry_path.clone(),
             limit: (args.max_requests > 0).then(|| Semaphore::new(args.max_requests)),
-            timeout_offset: Duration::from_secs_f64(args.scrape_timeout_offset.max(0.0)),
-            default_timeout: Duration::from_secs_f64(args.default_scrape_timeout.max(0.001)),
+            timeout_offset: deadline::seconds(args.scrape_timeout_offset).unwrap_or_default(),
+            default_timeout: deadline::seconds(args.default_scrape_timeout.max(0.001))
+                .unwrap_or(deadline::MAX_SCRAPE_TIMEOUT),
             web_config,
             body_size_hint: AtomicUsize::new(16 * 1024),
             landing,
             exporter,
             scrapes: Arc::default(),
+            bcrypt_slots: Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
+            ),
+            timeouts: conn::Timeouts {
+                read_header: (!args.read_header_timeout.is_zero())
+                    .then_some(args.read_header_timeout),
+                idle: (!args.idle_timeout.is_zero()).then_some(args.idle_timeout),
+            },
         };
         Ok(Server {
             listeners,
@@ -177,6 +227,7 @@ impl Server {
             let graceful = graceful.clone();
             let mut stop = stop_rx.clone();
             accept_loops.push(tokio::spawn(async move {
+                let mut backoff = conn::AcceptBackoff::default();
                 loop {
                     let accepted = tokio::select! {
                         accepted = listener.accept() => accepted,
@@ -184,13 +235,17 @@ impl Server {
                     };
                     match accepted {
                         Ok((stream, _remote)) => {
+                            backoff.succeeded();
                             spawn_connection(state.clone(), stream, graceful.watcher())
                         }
                         Err(err) => {
-                            // Out of file descriptors and the like: back off
-                            // instead of spinning.
-                            tracing::error!(error = %err, "accept failed");
-                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            // Out of file descriptors and the like: wait
+                            // for connections to close instead of spinning.
+                            let pause = backoff.failed(&err);
+                            tokio::select! {
+                                _ = tokio::time::sleep(pause) => {}
+                                _ = stop.changed() => break,
+                            }
                         }
                     }
                 }
@@ -255,41 +310,65 @@ fn spawn_connection(
     let config = state.web_config.current();
     tokio::spawn(async move {
         let _ = stream.set_nodelay(true);
+        let activity = conn::Activity::new();
+        let stream = conn::Watched::new(stream, activity.clone());
+        let timeouts = state.timeouts;
         let mut builder = auto::Builder::new(TokioExecutor::new());
+        // The connection's watchdog times request heads and idle time for
+        // every protocol; hyper's HTTP/1 timer would also close idle
+        // keep-alive connections after the header timeout.
         builder
             .http1()
             .timer(TokioTimer::new())
-            .header_read_timeout(Duration::from_secs(30));
+            .header_read_timeout(None);
         if !config.http2 {
             builder = builder.http1_only();
         }
         let service_config = config.clone();
+        let service_activity = activity.clone();
         let service = hyper::service::service_fn(move |req| {
             let state = state.clone();
             let config = service_config.clone();
-            async move { Ok::<_, Infallible>(handle(&state, &config, req).await) }
+            let in_flight = service_activity.request();
+            async move {
+                let resp = handle(&state, &config, req).await;
+                drop(in_flight);
+                Ok::<_, Infallible>(resp)
+            }
         });
-        let result = match &config.tls {
-            Some(tls) => {
-                match tokio::time::timeout(Duration::from_secs(10), tls.0.accept(stream)).await {
-                    Ok(Ok(tls_stream)) => {
-                        let conn = builder
-                            .serve_connection_with_upgrades(TokioIo::new(tls_stream), service);
-                        watcher.watch(conn.into_owned()).await
-                    }
-                    Ok(Err(err)) => {
-                        tracing::debug!(error = %err, "TLS handshake failed");
-                        return;
-                    }
-                    Err(_) => {
-                        tracing::debug!("TLS handshake timed out");
-                        return;
+        let serve = async {
+            match &config.tls {
+                Some(tls) => {
+                    match tokio::time::timeout(Duration::from_secs(10), tls.0.accept(stream)).await
+                    {
+                        Ok(Ok(tls_stream)) => {
+                            let conn = builder
+                                .serve_connection_with_upgrades(TokioIo::new(tls_stream), service);
+                            watcher.watch(conn.into_owned()).await
+                        }
+                        Ok(Err(err)) => {
+                            tracing::debug!(error = %err, "TLS handshake failed");
+                            Ok(())
+                        }
+                        Err(_) => {
+                            tracing::debug!("TLS handshake timed out");
+                            Ok(())
+                        }
                     }
                 }
+                None => {
+                    let conn =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    watcher.watch(conn.into_owned()).await
+                }
             }
-            None => {
-                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-                watcher.watch(conn.into_owned()).await
+        };
+        // Dropping the connection's future closes its socket.
+        let result = tokio::select! {
+            result = serve => result,
+            _ = activity.expired(timeouts) => {
+                tracing::debug!("closing a connection that sent no request head in time or sat idle");
+                Ok(())
             }
         };
         if let Err(err) = result {
@@ -313,6 +392,13 @@ async fn handle(
     config: &Arc<WebConfig>,
     req: Request<Incoming>,
 ) -> Response<Body> {
+    if let Some(limit) = &config.rate_limit
+        && !limit.allow()
+    {
+        let mut resp = text_response(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests\n");
+        config.headers.apply(resp.headers_mut());
+        return resp;
+    }
     if let Some(auth) = &config.basic_auth {
         let header = req
             .headers()
@@ -321,17 +407,21 @@ async fn handle(
             .map(str::to_string);
         let outcome = match auth.check_cached(header.as_deref()) {
             Some(outcome) => Ok(Some(outcome)),
-            None => {
-                // bcrypt takes tens of milliseconds: keep it off the async workers.
-                let config_for_check = config.clone();
-                tokio::task::spawn_blocking(move || {
-                    config_for_check
-                        .basic_auth
-                        .as_ref()
-                        .map(|auth| auth.check(header.as_deref()))
-                })
-                .await
-            }
+            None => match state.bcrypt_slots.acquire().await {
+                // bcrypt takes tens of milliseconds: keep it off the async
+                // workers, and run a bounded number at once.
+                Ok(_slot) => {
+                    let config_for_check = config.clone();
+                    tokio::task::spawn_blocking(move || {
+                        config_for_check
+                            .basic_auth
+                            .as_ref()
+                            .map(|auth| auth.check(header.as_deref()))
+                    })
+                    .await
+                }
+                Err(_) => Ok(None),
+            },
         };
         if !matches!(outcome, Ok(Some(AuthOutcome::Allowed))) {
             let mut resp = text_response(StatusCode::UNAUTHORIZED, "Unauthorized\n");
@@ -402,17 +492,9 @@ fn deadline(state: &State, req: &Request<Incoming>) -> Instant {
     let header = req
         .headers()
         .get("x-prometheus-scrape-timeout-seconds")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|v| v.is_finite() && *v > 0.0)
-        .map(Duration::from_secs_f64);
-    let timeout = header.unwrap_or(state.default_timeout);
-    let budget = if timeout > state.timeout_offset {
-        timeout - state.timeout_offset
-    } else {
-        timeout
-    };
-    Instant::now() + budget
+        .and_then(|v| v.to_str().ok());
+    let budget = deadline::budget(header, state.default_timeout, state.timeout_offset);
+    deadline::deadline(Instant::now(), budget)
 }
 
 fn query_pairs(req: &Request<Incoming>) -> Vec<(String, String)> {
@@ -423,18 +505,36 @@ fn query_pairs(req: &Request<Incoming>) -> Vec<(String, String)> {
 }
 
 fn accepts_gzip(req: &Request<Incoming>) -> bool {
-    req.headers()
+    let values = req
+        .headers()
         .get_all(header::ACCEPT_ENCODING)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|coding| {
-            let mut parts = coding.split(';').map(str::trim);
-            let name = parts.next().unwrap_or("");
-            let q_zero =
-                parts.any(|p| p.replace(' ', "") == "q=0" || p.replace(' ', "") == "q=0.0");
-            (name.eq_ignore_ascii_case("gzip") || name == "*") && !q_zero
-        })
+        .filter_map(|v| v.to_str().ok());
+    gzip_acceptable(values)
+}
+
+/// Whether `Accept-Encoding` allows gzip (RFC 9110 12.5.3): an explicit
+/// `gzip` entry decides, else `*`; a q-value of zero in any spelling
+/// (`q=0`, `q=0.000`), or one that is not a number, means "not
+/// acceptable".
+fn gzip_acceptable<'a>(values: impl Iterator<Item = &'a str>) -> bool {
+    let mut gzip = None;
+    let mut any = None;
+    for coding in values.flat_map(|v| v.split(',')) {
+        let mut parts = coding.split(';');
+        let name = parts.next().unwrap_or("").trim();
+        let q = parts
+            .filter_map(|p| p.split_once('='))
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case("q"))
+            .map_or(Some(1.0), |(_, v)| v.trim().parse::<f64>().ok());
+        let acceptable = q.is_some_and(|q| q > 0.0);
+        if name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip") {
+            gzip = Some(gzip.unwrap_or(false) || acceptable);
+        } else if name == "*" {
+            any = Some(any.unwrap_or(false) || acceptable);
+        }
+    }
+    gzip.or(any).unwrap_or(false)
 }
 
 /// Encodes families in the negotiated format, gzipped when accepted.
@@ -551,7 +651,7 @@ async fn probe(
     let mut out = Emitter::new();
     let budget = request.deadline.saturating_duration_since(Instant::now());
     match tokio::time::timeout(
-        budget + Duration::from_millis(250),
+        budget.saturating_add(Duration::from_millis(250)),
         handler.probe(&request, &mut out),
     )
     .await

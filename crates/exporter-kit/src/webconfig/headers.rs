@@ -6,12 +6,14 @@ use std::collections::BTreeMap;
 
 use hyper::header::{HeaderName, HeaderValue};
 
-const ALLOWED: &[&str] = &[
-    "strict-transport-security",
-    "x-content-type-options",
-    "x-frame-options",
-    "x-xss-protection",
-    "content-security-policy",
+/// exporter-toolkit's list, with the values it allows where the header
+/// is an enumeration (an empty list: any value).
+const ALLOWED: &[(&str, &[&str])] = &[
+    ("Strict-Transport-Security", &[]),
+    ("X-Content-Type-Options", &["nosniff"]),
+    ("X-Frame-Options", &["deny", "sameorigin"]),
+    ("X-XSS-Protection", &[]),
+    ("Content-Security-Policy", &[]),
 ];
 
 #[derive(Debug, Default, Clone)]
@@ -22,15 +24,22 @@ impl Headers {
         let mut out = Vec::new();
         for (name, value) in map {
             let lower = name.to_ascii_lowercase();
-            if !ALLOWED.contains(&lower.as_str()) {
+            let Some((canonical, values)) = ALLOWED
+                .iter()
+                .find(|(allowed, _)| allowed.eq_ignore_ascii_case(name))
+            else {
                 return Err(format!(
-                    "http_server_config.headers: {name:?} cannot be set (allowed: {})",
-                    ALLOWED.join(", ")
+                    "http_server_config.headers: HTTP header {name:?} can not be configured (allowed: {})",
+                    ALLOWED
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
-            }
-            if lower == "x-content-type-options" && value != "nosniff" {
+            };
+            if !values.is_empty() && !values.contains(&value.as_str()) {
                 return Err(format!(
-                    "http_server_config.headers: {name} only accepts \"nosniff\""
+                    "http_server_config.headers: invalid value for {canonical}. Expected one of: {values:?}, but got: {value:?}"
                 ));
             }
             let header_name = HeaderName::from_bytes(lower.as_bytes())

@@ -25,7 +25,8 @@ pub use tls::TlsAcceptor;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebConfigError {
-    #[error("reading {}: {source}", path.display())]
+    /// Go's wording ("open web.yml: no such file or directory").
+    #[error("open {}: {}", path.display(), source.to_string().to_lowercase())]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -88,6 +89,29 @@ pub struct WebConfigFile {
     pub http_server_config: HttpServerConfig,
     #[serde(default)]
     pub basic_auth_users: BTreeMap<String, String>,
+    #[serde(default)]
+    pub rate_limit: Option<RateLimitConfig>,
+}
+
+/// `rate_limit`: at most `burst` requests at once, refilled one per
+/// `interval` (Go's `rate.Limiter`); beyond it 429. An interval of 0 turns
+/// it off, as upstream.
+#[derive(Debug, Default, Deserialize, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    #[serde(default)]
+    pub interval: Option<GoDuration>,
+    #[serde(default)]
+    pub burst: u32,
+}
+
+/// A Go `time.Duration` in YAML: a string (`1s`) or an integer number of
+/// nanoseconds.
+#[derive(Debug, Deserialize, Clone, PartialEq)]
+#[serde(untagged)]
+pub enum GoDuration {
+    Text(String),
+    Nanoseconds(u64),
 }
 
 /// A checked configuration, ready to serve with.
@@ -96,6 +120,40 @@ pub struct WebConfig {
     pub basic_auth: Option<BasicAuth>,
     pub headers: headers::Headers,
     pub http2: bool,
+    pub rate_limit: Option<RateLimiter>,
+}
+
+/// Go's `rate.Limiter` as exporter-toolkit uses it: a bucket of `burst`
+/// tokens, full at the start, refilled at one token per `interval`.
+pub struct RateLimiter {
+    per_token: std::time::Duration,
+    burst: f64,
+    bucket: std::sync::Mutex<(f64, std::time::Instant)>,
+}
+
+impl RateLimiter {
+    fn new(interval: std::time::Duration, burst: u32) -> RateLimiter {
+        RateLimiter {
+            per_token: interval,
+            burst: f64::from(burst),
+            bucket: std::sync::Mutex::new((f64::from(burst), std::time::Instant::now())),
+        }
+    }
+
+    /// Takes a token if there is one.
+    pub fn allow(&self) -> bool {
+        let mut bucket = self.bucket.lock().unwrap_or_else(|p| p.into_inner());
+        let now = std::time::Instant::now();
+        let refill = now.duration_since(bucket.1).as_secs_f64() / self.per_token.as_secs_f64();
+        bucket.0 = (bucket.0 + refill).min(self.burst);
+        bucket.1 = now;
+        if bucket.0 >= 1.0 {
+            bucket.0 -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
 }
 
 impl WebConfig {
@@ -109,7 +167,7 @@ impl WebConfig {
         } else {
             serde_norway::from_str(&text).map_err(|e| WebConfigError::Parse {
                 path: path.into(),
-                message: e.to_string(),
+                message: format!("yaml: {e}"),
             })?
         };
         let base = path.parent().unwrap_or(Path::new("."));
@@ -117,8 +175,9 @@ impl WebConfig {
             path: path.into(),
             message,
         };
+        let http2 = file.http_server_config.http2.unwrap_or(true);
         let tls = match &file.tls_server_config {
-            Some(tls) => Some(TlsAcceptor::build(tls, base).map_err(invalid)?),
+            Some(tls) => Some(TlsAcceptor::build(tls, base, http2).map_err(invalid)?),
             None => None,
         };
         let basic_auth = if file.basic_auth_users.is_empty() {
@@ -127,11 +186,24 @@ impl WebConfig {
             Some(BasicAuth::new(&file.basic_auth_users).map_err(invalid)?)
         };
         let headers = headers::Headers::new(&file.http_server_config.headers).map_err(invalid)?;
+        let rate_limit = match &file.rate_limit {
+            None => None,
+            Some(limit) => {
+                let interval = match &limit.interval {
+                    None => std::time::Duration::ZERO,
+                    Some(GoDuration::Nanoseconds(ns)) => std::time::Duration::from_nanos(*ns),
+                    Some(GoDuration::Text(text)) => crate::duration::parse_go(text)
+                        .map_err(|e| invalid(format!("rate_limit.interval: {e}")))?,
+                };
+                (!interval.is_zero()).then(|| RateLimiter::new(interval, limit.burst))
+            }
+        };
         Ok(WebConfig {
             tls,
             basic_auth,
             headers,
-            http2: file.http_server_config.http2.unwrap_or(true),
+            http2,
+            rate_limit,
         })
     }
 
@@ -226,6 +298,7 @@ impl WebConfigSource {
                 basic_auth: None,
                 headers: headers::Headers::default(),
                 http2: true,
+                rate_limit: None,
             }),
         }
     }
