@@ -22,6 +22,7 @@ pub mod args;
 pub mod build_info;
 pub mod collector;
 pub mod desc;
+mod docs;
 pub mod duration;
 pub mod emit;
 pub mod encode;

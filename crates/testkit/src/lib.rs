@@ -8,8 +8,10 @@
 //! provides it; nothing is skipped.
 
 mod alertmanager;
+pub mod catalog;
 mod containerd;
 mod dockerd;
+pub mod exposition;
 mod kafka;
 mod mariadb;
 mod process;
