@@ -16,14 +16,21 @@ pub const BUILD_EPOCH: &str = env!("FERROSCOPE_BUILD_EPOCH");
 /// The build date as upstream's `--version` prints it (`20260101-12:00:00`,
 /// UTC), or `unknown`.
 pub fn build_date() -> String {
-    let format =
-        time::format_description::parse("[year][month][day]-[hour]:[minute]:[second]").ok();
     BUILD_EPOCH
         .parse::<i64>()
         .ok()
         .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
-        .zip(format)
-        .and_then(|(t, f)| t.format(&f).ok())
+        .map(|t| {
+            format!(
+                "{:04}{:02}{:02}-{:02}:{:02}:{:02}",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            )
+        })
         .unwrap_or_else(|| "unknown".to_string())
 }
 
