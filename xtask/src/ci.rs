@@ -71,10 +71,12 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// Installs the Debian packages in ci/apt-packages.txt that are missing.
-pub fn install_packages(root: &Path, timings: &mut Vec<(String, f64)>) -> anyhow::Result<()> {
-    let missing: Vec<String> = listed(&root.join("ci/apt-packages.txt"))?
+/// Installs the Debian packages in ci/apt-packages.txt that are missing
+/// (the table as testkit compiled it in).
+pub fn install_packages(timings: &mut Vec<(String, f64)>) -> anyhow::Result<()> {
+    let missing: Vec<&str> = testkit::apt_packages()
         .into_iter()
+        .map(|p| p.name)
         .filter(|p| !installed(p))
         .collect();
     if missing.is_empty() {
@@ -198,7 +200,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut timings = Vec::new();
     if !args.no_install {
-        install_packages(&root, &mut timings)?;
+        install_packages(&mut timings)?;
         install_tansu(&mut timings)?;
         install_pip_packages(&root, &mut timings)?;
     }

@@ -9,6 +9,7 @@ pub mod collectors;
 pub mod containerd;
 pub mod docker;
 pub mod parse;
+pub mod runtimes;
 
 use std::sync::OnceLock;
 

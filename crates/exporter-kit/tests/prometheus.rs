@@ -201,7 +201,7 @@ fn prometheus_ingests_text_openmetrics_and_protobuf() {
 
 #[test]
 fn promtool_accepts_the_text_format() {
-    let promtool = testkit::require_binary("promtool", "prometheus");
+    let promtool = testkit::require("promtool");
     let server = TestServer::start(local_args(), known_exporter).unwrap();
     let body = testkit::http()
         .get(server.url("/metrics"))

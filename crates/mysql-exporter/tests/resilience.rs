@@ -145,7 +145,7 @@ fn a_slow_scraper_costs_only_its_own_families() {
          INSERT INTO heartbeat.heartbeat VALUES (NOW(6), 1);",
     );
     // Another session holds a write lock on the heartbeat table.
-    let client = testkit::require_binary("mariadb", "mariadb-client");
+    let client = testkit::require("mariadb");
     let mut locker = std::process::Command::new(client)
         .args(["--no-defaults", "-uroot"])
         .arg(format!("--socket={}", db.socket().display()))

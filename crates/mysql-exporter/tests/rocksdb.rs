@@ -7,7 +7,7 @@ use common::{exporter, get, mariadb, root_cnf, value};
 
 #[test]
 fn rocksdb_perf_context_by_table() {
-    testkit::require_binary("mariadbd", "mariadb-server");
+    testkit::require("mariadbd");
     let plugin = std::path::Path::new("/usr/lib/mysql/plugin/ha_rocksdb.so");
     assert!(
         plugin.exists(),

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use testkit::{Process, free_port, require_binary};
+use testkit::{Process, free_port, require};
 
 /// The collectors compared (node2's sysfs/hardware collectors are compared by its own test).
 const COLLECTORS: &[&str] = &[
@@ -85,7 +85,7 @@ fn value(text: &str, series: &str) -> f64 {
 
 #[test]
 fn same_families_and_values_as_debians_node_exporter() {
-    let upstream = require_binary("prometheus-node-exporter", "prometheus-node-exporter");
+    let upstream = require("prometheus-node-exporter");
     let dir = tempfile::tempdir().expect("tempdir");
     let tf = dir.path().join("textfile");
     std::fs::create_dir(&tf).expect("mkdir");

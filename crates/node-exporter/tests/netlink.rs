@@ -99,7 +99,7 @@ fn ethtool_reports_drivers_and_skips_devices_without_one() {
 /// into a network namespace of its own and gives its loopback an altname.
 #[test]
 fn netclass_netlink_lists_link_altnames() {
-    let ip = testkit::require_binary("ip", "iproute2");
+    let ip = testkit::require("ip");
     #[allow(unsafe_code)]
     // SAFETY: unshare(2) with CLONE_NEWNET moves only this thread (and the
     // processes it starts) into a new, empty network namespace.

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use testkit::{Process, free_port, require_binary};
+use testkit::{Process, free_port, require};
 
 fn threads(pid: u32) -> usize {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -23,8 +23,8 @@ fn threads(pid: u32) -> usize {
 
 #[test]
 fn a_mount_whose_statfs_blocks_does_not_hang_the_scrape() {
-    let unshare = require_binary("unshare", "util-linux");
-    require_binary("mount", "mount");
+    let unshare = require("unshare");
+    require("mount");
     assert!(
         Path::new("/dev/fuse").exists(),
         "this test needs /dev/fuse (the fuse kernel module) and root"

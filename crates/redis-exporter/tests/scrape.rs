@@ -510,7 +510,7 @@ fn sentinel_metrics() {
         ),
     )
     .unwrap();
-    let bin = testkit::require_binary("redis-server", "redis-server");
+    let bin = testkit::require("redis-server");
     let mut cmd = std::process::Command::new(bin);
     cmd.arg(&conf).arg("--sentinel");
     let mut process = testkit::Process::spawn("redis-sentinel", cmd, &dir.path().join("log"));

@@ -25,7 +25,7 @@ pub fn load_yaml(path: &Path) -> serde_json::Value {
 /// Debian's `promtool` with `args` in `dir`: whether it succeeded, and its
 /// stdout and stderr together.
 pub fn promtool(args: &[&str], dir: &Path) -> (bool, String) {
-    let bin = testkit::require_binary("promtool", "prometheus");
+    let bin = testkit::require("promtool");
     let out = Command::new(bin)
         .args(args)
         .current_dir(dir)

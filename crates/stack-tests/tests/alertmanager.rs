@@ -14,7 +14,7 @@ use stack_tests::repo_root;
 
 #[test]
 fn amtool_check_config_passes() {
-    let bin = testkit::require_binary("amtool", "prometheus-alertmanager");
+    let bin = testkit::require("amtool");
     let dir = repo_root().join("alertmanager");
     let out = Command::new(bin)
         .args(["check-config", "alertmanager.yml"])

@@ -10,7 +10,7 @@ use stack_tests::repo_root;
 
 /// The compose file as `docker-compose config` resolves it.
 fn resolved() -> Value {
-    let bin = testkit::require_binary("docker-compose", "docker-compose");
+    let bin = testkit::require("docker-compose");
     let root = repo_root();
     let out = Command::new(bin)
         .args(["-f", "docker-compose.yml", "config"])

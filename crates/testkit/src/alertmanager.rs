@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::process::{Process, free_port, require_binary};
+use crate::packages::require;
+use crate::process::{Process, free_port};
 
 pub struct Alertmanager {
     process: Process,
@@ -16,7 +17,7 @@ pub struct Alertmanager {
 
 impl Alertmanager {
     pub fn start(config: &str) -> Alertmanager {
-        let binary = require_binary("prometheus-alertmanager", "prometheus-alertmanager");
+        let binary = require("prometheus-alertmanager");
         let dir = tempfile::tempdir().expect("creating a temporary directory");
         let config_path = dir.path().join("alertmanager.yml");
         std::fs::write(&config_path, config).expect("writing alertmanager.yml");

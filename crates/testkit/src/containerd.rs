@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use crate::process::{Process, require_binary, wait_until};
+use crate::packages::require;
+use crate::process::{Process, wait_until};
 
 pub struct Containerd {
     process: Option<Process>,
@@ -21,9 +22,9 @@ pub struct Containerd {
 impl Containerd {
     /// Starts containerd and waits until `ctr version` answers.
     pub fn start() -> Containerd {
-        let containerd = require_binary("containerd", "containerd");
-        let ctr = require_binary("ctr", "containerd");
-        require_binary("runc", "runc");
+        let containerd = require("containerd");
+        let ctr = require("ctr");
+        require("runc");
         // Short path: a Unix socket path must fit in 108 bytes.
         let dir = tempfile::Builder::new()
             .prefix("ctd")

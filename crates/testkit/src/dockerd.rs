@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use crate::process::{Process, require_binary};
+use crate::packages::require;
+use crate::process::Process;
 
 pub struct Dockerd {
     process: Option<Process>,
@@ -28,8 +29,8 @@ impl Dockerd {
     /// a new directory under `parent` (`/tmp` when that path is too long
     /// for a Unix socket, which must fit in 108 bytes).
     pub fn start_in(parent: &Path) -> Dockerd {
-        let dockerd = require_binary("dockerd", "docker.io");
-        let docker = require_binary("docker", "docker.io");
+        let dockerd = require("dockerd");
+        let docker = require("docker");
         // "/dkXXXXXX/exec/containerd/containerd.sock" adds 40 bytes; leave
         // room for dockerd's other sockets under the exec root.
         let parent = if parent.as_os_str().len() + 60 < 108 {

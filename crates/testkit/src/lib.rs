@@ -5,7 +5,8 @@
 //! `dockerd`, `containerd`) on a free loopback port in its
 //! own temporary directory, waits until it answers, and stops it when
 //! dropped. A missing binary fails the test with the Debian package that
-//! provides it; nothing is skipped.
+//! provides it (from `ci/apt-packages.txt`, see [`require`]); nothing is
+//! skipped.
 
 mod alertmanager;
 pub mod catalog;
@@ -14,6 +15,7 @@ mod dockerd;
 pub mod exposition;
 mod kafka;
 mod mariadb;
+mod packages;
 mod process;
 mod prometheus;
 mod redis;
@@ -24,7 +26,8 @@ pub use containerd::Containerd;
 pub use dockerd::Dockerd;
 pub use kafka::{KafkaBroker, tansu_install_dir};
 pub use mariadb::MariaDb;
-pub use process::{Process, free_port, require_binary, wait_until};
+pub use packages::{AptPackage, apt_packages, missing_packages, package_of, require};
+pub use process::{Process, find_binary, free_port, require_binary, wait_until};
 pub use prometheus::Prometheus;
 pub use redis::{RedisServer, RedisServerBuilder};
 

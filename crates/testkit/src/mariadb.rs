@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::process::{Process, free_port, require_binary};
+use crate::packages::require;
+use crate::process::{Process, free_port};
 
 pub struct MariaDb {
     process: Option<Process>,
@@ -59,7 +60,7 @@ impl MariaDb {
 
     /// Starts with extra `mariadbd` arguments (`--log-bin`, `--server-id=2`).
     pub fn start_with(args: &[&str]) -> MariaDb {
-        let install = require_binary("mariadb-install-db", "mariadb-server");
+        let install = require("mariadb-install-db");
         let dir = tempfile::tempdir().expect("creating a temporary directory");
         let data = dir.path().join("data");
         // Bootstrapping is the step that fails when the machine is short of
@@ -111,7 +112,7 @@ impl MariaDb {
     }
 
     fn start_process(&mut self) {
-        let binary = require_binary("mariadbd", "mariadb-server");
+        let binary = require("mariadbd");
         // Its own temporary directory: with the default /tmp, a large
         // information_schema query's on-disk temp table vanished under a
         // full parallel test run ("Error on delete of '/tmp/#sql-temptable-…'").
@@ -182,7 +183,7 @@ impl MariaDb {
     /// Runs SQL as root through the `mariadb` client and returns its
     /// tab-separated output; fails the test on an SQL error.
     pub fn sql(&self, sql: &str) -> String {
-        let client = require_binary("mariadb", "mariadb-client");
+        let client = require("mariadb");
         let out = Command::new(client)
             .args(["--no-defaults", "-uroot", "--batch", "--skip-column-names"])
             .arg(format!("--socket={}", self.socket().display()))

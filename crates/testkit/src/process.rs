@@ -5,9 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Finds `binary` on PATH or in the sbin directories, or fails the test
-/// naming the Debian package to install.
-pub fn require_binary(binary: &str, package: &str) -> PathBuf {
+/// Finds `binary` on PATH or in the sbin directories.
+pub fn find_binary(binary: &str) -> Option<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).collect())
         .unwrap_or_default();
@@ -21,11 +20,17 @@ pub fn require_binary(binary: &str, package: &str) -> PathBuf {
         ]
         .map(PathBuf::from),
     );
-    for dir in dirs {
-        let candidate = dir.join(binary);
-        if candidate.is_file() {
-            return candidate;
-        }
+    dirs.into_iter()
+        .map(|dir| dir.join(binary))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Finds `binary` (see [`find_binary`]), or fails the test naming the
+/// Debian package to install. [`crate::require`] takes the package from
+/// `ci/apt-packages.txt`.
+pub fn require_binary(binary: &str, package: &str) -> PathBuf {
+    if let Some(path) = find_binary(binary) {
+        return path;
     }
     panic!(
         "`{binary}` is not installed: install the Debian package `{package}` \

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::process::{Process, free_port, require_binary, wait_until};
+use crate::packages::require;
+use crate::process::{Process, free_port, wait_until};
 
 pub struct Prometheus {
     process: Process,
@@ -18,7 +19,7 @@ impl Prometheus {
     /// Starts Prometheus with `config` (prometheus.yml text) and extra
     /// flags (`--enable-feature=native-histograms`).
     pub fn start(config: &str, extra_args: &[&str]) -> Prometheus {
-        let binary = require_binary("prometheus", "prometheus");
+        let binary = require("prometheus");
         let dir = tempfile::tempdir().expect("creating a temporary directory");
         let config_path = dir.path().join("prometheus.yml");
         std::fs::write(&config_path, config).expect("writing prometheus.yml");

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::process::{Process, free_port, require_binary};
+use crate::packages::require;
+use crate::process::{Process, free_port};
 
 pub struct RedisServerBuilder {
     args: Vec<String>,
@@ -70,7 +71,7 @@ impl RedisServer {
     }
 
     fn start_process(&mut self) {
-        let binary = require_binary("redis-server", "redis-server");
+        let binary = require("redis-server");
         let mut command = Command::new(binary);
         command
             .current_dir(self.dir.path())
@@ -145,7 +146,7 @@ impl RedisServer {
 
     /// Runs a command through `redis-cli` and returns its output.
     pub fn cli(&self, args: &[&str]) -> String {
-        let binary = require_binary("redis-cli", "redis-tools");
+        let binary = require("redis-cli");
         let out = Command::new(binary)
             .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
             .args(args)

@@ -5,11 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::process::require_binary;
+use crate::packages::require;
 
 /// Fills `root` with `/bin/busybox`, applet links and `/tmp`; returns it.
 pub(crate) fn busybox_rootfs(root: &Path) -> PathBuf {
-    let busybox = require_binary("busybox", "busybox-static");
+    let busybox = require("busybox");
     std::fs::create_dir_all(root.join("bin")).expect("creating the rootfs");
     std::fs::create_dir_all(root.join("tmp")).expect("creating the rootfs");
     std::fs::copy(&busybox, root.join("bin/busybox")).expect("copying busybox");

@@ -381,10 +381,7 @@ pub struct Upstream {
 }
 
 pub fn start_upstream(config: &Path) -> Upstream {
-    let bin = testkit::require_binary(
-        "prometheus-blackbox-exporter",
-        "prometheus-blackbox-exporter",
-    );
+    let bin = testkit::require("prometheus-blackbox-exporter");
     let port = testkit::free_port();
     let dir = tempfile::tempdir().expect("tempdir");
     let mut cmd = std::process::Command::new(bin);

@@ -72,8 +72,7 @@ pub struct Upstream {
 
 impl Upstream {
     pub fn start(dsn: &str, flags: &[&str]) -> Upstream {
-        let bin =
-            testkit::require_binary("prometheus-mysqld-exporter", "prometheus-mysqld-exporter");
+        let bin = testkit::require("prometheus-mysqld-exporter");
         let dir = tempfile::tempdir().expect("tempdir");
         let port = testkit::free_port();
         let mut cmd = std::process::Command::new(bin);

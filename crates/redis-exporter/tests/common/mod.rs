@@ -145,7 +145,7 @@ pub struct Upstream {
 
 impl Upstream {
     pub fn start(flags: &[&str]) -> Upstream {
-        let bin = testkit::require_binary("prometheus-redis-exporter", "prometheus-redis-exporter");
+        let bin = testkit::require("prometheus-redis-exporter");
         let port = testkit::free_port();
         let dir = tempfile::tempdir().unwrap();
         let mut cmd = std::process::Command::new(bin);

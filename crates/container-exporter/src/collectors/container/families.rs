@@ -1,0 +1,449 @@
+//! cAdvisor's `container_*` families, one struct per metric group
+//! (cAdvisor's `container.MetricKind`, as `--enable_metrics` and
+//! `--disable_metrics` name them). A group's descriptors exist only when
+//! the group is on, and code writes through the struct's fields: a
+//! misspelt family is a compile error, not a family that silently never
+//! appears. The unit test below checks each name, type and label set
+//! against cAdvisor's catalog.
+
+use exporter_kit::{Desc, Kind};
+
+use crate::args::MetricSet;
+
+/// The label names every container family ends with: `id`, `image`,
+/// `name`, then one `container_label_<name>` per allowlisted label.
+pub struct CommonLabels(Vec<String>);
+
+impl CommonLabels {
+    pub fn new(label_allowlist: &[String]) -> CommonLabels {
+        let mut names: Vec<String> = vec!["id".into(), "image".into(), "name".into()];
+        for l in label_allowlist {
+            let n = format!("container_label_{}", super::sanitize(l));
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+        CommonLabels(names)
+    }
+
+    fn desc(&self, name: &str, kind: Kind, extra: &[&str], help: &str) -> Desc {
+        let labels: Vec<&str> = extra
+            .iter()
+            .copied()
+            .chain(self.0.iter().map(String::as_str))
+            .collect();
+        Desc::new(name, help, kind, &labels)
+    }
+}
+
+/// One group: a struct with a `Desc` per family, built from rows of
+/// `field: Kind "name" [extra labels] "help"`.
+macro_rules! metric_group {
+    (
+        $(#[$doc:meta])*
+        $group:ident $(= $metric_kind:literal)? {
+            $( $field:ident: $kind:ident $name:literal [$($label:literal),*] $help:literal, )*
+        }
+    ) => {
+        $(#[$doc])*
+        pub struct $group {
+            $( pub $field: Desc, )*
+        }
+
+        impl $group {
+            $(
+                /// cAdvisor's name for the group.
+                pub const METRIC_KIND: &'static str = $metric_kind;
+            )?
+
+            fn new(labels: &CommonLabels) -> $group {
+                $group {
+                    $( $field: labels.desc($name, Kind::$kind, &[$($label),*], $help), )*
+                }
+            }
+
+            #[cfg(test)]
+            fn descs(&self) -> Vec<&Desc> {
+                vec![$( &self.$field ),*]
+            }
+        }
+    };
+}
+
+metric_group! {
+    /// CPU time and CFS throttling (`percpu` splits the usage by CPU).
+    Cpu = "cpu" {
+        usage: Counter "container_cpu_usage_seconds_total" ["cpu"]
+            "Cumulative cpu time consumed in seconds.",
+        user: Counter "container_cpu_user_seconds_total" []
+            "Cumulative user cpu time consumed in seconds.",
+        system: Counter "container_cpu_system_seconds_total" []
+            "Cumulative system cpu time consumed in seconds.",
+        cfs_periods: Counter "container_cpu_cfs_periods_total" []
+            "Number of elapsed enforcement period intervals.",
+        cfs_throttled_periods: Counter "container_cpu_cfs_throttled_periods_total" []
+            "Number of throttled period intervals.",
+        cfs_throttled_seconds: Counter "container_cpu_cfs_throttled_seconds_total" []
+            "Total time duration the container has been throttled.",
+        cfs_burst_periods: Counter "container_cpu_cfs_burst_periods_total" []
+            "Number of periods when burst occurs.",
+        cfs_burst_seconds: Counter "container_cpu_cfs_burst_seconds_total" []
+            "Total time duration the container has been bursted.",
+    }
+}
+
+metric_group! {
+    /// Tasks by state and the load gauges derived from them.
+    CpuLoad = "cpuLoad" {
+        load_average_10s: Gauge "container_cpu_load_average_10s" []
+            "Value of container cpu load average over the last 10 seconds.",
+        load_d_average_10s: Gauge "container_cpu_load_d_average_10s" []
+            "Value of container cpu load.d average over the last 10 seconds.",
+        tasks_state: Gauge "container_tasks_state" ["state"]
+            "Number of tasks in given state",
+    }
+}
+
+metric_group! {
+    /// The memory controller's usage and statistics.
+    Memory = "memory" {
+        usage: Gauge "container_memory_usage_bytes" []
+            "Current memory usage in bytes, including all memory regardless of when it was accessed.",
+        working_set: Gauge "container_memory_working_set_bytes" []
+            "Current working set in bytes.",
+        max_usage: Gauge "container_memory_max_usage_bytes" []
+            "Maximum memory usage recorded in bytes.",
+        failcnt: Counter "container_memory_failcnt" []
+            "Number of memory usage hits limits.",
+        cache: Gauge "container_memory_cache" []
+            "Number of bytes of page cache memory.",
+        rss: Gauge "container_memory_rss" []
+            "Size of RSS in bytes.",
+        swap: Gauge "container_memory_swap" []
+            "Container swap usage in bytes.",
+        mapped_file: Gauge "container_memory_mapped_file" []
+            "Size of memory mapped files in bytes.",
+        kernel_usage: Gauge "container_memory_kernel_usage" []
+            "Size of kernel memory allocated in bytes.",
+        file_dirty: Gauge "container_memory_file_dirty_bytes" []
+            "Bytes of file cache modified and not yet written back.",
+        file_writeback: Gauge "container_memory_file_writeback_bytes" []
+            "Bytes of file cache being written back.",
+        total_active_file: Gauge "container_memory_total_active_file_bytes" []
+            "Current total active file in bytes.",
+        total_inactive_file: Gauge "container_memory_total_inactive_file_bytes" []
+            "Current total inactive file in bytes.",
+        failures: Counter "container_memory_failures_total" ["failure_type", "scope"]
+            "Cumulative count of memory allocation failures.",
+        pgscan: Counter "container_memory_pgscan_total" []
+            "Pages scanned by page reclaim.",
+        pgsteal: Counter "container_memory_pgsteal_total" []
+            "Pages reclaimed by page reclaim.",
+        workingset_refault_anon: Counter "container_memory_workingset_refault_anon_total" []
+            "Refaults of previously evicted anonymous pages.",
+        workingset_refault_file: Counter "container_memory_workingset_refault_file_total" []
+            "Refaults of previously evicted file pages.",
+        events_high: Counter "container_memory_events_high_total" []
+            "memory.high throttle events.",
+        events_max: Counter "container_memory_events_max_total" []
+            "memory.max limit hit events.",
+    }
+}
+
+metric_group! {
+    /// Out-of-memory kills.
+    OomEvent = "oom_event" {
+        events: Counter "container_oom_events_total" []
+            "Count of out of memory events observed for the container.",
+    }
+}
+
+metric_group! {
+    /// Interface counters of the container's network namespace.
+    Network = "network" {
+        receive_bytes: Counter "container_network_receive_bytes_total" ["interface"]
+            "Cumulative count of bytes received.",
+        receive_packets: Counter "container_network_receive_packets_total" ["interface"]
+            "Cumulative count of packets received.",
+        receive_errors: Counter "container_network_receive_errors_total" ["interface"]
+            "Cumulative count of errors encountered while receiving.",
+        receive_packets_dropped: Counter "container_network_receive_packets_dropped_total" ["interface"]
+            "Cumulative count of packets dropped while receiving.",
+        transmit_bytes: Counter "container_network_transmit_bytes_total" ["interface"]
+            "Cumulative count of bytes transmitted.",
+        transmit_packets: Counter "container_network_transmit_packets_total" ["interface"]
+            "Cumulative count of packets transmitted.",
+        transmit_errors: Counter "container_network_transmit_errors_total" ["interface"]
+            "Cumulative count of errors encountered while transmitting.",
+        transmit_packets_dropped: Counter "container_network_transmit_packets_dropped_total" ["interface"]
+            "Cumulative count of packets dropped while transmitting.",
+    }
+}
+
+metric_group! {
+    /// Block I/O: the cgroup's io/blkio controller, and for the root
+    /// cgroup /proc/diskstats of every mounted block device.
+    DiskIo = "diskIO" {
+        blkio_device_usage: Counter "container_blkio_device_usage_total" ["device", "major", "minor", "operation"]
+            "Blkio device bytes usage.",
+        io_cost_usage: Counter "container_fs_io_cost_usage_seconds_total" ["device"]
+            "Cumulative IOCost usage in seconds.",
+        io_cost_wait: Counter "container_fs_io_cost_wait_seconds_total" ["device"]
+            "Cumulative IOCost wait in seconds.",
+        io_cost_indebt: Counter "container_fs_io_cost_indebt_seconds_total" ["device"]
+            "Cumulative IOCost debt in seconds.",
+        io_cost_indelay: Counter "container_fs_io_cost_indelay_seconds_total" ["device"]
+            "Cumulative IOCost delay in seconds.",
+        reads_bytes: Counter "container_fs_reads_bytes_total" ["device"]
+            "Cumulative count of bytes read.",
+        writes_bytes: Counter "container_fs_writes_bytes_total" ["device"]
+            "Cumulative count of bytes written.",
+        reads: Counter "container_fs_reads_total" ["device"]
+            "Cumulative count of reads completed.",
+        writes: Counter "container_fs_writes_total" ["device"]
+            "Cumulative count of writes completed.",
+        reads_merged: Counter "container_fs_reads_merged_total" ["device"]
+            "Cumulative count of reads merged.",
+        sector_reads: Counter "container_fs_sector_reads_total" ["device"]
+            "Cumulative count of sector reads completed.",
+        read_seconds: Counter "container_fs_read_seconds_total" ["device"]
+            "Cumulative count of seconds spent reading.",
+        writes_merged: Counter "container_fs_writes_merged_total" ["device"]
+            "Cumulative count of writes merged.",
+        sector_writes: Counter "container_fs_sector_writes_total" ["device"]
+            "Cumulative count of sector writes completed.",
+        write_seconds: Counter "container_fs_write_seconds_total" ["device"]
+            "Cumulative count of seconds spent writing.",
+        io_current: Gauge "container_fs_io_current" ["device"]
+            "Number of I/Os currently in progress.",
+        io_time_seconds: Counter "container_fs_io_time_seconds_total" ["device"]
+            "Cumulative count of seconds spent doing I/Os.",
+        io_time_weighted_seconds: Counter "container_fs_io_time_weighted_seconds_total" ["device"]
+            "Cumulative weighted I/O time in seconds.",
+    }
+}
+
+metric_group! {
+    /// Filesystem capacity and inodes (the root cgroup's filesystems).
+    Disk = "disk" {
+        limit: Gauge "container_fs_limit_bytes" ["device"]
+            "Number of bytes that can be consumed by the container on this filesystem.",
+        usage: Gauge "container_fs_usage_bytes" ["device"]
+            "Number of bytes that are consumed by the container on this filesystem.",
+        inodes_total: Gauge "container_fs_inodes_total" ["device"]
+            "Number of Inodes.",
+        inodes_free: Gauge "container_fs_inodes_free" ["device"]
+            "Number of available Inodes.",
+    }
+}
+
+metric_group! {
+    /// Pressure stall information (cgroup v2).
+    Pressure = "pressure" {
+        cpu_waiting: Counter "container_pressure_cpu_waiting_seconds_total" []
+            "Time tasks waited for CPU.",
+        cpu_stalled: Counter "container_pressure_cpu_stalled_seconds_total" []
+            "Time no task could run for CPU congestion.",
+        memory_waiting: Counter "container_pressure_memory_waiting_seconds_total" []
+            "Time tasks waited for memory.",
+        memory_stalled: Counter "container_pressure_memory_stalled_seconds_total" []
+            "Time no task could run for memory congestion.",
+        io_waiting: Counter "container_pressure_io_waiting_seconds_total" []
+            "Time tasks waited for IO.",
+        io_stalled: Counter "container_pressure_io_stalled_seconds_total" []
+            "Time no task could run for IO congestion.",
+    }
+}
+
+metric_group! {
+    /// Processes, threads and open files of the cgroup's processes.
+    Process = "process" {
+        processes: Gauge "container_processes" []
+            "Number of processes running inside the container.",
+        threads: Gauge "container_threads" []
+            "Number of threads running inside the container.",
+        threads_max: Gauge "container_threads_max" []
+            "Maximum number of threads allowed inside the container, infinity if value is zero.",
+        file_descriptors: Gauge "container_file_descriptors" []
+            "Number of open file descriptors for the container.",
+        sockets: Gauge "container_sockets" []
+            "Number of open sockets for the container.",
+    }
+}
+
+metric_group! {
+    /// Written whatever the groups, as cAdvisor does: the container's
+    /// spec, start time, health and when the exporter last saw it.
+    Always {
+        spec_cpu_period: Gauge "container_spec_cpu_period" []
+            "CPU period of the container.",
+        spec_cpu_quota: Gauge "container_spec_cpu_quota" []
+            "CPU quota of the container.",
+        spec_cpu_shares: Gauge "container_spec_cpu_shares" []
+            "CPU share of the container.",
+        spec_memory_limit: Gauge "container_spec_memory_limit_bytes" []
+            "Memory limit for the container.",
+        spec_memory_reservation_limit: Gauge "container_spec_memory_reservation_limit_bytes" []
+            "Memory reservation limit for the container.",
+        spec_memory_swap_limit: Gauge "container_spec_memory_swap_limit_bytes" []
+            "Memory swap limit for the container.",
+        start_time: Gauge "container_start_time_seconds" []
+            "Start time of the container since unix epoch in seconds.",
+        creation_time: Gauge "container_creation_time_seconds" []
+            "Container creation time since unix epoch in seconds.",
+        last_seen: Gauge "container_last_seen" []
+            "Last time a container was seen by the exporter.",
+        health_state: Gauge "container_health_state" []
+            "The result of the container's health check: 1 healthy, 0 not, -1 no health check.",
+    }
+}
+
+/// The descriptors of the groups that are on.
+pub struct Families {
+    pub cpu: Option<Cpu>,
+    /// `percpu`: usage by CPU instead of one `cpu="total"` series. It has
+    /// no family of its own.
+    pub percpu: bool,
+    pub cpu_load: Option<CpuLoad>,
+    pub memory: Option<Memory>,
+    pub oom_event: Option<OomEvent>,
+    pub network: Option<Network>,
+    pub disk_io: Option<DiskIo>,
+    pub disk: Option<Disk>,
+    pub pressure: Option<Pressure>,
+    pub process: Option<Process>,
+    pub always: Always,
+}
+
+impl Families {
+    pub fn new(included: &MetricSet, labels: &CommonLabels) -> Families {
+        Families {
+            cpu: included.has(Cpu::METRIC_KIND).then(|| Cpu::new(labels)),
+            percpu: included.has("percpu"),
+            cpu_load: included
+                .has(CpuLoad::METRIC_KIND)
+                .then(|| CpuLoad::new(labels)),
+            memory: included
+                .has(Memory::METRIC_KIND)
+                .then(|| Memory::new(labels)),
+            oom_event: included
+                .has(OomEvent::METRIC_KIND)
+                .then(|| OomEvent::new(labels)),
+            network: included
+                .has(Network::METRIC_KIND)
+                .then(|| Network::new(labels)),
+            disk_io: included
+                .has(DiskIo::METRIC_KIND)
+                .then(|| DiskIo::new(labels)),
+            disk: included.has(Disk::METRIC_KIND).then(|| Disk::new(labels)),
+            pressure: included
+                .has(Pressure::METRIC_KIND)
+                .then(|| Pressure::new(labels)),
+            process: included
+                .has(Process::METRIC_KIND)
+                .then(|| Process::new(labels)),
+            always: Always::new(labels),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use super::*;
+    use crate::args::{ALL_METRICS, MetricSet};
+
+    const CATALOG: &str = include_str!("../../../tests/fixtures/cadvisor.families.tsv");
+
+    /// Every group on, each family with the group cAdvisor files it under.
+    fn every_family() -> Vec<(&'static str, Desc)> {
+        let all = MetricSet(ALL_METRICS.iter().map(|m| m.to_string()).collect());
+        let f = Families::new(&all, &CommonLabels::new(&[]));
+        let mut out = Vec::new();
+        let mut add = |group: &'static str, descs: Vec<&Desc>| {
+            out.extend(descs.into_iter().map(|d| (group, d.clone())));
+        };
+        let on = "every group is on";
+        add(Cpu::METRIC_KIND, f.cpu.as_ref().expect(on).descs());
+        add(CpuLoad::METRIC_KIND, f.cpu_load.as_ref().expect(on).descs());
+        add(Memory::METRIC_KIND, f.memory.as_ref().expect(on).descs());
+        add(
+            OomEvent::METRIC_KIND,
+            f.oom_event.as_ref().expect(on).descs(),
+        );
+        add(Network::METRIC_KIND, f.network.as_ref().expect(on).descs());
+        add(DiskIo::METRIC_KIND, f.disk_io.as_ref().expect(on).descs());
+        add(Disk::METRIC_KIND, f.disk.as_ref().expect(on).descs());
+        add(
+            Pressure::METRIC_KIND,
+            f.pressure.as_ref().expect(on).descs(),
+        );
+        add(Process::METRIC_KIND, f.process.as_ref().expect(on).descs());
+        add("always", f.always.descs());
+        out
+    }
+
+    #[test]
+    fn every_family_is_cadvisors_with_its_type_labels_and_group() {
+        // name -> (type, sorted labels, group)
+        let catalog: BTreeMap<&str, (&str, &str, &str)> = CATALOG
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split('\t').collect();
+                Some((*f.first()?, (*f.get(1)?, *f.get(2)?, *f.get(3)?)))
+            })
+            .collect();
+        let mut seen = BTreeSet::new();
+        for (group, desc) in every_family() {
+            let name = desc.name();
+            assert!(seen.insert(name.to_string()), "{name} twice");
+            let Some(&(kind, labels, cadvisor_group)) = catalog.get(name) else {
+                panic!("{name} is not a cAdvisor family");
+            };
+            assert_eq!(desc.kind().as_str(), kind, "{name}");
+            let mut ours: Vec<&str> = desc.label_names().collect();
+            ours.sort_unstable();
+            assert_eq!(ours.join(","), labels, "{name}");
+            assert_eq!(group, cadvisor_group, "{name}");
+        }
+    }
+
+    #[test]
+    fn groups_are_named_as_the_flags_accept_them() {
+        for kind in [
+            Cpu::METRIC_KIND,
+            CpuLoad::METRIC_KIND,
+            Memory::METRIC_KIND,
+            OomEvent::METRIC_KIND,
+            Network::METRIC_KIND,
+            DiskIo::METRIC_KIND,
+            Disk::METRIC_KIND,
+            Pressure::METRIC_KIND,
+            Process::METRIC_KIND,
+        ] {
+            assert!(ALL_METRICS.contains(&kind), "{kind}");
+        }
+    }
+
+    #[test]
+    fn a_group_that_is_off_has_no_descriptors() {
+        let only_cpu = MetricSet(["cpu".to_string()].into());
+        let f = Families::new(&only_cpu, &CommonLabels::new(&[]));
+        assert!(f.cpu.is_some());
+        assert!(f.memory.is_none() && f.network.is_none() && f.disk_io.is_none());
+        assert!(!f.percpu);
+    }
+
+    #[test]
+    fn allowlisted_labels_follow_the_common_ones_once_each() {
+        let labels = CommonLabels::new(&["com.example/team".into(), "com.example.team".into()]);
+        let f = Families::new(&MetricSet::default(), &labels);
+        let names: Vec<&str> = f.always.last_seen.label_names().collect();
+        assert_eq!(
+            names,
+            ["id", "image", "name", "container_label_com_example_team"]
+        );
+    }
+}
