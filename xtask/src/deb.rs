@@ -295,6 +295,7 @@ fn build_one(
     staging: &Path,
     out: &Path,
     arch: &str,
+    fast: bool,
 ) -> anyhow::Result<PathBuf> {
     let repository = env!("CARGO_PKG_REPOSITORY");
     let version = format!("{}-1", env!("CARGO_PKG_VERSION"));
@@ -385,8 +386,13 @@ fn build_one(
 
     std::fs::create_dir_all(out)?;
     let deb = out.join(format!("{}_{version}_{arch}.deb", p.package));
+    // xz for releases; a quick gzip for dev builds, whose unstripped
+    // binaries would take minutes to compress on a small machine.
+    let compression: &[&str] = if fast { &["-Zgzip", "-z1"] } else { &["-Zxz"] };
     run(Command::new("dpkg-deb")
-        .args(["--root-owner-group", "-Zxz", "--build"])
+        .arg("--root-owner-group")
+        .args(compression)
+        .arg("--build")
         .arg(&tree)
         .arg(&deb))?;
     Ok(deb)
@@ -424,8 +430,16 @@ pub fn build(args: &Args) -> anyhow::Result<Vec<PathBuf>> {
     let mut debs = Vec::new();
     for p in chosen {
         let binary = target.join(profile_dir).join(p.krate);
-        let deb = build_one(&root, p, &binary, &staging, &out, &arch)
-            .with_context(|| format!("packaging {}", p.krate))?;
+        let deb = build_one(
+            &root,
+            p,
+            &binary,
+            &staging,
+            &out,
+            &arch,
+            args.profile == "dev",
+        )
+        .with_context(|| format!("packaging {}", p.krate))?;
         println!("{}", deb.display());
         debs.push(deb);
     }

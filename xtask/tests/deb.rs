@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use testkit::{Process, free_port, require_binary};
+use testkit::{Process, free_port, require};
 
 struct Expected {
     package: &'static str,
@@ -219,7 +219,7 @@ fn packages_replace_debians_and_start_with_its_defaults() {
             ),
         )
         .expect("unit copy");
-        let verify = Command::new(require_binary("systemd-analyze", "systemd"))
+        let verify = Command::new(require("systemd-analyze"))
             .arg("verify")
             .arg(&copy)
             .output()
@@ -237,7 +237,7 @@ fn packages_replace_debians_and_start_with_its_defaults() {
         let home = tempfile::tempdir().expect("tempdir");
         if let Some(debian) = e.debian {
             // Debian's own defaults file, installed with its package.
-            require_binary(debian, debian);
+            require(debian);
             let stock = read(Path::new(&format!("/etc/default/{debian}")));
             starts(
                 &binary,
