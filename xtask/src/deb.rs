@@ -155,8 +155,17 @@ fn shared_library_depends(binary: &Path) -> anyhow::Result<Vec<String>> {
         .filter_map(|l| l.split_once(" => ").map(|(_, r)| r))
         .filter_map(|r| r.split_whitespace().next())
     {
-        let owner = run(Command::new("dpkg").args(["-S", path]))
-            .with_context(|| format!("which package has {path}"))?;
+        // dpkg knows a library by the path its package ships it under:
+        // /usr/lib/... on merged-/usr systems where ldd says /lib/...
+        let canonical = std::fs::canonicalize(path)
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let candidates = [path.to_string(), format!("/usr{path}"), canonical];
+        let owner = candidates
+            .iter()
+            .filter(|c| !c.is_empty())
+            .find_map(|c| run(Command::new("dpkg").args(["-S", c])).ok())
+            .with_context(|| format!("no Debian package has {path}"))?;
         let package = owner
             .split(':')
             .next()

@@ -234,7 +234,14 @@ fn packages_replace_debians_and_start_with_its_defaults() {
             "{name}.service:\n{said}"
         );
 
+        // The ~prometheus/.my.cnf a working mysqld-exporter installation
+        // has (Debian's ARGS are empty); a closed loopback port.
         let home = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            home.path().join(".my.cnf"),
+            "[client]\nuser=prometheus\nhost=127.0.0.1\nport=1\n",
+        )
+        .expect("writing .my.cnf");
         if let Some(debian) = e.debian {
             // Debian's own defaults file, installed with its package.
             require(debian);
