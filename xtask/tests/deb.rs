@@ -90,7 +90,8 @@ fn starts(binary: &Path, args: &[String], e: &Expected, home: &Path, what: &str)
     cmd.args(args)
         .args(e.loopback_flags)
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .env("HOME", home);
+        .env("HOME", home)
+        .current_dir(home);
     let process = Process::spawn(e.name, cmd, &home.join(format!("{}.log", e.name)));
     let url = format!("http://127.0.0.1:{port}/metrics");
     let served = testkit::wait_until(Duration::from_secs(20), || {
@@ -219,7 +220,9 @@ fn packages_replace_debians_and_start_with_its_defaults() {
             ),
         )
         .expect("unit copy");
+        // It also opens the unit's man: page: the one the package ships.
         let verify = Command::new(require("systemd-analyze"))
+            .env("MANPATH", root.path().join("usr/share/man"))
             .arg("verify")
             .arg(&copy)
             .output()
@@ -234,8 +237,9 @@ fn packages_replace_debians_and_start_with_its_defaults() {
             "{name}.service:\n{said}"
         );
 
-        // The ~prometheus/.my.cnf a working mysqld-exporter installation
-        // has (Debian's ARGS are empty); a closed loopback port.
+        // The .my.cnf a working mysqld-exporter installation has (Debian's
+        // ARGS are empty; the flag's default is .my.cnf in the working
+        // directory, as upstream's); a closed loopback port.
         let home = tempfile::tempdir().expect("tempdir");
         std::fs::write(
             home.path().join(".my.cnf"),
