@@ -81,6 +81,24 @@ pub struct Args {
     pub sysctl: crate::collectors::sysctl::SysctlArgs,
 
     #[command(flatten)]
+    pub ntp: crate::collectors::ntp::NtpArgs,
+
+    #[command(flatten)]
+    pub pcidevice: crate::collectors::pcidevice::PcideviceArgs,
+
+    #[command(flatten)]
+    pub qdisc: crate::collectors::qdisc::QdiscArgs,
+
+    #[command(flatten)]
+    pub runit: crate::collectors::runit::RunitArgs,
+
+    #[command(flatten)]
+    pub slabinfo: crate::collectors::slabinfo::SlabinfoArgs,
+
+    #[command(flatten)]
+    pub wifi: crate::collectors::wifi::WifiArgs,
+
+    #[command(flatten)]
     pub tapestats: crate::collectors::tapestats::TapestatsArgs,
 }
 
@@ -98,5 +116,15 @@ impl Args {
     /// A host path as seen through `--path.rootfs` (for mount points).
     pub fn root(&self, abs: &str) -> PathBuf {
         self.rootfs.join(abs.trim_start_matches('/'))
+    }
+}
+
+#[cfg(test)]
+mod boolean_flags {
+    /// Every boolean flag, including ones added later, takes upstream's
+    /// spellings and sets the value they say.
+    #[test]
+    fn every_boolean_flag_takes_upstreams_spellings() {
+        exporter_kit::testing::assert_boolean_flags(&crate::SPEC, crate::collectors::COLLECTORS);
     }
 }

@@ -85,3 +85,30 @@ fn the_scrape_deadline_bounds_the_wait() {
     assert!(matches!(out, StatOutcome::Stuck));
     assert!(start.elapsed() < Duration::from_secs(1));
 }
+
+static TOGETHER: std::sync::Barrier = std::sync::Barrier::new(4);
+
+/// Answers only once four statfs calls are running at the same time.
+fn stat_four_at_once(_: &Path) -> io::Result<FsStats> {
+    TOGETHER.wait();
+    Err(io::Error::other("answered"))
+}
+
+/// `--collector.filesystem.stat-workers=4`: four mounts are statted at
+/// once (one at a time, each call would wait for the others until the
+/// mount timeout marks it stuck).
+#[test]
+fn stat_workers_stat_mounts_concurrently() {
+    let statter = Statter::with_stat_fn(Duration::from_secs(5), stat_four_at_once).with_workers(4);
+    let paths = ["/a", "/b", "/c", "/d"]
+        .map(std::path::PathBuf::from)
+        .to_vec();
+    let outcomes = statter.stat_all(paths, Instant::now() + Duration::from_secs(10));
+    assert_eq!(outcomes.len(), 4);
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, StatOutcome::Err(e) if e.to_string() == "answered")),
+        "{outcomes:?}"
+    );
+}

@@ -176,7 +176,7 @@ async fn diskstats_units_filter_and_udev_info() {
     assert!(!t.contains(r#"device="vda1""#) && !t.contains("loop0") && !t.contains("dm-0"));
     assert_value(
         &t,
-        r#"node_disk_info{device="vda",major="254",minor="0",path="pci-0000:00:05.0",wwn="",model="QEMU_DISK",serial="abc123",revision="",rotational=""}"#,
+        r#"node_disk_info{device="vda",major="254",minor="0",path="pci-0000:00:05.0",wwn="",model="QEMU_DISK",serial="abc123",revision="",rotational="0"}"#,
         1.0,
     );
     assert_value(
@@ -275,6 +275,7 @@ async fn netdev_ifalias_label_and_address_info() {
     let (ok, t) = run(
         "netdev",
         &[
+            "--no-collector.netdev.netlink",
             "--collector.netdev.label-ifalias",
             "--collector.netdev.address-info",
         ],
@@ -296,13 +297,13 @@ async fn netdev_ifalias_label_and_address_info() {
         r#"node_network_address_info{device="lo",address="127.0.0.1",netmask="8",scope="link-local"}"#,
         1.0,
     );
-    let (_, t) = run("netdev", &[]).await;
+    let (_, t) = run("netdev", &["--no-collector.netdev.netlink"]).await;
     assert!(!t.contains("ifalias") && !t.contains("node_network_address_info"));
 }
 
 #[tokio::test]
 async fn netdev_counters_and_filters() {
-    let (ok, t) = run("netdev", &[]).await;
+    let (ok, t) = run("netdev", &["--no-collector.netdev.netlink"]).await;
     assert!(ok);
     assert_value(
         &t,
@@ -330,9 +331,23 @@ async fn netdev_counters_and_filters() {
         1000.0,
     );
     assert!(!t.contains("bad0"));
-    let (_, t) = run("netdev", &["--collector.netdev.device-exclude=^lo$"]).await;
+    let (_, t) = run(
+        "netdev",
+        &[
+            "--no-collector.netdev.netlink",
+            "--collector.netdev.device-exclude=^lo$",
+        ],
+    )
+    .await;
     assert!(!t.contains(r#"device="lo""#) && t.contains(r#"device="eth0""#));
-    let (_, t) = run("netdev", &["--collector.netdev.device-include=^lo$"]).await;
+    let (_, t) = run(
+        "netdev",
+        &[
+            "--no-collector.netdev.netlink",
+            "--collector.netdev.device-include=^lo$",
+        ],
+    )
+    .await;
     assert!(t.contains(r#"device="lo""#) && !t.contains(r#"device="eth0""#));
 }
 
@@ -434,11 +449,18 @@ async fn conntrack_sums_per_cpu_rows() {
 
 #[tokio::test]
 async fn arp_entries_per_device() {
-    let (ok, t) = run("arp", &[]).await;
+    let (ok, t) = run("arp", &["--no-collector.arp.netlink"]).await;
     assert!(ok);
     assert_value(&t, r#"node_arp_entries{device="eth0"}"#, 2.0);
     assert_value(&t, r#"node_arp_entries{device="eth1"}"#, 1.0);
-    let (_, t) = run("arp", &["--collector.arp.device-exclude=^eth0$"]).await;
+    let (_, t) = run(
+        "arp",
+        &[
+            "--no-collector.arp.netlink",
+            "--collector.arp.device-exclude=^eth0$",
+        ],
+    )
+    .await;
     assert!(!t.contains("eth0") && t.contains("eth1"));
 }
 

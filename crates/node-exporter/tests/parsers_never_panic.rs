@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use node_exporter::collectors;
 use node_exporter::parse;
 
 /// xorshift64*: deterministic, no dependency.
@@ -113,6 +114,11 @@ fn fixture(rel: &str) -> String {
 #[test]
 fn parsers_survive_mangled_input() {
     let inputs: Vec<(&str, String)> = [
+        "latest/proc/slabinfo",
+        "latest/proc/net/stat/arp_cache",
+        "latest/proc/drbd",
+        "latest/pci.ids",
+        "latest/sys/devices/system/cpu/vulnerabilities/spectre_v2",
         "proc/stat",
         "proc/meminfo",
         "proc/loadavg",
@@ -152,6 +158,24 @@ fn parsers_survive_mangled_input() {
                 let _ = parse::mounts::parse(&t);
                 let _ = parse::mounts::parse_mountinfo(&t);
                 let _ = parse::netdev::parse(&t);
+                // The parsers of the collectors added after 1.5.
+                let _ = collectors::lnstat::parse(&t);
+                let _ = t.lines().map(collectors::slabinfo::parse_line).count();
+                let _ = collectors::cpu_vulnerabilities::parse(&t);
+                let _ = collectors::bcachefs::human_bytes(&t);
+                let _ = parse::bcache::dehumanize(&t);
+                let _ = collectors::pcidevice::location(&t);
+                let _ = collectors::pcidevice::PciIds::parse(&t);
+                // Netlink payloads are bytes from the kernel: the same
+                // mangled text read as one.
+                let b = t.as_bytes();
+                let _ = collectors::qdisc::parse_message(b);
+                let _ = collectors::wifi::parse_interface(b);
+                let _ = collectors::wifi::parse_station(b);
+                let _ = collectors::wifi::parse_bss(b);
+                let _ = collectors::wifi::decode_base64(&t);
+                let _ = collectors::arp::neighbour_ifindex(b);
+                let _ = parse::rtnetlink::parse_link_stats(b);
                 let _ = parse::netstat::parse_pairs(&t);
                 let _ = parse::netstat::parse_snmp6(&t);
                 let _ = parse::kv::parse_pairs(&t);

@@ -45,15 +45,20 @@ impl Collector for Bonding {
             let mut up = 0;
             for slave in slaves.split_whitespace() {
                 total += 1;
-                // Newer kernels: <master>/lower_<slave>/bonding_slave; older: <slave>/bonding_slave.
-                let state = read_attr(
-                    &self
-                        .dir
-                        .join(master)
-                        .join(format!("lower_{slave}"))
-                        .join("bonding_slave/mii_status"),
-                )
-                .or_else(|| read_attr(&self.dir.join(slave).join("bonding_slave/mii_status")));
+                // Newer kernels: <master>/lower_<slave>/bonding_slave; older:
+                // <master>/slave_<slave>/bonding_slave, as upstream looks.
+                let under_master = |prefix: &str| {
+                    read_attr(
+                        &self
+                            .dir
+                            .join(master)
+                            .join(format!("{prefix}{slave}"))
+                            .join("bonding_slave/mii_status"),
+                    )
+                };
+                let state = under_master("lower_")
+                    .or_else(|| under_master("slave_"))
+                    .or_else(|| read_attr(&self.dir.join(slave).join("bonding_slave/mii_status")));
                 if state.as_deref() == Some("up") {
                     up += 1;
                 }

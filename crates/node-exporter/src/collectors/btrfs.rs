@@ -141,6 +141,9 @@ impl Btrfs {
                 out.gauge(&self.ratio, &lv, allocation_ratio(&mode, devices.len()));
             }
         }
+        // Upstream exports the four commit series for every filesystem,
+        // zero when commit_stats is absent (kernels before 6.0).
+        let (mut commits, mut last, mut max, mut total) = (0.0, 0.0, 0.0, 0.0);
         if let Some(text) = read_attr(&d.join("commit_stats")) {
             for line in text.lines() {
                 let mut f = line.split_whitespace();
@@ -148,14 +151,18 @@ impl Btrfs {
                     continue;
                 };
                 match key {
-                    "commits" => out.counter(&self.commits, &[uuid], v),
-                    "last_commit_ms" => out.gauge(&self.last_commit, &[uuid], v / 1000.0),
-                    "max_commit_ms" => out.gauge(&self.max_commit, &[uuid], v / 1000.0),
-                    "total_commit_ms" => out.counter(&self.commit_seconds, &[uuid], v / 1000.0),
+                    "commits" => commits = v,
+                    "last_commit_ms" => last = v,
+                    "max_commit_ms" => max = v,
+                    "total_commit_ms" => total = v,
                     _ => {}
                 }
             }
         }
+        out.counter(&self.commits, &[uuid], commits);
+        out.gauge(&self.last_commit, &[uuid], last / 1000.0);
+        out.gauge(&self.max_commit, &[uuid], max / 1000.0);
+        out.counter(&self.commit_seconds, &[uuid], total / 1000.0);
     }
 }
 

@@ -239,12 +239,26 @@ impl Collector for Diskstats {
                     .find(|(key, _)| *key == k)
                     .map_or("", |(_, v)| *v)
             };
+            // The serial on the disk's label, else the short serial, else
+            // ID_SERIAL (virtio, mmc), as upstream falls back.
+            let serial = [
+                get("SCSI_IDENT_SERIAL"),
+                get("ID_SERIAL_SHORT"),
+                get("ID_SERIAL"),
+            ]
+            .into_iter()
+            .find(|s| !s.is_empty())
+            .unwrap_or_default();
+            // "1" for a rotational disk, else "0" (unreadable included),
+            // as upstream's rotationalLabel.
             let rotational = crate::sysfs::read_string(&crate::sysfs::join2(
                 &self.sys_block,
                 dev,
                 "queue/rotational",
             ))
-            .unwrap_or_default();
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok());
+            let rotational = if rotational == Some(1) { "1" } else { "0" };
             out.gauge(
                 &self.info,
                 &[
@@ -254,9 +268,9 @@ impl Collector for Diskstats {
                     get("ID_PATH"),
                     get("ID_WWN"),
                     get("ID_MODEL"),
-                    get("ID_SERIAL_SHORT"),
+                    serial,
                     get("ID_REVISION"),
-                    rotational.trim(),
+                    rotational,
                 ],
                 1.0,
             );

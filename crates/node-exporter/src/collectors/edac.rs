@@ -105,8 +105,17 @@ impl Collector for Edac {
                     else {
                         continue;
                     };
-                    let label =
-                        read_attr(&r.join(format!("ch{ch}_dimm_label"))).unwrap_or_default();
+                    // Upstream's spelling of the label: "unknown" when
+                    // unreadable, `#` dropped, "csrow"/"channel" set off by
+                    // underscores (mc0csrow0channel0 -> mc0_csrow0_channel0).
+                    let label = read_attr(&r.join(format!("ch{ch}_dimm_label"))).map_or_else(
+                        || "unknown".to_string(),
+                        |l| {
+                            l.replace('#', "")
+                                .replace("csrow", "_csrow")
+                                .replace("channel", "_channel")
+                        },
+                    );
                     let lv = [ctl, csrow, ch, label.as_str()];
                     if let Some(v) = read_u64(&r.join(f)) {
                         out.counter(&self.channel_ce, &lv, v as f64);

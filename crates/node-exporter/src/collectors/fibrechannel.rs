@@ -76,10 +76,17 @@ impl Collector for Fibrechannel {
         for host in list_dir(&self.dir)? {
             let d = self.dir.join(&host);
             let mut values = vec![host.clone()];
-            values.extend(
-                INFO.iter()
-                    .map(|f| read_attr(&d.join(f)).unwrap_or_default()),
-            );
+            values.extend(INFO.iter().map(|f| {
+                let v = read_attr(&d.join(f)).unwrap_or_default();
+                // Upstream drops the first two characters (the "0x") of
+                // the hex identifiers when longer than that.
+                match *f {
+                    "port_id" | "port_name" | "fabric_name" | "node_name" if v.len() > 2 => {
+                        v.get(2..).unwrap_or_default().to_string()
+                    }
+                    _ => v,
+                }
+            }));
             let v: Vec<&str> = values.iter().map(String::as_str).collect();
             out.gauge(&self.info, &v, 1.0);
             let stats = d.join("statistics");

@@ -65,12 +65,11 @@ pub struct FilesystemArgs {
         value_parser = exporter_kit::duration::parse_go
     )]
     pub mount_timeout: Duration,
-    /// Accepted for compatibility: statfs calls run one at a time on helper threads.
+    /// Maximum number of concurrent stat workers.
     #[arg(
         long = "collector.filesystem.stat-workers",
         value_name = "N",
-        default_value_t = 4,
-        hide = true
+        default_value_t = 4
     )]
     pub stat_workers: usize,
 }
@@ -134,6 +133,8 @@ pub struct Statter {
     stat_fn: StatFn,
     inflight: Inflight,
     idle: Mutex<Vec<Worker>>,
+    /// `--collector.filesystem.stat-workers`: batches statted at once.
+    workers: usize,
 }
 
 #[derive(Debug)]
@@ -195,7 +196,15 @@ impl Statter {
             stat_fn,
             inflight: Arc::new(Mutex::new(HashMap::new())),
             idle: Mutex::new(Vec::new()),
+            workers: 1,
         }
+    }
+
+    /// Stats up to `workers` mounts at once, as upstream's stat workers
+    /// (at least one).
+    pub fn with_workers(mut self, workers: usize) -> Statter {
+        self.workers = workers.max(1);
+        self
     }
 
     fn spawn(&self) -> io::Result<Worker> {
@@ -289,78 +298,122 @@ impl Statter {
         }
     }
 
-    /// Stats mounts this scrape has claimed, in batches: one, plus one
-    /// more after each mount that times out.
-    fn stat_claimed(&self, mut paths: Vec<PathBuf>, deadline: Instant) -> Vec<StatOutcome> {
-        let mut outcomes = Vec::with_capacity(paths.len());
-        while !paths.is_empty() {
-            let worker = match lock(&self.idle).pop().map_or_else(|| self.spawn(), Ok) {
-                Ok(w) => w,
-                Err(e) => {
-                    self.release(&paths);
-                    outcomes.extend(
-                        paths
-                            .iter()
-                            .map(|_| StatOutcome::Err(io::Error::new(e.kind(), e.to_string()))),
-                    );
-                    break;
+    /// Stats mounts this scrape has claimed: split into up to `workers`
+    /// batches run at once, each on its own helper; the mounts after one
+    /// that times out go on in a new batch.
+    fn stat_claimed(&self, paths: Vec<PathBuf>, deadline: Instant) -> Vec<StatOutcome> {
+        let batches = self.workers.min(paths.len()).max(1);
+        let size = paths.len().div_ceil(batches);
+        let mut chunks: Vec<Vec<PathBuf>> = Vec::with_capacity(batches);
+        let mut rest = paths;
+        while rest.len() > size {
+            let tail = rest.split_off(size);
+            chunks.push(rest);
+            rest = tail;
+        }
+        chunks.push(rest);
+        // All batches start before any is waited for.
+        let started: Vec<_> = chunks.into_iter().map(|c| self.dispatch(c)).collect();
+        let mut outcomes = Vec::new();
+        for dispatched in started {
+            match dispatched {
+                Err(failed) => outcomes.extend(failed),
+                Ok((worker, batch)) => {
+                    let mut next = self.wait(worker, batch, deadline, &mut outcomes);
+                    while let Some(paths) = next.take().filter(|p| !p.is_empty()) {
+                        next = match self.dispatch(paths) {
+                            Err(failed) => {
+                                outcomes.extend(failed);
+                                None
+                            }
+                            Ok((worker, batch)) => {
+                                self.wait(worker, batch, deadline, &mut outcomes)
+                            }
+                        };
+                    }
                 }
-            };
-            let batch = Arc::new(Batch::new(paths));
-            if worker.jobs.send(Arc::clone(&batch)).is_err() {
-                self.release(&batch.paths);
-                outcomes.extend(
-                    batch
-                        .paths
-                        .iter()
-                        .map(|_| StatOutcome::Err(io::Error::other("statfs worker exited"))),
-                );
-                break;
-            }
-            let mut st = lock(&batch.state);
-            let stuck_at = loop {
-                if st.done {
-                    break None;
-                }
-                let due = (st.started + self.timeout).min(deadline);
-                let now = Instant::now();
-                if now >= due {
-                    break Some(st.current);
-                }
-                st = batch
-                    .changed
-                    .wait_timeout(st, due - now)
-                    .unwrap_or_else(|p| p.into_inner())
-                    .0;
-            };
-            let Some(stuck) = stuck_at else {
-                outcomes.extend(st.results.iter_mut().map(|r| outcome(r.take())));
-                drop(st);
-                let mut idle = lock(&self.idle);
-                // Keep a few helpers for the next scrapes; a dropped one exits.
-                if idle.len() < MAX_IDLE_WORKERS {
-                    idle.push(worker);
-                }
-                break;
-            };
-            // The helper stays in this statfs; it exits when that returns.
-            st.abandoned = true;
-            outcomes.extend(st.results[..stuck].iter_mut().map(|r| outcome(r.take())));
-            drop(st);
-            tracing::warn!(
-                mountpoint = %batch.paths[stuck].display(),
-                "mount point timed out, it is being labeled as stuck and will not be monitored until it answers"
-            );
-            outcomes.push(StatOutcome::Stuck);
-            paths = batch.paths[stuck + 1..].to_vec();
-            if Instant::now() >= deadline {
-                // No time left for the rest: not statted, free for the next scrape.
-                self.release(&paths);
-                outcomes.extend(paths.iter().map(|_| StatOutcome::Stuck));
-                break;
             }
         }
         outcomes
+    }
+
+    /// Hands `paths` to an idle helper (or a new one); on failure, their
+    /// outcomes.
+    fn dispatch(&self, paths: Vec<PathBuf>) -> Result<(Worker, Arc<Batch>), Vec<StatOutcome>> {
+        let worker = match lock(&self.idle).pop().map_or_else(|| self.spawn(), Ok) {
+            Ok(w) => w,
+            Err(e) => {
+                self.release(&paths);
+                return Err(paths
+                    .iter()
+                    .map(|_| StatOutcome::Err(io::Error::new(e.kind(), e.to_string())))
+                    .collect());
+            }
+        };
+        let batch = Arc::new(Batch::new(paths));
+        if worker.jobs.send(Arc::clone(&batch)).is_err() {
+            self.release(&batch.paths);
+            return Err(batch
+                .paths
+                .iter()
+                .map(|_| StatOutcome::Err(io::Error::other("statfs worker exited")))
+                .collect());
+        }
+        Ok((worker, batch))
+    }
+
+    /// Waits for a batch, appending its outcomes; returns the mounts left
+    /// after one that timed out (to go on in a new batch), if any.
+    fn wait(
+        &self,
+        worker: Worker,
+        batch: Arc<Batch>,
+        deadline: Instant,
+        outcomes: &mut Vec<StatOutcome>,
+    ) -> Option<Vec<PathBuf>> {
+        let mut st = lock(&batch.state);
+        let stuck_at = loop {
+            if st.done {
+                break None;
+            }
+            let due = (st.started + self.timeout).min(deadline);
+            let now = Instant::now();
+            if now >= due {
+                break Some(st.current);
+            }
+            st = batch
+                .changed
+                .wait_timeout(st, due - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        };
+        let Some(stuck) = stuck_at else {
+            outcomes.extend(st.results.iter_mut().map(|r| outcome(r.take())));
+            drop(st);
+            let mut idle = lock(&self.idle);
+            // Keep a few helpers for the next scrapes; a dropped one exits.
+            if idle.len() < MAX_IDLE_WORKERS.max(self.workers) {
+                idle.push(worker);
+            }
+            return None;
+        };
+        // The helper stays in this statfs; it exits when that returns.
+        st.abandoned = true;
+        outcomes.extend(st.results[..stuck].iter_mut().map(|r| outcome(r.take())));
+        drop(st);
+        tracing::warn!(
+            mountpoint = %batch.paths[stuck].display(),
+            "mount point timed out, it is being labeled as stuck and will not be monitored until it answers"
+        );
+        outcomes.push(StatOutcome::Stuck);
+        let rest = batch.paths[stuck + 1..].to_vec();
+        if Instant::now() >= deadline {
+            // No time left for the rest: not statted, free for the next scrape.
+            self.release(&rest);
+            outcomes.extend(rest.iter().map(|_| StatOutcome::Stuck));
+            return None;
+        }
+        Some(rest)
     }
 
     /// Helper threads alive: idle ones plus one per mount still in statfs.
@@ -449,7 +502,7 @@ impl Filesystem {
                     None => Some(&a.fs_types_exclude),
                 },
             )?,
-            statter: Statter::new(a.mount_timeout),
+            statter: Statter::new(a.mount_timeout).with_workers(a.stat_workers),
             size: g("size_bytes", "Filesystem size in bytes."),
             free: g("free_bytes", "Filesystem free space in bytes."),
             avail: g(

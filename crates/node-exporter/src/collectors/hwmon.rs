@@ -254,6 +254,17 @@ impl Hwmon {
                 let Ok(raw) = value.parse::<f64>() else {
                     continue;
                 };
+                // A GPU clock (freqN_input) is exported only with its label,
+                // which then names the sensor ("sclk", "mclk"), in MHz.
+                if kind == "freq" && element == "input" {
+                    if let (Some(label), Some(d)) = (
+                        props.get("label"),
+                        self.desc("node_hwmon_freq_freq_mhz", Kind::Gauge, &labels),
+                    ) {
+                        out.gauge(&d, &[&chip, &clean_name(label)], raw / 1_000_000.0);
+                    }
+                    continue;
+                }
                 let e = exposed(kind, element, bare.is_some());
                 let k = if e.counter {
                     Kind::Counter

@@ -91,7 +91,10 @@ impl Collector for Mdadm {
                 if let Some(v) = read_int(&md.join("raid_disks")) {
                     out.gauge(&self.raid_disks, &[dev], v as f64);
                 }
-                if let Some(v) = read_int(&md.join("degraded")) {
+                // Upstream reports every array's degraded count, 0 when the
+                // file is absent (raid0, linear).
+                if crate::sysfs::is_dir(&md) {
+                    let v = read_int(&md.join("degraded")).unwrap_or(0);
                     out.gauge(&self.degraded, &[dev], v as f64);
                 }
             }

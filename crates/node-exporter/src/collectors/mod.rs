@@ -8,15 +8,20 @@ use crate::args::Args;
 
 pub mod arp;
 pub mod bcache;
+pub mod bcachefs;
 pub mod bonding;
 pub mod btrfs;
 pub mod buddyinfo;
 pub mod cgroups;
 pub mod conntrack;
 pub mod cpu;
+pub mod cpu_vulnerabilities;
 pub mod cpufreq;
 pub mod diskstats;
 pub mod dmi;
+pub mod dmmultipath;
+pub mod drbd;
+pub mod drm;
 pub mod edac;
 pub mod entropy;
 pub mod ethtool;
@@ -27,6 +32,9 @@ pub mod hwmon;
 pub mod infiniband;
 pub mod interrupts;
 pub mod ipvs;
+pub mod kernel_hung;
+pub mod ksmd;
+pub mod lnstat;
 pub mod loadavg;
 pub mod mdadm;
 pub mod meminfo;
@@ -38,18 +46,25 @@ pub mod netstat;
 pub mod network_route;
 pub mod nfs;
 pub mod nfsd;
+pub mod ntp;
 pub mod nvme;
+pub mod nvmesubsystem;
 pub mod os;
+pub mod pcidevice;
 pub mod powersupplyclass;
 pub mod pressure;
 pub mod processes;
+pub mod qdisc;
 pub mod rapl;
+pub mod runit;
 pub mod schedstat;
 pub mod selinux;
+pub mod slabinfo;
 pub mod sockstat;
 pub mod softirqs;
 pub mod softnet;
 pub mod stat;
+pub mod swap;
 pub mod sysctl;
 pub mod tapestats;
 pub mod tcpstat;
@@ -60,6 +75,9 @@ pub mod timex;
 pub mod udp_queues;
 pub mod uname;
 pub mod vmstat;
+pub mod watchdog;
+pub mod wifi;
+pub mod xfrm;
 pub mod xfs;
 pub mod zfs;
 pub mod zoneinfo;
@@ -76,6 +94,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         true,
         "Exposes bcache statistics from /sys/fs/bcache/.",
         bcache::build,
+    ),
+    Registration::new(
+        "bcachefs",
+        true,
+        "Exposes bcachefs filesystem statistics from /sys/fs/bcachefs/.",
+        bcachefs::build,
     ),
     Registration::new(
         "bonding",
@@ -99,6 +123,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
     Registration::new("conntrack", true, "conntrack statistics.", conntrack::build),
     Registration::new("cpu", true, "CPU time from /proc/stat.", cpu::build),
     Registration::new(
+        "cpu_vulnerabilities",
+        false,
+        "Exposes CPU vulnerability states from /sys/devices/system/cpu/vulnerabilities/.",
+        cpu_vulnerabilities::build,
+    ),
+    Registration::new(
         "cpufreq",
         true,
         "Exposes CPU frequency statistics.",
@@ -110,6 +140,24 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         true,
         "Expose Desktop Management Interface (DMI) info from /sys/class/dmi/id/.",
         dmi::build,
+    ),
+    Registration::new(
+        "dmmultipath",
+        true,
+        "Exposes DM-multipath device and path states from /sys/block/.",
+        dmmultipath::build,
+    ),
+    Registration::new(
+        "drbd",
+        false,
+        "Exposes Distributed Replicated Block Device statistics (to version 8.4) from /proc/drbd.",
+        drbd::build,
+    ),
+    Registration::new(
+        "drm",
+        false,
+        "Exposes GPU card info from /sys/class/drm/card?/device/ (amdgpu).",
+        drm::build,
     ),
     Registration::new(
         "edac",
@@ -160,6 +208,24 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         true,
         "Exposes IPVS status from /proc/net/ip_vs and stats from /proc/net/ip_vs_stats.",
         ipvs::build,
+    ),
+    Registration::new(
+        "kernel_hung",
+        true,
+        "Exposes the number of tasks detected as hung, from /proc/sys/kernel/hung_task_detect_count.",
+        kernel_hung::build,
+    ),
+    Registration::new(
+        "ksmd",
+        false,
+        "Exposes kernel samepage merging statistics from /sys/kernel/mm/ksm/.",
+        ksmd::build,
+    ),
+    Registration::new(
+        "lnstat",
+        false,
+        "Exposes per-CPU network cache statistics from /proc/net/stat/.",
+        lnstat::build,
     ),
     Registration::new("loadavg", true, "Load average.", loadavg::build),
     Registration::new(
@@ -218,12 +284,30 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         nfsd::build,
     ),
     Registration::new(
+        "ntp",
+        false,
+        "Local NTP daemon health to check time.",
+        ntp::build,
+    ),
+    Registration::new(
         "nvme",
         true,
         "Exposes NVMe info from /sys/class/nvme/.",
         nvme::build,
     ),
+    Registration::new(
+        "nvmesubsystem",
+        false,
+        "Exposes NVMe subsystem and path information from /sys/class/nvme-subsystem/.",
+        nvmesubsystem::build,
+    ),
     Registration::new("os", true, "OS release information.", os::build),
+    Registration::new(
+        "pcidevice",
+        false,
+        "Exposes PCI device information and link, power and SR-IOV state from /sys/bus/pci/devices/.",
+        pcidevice::build,
+    ),
     Registration::new(
         "powersupplyclass",
         true,
@@ -243,10 +327,22 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         processes::build,
     ),
     Registration::new(
+        "qdisc",
+        false,
+        "Exposes queueing discipline statistics.",
+        qdisc::build,
+    ),
+    Registration::new(
         "rapl",
         true,
         "Exposes various statistics from /sys/class/powercap.",
         rapl::build,
+    ),
+    Registration::new(
+        "runit",
+        false,
+        "Exposes service status from runit.",
+        runit::build,
     ),
     Registration::new("schedstat", true, "Scheduler statistics.", schedstat::build),
     Registration::new(
@@ -254,6 +350,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         true,
         "Exposes SELinux statistics.",
         selinux::build,
+    ),
+    Registration::new(
+        "slabinfo",
+        false,
+        "Exposes slab allocator statistics from /proc/slabinfo.",
+        slabinfo::build,
     ),
     Registration::new("sockstat", true, "Socket statistics.", sockstat::build),
     Registration::new(
@@ -268,6 +370,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         true,
         "Kernel statistics from /proc/stat.",
         stat::build,
+    ),
+    Registration::new(
+        "swap",
+        false,
+        "Expose swap information from /proc/swaps.",
+        swap::build,
     ),
     Registration::new(
         "sysctl",
@@ -318,6 +426,24 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         true,
         "Statistics from /proc/vmstat.",
         vmstat::build,
+    ),
+    Registration::new(
+        "watchdog",
+        true,
+        "Exposes watchdog device information from /sys/class/watchdog/.",
+        watchdog::build,
+    ),
+    Registration::new(
+        "wifi",
+        false,
+        "Exposes WiFi device and station statistics.",
+        wifi::build,
+    ),
+    Registration::new(
+        "xfrm",
+        false,
+        "Exposes IPsec transformation statistics from /proc/net/xfrm_stat.",
+        xfrm::build,
     ),
     Registration::new("xfs", true, "Exposes XFS runtime statistics.", xfs::build),
     Registration::new(

@@ -53,19 +53,36 @@ const EVENTS: &[(usize, &str)] = &[
 ];
 
 /// per-op value index -> (family suffix, factor)
-const OPS: &[(&str, f64)] = &[
-    ("operations_requests_total", 1.0),
-    ("operations_transmissions_total", 1.0),
-    ("operations_major_timeouts_total", 1.0),
-    ("operations_sent_bytes_total", 1.0),
-    ("operations_received_bytes_total", 1.0),
-    ("operations_queue_time_seconds_total", 0.001),
-    ("operations_response_time_seconds_total", 0.001),
-    ("operations_request_time_seconds_total", 0.001),
+/// (family, whether the kernel counts milliseconds)
+const OPS: &[(&str, bool)] = &[
+    ("operations_requests_total", false),
+    ("operations_transmissions_total", false),
+    ("operations_major_timeouts_total", false),
+    ("operations_sent_bytes_total", false),
+    ("operations_received_bytes_total", false),
+    ("operations_queue_time_seconds_total", true),
+    ("operations_response_time_seconds_total", true),
+    ("operations_request_time_seconds_total", true),
 ];
+
+/// 2^53: upstream takes millisecond counters modulo this before the
+/// float conversion (so a wrapped u64 stays exactly representable).
+const FLOAT64_MANTISSA: u64 = 9_007_199_254_740_992;
+
+/// A per-operation counter as upstream converts it: milliseconds modulo
+/// 2^53, then divided by 1000 (not multiplied by 0.001: the last digit
+/// differs).
+fn op_value(v: u64, millis: bool) -> f64 {
+    if millis {
+        (v % FLOAT64_MANTISSA) as f64 / 1000.0
+    } else {
+        v as f64
+    }
+}
 
 pub struct Mountstats {
     path: PathBuf,
+    mountinfo: PathBuf,
     info: Desc,
     age: Desc,
     bytes: Vec<Desc>,
@@ -97,6 +114,7 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
     };
     Ok(AnyCollector::blocking(Mountstats {
         path: args.proc("self/mountstats"),
+        mountinfo: args.proc("self/mountinfo"),
         info: Desc::gauge(
             "node_mountstats_nfs_mountpoint_info",
             "Mount point of an NFS export, value is always 1.",
@@ -121,56 +139,86 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
     }))
 }
 
+/// The `addr=` super option of a /proc/self/mountinfo line ("" without).
+fn super_option_addr(line: &str) -> &str {
+    line.split_once(" - ")
+        .and_then(|(_, rest)| rest.split_whitespace().nth(2))
+        .and_then(|opts| opts.split(',').find_map(|o| o.strip_prefix("addr=")))
+        .unwrap_or_default()
+}
+
+impl Mountstats {
+    fn nfs_stats(&self, m: &mountstats::NfsMount, proto: &str, addr: &str, out: &mut Emitter) {
+        let lv = [m.device.as_str(), proto, addr];
+        out.counter(&self.age, &lv, m.age);
+        for (v, d) in m.bytes.iter().zip(&self.bytes) {
+            out.counter(d, &lv, *v);
+        }
+        for ((idx, _), d) in EVENTS.iter().zip(&self.events) {
+            if let Some(v) = m.events.get(*idx) {
+                out.counter(d, &lv, *v);
+            }
+        }
+        for op in &m.operations {
+            let olv = [lv[0], lv[1], lv[2], op.name.as_str()];
+            for (((_, millis), d), v) in OPS.iter().zip(&self.ops).zip(&op.values) {
+                out.counter(d, &olv, op_value(*v, *millis));
+            }
+        }
+        for (i, t) in m.transports.iter().enumerate() {
+            let idx = i.to_string();
+            let tlv = [lv[0], lv[1], lv[2], idx.as_str()];
+            let values = [
+                t.bind,
+                t.connect,
+                t.idle_seconds,
+                t.sends,
+                t.receives,
+                t.bad_xids,
+                t.backlog,
+                t.max_slots,
+                t.sending,
+                t.pending,
+            ];
+            for (d, v) in self.transport.iter().zip(values) {
+                out.value(d, &tlv, v);
+            }
+        }
+    }
+}
+
 impl Collector for Mountstats {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
         let text = read_source(&self.path)?;
         let (mounts, errors) = mountstats::parse(&text);
-        // The same export mounted twice has the same labels: reported once.
+        // The mount address is the `addr` super option of the mount's line in
+        // mountinfo (same order as mountstats), as upstream takes it.
+        let mountinfo = read_source(&self.mountinfo).unwrap_or_default();
+        let addresses: Vec<&str> = mountinfo.lines().map(super_option_addr).collect();
+        // One series set per (export, protocol, address): the same export
+        // mounted twice is reported once; mountpoint_info once per mount point.
         let mut seen = HashSet::new();
+        let mut seen_mountpoints = HashSet::new();
         for m in &mounts {
-            let proto = m.opt("proto").unwrap_or_default().to_string();
-            let addr = m
-                .opt("mountaddr")
-                .or_else(|| m.opt("addr"))
+            let addr = addresses
+                .get(m.index)
+                .copied()
                 .unwrap_or_default()
                 .to_string();
-            if !seen.insert((m.device.clone(), proto.clone(), addr.clone())) {
-                continue;
-            }
-            let lv = [m.device.as_str(), proto.as_str(), addr.as_str()];
-            out.gauge(&self.info, &[lv[0], lv[1], lv[2], &m.mountpoint], 1.0);
-            out.counter(&self.age, &lv, m.age);
-            for (v, d) in m.bytes.iter().zip(&self.bytes) {
-                out.counter(d, &lv, *v);
-            }
-            for ((idx, _), d) in EVENTS.iter().zip(&self.events) {
-                if let Some(v) = m.events.get(*idx) {
-                    out.counter(d, &lv, *v);
+            for t in &m.transports {
+                let proto = t.protocol.clone();
+                if seen_mountpoints.insert((
+                    m.device.clone(),
+                    proto.clone(),
+                    addr.clone(),
+                    m.mountpoint.clone(),
+                )) {
+                    out.gauge(&self.info, &[&m.device, &proto, &addr, &m.mountpoint], 1.0);
                 }
-            }
-            for op in &m.operations {
-                let olv = [lv[0], lv[1], lv[2], op.name.as_str()];
-                for (((_, factor), d), v) in OPS.iter().zip(&self.ops).zip(&op.values) {
-                    out.counter(d, &olv, v * factor);
-                }
-            }
-            for (i, t) in m.transports.iter().enumerate() {
-                let idx = i.to_string();
-                let tlv = [lv[0], lv[1], lv[2], idx.as_str()];
-                let values = [
-                    t.bind,
-                    t.connect,
-                    t.idle_seconds,
-                    t.sends,
-                    t.receives,
-                    t.bad_xids,
-                    t.backlog,
-                    t.max_slots,
-                    t.sending,
-                    t.pending,
-                ];
-                for (d, v) in self.transport.iter().zip(values) {
-                    out.value(d, &tlv, v);
+                if seen.insert((m.device.clone(), proto.clone(), addr.clone())) {
+                    self.nfs_stats(m, &proto, &addr, out);
+                } else {
+                    break;
                 }
             }
         }

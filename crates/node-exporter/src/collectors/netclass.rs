@@ -26,8 +26,8 @@ pub struct NetclassArgs {
     /// come from sysfs (the same ones); netlink adds node_network_altnames_info.
     #[arg(long = "collector.netclass.netlink")]
     pub netclass_netlink: bool,
-    /// Expose the netlink link statistics too (netlink mode only; accepted
-    /// for compatibility).
+    /// Expose the statistics for each network device, replacing netdev
+    /// collector (with --collector.netclass.netlink).
     #[arg(long = "collector.netclass_rtnl.with-stats")]
     pub netclass_rtnl_with_stats: bool,
 }
@@ -62,6 +62,9 @@ pub struct Netclass {
     fields: Vec<Desc>,
     /// `--collector.netclass.netlink`: node_network_altnames_info.
     altnames: Option<Desc>,
+    /// `--collector.netclass_rtnl.with-stats`: the 24 link statistics over
+    /// rtnetlink, in LinkStats order (gauges, as upstream types them).
+    link_stats: Option<Vec<Desc>>,
 }
 
 /// (device, altname) for every link of the exporter's network namespace
@@ -82,6 +85,11 @@ pub fn link_altnames() -> std::io::Result<Vec<(String, String)>> {
 
 pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
     let a = &args.netclass;
+    if a.netclass_rtnl_with_stats && !a.netclass_netlink {
+        return Err(BuildError::new(
+            "--collector.netclass_rtnl.with-stats needs --collector.netclass.netlink",
+        ));
+    }
     let fields = FIELDS
         .iter()
         .map(|(_, name, counter)| {
@@ -131,6 +139,18 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
                 "Non-numeric data of <iface> altname, value is always 1.",
                 &["device", "altname"],
             )
+        }),
+        link_stats: a.netclass_rtnl_with_stats.then(|| {
+            crate::collectors::netdev::DETAILED
+                .iter()
+                .map(|(name, _)| {
+                    Desc::gauge(
+                        &format!("node_network_{name}_total"),
+                        &format!("Network device property: {name}_total"),
+                        &["device"],
+                    )
+                })
+                .collect()
         }),
     }))
 }
@@ -194,6 +214,26 @@ impl Collector for Netclass {
                     }
                 }
                 Err(e) => tracing::error!(error = %e, "could not list link altnames over netlink"),
+            }
+        }
+        if let Some(descs) = &self.link_stats {
+            let messages = crate::netlink::dump(
+                libc::NETLINK_ROUTE,
+                rtnetlink::RTM_GETLINK,
+                &[0u8; 16],
+                std::time::Duration::from_secs(5),
+            )
+            .map_err(|e| CollectError::backend(format!("could not get net class info: {e}")))?;
+            for (dev, stats) in messages
+                .iter()
+                .filter_map(|m| rtnetlink::parse_link_stats(&m.payload))
+            {
+                let Some(stats) = stats.filter(|_| !self.ignored.is_match(&dev)) else {
+                    continue;
+                };
+                for (desc, v) in descs.iter().zip(stats) {
+                    out.gauge(desc, &[&dev], v as f64);
+                }
             }
         }
         Ok(())

@@ -1,5 +1,7 @@
-//! node_network_{receive,transmit}_*_total from /proc/net/dev, plus
-//! receive_nohandler from sysfs (the counter upstream gets over netlink).
+//! node_network_{receive,transmit}_*_total: by default from the kernel's
+//! link statistics over rtnetlink (RTM_GETLINK), as node_exporter 1.12;
+//! with --no-collector.netdev.netlink from /proc/net/dev, plus
+//! receive_nohandler from sysfs.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -10,6 +12,7 @@ use exporter_kit::{
 
 use crate::args::Args;
 use crate::parse::netdev::{self, RECEIVE, TRANSMIT};
+use crate::parse::rtnetlink;
 use crate::sysfs::Filter;
 
 #[derive(clap::Args, Debug, Clone)]
@@ -37,16 +40,14 @@ pub struct NetdevArgs {
     /// Add ifAlias label.
     #[arg(long = "collector.netdev.label-ifalias")]
     pub netdev_label_ifalias: bool,
-    /// Accepted for compatibility: statistics always come from /proc/net/dev and sysfs.
-    #[arg(long = "collector.netdev.netlink", hide = true)]
+    /// Use netlink to gather stats instead of /proc/net/dev (default;
+    /// `--no-collector.netdev.netlink` reads /proc/net/dev).
+    #[arg(long = "collector.netdev.netlink", default_value_t = true)]
     pub netdev_netlink: bool,
-    /// Accepted for compatibility (see --collector.netdev.netlink).
-    #[arg(long = "no-collector.netdev.netlink", hide = true)]
-    pub no_netdev_netlink: bool,
 }
 
 /// Detailed names (as upstream's netlink keys) and their sysfs statistics files.
-const DETAILED: [(&str, &str); 24] = [
+pub(crate) const DETAILED: [(&str, &str); 24] = [
     ("receive_packets", "rx_packets"),
     ("transmit_packets", "tx_packets"),
     ("receive_bytes", "rx_bytes"),
@@ -73,7 +74,34 @@ const DETAILED: [(&str, &str); 24] = [
     ("receive_nohandler", "rx_nohandler"),
 ];
 
+/// The families of netlink statistics without
+/// --collector.netdev.enable-detailed-metrics: /proc/net/dev's names, the
+/// detailed error counters folded into them as upstream's `legacy()` does.
+/// Indices are those of [`LinkStats`].
+const LEGACY: [(&str, &[usize]); 17] = [
+    ("receive_packets", &[0]),
+    ("transmit_packets", &[1]),
+    ("receive_bytes", &[2]),
+    ("transmit_bytes", &[3]),
+    ("receive_errs", &[4]),
+    ("transmit_errs", &[5]),
+    ("receive_drop", &[6, 15]),
+    ("transmit_drop", &[7]),
+    ("receive_multicast", &[8]),
+    ("transmit_colls", &[9]),
+    ("receive_frame", &[13, 10, 11, 12]),
+    ("receive_fifo", &[14]),
+    ("transmit_carrier", &[17, 16, 19, 20]),
+    ("transmit_fifo", &[18]),
+    ("receive_compressed", &[21]),
+    ("transmit_compressed", &[22]),
+    ("receive_nohandler", &[23]),
+];
+
 pub struct Netdev {
+    /// Statistics over rtnetlink: one descriptor per exported family and
+    /// the LinkStats counters summed into it.
+    netlink: Option<Vec<(Desc, &'static [usize])>>,
     path: PathBuf,
     detailed: Option<Vec<(Desc, &'static str)>>,
     sys_net: PathBuf,
@@ -137,7 +165,44 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
             labels,
         )
     };
+    let netlink = a.netdev_netlink.then(|| {
+        if a.netdev_detailed {
+            const INDICES: [usize; 24] = [
+                0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+                23,
+            ];
+            DETAILED
+                .iter()
+                .zip(INDICES.chunks(1))
+                .map(|((name, _), index)| {
+                    (
+                        Desc::counter(
+                            &format!("node_network_{name}_total"),
+                            &format!("Network device statistic {name}."),
+                            labels,
+                        ),
+                        index,
+                    )
+                })
+                .collect()
+        } else {
+            LEGACY
+                .iter()
+                .map(|(name, indices)| {
+                    (
+                        Desc::counter(
+                            &format!("node_network_{name}_total"),
+                            &format!("Network device statistic {name}."),
+                            labels,
+                        ),
+                        *indices,
+                    )
+                })
+                .collect()
+        }
+    });
     Ok(AnyCollector::blocking(Netdev {
+        netlink,
         path: args.proc("net/dev"),
         detailed: a.netdev_detailed.then(|| {
             DETAILED
@@ -174,21 +239,74 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
     }))
 }
 
+impl Netdev {
+    /// The label values of a device: its name, and with
+    /// --collector.netdev.label-ifalias its sysfs ifalias ("" when unset).
+    fn labels(&self, name: &str) -> Vec<String> {
+        let mut labels = vec![name.to_string()];
+        if self.label_ifalias {
+            labels.push(
+                std::fs::read_to_string(self.sys_net.join(name).join("ifalias"))
+                    .map(|s| s.trim().to_string())
+                    .unwrap_or_default(),
+            );
+        }
+        labels
+    }
+
+    fn collect_netlink(
+        &self,
+        families: &[(Desc, &'static [usize])],
+        out: &mut Emitter,
+    ) -> Result<(), CollectError> {
+        let messages = crate::netlink::dump(
+            libc::NETLINK_ROUTE,
+            rtnetlink::RTM_GETLINK,
+            &[0u8; 16],
+            std::time::Duration::from_secs(5),
+        )
+        .map_err(|e| CollectError::backend(format!("couldn't get netstats: {e}")))?;
+        for (name, stats) in messages
+            .iter()
+            .filter_map(|m| rtnetlink::parse_link_stats(&m.payload))
+        {
+            let Some(stats) = stats.filter(|_| !self.filter.ignored(&name)) else {
+                continue;
+            };
+            let labels = self.labels(&name);
+            let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+            for (desc, indices) in families {
+                // Go's uint64 sums wrap; so do these.
+                let value = indices
+                    .iter()
+                    .fold(0u64, |sum, &i| sum.wrapping_add(stats[i]));
+                out.counter(desc, &labels, value as f64);
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Collector for Netdev {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
+        if let Some(families) = &self.netlink {
+            self.collect_netlink(families, out)?;
+        } else {
+            self.collect_proc_net_dev(out)?;
+        }
+        self.address_info(out);
+        Ok(())
+    }
+}
+
+impl Netdev {
+    fn collect_proc_net_dev(&self, out: &mut Emitter) -> Result<(), CollectError> {
         let text = crate::sysfs::read_source(&self.path)?;
         let ifaces = netdev::parse(&text).logged("net/dev");
         for i in ifaces.iter().filter(|i| !self.filter.ignored(i.name)) {
-            // With --collector.netdev.label-ifalias: sysfs ifalias, "" when unset.
-            let alias;
-            let dev: &[&str] = if self.label_ifalias {
-                alias = std::fs::read_to_string(self.sys_net.join(i.name).join("ifalias"))
-                    .map(|s| s.trim().to_string())
-                    .unwrap_or_default();
-                &[i.name, alias.as_str()]
-            } else {
-                &[i.name]
-            };
+            let labels = self.labels(i.name);
+            let dev: Vec<&str> = labels.iter().map(String::as_str).collect();
+            let dev = dev.as_slice();
             if let Some(detailed) = &self.detailed {
                 let stats = self.sys_net.join(i.name).join("statistics");
                 for (desc, file) in detailed {
@@ -218,6 +336,10 @@ impl Collector for Netdev {
                 out.counter(&self.nohandler, dev, v);
             }
         }
+        Ok(())
+    }
+
+    fn address_info(&self, out: &mut Emitter) {
         if let Some(desc) = &self.address_info {
             // Every interface of the exporter's namespace, whatever the
             // device filter, as upstream; a failure costs only this family.
@@ -239,7 +361,6 @@ impl Collector for Netdev {
                 Err(e) => tracing::error!(error = %e, "could not get network interfaces"),
             }
         }
-        Ok(())
     }
 }
 

@@ -157,6 +157,10 @@ impl Collector for Nfsd {
                 }
             }
         }
+        // Linux 6.x: GETATTRs answered from a write delegation, its own line;
+        // upstream always exports it (0 on older kernels).
+        let wdeleg = get("wdeleg_getattr", 1).map_or(0.0, |v| v[0]);
+        out.counter(&d.requests, &["4", "WdelegGetattr"], wdeleg);
         if let Some(e) = errors.first() {
             return Err(CollectError::parse(self.path.display().to_string(), e));
         }

@@ -98,17 +98,17 @@ impl Collector for Nvme {
                 if let Some(b) = block {
                     out.gauge(&self.ns_block, &[&dev, &nsid], b as f64);
                 }
-                // `size` is in 512-byte sectors whatever the block size.
+                // Upstream (procfs) reads `size` as a count of logical
+                // blocks: size and capacity are both that count times the
+                // logical block size (u64 arithmetic, as Go's).
                 let size = read_u64(&n.join("size"));
-                if let Some(sectors) = size {
-                    out.gauge(&self.ns_size, &[&dev, &nsid], sectors as f64 * 512.0);
-                }
-                // Upstream (1.12): the `size` value times the logical block size.
-                if let (Some(sectors), Some(b)) = (size, block) {
-                    out.gauge(&self.ns_capacity, &[&dev, &nsid], sectors as f64 * b as f64);
+                if let (Some(blocks), Some(b)) = (size, block) {
+                    let bytes = blocks.wrapping_mul(b) as f64;
+                    out.gauge(&self.ns_size, &[&dev, &nsid], bytes);
+                    out.gauge(&self.ns_capacity, &[&dev, &nsid], bytes);
                 }
                 if let (Some(nuse), Some(b)) = (read_u64(&n.join("nuse")), block) {
-                    out.gauge(&self.ns_used, &[&dev, &nsid], nuse as f64 * b as f64);
+                    out.gauge(&self.ns_used, &[&dev, &nsid], nuse.wrapping_mul(b) as f64);
                 }
             }
         }

@@ -65,11 +65,13 @@ impl Collector for Pressure {
             };
             let p = pressure::parse(&text)
                 .map_err(|e| CollectError::parse(path.display().to_string(), e))?;
-            let us = 1e-6;
+            // Microseconds to seconds as upstream computes it (x/1000/1000),
+            // not x*1e-6: the last digit of the float can differ.
+            let us = |v: f64| v / 1000.0 / 1000.0;
             match res {
                 "cpu" => {
                     if let Some(v) = p.some_total {
-                        out.counter(&self.cpu_waiting, &[], v * us);
+                        out.counter(&self.cpu_waiting, &[], us(v));
                     }
                 }
                 "io" | "memory" => {
@@ -79,15 +81,15 @@ impl Collector for Pressure {
                         (&self.memory_waiting, &self.memory_stalled)
                     };
                     if let Some(v) = p.some_total {
-                        out.counter(w, &[], v * us);
+                        out.counter(w, &[], us(v));
                     }
                     if let Some(v) = p.full_total {
-                        out.counter(s, &[], v * us);
+                        out.counter(s, &[], us(v));
                     }
                 }
                 _ => {
                     if let Some(v) = p.full_total {
-                        out.counter(&self.irq_stalled, &[], v * us);
+                        out.counter(&self.irq_stalled, &[], us(v));
                     }
                 }
             }

@@ -40,8 +40,9 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
 impl Collector for Schedstat {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
         for c in schedstat::parse(&crate::sysfs::read_source(&self.path)?).logged("schedstat") {
-            out.counter(&self.running, &[&c.cpu], c.running_ns * 1e-9);
-            out.counter(&self.waiting, &[&c.cpu], c.waiting_ns * 1e-9);
+            // Divided, as upstream divides (x*1e-9 differs in the last digit).
+            out.counter(&self.running, &[&c.cpu], c.running_ns / 1e9);
+            out.counter(&self.waiting, &[&c.cpu], c.waiting_ns / 1e9);
             out.counter(&self.timeslices, &[&c.cpu], c.timeslices);
         }
         Ok(())

@@ -58,18 +58,16 @@ impl Collector for Softnet {
             out.counter(&self.processed, &l, c.processed);
             out.counter(&self.dropped, &l, c.dropped);
             out.counter(&self.squeezed, &l, c.time_squeeze);
+            // Columns an older kernel does not print read 0, as upstream
+            // exposes them.
             for (d, v) in [
                 (&self.collision, c.cpu_collision),
                 (&self.rps, c.received_rps),
                 (&self.flow_limit, c.flow_limit_count),
             ] {
-                if let Some(v) = v {
-                    out.counter(d, &l, v);
-                }
+                out.counter(d, &l, v.unwrap_or(0.0));
             }
-            if let Some(v) = c.backlog_len {
-                out.gauge(&self.backlog, &l, v);
-            }
+            out.gauge(&self.backlog, &l, c.backlog_len.unwrap_or(0.0));
         }
         Ok(())
     }

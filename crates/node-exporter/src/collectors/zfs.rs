@@ -87,6 +87,9 @@ impl Collector for Zfs {
             let (named, errors) = kstat::parse_named(&text);
             bad += errors.len();
             for (key, v) in &named.values {
+                // fm's kstats are spelled with dashes (erpt-dropped); the
+                // family name takes underscores, as upstream's.
+                let key = key.replace('-', "_");
                 if let Some(d) = self.desc(&format!("node_zfs_{prefix}_{key}"), &[]) {
                     out.untyped(&d, &[], *v);
                 }

@@ -1,19 +1,45 @@
 //! bcache's human-readable sysfs values (`1.1M`, `512k`) and its
 //! `writeback_rate_debug` file.
 
-/// `1.1M` -> 1153433.6; `12` -> 12; `-2.0k` -> -2048. Powers of 1024.
+/// bcache's bch_hprint() output as upstream (procfs) reads it: `1.1M` ->
+/// 1150976; `12` -> 12; `-2.0k` -> -2048. The digits after the point are
+/// bch_hprint's tenths of a 1024th step ("1.1" means 1 + 1/10.24), and the
+/// result is truncated to a whole number, so the value is upstream's to the
+/// last digit.
 pub fn dehumanize(text: &str) -> Option<f64> {
     let t = text.trim();
-    let (num, mult) = match t.chars().last()? {
-        'k' => (&t[..t.len() - 1], 1024f64),
-        'M' => (&t[..t.len() - 1], 1024f64.powi(2)),
-        'G' => (&t[..t.len() - 1], 1024f64.powi(3)),
-        'T' => (&t[..t.len() - 1], 1024f64.powi(4)),
-        'P' => (&t[..t.len() - 1], 1024f64.powi(5)),
-        'E' => (&t[..t.len() - 1], 1024f64.powi(6)),
-        _ => (t, 1.0),
+    let (negative, t) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t),
     };
-    Some(num.parse::<f64>().ok()? * mult)
+    let last = *t.as_bytes().last()?;
+    let value = if last > b'9' {
+        let power = match last {
+            b'k' => 1,
+            b'M' => 2,
+            b'G' => 3,
+            b'T' => 4,
+            b'P' => 5,
+            b'E' => 6,
+            b'Z' => 7,
+            b'Y' => 8,
+            _ => return None,
+        };
+        let digits = &t[..t.len() - 1];
+        let mantissa = match digits.split_once('.') {
+            None => digits.parse::<f64>().ok()?,
+            Some((int, frac)) => int.parse::<f64>().ok()? + frac.parse::<f64>().ok()? / 10.24,
+        };
+        mantissa * 1024f64.powi(power)
+    } else {
+        t.parse::<f64>().ok()?
+    };
+    if value.is_nan() || value < 0.0 {
+        return None;
+    }
+    // Go's uint64(float64): truncated toward zero.
+    let whole = (value as u64) as f64;
+    Some(if negative { -whole } else { whole })
 }
 
 /// writeback_rate_debug lines (`rate:  1.1M/sec`, `proportional: -3.5k`)
@@ -35,6 +61,8 @@ mod tests {
     #[test]
     fn units() {
         assert_eq!(dehumanize("512k"), Some(524288.0));
+        // 1 + 1/10.24 MiB, truncated: upstream's 1150976, not 1153433.6.
+        assert_eq!(dehumanize("1.1M"), Some(1_150_976.0));
         assert_eq!(dehumanize("12"), Some(12.0));
         assert_eq!(dehumanize("-2.0k"), Some(-2048.0));
         assert_eq!(dehumanize("x"), None);

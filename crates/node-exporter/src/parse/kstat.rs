@@ -27,8 +27,12 @@ pub fn parse_named(text: &str) -> (Named, Vec<ParseError>) {
             continue;
         }
         // Type 7 is a string (dataset_name); the rest are numbers.
+        // The string keeps its own spacing: the rest of the line after the
+        // type column (a dataset may be named "a  b").
         if f[1] == "7" {
-            out.texts.push((f[0].to_string(), f[2..].join(" ")));
+            let rest = line.trim_start()[f[0].len()..].trim_start()[f[1].len()..].trim_start();
+            out.texts
+                .push((f[0].to_string(), rest.trim_end().to_string()));
             continue;
         }
         match f[2].parse::<f64>() {

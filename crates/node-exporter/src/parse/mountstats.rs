@@ -22,11 +22,15 @@ pub struct Operation {
     pub name: String,
     /// requests, transmissions, major timeouts, bytes sent, bytes
     /// received, queue ms, rtt ms, execute ms.
-    pub values: [f64; 8],
+    /// Counters as the kernel prints them: u64, exact.
+    pub values: [u64; 8],
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NfsMount {
+    /// Position of the mount among all of the file's `device` lines: the
+    /// same as its line in /proc/self/mountinfo.
+    pub index: usize,
     pub device: String,
     pub mountpoint: String,
     pub fstype: String,
@@ -95,6 +99,7 @@ pub fn parse(text: &str) -> (Vec<NfsMount>, Vec<ParseError>) {
     let mut cur: Option<NfsMount> = None;
     let mut bad = false;
     let mut in_ops = false;
+    let mut index = 0;
     let finish = |cur: &mut Option<NfsMount>, bad: bool, out: &mut Vec<NfsMount>| {
         if let Some(m) = cur.take().filter(|_| !bad) {
             out.push(m);
@@ -107,8 +112,10 @@ pub fn parse(text: &str) -> (Vec<NfsMount>, Vec<ParseError>) {
             in_ops = false;
             // device D mounted on M with fstype T [statvers=1.1]
             let f: Vec<&str> = line.split_whitespace().collect();
+            index += 1;
             if f.len() >= 8 && f[2] == "mounted" && f[3] == "on" && matches!(f[7], "nfs" | "nfs4") {
                 cur = Some(NfsMount {
+                    index: index - 1,
                     device: f[1].to_string(),
                     mountpoint: f[4].to_string(),
                     fstype: f[7].to_string(),
@@ -132,9 +139,10 @@ pub fn parse(text: &str) -> (Vec<NfsMount>, Vec<ParseError>) {
             true
         };
         if in_ops {
-            match numbers(&fields) {
+            let parsed: Option<Vec<u64>> = fields.iter().map(|f| f.parse().ok()).collect();
+            match parsed {
                 Some(v) if v.len() >= 8 => {
-                    let mut values = [0.0; 8];
+                    let mut values = [0; 8];
                     values.copy_from_slice(&v[..8]);
                     m.operations.push(Operation {
                         name: key.to_string(),
@@ -215,6 +223,6 @@ device proc mounted on /proc with fstype proc
         assert_eq!(m.transports[0].max_slots, 24.0);
         assert_eq!(m.operations.len(), 3);
         assert_eq!(m.operations[1].name, "READ");
-        assert_eq!(m.operations[1].values[7], 79407.0);
+        assert_eq!(m.operations[1].values[7], 79407);
     }
 }

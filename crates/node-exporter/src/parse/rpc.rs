@@ -111,8 +111,10 @@ pub const V4_CLIENT_PROCS: &[&str] = &[
     "Sequence",
     "GetLeaseTime",
     "ReclaimComplete",
-    "LayoutGet",
+    // Upstream (procfs) reads these two columns in this order; so do we,
+    // for the same series.
     "GetDeviceInfo",
+    "LayoutGet",
     "LayoutCommit",
     "LayoutReturn",
     "SecinfoNoName",

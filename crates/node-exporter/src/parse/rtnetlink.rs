@@ -166,6 +166,48 @@ pub fn parse_link_altnames(payload: &[u8]) -> Option<(String, Vec<String>)> {
     Some((name, alt))
 }
 
+const IFLA_STATS: u16 = 7;
+const IFLA_STATS64: u16 = 23;
+
+/// The 24 counters of struct rtnl_link_stats64 (and of the older 32-bit
+/// struct rtnl_link_stats), in the kernel's order: rx_packets, tx_packets,
+/// rx_bytes, tx_bytes, rx_errors, tx_errors, rx_dropped, tx_dropped,
+/// multicast, collisions, rx_length_errors, rx_over_errors, rx_crc_errors,
+/// rx_frame_errors, rx_fifo_errors, rx_missed_errors, tx_aborted_errors,
+/// tx_carrier_errors, tx_fifo_errors, tx_heartbeat_errors,
+/// tx_window_errors, rx_compressed, tx_compressed, rx_nohandler.
+pub type LinkStats = [u64; 24];
+
+/// An RTM_NEWLINK message: the interface name and its statistics, from
+/// IFLA_STATS64 or, when the kernel sends only that, IFLA_STATS. `None`
+/// without a name; no statistics when the link has neither attribute.
+pub fn parse_link_stats(payload: &[u8]) -> Option<(String, Option<LinkStats>)> {
+    let attrs = attributes(payload.get(16..)?);
+    let name = attrs
+        .iter()
+        .find(|(k, _)| k & NLA_TYPE_MASK == IFLA_IFNAME)
+        .map(|(_, d)| c_string(d))?;
+    let read = |kind: u16, width: usize| -> Option<LinkStats> {
+        let (_, d) = attrs.iter().find(|(k, _)| k & NLA_TYPE_MASK == kind)?;
+        let mut stats = [0u64; 24];
+        for (i, v) in stats.iter_mut().enumerate() {
+            // A shorter struct from an older kernel leaves the later
+            // counters (rx_nohandler) at zero, as upstream's decoder does.
+            let Some(b) = d.get(i * width..(i + 1) * width) else {
+                break;
+            };
+            *v = if width == 8 {
+                u64::from_ne_bytes(b.try_into().ok()?)
+            } else {
+                u64::from(u32::from_ne_bytes(b.try_into().ok()?))
+            };
+        }
+        Some(stats)
+    };
+    let stats = read(IFLA_STATS64, 8).or_else(|| read(IFLA_STATS, 4));
+    Some((name, stats))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,6 +221,28 @@ mod tests {
             v.push(0);
         }
         v
+    }
+
+    #[test]
+    fn link_statistics_64_bit_preferred_over_32_bit() {
+        let mut msg = vec![0u8; 16];
+        msg.extend(attr(IFLA_IFNAME, b"eth0\0"));
+        let stats32: Vec<u8> = (1..=24u32).flat_map(|v| (v * 10).to_ne_bytes()).collect();
+        msg.extend(attr(IFLA_STATS, &stats32));
+        let (name, stats) = parse_link_stats(&msg).expect("parses");
+        assert_eq!(name, "eth0");
+        let stats = stats.expect("32-bit statistics");
+        assert_eq!((stats[0], stats[6], stats[23]), (10, 70, 240));
+        let stats64: Vec<u8> = (1..=24u64)
+            .flat_map(|v| (v + (1 << 40)).to_ne_bytes())
+            .collect();
+        msg.extend(attr(IFLA_STATS64, &stats64));
+        let (_, stats) = parse_link_stats(&msg).expect("parses");
+        assert_eq!(stats.expect("64-bit statistics")[2], 3 + (1 << 40));
+        let mut bare = vec![0u8; 16];
+        bare.extend(attr(IFLA_IFNAME, b"lo\0"));
+        assert_eq!(parse_link_stats(&bare), Some(("lo".to_string(), None)));
+        assert_eq!(parse_link_stats(&[0u8; 16]), None, "no name");
     }
 
     #[test]

@@ -44,7 +44,8 @@ pub fn parse(text: &str) -> Parsed<Vec<SoftnetCpu>> {
                     cpu_collision: opt(8),
                     received_rps: opt(9),
                     flow_limit_count: opt(10),
-                    backlog_len: opt(11),
+                    // Columns 12 and 13 came together (Linux 5.14).
+                    backlog_len: (count >= 13).then(|| v[11]),
                 });
             }
             Ok(()) => bad_lines.push(ParseError::new(
@@ -79,7 +80,8 @@ mod tests {
             ("0", 10.0, Some(3.0))
         );
         assert_eq!(c[0].received_rps, None);
-        assert_eq!((c[1].cpu.as_str(), c[1].backlog_len), ("1", Some(7.0)));
-        assert_eq!(c[2].cpu, "17");
+        // backlog_len came with the CPU number column (13 columns, 5.14).
+        assert_eq!((c[1].cpu.as_str(), c[1].backlog_len), ("1", None));
+        assert_eq!((c[2].cpu.as_str(), c[2].backlog_len), ("17", Some(0.0)));
     }
 }
