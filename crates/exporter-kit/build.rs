@@ -26,6 +26,15 @@ fn main() {
     let rustc_version = run(&rustc, &["--version"])
         .and_then(|v| v.split_whitespace().nth(1).map(str::to_string))
         .unwrap_or_default();
+    // The build date `--version` prints, as upstream's "build date": the
+    // commit's date (or SOURCE_DATE_EPOCH), so that a rebuild of the same
+    // source is the same binary.
+    let build_epoch = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .or_else(|| run("git", &["log", "-1", "--format=%ct"]))
+        .unwrap_or_default();
+    println!("cargo:rustc-env=FERROSCOPE_BUILD_EPOCH={build_epoch}");
+    println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
     println!("cargo:rustc-env=FERROSCOPE_REVISION={revision}");
     println!("cargo:rustc-env=FERROSCOPE_BRANCH={branch}");
     println!("cargo:rustc-env=FERROSCOPE_RUSTC_VERSION={rustc_version}");

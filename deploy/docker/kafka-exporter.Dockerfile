@@ -6,7 +6,11 @@
 #
 # Without network access (no base images): deploy/docker/build-local.sh kafka-exporter
 FROM rust:1-alpine AS build
-RUN apk add --no-cache musl-dev ca-certificates cmake make g++ linux-headers perl
+# openssl-sys (rdkafka's ssl feature) finds OpenSSL through pkg-config and
+# links it statically into the musl binary: headers and static libraries.
+RUN apk add --no-cache musl-dev ca-certificates cmake make g++ linux-headers perl \
+        pkgconf openssl-dev openssl-libs-static zlib-dev zlib-static
+ENV OPENSSL_STATIC=1
 WORKDIR /src
 COPY . .
 # Multi-arch: the Rust target follows the platform being built

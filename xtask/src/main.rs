@@ -1,7 +1,10 @@
 //! `cargo xtask <command>`: the project's own tooling.
 
 mod bench;
+mod catalog;
 mod ci;
+mod compat;
+mod deb;
 mod k8s;
 mod lint;
 mod up;
@@ -22,6 +25,15 @@ enum Command {
     Ci(ci::Args),
     /// Benchmark an exporter against its upstream, side by side.
     Bench(bench::Args),
+    /// Compare two expositions family by family (name, type, label names):
+    /// how much of REFERENCE (upstream) CANDIDATE (ours) covers.
+    Compat(compat::Args),
+    /// Regenerate catalog/*.tsv, the families each exporter exposes, by
+    /// running every exporter's catalog test in write mode.
+    Catalog(catalog::Args),
+    /// Build one Debian package per exporter into target/debian/ (drop-ins
+    /// for Debian's prometheus-*-exporter packages where there is one).
+    Deb(deb::Args),
     /// Generate the Prometheus Operator's PrometheusRule objects and the
     /// standalone overlay's rules ConfigMap from prometheus/rules (or
     /// check that they are up to date).
@@ -49,6 +61,9 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Ci(args) => ci::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Compat(args) => compat::run(args),
+        Command::Catalog(args) => catalog::run(args),
+        Command::Deb(args) => deb::run_command(args),
         Command::K8sRules(args) => k8s::run(args),
         Command::LintRules(args) => lint::rules::run(args),
         Command::LintDashboards(args) => lint::dashboards::run(args),

@@ -354,7 +354,7 @@ fn catalog_coverage_of_default_families() {
         "dd if=/dev/zero of=/tmp/f bs=64k count=16 oflag=direct; sleep 3600",
     ]);
     let server = start(&[&format!("--docker={}", d.host())]);
-    let catalog = include_str!("fixtures/cadvisor.families.tsv");
+    let catalog = include_str!("../../../catalog/upstream/cadvisor.tsv");
     let v1 = container_exporter::cgroup::Hierarchy::detect(std::path::Path::new("/sys/fs/cgroup"))
         .map(|h| h.version() == 1)
         .unwrap_or(false);
@@ -373,6 +373,12 @@ fn catalog_coverage_of_default_families() {
         "no blkio series for the container"
     );
     let text = scrape(&server);
+    testkit::catalog::check(
+        "container-exporter",
+        "container-exporter on a real dockerd running one limited container \
+         (catalog_coverage_of_default_families in crates/container-exporter/tests/docker.rs)",
+        &[&text],
+    );
     let mut missing = Vec::new();
     let (mut wanted, mut covered) = (0, 0);
     for line in catalog.lines().filter(|l| !l.starts_with('#')) {

@@ -134,6 +134,7 @@ pub fn command<A: clap::Args>(spec: &Spec, registrations: &[Registration<A>]) ->
                 .action(ArgAction::SetTrue)
                 .help("Print version information and exit"),
         );
+    cmd = crate::docs::add_flags(cmd);
     cmd = <CommonArgs as clap::Args>::augment_args(cmd).mut_arg("max_requests", |arg| {
         arg.default_value(spec.default_max_requests.to_string())
     });
@@ -260,6 +261,12 @@ where
             clap::error::ErrorKind::DisplayVersion,
             crate::build_info::version_text(spec),
         ));
+    }
+    if let Some(doc) = crate::docs::requested(command(spec, registrations), &matches) {
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        let written = stdout.write_all(&doc).and_then(|()| stdout.flush());
+        std::process::exit(if written.is_ok() { 0 } else { 1 });
     }
     let mut common = CommonArgs::from_arg_matches(&matches)?;
     if common.listen_addresses.is_empty() {

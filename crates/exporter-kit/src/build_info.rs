@@ -9,6 +9,30 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const REVISION: &str = env!("FERROSCOPE_REVISION");
 pub const BRANCH: &str = env!("FERROSCOPE_BRANCH");
 pub const RUSTC_VERSION: &str = env!("FERROSCOPE_RUSTC_VERSION");
+/// Seconds since the epoch of the commit built (or SOURCE_DATE_EPOCH);
+/// empty when neither was known.
+pub const BUILD_EPOCH: &str = env!("FERROSCOPE_BUILD_EPOCH");
+
+/// The build date as upstream's `--version` prints it (`20260101-12:00:00`,
+/// UTC), or `unknown`.
+pub fn build_date() -> String {
+    BUILD_EPOCH
+        .parse::<i64>()
+        .ok()
+        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+        .map(|t| {
+            format!(
+                "{:04}{:02}{:02}-{:02}:{:02}:{:02}",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            )
+        })
+        .unwrap_or_else(|| "unknown".to_string())
+}
 
 /// Go's names for the architecture, which dashboards filter on.
 pub fn goarch() -> &'static str {
@@ -23,9 +47,10 @@ pub fn goarch() -> &'static str {
 
 pub fn version_text(spec: &Spec) -> String {
     format!(
-        "{} (ferroscope, replacing {}), version {VERSION} (branch: {BRANCH}, revision: {REVISION})\n  rust version: {RUSTC_VERSION}\n  platform: {}/{}\n",
+        "{} (ferroscope, replacing {}), version {VERSION} (branch: {BRANCH}, revision: {REVISION})\n  build date: {}\n  rust version: {RUSTC_VERSION}\n  platform: {}/{}\n",
         spec.binary,
         spec.name,
+        build_date(),
         std::env::consts::OS,
         goarch()
     )

@@ -28,6 +28,7 @@ pub mod builder;
 pub mod collector;
 pub mod context;
 pub mod desc;
+mod docs;
 pub mod duration;
 pub mod emit;
 pub mod encode;

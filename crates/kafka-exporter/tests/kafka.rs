@@ -135,6 +135,12 @@ fn topics_offsets_and_consumer_group_lag() {
 
     let server = exporter(&addr, &["--group.lag-seconds"]);
     let text = scrape(&server);
+    testkit::catalog::check(
+        "kafka-exporter",
+        "kafka-exporter --group.lag-seconds on a tansu broker with topics and consumer groups \
+         (topics_offsets_and_consumer_group_lag in crates/kafka-exporter/tests/kafka.rs)",
+        &[&text],
+    );
     let expect = |series: &str, want: f64| {
         assert_eq!(value(&text, series), Some(want), "{series} in\n{text}");
     };

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Upstream, coverage, exporter, get, mariadb, root_cnf, value};
+use common::{Upstream, exporter, get, mariadb, root_cnf, value};
 
 #[test]
 fn default_scrapers_match_upstream() {
@@ -35,7 +35,8 @@ fn default_scrapers_match_upstream() {
     // Twice, so its counters exist, as a Prometheus would see it.
     let _ = get(&upstream.url());
     let (_, theirs) = get(&upstream.url());
-    let (pct, missing) = coverage(&theirs, &ours);
+    let coverage = testkit::exposition::coverage(&theirs, &ours, &[]);
+    let (pct, missing) = (coverage.coverage_pct, &coverage.missing);
     common::dump("default", &theirs, &ours);
     println!("default collectors: coverage {pct:.1}% missing {missing:?}");
     assert!(pct >= 98.0, "coverage {pct:.1}% < 98%, missing {missing:?}");
@@ -128,8 +129,13 @@ fn all_scrapers_match_upstream() {
     let upstream = Upstream::start(&format!("root@tcp({})/", db.addr()), &upstream_flags);
     let _ = get(&upstream.url());
     let (_, theirs) = get(&upstream.url());
-    let (pct, missing) = coverage(&theirs, &ours);
     common::dump("all", &theirs, &ours);
-    println!("all collectors: coverage {pct:.1}% missing {missing:?}");
-    assert!(pct >= 98.0, "coverage {pct:.1}% < 98%, missing {missing:?}");
+    let coverage = testkit::exposition::coverage(&theirs, &ours, &[]);
+    assert!(coverage.coverage_pct >= 98.0, "all collectors: {coverage}");
+    testkit::catalog::check(
+        "mysql-exporter",
+        "mysql-exporter with every scraper on against a real mariadbd \
+         (all_scrapers_match_upstream in crates/mysql-exporter/tests/default_and_all.rs)",
+        &[&ours],
+    );
 }

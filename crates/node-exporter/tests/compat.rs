@@ -1,11 +1,10 @@
 //! Side by side with Debian's prometheus-node-exporter on this host, with
 //! equivalent flags and only the collectors of this crate: every family
 //! upstream exposes is exposed by us with the same type and label names
-//! (metrics-compat when ../shared is present, a compact comparison here
-//! otherwise), and constant values agree.
+//! (testkit's comparison, the one `cargo xtask compat` prints), and
+//! constant values agree.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -77,45 +76,6 @@ fn scrape(port: u16) -> String {
         .expect("scrape")
 }
 
-/// family -> (type, label names seen on its series)
-fn families(text: &str) -> BTreeMap<String, (String, BTreeSet<String>)> {
-    let mut out: BTreeMap<String, (String, BTreeSet<String>)> = BTreeMap::new();
-    for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("# TYPE ") {
-            let mut it = rest.split_whitespace();
-            if let (Some(n), Some(t)) = (it.next(), it.next()) {
-                out.entry(n.to_string()).or_default().0 = t.to_string();
-            }
-        }
-    }
-    for line in text.lines().filter(|l| !l.starts_with('#')) {
-        let name_end = line.find(['{', ' ']).unwrap_or(line.len());
-        let name = &line[..name_end];
-        let family = ["_bucket", "_sum", "_count"]
-            .iter()
-            .find_map(|s| name.strip_suffix(s).filter(|b| out.contains_key(*b)))
-            .unwrap_or(name);
-        let Some(entry) = out.get_mut(family) else {
-            continue;
-        };
-        if let Some(labels) = line[name_end..]
-            .strip_prefix('{')
-            .and_then(|r| r.split_once('}'))
-            .map(|(l, _)| l)
-        {
-            for pair in labels.split("\",") {
-                if let Some((k, _)) = pair.split_once('=') {
-                    let k = k.trim_start_matches(',').trim();
-                    if k != "le" && k != "quantile" {
-                        entry.1.insert(k.to_string());
-                    }
-                }
-            }
-        }
-    }
-    out
-}
-
 fn value(text: &str, series: &str) -> f64 {
     text.lines()
         .find_map(|l| l.strip_prefix(series).and_then(|r| r.strip_prefix(' ')))
@@ -146,44 +106,14 @@ fn same_families_and_values_as_debians_node_exporter() {
     let reference = scrape(up_port);
     let candidate = scrape(our_port);
 
-    // Family coverage: metrics-compat when the shared tools are there (CI), else the same rule here.
-    let tool = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/tools/metrics-compat"
-    ));
-    if tool.is_file() {
-        let (r, c) = (dir.path().join("ref.prom"), dir.path().join("cand.prom"));
-        std::fs::write(&r, &reference).expect("write");
-        std::fs::write(&c, &candidate).expect("write");
-        let out = Command::new(&tool)
-            .arg(&r)
-            .arg(&c)
-            .args(["--min-coverage", "98"])
-            .output()
-            .expect("metrics-compat runs");
-        let report = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "metrics-compat below 98%:\n{report}");
-    }
-    let (ref_fams, cand_fams) = (families(&reference), families(&candidate));
-    let mut missing = Vec::new();
-    let mut compared = 0;
-    for (name, (kind, labels)) in &ref_fams {
-        if name.starts_with("go_") || name.starts_with("promhttp_") {
-            continue;
-        }
-        compared += 1;
-        match cand_fams.get(name) {
-            Some((k, l)) if k == kind && labels.is_subset(l) => {}
-            other => missing.push(format!("{name} {kind} {labels:?} -> ours {other:?}")),
-        }
-    }
-    let coverage = 100.0 * (compared - missing.len()) as f64 / compared as f64;
+    // Family coverage, as `cargo xtask compat` reports it.
+    let coverage = testkit::exposition::coverage(&reference, &candidate, &[]);
+    assert!(coverage.coverage_pct >= 98.0, "{coverage}");
     assert!(
-        coverage >= 98.0,
-        "coverage {coverage:.1}% of {compared}; missing or different:\n{}",
-        missing.join("\n")
+        coverage.reference_families > 150,
+        "upstream exposed only {} families",
+        coverage.reference_families
     );
-    assert!(compared > 150, "upstream exposed only {compared} families");
 
     // Constant gauges agree exactly; counters read one after the other agree closely.
     for series in [

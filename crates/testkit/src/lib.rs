@@ -9,8 +9,10 @@
 //! skipped.
 
 mod alertmanager;
+pub mod catalog;
 mod containerd;
 mod dockerd;
+pub mod exposition;
 mod kafka;
 mod mariadb;
 mod packages;

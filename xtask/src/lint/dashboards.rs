@@ -15,8 +15,9 @@ use super::{Catalog, Found, Problem, check_expr};
 pub struct Args {
     /// Dashboard files (default: grafana/dashboards/*.json).
     pub files: Vec<PathBuf>,
-    /// Upstream catalogs (default: ../shared/reference beside the repository).
-    #[arg(long)]
+    /// A directory of more catalogs (`*.tsv`, `*.md` tables of metric
+    /// names) besides the repository's catalog/.
+    #[arg(long, value_name = "DIR")]
     pub reference: Option<PathBuf>,
     /// Instead of the static checks, evaluate every panel query against
     /// the Prometheus at this URL and list the panels that return no data.

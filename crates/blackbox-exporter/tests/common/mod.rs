@@ -456,18 +456,6 @@ impl Upstream {
     }
 }
 
-/// shared/tools/metrics-compat, found beside the checkout.
-pub fn metrics_compat() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    for dir in manifest.ancestors() {
-        let p = dir.join("shared/tools/metrics-compat");
-        if p.exists() {
-            return p;
-        }
-    }
-    panic!("shared/tools/metrics-compat not found beside the checkout");
-}
-
 /// An authoritative DNS server for the tests, UDP and TCP on one port:
 /// `example.test` A 127.0.0.1 (with NS and glue), `soa.test` SOA serial
 /// 2026112501, everything else NXDOMAIN.

@@ -1,7 +1,6 @@
 //! Shared helpers of the integration tests.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use exporter_kit::testing::{TestServer, local_args};
@@ -63,68 +62,6 @@ pub fn value(text: &str, series: &str) -> Option<f64> {
     })
 }
 
-/// Family name -> (type, label names) of a text exposition.
-pub fn families(text: &str) -> BTreeMap<String, (String, Vec<String>)> {
-    let mut out: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
-    for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("# TYPE ") {
-            let mut it = rest.split_whitespace();
-            if let (Some(n), Some(t)) = (it.next(), it.next()) {
-                out.entry(n.to_string()).or_default().0 = t.to_string();
-            }
-            continue;
-        }
-        if line.starts_with('#') || line.is_empty() {
-            continue;
-        }
-        let name_end = line.find(['{', ' ']).unwrap_or(line.len());
-        let mut name = &line[..name_end];
-        for suffix in ["_bucket", "_sum", "_count"] {
-            if let Some(base) = name.strip_suffix(suffix)
-                && out
-                    .get(base)
-                    .is_some_and(|(t, _)| t == "histogram" || t == "summary")
-            {
-                name = base;
-            }
-        }
-        if let Some(labels) = line[name_end..].strip_prefix('{') {
-            let entry = out.entry(name.to_string()).or_default();
-            for pair in labels.split("\",") {
-                if let Some((k, _)) = pair.split_once("=\"") {
-                    let k = k.trim_start_matches(',').to_string();
-                    if k != "le" && k != "quantile" && !entry.1.contains(&k) {
-                        entry.1.push(k);
-                    }
-                }
-            }
-        }
-    }
-    out
-}
-
-/// Share of the reference's families (leaving out Go runtime ones) that
-/// the candidate has with the same type and at least its label names,
-/// and the ones it misses.
-pub fn coverage(reference: &str, candidate: &str) -> (f64, Vec<String>) {
-    let r = families(reference);
-    let c = families(candidate);
-    let mut total = 0;
-    let mut missing = Vec::new();
-    for (name, (kind, labels)) in &r {
-        if name.starts_with("go_") || name.starts_with("promhttp_") {
-            continue;
-        }
-        total += 1;
-        match c.get(name) {
-            Some((k, l)) if k == kind && labels.iter().all(|x| l.contains(x)) => {}
-            _ => missing.push(name.clone()),
-        }
-    }
-    let covered = total - missing.len();
-    (100.0 * covered as f64 / total.max(1) as f64, missing)
-}
-
 /// Debian's mysqld_exporter 0.14 against `dsn` with `flags`, listening on
 /// a free loopback port; stopped when dropped.
 pub struct Upstream {
@@ -162,7 +99,7 @@ impl Upstream {
     }
 }
 
-/// Keeps both expositions for a look with `metrics-compat` when
+/// Keeps both expositions for a look with `cargo xtask compat` when
 /// `MYSQL_EXPORTER_DUMP` names a directory.
 pub fn dump(name: &str, theirs: &str, ours: &str) {
     if let Ok(dir) = std::env::var("MYSQL_EXPORTER_DUMP") {

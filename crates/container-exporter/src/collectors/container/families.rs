@@ -357,7 +357,7 @@ mod tests {
     use super::*;
     use crate::args::{ALL_METRICS, MetricSet};
 
-    const CATALOG: &str = include_str!("../../../tests/fixtures/cadvisor.families.tsv");
+    const CATALOG: &str = include_str!("../../../../../catalog/upstream/cadvisor.tsv");
 
     /// Every group on, each family with the group cAdvisor files it under.
     fn every_family() -> Vec<(&'static str, Desc)> {
