@@ -11,6 +11,7 @@
 mod alertmanager;
 mod containerd;
 mod dockerd;
+mod exposition;
 mod kafka;
 mod mariadb;
 mod packages;
@@ -22,6 +23,7 @@ mod sandbox;
 pub use alertmanager::Alertmanager;
 pub use containerd::Containerd;
 pub use dockerd::Dockerd;
+pub use exposition::sample_value;
 pub use kafka::{KafkaBroker, tansu_install_dir};
 pub use mariadb::MariaDb;
 pub use packages::{AptPackage, apt_packages, missing_packages, package_of, require};
