@@ -17,6 +17,19 @@ pub fn sample_value(text: &str, series: &str) -> Option<f64> {
         .and_then(|v| v.parse().ok())
 }
 
+/// Whether `text` has the sample `line` (`series value`, optionally ending
+/// in a newline), its labels in any order and its value compared as a
+/// number (`1e+06` is `1000000`).
+pub fn has_sample(text: &str, line: &str) -> bool {
+    let Some((series, value)) = split_sample(line.trim_end_matches('\n')) else {
+        return false;
+    };
+    match (sample_value(text, series), value.parse::<f64>()) {
+        (Some(have), Ok(want)) => have == want || (have.is_nan() && want.is_nan()),
+        _ => false,
+    }
+}
+
 /// Splits a sample line into its series and its value (a timestamp, if
 /// any, is dropped).
 fn split_sample(line: &str) -> Option<(&str, &str)> {
@@ -70,5 +83,7 @@ mod tests {
         assert_eq!(sample_value(text, "m{a=\"3\"}"), None);
         assert_eq!(sample_value(text, "plain"), Some(2.0));
         assert_eq!(sample_value(text, "m"), None);
+        assert!(has_sample(text, "m{b=\"2\",a=\"1,\\\"x\"} 1500000\n"));
+        assert!(!has_sample(text, "m{b=\"2\",a=\"1,\\\"x\"} 1500001"));
     }
 }

@@ -23,7 +23,7 @@ mod sandbox;
 pub use alertmanager::Alertmanager;
 pub use containerd::Containerd;
 pub use dockerd::Dockerd;
-pub use exposition::sample_value;
+pub use exposition::{has_sample, sample_value};
 pub use kafka::{KafkaBroker, tansu_install_dir};
 pub use mariadb::MariaDb;
 pub use packages::{AptPackage, apt_packages, missing_packages, package_of, require};
