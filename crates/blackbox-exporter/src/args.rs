@@ -45,8 +45,7 @@ pub struct Args {
     /// metadata addresses (169.254.0.0/16, fe80::/10, fd00:ec2::254, also
     /// IPv4-mapped), including where a redirect lands. On by default;
     /// `--probe.block-metadata=false` turns it off.
-    #[arg(long = "probe.block-metadata", value_name = "BOOL", default_value_t = true,
-          action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long = "probe.block-metadata", default_value_t = true)]
     pub block_metadata: bool,
 
     /// Only probe targets matching one of these (repeatable): a CIDR
@@ -62,4 +61,14 @@ pub struct Args {
     /// Most redirects an http probe follows (Go's client stops after 10).
     #[arg(long = "probe.max-redirects", value_name = "N", default_value_t = 10)]
     pub max_redirects: u32,
+}
+
+#[cfg(test)]
+mod boolean_flags {
+    /// Every boolean flag, including ones added later, takes upstream's
+    /// spellings and sets the value they say.
+    #[test]
+    fn every_boolean_flag_takes_upstreams_spellings() {
+        exporter_kit::testing::assert_boolean_flags(&crate::SPEC, crate::COLLECTORS);
+    }
 }

@@ -20,7 +20,9 @@ pub enum ConfigError {
     },
     #[error("error parsing config file: {0}")]
     Parse(String),
-    #[error("module {module}: {message}")]
+    /// Worded as upstream's check, which does not name the module either
+    /// (the module is kept for callers that log it).
+    #[error("error parsing config file: {message}")]
     Invalid { module: String, message: String },
 }
 
@@ -44,7 +46,7 @@ impl Config {
         let mut config: Config = if text.trim().is_empty() {
             Config::default()
         } else {
-            serde_norway::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?
+            serde_norway::from_str(text).map_err(|e| ConfigError::Parse(upstream_wording(e)))?
         };
         for (name, module) in &mut config.modules {
             module.validate().map_err(|message| ConfigError::Invalid {
@@ -80,8 +82,12 @@ pub struct Module {
     pub grpc: GrpcProbe,
 }
 
+/// The probers upstream knows; a module naming another one is refused.
+const PROBERS: &[&str] = &["http", "tcp", "icmp", "dns", "grpc", "unix", "websocket"];
+
 impl Module {
     fn validate(&mut self) -> Result<(), String> {
+        validate_http_client(&self.http)?;
         let h = &mut self.http;
         if let Some(no_follow) = h.no_follow_redirects.take() {
             tracing::warn!("no_follow_redirects is deprecated; use follow_redirects");
@@ -99,12 +105,42 @@ impl Module {
         if h.compression == "br" {
             return Err("compression br is not supported by this exporter".into());
         }
-        for v in &h.valid_http_versions {
-            if !matches!(
-                v.as_str(),
-                "HTTP/1.0" | "HTTP/1.1" | "HTTP/2.0" | "HTTP/3.0"
-            ) {
-                return Err(format!("invalid HTTP version {v:?}"));
+        for (key, value) in &h.headers {
+            if key.eq_ignore_ascii_case("accept-encoding")
+                && !compression_accepted(&h.compression, value)
+            {
+                return Err(format!(
+                    "invalid configuration \"{key}: {value}\", \"compression: {}\"",
+                    h.compression
+                ));
+            }
+        }
+        // Any string is a valid version (it is compared with the response's
+        // protocol), but HTTP/3 is only reachable with enable_http3.
+        let versions = &h.valid_http_versions;
+        if !h.enable_http3 && versions.iter().any(|v| v == "HTTP/3.0") {
+            return Err(
+                "HTTP/3 cannot be used as a valid HTTP version when enable_http3 is false".into(),
+            );
+        }
+        if h.enable_http3 {
+            if versions.iter().any(|v| v == "HTTP/2.0" || v == "HTTP/1.1") {
+                return Err("HTTP/3 and HTTP/2.0/1.1 cannot be used together - only HTTP/3.0 is allowed when enable_http3 is true".into());
+            }
+            if h.enable_http2 {
+                return Err("when enable_http3 is true, enable_http2 must be set to false".into());
+            }
+        }
+        for m in h
+            .fail_if_header_matches
+            .iter()
+            .chain(&h.fail_if_header_not_matches)
+        {
+            if m.header.is_empty() {
+                return Err("header name must be set for HTTP header matchers".into());
+            }
+            if m.pattern().is_empty() {
+                return Err("regexp must be set for HTTP header matchers".into());
             }
         }
         for p in [
@@ -118,8 +154,11 @@ impl Module {
                 return Err(format!("invalid preferred_ip_protocol {p:?}"));
             }
         }
-        if !(0..=255).contains(&self.icmp.ttl) {
-            return Err("\"ttl\" cannot be negative or exceed 255".into());
+        if self.icmp.ttl < 0 {
+            return Err("\"ttl\" cannot be negative".into());
+        }
+        if self.icmp.ttl > 255 {
+            return Err("\"ttl\" cannot exceed 255".into());
         }
         if self.icmp.packets == 0 || self.icmp.packets > 100 {
             return Err("icmp packets must be between 1 and 100".into());
@@ -138,11 +177,147 @@ impl Module {
         }
         for qr in &self.tcp.query_response {
             if qr.expect.is_some() && !qr.expect_bytes.is_empty() {
-                return Err("expect and expect_bytes cannot be used together".into());
+                return Err("expect and expect_bytes are mutually exclusive".into());
             }
+        }
+        if !PROBERS.contains(&self.prober.as_str()) {
+            return Err(format!("prober '{}' is not valid", self.prober));
         }
         Ok(())
     }
+}
+
+/// prometheus/common's `HTTPClientConfig.Validate`, with its wording.
+fn validate_http_client(h: &HttpProbe) -> Result<(), String> {
+    let bearer = !h.bearer_token.is_empty() || !h.bearer_token_file.is_empty();
+    if !h.bearer_token.is_empty() && !h.bearer_token_file.is_empty() {
+        return Err("at most one of bearer_token & bearer_token_file must be configured".into());
+    }
+    if (h.basic_auth.is_some() || h.oauth2.is_some()) && bearer {
+        return Err(
+            "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured"
+                .into(),
+        );
+    }
+    if let Some(b) = &h.basic_auth {
+        if !b.username.is_empty() && !b.username_file.is_empty() {
+            return Err(
+                "at most one of basic_auth username, username_file & username_ref must be configured"
+                    .into(),
+            );
+        }
+        if !b.password.is_empty() && !b.password_file.is_empty() {
+            return Err(
+                "at most one of basic_auth password, password_file & password_ref must be configured"
+                    .into(),
+            );
+        }
+    }
+    if let Some(a) = &h.authorization {
+        if bearer {
+            return Err(
+                "authorization is not compatible with bearer_token & bearer_token_file".into(),
+            );
+        }
+        if !a.credentials.is_empty() && !a.credentials_file.is_empty() {
+            return Err(
+                "at most one of authorization credentials & credentials_file must be configured"
+                    .into(),
+            );
+        }
+        if a.kind.trim().eq_ignore_ascii_case("basic") {
+            return Err(
+                "authorization type cannot be set to \"basic\", use \"basic_auth\" instead".into(),
+            );
+        }
+        if h.basic_auth.is_some() || h.oauth2.is_some() {
+            return Err(
+                "at most one of basic_auth, oauth2 & authorization must be configured".into(),
+            );
+        }
+    }
+    if let Some(o) = &h.oauth2 {
+        if h.basic_auth.is_some() {
+            return Err(
+                "at most one of basic_auth, oauth2 & authorization must be configured".into(),
+            );
+        }
+        if o.client_id.is_empty() {
+            return Err("oauth2 client_id must be configured".into());
+        }
+        if o.token_url.is_empty() {
+            return Err("oauth2 token_url must be configured".into());
+        }
+        let secrets = [
+            !o.client_secret.is_empty(),
+            !o.client_secret_file.is_empty(),
+            !o.client_secret_ref.is_empty(),
+        ];
+        if secrets.iter().filter(|set| **set).count() > 1 {
+            return Err(
+                "at most one of oauth2 client_secret, client_secret_file & client_secret_ref must be configured"
+                    .into(),
+            );
+        }
+    }
+    validate_proxy(
+        &h.proxy_url,
+        &h.no_proxy,
+        h.proxy_from_environment,
+        !h.proxy_connect_header.is_empty(),
+    )
+}
+
+/// prometheus/common's `ProxyConfig.Validate`.
+fn validate_proxy(
+    url: &ProxyUrl,
+    no_proxy: &str,
+    from_environment: bool,
+    connect_header: bool,
+) -> Result<(), String> {
+    if connect_header && !from_environment && url.is_empty() {
+        return Err("if proxy_connect_header is configured, proxy_url or proxy_from_environment must also be configured".into());
+    }
+    if from_environment && !url.is_empty() {
+        return Err(
+            "if proxy_from_environment is configured, proxy_url must not be configured".into(),
+        );
+    }
+    if from_environment && !no_proxy.is_empty() {
+        return Err(
+            "if proxy_from_environment is configured, no_proxy must not be configured".into(),
+        );
+    }
+    if url.is_empty() && !no_proxy.is_empty() {
+        return Err("if no_proxy is configured, proxy_url must also be configured".into());
+    }
+    Ok(())
+}
+
+/// Whether an explicit `Accept-Encoding` admits the module's `compression`:
+/// the first entry (by quality) naming it or `*` must have a quality above
+/// zero, as upstream's `isCompressionAcceptEncodingValid`.
+fn compression_accepted(compression: &str, accept_encoding: &str) -> bool {
+    if compression.is_empty() || accept_encoding.is_empty() {
+        return true;
+    }
+    let mut encodings: Vec<(&str, f64)> = accept_encoding
+        .split(',')
+        .map(|part| match part.rsplit_once(';') {
+            None => (part.trim(), 1.0),
+            Some((name, q)) => {
+                let q = q.trim();
+                let q: f64 = q.strip_prefix("q=").unwrap_or(q).parse().unwrap_or(0.0);
+                (name.trim(), (q * 1000.0).round() / 1000.0)
+            }
+        })
+        .collect();
+    // stable: equal qualities keep their order
+    encodings.sort_by(|a, b| b.1.total_cmp(&a.1));
+    encodings
+        .iter()
+        .find(|(name, _)| *name == compression || *name == "*")
+        .is_some_and(|(_, q)| *q > 0.0)
 }
 
 fn default_true() -> bool {
@@ -206,27 +381,88 @@ pub struct HttpProbe {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization: Option<Authorization>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oauth2: Option<serde_norway::Value>,
+    pub oauth2: Option<OAuth2>,
     #[serde(default, skip_serializing_if = "Secret::is_empty")]
     pub bearer_token: Secret,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub bearer_token_file: String,
     #[serde(default)]
     pub tls_config: TlsConfig,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub proxy_url: String,
+    #[serde(default, skip_serializing_if = "ProxyUrl::is_empty")]
+    pub proxy_url: ProxyUrl,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub no_proxy: String,
     #[serde(default)]
     pub proxy_from_environment: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proxy_connect_header: Option<serde_norway::Value>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub proxy_connect_header: BTreeMap<String, Vec<Secret>>,
     #[serde(default = "default_true")]
     pub follow_redirects: bool,
     #[serde(default = "default_true")]
     pub enable_http2: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_headers: Option<serde_norway::Value>,
+    pub http_headers: Option<BTreeMap<String, HttpHeader>>,
+}
+
+/// prometheus/common's `oauth2` block (client credentials and JWT bearer
+/// grants), with its own TLS and proxy settings.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth2 {
+    #[serde(default)]
+    pub client_id: String,
+    #[serde(default, skip_serializing_if = "Secret::is_empty")]
+    pub client_secret: Secret,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub client_secret_file: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub client_secret_ref: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub client_certificate_key_id: String,
+    #[serde(default, skip_serializing_if = "Secret::is_empty")]
+    pub client_certificate_key: Secret,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub client_certificate_key_file: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub client_certificate_key_ref: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub grant_type: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub signature_algorithm: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub iss: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub audience: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claims: Option<serde_norway::Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub token_url: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub endpoint_params: BTreeMap<String, String>,
+    #[serde(default)]
+    pub tls_config: TlsConfig,
+    #[serde(default, skip_serializing_if = "ProxyUrl::is_empty")]
+    pub proxy_url: ProxyUrl,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub no_proxy: String,
+    #[serde(default)]
+    pub proxy_from_environment: bool,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub proxy_connect_header: BTreeMap<String, Vec<Secret>>,
+}
+
+/// One entry of `http_headers`: plain values, secret values, files.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpHeader {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<Secret>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
 }
 
 impl Default for HttpProbe {
@@ -247,10 +483,24 @@ fn unreachable_default<T>(e: impl fmt::Display) -> T {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct HeaderMatch {
+    #[serde(default)]
     pub header: String,
-    pub regexp: Re,
+    /// Required; optional here only so that a missing one gets upstream's
+    /// error instead of serde's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regexp: Option<Re>,
     #[serde(default)]
     pub allow_missing: bool,
+}
+
+impl HeaderMatch {
+    pub fn is_match(&self, value: &[u8]) -> bool {
+        self.regexp.as_ref().is_some_and(|re| re.0.is_match(value))
+    }
+
+    pub fn pattern(&self) -> &str {
+        self.regexp.as_ref().map_or("", |re| re.0.as_str())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -495,6 +745,46 @@ impl Serialize for Secret {
     }
 }
 
+/// A proxy URL: its password is a secret, written back as `xxxxx` the way
+/// Go's `url.URL.Redacted` (used by prometheus/common) does.
+#[derive(Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct ProxyUrl(pub String);
+
+impl ProxyUrl {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn redacted(&self) -> String {
+        let url = &self.0;
+        let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+            return url.clone();
+        };
+        let rest = &url[scheme_end..];
+        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let Some(at) = rest[..authority_end].rfind('@') else {
+            return url.clone();
+        };
+        match rest[..at].split_once(':') {
+            Some((user, _password)) => format!("{}{user}:xxxxx{}", &url[..scheme_end], &rest[at..]),
+            None => url.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for ProxyUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.redacted())
+    }
+}
+
+impl Serialize for ProxyUrl {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.redacted())
+    }
+}
+
 /// A regular expression checked when the config is read (RE2 and Rust's
 /// regex share the syntax that matters here; both are linear-time).
 #[derive(Clone)]
@@ -506,14 +796,30 @@ impl fmt::Debug for Re {
     }
 }
 
+/// A regex error as upstream prints it: without the YAML path before it
+/// and the position after it that serde adds.
+fn upstream_wording(e: serde_norway::Error) -> String {
+    let message = e.to_string();
+    match message.find(REGEX_ERROR) {
+        Some(start) => {
+            let own = &message[start..];
+            own.rfind(" at line ")
+                .map_or(own, |end| &own[..end])
+                .to_string()
+        }
+        None => message,
+    }
+}
+
+const REGEX_ERROR: &str = "\"Could not compile regular expression\"";
+
 impl<'de> Deserialize<'de> for Re {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        regex::bytes::Regex::new(&s).map(Re).map_err(|e| {
-            D::Error::custom(format!(
-                "\"Could not compile regular expression\" regexp={s:?}: {e}"
-            ))
-        })
+        // Upstream's wording, which leaves out the parser's reason.
+        regex::bytes::Regex::new(&s)
+            .map(Re)
+            .map_err(|_| D::Error::custom(format!("{REGEX_ERROR} regexp=\"{s}\"")))
     }
 }
 
@@ -648,6 +954,77 @@ modules:
         assert!(Config::parse("modules:\n  a:\n    timeout: 5x\n").is_err());
         assert!(Config::parse("modules:\n  a:\n    icmp:\n      ttl: 300\n").is_err());
         assert!(Config::parse("modules:\n  a:\n    prober: dns\n").is_err());
+    }
+
+    #[test]
+    fn every_secret_is_redacted_in_yaml_and_debug() {
+        let c = Config::parse(
+            r#"
+modules:
+  all_secrets:
+    prober: http
+    http:
+      proxy_url: http://proxyuser:proxy-pass-1@proxy.example:3128/
+      proxy_connect_header:
+        Proxy-Authorization: [connect-secret-2]
+      http_headers:
+        X-Api-Key:
+          values: [plain-value]
+          secrets: [header-secret-3]
+      oauth2:
+        client_id: id
+        client_secret: oauth-secret-4
+        token_url: https://token.example/
+        proxy_url: http://u:oauth-proxy-pass-5@proxy.example/
+        tls_config:
+          key: tls-key-6
+      tls_config:
+        key: tls-key-7
+  basic:
+    prober: http
+    http:
+      basic_auth: {username: u, password: basic-pass-8}
+  bearer:
+    prober: http
+    http:
+      bearer_token: bearer-9
+  authz:
+    prober: http
+    http:
+      authorization: {credentials: authz-10}
+"#,
+        )
+        .expect("valid config");
+        let yaml = c.to_redacted_yaml();
+        let debug = format!("{c:?}");
+        for leaked in [
+            "proxy-pass-1",
+            "connect-secret-2",
+            "header-secret-3",
+            "oauth-secret-4",
+            "oauth-proxy-pass-5",
+            "tls-key-6",
+            "tls-key-7",
+            "basic-pass-8",
+            "bearer-9",
+            "authz-10",
+        ] {
+            assert!(!yaml.contains(leaked), "{leaked} in {yaml}");
+            assert!(!debug.contains(leaked), "{leaked} in {debug}");
+        }
+        assert!(
+            yaml.contains("http://proxyuser:xxxxx@proxy.example:3128/"),
+            "{yaml}"
+        );
+        assert!(yaml.contains("plain-value"), "{yaml}");
+        assert_eq!(
+            ProxyUrl("http://proxy.example/".into()).redacted(),
+            "http://proxy.example/"
+        );
+        assert_eq!(
+            ProxyUrl("http://user@proxy.example/".into()).redacted(),
+            "http://user@proxy.example/"
+        );
     }
 
     #[test]

@@ -12,11 +12,12 @@ pub mod policy;
 pub mod prober;
 
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 use exporter_kit::http::{Body, text_response};
+use exporter_kit::reload::{ReloadMetrics, Reloadable};
 use exporter_kit::{
     BuildError, CollectorMetrics, Desc, Emitter, Exporter, Handler, ProbeError, ProbeHandler,
     ProbeRequest, RawResponse, Registration, Spec,
@@ -64,12 +65,31 @@ pub fn main() -> std::process::ExitCode {
     exporter_kit::run(SPEC, COLLECTORS, setup)
 }
 
+/// `blackbox.yml` as a reloadable [`Source`](exporter_kit::reload::Source).
+pub struct ConfigFile {
+    path: PathBuf,
+}
+
+impl exporter_kit::reload::Source for ConfigFile {
+    type Value = Config;
+    type Error = ConfigError;
+
+    fn what(&self) -> &'static str {
+        "config"
+    }
+
+    fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    fn load(&self, _previous: Option<&Config>) -> Result<Config, ConfigError> {
+        Config::load(&self.path)
+    }
+}
+
 /// The loaded config and the reload bookkeeping, shared by the routes.
 pub struct State {
-    path: PathBuf,
-    config: RwLock<Arc<Config>>,
-    reload_ok: prometheus::Gauge,
-    reload_ts: prometheus::Gauge,
+    config: Arc<Reloadable<ConfigFile>>,
     unknown_module: prometheus::IntCounter,
     policy: TargetPolicy,
     max_redirects: u32,
@@ -77,42 +97,34 @@ pub struct State {
 
 impl State {
     pub fn new(args: &Args) -> Result<(Arc<State>, prometheus::Registry), BuildError> {
-        let config = Config::load(&args.config_file)
-            .map_err(|e| BuildError(format!("error loading config: {e}")))?;
-        let policy =
-            TargetPolicy::new(args.block_metadata, &args.allow_targets, &args.deny_targets)
-                .map_err(BuildError)?;
         let reg = prometheus::Registry::new();
-        let reload_ok = prometheus::Gauge::new(
-            "blackbox_exporter_config_last_reload_successful",
+        let metrics = ReloadMetrics::new(
+            "blackbox_exporter_config",
             "Blackbox exporter config loaded successfully.",
         )
         .map_err(|e| BuildError(e.to_string()))?;
-        let reload_ts = prometheus::Gauge::new(
-            "blackbox_exporter_config_last_reload_success_timestamp_seconds",
-            "Timestamp of the last successful configuration reload.",
+        let config = Reloadable::load(
+            ConfigFile {
+                path: args.config_file.clone(),
+            },
+            Some(metrics.clone()),
         )
-        .map_err(|e| BuildError(e.to_string()))?;
+        .map_err(|e| BuildError(format!("error loading config: {e}")))?;
+        let policy =
+            TargetPolicy::new(args.block_metadata, &args.allow_targets, &args.deny_targets)
+                .map_err(BuildError)?;
         let unknown_module = prometheus::IntCounter::new(
             "blackbox_module_unknown_total",
             "Count of unknown modules requested by probes",
         )
         .map_err(|e| BuildError(e.to_string()))?;
-        for c in [
-            Box::new(reload_ok.clone()) as Box<dyn prometheus::core::Collector>,
-            Box::new(reload_ts.clone()),
-            Box::new(unknown_module.clone()),
-        ] {
-            reg.register(c).map_err(|e| BuildError(e.to_string()))?;
-        }
-        reload_ok.set(1.0);
-        reload_ts.set(now_seconds());
+        metrics
+            .register(&reg)
+            .and_then(|()| reg.register(Box::new(unknown_module.clone())))
+            .map_err(|e| BuildError(e.to_string()))?;
         Ok((
             Arc::new(State {
-                path: args.config_file.clone(),
-                config: RwLock::new(Arc::new(config)),
-                reload_ok,
-                reload_ts,
+                config,
                 unknown_module,
                 policy,
                 max_redirects: args.max_redirects,
@@ -122,39 +134,13 @@ impl State {
     }
 
     pub fn current(&self) -> Arc<Config> {
-        match self.config.read() {
-            Ok(c) => c.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        self.config.current()
     }
 
     /// Re-reads the file; on error the old config stays.
     pub fn reload(&self) -> Result<(), ConfigError> {
-        match Config::load(&self.path) {
-            Ok(config) => {
-                match self.config.write() {
-                    Ok(mut c) => *c = Arc::new(config),
-                    Err(poisoned) => *poisoned.into_inner() = Arc::new(config),
-                }
-                self.reload_ok.set(1.0);
-                self.reload_ts.set(now_seconds());
-                tracing::info!("Loaded config file");
-                Ok(())
-            }
-            Err(e) => {
-                self.reload_ok.set(0.0);
-                tracing::error!(error = %e, "Error reloading config");
-                Err(e)
-            }
-        }
+        self.config.reload()
     }
-}
-
-fn now_seconds() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
 }
 
 pub fn setup(args: &Args, exporter: &mut Exporter) -> Result<(), BuildError> {
@@ -186,24 +172,10 @@ pub fn install(state: Arc<State>, registry: prometheus::Registry, exporter: &mut
         },
     );
     exporter.link("/config", "Configuration");
+    // Registered here, before serving, so a SIGHUP never meets the
+    // default action (terminate).
     #[cfg(unix)]
-    {
-        // Registered here, before serving, so a SIGHUP never meets the
-        // default action (terminate).
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-            Ok(mut hup) => {
-                let state = state.clone();
-                tokio::spawn(async move {
-                    while hup.recv().await.is_some() {
-                        let _ = state.reload();
-                    }
-                });
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGHUP; reload with POST /-/reload");
-            }
-        }
-    }
+    state.config.reload_on_sighup();
 }
 
 struct Reload {

@@ -3,6 +3,11 @@
 //! Checked on the host name before resolving and on every address a probe
 //! connects to, including each hop of an HTTP redirect chain, so that a
 //! public name resolving (or redirecting) to a metadata address is refused.
+//!
+//! The unspecified address (`0.0.0.0`, `::`, and the spellings that resolve
+//! to them such as `0`, `0x0` or `::ffff:0.0.0.0`) is not "no host": the
+//! kernel connects it to the local host. It is therefore judged as the
+//! loopback addresses it reaches, so denying loopback also denies it.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -72,6 +77,21 @@ pub fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// The addresses a connection to `ip` really reaches. Linux sends a connect
+/// to `0.0.0.0` to 127.0.0.1 and one to `::` to ::1; both families are
+/// listed for either spelling so that no stack detail opens a bypass.
+fn reached(ip: IpAddr) -> Vec<IpAddr> {
+    let ip = canonical(ip);
+    if ip.is_unspecified() {
+        vec![
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ]
+    } else {
+        vec![ip]
+    }
+}
+
 /// Link-local and cloud metadata addresses.
 pub fn is_metadata(ip: IpAddr) -> bool {
     match canonical(ip) {
@@ -132,12 +152,19 @@ impl TargetPolicy {
             ));
         }
         let host_match = |p: &Pattern| host.is_some_and(|h| p.matches_host(h));
-        if self.deny.iter().any(|p| p.matches_ip(ip) || host_match(p)) {
+        let reached = reached(ip);
+        let denied = |p: &Pattern| {
+            p.matches_ip(ip) || reached.iter().any(|r| p.matches_ip(*r)) || host_match(p)
+        };
+        if self.deny.iter().any(denied) {
             return Err(format!(
                 "target address {ip} is denied by --probe.deny-target"
             ));
         }
-        if !self.allow.is_empty() && !self.allow.iter().any(|p| p.matches_ip(ip) || host_match(p)) {
+        // An unspecified address is allowed only when every address it may
+        // reach is (or when it is listed itself).
+        let allowed = |r: &IpAddr| self.allow.iter().any(|p| p.matches_ip(*r) || host_match(p));
+        if !self.allow.is_empty() && !allowed(&ip) && !reached.iter().all(allowed) {
             return Err(format!(
                 "target address {ip} is not allowed by --probe.allow-target"
             ));
@@ -195,5 +222,33 @@ mod tests {
                 .is_ok()
         );
         assert!(TargetPolicy::new(false, &["a b".into()], &[]).is_err());
+    }
+
+    #[test]
+    fn unspecified_addresses_count_as_the_loopback_they_reach() {
+        let deny_loopback = TargetPolicy::new(false, &[], &["127.0.0.0/8".into(), "::1".into()])
+            .expect("valid patterns");
+        for a in [
+            "0.0.0.0",
+            "::",
+            "::ffff:0.0.0.0",
+            "::ffff:127.0.0.1",
+            "127.1.2.3",
+        ] {
+            assert!(deny_loopback.check_addr(None, ip(a)).is_err(), "{a}");
+        }
+        for a in ["[::]", "0.0.0.0", "[::ffff:0.0.0.0]"] {
+            assert!(deny_loopback.check_host(a).is_err(), "{a}");
+        }
+        assert!(deny_loopback.check_addr(None, ip("10.0.0.1")).is_ok());
+        // Denying only one loopback family still covers both unspecified spellings.
+        let deny_v6 = TargetPolicy::new(false, &[], &["::1".into()]).expect("valid");
+        assert!(deny_v6.check_addr(None, ip("0.0.0.0")).is_err());
+        // Allowing one loopback family does not allow the unspecified address.
+        let allow_v4 = TargetPolicy::new(false, &["127.0.0.0/8".into()], &[]).expect("valid");
+        assert!(allow_v4.check_addr(None, ip("0.0.0.0")).is_err());
+        let allow_both =
+            TargetPolicy::new(false, &["127.0.0.0/8".into(), "::1".into()], &[]).expect("valid");
+        assert!(allow_both.check_addr(None, ip("::")).is_ok());
     }
 }

@@ -102,9 +102,7 @@ pub struct Args {
     pub containerd_namespace: String,
 
     /// Only report docker containers in addition to root stats.
-    #[arg(long = "docker_only", num_args = 0..=1, require_equals = true,
-          default_missing_value = "true", default_value = "false",
-          value_parser = clap::value_parser!(bool))]
+    #[arg(long = "docker_only")]
     pub docker_only: bool,
 
     /// Comma-separated cgroup path prefixes collected even with --docker_only.
@@ -116,9 +114,7 @@ pub struct Args {
     pub raw_cgroup_prefix_whitelist: String,
 
     /// Disable collecting root cgroup stats.
-    #[arg(long = "disable_root_cgroup_stats", num_args = 0..=1, require_equals = true,
-          default_missing_value = "true", default_value = "false",
-          value_parser = clap::value_parser!(bool))]
+    #[arg(long = "disable_root_cgroup_stats")]
     pub disable_root_cgroup_stats: bool,
 
     /// Comma-separated list of metric groups to disable (replaces the
@@ -138,9 +134,7 @@ pub struct Args {
     /// Accepted for compatibility. Unlike cAdvisor, container labels never
     /// become metric labels wholesale (and environment variables never do):
     /// only those listed in --whitelisted_container_labels.
-    #[arg(long = "store_container_labels", num_args = 0..=1, require_equals = true,
-          default_missing_value = "true", default_value = "true",
-          value_parser = clap::value_parser!(bool))]
+    #[arg(long = "store_container_labels", default_value_t = true)]
     pub store_container_labels: bool,
 
     /// Comma-separated container labels exported as
@@ -324,5 +318,15 @@ mod tests {
         let s = parse_metric_set("cpu, memory").unwrap_or_default();
         assert!(s.has("cpu") && s.has("memory") && !s.has("network"));
         assert_eq!(parse_metric_set(""), Ok(MetricSet::default()));
+    }
+}
+
+#[cfg(test)]
+mod boolean_flags {
+    /// Every boolean flag, including ones added later, takes upstream's
+    /// spellings and sets the value they say.
+    #[test]
+    fn every_boolean_flag_takes_upstreams_spellings() {
+        exporter_kit::testing::assert_boolean_flags(&crate::SPEC, crate::COLLECTORS);
     }
 }

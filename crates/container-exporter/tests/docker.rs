@@ -136,15 +136,20 @@ fn limits_usage_labels_and_removal() {
         value(all, "container_cpu_usage_seconds_total", &burner_sel).unwrap_or(0.0)
     };
     let before = cpu(&all);
-    std::thread::sleep(Duration::from_secs(2));
-    let after = cpu(&parse(&scrape(&server)));
+    let since = std::time::Instant::now();
+    let mut after = before;
     assert!(
-        after - before > 0.3,
+        wait_until(Duration::from_secs(20), || {
+            after = cpu(&parse(&scrape(&server)));
+            after - before > 0.3
+        }),
         "cpu usage went from {before} to {after}"
     );
+    // The limit holds: at most about 0.5 CPU-seconds per second went by.
+    let seconds = since.elapsed().as_secs_f64();
     assert!(
-        after - before < 2.0,
-        "cpu usage beyond the 0.5 CPU limit: {before} -> {after}"
+        after - before < seconds,
+        "cpu usage beyond the 0.5 CPU limit: {before} -> {after} in {seconds} s"
     );
 
     // Stopped and removed containers disappear.
@@ -210,8 +215,7 @@ fn oom_kill_counts() {
         }),
         "container_oom_events_total stayed at {last:?}"
     );
-    // The counter never goes back.
-    std::thread::sleep(Duration::from_millis(500));
+    // The counter never goes back on the scrapes that follow.
     assert!(
         value(&parse(&scrape(&server)), "container_oom_events_total", &sel).unwrap_or(0.0) >= 1.0
     );

@@ -21,6 +21,8 @@ fn cadvisor_flags_set_port_and_endpoint() {
         "-docker_only",
         "-disable_metrics=disk,network",
         "-whitelisted_container_labels=a,b",
+        // The failed Docker connects are logged at debug.
+        "--log.level=debug",
     ]);
     let mut process = Process::spawn("container-exporter", command, &dir.path().join("log"));
     let url = format!("http://127.0.0.1:{port}/cadvisor-metrics");
@@ -45,7 +47,12 @@ fn cadvisor_flags_set_port_and_endpoint() {
         !body.contains("_scrape_collector_success"),
         "cAdvisor has none"
     );
-    std::thread::sleep(Duration::from_millis(300));
+    // Two failed attempts to reach Docker: the exporter is in its retry
+    // loop, and must still be up.
+    let retried = testkit::wait_until(Duration::from_secs(20), || {
+        process.log_tail().matches("docker unavailable").count() >= 2
+    });
+    assert!(retried, "no retry of Docker:\n{}", process.log_tail());
     assert!(
         process.alive(),
         "exited without Docker:\n{}",

@@ -91,3 +91,12 @@ pub fn setup(args: &Args, exporter: &mut Exporter) -> Result<(), BuildError> {
     exporter.link("/healthz", "Health");
     Ok(())
 }
+
+#[cfg(test)]
+mod boolean_flags {
+    /// Every boolean flag takes the kingpin spellings the exporters use.
+    #[test]
+    fn every_boolean_flag_takes_kingpin_spellings() {
+        exporter_kit::testing::assert_boolean_flags(&crate::SPEC, crate::COLLECTORS);
+    }
+}

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Arg, ArgAction, ArgMatches, Command, FromArgMatches};
 
+use crate::bool_flags;
 use crate::collector::Registration;
 use crate::spec::Spec;
 
@@ -140,28 +141,20 @@ pub fn command<A: clap::Args>(spec: &Spec, registrations: &[Registration<A>]) ->
         } else {
             "disabled"
         };
-        cmd = cmd
-            .arg(
-                Arg::new(format!("enable:{}", reg.name))
-                    .long(format!("{word}.{}", reg.name))
-                    .num_args(0..=1)
-                    .require_equals(true)
-                    .default_missing_value("true")
-                    .value_parser(clap::value_parser!(bool))
-                    .action(ArgAction::Append)
-                    .help(format!(
-                        "Enable the {} collector ({default} by default): {}",
-                        reg.name, reg.help
-                    )),
-            )
-            .arg(
-                Arg::new(format!("disable:{}", reg.name))
-                    .long(format!("no-{word}.{}", reg.name))
-                    .action(ArgAction::Count)
-                    .hide(true),
-            );
+        // No default value: a switch the command line did not give is
+        // told apart from one given, for --collector.disable-defaults.
+        cmd = cmd.arg(
+            Arg::new(format!("enable:{}", reg.name))
+                .long(format!("{word}.{}", reg.name))
+                .action(ArgAction::Set)
+                .value_parser(clap::value_parser!(bool))
+                .help(format!(
+                    "Enable the {} collector ({default} by default): {}",
+                    reg.name, reg.help
+                )),
+        );
     }
-    cmd
+    bool_flags::shape(cmd)
 }
 
 /// Go `flag`-style `-name` becomes `--name`; short flags stay.
@@ -181,34 +174,48 @@ fn normalise(argv: Vec<OsString>) -> Vec<OsString> {
 
 fn enabled_collectors<A>(registrations: &[Registration<A>], m: &ArgMatches) -> Vec<&'static str> {
     let disable_defaults = !registrations.is_empty() && m.get_flag("disable-defaults");
-    let mut enabled = Vec::new();
-    for reg in registrations {
-        // The last switch on the command line wins, as with kingpin.
-        let on_id = format!("enable:{}", reg.name);
-        let off_id = format!("disable:{}", reg.name);
-        let given = |id: &str| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
-        let last_on = m
-            .indices_of(&on_id)
-            .filter(|_| given(&on_id))
-            .and_then(|i| i.max());
-        let last_off = m
-            .indices_of(&off_id)
-            .filter(|_| given(&off_id))
-            .and_then(|i| i.max());
-        let on_value = m
-            .get_many::<bool>(&on_id)
-            .and_then(|mut v| v.next_back().copied());
-        let state = match (last_on, last_off) {
-            (Some(on), Some(off)) if off > on => false,
-            (Some(_), _) => on_value.unwrap_or(true),
-            (None, Some(_)) => false,
-            (None, None) => reg.default_enabled && !disable_defaults,
-        };
-        if state {
-            enabled.push(reg.name);
-        }
+    registrations
+        .iter()
+        .filter(|reg| {
+            // The switch holds the last of --X, --X=<bool> and --no-X.
+            match m.get_one::<bool>(&format!("enable:{}", reg.name)) {
+                Some(on) => *on,
+                None => reg.default_enabled && !disable_defaults,
+            }
+        })
+        .map(|reg| reg.name)
+        .collect()
+}
+
+/// Matches a command line (the first item is the program name) against
+/// [`command`], spelled as upstream's parser takes it: Go `flag`
+/// exporters' `-name`, kingpin exporters' `--no-name` for every boolean
+/// flag (Go `flag` has no negation: there only the kit's collector
+/// switches take it).
+pub fn matches_from<A, I, T>(
+    spec: &Spec,
+    registrations: &[Registration<A>],
+    argv: I,
+) -> Result<ArgMatches, clap::Error>
+where
+    A: clap::Args,
+    I: IntoIterator<Item = T>,
+    T: Into<OsString>,
+{
+    let mut argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
+    if spec.single_dash_long_flags {
+        argv = normalise(argv);
     }
-    enabled
+    let cmd = command(spec, registrations);
+    let collector_switches: Vec<String> = registrations
+        .iter()
+        .map(|reg| format!("{}.{}", spec.collector_flag, reg.name))
+        .collect();
+    let kingpin = !spec.single_dash_long_flags;
+    let argv = bool_flags::rewrite_negations(&cmd, argv, |flag| {
+        kingpin || collector_switches.iter().any(|c| c == flag)
+    });
+    cmd.try_get_matches_from(argv)
 }
 
 /// Parses a command line (the first item is the program name).
@@ -222,11 +229,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString>,
 {
-    let mut argv: Vec<OsString> = argv.into_iter().map(Into::into).collect();
-    if spec.single_dash_long_flags {
-        argv = normalise(argv);
-    }
-    let matches = command(spec, registrations).try_get_matches_from(argv)?;
+    let matches = matches_from(spec, registrations, argv)?;
     if matches.get_flag("version") {
         print!("{}", crate::build_info::version_text(spec));
         std::process::exit(0);
@@ -309,6 +312,25 @@ mod tests {
             parse(&["--collector.cpu", "--no-collector.cpu"]).enabled,
             ["meminfo"]
         );
+    }
+
+    #[test]
+    fn every_boolean_flag_takes_upstreams_spellings() {
+        crate::testing::assert_boolean_flags(&spec(false), REGS);
+        crate::testing::assert_boolean_flags(&spec(true), REGS);
+        let go_flag = parse(&["-no-collector.cpu", "-web.disable-exporter-metrics=false"]);
+        assert_eq!(go_flag.enabled, ["meminfo"]);
+        assert!(!go_flag.common.disable_exporter_metrics);
+        assert!(
+            parse_from(
+                &spec(true),
+                REGS,
+                ["x", "--no-web.disable-exporter-metrics"]
+            )
+            .is_err()
+        );
+        let kingpin = parse_from(&spec(false), REGS, ["x", "--web.disable-exporter-metrics"]);
+        assert!(kingpin.is_ok_and(|cli| cli.common.disable_exporter_metrics));
     }
 
     #[test]

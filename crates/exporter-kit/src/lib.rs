@@ -19,6 +19,7 @@
 //! ```
 
 pub mod args;
+pub mod bool_flags;
 pub mod build_info;
 pub mod collector;
 pub mod desc;
@@ -33,6 +34,7 @@ mod process;
 pub mod procfs;
 mod prom;
 pub mod protowire;
+pub mod reload;
 pub mod runner;
 pub mod single_flight;
 pub mod spec;

@@ -59,11 +59,14 @@ fn descs() -> &'static Descs {
     })
 }
 
-#[allow(unsafe_code)]
-fn sysconf(name: libc::c_int) -> Option<f64> {
-    // SAFETY: sysconf takes no pointers and only reads system configuration.
-    let value = unsafe { libc::sysconf(name) };
-    (value > 0).then_some(value as f64)
+/// Clock ticks per second (USER_HZ), what /proc/self/stat counts in.
+fn clock_ticks() -> Option<f64> {
+    let ticks = rustix::param::clock_ticks_per_second();
+    (ticks > 0).then_some(ticks as f64)
+}
+
+fn page_size() -> f64 {
+    rustix::param::page_size() as f64
 }
 
 /// Fields of /proc/self/stat after the command name, numbered as proc(5)
@@ -106,15 +109,13 @@ pub fn collect(out: &mut Emitter) {
     let d = descs();
     if let Some(fields) = read("/proc/self/stat").as_deref().and_then(stat_fields) {
         let field = |n: usize| fields.get(n - 3).and_then(|v| v.parse::<f64>().ok());
-        if let (Some(ticks), Some(utime), Some(stime)) =
-            (sysconf(libc::_SC_CLK_TCK), field(14), field(15))
-        {
+        if let (Some(ticks), Some(utime), Some(stime)) = (clock_ticks(), field(14), field(15)) {
             out.counter(&d.cpu, &[], (utime + stime) / ticks);
         }
         if let Some(threads) = field(20) {
             out.gauge(&d.threads, &[], threads);
         }
-        if let (Some(ticks), Some(start)) = (sysconf(libc::_SC_CLK_TCK), field(22))
+        if let (Some(ticks), Some(start)) = (clock_ticks(), field(22))
             && let Some(start_time) = start_time(start, ticks)
         {
             out.gauge(&d.start_time, &[], start_time);
@@ -122,8 +123,8 @@ pub fn collect(out: &mut Emitter) {
         if let Some(vsize) = field(23) {
             out.gauge(&d.virtual_, &[], vsize);
         }
-        if let (Some(page), Some(rss)) = (sysconf(libc::_SC_PAGESIZE), field(24)) {
-            out.gauge(&d.resident, &[], rss * page);
+        if let Some(rss) = field(24) {
+            out.gauge(&d.resident, &[], rss * page_size());
         }
     }
     if let Ok(dir) = std::fs::read_dir("/proc/self/fd") {

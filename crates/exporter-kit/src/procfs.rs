@@ -75,15 +75,11 @@ pub fn read(path: &Path) -> io::Result<String> {
 /// Whether `file` lives on procfs or sysfs, whose files the kernel writes
 /// afresh on every read from the start.
 #[cfg(target_os = "linux")]
-#[allow(unsafe_code)]
 fn is_kernel_generated(file: &std::fs::File) -> bool {
-    use std::os::fd::AsRawFd;
-    // SAFETY: zeroed is a valid statfs (plain integers).
-    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
-    // SAFETY: the descriptor is open for the call's duration (borrowed
-    // `file`), st a valid out pointer.
-    let rc = unsafe { libc::fstatfs(file.as_raw_fd(), &mut st) };
-    rc == 0 && (st.f_type == libc::PROC_SUPER_MAGIC || st.f_type == libc::SYSFS_MAGIC)
+    /// statfs(2)'s magic for sysfs, which rustix does not name.
+    const SYSFS_MAGIC: rustix::fs::FsWord = 0x6265_6572;
+    rustix::fs::fstatfs(file)
+        .is_ok_and(|st| st.f_type == rustix::fs::PROC_SUPER_MAGIC || st.f_type == SYSFS_MAGIC)
 }
 
 #[cfg(not(target_os = "linux"))]

@@ -33,9 +33,38 @@ struct Flight<V> {
     result: watch::Receiver<Option<V>>,
 }
 
+/// How [`SingleFlight::run_or_previous`] reuses results, for work that
+/// refreshes a shared view of a backend (kafka's cluster snapshot) rather
+/// than answering one request.
+#[derive(Debug, Clone, Copy)]
+pub struct Reuse {
+    /// A result that finished less than this ago is the answer, without
+    /// running the work again.
+    pub fresh_for: Duration,
+    /// Whether a request joins the work already running for its key
+    /// (whatever its deadline); without, every request runs its own.
+    pub share: bool,
+}
+
+/// What [`SingleFlight::run_or_previous`] got by the time it stopped waiting.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Waited<V> {
+    /// The result of the work waited for, or one within the freshness window.
+    Ready(V),
+    /// The work did not deliver in time (or panicked): the last result that
+    /// finished before, if any. The work goes on, and its result is kept
+    /// for the requests that follow.
+    Late(Option<V>),
+}
+
+/// The last finished result of each key and when it finished.
+type Finished<K, V> = Mutex<HashMap<K, (Instant, V)>>;
+
 pub struct SingleFlight<K, V> {
     running: Mutex<HashMap<K, Flight<V>>>,
     next_id: AtomicU64,
+    /// With [`Reuse`]: the last finished result of each key and when.
+    finished: Option<(Reuse, Finished<K, V>)>,
 }
 
 impl<K, V> Default for SingleFlight<K, V> {
@@ -43,6 +72,7 @@ impl<K, V> Default for SingleFlight<K, V> {
         SingleFlight {
             running: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(0),
+            finished: None,
         }
     }
 }
@@ -57,6 +87,15 @@ where
     K: Eq + Hash + Clone + Send + 'static,
     V: Clone + Send + Sync + 'static,
 {
+    /// A single flight that keeps the last result of each key, for
+    /// [`Self::run_or_previous`].
+    pub fn with_reuse(reuse: Reuse) -> Self {
+        SingleFlight {
+            finished: Some((reuse, Mutex::new(HashMap::new()))),
+            ..SingleFlight::default()
+        }
+    }
+
     /// The result of `work`, or of an identical piece of work already
     /// running that finishes by `deadline`. `work` runs in its own task, so
     /// a requester that goes away does not cancel it for the others; it
@@ -74,36 +113,107 @@ where
             let mut running = lock(&self.running);
             match running.get(&key) {
                 Some(flight) if flight.deadline <= deadline + JOIN_SLACK => flight.result.clone(),
-                _ => {
-                    let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-                    let (sender, receiver) = watch::channel(None);
-                    running.insert(
-                        key.clone(),
-                        Flight {
-                            id,
-                            deadline,
-                            result: receiver.clone(),
-                        },
-                    );
-                    let flights = self.clone();
-                    let work = work();
-                    tokio::spawn(async move {
-                        let value = work.await;
-                        // Leave the map before publishing, so no request
-                        // joins a collection that has already ended.
-                        let mut running = lock(&flights.running);
-                        if running.get(&key).is_some_and(|f| f.id == id) {
-                            running.remove(&key);
-                        }
-                        drop(running);
-                        let _ = sender.send(Some(value));
-                    });
-                    receiver
-                }
+                _ => self.start(Some(&mut running), key, deadline, work()),
             }
         };
         let value = result.wait_for(Option::is_some).await.ok()?;
         value.clone()
+    }
+
+    /// For work with a budget of its own (a refresh that ends when it
+    /// ends, however long its requesters wait): a result that
+    /// finished within [`Reuse::fresh_for`], else the running work's
+    /// (when [`Reuse::share`]), else a new run's, waited for until
+    /// `wait_until`; past that, the previous result. The work always runs
+    /// to its end, so a slow backend costs freshness, not the scrape.
+    /// Without [`Self::with_reuse`] nothing is fresh or previous. Use one
+    /// of this and [`Self::run`] on one instance, not both.
+    pub async fn run_or_previous<F>(
+        self: &Arc<Self>,
+        key: K,
+        wait_until: Instant,
+        work: impl FnOnce() -> F,
+    ) -> Waited<V>
+    where
+        F: Future<Output = V> + Send + 'static,
+    {
+        let reuse = self.finished.as_ref().map(|(reuse, _)| *reuse);
+        if let Some(fresh_for) = reuse.map(|r| r.fresh_for)
+            && let Some(value) = self.previous(&key, |at| at.elapsed() < fresh_for)
+        {
+            return Waited::Ready(value);
+        }
+        let mut result = if reuse.is_some_and(|r| r.share) {
+            let mut running = lock(&self.running);
+            match running.get(&key) {
+                Some(flight) => flight.result.clone(),
+                None => self.start(Some(&mut running), key.clone(), wait_until, work()),
+            }
+        } else {
+            self.start(None, key.clone(), wait_until, work())
+        };
+        let waited = tokio::time::timeout_at(
+            tokio::time::Instant::from_std(wait_until),
+            result.wait_for(Option::is_some),
+        )
+        .await;
+        if let Ok(Ok(value)) = waited
+            && let Some(value) = value.clone()
+        {
+            return Waited::Ready(value);
+        }
+        Waited::Late(self.previous(&key, |_| true))
+    }
+
+    /// The last finished result of `key`, if kept and `wanted(finished at)`.
+    fn previous(&self, key: &K, wanted: impl FnOnce(Instant) -> bool) -> Option<V> {
+        let (_, finished) = self.finished.as_ref()?;
+        lock(finished)
+            .get(key)
+            .filter(|(at, _)| wanted(*at))
+            .map(|(_, value)| value.clone())
+    }
+
+    /// Spawns `work`, registered in `running` (when given) so that others
+    /// can join it; its result is kept when reusing.
+    fn start<F>(
+        self: &Arc<Self>,
+        running: Option<&mut HashMap<K, Flight<V>>>,
+        key: K,
+        deadline: Instant,
+        work: F,
+    ) -> watch::Receiver<Option<V>>
+    where
+        F: Future<Output = V> + Send + 'static,
+    {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (sender, receiver) = watch::channel(None);
+        if let Some(running) = running {
+            running.insert(
+                key.clone(),
+                Flight {
+                    id,
+                    deadline,
+                    result: receiver.clone(),
+                },
+            );
+        }
+        let flights = self.clone();
+        tokio::spawn(async move {
+            let value = work.await;
+            if let Some((_, finished)) = &flights.finished {
+                lock(finished).insert(key.clone(), (Instant::now(), value.clone()));
+            }
+            // Leave the map before publishing, so no request joins a
+            // collection that has already ended.
+            let mut running = lock(&flights.running);
+            if running.get(&key).is_some_and(|f| f.id == id) {
+                running.remove(&key);
+            }
+            drop(running);
+            let _ = sender.send(Some(value));
+        });
+        receiver
     }
 
     #[cfg(test)]
@@ -230,5 +340,106 @@ mod tests {
         );
         leader.abort();
         assert_eq!(follower.await, Some(1));
+    }
+
+    fn reusing(fresh_for: Duration, share: bool) -> Arc<SingleFlight<&'static str, usize>> {
+        Arc::new(SingleFlight::with_reuse(Reuse { fresh_for, share }))
+    }
+
+    #[tokio::test]
+    async fn a_result_is_reused_within_its_freshness_window_only() {
+        let flights = reusing(Duration::from_millis(300), true);
+        let runs = Arc::new(AtomicUsize::new(0));
+        let wait = || Instant::now() + Duration::from_secs(5);
+        let first = flights
+            .run_or_previous("all", wait(), counting_work(&runs, Duration::ZERO))
+            .await;
+        assert_eq!(first, Waited::Ready(1));
+        let within = flights
+            .run_or_previous("all", wait(), counting_work(&runs, Duration::ZERO))
+            .await;
+        assert_eq!(within, Waited::Ready(1), "fresh: not run again");
+        let other_key = flights
+            .run_or_previous("cpu", wait(), counting_work(&runs, Duration::ZERO))
+            .await;
+        assert_eq!(other_key, Waited::Ready(2));
+        tokio::time::sleep(Duration::from_millis(350)).await;
+        let after = flights
+            .run_or_previous("all", wait(), counting_work(&runs, Duration::ZERO))
+            .await;
+        assert_eq!(after, Waited::Ready(3), "stale: run again");
+    }
+
+    #[tokio::test]
+    async fn a_late_run_serves_the_previous_result_and_still_lands() {
+        let flights = reusing(Duration::ZERO, true);
+        let runs = Arc::new(AtomicUsize::new(0));
+        let soon = || Instant::now() + Duration::from_millis(50);
+        let nothing_yet = flights
+            .run_or_previous(
+                "all",
+                soon(),
+                counting_work(&runs, Duration::from_millis(200)),
+            )
+            .await;
+        assert_eq!(nothing_yet, Waited::Late(None), "no previous result yet");
+        // The late run was not cancelled: it finishes and becomes the
+        // previous result of the next late request.
+        while runs.load(Ordering::SeqCst) < 1 {
+            tokio::task::yield_now().await;
+        }
+        while flights.running() > 0 {
+            tokio::task::yield_now().await;
+        }
+        let late = flights
+            .run_or_previous(
+                "all",
+                soon(),
+                counting_work(&runs, Duration::from_millis(200)),
+            )
+            .await;
+        assert_eq!(late, Waited::Late(Some(1)));
+        // A request while that run goes on joins it, whatever its wait.
+        let joined = flights
+            .run_or_previous(
+                "all",
+                Instant::now() + Duration::from_secs(5),
+                counting_work(&runs, Duration::ZERO),
+            )
+            .await;
+        assert_eq!(joined, Waited::Ready(2));
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn without_sharing_every_request_runs_its_own() {
+        let flights = reusing(Duration::ZERO, false);
+        let runs = Arc::new(AtomicUsize::new(0));
+        let wait = Instant::now() + Duration::from_secs(5);
+        let (a, b) = tokio::join!(
+            flights.run_or_previous("all", wait, counting_work(&runs, Duration::from_millis(50))),
+            flights.run_or_previous("all", wait, counting_work(&runs, Duration::from_millis(50))),
+        );
+        let mut got = [a, b];
+        got.sort_by_key(|w| match w {
+            Waited::Ready(v) => *v,
+            Waited::Late(_) => 0,
+        });
+        assert_eq!(got, [Waited::Ready(1), Waited::Ready(2)]);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_run_is_late_with_the_previous_result() {
+        let flights = reusing(Duration::ZERO, true);
+        let runs = Arc::new(AtomicUsize::new(0));
+        let wait = || Instant::now() + Duration::from_secs(5);
+        let ok = flights
+            .run_or_previous("all", wait(), counting_work(&runs, Duration::ZERO))
+            .await;
+        assert_eq!(ok, Waited::Ready(1));
+        let panicked = flights
+            .run_or_previous("all", wait(), || async { panic!("collector bug") })
+            .await;
+        assert_eq!(panicked, Waited::Late(Some(1)));
     }
 }

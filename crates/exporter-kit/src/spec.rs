@@ -31,8 +31,9 @@ pub struct Spec {
     /// `--collector.cpu` / `--no-collector.cpu`, `collect` gives
     /// mysqld_exporter's `--collect.global_status`.
     pub collector_flag: &'static str,
-    /// Go `flag`-package exporters (redis_exporter) accept `-name` as well
-    /// as `--name`.
+    /// Go `flag`-package exporters (redis_exporter, cAdvisor) accept
+    /// `-name` as well as `--name`, and have no `--no-name` for booleans;
+    /// the others follow kingpin (two dashes, `--no-name`).
     pub single_dash_long_flags: bool,
 }
 

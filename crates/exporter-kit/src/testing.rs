@@ -123,3 +123,79 @@ impl Drop for TestServer {
         }
     }
 }
+
+/// Checks that every boolean flag of an exporter's command line (found in
+/// the clap command, so a flag added later is checked too) takes the
+/// spellings of upstream's parser and sets the value they say: kingpin's
+/// `--X`, `--X=true|false` and `--no-X`, or Go `flag`'s `-X`, `--X` and
+/// `-X=false` without `--no-X` (the kit's collector switches negate under
+/// both). The last occurrence wins. Panics listing every spelling that
+/// failed.
+pub fn assert_boolean_flags<A>(spec: &crate::Spec, registrations: &[crate::Registration<A>])
+where
+    A: clap::Args + clap::FromArgMatches,
+{
+    use clap::FromArgMatches;
+
+    let cmd = crate::args::command(spec, registrations);
+    let flags = crate::bool_flags::boolean_flags(&cmd);
+    assert!(
+        flags
+            .iter()
+            .any(|f| f.long == "web.disable-exporter-metrics"),
+        "the kit's own boolean flags are found: {flags:?}"
+    );
+    let go_flag = spec.single_dash_long_flags;
+    let mut failures = Vec::new();
+    for flag in &flags {
+        let x = &flag.long;
+        let collector_switch = flag.id.starts_with("enable:");
+        let mut cases: Vec<(Vec<String>, Option<bool>)> = vec![
+            (vec![format!("--{x}")], Some(true)),
+            (vec![format!("--{x}=true")], Some(true)),
+            (vec![format!("--{x}=false")], Some(false)),
+            (vec![format!("--{x}=0"), format!("--{x}=T")], Some(true)),
+        ];
+        let negation = if go_flag && !collector_switch {
+            None
+        } else {
+            Some(false)
+        };
+        cases.push((vec![format!("--no-{x}")], negation));
+        if negation.is_some() {
+            cases.push((vec![format!("--no-{x}"), format!("--{x}")], Some(true)));
+            cases.push((vec![format!("--{x}"), format!("--no-{x}")], Some(false)));
+        }
+        if go_flag {
+            cases.push((vec![format!("-{x}")], Some(true)));
+            cases.push((vec![format!("-{x}=false")], Some(false)));
+            cases.push((vec![format!("-{x}=false"), format!("-{x}")], Some(true)));
+        }
+        for (words, expected) in cases {
+            let argv = std::iter::once(spec.binary.to_string()).chain(words.iter().cloned());
+            let parsed = crate::args::matches_from(spec, registrations, argv).and_then(|m| {
+                A::from_arg_matches(&m)?;
+                crate::CommonArgs::from_arg_matches(&m)?;
+                Ok(m.get_one::<bool>(&flag.id).copied())
+            });
+            match (parsed, expected) {
+                (Ok(Some(got)), Some(want)) if got == want => {}
+                (Err(_), None) => {}
+                (got, want) => failures.push(format!(
+                    "{words:?}: expected {}, got {}",
+                    want.map_or("an error".to_string(), |w| w.to_string()),
+                    match got {
+                        Ok(v) => format!("{v:?}"),
+                        Err(e) => e.to_string(),
+                    }
+                )),
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} boolean flags checked; these spellings failed:\n{}",
+        flags.len(),
+        failures.join("\n")
+    );
+}

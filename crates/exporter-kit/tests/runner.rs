@@ -122,12 +122,13 @@ fn stuck_collectors_lose_only_their_own_families_and_threads_do_not_pile_up() {
         "a second thread was started behind a stuck collector"
     );
 
-    // Once it returns, it runs again.
-    std::thread::sleep(Duration::from_secs(2));
-    let _ = scrape(&server, "2");
-    assert_eq!(
-        started.load(Ordering::SeqCst),
-        2,
+    // Once it returns (3 s after it started), a scrape runs it again.
+    let ran_again = testkit::wait_until(Duration::from_secs(10), || {
+        let _ = scrape(&server, "2");
+        started.load(Ordering::SeqCst) == 2
+    });
+    assert!(
+        ran_again,
         "the collector was not run again after it returned"
     );
 
@@ -216,11 +217,16 @@ fn concurrent_identical_scrapes_share_one_collection() {
     );
 
     // A filtered scrape is a different page: it never joins the full one.
+    // The filtered scrape is sent once the full one has started its slow
+    // collector (600 ms), so joining it was possible.
     let full = {
         let server = server.clone();
         std::thread::spawn(move || scrape(&server, "10").0)
     };
-    std::thread::sleep(Duration::from_millis(100));
+    assert!(
+        testkit::wait_until(Duration::from_secs(10), || runs.load(Ordering::SeqCst) == 3),
+        "the full scrape never started its collectors"
+    );
     let filtered = testkit::http()
         .get(server.url("/metrics?collect[]=known"))
         .send()

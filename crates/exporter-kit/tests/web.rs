@@ -272,12 +272,14 @@ fn malformed_web_configs_are_clear_startup_errors() {
 fn max_requests_answers_503_beyond_the_limit() {
     let mut args = local_args();
     args.max_requests = 1;
-    let server = TestServer::start(args, || {
+    let gate = Gate::default();
+    let held = gate.clone();
+    let server = TestServer::start(args, move || {
         let mut e = Exporter::new(SPEC);
         e.collector(
             "slow",
-            AnyCollector::asynchronous(SlowAsync {
-                sleep: Duration::from_millis(1500),
+            AnyCollector::blocking(Gated {
+                gate: held,
                 desc: Desc::gauge("kit_test_slow", "", &[]),
             }),
         );
@@ -292,9 +294,11 @@ fn max_requests_answers_503_beyond_the_limit() {
             .map(|r| r.status().as_u16())
             .unwrap_or(0)
     });
-    std::thread::sleep(Duration::from_millis(300));
+    // The first scrape holds the only slot until the gate opens.
+    assert!(gate.wait_entered(1), "the first scrape never started");
     let second = testkit::http().get(server.url("/metrics")).send().unwrap();
     assert_eq!(second.status(), 503);
+    gate.open();
     assert_eq!(first.join().unwrap(), 200);
     // Health stays outside the limit.
     assert_eq!(

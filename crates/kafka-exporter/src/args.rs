@@ -26,14 +26,12 @@ pub struct Args {
     pub labels: String,
 
     /// Connect using SASL (PLAIN unless --sasl.mechanism says otherwise).
-    #[arg(long = "sasl.enabled", action = ArgAction::Set, num_args = 0..=1, default_value_t = false, default_missing_value = "true", overrides_with = "no_sasl_enabled")]
+    #[arg(long = "sasl.enabled")]
     pub sasl_enabled: bool,
-    #[arg(long = "no-sasl.enabled", hide = true, action = ArgAction::SetTrue)]
-    pub no_sasl_enabled: bool,
 
     /// Only set this to false if using a non-Kafka SASL proxy (accepted;
     /// librdkafka always performs the handshake).
-    #[arg(long = "sasl.handshake", action = ArgAction::Set, num_args = 0..=1, default_value_t = true, default_missing_value = "true")]
+    #[arg(long = "sasl.handshake", default_value_t = true)]
     pub sasl_handshake: bool,
 
     /// SASL user name.
@@ -61,10 +59,8 @@ pub struct Args {
     pub sasl_mechanism: String,
 
     /// Connect to Kafka using TLS.
-    #[arg(long = "tls.enabled", action = ArgAction::Set, num_args = 0..=1, default_value_t = false, default_missing_value = "true", overrides_with = "no_tls_enabled")]
+    #[arg(long = "tls.enabled")]
     pub tls_enabled: bool,
-    #[arg(long = "no-tls.enabled", hide = true, action = ArgAction::SetTrue)]
-    pub no_tls_enabled: bool,
 
     /// Server name to verify on the broker's certificate (librdkafka checks
     /// the broker's host name; a different name is logged and ignored).
@@ -84,7 +80,7 @@ pub struct Args {
     pub tls_key_file: String,
 
     /// Do not verify the broker's certificate (insecure).
-    #[arg(long = "tls.insecure-skip-tls-verify", action = ArgAction::Set, num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
+    #[arg(long = "tls.insecure-skip-tls-verify")]
     pub tls_insecure_skip_verify: bool,
 
     /// Regex that determines which topics to collect (unanchored search).
@@ -105,14 +101,12 @@ pub struct Args {
 
     /// Show offset/lag for every consumer group; false: only the partitions
     /// assigned to connected members.
-    #[arg(long = "offset.show-all", action = ArgAction::Set, num_args = 0..=1, default_value_t = true, default_missing_value = "true", overrides_with = "no_offset_show_all")]
+    #[arg(long = "offset.show-all", default_value_t = true)]
     pub offset_show_all: bool,
-    #[arg(long = "no-offset.show-all", hide = true, action = ArgAction::SetTrue)]
-    pub no_offset_show_all: bool,
 
     /// If true, every scrape asks the brokers; otherwise concurrent scrapes
     /// share one result (see --kafka.cache-ttl).
-    #[arg(long = "concurrent.enable", action = ArgAction::Set, num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
+    #[arg(long = "concurrent.enable")]
     pub concurrent_enable: bool,
 
     /// Requests in flight at once (committed-offset fetches).
@@ -129,11 +123,11 @@ pub struct Args {
     pub refresh_metadata: String,
 
     /// Accepted for compatibility; topics are never auto-created.
-    #[arg(long = "kafka.allow-auto-topic-creation", action = ArgAction::Set, num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
+    #[arg(long = "kafka.allow-auto-topic-creation")]
     pub allow_auto_topic_creation: bool,
 
     /// Accepted for compatibility (librdkafka logs go through --log.level).
-    #[arg(long = "log.enable-sarama", action = ArgAction::Set, num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
+    #[arg(long = "log.enable-sarama")]
     pub log_enable_sarama: bool,
 
     /// Seconds a result is shared between scrapes (beyond upstream).
@@ -152,27 +146,13 @@ pub struct Args {
     /// Export kafka_consumergroup_lag_seconds: age of the message at the
     /// committed offset (beyond upstream; fetches one message per lagging
     /// partition and offset).
-    #[arg(long = "group.lag-seconds", action = ArgAction::Set, num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
+    #[arg(long = "group.lag-seconds")]
     pub lag_seconds: bool,
 
     /// With --no-offset.show-all, still report offsets and lag of groups
     /// that have no active members (beyond upstream).
-    #[arg(long = "group.lag-without-members", action = ArgAction::Set, num_args = 0..=1, default_value_t = false, default_missing_value = "true")]
+    #[arg(long = "group.lag-without-members")]
     pub lag_without_members: bool,
-}
-
-impl Args {
-    pub fn sasl_enabled(&self) -> bool {
-        self.sasl_enabled && !self.no_sasl_enabled
-    }
-
-    pub fn tls_enabled(&self) -> bool {
-        self.tls_enabled && !self.no_tls_enabled
-    }
-
-    pub fn offset_show_all(&self) -> bool {
-        self.offset_show_all && !self.no_offset_show_all
-    }
 }
 
 /// `k1=v1,k2=v2` -> pairs; empty -> none.
@@ -207,5 +187,15 @@ mod tests {
         assert!(parse_labels("").unwrap_or_default().is_empty());
         assert!(parse_labels("nokey").is_err());
         assert!(parse_labels("1x=y").is_err());
+    }
+}
+
+#[cfg(test)]
+mod boolean_flags {
+    /// Every boolean flag, including ones added later, takes upstream's
+    /// spellings and sets the value they say.
+    #[test]
+    fn every_boolean_flag_takes_upstreams_spellings() {
+        exporter_kit::testing::assert_boolean_flags(&crate::SPEC, crate::COLLECTORS);
     }
 }

@@ -65,7 +65,7 @@ impl Filters {
             topic_exclude: re("--topic.exclude", &args.topic_exclude)?,
             group_filter: re("--group.filter", &args.group_filter)?,
             group_exclude: re("--group.exclude", &args.group_exclude)?,
-            offsets_for_empty_groups: args.offset_show_all() || args.lag_without_members,
+            offsets_for_empty_groups: args.offset_show_all || args.lag_without_members,
             lag_seconds: args.lag_seconds,
             workers: args.topic_workers.max(1),
             timeout: Duration::from_secs_f64(args.timeout.clamp(0.1, 3600.0)),
@@ -108,8 +108,8 @@ pub fn client_config(args: &Args) -> Result<ClientConfig, ClientError> {
     if !args.kafka_version.is_empty() {
         c.set("broker.version.fallback", &args.kafka_version);
     }
-    let tls = args.tls_enabled();
-    let sasl = args.sasl_enabled();
+    let tls = args.tls_enabled;
+    let sasl = args.sasl_enabled;
     c.set(
         "security.protocol",
         match (tls, sasl) {
@@ -541,11 +541,11 @@ mod tests {
         let a = args(&["--topic.filter", "("]);
         assert!(Filters::from_args(&a).is_err());
         let a = args(&["--no-offset.show-all"]);
-        assert!(!a.offset_show_all());
+        assert!(!a.offset_show_all);
         let a = args(&["--offset.show-all=false"]);
-        assert!(!a.offset_show_all());
+        assert!(!a.offset_show_all);
         let a = args(&[]);
-        assert!(a.offset_show_all());
+        assert!(a.offset_show_all);
         assert_eq!(a.servers, vec!["kafka:9092".to_string()]);
     }
 }

@@ -3,27 +3,19 @@
 //! it: concurrent scrapes wait for the same refresh, a scrape whose deadline
 //! passes first gets the last good snapshot (logged), and the refresh still
 //! lands in the cache for the next scrape. So a slow broker costs
-//! freshness, not the scrape.
+//! freshness, not the scrape. The kit's [`SingleFlight`] does the sharing.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use exporter_kit::single_flight::{Reuse, SingleFlight, Waited};
 use exporter_kit::{AsyncCollector, CollectError, Emitter, ScrapeContext};
-use futures::FutureExt;
-use futures::future::{BoxFuture, Shared};
 
 use crate::client::Kafka;
 use crate::render::{Metrics, RenderOptions};
 use crate::snapshot::Snapshot;
 
 type Outcome = Result<Arc<Snapshot>, String>;
-
-#[derive(Default)]
-struct State {
-    /// The last refresh's outcome and when it finished.
-    last: Option<(Instant, Outcome)>,
-    inflight: Option<Shared<BoxFuture<'static, Outcome>>>,
-}
 
 /// The exporter's own instrumentation (beyond upstream): how often the
 /// cluster is asked and at what cost.
@@ -68,13 +60,12 @@ pub struct KafkaCollector {
     kafka: Arc<Kafka>,
     metrics: Metrics,
     options: RenderOptions,
-    /// How long an outcome is shared; zero with --concurrent.enable.
-    ttl: Duration,
-    /// Whether concurrent scrapes share one refresh (upstream's default).
-    share: bool,
     /// A stale snapshot older than this is not served.
     max_stale: Duration,
-    state: Arc<Mutex<State>>,
+    /// The refreshes: one key, the cluster. An outcome (good or not) is
+    /// shared for the cache TTL; concurrent scrapes share one refresh
+    /// unless --concurrent.enable.
+    refreshes: Arc<SingleFlight<(), Outcome>>,
 }
 
 impl KafkaCollector {
@@ -91,41 +82,22 @@ impl KafkaCollector {
             kafka: Arc::new(kafka),
             metrics,
             options,
-            ttl: if share { ttl } else { Duration::ZERO },
-            share,
             max_stale: Duration::from_secs(300),
-            state: Arc::new(Mutex::new(State::default())),
+            refreshes: Arc::new(SingleFlight::with_reuse(Reuse {
+                fresh_for: if share { ttl } else { Duration::ZERO },
+                share,
+            })),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        match self.state.lock() {
-            Ok(s) => s,
-            Err(poisoned) => poisoned.into_inner(),
-        }
-    }
-
-    /// A fresh outcome from the cache, or the refresh to wait for.
-    fn outcome_or_refresh(&self) -> Result<Outcome, Shared<BoxFuture<'static, Outcome>>> {
-        let mut state = self.lock();
-        if let Some((at, outcome)) = &state.last
-            && at.elapsed() < self.ttl
-        {
-            return Ok(outcome.clone());
-        }
-        if self.share
-            && let Some(f) = &state.inflight
-        {
-            return Err(f.clone());
-        }
+    /// One refresh of the cluster, counted in the stats. It has its own
+    /// budget, not the scrape's: if it is late the scrape goes on without
+    /// it and the next scrape gets its result.
+    fn refresh(&self) -> impl Future<Output = Outcome> + Send + 'static {
         let kafka = self.kafka.clone();
-        // The refresh has its own budget, not the scrape's: if it is late the
-        // scrape goes on without it and the next scrape gets its result.
-        let deadline = Instant::now() + kafka.timeout();
-        let shared_state = self.state.clone();
-        let share = self.share;
         let stats = self.stats.clone();
-        let future = async move {
+        async move {
+            let deadline = Instant::now() + kafka.timeout();
             let started = Instant::now();
             let outcome = match tokio::task::spawn_blocking(move || kafka.refresh(deadline)).await {
                 Ok(Ok(snap)) => Ok(Arc::new(snap)),
@@ -141,24 +113,8 @@ impl KafkaCollector {
                     stats.requests.inc();
                 }
             }
-            let mut state = match shared_state.lock() {
-                Ok(s) => s,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-            state.last = Some((Instant::now(), outcome.clone()));
-            if share {
-                state.inflight = None;
-            }
             outcome
         }
-        .boxed()
-        .shared();
-        // Run it to completion even if every scrape waiting for it gives up.
-        tokio::spawn(future.clone());
-        if share {
-            state.inflight = Some(future.clone());
-        }
-        Err(future)
     }
 }
 
@@ -170,36 +126,27 @@ impl AsyncCollector for KafkaCollector {
             .deadline
             .checked_sub(Duration::from_millis(100))
             .unwrap_or(ctx.deadline);
-        let outcome = match self.outcome_or_refresh() {
-            Ok(outcome) => outcome,
-            Err(refresh) => {
-                match tokio::time::timeout(
-                    deadline.saturating_duration_since(Instant::now()),
-                    refresh,
-                )
-                .await
-                {
-                    Ok(outcome) => outcome,
-                    Err(_) => {
-                        // The last good result, unless a refresh failed since.
-                        let stale = match &self.lock().last {
-                            Some((_, Ok(snap))) => Some(snap.clone()),
-                            _ => None,
-                        }
-                        .filter(|s| {
-                            let age_ms = crate::snapshot_age_ms(s);
-                            age_ms >= 0 && (age_ms as u128) < self.max_stale.as_millis()
-                        });
-                        match stale {
-                            Some(snap) => {
-                                tracing::warn!(
-                                    "Kafka refresh did not finish before the scrape deadline; serving the previous result"
-                                );
-                                Ok(snap)
-                            }
-                            None => Err("Kafka refresh did not finish before the scrape deadline"
-                                .to_string()),
-                        }
+        let outcome = match self
+            .refreshes
+            .run_or_previous((), deadline, || self.refresh())
+            .await
+        {
+            Waited::Ready(outcome) => outcome,
+            Waited::Late(previous) => {
+                // The last good result, unless a refresh failed since.
+                let stale = previous.and_then(Result::ok).filter(|s| {
+                    let age_ms = crate::snapshot_age_ms(s);
+                    age_ms >= 0 && (age_ms as u128) < self.max_stale.as_millis()
+                });
+                match stale {
+                    Some(snap) => {
+                        tracing::warn!(
+                            "Kafka refresh did not finish before the scrape deadline; serving the previous result"
+                        );
+                        Ok(snap)
+                    }
+                    None => {
+                        Err("Kafka refresh did not finish before the scrape deadline".to_string())
                     }
                 }
             }

@@ -44,7 +44,7 @@ pub fn collector(args: &Args, registry: &prometheus::Registry) -> Result<AnyColl
         .map_err(|e| BuildError::new(format!("--kafka.labels: {e}")))?;
     let kafka = client::Kafka::new(args).map_err(BuildError::new)?;
     let options = render::RenderOptions {
-        show_all: args.offset_show_all(),
+        show_all: args.offset_show_all,
         lag_without_members: args.lag_without_members,
         lag_seconds: args.lag_seconds,
     };

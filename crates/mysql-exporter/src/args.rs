@@ -40,9 +40,7 @@ pub struct Args {
     pub lock_wait_timeout: u32,
 
     /// Whether to set lock_wait_timeout on the connection at all.
-    #[arg(long = "exporter.enable_lock_wait_timeout", value_name = "BOOL",
-          default_value_t = true, num_args = 0..=1, require_equals = true,
-          default_missing_value = "true", action = clap::ArgAction::Set)]
+    #[arg(long = "exporter.enable_lock_wait_timeout", default_value_t = true)]
     pub enable_lock_wait_timeout: bool,
 
     /// Add a log_slow_filter to avoid slow query logging of scrapes. NOTE:
@@ -94,15 +92,17 @@ pub struct Args {
     pub processlist_min_time: i64,
 
     /// Enable collecting the number of processes by user.
-    #[arg(long = "collect.info_schema.processlist.processes_by_user", value_name = "BOOL",
-          default_value_t = true, num_args = 0..=1, require_equals = true,
-          default_missing_value = "true", action = clap::ArgAction::Set)]
+    #[arg(
+        long = "collect.info_schema.processlist.processes_by_user",
+        default_value_t = true
+    )]
     pub processes_by_user: bool,
 
     /// Enable collecting the number of processes by host.
-    #[arg(long = "collect.info_schema.processlist.processes_by_host", value_name = "BOOL",
-          default_value_t = true, num_args = 0..=1, require_equals = true,
-          default_missing_value = "true", action = clap::ArgAction::Set)]
+    #[arg(
+        long = "collect.info_schema.processlist.processes_by_host",
+        default_value_t = true
+    )]
     pub processes_by_host: bool,
 
     /// The list of databases to collect table stats for, or '*' for all.
@@ -185,3 +185,13 @@ pub struct Args {
 /// created once from the flags.
 #[derive(Debug, Clone, Default)]
 pub struct Shared(pub(crate) Arc<OnceLock<Result<Arc<Local>, String>>>);
+
+#[cfg(test)]
+mod boolean_flags {
+    /// Every boolean flag, including ones added later, takes upstream's
+    /// spellings and sets the value they say.
+    #[test]
+    fn every_boolean_flag_takes_upstreams_spellings() {
+        exporter_kit::testing::assert_boolean_flags(&crate::SPEC, crate::COLLECTORS);
+    }
+}

@@ -3,15 +3,16 @@
 //! wrapper that runs one scraper under the deadline and accounts for it.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use exporter_kit::reload::{ReloadMetrics, Reloadable};
 use exporter_kit::{
     AnyCollector, AsyncCollector, BuildError, CollectError, Desc, Emitter, ScrapeContext,
 };
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Row, Value};
-use prometheus::{Gauge, IntCounter, IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts, Registry};
 
 use crate::args::Args;
 use crate::config::{self, Config, Overrides};
@@ -302,8 +303,7 @@ pub struct Stats {
     pub scrapes_total: IntCounter,
     pub scrape_errors: IntCounterVec,
     pub last_scrape_error: IntGauge,
-    pub reload_successful: Gauge,
-    pub reload_timestamp: Gauge,
+    pub reload: ReloadMetrics,
     last_results: Mutex<HashMap<String, bool>>,
 }
 
@@ -327,16 +327,11 @@ impl Stats {
             "Whether the last scrape of metrics from MySQL resulted in an error (1 for error, 0 for success).",
         )?;
         // Upstream 0.20's config reload gauges.
-        let reload_successful = Gauge::new(
-            "mysqld_exporter_config_last_reload_successful",
+        let reload = ReloadMetrics::new(
+            "mysqld_exporter_config",
             "Mysqld exporter config loaded successfully.",
         )?;
-        let reload_timestamp = Gauge::new(
-            "mysqld_exporter_config_last_reload_success_timestamp_seconds",
-            "Timestamp of the last successful configuration reload.",
-        )?;
-        registry.register(Box::new(reload_successful.clone()))?;
-        registry.register(Box::new(reload_timestamp.clone()))?;
+        reload.register(&registry)?;
         registry.register(Box::new(up.clone()))?;
         registry.register(Box::new(scrapes_total.clone()))?;
         registry.register(Box::new(scrape_errors.clone()))?;
@@ -347,8 +342,7 @@ impl Stats {
             scrapes_total,
             scrape_errors,
             last_scrape_error,
-            reload_successful,
-            reload_timestamp,
+            reload,
             last_results: Mutex::new(HashMap::new()),
         })
     }
@@ -430,15 +424,33 @@ pub struct Loaded {
 /// Where the config comes from: the file and the command line (read
 /// again, with the environment, on every reload, as upstream does).
 #[derive(Debug, Clone)]
-struct Source {
+struct MyCnf {
     path: std::path::PathBuf,
     mysqld_address: String,
     mysqld_username: Option<String>,
     insecure_skip_verify: bool,
+    session: SessionOpts,
 }
 
-impl Source {
-    fn load(&self) -> Result<Config, String> {
+impl exporter_kit::reload::Source for MyCnf {
+    type Value = Loaded;
+    type Error = String;
+
+    fn what(&self) -> &'static str {
+        "config"
+    }
+
+    fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    fn load(&self, previous: Option<&Loaded>) -> Result<Loaded, String> {
+        Loaded::new(self.config()?, previous, &self.session)
+    }
+}
+
+impl MyCnf {
+    fn config(&self) -> Result<Config, String> {
         let path = &self.path;
         let text = match std::fs::read_to_string(path) {
             Ok(text) => Some(text),
@@ -470,8 +482,7 @@ impl Source {
 /// The process-wide state: the loaded config and default target
 /// (`[client]`), counters and descriptors.
 pub struct Local {
-    loaded: RwLock<Arc<Loaded>>,
-    source: Source,
+    loaded: Arc<Reloadable<MyCnf>>,
     pub session: SessionOpts,
     pub stats: Stats,
     pub meta: Meta,
@@ -487,22 +498,8 @@ impl std::fmt::Debug for Local {
     }
 }
 
-fn unix_now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
-}
-
 impl Local {
     pub fn from_args(args: &Args) -> Result<Local, String> {
-        let source = Source {
-            path: std::path::PathBuf::from(&args.my_cnf),
-            mysqld_address: args.mysqld_address.clone(),
-            mysqld_username: args.mysqld_username.clone(),
-            insecure_skip_verify: args.tls_insecure_skip_verify,
-        };
-        let config = source.load()?;
         let session = SessionOpts {
             lock_wait_timeout: args
                 .enable_lock_wait_timeout
@@ -510,13 +507,19 @@ impl Local {
             log_slow_filter: args.log_slow_filter,
             max_open_connections: args.max_open_connections,
         };
-        let loaded = Loaded::new(config, None, &session)?;
         let stats = Stats::new().map_err(|e| e.to_string())?;
-        stats.reload_successful.set(1.0);
-        stats.reload_timestamp.set(unix_now());
+        let loaded = Reloadable::load(
+            MyCnf {
+                path: std::path::PathBuf::from(&args.my_cnf),
+                mysqld_address: args.mysqld_address.clone(),
+                mysqld_username: args.mysqld_username.clone(),
+                insecure_skip_verify: args.tls_insecure_skip_verify,
+                session: session.clone(),
+            },
+            Some(stats.reload.clone()),
+        )?;
         Ok(Local {
-            loaded: RwLock::new(Arc::new(loaded)),
-            source,
+            loaded,
             session,
             stats,
             meta: Meta::new(),
@@ -537,33 +540,13 @@ impl Local {
 
     /// The config and default target now in force.
     pub fn current(&self) -> Arc<Loaded> {
-        self.loaded
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.loaded.current()
     }
 
     /// Reads the my.cnf again (`/-/reload`). On error the config in force
     /// stays and `mysqld_exporter_config_last_reload_successful` is 0.
     pub fn reload(&self) -> Result<(), String> {
-        let result = self.source.load().and_then(|config| {
-            let old = self.current();
-            let loaded = Loaded::new(config, Some(&old), &self.session)?;
-            *self.loaded.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(loaded);
-            Ok(())
-        });
-        match &result {
-            Ok(()) => {
-                self.stats.reload_successful.set(1.0);
-                self.stats.reload_timestamp.set(unix_now());
-                tracing::info!(path = %self.source.path.display(), "reloaded the config");
-            }
-            Err(e) => {
-                self.stats.reload_successful.set(0.0);
-                tracing::warn!(path = %self.source.path.display(), error = %e, "error reloading the config; keeping the old one");
-            }
-        }
-        result
+        self.loaded.reload()
     }
 }
 

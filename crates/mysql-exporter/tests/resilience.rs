@@ -153,7 +153,16 @@ fn a_slow_scraper_costs_only_its_own_families() {
         .arg("LOCK TABLES heartbeat.heartbeat WRITE; SELECT SLEEP(60);")
         .spawn()
         .expect("mariadb client");
-    std::thread::sleep(Duration::from_millis(500));
+    // The lock is held once that session sleeps.
+    let locked = testkit::wait_until(Duration::from_secs(30), || {
+        db.sql(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+             WHERE INFO = 'SELECT SLEEP(60)'",
+        )
+        .trim()
+            == "1"
+    });
+    assert!(locked, "the locking session never took the lock");
     let dir = tempfile::tempdir().unwrap();
     let cnf = cnf_for(dir.path(), db.port(), "");
     let server = exporter(&[

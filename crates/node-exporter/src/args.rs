@@ -118,3 +118,13 @@ impl Args {
         self.rootfs.join(abs.trim_start_matches('/'))
     }
 }
+
+#[cfg(test)]
+mod boolean_flags {
+    /// Every boolean flag, including ones added later, takes upstream's
+    /// spellings and sets the value they say.
+    #[test]
+    fn every_boolean_flag_takes_upstreams_spellings() {
+        exporter_kit::testing::assert_boolean_flags(&crate::SPEC, crate::collectors::COLLECTORS);
+    }
+}

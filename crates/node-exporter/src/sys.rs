@@ -1,11 +1,11 @@
 //! The few system calls node_exporter makes besides reading files
-//! (statfs, uname, adjtimex), behind safe functions. The only `unsafe`
-//! in the crate lives here, each block a single libc call on memory we own.
+//! (statfs, uname, adjtimex), behind safe functions: rustix's where it has
+//! them; the `unsafe` blocks left are single libc calls rustix does not
+//! offer (adjtimex, localtime_r, getifaddrs), each on memory we own.
 #![allow(unsafe_code)]
 
-use std::ffi::{CStr, CString};
+use std::ffi::CStr;
 use std::io;
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 /// What statvfs(3) says about a mounted filesystem, in bytes and inodes.
@@ -20,15 +20,7 @@ pub struct FsStats {
 }
 
 pub fn statvfs(path: &Path) -> io::Result<FsStats> {
-    let c = CString::new(path.as_os_str().as_bytes())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path holds a NUL byte"))?;
-    // SAFETY: zeroed is a valid statvfs (plain integers).
-    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: c is a valid NUL-terminated string, st a valid out pointer.
-    let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
-    if rc != 0 {
-        return Err(io::Error::last_os_error());
-    }
+    let st = rustix::fs::statvfs(path)?;
     let frsize = if st.f_frsize > 0 {
         st.f_frsize as f64
     } else {
@@ -40,7 +32,7 @@ pub fn statvfs(path: &Path) -> io::Result<FsStats> {
         avail_bytes: st.f_bavail as f64 * frsize,
         files: st.f_files as f64,
         files_free: st.f_ffree as f64,
-        readonly: st.f_flag & libc::ST_RDONLY != 0,
+        readonly: st.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY),
     })
 }
 
@@ -55,29 +47,21 @@ pub struct Uname {
     pub domainname: String,
 }
 
-fn field(chars: &[libc::c_char]) -> String {
-    // Up to the NUL: an exact-size copy, one allocation.
-    let len = chars.iter().position(|&c| c == 0).unwrap_or(chars.len());
-    let bytes: Vec<u8> = chars[..len].iter().map(|&c| c as u8).collect();
-    // Valid UTF-8 (the usual case) keeps the buffer: one allocation.
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+fn field(chars: &CStr) -> String {
+    chars.to_string_lossy().into_owned()
 }
 
-pub fn uname() -> io::Result<Uname> {
-    // SAFETY: zeroed is a valid utsname (char arrays).
-    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
-    // SAFETY: u is a valid out pointer.
-    if unsafe { libc::uname(&mut u) } != 0 {
-        return Err(io::Error::last_os_error());
+/// uname(2), which cannot fail on Linux.
+pub fn uname() -> Uname {
+    let u = rustix::system::uname();
+    Uname {
+        sysname: field(u.sysname()),
+        nodename: field(u.nodename()),
+        release: field(u.release()),
+        version: field(u.version()),
+        machine: field(u.machine()),
+        domainname: field(u.domainname()),
     }
-    Ok(Uname {
-        sysname: field(&u.sysname),
-        nodename: field(&u.nodename),
-        release: field(&u.release),
-        version: field(&u.version),
-        machine: field(&u.machine),
-        domainname: field(&u.domainname),
-    })
 }
 
 /// The kernel clock state from adjtimex(2) in read-only mode.
@@ -158,9 +142,7 @@ pub fn local_zone(unix_secs: i64) -> Option<(String, i64)> {
 
 /// The memory page size in bytes.
 pub fn page_size() -> u64 {
-    // SAFETY: sysconf has no memory effects.
-    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if n > 0 { n as u64 } else { 4096 }
+    rustix::param::page_size() as u64
 }
 
 /// One address of a network interface, as getifaddrs(3) lists it.

@@ -5,9 +5,6 @@
 //! Passwords given on the command line are visible to every local user in
 //! `ps`; prefer `REDIS_PASSWORD` or `--redis.password-file`.
 
-use clap::ArgAction;
-use clap::builder::BoolishValueParser;
-
 #[derive(clap::Args, Debug, Clone)]
 pub struct Args {
     /// Address of the Redis instance to scrape (redis://, rediss://, unix://).
@@ -93,7 +90,11 @@ pub struct Args {
     )]
     pub check_single_streams: String,
     /// Don't collect per consumer metrics for streams (decreases cardinality).
-    #[arg(long = "streams-exclude-consumer-metrics", env = "REDIS_EXPORTER_STREAMS_EXCLUDE_CONSUMER_METRICS", default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long = "streams-exclude-consumer-metrics",
+        env = "REDIS_EXPORTER_STREAMS_EXCLUDE_CONSUMER_METRICS",
+        default_value_t = false
+    )]
     pub streams_exclude_consumer_metrics: bool,
     /// Comma separated list of patterns to count (eg: 'db0=production_*,db3=sessions:*'), searched for with SCAN.
     #[arg(
@@ -120,7 +121,11 @@ pub struct Args {
     )]
     pub script: String,
     /// Use EVAL_RO command for gathering extra metrics with Lua script.
-    #[arg(long = "lua-script-read-only", env = "REDIS_EXPORTER_LUA_SCRIPT_READ_ONLY", default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long = "lua-script-read-only",
+        env = "REDIS_EXPORTER_LUA_SCRIPT_READ_ONLY",
+        default_value_t = false
+    )]
     pub lua_script_read_only: bool,
     /// What to use for the CONFIG command, set to "-" to skip config metrics extraction.
     #[arg(
@@ -211,7 +216,7 @@ pub struct Args {
     )]
     pub max_distinct_key_groups: i64,
     /// Output verbose debug information (same as --log.level=debug).
-    #[arg(long = "debug", env = "REDIS_EXPORTER_DEBUG", default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    #[arg(long = "debug", env = "REDIS_EXPORTER_DEBUG", default_value_t = false)]
     pub debug: bool,
     /// Set log level (upstream spelling of --log.level).
     #[arg(long = "log-level", default_value = "", value_name = "STRING")]
@@ -220,43 +225,95 @@ pub struct Args {
     #[arg(long = "log-format", default_value = "", value_name = "STRING")]
     pub log_format_upstream: String,
     /// Whether to set client name to redis_exporter.
-    #[arg(long = "set-client-name", env = "REDIS_EXPORTER_SET_CLIENT_NAME", default_value_t = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long = "set-client-name",
+        env = "REDIS_EXPORTER_SET_CLIENT_NAME",
+        default_value_t = true
+    )]
     pub set_client_name: bool,
     /// Whether to scrape Tile38 specific metrics (accepted, not implemented).
-    #[arg(long = "is-tile38", env = "REDIS_EXPORTER_IS_TILE38", default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long = "is-tile38",
+        env = "REDIS_EXPORTER_IS_TILE38",
+        default_value_t = false
+    )]
     pub is_tile38: bool,
     /// Whether this is a redis cluster (Enable this if you need to fetch key level data on a Redis Cluster).
-    #[arg(long = "is-cluster", env = "REDIS_EXPORTER_IS_CLUSTER", default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long = "is-cluster",
+        env = "REDIS_EXPORTER_IS_CLUSTER",
+        default_value_t = false
+    )]
     pub is_cluster: bool,
     /// Whether to use hostname for cluster node discovery if available.
-    #[arg(long = "cluster-discover-hostnames", env = "REDIS_EXPORTER_CLUSTER_DISCOVER_HOSTNAMES", default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long = "cluster-discover-hostnames",
+        env = "REDIS_EXPORTER_CLUSTER_DISCOVER_HOSTNAMES",
+        default_value_t = false
+    )]
     pub cluster_discover_hostnames: bool,
     /// Whether to scrape Client List specific metrics.
-    #[arg(long = "export-client-list", env = "REDIS_EXPORTER_EXPORT_CLIENT_LIST", default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long = "export-client-list",
+        env = "REDIS_EXPORTER_EXPORT_CLIENT_LIST",
+        default_value_t = false
+    )]
     pub export_client_list: bool,
     /// Whether to include the client's port when exporting the client list (raises cardinality).
-    #[arg(long = "export-client-port", env = "REDIS_EXPORTER_EXPORT_CLIENT_PORT", default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long = "export-client-port",
+        env = "REDIS_EXPORTER_EXPORT_CLIENT_PORT",
+        default_value_t = false
+    )]
     pub export_client_port: bool,
     /// Whether to export only Redis metrics (omit process metrics and build info).
-    #[arg(long = "redis-only-metrics", env = "REDIS_EXPORTER_REDIS_ONLY_METRICS", default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long = "redis-only-metrics",
+        env = "REDIS_EXPORTER_REDIS_ONLY_METRICS",
+        default_value_t = false
+    )]
     pub redis_only_metrics: bool,
     /// Accepted for compatibility; there is no Go runtime.
-    #[arg(long = "include-go-runtime-metrics", env = "REDIS_EXPORTER_INCLUDE_GO_RUNTIME_METRICS", default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long = "include-go-runtime-metrics",
+        env = "REDIS_EXPORTER_INCLUDE_GO_RUNTIME_METRICS",
+        default_value_t = false
+    )]
     pub include_go_runtime_metrics: bool,
     /// Whether to ping the redis instance after connecting.
-    #[arg(long = "ping-on-connect", env = "REDIS_EXPORTER_PING_ON_CONNECT", default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long = "ping-on-connect",
+        env = "REDIS_EXPORTER_PING_ON_CONNECT",
+        default_value_t = false
+    )]
     pub ping_on_connect: bool,
     /// Whether to include all config settings as metrics.
-    #[arg(long = "include-config-metrics", env = "REDIS_EXPORTER_INCL_CONFIG_METRICS", default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long = "include-config-metrics",
+        env = "REDIS_EXPORTER_INCL_CONFIG_METRICS",
+        default_value_t = false
+    )]
     pub include_config_metrics: bool,
     /// Whether to collect Redis Modules metrics (accepted, not implemented).
-    #[arg(long = "include-modules-metrics", env = "REDIS_EXPORTER_INCL_MODULES_METRICS", default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long = "include-modules-metrics",
+        env = "REDIS_EXPORTER_INCL_MODULES_METRICS",
+        default_value_t = false
+    )]
     pub include_modules_metrics: bool,
     /// Whether to collect Redis Search indexes metrics (accepted, not implemented).
-    #[arg(long = "include-search-indexes-metrics", env = "REDIS_EXPORTER_INCL_SEARCH_INDEXES_METRICS", default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long = "include-search-indexes-metrics",
+        env = "REDIS_EXPORTER_INCL_SEARCH_INDEXES_METRICS",
+        default_value_t = false
+    )]
     pub include_search_indexes_metrics: bool,
     /// Whether to export sentinel_peer_info metrics (accepted, not implemented).
-    #[arg(long = "include-sentinel-peer-info", env = "REDIS_EXPORTER_INCL_SENTINEL_PEER_INFO", default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long = "include-sentinel-peer-info",
+        env = "REDIS_EXPORTER_INCL_SENTINEL_PEER_INFO",
+        default_value_t = false
+    )]
     pub include_sentinel_peer_info: bool,
     /// Regex pattern for Redis Search indexes to export metrics from FT.INFO command (accepted, not implemented).
     #[arg(
@@ -267,25 +324,53 @@ pub struct Args {
     )]
     pub check_search_indexes: String,
     /// Whether to disable values of keys stored in redis as labels or not when using check-keys/check-single-key.
-    #[arg(long = "disable-exporting-key-values", env = "REDIS_EXPORTER_DISABLE_EXPORTING_KEY_VALUES", default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long = "disable-exporting-key-values",
+        env = "REDIS_EXPORTER_DISABLE_EXPORTING_KEY_VALUES",
+        default_value_t = false
+    )]
     pub disable_exporting_key_values: bool,
     /// Do not try to collect latency histogram metrics.
-    #[arg(long = "exclude-latency-histogram-metrics", env = "REDIS_EXPORTER_EXCLUDE_LATENCY_HISTOGRAM_METRICS", default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long = "exclude-latency-histogram-metrics",
+        env = "REDIS_EXPORTER_EXCLUDE_LATENCY_HISTOGRAM_METRICS",
+        default_value_t = false
+    )]
     pub exclude_latency_histogram_metrics: bool,
     /// Whether to redact config settings that include potentially sensitive information like passwords.
-    #[arg(long = "redact-config-metrics", env = "REDIS_EXPORTER_REDACT_CONFIG_METRICS", default_value_t = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long = "redact-config-metrics",
+        env = "REDIS_EXPORTER_REDACT_CONFIG_METRICS",
+        default_value_t = true
+    )]
     pub redact_config_metrics: bool,
     /// Whether to include system metrics like e.g. redis_total_system_memory_bytes.
-    #[arg(long = "include-system-metrics", env = "REDIS_EXPORTER_INCL_SYSTEM_METRICS", default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long = "include-system-metrics",
+        env = "REDIS_EXPORTER_INCL_SYSTEM_METRICS",
+        default_value_t = false
+    )]
     pub include_system_metrics: bool,
     /// Whether to include RDB file size metric (accepted, not implemented).
-    #[arg(long = "include-rdb-file-size-metric", env = "REDIS_EXPORTER_INCL_RDB_FILE_SIZE_METRIC", default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long = "include-rdb-file-size-metric",
+        env = "REDIS_EXPORTER_INCL_RDB_FILE_SIZE_METRIC",
+        default_value_t = false
+    )]
     pub include_rdb_file_size_metric: bool,
     /// Whether to to skip TLS verification.
-    #[arg(long = "skip-tls-verification", env = "REDIS_EXPORTER_SKIP_TLS_VERIFICATION", default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long = "skip-tls-verification",
+        env = "REDIS_EXPORTER_SKIP_TLS_VERIFICATION",
+        default_value_t = false
+    )]
     pub skip_tls_verification: bool,
     /// Whether to skip gathering the check-keys metrics (size, val) when the instance is of type master.
-    #[arg(long = "skip-checkkeys-for-role-master", env = "REDIS_EXPORTER_SKIP_CHECKKEYS_FOR_ROLE_MASTER", default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long = "skip-checkkeys-for-role-master",
+        env = "REDIS_EXPORTER_SKIP_CHECKKEYS_FOR_ROLE_MASTER",
+        default_value_t = false
+    )]
     pub skip_checkkeys_for_role_master: bool,
     /// Accepted for compatibility; use basic_auth_users in --web.config.file.
     #[arg(
@@ -316,15 +401,41 @@ pub struct Args {
     )]
     pub basic_auth_hash_password: String,
     /// Whether to disable the /scrape endpoint.
-    #[arg(long = "disable-scrape-endpoint", env = "REDIS_EXPORTER_DISABLE_SCRAPE_ENDPOINT", default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long = "disable-scrape-endpoint",
+        env = "REDIS_EXPORTER_DISABLE_SCRAPE_ENDPOINT",
+        default_value_t = false
+    )]
     pub disable_scrape_endpoint: bool,
     /// Whether to emit db metrics (like db_keys) for empty databases.
-    #[arg(long = "include-metrics-for-empty-databases", env = "REDIS_EXPORTER_INCL_METRICS_FOR_EMPTY_DATABASES", default_value_t = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long = "include-metrics-for-empty-databases",
+        env = "REDIS_EXPORTER_INCL_METRICS_FOR_EMPTY_DATABASES",
+        default_value_t = true
+    )]
     pub include_metrics_for_empty_databases: bool,
     /// Whether to append 'instance_role' label to redis metrics (accepted, not implemented).
-    #[arg(long = "append-instance-role-label", env = "REDIS_EXPORTER_APPEND_INSTANCE_ROLE_LABEL", default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long = "append-instance-role-label",
+        env = "REDIS_EXPORTER_APPEND_INSTANCE_ROLE_LABEL",
+        default_value_t = false
+    )]
     pub append_instance_role_label: bool,
     /// ferroscope: let /scrape use a password given in the target URL (off: credentials come only from --redis.password / the password file).
-    #[arg(long = "scrape-allow-url-credentials", env = "REDIS_EXPORTER_SCRAPE_ALLOW_URL_CREDENTIALS", default_value_t = false, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    #[arg(
+        long = "scrape-allow-url-credentials",
+        env = "REDIS_EXPORTER_SCRAPE_ALLOW_URL_CREDENTIALS",
+        default_value_t = false
+    )]
     pub scrape_allow_url_credentials: bool,
+}
+
+#[cfg(test)]
+mod boolean_flags {
+    /// Every boolean flag, including ones added later, takes upstream's
+    /// spellings and sets the value they say.
+    #[test]
+    fn every_boolean_flag_takes_upstreams_spellings() {
+        exporter_kit::testing::assert_boolean_flags(&crate::SPEC, crate::COLLECTORS);
+    }
 }

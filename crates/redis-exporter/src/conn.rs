@@ -3,9 +3,10 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
+use exporter_kit::reload::Reloadable;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Client, ConnectionAddr, IntoConnectionInfo};
 
@@ -21,59 +22,73 @@ pub enum ConnError {
     Timeout(Duration),
 }
 
-/// The JSON password file: Redis URI -> password. Reloadable.
+/// The JSON password file (`--redis.password-file`): Redis URI -> password.
+struct PasswordFile {
+    path: std::path::PathBuf,
+}
+
+impl exporter_kit::reload::Source for PasswordFile {
+    type Value = HashMap<String, String>;
+    type Error = ConnError;
+
+    fn what(&self) -> &'static str {
+        "password file"
+    }
+
+    fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn load(&self, _previous: Option<&Self::Value>) -> Result<Self::Value, ConnError> {
+        let path = self.path.display().to_string();
+        let text = std::fs::read_to_string(&self.path).map_err(|e| ConnError::File {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        serde_json::from_str(&text).map_err(|e| ConnError::File {
+            path,
+            // serde's message names the position, not the content
+            reason: format!("not a JSON object of strings: {e}"),
+        })
+    }
+}
+
+/// The password map, reloaded through `/-/reload`; empty without a file.
 #[derive(Clone, Default)]
 pub struct PasswordMap {
-    path: Option<String>,
-    map: Arc<RwLock<HashMap<String, String>>>,
+    file: Option<Arc<Reloadable<PasswordFile>>>,
 }
 
 impl std::fmt::Debug for PasswordMap {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // never the passwords
         f.debug_struct("PasswordMap")
-            .field("path", &self.path)
+            .field("path", &self.file.as_ref().map(|f| &f.source().path))
             .finish()
     }
 }
 
 impl PasswordMap {
     pub fn load(path: &str) -> Result<PasswordMap, ConnError> {
-        let map = PasswordMap {
-            path: Some(path.to_string()),
-            map: Arc::default(),
-        };
-        map.reload()?;
-        Ok(map)
+        let file = Reloadable::load(PasswordFile { path: path.into() }, None)?;
+        Ok(PasswordMap { file: Some(file) })
     }
 
     pub fn is_configured(&self) -> bool {
-        self.path.is_some()
+        self.file.is_some()
     }
 
+    /// Reads the file again; on error the passwords in force stay.
     pub fn reload(&self) -> Result<(), ConnError> {
-        let Some(path) = &self.path else {
-            return Ok(());
-        };
-        let text = std::fs::read_to_string(Path::new(path)).map_err(|e| ConnError::File {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
-        let parsed: HashMap<String, String> =
-            serde_json::from_str(&text).map_err(|e| ConnError::File {
-                path: path.clone(),
-                // serde's message names the position, not the content
-                reason: format!("not a JSON object of strings: {e}"),
-            })?;
-        if let Ok(mut map) = self.map.write() {
-            *map = parsed;
+        match &self.file {
+            Some(file) => file.reload(),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// The password for `uri` (`redis://user@host:port`), if one is set.
     pub fn lookup(&self, uri: &str) -> Option<String> {
-        let map = self.map.read().ok()?;
+        let map = self.file.as_ref()?.current();
         map.get(uri).filter(|p| !p.is_empty()).cloned()
     }
 }

@@ -185,9 +185,14 @@ async fn run(
     let mut body = request_body(module)?;
     let auth = authorization(module)?;
     let first_host = url.host().unwrap_or_default().to_string();
+    // Sticky once set, as in Go since 1.24: a redirect back to the first
+    // host does not get the credentials again.
+    let mut strip_credentials = false;
 
     let mut hop_index = 0u32;
     let hop = loop {
+        strip_credentials = strip_credentials
+            || !is_domain_or_subdomain(url.host().unwrap_or_default(), &first_host);
         let hop = one_hop(
             ctx,
             module,
@@ -195,8 +200,8 @@ async fn run(
             &method,
             host_override.as_deref(),
             body.clone(),
-            auth.as_ref()
-                .filter(|_| url.host() == Some(first_host.as_str())),
+            auth.as_ref().filter(|_| !strip_credentials),
+            strip_credentials,
             hop_index == 0,
             m,
             log,
@@ -428,6 +433,32 @@ fn read_secret_file(path: &str) -> Result<String, String> {
         .map_err(|e| format!("cannot read secret file {path}: {e}"))
 }
 
+/// Headers Go's client drops when a redirect leaves the first host.
+const CREDENTIAL_HEADERS: &[&str] = &[
+    "authorization",
+    "www-authenticate",
+    "cookie",
+    "cookie2",
+    "proxy-authorization",
+    "proxy-authenticate",
+];
+
+/// Go's `isDomainOrSubdomain`: credentials set for `example.com` may go to
+/// `example.com` and `api.example.com`, never to another host (an IP
+/// address only to itself).
+fn is_domain_or_subdomain(sub: &str, parent: &str) -> bool {
+    let sub = sub.trim_start_matches('[').trim_end_matches(']');
+    let parent = parent.trim_start_matches('[').trim_end_matches(']');
+    if sub.eq_ignore_ascii_case(parent) {
+        return true;
+    }
+    if sub.contains([':', '%']) || sub.len() <= parent.len() {
+        return false;
+    }
+    let (head, tail) = sub.split_at(sub.len() - parent.len());
+    tail.eq_ignore_ascii_case(parent) && head.ends_with('.')
+}
+
 /// Resolves `loc` against `base` (RFC 3986, the cases that occur).
 fn join(base: &Uri, loc: &str) -> Result<Uri, String> {
     let scheme = base.scheme_str().unwrap_or("http");
@@ -458,6 +489,7 @@ async fn one_hop(
     host_override: Option<&str>,
     body: Bytes,
     auth: Option<&HeaderValue>,
+    strip_credentials: bool,
     first: bool,
     m: &mut HttpMetrics,
     log: &mut ProbeLog,
@@ -555,6 +587,9 @@ async fn one_hop(
         }
         let name = HeaderName::from_bytes(k.as_bytes())
             .map_err(|_| format!("invalid header name {k:?}"))?;
+        if strip_credentials && CREDENTIAL_HEADERS.contains(&name.as_str()) {
+            continue;
+        }
         let value =
             HeaderValue::from_str(v).map_err(|_| format!("invalid value for header {k}"))?;
         headers.append(name, value);
@@ -718,11 +753,11 @@ fn headers_ok(
             }
             continue;
         }
-        if values.iter().any(|v| hm.regexp.0.is_match(v)) {
+        if values.iter().any(|v| hm.is_match(v)) {
             log.error(format!(
                 "Header matched regular expression header={} regexp={}",
                 hm.header,
-                hm.regexp.0.as_str()
+                hm.pattern()
             ));
             return false;
         }
@@ -740,11 +775,11 @@ fn headers_ok(
             }
             continue;
         }
-        if !values.iter().any(|v| hm.regexp.0.is_match(v)) {
+        if !values.iter().any(|v| hm.is_match(v)) {
             log.error(format!(
                 "Header did not match regular expression header={} regexp={}",
                 hm.header,
-                hm.regexp.0.as_str()
+                hm.pattern()
             ));
             return false;
         }
@@ -777,6 +812,17 @@ fn body_ok(body: &[u8], module: &HttpProbe, log: &mut ProbeLog) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_go_to_the_same_host_and_its_subdomains_only() {
+        assert!(is_domain_or_subdomain("example.com", "example.com"));
+        assert!(is_domain_or_subdomain("api.Example.com", "example.com"));
+        assert!(!is_domain_or_subdomain("evilexample.com", "example.com"));
+        assert!(!is_domain_or_subdomain("example.com", "api.example.com"));
+        assert!(!is_domain_or_subdomain("127.0.0.2", "127.0.0.1"));
+        assert!(is_domain_or_subdomain("[::1]", "::1"));
+        assert!(!is_domain_or_subdomain("[::2]", "[::1]"));
+    }
 
     #[test]
     fn redirect_locations_resolve() {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use blackbox_exporter::{COLLECTORS, SPEC, State};
@@ -20,6 +20,23 @@ pub const HUGE: usize = 20 * 1024 * 1024;
 pub struct HttpServer {
     pub addr: SocketAddr,
     pub tls: bool,
+    /// Every request received: its path and its headers (lower-case names).
+    pub requests: Arc<Mutex<Vec<Received>>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 pub struct Cert {
@@ -95,6 +112,13 @@ fn route(path: &str, authorization: &str) -> (u16, Vec<(String, String)>, Vec<u8
             authorization == "Basic cHJvYmU6aHVudGVyMg==" || authorization == "Bearer s3cr3t-token";
         return (if ok { 200 } else { 401 }, vec![], b"auth\n".to_vec());
     }
+    if let Some(query) = path.strip_prefix("/goto?") {
+        let to = form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == "to")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        return (302, vec![h("Location", &to)], Vec::new());
+    }
     if let Some(n) = path.strip_prefix("/redirect/") {
         let n: u32 = n.parse().unwrap_or(0);
         let loc = if n == 0 {
@@ -138,7 +162,7 @@ fn route(path: &str, authorization: &str) -> (u16, Vec<(String, String)>, Vec<u8
     }
 }
 
-fn serve_one(mut s: impl Read + Write) {
+fn serve_one(mut s: impl Read + Write, requests: &Mutex<Vec<Received>>) {
     let mut reader = BufReader::new(&mut s);
     let mut first = String::new();
     if reader.read_line(&mut first).is_err() {
@@ -146,6 +170,7 @@ fn serve_one(mut s: impl Read + Write) {
     }
     let mut content_length = 0usize;
     let mut authorization = String::new();
+    let mut received = Vec::new();
     loop {
         let mut line = String::new();
         match reader.read_line(&mut line) {
@@ -156,6 +181,7 @@ fn serve_one(mut s: impl Read + Write) {
             break;
         }
         if let Some((k, v)) = line.split_once(':') {
+            received.push((k.to_ascii_lowercase(), v.trim().to_string()));
             if k.eq_ignore_ascii_case("content-length") {
                 content_length = v.trim().parse().unwrap_or(0);
             }
@@ -168,6 +194,12 @@ fn serve_one(mut s: impl Read + Write) {
     let _ = reader.read_exact(&mut body);
     drop(reader);
     let path = first.split_whitespace().nth(1).unwrap_or("/").to_string();
+    if let Ok(mut log) = requests.lock() {
+        log.push(Received {
+            path: path.clone(),
+            headers: received,
+        });
+    }
     let (status, headers, body) = route(&path, &authorization);
     let mut head = format!(
         "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n",
@@ -191,6 +223,15 @@ fn serve_one(mut s: impl Read + Write) {
 impl HttpServer {
     pub fn start() -> HttpServer {
         Self::start_inner(None)
+    }
+
+    /// Plain HTTP on another loopback address, e.g. `127.0.0.2`.
+    pub fn start_on(ip: &str) -> HttpServer {
+        Self::start_inner_on(ip, None)
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
     }
 
     pub fn start_tls(cert: &Cert) -> HttpServer {
@@ -232,12 +273,19 @@ impl HttpServer {
     }
 
     fn start_inner(tls: Option<Arc<rustls::ServerConfig>>) -> HttpServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        Self::start_inner_on("127.0.0.1", tls)
+    }
+
+    fn start_inner_on(ip: &str, tls: Option<Arc<rustls::ServerConfig>>) -> HttpServer {
+        let listener = TcpListener::bind((ip, 0)).expect("bind");
         let addr = listener.local_addr().expect("addr");
         let is_tls = tls.is_some();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let log = requests.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let tls = tls.clone();
+                let log = log.clone();
                 std::thread::spawn(move || {
                     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
                     match tls {
@@ -246,16 +294,20 @@ impl HttpServer {
                                 return;
                             };
                             let mut s = rustls::StreamOwned::new(conn, stream);
-                            serve_one(&mut s);
+                            serve_one(&mut s, &log);
                             s.conn.send_close_notify();
                             let _ = s.flush();
                         }
-                        None => serve_one(stream),
+                        None => serve_one(stream, &log),
                     }
                 });
             }
         });
-        HttpServer { addr, tls: is_tls }
+        HttpServer {
+            addr,
+            tls: is_tls,
+            requests,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

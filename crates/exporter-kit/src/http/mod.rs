@@ -26,6 +26,7 @@ use crate::args::CommonArgs;
 use crate::emit::Emitter;
 use crate::encode::negotiate;
 use crate::exporter::Exporter;
+use crate::reload::ReloadMetrics;
 use crate::single_flight::SingleFlight;
 use crate::webconfig::{AuthOutcome, WebConfig, WebConfigError, WebConfigSource};
 use probe::{ProbeHandler, ProbeRequest};
@@ -101,9 +102,9 @@ async fn resolve(address: &str) -> Result<Vec<SocketAddr>, ServeError> {
 }
 
 impl Server {
-    pub async fn bind(exporter: Exporter, args: &CommonArgs) -> Result<Server, ServeError> {
+    pub async fn bind(mut exporter: Exporter, args: &CommonArgs) -> Result<Server, ServeError> {
         let web_config = match &args.web_config_file {
-            Some(path) => WebConfigSource::load(path)?,
+            Some(path) => WebConfigSource::load(path, web_config_metrics(&mut exporter))?,
             None => WebConfigSource::none(),
         };
         let mut listeners = Vec::new();
@@ -164,6 +165,7 @@ impl Server {
     /// (up to 10 s).
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send) {
         let tls = self.state.web_config.tls_enabled();
+        let web_config_watch = self.state.web_config.watch();
         for addr in self.local_addrs() {
             tracing::info!(address = %addr, tls, "listening");
         }
@@ -196,6 +198,9 @@ impl Server {
         }
         shutdown.await;
         tracing::info!("shutting down");
+        if let Some(watch) = web_config_watch {
+            watch.abort();
+        }
         let _ = stop_tx.send(true);
         for l in accept_loops {
             let _ = l.await;
@@ -207,6 +212,37 @@ impl Server {
                 .is_err()
         {
             tracing::warn!("connections still open after 10 s; closing them");
+        }
+    }
+}
+
+/// The web config's reload gauges, with the exporter's other own metrics
+/// (left out with them by `--web.disable-exporter-metrics`):
+/// `<exporter>_web_config_last_reload_successful` and its timestamp, so a
+/// refused or broken rewrite of `--web.config.file` shows.
+fn web_config_metrics(exporter: &mut Exporter) -> Option<ReloadMetrics> {
+    if !exporter.exporter_metrics {
+        return None;
+    }
+    let prefix = exporter
+        .spec
+        .build_info_metric
+        .strip_suffix("_build_info")
+        .unwrap_or(exporter.spec.name);
+    let registry = prometheus::Registry::new();
+    let metrics = ReloadMetrics::new(
+        &format!("{prefix}_web_config"),
+        "Whether the last reload of the web config (--web.config.file) succeeded.",
+    )
+    .and_then(|m| m.register(&registry).map(|()| m));
+    match metrics {
+        Ok(metrics) => {
+            exporter.registry(registry);
+            Some(metrics)
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "cannot register the web config reload metrics");
+            None
         }
     }
 }

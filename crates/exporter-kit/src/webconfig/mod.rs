@@ -4,7 +4,8 @@
 //! The file is checked strictly at startup (a bad file stops the exporter
 //! with a clear message) and re-read when it or a certificate file changes,
 //! so certificates rotate without a restart; a rotation that breaks the
-//! file keeps the last good configuration and logs why.
+//! file, or a change that would turn TLS or basic auth off, keeps the last
+//! good configuration and logs why.
 
 mod basic_auth;
 mod headers;
@@ -12,10 +13,12 @@ mod tls;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Deserialize;
+
+use crate::reload::{ReloadMetrics, Reloadable, Source};
 
 pub use basic_auth::{AuthOutcome, BasicAuth};
 pub use tls::TlsAcceptor;
@@ -31,6 +34,8 @@ pub enum WebConfigError {
     Parse { path: PathBuf, message: String },
     #[error("{}: {message}", path.display())]
     Invalid { path: PathBuf, message: String },
+    #[error("{}: refusing to reload: {change} on a running exporter; restart it to do that", path.display())]
+    Weakens { path: PathBuf, change: &'static str },
 }
 
 #[derive(Debug, Default, Deserialize, Clone, PartialEq)]
@@ -149,96 +154,118 @@ impl WebConfig {
     }
 }
 
-type Stamp = Vec<Option<(SystemTime, u64)>>;
-
-fn stamp(files: &[PathBuf]) -> Stamp {
-    files
-        .iter()
-        .map(|f| {
-            std::fs::metadata(f)
-                .ok()
-                .and_then(|m| Some((m.modified().ok()?, m.len())))
-        })
-        .collect()
+/// `--web.config.file` as a [`Source`]: the file and the certificate
+/// files it names, loaded strictly, and refused when a change would make
+/// a running exporter less safe.
+pub struct WebConfigFileSource {
+    path: PathBuf,
 }
 
-/// What was loaded last: the files it came from (the config and the
-/// certificates it names), their stamps, and the checked configuration.
-struct Loaded {
-    files: Vec<PathBuf>,
-    stamp: Stamp,
-    config: Arc<WebConfig>,
+impl Source for WebConfigFileSource {
+    type Value = WebConfig;
+    type Error = WebConfigError;
+
+    fn what(&self) -> &'static str {
+        "web config"
+    }
+
+    fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn load(&self, previous: Option<&WebConfig>) -> Result<WebConfig, WebConfigError> {
+        let config = WebConfig::load(&self.path)?;
+        if let Some(change) = previous.and_then(|previous| weakening(previous, &config)) {
+            return Err(WebConfigError::Weakens {
+                path: self.path.clone(),
+                change,
+            });
+        }
+        Ok(config)
+    }
+
+    fn files(&self) -> Vec<PathBuf> {
+        WebConfig::files(&self.path)
+    }
 }
 
-/// The current web configuration, re-read when its files change.
+/// Fail closed: a running exporter never drops from TLS to plain text or
+/// from basic auth to none because its file changed (emptied, truncated
+/// by an editor, a half-written deploy). Upstream refuses the first too.
+/// Restarting with the file is how to turn them off on purpose.
+fn weakening(previous: &WebConfig, next: &WebConfig) -> Option<&'static str> {
+    if previous.tls.is_some() && next.tls.is_none() {
+        return Some("it turns TLS off");
+    }
+    if previous.basic_auth.is_some() && next.basic_auth.is_none() {
+        return Some("it turns basic auth off");
+    }
+    None
+}
+
+/// How often the web config's files are checked for a change: a rotated
+/// certificate is served within this.
+pub const WEB_CONFIG_CHECK_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The current web configuration, re-read by a watcher when its files
+/// change. Connections take the configuration in force without waiting
+/// for a reload, however slow (bcrypt users): see [`crate::reload`].
 pub struct WebConfigSource {
-    path: Option<PathBuf>,
-    state: Mutex<Loaded>,
+    /// None without `--web.config.file`.
+    file: Option<Arc<Reloadable<WebConfigFileSource>>>,
+    fixed: Arc<WebConfig>,
 }
 
 impl WebConfigSource {
     /// No `--web.config.file`: plain HTTP, no auth.
     pub fn none() -> WebConfigSource {
         WebConfigSource {
-            path: None,
-            state: Mutex::new(Loaded {
-                files: Vec::new(),
-                stamp: Vec::new(),
-                config: Arc::new(WebConfig {
-                    tls: None,
-                    basic_auth: None,
-                    headers: headers::Headers::default(),
-                    http2: true,
-                }),
+            file: None,
+            fixed: Arc::new(WebConfig {
+                tls: None,
+                basic_auth: None,
+                headers: headers::Headers::default(),
+                http2: true,
             }),
         }
     }
 
-    /// Loads the file, failing on any problem: a startup error.
-    pub fn load(path: &Path) -> Result<WebConfigSource, WebConfigError> {
-        let files = WebConfig::files(path);
-        let stamp = stamp(&files);
-        let config = Arc::new(WebConfig::load(path)?);
+    /// Loads the file, failing on any problem: a startup error. `metrics`
+    /// report the reloads that follow.
+    pub fn load(
+        path: &Path,
+        metrics: Option<ReloadMetrics>,
+    ) -> Result<WebConfigSource, WebConfigError> {
+        let file = Reloadable::load(
+            WebConfigFileSource {
+                path: path.to_path_buf(),
+            },
+            metrics,
+        )?;
         Ok(WebConfigSource {
-            path: Some(path.to_path_buf()),
-            state: Mutex::new(Loaded {
-                files,
-                stamp,
-                config,
-            }),
+            fixed: file.current(),
+            file: Some(file),
         })
     }
 
-    /// The configuration to use for a new connection. Costs a few stat
-    /// calls; the files are parsed again only when one of them changed.
+    /// The configuration for a new connection: an `Arc` clone under a read
+    /// lock, never a file read.
     pub fn current(&self) -> Arc<WebConfig> {
-        let mut state = self.lock();
-        let Some(path) = &self.path else {
-            return state.config.clone();
-        };
-        if stamp(&state.files) != state.stamp {
-            // The config may now name other certificate files.
-            state.files = WebConfig::files(path);
-            state.stamp = stamp(&state.files);
-            match WebConfig::load(path) {
-                Ok(config) => {
-                    tracing::info!(file = %path.display(), "web config reloaded");
-                    state.config = Arc::new(config);
-                }
-                Err(err) => {
-                    tracing::error!(error = %err, "web config changed but is invalid; keeping the last good one");
-                }
-            }
+        match &self.file {
+            Some(file) => file.current(),
+            None => self.fixed.clone(),
         }
-        state.config.clone()
+    }
+
+    /// Starts checking the files for changes (see
+    /// [`WEB_CONFIG_CHECK_INTERVAL`]); `None` without a file.
+    pub fn watch(&self) -> Option<tokio::task::JoinHandle<()>> {
+        self.file
+            .as_ref()
+            .map(|file| file.watch(WEB_CONFIG_CHECK_INTERVAL))
     }
 
     pub fn tls_enabled(&self) -> bool {
-        self.lock().config.tls.is_some()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Loaded> {
-        // A panic while holding this lock leaves valid data behind.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.current().tls.is_some()
     }
 }

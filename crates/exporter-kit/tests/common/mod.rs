@@ -1,8 +1,8 @@
 //! Collectors and helpers shared by the kit's integration tests.
 #![allow(dead_code)]
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use exporter_kit::{
@@ -99,6 +99,66 @@ impl Collector for SlowBlocking {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
         self.started.fetch_add(1, Ordering::SeqCst);
         std::thread::sleep(self.sleep);
+        out.gauge(&self.desc, &[], 1.0);
+        Ok(())
+    }
+}
+
+/// Holds the scrapes that run a [`Gated`] collector until the test opens
+/// it, and counts the scrapes that reached it: a test acts while a scrape
+/// is certainly in flight, whatever the machine's speed.
+#[derive(Clone, Default)]
+pub struct Gate(Arc<(Mutex<GateState>, Condvar)>);
+
+#[derive(Default)]
+struct GateState {
+    open: bool,
+    entered: usize,
+}
+
+/// Longest a test waits on a gate: a broken test fails instead of hanging.
+const GATE_PATIENCE: Duration = Duration::from_secs(30);
+
+impl Gate {
+    pub fn open(&self) {
+        self.0.0.lock().unwrap().open = true;
+        self.0.1.notify_all();
+    }
+
+    pub fn close(&self) {
+        self.0.0.lock().unwrap().open = false;
+    }
+
+    /// Waits until `n` scrapes in all have reached the gate.
+    pub fn wait_entered(&self, n: usize) -> bool {
+        let (state, changed) = &*self.0;
+        let guard = state.lock().unwrap();
+        let (guard, _) = changed
+            .wait_timeout_while(guard, GATE_PATIENCE, |s| s.entered < n)
+            .unwrap();
+        guard.entered >= n
+    }
+
+    fn pass(&self) {
+        let (state, changed) = &*self.0;
+        let mut guard = state.lock().unwrap();
+        guard.entered += 1;
+        changed.notify_all();
+        let _ = changed
+            .wait_timeout_while(guard, GATE_PATIENCE, |s| !s.open)
+            .unwrap();
+    }
+}
+
+/// A collector that waits at its [`Gate`], then writes one gauge.
+pub struct Gated {
+    pub gate: Gate,
+    pub desc: Desc,
+}
+
+impl Collector for Gated {
+    fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
+        self.gate.pass();
         out.gauge(&self.desc, &[], 1.0);
         Ok(())
     }

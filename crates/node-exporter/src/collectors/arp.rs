@@ -20,12 +20,10 @@ pub struct ArpArgs {
     /// Regexp of arp devices to exclude (mutually exclusive to device-include).
     #[arg(long = "collector.arp.device-exclude", value_name = "REGEX")]
     pub arp_device_exclude: Option<String>,
-    /// Use netlink to gather stats instead of /proc/net/arp (default).
-    #[arg(long = "collector.arp.netlink", overrides_with = "no_arp_netlink")]
+    /// Use netlink to gather stats instead of /proc/net/arp (default;
+    /// `--no-collector.arp.netlink` reads /proc/net/arp).
+    #[arg(long = "collector.arp.netlink", default_value_t = true)]
     pub arp_netlink: bool,
-    /// Read /proc/net/arp instead of asking the kernel over netlink.
-    #[arg(long = "no-collector.arp.netlink", overrides_with = "arp_netlink")]
-    pub no_arp_netlink: bool,
 }
 
 pub struct Arp {
@@ -37,7 +35,7 @@ pub struct Arp {
 
 pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
     Ok(AnyCollector::blocking(Arp {
-        netlink: !args.arp.no_arp_netlink,
+        netlink: args.arp.arp_netlink,
         path: args.proc("net/arp"),
         filter: Filter::exclusive(
             "collector.arp.device",

@@ -22,11 +22,8 @@ const USER_HZ: f64 = 100.0;
 #[derive(clap::Args, Debug, Clone)]
 pub struct CpuArgs {
     /// Enables metric node_cpu_guest_seconds_total.
-    #[arg(long = "collector.cpu.guest", overrides_with = "no_cpu_guest")]
+    #[arg(long = "collector.cpu.guest", default_value_t = true)]
     pub cpu_guest: bool,
-    /// Disables metric node_cpu_guest_seconds_total.
-    #[arg(long = "no-collector.cpu.guest", overrides_with = "cpu_guest")]
-    pub no_cpu_guest: bool,
     /// Enables metric node_cpu_info.
     #[arg(long = "collector.cpu.info")]
     pub cpu_info: bool,
@@ -96,7 +93,7 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
             &["package"],
         ),
         cpuinfo: args.proc("cpuinfo"),
-        guest: !a.no_cpu_guest,
+        guest: a.cpu_guest,
         // A non-empty flags/bugs regex turns cpu info on, as upstream.
         info: a.cpu_info
             || a.cpu_flags_include

@@ -40,18 +40,10 @@ pub struct NetdevArgs {
     /// Add ifAlias label.
     #[arg(long = "collector.netdev.label-ifalias")]
     pub netdev_label_ifalias: bool,
-    /// Use netlink to gather stats instead of /proc/net/dev (default).
-    #[arg(
-        long = "collector.netdev.netlink",
-        overrides_with = "no_netdev_netlink"
-    )]
+    /// Use netlink to gather stats instead of /proc/net/dev (default;
+    /// `--no-collector.netdev.netlink` reads /proc/net/dev).
+    #[arg(long = "collector.netdev.netlink", default_value_t = true)]
     pub netdev_netlink: bool,
-    /// Read /proc/net/dev instead of asking the kernel over netlink.
-    #[arg(
-        long = "no-collector.netdev.netlink",
-        overrides_with = "netdev_netlink"
-    )]
-    pub no_netdev_netlink: bool,
 }
 
 /// Detailed names (as upstream's netlink keys) and their sysfs statistics files.
@@ -173,7 +165,7 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
             labels,
         )
     };
-    let netlink = (!a.no_netdev_netlink).then(|| {
+    let netlink = a.netdev_netlink.then(|| {
         if a.netdev_detailed {
             const INDICES: [usize; 24] = [
                 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
