@@ -87,6 +87,10 @@ pub(crate) struct DescInner {
     pub(crate) kind: Kind,
     pub(crate) unit: Option<Box<str>>,
     pub(crate) label_names: Box<[Box<str>]>,
+    /// Indices into `label_names` in name order: client_golang writes a
+    /// series' labels sorted by name and sorts series by their values in
+    /// that order, and the text must be byte for byte the same.
+    pub(crate) label_order: Box<[usize]>,
     /// The family's comment lines (`# HELP`, `# TYPE`, `# UNIT`) as each
     /// text format writes them, made on first use: escaping every help
     /// text on every scrape was a tenth of encoding a page.
@@ -165,6 +169,7 @@ impl Desc {
             kind,
             unit: None,
             label_names: label_names.iter().map(|l| Box::<str>::from(*l)).collect(),
+            label_order: name_order(label_names),
             headers: Default::default(),
         })))
     }
@@ -209,6 +214,7 @@ impl Desc {
             kind: inner.kind,
             unit: Some(unit.into()),
             label_names: inner.label_names.clone(),
+            label_order: inner.label_order.clone(),
             headers: Default::default(),
         })))
     }
@@ -243,9 +249,24 @@ impl Desc {
         self.0.label_names.iter().map(|l| &**l)
     }
 
+    /// `(index, name)` of each label name, sorted by name: the order in
+    /// which every format writes a series' labels.
+    pub fn sorted_label_names(&self) -> impl ExactSizeIterator<Item = (usize, &str)> + Clone {
+        self.0
+            .label_order
+            .iter()
+            .map(|&i| (i, &*self.0.label_names[i]))
+    }
+
     pub(crate) fn label_count(&self) -> usize {
         self.0.label_names.len()
     }
+}
+
+fn name_order(label_names: &[&str]) -> Box<[usize]> {
+    let mut order: Vec<usize> = (0..label_names.len()).collect();
+    order.sort_by_key(|&i| label_names[i]);
+    order.into_boxed_slice()
 }
 
 #[cfg(test)]
@@ -264,6 +285,17 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn labels_are_listed_in_name_order() {
+        let d = Desc::gauge("g", "", &["zone", "a", "Z", "b_1", "b"]);
+        let sorted: Vec<_> = d.sorted_label_names().collect();
+        assert_eq!(
+            sorted,
+            [(2, "Z"), (1, "a"), (4, "b"), (3, "b_1"), (0, "zone")]
+        );
+        assert!(d.label_names().eq(["zone", "a", "Z", "b_1", "b"]));
+    }
 
     #[test]
     fn names_are_checked() {

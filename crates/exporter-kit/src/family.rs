@@ -188,9 +188,25 @@ impl Family {
         self.desc.name()
     }
 
-    /// Label name/value pairs of one of this family's series.
+    /// Label name/value pairs of one of this family's series, sorted by
+    /// label name as client_golang writes them.
     pub fn labels<'a>(&'a self, metric: &'a Metric) -> impl Iterator<Item = (&'a str, &'a str)> {
-        self.desc.label_names().zip(metric.label_values.iter())
+        self.desc
+            .sorted_label_names()
+            .map(|(i, name)| (name, metric.label_values.get(i).unwrap_or_default()))
+    }
+
+    /// Orders two series of this family as client_golang does: by their
+    /// label values taken in label-name order.
+    pub fn compare_series(&self, a: &Metric, b: &Metric) -> std::cmp::Ordering {
+        fn value(m: &Metric, i: usize) -> &str {
+            m.label_values.get(i).unwrap_or_default()
+        }
+        self.desc
+            .sorted_label_names()
+            .map(|(i, _)| value(a, i).cmp(value(b, i)))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
     }
 }
 

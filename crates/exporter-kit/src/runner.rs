@@ -558,7 +558,7 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
 
 /// Merges families from every source into one valid exposition: sorted by
 /// name; families of the same name joined when their type and label names
-/// agree and otherwise dropped with a log line; series sorted by label values
+/// agree and otherwise dropped with a log line; series sorted by label values (in label-name order)
 /// and exact duplicates dropped with a log line.
 pub fn merge(mut families: Vec<Family>) -> Vec<Family> {
     families.sort_by(|a, b| a.name().cmp(b.name()));
@@ -582,9 +582,9 @@ pub fn merge(mut families: Vec<Family>) -> Vec<Family> {
         merged.push(family);
     }
     for family in &mut merged {
-        family
-            .metrics
-            .sort_by(|a, b| a.label_values.cmp(&b.label_values));
+        let mut metrics = std::mem::take(&mut family.metrics);
+        metrics.sort_by(|a, b| family.compare_series(a, b));
+        family.metrics = metrics;
         let before = family.metrics.len();
         family
             .metrics

@@ -37,14 +37,9 @@ async fn run(name: &str, extra: &[&str]) -> (bool, String) {
     (result.is_ok(), to_text(&families))
 }
 
-/// The value of one series (`name{labels}` exactly as exposed).
+/// The value of one series (`name{labels}`, labels in any order).
 fn value(text: &str, series: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|l| {
-            l.strip_prefix(series)
-                .and_then(|rest| rest.strip_prefix(' '))
-        })
-        .and_then(|v| v.trim().parse().ok())
+    testkit::sample_value(text, series)
 }
 
 fn assert_value(text: &str, series: &str, want: f64) {
@@ -514,7 +509,11 @@ async fn os_release_under_rootfs() {
 async fn syscall_collectors_report() {
     let (ok, t) = run("uname", &[]).await;
     assert!(ok);
-    assert!(t.contains(r#"node_uname_info{sysname="Linux""#), "{t}");
+    assert!(
+        t.lines()
+            .any(|l| l.starts_with("node_uname_info{") && l.contains(r#"sysname="Linux""#)),
+        "{t}"
+    );
     let (ok, t) = run("timex", &[]).await;
     assert!(ok);
     assert!(value(&t, "node_timex_tick_seconds").is_some_and(|v| v > 0.0 && v < 1.0));

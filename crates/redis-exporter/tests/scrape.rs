@@ -35,7 +35,10 @@ fn basic_scrape_matches_upstream_families_and_values() {
         "redis_key_size{db=\"db0\",key=\"missing\"} 0",
         "redis_key_value_as_string{db=\"db0\",key=\"greeting\",val=\"hello\"} 1",
     ] {
-        assert!(text.contains(want), "missing {want:?} in\n{text}");
+        assert!(
+            testkit::has_sample(&text, want),
+            "missing {want:?} in\n{text}"
+        );
     }
 
     // metrics-compat: reference families present with their type and labels
@@ -140,10 +143,13 @@ fn replica_metrics_and_master_link_flip_when_the_primary_stops() {
         "replica never linked"
     );
     let text = scrape(&on_replica);
-    assert!(text.contains(&format!(
-        "redis_slave_info{{master_host=\"127.0.0.1\",master_port=\"{}\",read_only=\"1\"}} 1",
-        primary.port()
-    )));
+    assert!(testkit::has_sample(
+        &text,
+        &format!(
+            "redis_slave_info{{master_host=\"127.0.0.1\",master_port=\"{}\",read_only=\"1\"}} 1",
+            primary.port()
+        )
+    ));
     assert!(text.contains("role=\"slave\""));
     let p = scrape(&on_primary);
     assert_eq!(value(&p, "redis_connected_slaves"), Some(1.0));

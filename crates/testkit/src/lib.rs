@@ -19,6 +19,7 @@ mod packages;
 mod process;
 mod prometheus;
 mod redis;
+mod samples;
 mod sandbox;
 
 pub use alertmanager::Alertmanager;
@@ -30,6 +31,7 @@ pub use packages::{AptPackage, apt_packages, missing_packages, package_of, requi
 pub use process::{Process, find_binary, free_port, require_binary, wait_until};
 pub use prometheus::Prometheus;
 pub use redis::{RedisServer, RedisServerBuilder};
+pub use samples::{has_sample, sample_value};
 
 /// A blocking HTTP client for talking to the servers from tests.
 pub fn http() -> reqwest::blocking::Client {

@@ -4,6 +4,7 @@
 //! format, chosen from the scraper's `Accept` header, written into one
 //! reused buffer.
 
+mod go_float;
 mod openmetrics;
 mod protobuf;
 mod text;
@@ -95,21 +96,37 @@ pub fn negotiate(accept: Option<&str>) -> Format {
     best.map_or(Format::Text, |(_, format)| format)
 }
 
-/// Writes a sample value the way Prometheus parsers read it back exactly.
-pub(crate) fn write_float(buf: &mut Vec<u8>, value: f64) {
-    use std::io::Write;
-    if value.is_nan() {
-        buf.extend_from_slice(b"NaN");
-    } else if value.is_infinite() {
-        buf.extend_from_slice(if value > 0.0 { b"+Inf" } else { b"-Inf" });
-    } else if value.fract() == 0.0 && value.abs() < 1e15 {
-        let mut itoa = itoa::Buffer::new();
-        // -0.0 is written as 0, which parses back to the same sample.
-        buf.extend_from_slice(itoa.format(value as i64).as_bytes());
-    } else if value.abs() >= 1e15 || value.abs() < 1e-4 {
-        let _ = write!(buf, "{value:e}");
-    } else {
-        let _ = write!(buf, "{value}");
+/// A sample's value: counts of histograms and summaries are integers,
+/// which OpenMetrics writes without a fraction and text 0.0.4 as floats.
+#[derive(Clone, Copy)]
+pub(crate) enum Number {
+    Float(f64),
+    Count(u64),
+}
+
+/// Which exposition's spelling of numbers to use.
+#[derive(Clone, Copy)]
+pub(crate) enum Spelling {
+    Text,
+    OpenMetrics,
+}
+
+impl Spelling {
+    fn float(self, buf: &mut Vec<u8>, value: f64) {
+        match self {
+            Spelling::Text => go_float::write_text(buf, value),
+            Spelling::OpenMetrics => go_float::write_openmetrics(buf, value),
+        }
+    }
+
+    fn number(self, buf: &mut Vec<u8>, value: Number) {
+        match (self, value) {
+            (_, Number::Float(v)) => self.float(buf, v),
+            (Spelling::Text, Number::Count(c)) => go_float::write_text(buf, c as f64),
+            (Spelling::OpenMetrics, Number::Count(c)) => {
+                buf.extend_from_slice(itoa::Buffer::new().format(c).as_bytes())
+            }
+        }
     }
 }
 
@@ -133,10 +150,11 @@ pub(crate) fn write_escaped(buf: &mut Vec<u8>, text: &str, quotes: bool) {
     buf.extend_from_slice(&bytes[start..]);
 }
 
-/// Writes `{a="x",b="y"}` with an optional extra label (`le`, `quantile`),
-/// or nothing when there are no labels.
+/// Writes `{a="x",b="y"}`, labels sorted by name, with an optional extra
+/// label (`le`, `quantile`) last, or nothing when there are no labels.
 pub(crate) fn write_labels(
     buf: &mut Vec<u8>,
+    spelling: Spelling,
     family: &Family,
     values: &LabelValues,
     extra: Option<(&str, f64)>,
@@ -146,14 +164,14 @@ pub(crate) fn write_labels(
     }
     buf.push(b'{');
     let mut first = true;
-    for (name, value) in family.desc.label_names().zip(values.iter()) {
+    for (index, name) in family.desc.sorted_label_names() {
         if !first {
             buf.push(b',');
         }
         first = false;
         buf.extend_from_slice(name.as_bytes());
         buf.extend_from_slice(b"=\"");
-        write_escaped(buf, value, true);
+        write_escaped(buf, values.get(index).unwrap_or_default(), true);
         buf.push(b'"');
     }
     if let Some((name, value)) = extra {
@@ -162,10 +180,30 @@ pub(crate) fn write_labels(
         }
         buf.extend_from_slice(name.as_bytes());
         buf.extend_from_slice(b"=\"");
-        write_float(buf, value);
+        spelling.float(buf, value);
         buf.push(b'"');
     }
     buf.push(b'}');
+}
+
+/// Writes one sample line: name, suffix, labels, value.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn sample(
+    buf: &mut Vec<u8>,
+    spelling: Spelling,
+    name: &[u8],
+    suffix: &[u8],
+    family: &Family,
+    label_values: &LabelValues,
+    extra: Option<(&str, f64)>,
+    value: Number,
+) {
+    buf.extend_from_slice(name);
+    buf.extend_from_slice(suffix);
+    write_labels(buf, spelling, family, label_values, extra);
+    buf.push(b' ');
+    spelling.number(buf, value);
+    buf.push(b'\n');
 }
 
 #[cfg(test)]
@@ -205,32 +243,5 @@ mod tests {
             negotiate(Some("application/openmetrics-text;version=2.0.0")),
             Format::Text
         );
-    }
-
-    #[test]
-    fn floats() {
-        let f = |v: f64| {
-            let mut b = Vec::new();
-            write_float(&mut b, v);
-            String::from_utf8(b).unwrap()
-        };
-        assert_eq!(f(1.0), "1");
-        assert_eq!(f(-3.0), "-3");
-        assert_eq!(f(0.25), "0.25");
-        assert_eq!(f(f64::NAN), "NaN");
-        assert_eq!(f(f64::INFINITY), "+Inf");
-        assert_eq!(f(f64::NEG_INFINITY), "-Inf");
-        assert_eq!(f(1e20), "1e20");
-        assert_eq!(f(1.5e-7), "1.5e-7");
-        for v in [
-            0.1,
-            1e-300,
-            123456.789,
-            9.999e14,
-            1.7976931348623157e308,
-            5e-324,
-        ] {
-            assert_eq!(f(v).parse::<f64>().unwrap(), v);
-        }
     }
 }

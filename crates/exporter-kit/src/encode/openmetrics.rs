@@ -6,8 +6,7 @@
 //! the scraper store it as `<name>_total`, and dashboards written for the
 //! upstream exporter would lose it.
 
-use super::text::sample;
-use super::write_escaped;
+use super::{Number, Spelling, sample, write_escaped};
 use crate::desc::{HeaderFormat, Kind};
 use crate::family::{Family, Value};
 
@@ -45,43 +44,40 @@ pub fn encode(families: &[Family], buf: &mut Vec<u8>) {
         let name = name.as_bytes();
         for metric in &family.metrics {
             let labels = &metric.label_values;
+            let mut line = |suffix: &[u8], extra: Option<(&str, f64)>, value: Number| {
+                sample(
+                    buf,
+                    Spelling::OpenMetrics,
+                    name,
+                    suffix,
+                    family,
+                    labels,
+                    extra,
+                    value,
+                )
+            };
             match &metric.value {
-                Value::Scalar(v) => sample(buf, name, b"", family, labels, None, *v),
+                Value::Scalar(v) => line(b"", None, Number::Float(*v)),
                 Value::Histogram(h) => {
                     let mut saw_inf = false;
                     for bucket in &h.buckets {
                         saw_inf |= bucket.upper_bound == f64::INFINITY;
                         let le = Some(("le", bucket.upper_bound));
-                        sample(
-                            buf,
-                            name,
-                            b"_bucket",
-                            family,
-                            labels,
-                            le,
-                            bucket.cumulative_count as f64,
-                        );
+                        line(b"_bucket", le, Number::Count(bucket.cumulative_count));
                     }
                     if !saw_inf {
-                        sample(
-                            buf,
-                            name,
-                            b"_bucket",
-                            family,
-                            labels,
-                            Some(("le", f64::INFINITY)),
-                            h.count as f64,
-                        );
+                        let le = Some(("le", f64::INFINITY));
+                        line(b"_bucket", le, Number::Count(h.count));
                     }
-                    sample(buf, name, b"_count", family, labels, None, h.count as f64);
-                    sample(buf, name, b"_sum", family, labels, None, h.sum);
+                    line(b"_sum", None, Number::Float(h.sum));
+                    line(b"_count", None, Number::Count(h.count));
                 }
                 Value::Summary(s) => {
                     for &(q, v) in &s.quantiles {
-                        sample(buf, name, b"", family, labels, Some(("quantile", q)), v);
+                        line(b"", Some(("quantile", q)), Number::Float(v));
                     }
-                    sample(buf, name, b"_count", family, labels, None, s.count as f64);
-                    sample(buf, name, b"_sum", family, labels, None, s.sum);
+                    line(b"_sum", None, Number::Float(s.sum));
+                    line(b"_count", None, Number::Count(s.count));
                 }
             }
         }
@@ -94,6 +90,49 @@ mod tests {
     use super::*;
     use crate::desc::Desc;
     use crate::emit::Emitter;
+    use crate::family::{Bucket, Histogram, Summary};
+
+    /// prometheus/common's OpenMetrics writer: floats always show they are
+    /// floats (`1.0`, `le="0.5"`), counts are integers, `_sum` before
+    /// `_count`, labels sorted by name with `le`/`quantile` last.
+    #[test]
+    fn numbers_and_sample_order_are_client_golangs() {
+        let mut e = Emitter::new();
+        e.histogram(
+            &Desc::histogram("h_seconds", "H.", &["zone", "app"]),
+            &["z", "a"],
+            Histogram {
+                buckets: vec![Bucket {
+                    upper_bound: 1.0,
+                    cumulative_count: 2_000_000,
+                }],
+                sum: 3.0,
+                count: 2_000_000,
+            },
+        );
+        e.summary(
+            &Desc::summary("s", "S.", &[]),
+            &[],
+            Summary {
+                quantiles: vec![(0.5, 1e6)],
+                sum: 0.25,
+                count: 7,
+            },
+        );
+        let mut buf = Vec::new();
+        encode(&e.into_families(), &mut buf);
+        assert_eq!(
+            String::from_utf8(buf).unwrap(),
+            "# HELP h_seconds H.\n# TYPE h_seconds histogram\n\
+             h_seconds_bucket{app=\"a\",zone=\"z\",le=\"1.0\"} 2000000\n\
+             h_seconds_bucket{app=\"a\",zone=\"z\",le=\"+Inf\"} 2000000\n\
+             h_seconds_sum{app=\"a\",zone=\"z\"} 3.0\n\
+             h_seconds_count{app=\"a\",zone=\"z\"} 2000000\n\
+             # HELP s S.\n# TYPE s summary\n\
+             s{quantile=\"0.5\"} 1e+06\ns_sum 0.25\ns_count 7\n\
+             # EOF\n"
+        );
+    }
 
     #[test]
     fn counters_keep_their_series_names() {
@@ -112,10 +151,10 @@ mod tests {
         encode(&e.into_families(), &mut buf);
         assert_eq!(
             String::from_utf8(buf).unwrap(),
-            "# HELP a With suffix.\n# TYPE a counter\na_total 1\n\
-             # HELP b Without \\\"suffix\\\".\n# TYPE b unknown\nb 2\n\
-             # HELP c Untyped.\n# TYPE c unknown\nc 3\n\
-             # HELP d_seconds Gauge.\n# TYPE d_seconds gauge\n# UNIT d_seconds seconds\nd_seconds 4\n\
+            "# HELP a With suffix.\n# TYPE a counter\na_total 1.0\n\
+             # HELP b Without \\\"suffix\\\".\n# TYPE b unknown\nb 2.0\n\
+             # HELP c Untyped.\n# TYPE c unknown\nc 3.0\n\
+             # HELP d_seconds Gauge.\n# TYPE d_seconds gauge\n# UNIT d_seconds seconds\nd_seconds 4.0\n\
              # EOF\n"
         );
     }

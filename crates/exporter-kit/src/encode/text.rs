@@ -1,8 +1,8 @@
 //! Prometheus text exposition format 0.0.4.
 
-use super::{write_escaped, write_float, write_labels};
+use super::{Number, Spelling, sample, write_escaped};
 use crate::desc::HeaderFormat;
-use crate::family::{Family, LabelValues, Value};
+use crate::family::{Family, Value};
 
 pub fn encode(families: &[Family], buf: &mut Vec<u8>) {
     for family in families {
@@ -19,105 +19,45 @@ pub fn encode(families: &[Family], buf: &mut Vec<u8>) {
             lines.push(b'\n');
         }));
         for metric in &family.metrics {
+            let labels = &metric.label_values;
+            let mut line = |suffix: &[u8], extra: Option<(&str, f64)>, value: Number| {
+                sample(
+                    buf,
+                    Spelling::Text,
+                    name,
+                    suffix,
+                    family,
+                    labels,
+                    extra,
+                    value,
+                )
+            };
             match &metric.value {
-                Value::Scalar(v) => sample(buf, name, b"", family, &metric.label_values, None, *v),
+                Value::Scalar(v) => line(b"", None, Number::Float(*v)),
                 Value::Histogram(h) => {
                     let mut saw_inf = false;
                     for bucket in &h.buckets {
                         saw_inf |= bucket.upper_bound == f64::INFINITY;
                         let le = Some(("le", bucket.upper_bound));
-                        sample(
-                            buf,
-                            name,
-                            b"_bucket",
-                            family,
-                            &metric.label_values,
-                            le,
-                            bucket.cumulative_count as f64,
-                        );
+                        line(b"_bucket", le, Number::Count(bucket.cumulative_count));
                     }
                     if !saw_inf {
                         let le = Some(("le", f64::INFINITY));
-                        sample(
-                            buf,
-                            name,
-                            b"_bucket",
-                            family,
-                            &metric.label_values,
-                            le,
-                            h.count as f64,
-                        );
+                        line(b"_bucket", le, Number::Count(h.count));
                     }
-                    sample(
-                        buf,
-                        name,
-                        b"_sum",
-                        family,
-                        &metric.label_values,
-                        None,
-                        h.sum,
-                    );
-                    sample(
-                        buf,
-                        name,
-                        b"_count",
-                        family,
-                        &metric.label_values,
-                        None,
-                        h.count as f64,
-                    );
+                    line(b"_sum", None, Number::Float(h.sum));
+                    line(b"_count", None, Number::Count(h.count));
                 }
                 Value::Summary(s) => {
                     for &(q, v) in &s.quantiles {
-                        sample(
-                            buf,
-                            name,
-                            b"",
-                            family,
-                            &metric.label_values,
-                            Some(("quantile", q)),
-                            v,
-                        );
+                        line(b"", Some(("quantile", q)), Number::Float(v));
                     }
-                    sample(
-                        buf,
-                        name,
-                        b"_sum",
-                        family,
-                        &metric.label_values,
-                        None,
-                        s.sum,
-                    );
-                    sample(
-                        buf,
-                        name,
-                        b"_count",
-                        family,
-                        &metric.label_values,
-                        None,
-                        s.count as f64,
-                    );
+                    line(b"_sum", None, Number::Float(s.sum));
+                    line(b"_count", None, Number::Count(s.count));
                 }
             }
         }
     }
-}
-
-pub(super) fn sample(
-    buf: &mut Vec<u8>,
-    name: &[u8],
-    suffix: &[u8],
-    family: &Family,
-    label_values: &LabelValues,
-    extra: Option<(&str, f64)>,
-    value: f64,
-) {
-    buf.extend_from_slice(name);
-    buf.extend_from_slice(suffix);
-    write_labels(buf, family, label_values, extra);
-    buf.push(b' ');
-    write_float(buf, value);
-    buf.push(b'\n');
 }
 
 #[cfg(test)]
@@ -126,6 +66,39 @@ mod tests {
     use crate::desc::Desc;
     use crate::emit::Emitter;
     use crate::family::{Bucket, Histogram, Summary};
+
+    /// client_golang's text: labels sorted by name whatever the declaration
+    /// order, series sorted by those values, numbers in Go's `%g`
+    /// (counts too: text 0.0.4 writes them as floats).
+    #[test]
+    fn labels_and_numbers_are_client_golangs() {
+        let desc = Desc::gauge("node_memory_bytes", "M.", &["zone", "node"]);
+        let mut e = Emitter::new();
+        e.gauge(&desc, &["b", "1"], 513708655616.0);
+        e.gauge(&desc, &["a", "2"], 0.00001);
+        e.gauge(&desc, &["c", "0"], -1234567.0);
+        e.summary(
+            &Desc::summary("s", "S.", &[]),
+            &[],
+            Summary {
+                quantiles: vec![(0.99, 2.5e-7)],
+                sum: 1e21,
+                count: 3_000_000,
+            },
+        );
+        let families = crate::runner::merge(e.into_families());
+        let mut buf = Vec::new();
+        encode(&families, &mut buf);
+        assert_eq!(
+            String::from_utf8(buf).unwrap(),
+            "# HELP node_memory_bytes M.\n# TYPE node_memory_bytes gauge\n\
+             node_memory_bytes{node=\"0\",zone=\"c\"} -1.234567e+06\n\
+             node_memory_bytes{node=\"1\",zone=\"b\"} 5.13708655616e+11\n\
+             node_memory_bytes{node=\"2\",zone=\"a\"} 1e-05\n\
+             # HELP s S.\n# TYPE s summary\n\
+             s{quantile=\"0.99\"} 2.5e-07\ns_sum 1e+21\ns_count 3e+06\n"
+        );
+    }
 
     #[test]
     fn writes_every_kind() {

@@ -54,12 +54,9 @@ pub fn get(url: &str) -> (u16, String) {
     (status, resp.text().unwrap_or_default())
 }
 
-/// The value of the sample written exactly as `series` (`name{a="b"}`).
+/// The value of the sample `series` (`name{a="b"}`, labels in any order).
 pub fn value(text: &str, series: &str) -> Option<f64> {
-    text.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
-        let (name, v) = l.rsplit_once(' ')?;
-        (name == series).then(|| v.parse().ok())?
-    })
+    testkit::sample_value(text, series)
 }
 
 /// Debian's mysqld_exporter 0.14 against `dsn` with `flags`, listening on
