@@ -15,6 +15,18 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The kind a `# TYPE` line names; OpenMetrics' `unknown` is untyped.
+    pub fn from_type_name(name: &str) -> Option<Kind> {
+        Some(match name.trim() {
+            "counter" => Kind::Counter,
+            "gauge" => Kind::Gauge,
+            "histogram" => Kind::Histogram,
+            "summary" => Kind::Summary,
+            "untyped" | "unknown" => Kind::Untyped,
+            _ => return None,
+        })
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Counter => "counter",

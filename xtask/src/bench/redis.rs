@@ -5,8 +5,7 @@
 
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use anyhow::{Context, bail};
 
@@ -22,21 +21,6 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
 }
 
-/// redis-server killed on drop.
-struct Redis {
-    child: std::process::Child,
-    port: u16,
-    _dir: PathBuf,
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self._dir);
-    }
-}
-
 fn cli(port: u16, args: &[&str]) -> anyhow::Result<String> {
     let out = Command::new("redis-cli")
         .args(["-h", "127.0.0.1", "-p", &port.to_string()])
@@ -44,42 +28,6 @@ fn cli(port: u16, args: &[&str]) -> anyhow::Result<String> {
         .output()
         .context("running redis-cli (Debian package redis-tools)")?;
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-fn start_redis() -> anyhow::Result<Redis> {
-    let port = free_port()?;
-    let dir = std::env::temp_dir().join(format!("ferroscope-bench-redis-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .arg("--dir")
-        .arg(&dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("starting redis-server (Debian package redis-server)")?;
-    let redis = Redis {
-        child,
-        port,
-        _dir: dir,
-    };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while cli(port, &["PING"])?.trim() != "PONG" {
-        if Instant::now() > deadline {
-            bail!("redis-server did not answer");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Ok(redis)
 }
 
 fn fill(port: u16) -> anyhow::Result<()> {
@@ -151,11 +99,12 @@ pub fn run(args: &super::Args) -> anyhow::Result<()> {
     if !std::path::Path::new(upstream_bin).exists() {
         bail!("{upstream_bin} missing: apt-get install -y prometheus-redis-exporter");
     }
-    let redis = start_redis()?;
+    // testkit's server: loopback, its own directory, persistence off.
+    let redis = testkit::RedisServer::start();
     println!("filling redis with 1,000,000 keys ...");
-    fill(redis.port)?;
+    fill(redis.port())?;
 
-    let (ours, upstream, p1, p2) = pair(&ours_bin, upstream_bin, redis.port, &[])?;
+    let (ours, upstream, p1, p2) = pair(&ours_bin, upstream_bin, redis.port(), &[])?;
     let (u1, u2) = (
         format!("http://127.0.0.1:{p1}/metrics"),
         format!("http://127.0.0.1:{p2}/metrics"),
@@ -175,7 +124,7 @@ pub fn run(args: &super::Args) -> anyhow::Result<()> {
     let (ours, upstream, p1, p2) = pair(
         &ours_bin,
         upstream_bin,
-        redis.port,
+        redis.port(),
         &["-check-keys", "bench:*"],
     )?;
     let (u1, u2) = (

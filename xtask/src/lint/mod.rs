@@ -33,27 +33,7 @@ impl fmt::Display for Problem {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Counter,
-    Gauge,
-    Histogram,
-    Summary,
-    Untyped,
-}
-
-impl Kind {
-    fn parse(s: &str) -> Option<Kind> {
-        Some(match s.trim() {
-            "counter" => Kind::Counter,
-            "gauge" => Kind::Gauge,
-            "histogram" => Kind::Histogram,
-            "summary" => Kind::Summary,
-            "untyped" | "unknown" => Kind::Untyped,
-            _ => return None,
-        })
-    }
-}
+pub use exporter_kit::Kind;
 
 #[derive(Debug, Clone, Default)]
 pub struct Family {
@@ -120,7 +100,7 @@ impl Catalog {
             if !valid_metric_name(name) {
                 continue;
             }
-            let kind = cols.next().and_then(Kind::parse);
+            let kind = cols.next().and_then(Kind::from_type_name);
             let labels: BTreeSet<String> = cols
                 .next()
                 .unwrap_or("")

@@ -198,20 +198,15 @@ fn filter_curves(provider: &mut CryptoProvider, names: &[String]) -> Result<(), 
     Ok(())
 }
 
-/// The system's trust roots, which Go verifies client certificates
-/// against when `client_auth_type` asks for verification and no
-/// `client_ca_file` is given.
+/// The system trust store (`SSL_CERT_FILE`/`SSL_CERT_DIR` honoured), read
+/// once by the kit's TLS client helper, for client certificates when no
+/// `client_ca_file` is set, as exporter-toolkit does.
 fn system_roots() -> Result<rustls::RootCertStore, String> {
-    let found = rustls_native_certs::load_native_certs();
-    let mut roots = rustls::RootCertStore::empty();
-    let (added, _) = roots.add_parsable_certificates(found.certs);
-    if added == 0 {
-        return Err(
-            "tls_server_config: client_auth_type verifies client certificates, no client_ca_file is set and the system trust store is empty (set SSL_CERT_FILE or SSL_CERT_DIR, or client_ca_file)"
-                .into(),
-        );
-    }
-    Ok(roots)
+    crate::tls_client::system_roots()
+        .map(|store| (*store).clone())
+        .map_err(|e| {
+            format!("tls_server_config: client_auth_type verifies client certificates and no client_ca_file is set: {e}")
+        })
 }
 
 /// `client_allowed_sans`: after the certificate is verified, one of its
