@@ -106,6 +106,17 @@ pub fn align(len: usize) -> usize {
     (len + 3) & !3
 }
 
+/// One attribute (`struct nlattr`/`rtattr`: u16 len, u16 type, data),
+/// padded to netlink's alignment: what [`attributes`] reads back.
+pub fn attribute(kind: u16, data: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(align(4 + data.len()));
+    v.extend_from_slice(&((4 + data.len()) as u16).to_ne_bytes());
+    v.extend_from_slice(&kind.to_ne_bytes());
+    v.extend_from_slice(data);
+    v.resize(align(v.len()), 0);
+    v
+}
+
 /// Route attributes (`struct rtattr`: u16 len, u16 type, data) in `data`.
 pub fn attributes(mut data: &[u8]) -> Vec<(u16, &[u8])> {
     let mut out = Vec::new();

@@ -5,9 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use exporter_kit::testing::{collect_one, to_text};
-use node_exporter::SPEC;
-use node_exporter::collectors::COLLECTORS;
+mod common;
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -17,24 +15,14 @@ fn fixtures() -> PathBuf {
 /// whether it succeeded and its exposition text.
 async fn run(name: &str, extra: &[&str]) -> (bool, String) {
     let f = fixtures();
-    let mut argv: Vec<String> = vec![
-        "node-exporter".into(),
+    let mut flags = vec![
         format!("--path.procfs={}", f.join("proc").display()),
         format!("--path.sysfs={}", f.join("sys").display()),
         format!("--path.rootfs={}", f.join("rootfs").display()),
         format!("--path.udev.data={}", f.join("udev").display()),
     ];
-    argv.extend(extra.iter().map(|s| s.to_string()));
-    let cli = exporter_kit::args::parse_from(&SPEC, COLLECTORS, argv).expect("flags parse");
-    let reg = COLLECTORS
-        .iter()
-        .find(|r| r.name == name)
-        .expect("registered");
-    let collector = reg
-        .build(&cli.args, &exporter_kit::BuildContext::new())
-        .expect("builds");
-    let (result, families) = collect_one(&collector, Duration::from_secs(5)).await;
-    (result.is_ok(), to_text(&families))
+    flags.extend(extra.iter().map(|s| s.to_string()));
+    common::run_collector(name, flags, Duration::from_secs(5)).await
 }
 
 /// The value of one series (`name{labels}`, labels in any order).

@@ -9,6 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod common;
+
 use exporter_kit::testing::{collect_one, to_text};
 use node_exporter::SPEC;
 use node_exporter::collectors::COLLECTORS;
@@ -20,22 +22,12 @@ fn tree() -> PathBuf {
 /// Runs one collector over the tree with `extra` flags: (succeeded, text).
 async fn run(name: &str, extra: &[&str]) -> (bool, String) {
     let t = tree();
-    let mut argv = vec![
-        "node-exporter".to_string(),
+    let mut flags = vec![
         format!("--path.procfs={}", t.join("proc").display()),
         format!("--path.sysfs={}", t.join("sys").display()),
     ];
-    argv.extend(extra.iter().map(|s| s.to_string()));
-    let cli = exporter_kit::args::parse_from(&SPEC, COLLECTORS, argv).expect("flags parse");
-    let reg = COLLECTORS
-        .iter()
-        .find(|r| r.name == name)
-        .expect("registered");
-    let collector = reg
-        .build(&cli.args, &exporter_kit::BuildContext::new())
-        .expect("builds");
-    let (result, families) = collect_one(&collector, Duration::from_secs(10)).await;
-    (result.is_ok(), to_text(&families))
+    flags.extend(extra.iter().map(|s| s.to_string()));
+    common::run_collector(name, flags, Duration::from_secs(10)).await
 }
 
 /// The value of the series `series` (name{labels}, labels in any order).

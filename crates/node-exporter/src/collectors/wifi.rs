@@ -11,7 +11,7 @@ use exporter_kit::{
 };
 
 use crate::args::Args;
-use crate::netlink::{attributes, dump};
+use crate::netlink::{attribute as attr, attributes, dump};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct WifiArgs {
@@ -189,17 +189,6 @@ const RATE_INFO_BITRATE: u16 = 1;
 const RATE_INFO_BITRATE32: u16 = 5;
 const NLA_TYPE_MASK: u16 = 0x3fff;
 const TIMEOUT: Duration = Duration::from_secs(5);
-
-fn attr(kind: u16, data: &[u8]) -> Vec<u8> {
-    let mut v = Vec::with_capacity(4 + data.len() + 3);
-    v.extend_from_slice(&((4 + data.len()) as u16).to_ne_bytes());
-    v.extend_from_slice(&kind.to_ne_bytes());
-    v.extend_from_slice(data);
-    while v.len() % 4 != 0 {
-        v.push(0);
-    }
-    v
-}
 
 /// A generic netlink request: genlmsghdr (cmd, version 1) + attributes.
 fn genl(cmd: u8, attrs: &[u8]) -> Vec<u8> {

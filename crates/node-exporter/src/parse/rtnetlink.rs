@@ -212,16 +212,7 @@ pub fn parse_link_stats(payload: &[u8]) -> Option<(String, Option<LinkStats>)> {
 mod tests {
     use super::*;
 
-    fn attr(kind: u16, data: &[u8]) -> Vec<u8> {
-        let mut v = Vec::new();
-        v.extend_from_slice(&((4 + data.len()) as u16).to_ne_bytes());
-        v.extend_from_slice(&kind.to_ne_bytes());
-        v.extend_from_slice(data);
-        while v.len() % 4 != 0 {
-            v.push(0);
-        }
-        v
-    }
+    use crate::netlink::attribute as attr;
 
     #[test]
     fn link_statistics_64_bit_preferred_over_32_bit() {
