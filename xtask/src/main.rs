@@ -7,6 +7,7 @@ mod compat;
 mod deb;
 mod k8s;
 mod lint;
+mod runbooks;
 mod up;
 
 use clap::{Parser, Subcommand};
@@ -45,6 +46,9 @@ enum Command {
     /// Check grafana/dashboards: every query parses, its metrics and labels
     /// exist, datasources match the provisioning.
     LintDashboards(lint::dashboards::Args),
+    /// Point every alert's runbook_url at another published copy of
+    /// docs/runbooks.md (rules, their tests and the Kubernetes rules).
+    RunbookBaseUrl(runbooks::Args),
     /// Start the whole stack natively (no Docker) from the compose stack's
     /// config files; stays in the foreground. `--speedup 15` for simulations.
     Up(up::UpArgs),
@@ -67,6 +71,7 @@ fn main() -> anyhow::Result<()> {
         Command::K8sRules(args) => k8s::run(args),
         Command::LintRules(args) => lint::rules::run(args),
         Command::LintDashboards(args) => lint::dashboards::run(args),
+        Command::RunbookBaseUrl(args) => runbooks::run(args),
         Command::Up(args) => up::up(args),
         Command::Down(args) => up::down(args),
         Command::Simulate(args) => up::simulate::run(args),

@@ -184,7 +184,7 @@ fn native_stack_fires_and_resolves_every_scenario() {
             .as_array()
             .cloned()
             .unwrap_or_default();
-        targets.len() >= 10 && targets.iter().all(|t| t["health"] == "up")
+        targets.len() >= 11 && targets.iter().all(|t| t["health"] == "up")
     });
     let summary: Vec<String> = last["data"]["activeTargets"]
         .as_array()
@@ -206,6 +206,7 @@ fn native_stack_fires_and_resolves_every_scenario() {
         .collect();
     for job in [
         "prometheus",
+        "alertmanager",
         "node",
         "container",
         "blackbox",
@@ -439,6 +440,49 @@ fn native_stack_fires_and_resolves_every_scenario() {
         noisy["data"]["result"].as_array().map(Vec::len),
         Some(0),
         "{noisy:#}"
+    );
+
+    // Monitoring the monitoring: the Watchdog's heartbeats reach the dead
+    // man's switch receiver, and only them; on a healthy stack no other
+    // alert about Prometheus or Alertmanager fires.
+    let notifications: Vec<Value> = client
+        .get(format!(
+            "{}/notifications",
+            state["urls"]["receiver"].as_str().expect("receiver url")
+        ))
+        .send()
+        .and_then(|r| r.json())
+        .expect("the receiver's notifications");
+    let heartbeats: Vec<&Value> = notifications
+        .iter()
+        .filter(|n| n["receiver"] == "deadmansswitch")
+        .collect();
+    assert!(!heartbeats.is_empty(), "no Watchdog heartbeat arrived");
+    assert!(
+        heartbeats
+            .iter()
+            .all(|n| n["alertname"] == "Watchdog" && n["status"] == "firing"),
+        "{heartbeats:#?}"
+    );
+    assert!(
+        !notifications
+            .iter()
+            .any(|n| n["receiver"] != "deadmansswitch" && n["alertname"] == "Watchdog"),
+        "the Watchdog reached people"
+    );
+    let monitoring = client
+        .get(format!("{prometheus}/api/v1/query"))
+        .query(&[(
+            "query",
+            r#"ALERTS{layer="monitoring",alertname!="Watchdog",alertstate="firing"}"#,
+        )])
+        .send()
+        .and_then(|r| r.json::<Value>())
+        .expect("query ALERTS");
+    assert_eq!(
+        monitoring["data"]["result"].as_array().map(Vec::len),
+        Some(0),
+        "{monitoring:#}"
     );
 
     let (ok, out) = xtask(&["down"], &run_dir);

@@ -480,7 +480,9 @@ fn operator_objects_are_well_formed_and_select_something() {
 }
 
 /// The PrometheusRules the operator overlay ships are exactly the rule
-/// files the compose stack loads (`cargo xtask k8s-rules` writes them).
+/// files the compose stack loads (`cargo xtask k8s-rules` writes them),
+/// but for the monitoring of Prometheus and Alertmanager themselves, which
+/// kube-prometheus's mixins already cover there.
 #[test]
 fn prometheus_rules_are_the_rule_files() {
     let objects = documents(&render("overlays/operator"));
@@ -499,6 +501,10 @@ fn prometheus_rules_are_the_rule_files() {
         else {
             continue;
         };
+        if layer == "monitoring" {
+            assert!(!rules.contains_key("ferroscope-monitoring"));
+            continue;
+        }
         files += 1;
         let text = std::fs::read_to_string(&path).expect("reading rules");
         let file: Value = serde_norway::from_str(&text).expect("rule file YAML");
@@ -862,5 +868,56 @@ fn standalone_prometheus_config_is_valid_apart_from_kubernetes_sd() {
         .expect("writing the copy");
     let (ok, out) = promtool(&["check", "config", "prometheus.yml"], tmp.path());
     assert!(ok, "promtool check config (SD swapped out):\n{out}");
-    assert!(out.contains("8 rule files found"), "{out}");
+    assert!(out.contains("9 rule files found"), "{out}");
+}
+
+/// The standalone overlay ships the Alertmanager its Prometheus sends to
+/// (the `alerting:` block names its Service) and scrapes it and itself;
+/// Alertmanager routes with the compose stack's configuration, verbatim.
+#[test]
+fn standalone_overlay_ships_alertmanager_and_monitors_it() {
+    let objects = documents(&render("overlays/standalone"));
+    let config_map = |wanted: &str| {
+        of_kind(&objects, "ConfigMap")
+            .into_iter()
+            .find(|c| name(c).starts_with(wanted))
+            .unwrap_or_else(|| panic!("no ConfigMap {wanted}"))
+    };
+    let committed = std::fs::read_to_string(repo_root().join("alertmanager/alertmanager.yml"))
+        .expect("alertmanager.yml");
+    assert_eq!(
+        config_map("alertmanager")["data"]["alertmanager.yml"].as_str(),
+        Some(committed.as_str()),
+        "run `cargo xtask k8s-rules`"
+    );
+    let services: Vec<&str> = of_kind(&objects, "Service").into_iter().map(name).collect();
+    let deployments: Vec<&str> = of_kind(&objects, "Deployment")
+        .into_iter()
+        .map(name)
+        .collect();
+    let prometheus: Value = serde_norway::from_str(
+        config_map("prometheus")["data"]["prometheus.yml"]
+            .as_str()
+            .expect("prometheus.yml in its ConfigMap"),
+    )
+    .expect("prometheus.yml is YAML");
+    let target = prometheus["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"][0]
+        .as_str()
+        .expect("an alerting target");
+    let service = target.split('.').next().unwrap_or_default();
+    assert!(
+        services.contains(&service) && deployments.contains(&service),
+        "alerting target {target}: Services {services:?}, Deployments {deployments:?}"
+    );
+    // Both are scraped, job named after the pod (as the rules' jobs).
+    let monitoring = prometheus["scrape_configs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|j| j["job_name"] == "monitoring")
+        .expect("job monitoring");
+    let keep = monitoring["relabel_configs"][0]["regex"]
+        .as_str()
+        .unwrap_or("");
+    assert_eq!(keep, "prometheus|alertmanager");
 }

@@ -27,7 +27,7 @@ fn yml_files(dir: &Path) -> Vec<PathBuf> {
 fn promtool_check_config_passes() {
     let dir = repo_root().join("prometheus");
     let out = promtool(&["check", "config", "prometheus.yml"], &dir);
-    assert!(out.contains("8 rule files found"), "{out}");
+    assert!(out.contains("9 rule files found"), "{out}");
 }
 
 #[test]
@@ -47,6 +47,7 @@ fn promtool_check_rules_passes_for_every_layer() {
         "kafka",
         "app",
         "exporters",
+        "monitoring",
     ] {
         assert!(
             names.contains(&format!("{layer}.rules.yml")),

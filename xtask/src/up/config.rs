@@ -351,6 +351,8 @@ pub struct AlertmanagerInputs<'a> {
     pub factor: u32,
     /// The console receiver's webhook URL.
     pub console_url: &'a str,
+    /// Where the Watchdog's heartbeats go (the `deadmansswitch` receiver).
+    pub deadmansswitch_url: &'a str,
     /// The local Slack stand-in's URL.
     pub slack_url: &'a str,
 }
@@ -396,10 +398,15 @@ pub fn alertmanager(inputs: &AlertmanagerInputs<'_>) -> Result<String> {
     }
     if let Some(Value::Sequence(receivers)) = root.get_mut(key("receivers")) {
         for receiver in receivers {
+            let url = if receiver.get("name").and_then(Value::as_str) == Some("deadmansswitch") {
+                inputs.deadmansswitch_url
+            } else {
+                inputs.console_url
+            };
             if let Some(Value::Sequence(hooks)) = receiver.get_mut("webhook_configs") {
                 for hook in hooks {
                     if let Some(map) = hook.as_mapping_mut() {
-                        map.insert(key("url"), key(inputs.console_url));
+                        map.insert(key("url"), key(url));
                     }
                 }
             }

@@ -208,12 +208,15 @@ fn start_monitoring(
         out_dir: &run_dir.join("config"),
         factor,
         console_url: &format!("{receiver_url}/alerts"),
+        deadmansswitch_url: &format!("{receiver_url}/deadmansswitch"),
         slack_url: &format!("{receiver_url}/slack"),
     })?;
     std::fs::write(run_dir.join("config/alertmanager.yml"), &alertmanager_yml)?;
     eprintln!("starting Alertmanager and Prometheus ...");
     let alertmanager = Alertmanager::start(&alertmanager_yml);
     let am_addr = alertmanager.url().trim_start_matches("http://").to_string();
+    // Prometheus scrapes Alertmanager (job alertmanager) where it sends alerts.
+    map.insert("alertmanager:9093".into(), am_addr.clone());
 
     let docker_host = docker.map(Dockerd::host);
     // Prometheus' own port is only known once it runs: a first config
@@ -234,7 +237,15 @@ fn start_monitoring(
         )
     };
     let first = inputs(map, &mut Vec::new())?;
-    let prometheus = Prometheus::start(&first, &["--storage.tsdb.retention.time=1d"]);
+    // extra-scrape-metrics: scrape_sample_limit, which the
+    // TargetSampleLimit* alerts compare with (as compose runs it).
+    let prometheus = Prometheus::start(
+        &first,
+        &[
+            "--storage.tsdb.retention.time=1d",
+            "--enable-feature=extra-scrape-metrics",
+        ],
+    );
     let prom_addr = prometheus.url().trim_start_matches("http://").to_string();
     map.insert("localhost:9090".into(), prom_addr);
     let prometheus_yml = inputs(map, skipped)?;
