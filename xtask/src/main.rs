@@ -1,6 +1,7 @@
 //! `cargo xtask <command>`: the project's own tooling.
 
 mod bench;
+mod cardinality;
 mod catalog;
 mod ci;
 mod compat;
@@ -29,6 +30,10 @@ enum Command {
     /// Compare two expositions family by family (name, type, label names):
     /// how much of REFERENCE (upstream) CANDIDATE (ours) covers.
     Compat(compat::Args),
+    /// Where a Prometheus' series go: per job, metric and label, the top
+    /// offenders, and the series no dashboard, recording rule or alert of
+    /// this repository reads (`--drop-unused`: the relabelling dropping them).
+    Cardinality(cardinality::Args),
     /// Regenerate catalog/*.tsv, the families each exporter exposes, by
     /// running every exporter's catalog test in write mode.
     Catalog(catalog::Args),
@@ -67,6 +72,7 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(args) => bench::run(args),
         Command::Compat(args) => compat::run(args),
         Command::Catalog(args) => catalog::run(args),
+        Command::Cardinality(args) => cardinality::run(args),
         Command::Deb(args) => deb::run_command(args),
         Command::K8sRules(args) => k8s::run(args),
         Command::LintRules(args) => lint::rules::run(args),

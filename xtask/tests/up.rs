@@ -220,6 +220,23 @@ fn native_stack_fires_and_resolves_every_scenario() {
         assert!(jobs.contains(&job), "job {job} is not scraped: {jobs:?}");
     }
 
+    // Every job's sample_limit (prometheus.yml) leaves its exporter at
+    // least twice the samples it has here (the limits' headroom).
+    let usage = client
+        .get(format!("{prometheus}/api/v1/query"))
+        .query(&[(
+            "query",
+            "scrape_samples_post_metric_relabeling / scrape_sample_limit > 0.5",
+        )])
+        .send()
+        .and_then(|r| r.json::<Value>())
+        .expect("query the limits' usage");
+    assert_eq!(
+        usage["data"]["result"].as_array().map(Vec::len),
+        Some(0),
+        "targets over half their sample_limit: {usage:#}"
+    );
+
     // Every scenario but high-cpu (see below), at once: those touching
     // different parts of the stack run concurrently, those sharing one
     // (redis; the demo-app's fault knobs) one after the other.

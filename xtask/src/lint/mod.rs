@@ -6,6 +6,7 @@
 
 pub mod dashboards;
 pub mod rules;
+pub mod usage;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

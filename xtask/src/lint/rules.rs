@@ -188,6 +188,9 @@ pub fn lint_text(file: &str, text: &str, ctx: &LintContext) -> Vec<Problem> {
         for p in check_expr(&rule.expr, &ctx.catalog, ctx.min_range) {
             push(p);
         }
+        for p in super::usage::unbounded_label_uses(&rule.expr) {
+            push(p);
+        }
         if let Some(record) = &rule.record {
             if !is_recording_name(record) {
                 push(format!(
@@ -473,6 +476,10 @@ mod tests {
             bad("{mode=\"idle\"}", "{mode=\"idle\",device=\"x\"}").contains("no label \"device\"")
         );
         assert!(bad("> 0.8", "> > 0.8").contains("does not parse"));
+        assert!(
+            bad("1 - avg without (cpu, mode)", "1 - avg by (instance, pid)")
+                .contains("aggregates by (pid), a label without bound")
+        );
     }
 
     /// The committed rules pass every check against the repository's
