@@ -179,6 +179,9 @@ pub struct PrometheusInputs<'a> {
     pub extra_http_targets: &'a [String],
     /// The stack's own dockerd (`unix:///...`), for docker_sd_configs.
     pub docker_host: Option<&'a str>,
+    /// More targets of the `node` job: (address, `host` label) of node
+    /// exporters of simulated hosts.
+    pub extra_node_targets: &'a [(String, String)],
 }
 
 /// Writes rules/, targets/ and returns prometheus.yml for the native stack.
@@ -341,6 +344,19 @@ pub fn prometheus(inputs: &PrometheusInputs<'_>, skipped: &mut Vec<String>) -> R
                 Err(_) => false,
             }
         });
+    }
+    if let Some(Value::Sequence(jobs)) = root.get_mut(key("scrape_configs"))
+        && let Some(node) = jobs
+            .iter_mut()
+            .find(|j| j.get("job_name").and_then(Value::as_str) == Some("node"))
+        && let Some(Value::Sequence(groups)) = node.get_mut("static_configs")
+    {
+        for (address, host) in inputs.extra_node_targets {
+            let group: Value = serde_norway::from_str(&format!(
+                "targets: ['{address}']\nlabels:\n  layer: host\n  host: {host}\n"
+            ))?;
+            groups.push(group);
+        }
     }
     Ok(serde_norway::to_string(&doc)?)
 }

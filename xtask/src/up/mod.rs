@@ -15,6 +15,7 @@ mod control;
 mod exporters;
 mod http;
 mod receiver;
+mod simhost;
 pub mod simulate;
 
 use std::collections::BTreeMap;
@@ -33,6 +34,7 @@ pub use containers::OOM_CONTAINER;
 use control::Endpoint;
 use exporters::Exporters;
 use receiver::Receiver;
+use simhost::SimulatedHost;
 
 #[derive(clap::Args)]
 pub struct UpArgs {
@@ -106,6 +108,8 @@ pub struct Components {
     kafka_control: PathBuf,
     /// The stack's own dockerd and its containers (see `containers`).
     docker: Option<Dockerd>,
+    /// The host `simulate high-cpu` loads (see `simhost`).
+    simhost: SimulatedHost,
     _kafka: Option<KafkaBroker>,
     _exporters: Vec<Process>,
 }
@@ -190,18 +194,31 @@ fn start_databases(repo: &Path) -> Result<(RedisServer, MariaDb)> {
     Ok((redis, mariadb))
 }
 
+/// What the monitoring reaches besides the compose services: the
+/// receiver (Alertmanager's webhooks), the probed endpoint and the
+/// simulated host's node-exporter.
+struct Reached<'a> {
+    receiver_url: &'a str,
+    endpoint_url: &'a str,
+    simulated_host: &'a str,
+}
+
 /// Alertmanager and Prometheus on configs generated from the compose
 /// stack's (see `config`), pointed at the receiver and at `map`'s
 /// addresses.
 fn start_monitoring(
     run_dir: &Path,
     factor: u32,
-    receiver_url: &str,
-    endpoint_url: &str,
+    reached: &Reached<'_>,
     docker: Option<&Dockerd>,
     map: &mut config::AddressMap,
     skipped: &mut Vec<String>,
 ) -> Result<(Alertmanager, Prometheus)> {
+    let Reached {
+        receiver_url,
+        endpoint_url,
+        simulated_host,
+    } = *reached;
     let repo = repo_root();
     let alertmanager_yml = config::alertmanager(&config::AlertmanagerInputs {
         repo: &repo,
@@ -219,6 +236,7 @@ fn start_monitoring(
     map.insert("alertmanager:9093".into(), am_addr.clone());
 
     let docker_host = docker.map(Dockerd::host);
+    let extra_node_targets = [(simulated_host.to_string(), simhost::HOST.to_string())];
     // Prometheus' own port is only known once it runs: a first config
     // with a placeholder, then the real one and a reload.
     map.insert("localhost:9090".into(), "127.0.0.1:9".into());
@@ -232,6 +250,7 @@ fn start_monitoring(
                 alertmanager: &am_addr,
                 extra_http_targets: &[endpoint_url.to_string()],
                 docker_host: docker_host.as_deref(),
+                extra_node_targets: &extra_node_targets,
             },
             skipped,
         )
@@ -349,11 +368,22 @@ pub fn up(args: UpArgs) -> Result<()> {
         &mut exporters,
         &mut skipped,
     )?;
+    let (simhost, simhost_exporter) = simhost::start(&run_dir, |args| {
+        exporters::spawn(
+            factor,
+            &run_dir,
+            "simulated-host",
+            "node-exporter",
+            args,
+            "/metrics",
+        )
+    })?;
     let Exporters {
-        processes,
+        mut processes,
         mut map,
         demo_url,
     } = exporters;
+    processes.push(simhost_exporter);
     map.insert("redis:6379".into(), redis.addr());
     map.insert("mysql:3306".into(), mariadb.addr());
 
@@ -361,8 +391,11 @@ pub fn up(args: UpArgs) -> Result<()> {
     let (alertmanager, prometheus) = start_monitoring(
         &run_dir,
         factor,
-        &receiver.url,
-        &endpoint_url,
+        &Reached {
+            receiver_url: &receiver.url,
+            endpoint_url: &endpoint_url,
+            simulated_host: &simhost.address,
+        },
         docker.as_ref(),
         &mut map,
         &mut skipped,
@@ -376,6 +409,10 @@ pub fn up(args: UpArgs) -> Result<()> {
     urls.insert("endpoint".into(), endpoint_url);
     urls.insert("redis".into(), redis.url());
     urls.insert("mysql".into(), mariadb.addr());
+    urls.insert(
+        "simulated-host".into(),
+        format!("http://{}/metrics", simhost.address),
+    );
     if let Some(d) = &docker {
         urls.insert("docker".into(), d.host());
     }
@@ -409,6 +446,7 @@ pub fn up(args: UpArgs) -> Result<()> {
         redis_flood: Arc::new(AtomicBool::new(false)),
         kafka_control,
         docker,
+        simhost,
         _kafka: kafka,
         _alertmanager: alertmanager,
         _prometheus: prometheus,
