@@ -117,10 +117,10 @@ pub fn dashboard() -> Dashboard {
             row(
                 "Disk",
                 vec![
-                    ts("Block I/O", "Bytes each container read and wrote to block devices per second.")
+                    ts("Block I/O", "Bytes each container read and wrote to block devices per second (0 for a container that has done no block I/O: the kernel lists a device only after its first I/O).")
                         .unit("Bps")
-                        .q(r#"sum by (instance, name) (rate(container_blkio_device_usage_total{$S,operation="Read"}[$__rate_interval]))"#, "{{name}} read")
-                        .q(r#"sum by (instance, name) (rate(container_blkio_device_usage_total{$S,operation="Write"}[$__rate_interval]))"#, "{{name}} write"),
+                        .q(r#"sum by (instance, name) (rate(container_blkio_device_usage_total{$S,operation="Read"}[$__rate_interval])) or sum by (instance, name) (container_last_seen{$S}) * 0"#, "{{name}} read")
+                        .q(r#"sum by (instance, name) (rate(container_blkio_device_usage_total{$S,operation="Write"}[$__rate_interval])) or sum by (instance, name) (container_last_seen{$S}) * 0"#, "{{name}} write"),
                     ts("Filesystem usage", "Bytes each container's writable layer and volumes use on the filesystem against its limit.")
                         .unit("bytes")
                         .q("sum by (instance, name) (container_fs_usage_bytes{$S})", "{{name}}")

@@ -76,6 +76,18 @@ pub fn dashboard() -> Dashboard {
                         .unit("ops")
                         .q("rate(node_context_switches_total{$S}[$__rate_interval])", "{{instance}} context switches")
                         .q("rate(node_intr_total{$S}[$__rate_interval])", "{{instance}} interrupts"),
+                    ts("Run queue wait", "Time per second tasks waited on a CPU's run queue (schedstat), per CPU; a rising wait means more runnable work than CPUs.")
+                        .unit("s")
+                        .q("sum by (instance) (rate(node_schedstat_waiting_seconds_total{$S}[$__rate_interval]))", "{{instance}} waiting")
+                        .q("sum by (instance) (rate(node_schedstat_running_seconds_total{$S}[$__rate_interval]))", "{{instance}} running")
+                        .only_where("the kernel exposes /proc/schedstat"),
+                    ts("Threads and processes", "Threads and PIDs in use against the kernel's limits; at the limit fork() fails.")
+                        .unit("short")
+                        .q("node_processes_threads{$S}", "{{instance}} threads")
+                        .q("node_processes_max_threads{$S}", "{{instance}} max threads")
+                        .q("node_processes_pids{$S}", "{{instance}} PIDs")
+                        .q("node_processes_max_processes{$S}", "{{instance}} max PIDs")
+                        .only_where("node-exporter runs with --collector.processes"),
                     ts("Processes", "Runnable and blocked (usually on I/O) processes and new processes per second; many blocked processes point at a stuck disk or NFS.")
                         .unit("short")
                         .q("node_procs_running{$S}", "{{instance}} running")
@@ -123,6 +135,28 @@ pub fn dashboard() -> Dashboard {
                         .q("rate(node_pressure_memory_waiting_seconds_total{$S}[$__rate_interval])", "{{instance}} some")
                         .q("rate(node_pressure_memory_stalled_seconds_total{$S}[$__rate_interval])", "{{instance}} full")
                         .only_where("the kernel has pressure stall information (Linux 4.20+, /proc/pressure)"),
+                    ts("Active and inactive", "Anonymous and file-backed memory the kernel considers in active use or reclaimable; little inactive file memory means the page cache is squeezed.")
+                        .unit("bytes")
+                        .q("node_memory_Active_anon_bytes{$S}", "{{instance}} active anon")
+                        .q("node_memory_Inactive_anon_bytes{$S}", "{{instance}} inactive anon")
+                        .q("node_memory_Active_file_bytes{$S}", "{{instance}} active file")
+                        .q("node_memory_Inactive_file_bytes{$S}", "{{instance}} inactive file"),
+                    ts("Paging", "Kilobytes paged in from and out to disk and page faults per second; page-ins with high major faults mean the working set does not fit.")
+                        .unit("ops")
+                        .q("rate(node_vmstat_pgpgin{$S}[$__rate_interval])", "{{instance}} paged in")
+                        .q("rate(node_vmstat_pgpgout{$S}[$__rate_interval])", "{{instance}} paged out")
+                        .q("rate(node_vmstat_pgfault{$S}[$__rate_interval])", "{{instance}} faults"),
+                    ts("Huge pages", "Huge pages reserved and free; reserved but unused huge pages are memory nobody else can have.")
+                        .unit("short")
+                        .q("node_memory_HugePages_Total{$S}", "{{instance}} total")
+                        .q("node_memory_HugePages_Free{$S}", "{{instance}} free"),
+                    ts("Kernel memory", "Memory the kernel itself uses: stacks, vmalloc, per-CPU areas, locked and unevictable pages; steady growth is a kernel or driver leak.")
+                        .unit("bytes")
+                        .q("node_memory_KernelStack_bytes{$S}", "{{instance}} kernel stacks")
+                        .q("node_memory_VmallocUsed_bytes{$S}", "{{instance}} vmalloc")
+                        .q("node_memory_Percpu_bytes{$S}", "{{instance}} per-CPU")
+                        .q("node_memory_Mlocked_bytes{$S}", "{{instance}} locked")
+                        .q("node_memory_Unevictable_bytes{$S}", "{{instance}} unevictable"),
                     ts("OOM kills", "Processes the kernel's OOM killer ended in the interval; any is bad: something ran out of memory.")
                         .unit("short")
                         .q("increase(node_vmstat_oom_kill{$S}[$__rate_interval])", "{{instance}}")
@@ -155,6 +189,17 @@ pub fn dashboard() -> Dashboard {
                         .unit("percentunit")
                         .max(1.0)
                         .q("rate(node_disk_io_time_seconds_total{$S}[$__rate_interval])", "{{instance}} {{device}}"),
+                    ts("Merged requests", "Adjacent reads and writes the kernel merged per second per device; sequential workloads merge a lot, random ones do not.")
+                        .unit("ops")
+                        .q("rate(node_disk_reads_merged_total{$S}[$__rate_interval])", "{{instance}} {{device}} reads")
+                        .q("rate(node_disk_writes_merged_total{$S}[$__rate_interval])", "{{instance}} {{device}} writes"),
+                    ts("I/O in progress", "Requests in flight on each device right now; stuck above zero with no throughput means a hung device.")
+                        .unit("short")
+                        .q("node_disk_io_now{$S}", "{{instance}} {{device}}"),
+                    ts("Discards and flushes", "Discard (TRIM) and flush requests completed per second per device.")
+                        .unit("ops")
+                        .q("rate(node_disk_discards_completed_total{$S}[$__rate_interval])", "{{instance}} {{device}} discards")
+                        .q("rate(node_disk_flush_requests_total{$S}[$__rate_interval])", "{{instance}} {{device}} flushes"),
                     ts("Queue depth", "Average requests in flight (weighted I/O time); a queue that keeps growing means the device cannot keep up.")
                         .unit("short")
                         .q("rate(node_disk_io_time_weighted_seconds_total{$S}[$__rate_interval])", "{{instance}} {{device}}"),
@@ -216,11 +261,50 @@ pub fn dashboard() -> Dashboard {
                         .q("rate(node_netstat_TcpExt_ListenOverflows{$S}[$__rate_interval])", "{{instance}} overflows")
                         .q("rate(node_netstat_TcpExt_ListenDrops{$S}[$__rate_interval])", "{{instance}} drops")
                         .colors("green", &[(0.01, "red")]),
+                    ts("Interfaces up and carrier changes", "Whether each interface is operationally up (1) and how often its link went down and up; a flapping link explains drops and retransmits.")
+                        .unit("short")
+                        .q(r#"node_network_up{$S,device!="lo"}"#, "{{instance}} {{device}} up")
+                        .q(r#"increase(node_network_carrier_changes_total{$S,device!="lo"}[$__rate_interval])"#, "{{instance}} {{device}} carrier changes"),
+                    ts("TCP segments, resets and timeouts", "TCP segments received and sent, resets sent and retransmission timeouts per second; many resets mean refused connections, timeouts a lossy path.")
+                        .unit("ops")
+                        .q("rate(node_netstat_Tcp_InSegs{$S}[$__rate_interval])", "{{instance}} in")
+                        .q("rate(node_netstat_Tcp_OutSegs{$S}[$__rate_interval])", "{{instance}} out")
+                        .q("rate(node_netstat_Tcp_OutRsts{$S}[$__rate_interval])", "{{instance}} resets sent")
+                        .q("rate(node_netstat_TcpExt_TCPTimeouts{$S}[$__rate_interval])", "{{instance}} timeouts"),
+                    ts("TCP opens and SYN cookies", "Connections opened actively (outgoing) and passively (incoming) per second, and SYN cookies sent; SYN cookies mean the SYN backlog overflowed (a flood or a slow server).")
+                        .unit("ops")
+                        .q("rate(node_netstat_Tcp_ActiveOpens{$S}[$__rate_interval])", "{{instance}} active opens")
+                        .q("rate(node_netstat_Tcp_PassiveOpens{$S}[$__rate_interval])", "{{instance}} passive opens")
+                        .q("rate(node_netstat_TcpExt_SyncookiesSent{$S}[$__rate_interval])", "{{instance}} SYN cookies sent"),
+                    ts("Sockets by protocol", "TCP and UDP sockets in use and orphaned TCP sockets; many orphans mean peers that vanish without closing.")
+                        .unit("short")
+                        .q("node_sockstat_TCP_inuse{$S}", "{{instance}} TCP")
+                        .q("node_sockstat_TCP_orphan{$S}", "{{instance}} TCP orphan")
+                        .q("node_sockstat_UDP_inuse{$S}", "{{instance}} UDP"),
+                    ts("Socket memory", "Memory TCP and UDP socket buffers use; near the kernel's tcp_mem limit the kernel starts dropping.")
+                        .unit("bytes")
+                        .q("node_sockstat_TCP_mem_bytes{$S}", "{{instance}} TCP")
+                        .q("node_sockstat_UDP_mem_bytes{$S}", "{{instance}} UDP"),
+                    ts("UDP and ICMP traffic", "UDP datagrams in and out, datagrams to closed ports, and ICMP messages per second; many no-port datagrams mean clients talk to a missing service.")
+                        .unit("pps")
+                        .q("rate(node_netstat_Udp_InDatagrams{$S}[$__rate_interval])", "{{instance}} UDP in")
+                        .q("rate(node_netstat_Udp_OutDatagrams{$S}[$__rate_interval])", "{{instance}} UDP out")
+                        .q("rate(node_netstat_Udp_NoPorts{$S}[$__rate_interval])", "{{instance}} UDP no port")
+                        .q("rate(node_netstat_Icmp_InMsgs{$S}[$__rate_interval])", "{{instance}} ICMP in"),
+                    ts("ARP entries", "Neighbour (ARP) table entries per interface; near the table's gc_thresh3 new neighbours are dropped.")
+                        .unit("short")
+                        .q("node_arp_entries{$S}", "{{instance}} {{device}}"),
                     ts("TCP connections and sockets", "Established TCP connections, sockets in TIME_WAIT and all sockets in use; a climbing count is a connection leak.")
                         .unit("short")
                         .q("node_netstat_Tcp_CurrEstab{$S}", "{{instance}} established")
                         .q("node_sockstat_TCP_tw{$S}", "{{instance}} time-wait")
                         .q("node_sockstat_sockets_used{$S}", "{{instance}} sockets"),
+                    ts("Conntrack failures", "Connections conntrack failed to insert, dropped or dropped early per second (the kernel exposes these counts as gauges, hence deriv); nonzero means the table is full or under attack.")
+                        .unit("ops")
+                        .q("deriv(node_nf_conntrack_stat_insert_failed{$S}[$__rate_interval])", "{{instance}} insert failed")
+                        .q("deriv(node_nf_conntrack_stat_drop{$S}[$__rate_interval])", "{{instance}} dropped")
+                        .q("deriv(node_nf_conntrack_stat_early_drop{$S}[$__rate_interval])", "{{instance}} early dropped")
+                        .only_where("the nf_conntrack module is loaded (a firewall or NAT is in use)"),
                     ts("Conntrack table", "Tracked connections against the table's limit; when full, new connections are dropped.")
                         .unit("short")
                         .q("node_nf_conntrack_entries{$S}", "{{instance}} entries")
@@ -248,6 +332,10 @@ pub fn dashboard() -> Dashboard {
                         .q("node_timex_offset_seconds{$S}", "{{instance}} offset")
                         .q("node_timex_maxerror_seconds{$S}", "{{instance}} max error")
                         .colors("green", &[(0.1, "red")]),
+                    ts("Textfile collector errors", "Whether the textfile collector failed to read a file (1); metrics of cron jobs and scripts are then missing.")
+                        .unit("bool")
+                        .q("node_textfile_scrape_error{$S}", "{{instance}}")
+                        .colors("green", &[(1.0, "red")]),
                     ts("Clock synchronised", "1 when the kernel considers the clock synchronised (NTP/chrony running); 0 means the clock drifts freely.")
                         .unit("bool")
                         .min(0.0)
