@@ -467,6 +467,11 @@ impl Dashboard {
                 panels.push(row_json);
                 panels.extend(inner);
             } else {
+                // Collapsed, the row takes one line; its panels keep the
+                // places they get when it is expanded.
+                y = row_json["gridPos"]["y"]
+                    .as_u64()
+                    .map_or(y, |row_y| u32::try_from(row_y).unwrap_or(0) + 1);
                 row_json["panels"] = Value::Array(inner);
                 panels.push(row_json);
             }
@@ -598,11 +603,12 @@ mod tests {
                     ],
                 ),
                 row("B", vec![stat("c", "d").unit("none").q("up", "")]),
+                row("C", vec![stat("e", "d").unit("none").q("up", "")]),
             ],
         };
         let v = d.render();
         let panels = v["panels"].as_array().cloned().unwrap_or_default();
-        assert_eq!(panels.len(), 4, "{v:#}");
+        assert_eq!(panels.len(), 5, "{v:#}");
         assert_eq!(
             panels[1]["gridPos"],
             json!({"h": 8, "w": 12, "x": 0, "y": 1})
@@ -615,5 +621,9 @@ mod tests {
         assert_eq!(panels[3]["collapsed"], true);
         assert_eq!(panels[3]["gridPos"]["y"], 17);
         assert_eq!(panels[3]["panels"][0]["gridPos"]["y"], 18);
+        assert_eq!(
+            panels[4]["gridPos"]["y"], 18,
+            "a collapsed row takes one line"
+        );
     }
 }
