@@ -421,6 +421,13 @@ pub struct Args {
         default_value_t = false
     )]
     pub append_instance_role_label: bool,
+    /// ferroscope: send --redis.password (or REDIS_PASSWORD) to every /scrape target, as upstream does. Off: it goes only to the server --redis.addr names (same scheme, host and port); other targets get their password from --redis.password-file.
+    #[arg(
+        long = "redis.password-for-any-target",
+        env = "REDIS_EXPORTER_PASSWORD_FOR_ANY_TARGET",
+        default_value_t = false
+    )]
+    pub redis_password_for_any_target: bool,
     /// ferroscope: let /scrape use a password given in the target URL (off: credentials come only from --redis.password / the password file).
     #[arg(
         long = "scrape-allow-url-credentials",

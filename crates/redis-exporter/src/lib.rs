@@ -89,6 +89,8 @@ pub fn scraper(args: &Args) -> Result<scrape::Scraper, BuildError> {
     let settings = scrape::Settings {
         user: args.redis_user.clone(),
         password: args.redis_password.clone(),
+        password_server: conn::server_of(&args.redis_addr),
+        password_for_any_target: args.redis_password_for_any_target,
         passwords,
         tls: conn::TlsOptions {
             ca_cert_file: args.tls_ca_cert_file.clone(),
@@ -187,6 +189,14 @@ pub fn setup(args: &Args, exporter: &mut Exporter, _ctx: &BuildContext) -> Resul
     if !args.redis_password.is_empty() {
         tracing::warn!(
             "--redis.password on the command line is visible in `ps`; prefer REDIS_PASSWORD or --redis.password-file"
+        );
+    }
+    if !args.redis_password.is_empty()
+        && args.redis_addr.is_empty()
+        && !args.redis_password_for_any_target
+    {
+        tracing::warn!(
+            "--redis.password is sent only to --redis.addr's server, and --redis.addr is empty: no /scrape target gets it; list the targets in --redis.password-file or set --redis.password-for-any-target"
         );
     }
     let target = conn::Target {

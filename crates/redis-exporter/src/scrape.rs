@@ -36,7 +36,12 @@ pub struct KeyOptions {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub user: String,
+    /// `--redis.password`: sent only to `password_server` unless
+    /// `password_for_any_target`.
     pub password: String,
+    /// [`conn::server_of`] `--redis.addr`.
+    pub password_server: String,
+    pub password_for_any_target: bool,
     pub passwords: PasswordMap,
     pub tls: TlsOptions,
     pub timeout: Duration,
@@ -139,13 +144,29 @@ impl Scraper {
         }
     }
 
-    /// The password for `addr` as `user`: the password file's, else `--redis.password`.
+    /// The password for `addr` as `user`: the password file's entry for
+    /// it; else `--redis.password`, but only for the server `--redis.addr`
+    /// names (any server with `--redis.password-for-any-target`). Whoever
+    /// can reach `/scrape` chooses its target: a server of theirs must not
+    /// be sent the password.
     pub fn password_for(&self, addr: &str, user: &str) -> String {
         let key = conn::password_map_key(&conn::with_scheme(addr), user);
-        self.settings
-            .passwords
-            .lookup(&key)
-            .unwrap_or_else(|| self.settings.password.clone())
+        if let Some(password) = self.settings.passwords.lookup(&key) {
+            return password;
+        }
+        let settings = &self.settings;
+        if settings.password.is_empty() {
+            return String::new();
+        }
+        if settings.password_for_any_target || conn::server_of(addr) == settings.password_server {
+            settings.password.clone()
+        } else {
+            tracing::debug!(
+                target = %redacted(addr),
+                "not sending --redis.password: the target is not --redis.addr (see --redis.password-file and --redis.password-for-any-target)"
+            );
+            String::new()
+        }
     }
 
     /// Scrapes `target` into `out`: `up`, the error, timings, and every

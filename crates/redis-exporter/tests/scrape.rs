@@ -389,6 +389,26 @@ fn redis_stopped_and_restarted_mid_test() {
 }
 
 #[test]
+fn a_frozen_redis_is_down_within_the_scrape_deadline() {
+    let redis = RedisServer::start();
+    let ours = exporter(&["-redis.addr", &redis.url()]);
+    assert_eq!(value(&scrape(&ours), "redis_up"), Some(1.0));
+    let frozen = redis.freeze();
+    // a 2 s scrape against the default 15 s --connection-timeout: the
+    // scrape's deadline decides, and it answers with the server down
+    let resp = testkit::http()
+        .get(ours.url("/metrics"))
+        .header("X-Prometheus-Scrape-Timeout-Seconds", "2")
+        .send()
+        .expect("the scrape answers");
+    assert_eq!(resp.status().as_u16(), 200);
+    let text = resp.text().unwrap();
+    frozen.thaw();
+    assert_eq!(value(&text, "redis_up"), Some(0.0), "{text}");
+    assert_eq!(value(&scrape(&ours), "redis_up"), Some(1.0));
+}
+
+#[test]
 fn a_redis_that_never_answers_costs_one_timeout_not_a_hung_scrape() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
