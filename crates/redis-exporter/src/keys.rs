@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use exporter_kit::Emitter;
+use futures::StreamExt;
 use redis::Value;
 use redis::aio::MultiplexedConnection;
 
@@ -527,6 +528,9 @@ struct Pending {
 /// A check's rounds end here even if keys keep changing type under it.
 const MAX_ROUNDS: usize = 3;
 
+/// Pipelined batches sent before the first one's answer is read.
+const BATCHES_IN_FLIGHT: usize = 4;
+
 impl KeyCheck {
     /// Checks `keys`, emitting what exists, and returns what it learned
     /// per key.
@@ -570,28 +574,28 @@ impl KeyCheck {
                 break;
             }
             let mut next = Vec::new();
-            for chunk in pending.chunks(self.batch.max(1)) {
+            let chunks: Vec<&[Pending]> = pending.chunks(self.batch.max(1)).collect();
+            // a few batches in flight on the connection: Redis answers one
+            // while the exporter reads the one before
+            let pipes: Vec<redis::Pipeline> =
+                chunks.iter().map(|chunk| check_pipe(db, chunk)).collect();
+            let shared = conn.clone();
+            let mut answers = futures::stream::iter(pipes)
+                .map(move |p| query_pipe(shared.clone(), p))
+                .buffered(BATCHES_IN_FLIGHT);
+            for chunk in &chunks {
                 if Instant::now() > self.deadline {
                     return Err("scrape deadline reached during key checks".into());
                 }
-                let mut p = redis::pipe();
-                p.ignore_errors();
-                p.cmd("SELECT").arg(db);
-                for item in chunk {
-                    if !item.typed {
-                        p.cmd("TYPE").arg(&*item.key);
-                        p.cmd("MEMORY").arg("USAGE").arg(&*item.key);
-                    }
-                    if let Some(kind) = item.kind {
-                        kind.add_fetch(&mut p, &item.key);
-                    }
-                }
-                let replies: Vec<Value> = p.query_async(conn).await.map_err(|e| e.to_string())?;
+                let replies = match answers.next().await {
+                    Some(r) => r.map_err(|e| e.to_string())?,
+                    None => return Err("missing replies".into()),
+                };
                 let mut replies = replies.into_iter();
                 if let Some(Value::ServerError(e)) = replies.next() {
                     return Err(format!("SELECT {db}: {e}"));
                 }
-                for item in chunk {
+                for item in chunk.iter() {
                     let mut type_name = None;
                     if !item.typed {
                         let (Some(kind), Some(memory)) = (replies.next(), replies.next()) else {
@@ -636,6 +640,7 @@ impl KeyCheck {
                     }
                 }
             }
+            drop(answers);
             pending = next;
         }
         learned.extend(
@@ -690,6 +695,31 @@ impl KeyCheck {
             },
         }
     }
+}
+
+/// One batch's commands: TYPE and MEMORY USAGE where not known yet, and
+/// the fetch of each key whose kind is known.
+fn check_pipe(db: u32, chunk: &[Pending]) -> redis::Pipeline {
+    let mut p = redis::pipe();
+    p.ignore_errors();
+    p.cmd("SELECT").arg(db);
+    for item in chunk {
+        if !item.typed {
+            p.cmd("TYPE").arg(&*item.key);
+            p.cmd("MEMORY").arg("USAGE").arg(&*item.key);
+        }
+        if let Some(kind) = item.kind {
+            kind.add_fetch(&mut p, &item.key);
+        }
+    }
+    p
+}
+
+async fn query_pipe(
+    mut conn: MultiplexedConnection,
+    p: redis::Pipeline,
+) -> redis::RedisResult<Vec<Value>> {
+    p.query_async(&mut conn).await
 }
 
 enum Step {

@@ -483,6 +483,9 @@ impl Scraper {
             .cloned()
             .collect();
         let known = (!patterns.is_empty()).then(|| self.discoveries.known(target, &patterns));
+        // the passes that ended before this scrape took its keys: every key
+        // they found is checked below
+        let passes = known.as_ref().map(|k| k.passes());
         if let Some(known) = &known {
             let named: HashSet<(u32, Arc<str>)> =
                 wanted.iter().map(|k| (k.db, k.key.clone())).collect();
@@ -506,8 +509,8 @@ impl Scraper {
                 known.learn(&learned);
             }
         }
-        if let Some(known) = &known {
-            out.counter(&d.key_discovery_passes, &[], known.passes() as f64);
+        if let (Some(known), Some(passes)) = (&known, passes) {
+            out.counter(&d.key_discovery_passes, &[], passes as f64);
             out.gauge(&d.key_discovery_keys, &[], known.len() as f64);
         }
     }
