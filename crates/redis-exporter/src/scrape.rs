@@ -466,10 +466,13 @@ impl Scraper {
         out: &mut Emitter,
     ) {
         let d = &self.d;
+        // a key named twice (or named and found) is checked, and reported, once
+        let mut named: HashSet<(u32, Arc<str>)> = HashSet::new();
         let mut wanted: Vec<keys::CheckKey> = keys
             .check_single_keys
             .iter()
             .chain(keys.check_keys.iter().filter(|k| !keys::is_glob(&k.key)))
+            .filter(|k| named.insert((k.db, Arc::from(k.key.as_str()))))
             .map(|k| keys::CheckKey {
                 db: k.db,
                 key: Arc::from(k.key.as_str()),
@@ -487,8 +490,6 @@ impl Scraper {
         // they found is checked below
         let passes = known.as_ref().map(|k| k.passes());
         if let Some(known) = &known {
-            let named: HashSet<(u32, Arc<str>)> =
-                wanted.iter().map(|k| (k.db, k.key.clone())).collect();
             wanted.extend(
                 known
                     .snapshot()

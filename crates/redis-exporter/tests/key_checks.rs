@@ -152,6 +152,13 @@ fn single_keys_are_checked_at_once_without_discovery() {
         value(&text, "redis_key_size{db=\"db2\",key=\"jobs\"}"),
         Some(3.0)
     );
+    // named in both lists, reported once
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.starts_with("redis_key_size{") && l.contains("\"jobs\""))
+            .count(),
+        1
+    );
     assert!(!text.contains("key=\"later\""), "{text}");
     assert!(!text.contains(PASSES), "no discovery without patterns");
     redis.cli(&["SET", "later", "now"]);
