@@ -65,6 +65,7 @@ pub mod sockstat;
 pub mod softirqs;
 pub mod softnet;
 pub mod stat;
+pub mod supervisord;
 pub mod swap;
 pub mod sysctl;
 pub mod systemd;
@@ -378,6 +379,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         true,
         "Kernel statistics from /proc/stat.",
         stat::build,
+    ),
+    Registration::new(
+        "supervisord",
+        false,
+        "Exposes service status from supervisord.",
+        supervisord::build,
     ),
     Registration::new(
         "swap",
