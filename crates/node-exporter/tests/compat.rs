@@ -76,7 +76,11 @@ const KNOWN_EXTRA: &[(&str, &str)] = &[
         "added upstream after 1.5 (softnet_stat's received_rps column)",
     ),
     (
-        "process_threads",
+        "process_network_receive_bytes_total",
+        "client_golang's process collector gained it after the version Debian's 1.5 build uses",
+    ),
+    (
+        "process_network_transmit_bytes_total",
         "client_golang's process collector gained it after the version Debian's 1.5 build uses",
     ),
 ];
