@@ -12,6 +12,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::time::Instant;
 
+use crate::parse::percent_decode;
+
 /// systemd's own socket, which go-systemd's NewSystemdConnection dials: a
 /// peer-to-peer connection to the manager with no bus daemon between.
 pub const SYSTEMD_PRIVATE: &str = "/run/systemd/private";
@@ -481,40 +483,19 @@ fn unix_socket(address: &str) -> Result<UnixStream, Error> {
         };
         for kv in params.split(',') {
             if let Some(p) = kv.strip_prefix("path=") {
-                return Ok(UnixStream::connect(unescape(p))?);
+                return Ok(UnixStream::connect(
+                    String::from_utf8_lossy(&percent_decode(p)).into_owned(),
+                )?);
             }
             if let Some(name) = kv.strip_prefix("abstract=") {
                 use std::os::linux::net::SocketAddrExt;
-                let addr = std::os::unix::net::SocketAddr::from_abstract_name(unescape(name))?;
+                let addr =
+                    std::os::unix::net::SocketAddr::from_abstract_name(percent_decode(name))?;
                 return Ok(UnixStream::connect_addr(&addr)?);
             }
         }
     }
     Err(Error::Address(address.to_string()))
-}
-
-/// D-Bus address values escape bytes as %XX.
-fn unescape(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = b
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (b[i], hex) {
-            (b'%', Some(v)) => {
-                out.push(v);
-                i += 3;
-            }
-            (c, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl Connection {
@@ -746,8 +727,8 @@ mod tests {
 
     #[test]
     fn addresses() {
-        assert_eq!(unescape("/run/a%20b"), "/run/a b");
-        assert_eq!(unescape("%zz%4"), "%zz%4");
+        assert_eq!(percent_decode("/run/a%20b"), b"/run/a b");
+        assert_eq!(percent_decode("%zz%4"), b"%zz%4");
         assert!(matches!(
             unix_socket("tcp:host=127.0.0.1,port=1"),
             Err(Error::Address(_))

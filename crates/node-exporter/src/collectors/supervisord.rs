@@ -14,6 +14,7 @@ use exporter_kit::{
 };
 
 use crate::args::Args;
+use crate::parse::percent_decode;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct SupervisordArgs {
@@ -196,29 +197,6 @@ fn post(endpoint: &Endpoint, deadline: Instant) -> Result<String, String> {
         .read_to_end(&mut raw)
         .map_err(|e| format!("reading the response: {e}"))?;
     parse_http(&raw)
-}
-
-fn percent_decode(s: &str) -> Vec<u8> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = b
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (b[i], hex) {
-            (b'%', Some(v)) => {
-                out.push(v);
-                i += 3;
-            }
-            (c, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    out
 }
 
 /// An HTTP/1.x response read to its end -> the body of a 200.
