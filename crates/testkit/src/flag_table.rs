@@ -157,9 +157,18 @@ fn check_row(row: &FlagRow, walk: &FlagWalk<'_>) -> Option<String> {
         FlagStatus::Refused(_) if started => {
             Some("marked refused, but the exporter started and served".into())
         }
-        FlagStatus::Refused(_) if !output.contains(&row.name) => Some(format!(
-            "refused, but the message does not name the flag:\n{output}"
-        )),
+        // kingpin's `--no-X` is refused as X's value.
+        FlagStatus::Refused(_)
+            if !output.contains(&row.name)
+                && !row
+                    .name
+                    .strip_prefix("no-")
+                    .is_some_and(|name| output.contains(name)) =>
+        {
+            Some(format!(
+                "refused, but the message does not name the flag:\n{output}"
+            ))
+        }
         FlagStatus::Refused(_) => None,
     }
 }
