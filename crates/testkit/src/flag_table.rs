@@ -118,11 +118,25 @@ pub fn check_flag_table(readme: &str, walk: &FlagWalk<'_>) {
 
 fn check_row(row: &FlagRow, walk: &FlagWalk<'_>) -> Option<String> {
     let port = free_port();
-    let mut command = Command::new(walk.binary);
+    // exporter-toolkit's socket activation: the socket comes from
+    // systemd's own `systemd-socket-activate`, which starts the exporter on
+    // the first connection; serving then means answering HTTP.
+    let activated = row.name == "web.systemd-socket";
+    let mut command = if activated {
+        let mut command = Command::new(crate::require("systemd-socket-activate"));
+        command
+            .arg(format!("--listen=127.0.0.1:{port}"))
+            .arg(walk.binary);
+        command
+    } else {
+        Command::new(walk.binary)
+    };
     command
         .args(&walk.base_args)
-        .args((walk.arguments)(row).unwrap_or_else(|| vec![row.argument.clone()]))
-        .arg(format!("{}=127.0.0.1:{port}", walk.listen_flag));
+        .args((walk.arguments)(row).unwrap_or_else(|| vec![row.argument.clone()]));
+    if !activated {
+        command.arg(format!("{}=127.0.0.1:{port}", walk.listen_flag));
+    }
     for (key, value) in &walk.env {
         command.env(key, value);
     }
@@ -143,7 +157,16 @@ fn check_row(row: &FlagRow, walk: &FlagWalk<'_>) -> Option<String> {
     let mut process = Process::spawn(&row.name, command, &log);
     // Serving means listening: with TLS or basic auth flags a plain
     // request gets an error, but the port accepts.
-    let served = || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+    let served = || {
+        if activated {
+            crate::http()
+                .get(format!("http://127.0.0.1:{port}/"))
+                .send()
+                .is_ok()
+        } else {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        }
+    };
     let mut exited = false;
     let started = wait_until(Duration::from_secs(20), || {
         exited = !process.alive();
