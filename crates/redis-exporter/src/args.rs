@@ -308,7 +308,7 @@ pub struct Args {
         default_value_t = false
     )]
     pub include_search_indexes_metrics: bool,
-    /// Refused at startup: sentinel_peer_info metrics are not implemented.
+    /// Whether to export sentinel_peer_info metrics (high cardinality: one series per other Sentinel of each primary).
     #[arg(
         long = "include-sentinel-peer-info",
         env = "REDIS_EXPORTER_INCL_SENTINEL_PEER_INFO",

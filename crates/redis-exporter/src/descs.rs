@@ -101,6 +101,7 @@ pub struct Descs {
     pub sentinel_master_last_ok_ping_reply_seconds: Desc,
     pub sentinel_master_ok_sentinels: Desc,
     pub sentinel_master_ok_slaves: Desc,
+    pub sentinel_peer_info: Desc,
 }
 
 /// INFO fields of a Sentinel exported as gauges under their own names.
@@ -257,6 +258,19 @@ impl Descs {
                 "sentinel_master_ok_slaves",
                 "Replicas not down of a primary.",
                 sm,
+            )?,
+            sentinel_peer_info: b.g(
+                "sentinel_peer_info",
+                "Other Sentinels of a primary, as SENTINEL SENTINELS lists them (--include-sentinel-peer-info).",
+                &[
+                    "master_name",
+                    "master_address",
+                    "name",
+                    "ip",
+                    "port",
+                    "runid",
+                    "flags",
+                ],
             )?,
             info,
             cluster_info,

@@ -132,6 +132,7 @@ pub fn scraper(args: &Args) -> Result<scrape::Scraper, BuildError> {
         scripts,
         lua_read_only: args.lua_script_read_only,
         allow_url_credentials: args.scrape_allow_url_credentials,
+        include_sentinel_peer_info: args.include_sentinel_peer_info,
     };
     let keys = scrape::KeyOptions {
         check_keys: key_list("check-keys", &args.check_keys)?,
@@ -171,11 +172,6 @@ pub fn refuse_unsupported(args: &Args) -> Result<(), BuildError> {
             args.check_search_indexes != ".*",
             "--check-search-indexes",
             "search index metrics are not implemented (Debian packages no RediSearch module to test them against)",
-        ),
-        (
-            args.include_sentinel_peer_info,
-            "--include-sentinel-peer-info",
-            "redis_sentinel_peer_info is not implemented",
         ),
         (
             args.include_rdb_file_size_metric,

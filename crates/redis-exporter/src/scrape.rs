@@ -59,6 +59,8 @@ pub struct Settings {
     pub scripts: Vec<LuaScript>,
     pub lua_read_only: bool,
     pub allow_url_credentials: bool,
+    /// `--include-sentinel-peer-info`.
+    pub include_sentinel_peer_info: bool,
 }
 
 pub struct Scraper {
@@ -435,7 +437,7 @@ impl Scraper {
         .await;
 
         if summary.sentinel {
-            sentinel::collect(d, &mut c, out).await;
+            sentinel::collect(d, &mut c, out, s.include_sentinel_peer_info).await;
         }
 
         if s.export_client_list {
