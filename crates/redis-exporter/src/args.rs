@@ -351,7 +351,7 @@ pub struct Args {
         default_value_t = false
     )]
     pub include_system_metrics: bool,
-    /// Refused at startup: the RDB file size metric is not implemented.
+    /// Whether to include RDB file size metric (the file at CONFIG's dir/dbfilename, so the exporter must run on the Redis host).
     #[arg(
         long = "include-rdb-file-size-metric",
         env = "REDIS_EXPORTER_INCL_RDB_FILE_SIZE_METRIC",

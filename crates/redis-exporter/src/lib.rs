@@ -17,6 +17,7 @@ pub mod keys;
 pub mod latency;
 pub mod lua;
 pub mod metric_map;
+pub mod rdb;
 pub mod resp;
 pub mod routes;
 pub mod scrape;
@@ -133,6 +134,7 @@ pub fn scraper(args: &Args) -> Result<scrape::Scraper, BuildError> {
         lua_read_only: args.lua_script_read_only,
         allow_url_credentials: args.scrape_allow_url_credentials,
         include_sentinel_peer_info: args.include_sentinel_peer_info,
+        include_rdb_file_size_metric: args.include_rdb_file_size_metric,
     };
     let keys = scrape::KeyOptions {
         check_keys: key_list("check-keys", &args.check_keys)?,
@@ -172,11 +174,6 @@ pub fn refuse_unsupported(args: &Args) -> Result<(), BuildError> {
             args.check_search_indexes != ".*",
             "--check-search-indexes",
             "search index metrics are not implemented (Debian packages no RediSearch module to test them against)",
-        ),
-        (
-            args.include_rdb_file_size_metric,
-            "--include-rdb-file-size-metric",
-            "redis_rdb_current_size_bytes is not implemented",
         ),
         (
             args.append_instance_role_label,

@@ -19,7 +19,9 @@ use crate::descs::Descs;
 use crate::info::{self, InfoOptions};
 use crate::keys::{self, DbKey};
 use crate::lua::LuaScript;
-use crate::{client_list, config_metrics, key_groups, latency, lua, sentinel, slowlog, streams};
+use crate::{
+    client_list, config_metrics, key_groups, latency, lua, rdb, sentinel, slowlog, streams,
+};
 
 /// What may differ per `/scrape` request (upstream's per-request query
 /// parameters); everything else comes from the command line.
@@ -61,6 +63,8 @@ pub struct Settings {
     pub allow_url_credentials: bool,
     /// `--include-sentinel-peer-info`.
     pub include_sentinel_peer_info: bool,
+    /// `--include-rdb-file-size-metric`.
+    pub include_rdb_file_size_metric: bool,
 }
 
 pub struct Scraper {
@@ -235,6 +239,9 @@ impl Scraper {
         if let Some(cmd) = &s.config_command {
             if narrow_config {
                 p.cmd(cmd).arg("GET").arg(&CONFIG_EXPORTED[..]);
+                if s.include_rdb_file_size_metric {
+                    p.arg(&rdb::CONFIG_KEYS[..]);
+                }
             } else {
                 p.cmd(cmd).arg("GET").arg("*");
             }
@@ -291,6 +298,9 @@ impl Scraper {
         let mut db_count = 0;
         match config {
             Some(Ok(reply)) => {
+                if s.include_rdb_file_size_metric {
+                    rdb::file_size(d, &reply, out);
+                }
                 db_count = config_metrics::emit(
                     d,
                     &reply,
