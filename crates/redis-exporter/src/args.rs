@@ -414,7 +414,7 @@ pub struct Args {
         default_value_t = true
     )]
     pub include_metrics_for_empty_databases: bool,
-    /// Refused at startup: the instance_role label is not implemented.
+    /// Whether to append 'instance_role' label to redis metrics.
     #[arg(
         long = "append-instance-role-label",
         env = "REDIS_EXPORTER_APPEND_INSTANCE_ROLE_LABEL",

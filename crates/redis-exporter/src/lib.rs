@@ -12,6 +12,7 @@ pub mod config_metrics;
 pub mod conn;
 pub mod descs;
 pub mod info;
+pub mod instance_role;
 pub mod key_groups;
 pub mod keys;
 pub mod latency;
@@ -135,6 +136,7 @@ pub fn scraper(args: &Args) -> Result<scrape::Scraper, BuildError> {
         allow_url_credentials: args.scrape_allow_url_credentials,
         include_sentinel_peer_info: args.include_sentinel_peer_info,
         include_rdb_file_size_metric: args.include_rdb_file_size_metric,
+        append_instance_role_label: args.append_instance_role_label,
     };
     let keys = scrape::KeyOptions {
         check_keys: key_list("check-keys", &args.check_keys)?,
@@ -174,11 +176,6 @@ pub fn refuse_unsupported(args: &Args) -> Result<(), BuildError> {
             args.check_search_indexes != ".*",
             "--check-search-indexes",
             "search index metrics are not implemented (Debian packages no RediSearch module to test them against)",
-        ),
-        (
-            args.append_instance_role_label,
-            "--append-instance-role-label",
-            "the instance_role label is not implemented",
         ),
     ];
     match refused.into_iter().find(|(set, _, _)| *set) {

@@ -65,6 +65,8 @@ pub struct Settings {
     pub include_sentinel_peer_info: bool,
     /// `--include-rdb-file-size-metric`.
     pub include_rdb_file_size_metric: bool,
+    /// `--append-instance-role-label`.
+    pub append_instance_role_label: bool,
 }
 
 pub struct Scraper {
@@ -539,7 +541,7 @@ impl AsyncCollector for RedisCollector {
         let keys = self.scraper.keys.clone();
         let mut target = self.target.clone();
         target.password = self.scraper.password_for(&target.addr, &target.user);
-        self.scraper.scrape(&target, &keys, ctx.deadline, out).await;
+        crate::instance_role::scrape(&self.scraper, &target, &keys, ctx.deadline, out).await;
         self.scraper.own_metrics(out);
         Ok(())
     }
@@ -612,7 +614,7 @@ impl ProbeHandler for ScrapeHandler {
             .map_err(|e| bad(e.0))?,
             count_keys: key_param(req, "count-keys", &base.count_keys).map_err(|e| bad(e.0))?,
         };
-        scraper.scrape(&target, &keys, req.deadline, out).await;
+        crate::instance_role::scrape(scraper, &target, &keys, req.deadline, out).await;
         Ok(None)
     }
 }
