@@ -165,17 +165,17 @@ pub fn refuse_unsupported(args: &Args) -> Result<(), BuildError> {
         (
             args.include_modules_metrics,
             "--include-modules-metrics",
-            "module metrics are not implemented (Debian packages no Redis module to test them against)",
+            "module metrics are not implemented",
         ),
         (
             args.include_search_indexes_metrics,
             "--include-search-indexes-metrics",
-            "search index metrics are not implemented (Debian packages no RediSearch module to test them against)",
+            "search index metrics are not implemented (Debian's RediSearch, 1.2, predates the FT._LIST and INFO fields upstream reads)",
         ),
         (
             args.check_search_indexes != ".*",
             "--check-search-indexes",
-            "search index metrics are not implemented (Debian packages no RediSearch module to test them against)",
+            "search index metrics are not implemented (Debian's RediSearch, 1.2, predates the FT._LIST and INFO fields upstream reads)",
         ),
     ];
     match refused.into_iter().find(|(set, _, _)| *set) {
