@@ -13,6 +13,7 @@ pub mod conn;
 pub mod descs;
 pub mod info;
 pub mod instance_role;
+pub mod key_discovery;
 pub mod key_groups;
 pub mod keys;
 pub mod latency;
@@ -145,7 +146,29 @@ pub fn scraper(args: &Args) -> Result<scrape::Scraper, BuildError> {
         check_single_streams: key_list("check-single-streams", &args.check_single_streams)?,
         count_keys: key_list("count-keys", &args.count_keys)?,
     };
-    Ok(scrape::Scraper::new(d, settings, keys))
+    let cycle = exporter_kit::duration::parse_go(&args.check_keys_discovery_cycle)
+        .ok()
+        .filter(|c| !c.is_zero())
+        .ok_or_else(|| {
+            BuildError::new(format!(
+                "--check-keys-discovery-cycle: invalid duration {:?} (give a positive Go duration, e.g. 30s)",
+                args.check_keys_discovery_cycle
+            ))
+        })?;
+    if args.check_keys_discovery_max_targets == 0 {
+        return Err(BuildError::new(
+            "--check-keys-discovery-max-targets: must be at least 1",
+        ));
+    }
+    let discovery = key_discovery::DiscoverySettings {
+        cycle,
+        max_targets: args.check_keys_discovery_max_targets,
+        scan_count: settings.batch_size,
+        timeout: settings.timeout,
+        tls: settings.tls.clone(),
+        set_client_name: settings.set_client_name,
+    };
+    Ok(scrape::Scraper::new(d, settings, keys, discovery))
 }
 
 /// Upstream flags this exporter does not implement, with why: set, they

@@ -2,7 +2,7 @@
 //! for `--redis.addr` on the telemetry path, and the multi-target
 //! `/scrape?target=` handler.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -17,6 +17,7 @@ use redis::Value;
 use crate::conn::{self, PasswordMap, Target, TlsOptions};
 use crate::descs::Descs;
 use crate::info::{self, InfoOptions};
+use crate::key_discovery::{Discoveries, DiscoverySettings};
 use crate::keys::{self, DbKey};
 use crate::lua::LuaScript;
 use crate::{
@@ -76,8 +77,10 @@ pub struct Scraper {
     scrapes: AtomicU64,
     bad_requests: AtomicU64,
     durations: Mutex<(f64, u64)>,
-    /// Key inspections in flight, shared by scrapes that ask for the same one.
+    /// Key counts in flight, shared by scrapes that ask for the same one.
     flights: Arc<SingleFlight<FlightKey, Arc<Vec<Family>>>>,
+    /// Background SCANs of `--check-keys` patterns, per target.
+    discoveries: Discoveries,
     /// A server refused `CONFIG GET` with several patterns (Redis < 7):
     /// ask for `*` from then on.
     config_get_star: AtomicBool,
@@ -94,15 +97,14 @@ const CONFIG_EXPORTED: [&str; 5] = [
     "client-output-buffer-limit",
 ];
 
-/// Which key inspection a scrape asks for, of which Redis: scrapes that
-/// ask for the same one at the same time share one run.
+/// Which key count a scrape asks for, of which Redis: scrapes that ask
+/// for the same one at the same time share one SCAN pass.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct FlightKey {
     addr: String,
     user: String,
     // a scrape with other credentials must not read what this one may
     password: String,
-    check: Vec<DbKey>,
     count: Vec<DbKey>,
 }
 
@@ -134,8 +136,14 @@ fn fatal(e: &redis::RedisError) -> bool {
 }
 
 impl Scraper {
-    pub fn new(d: Descs, settings: Settings, keys: KeyOptions) -> Scraper {
+    pub fn new(
+        d: Descs,
+        settings: Settings,
+        keys: KeyOptions,
+        discovery: DiscoverySettings,
+    ) -> Scraper {
         Scraper {
+            discoveries: Discoveries::new(discovery),
             d: Arc::new(d),
             settings,
             keys,
@@ -363,25 +371,20 @@ impl Scraper {
 
         let scan = || keys::KeyScan {
             count: s.batch_size,
-            batch: usize::try_from(s.batch_size).unwrap_or(1000).max(1),
             deadline,
             layout: keys::ScanLayout::from_info(&info_text),
         };
-        let mut check: Vec<DbKey> = Vec::new();
         if !(s.skip_checkkeys_for_role_master && summary.role == "master") {
-            check.extend(keys.check_single_keys.iter().cloned());
-            check.extend(keys.check_keys.iter().cloned());
+            self.check_keys(target, keys, deadline, &mut c, out).await;
         }
-        if !check.is_empty() || !keys.count_keys.is_empty() {
+        if !keys.count_keys.is_empty() {
             let key = FlightKey {
                 addr: target.addr.clone(),
                 user: target.user.clone(),
                 password: target.password.clone(),
-                check,
                 count: keys.count_keys.clone(),
             };
             let d = self.d.clone();
-            let export_values = s.export_key_values;
             let mut conn = c.clone();
             let scan = scan();
             let wanted = key.clone();
@@ -389,15 +392,8 @@ impl Scraper {
                 .flights
                 .run(key, deadline, move || async move {
                     let mut out = Emitter::new();
-                    scan.inspect(
-                        &d,
-                        &mut conn,
-                        &wanted.check,
-                        &wanted.count,
-                        export_values,
-                        &mut out,
-                    )
-                    .await;
+                    scan.count_matches(&d, &mut conn, &wanted.count, &mut out)
+                        .await;
                     Arc::new(out.into_families())
                 })
                 .await
@@ -410,7 +406,7 @@ impl Scraper {
                     }
                 }
                 // shared: copy each series once, straight from the shared
-                // run (key inspection writes only gauges)
+                // run (key counting writes only gauges)
                 Err(shared) => {
                     for family in shared.iter() {
                         for m in &family.metrics {
@@ -433,7 +429,7 @@ impl Scraper {
 
         if !keys.check_streams.is_empty() || !keys.check_single_streams.is_empty() {
             let mut all = keys.check_single_streams.clone();
-            all.extend(scan().expand(d, &mut c, &keys.check_streams).await);
+            all.extend(scan().expand(&mut c, &keys.check_streams).await);
             streams::collect(d, &mut c, all, s.streams_exclude_consumers, out).await;
         }
 
@@ -471,6 +467,67 @@ impl Scraper {
             lua::run(d, &mut c, &s.scripts, s.lua_read_only, out).await;
         }
         Ok(())
+    }
+
+    /// `--check-single-keys` and the keys `--check-keys` names or its
+    /// patterns' background discovery found, fetched in pipelined batches.
+    async fn check_keys(
+        &self,
+        target: &Target,
+        keys: &KeyOptions,
+        deadline: Instant,
+        c: &mut redis::aio::MultiplexedConnection,
+        out: &mut Emitter,
+    ) {
+        let d = &self.d;
+        // a key named twice (or named and found) is checked, and reported, once
+        let mut named: HashSet<(u32, Arc<str>)> = HashSet::new();
+        let mut wanted: Vec<keys::CheckKey> = keys
+            .check_single_keys
+            .iter()
+            .chain(keys.check_keys.iter().filter(|k| !keys::is_glob(&k.key)))
+            .filter(|k| named.insert((k.db, Arc::from(k.key.as_str()))))
+            .map(|k| keys::CheckKey {
+                db: k.db,
+                key: Arc::from(k.key.as_str()),
+                kind: None,
+            })
+            .collect();
+        let patterns: Vec<DbKey> = keys
+            .check_keys
+            .iter()
+            .filter(|k| keys::is_glob(&k.key))
+            .cloned()
+            .collect();
+        let known = (!patterns.is_empty()).then(|| self.discoveries.known(target, &patterns));
+        // the passes that ended before this scrape took its keys: every key
+        // they found is checked below
+        let passes = known.as_ref().map(|k| k.passes());
+        if let Some(known) = &known {
+            wanted.extend(
+                known
+                    .snapshot()
+                    .into_iter()
+                    .filter(|k| !named.contains(&(k.db, k.key.clone()))),
+            );
+        }
+        if !wanted.is_empty() {
+            let check = keys::KeyCheck {
+                batch: usize::try_from(self.settings.batch_size)
+                    .unwrap_or(1000)
+                    .max(1),
+                export_values: self.settings.export_key_values,
+                deadline,
+            };
+            let learned = check.run(d, c, wanted, out).await;
+            if let Some(known) = &known {
+                known.learn(&learned);
+            }
+        }
+        if let (Some(known), Some(passes)) = (&known, passes) {
+            out.counter(&d.key_discovery_passes, &[], passes as f64);
+            out.gauge(&d.key_discovery_keys, &[], known.len() as f64);
+        }
     }
 
     /// The exporter-level families of a scrape (`exporter_scrapes_total`, ...).
