@@ -12,18 +12,21 @@ pub mod config_metrics;
 pub mod conn;
 pub mod descs;
 pub mod info;
+pub mod instance_role;
 pub mod key_discovery;
 pub mod key_groups;
 pub mod keys;
 pub mod latency;
 pub mod lua;
 pub mod metric_map;
+pub mod rdb;
 pub mod resp;
 pub mod routes;
 pub mod scrape;
 pub mod sentinel;
 pub mod slowlog;
 pub mod streams;
+pub mod web_flags;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -134,6 +137,9 @@ pub fn scraper(args: &Args) -> Result<scrape::Scraper, BuildError> {
         scripts,
         lua_read_only: args.lua_script_read_only,
         allow_url_credentials: args.scrape_allow_url_credentials,
+        include_sentinel_peer_info: args.include_sentinel_peer_info,
+        include_rdb_file_size_metric: args.include_rdb_file_size_metric,
+        append_instance_role_label: args.append_instance_role_label,
     };
     let keys = scrape::KeyOptions {
         check_keys: key_list("check-keys", &args.check_keys)?,
@@ -167,47 +173,51 @@ pub fn scraper(args: &Args) -> Result<scrape::Scraper, BuildError> {
     Ok(scrape::Scraper::new(d, settings, keys, discovery))
 }
 
+/// Upstream flags this exporter does not implement, with why: set, they
+/// stop startup (a flag is never accepted and ignored).
+pub fn refuse_unsupported(args: &Args) -> Result<(), BuildError> {
+    let refused = [
+        (
+            args.include_go_runtime_metrics,
+            "--include-go-runtime-metrics",
+            "there is no Go runtime in this exporter",
+        ),
+        (
+            args.is_tile38,
+            "--is-tile38",
+            "Tile38 metrics are not implemented (no Tile38 server to test them against)",
+        ),
+        (
+            args.include_modules_metrics,
+            "--include-modules-metrics",
+            "module metrics are not implemented",
+        ),
+        (
+            args.include_search_indexes_metrics,
+            "--include-search-indexes-metrics",
+            "search index metrics are not implemented (Debian's RediSearch, 1.2, predates the FT._LIST and INFO fields upstream reads)",
+        ),
+        (
+            args.check_search_indexes != ".*",
+            "--check-search-indexes",
+            "search index metrics are not implemented (Debian's RediSearch, 1.2, predates the FT._LIST and INFO fields upstream reads)",
+        ),
+    ];
+    match refused.into_iter().find(|(set, _, _)| *set) {
+        Some((_, flag, why)) => Err(BuildError::new(format!("{flag}: refused: {why}"))),
+        None => Ok(()),
+    }
+}
+
 pub fn setup(args: &Args, exporter: &mut Exporter, _ctx: &BuildContext) -> Result<(), BuildError> {
     let scraper = Arc::new(scraper(args)?);
     exporter.collector_metrics(CollectorMetrics::none());
     if args.redis_only_metrics {
         exporter.exporter_metrics(false);
     }
-    let ignored = [
-        (args.is_tile38, "--is-tile38"),
-        (args.include_modules_metrics, "--include-modules-metrics"),
-        (
-            args.include_search_indexes_metrics,
-            "--include-search-indexes-metrics",
-        ),
-        (
-            args.include_sentinel_peer_info,
-            "--include-sentinel-peer-info",
-        ),
-        (
-            args.include_rdb_file_size_metric,
-            "--include-rdb-file-size-metric",
-        ),
-        (
-            args.append_instance_role_label,
-            "--append-instance-role-label",
-        ),
-        (
-            !args.basic_auth_username.is_empty(),
-            "--basic-auth-username (use --web.config.file)",
-        ),
-        (
-            !args.tls_server_cert_file.is_empty(),
-            "--tls-server-cert-file (use --web.config.file)",
-        ),
-    ];
-    for (set, flag) in ignored {
-        if set {
-            tracing::warn!(
-                flag,
-                "flag accepted for compatibility but not implemented; ignored"
-            );
-        }
+    refuse_unsupported(args)?;
+    if let Some(config) = web_flags::web_config(args)? {
+        exporter.web_config(web_flags::FLAGS, config);
     }
     if !args.redis_password.is_empty() {
         tracing::warn!(

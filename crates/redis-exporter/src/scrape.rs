@@ -20,7 +20,9 @@ use crate::info::{self, InfoOptions};
 use crate::key_discovery::{Discoveries, DiscoverySettings};
 use crate::keys::{self, DbKey};
 use crate::lua::LuaScript;
-use crate::{client_list, config_metrics, key_groups, latency, lua, sentinel, slowlog, streams};
+use crate::{
+    client_list, config_metrics, key_groups, latency, lua, rdb, sentinel, slowlog, streams,
+};
 
 /// What may differ per `/scrape` request (upstream's per-request query
 /// parameters); everything else comes from the command line.
@@ -65,6 +67,12 @@ pub struct Settings {
     pub scripts: Vec<LuaScript>,
     pub lua_read_only: bool,
     pub allow_url_credentials: bool,
+    /// `--include-sentinel-peer-info`.
+    pub include_sentinel_peer_info: bool,
+    /// `--include-rdb-file-size-metric`.
+    pub include_rdb_file_size_metric: bool,
+    /// `--append-instance-role-label`.
+    pub append_instance_role_label: bool,
 }
 
 pub struct Scraper {
@@ -262,6 +270,9 @@ impl Scraper {
         if let Some(cmd) = &s.config_command {
             if narrow_config {
                 p.cmd(cmd).arg("GET").arg(&CONFIG_EXPORTED[..]);
+                if s.include_rdb_file_size_metric {
+                    p.arg(&rdb::CONFIG_KEYS[..]);
+                }
             } else {
                 p.cmd(cmd).arg("GET").arg("*");
             }
@@ -318,6 +329,9 @@ impl Scraper {
         let mut db_count = 0;
         match config {
             Some(Ok(reply)) => {
+                if s.include_rdb_file_size_metric {
+                    rdb::file_size(d, &reply, out);
+                }
                 db_count = config_metrics::emit(
                     d,
                     &reply,
@@ -452,7 +466,7 @@ impl Scraper {
         .await;
 
         if summary.sentinel {
-            sentinel::collect(d, &mut c, out).await;
+            sentinel::collect(d, &mut c, out, s.include_sentinel_peer_info).await;
         }
 
         if s.export_client_list {
@@ -605,7 +619,7 @@ impl AsyncCollector for RedisCollector {
         let keys = self.scraper.keys.clone();
         let mut target = self.target.clone();
         target.password = self.scraper.password_for(&target.addr, &target.user);
-        self.scraper.scrape(&target, &keys, ctx.deadline, out).await;
+        crate::instance_role::scrape(&self.scraper, &target, &keys, ctx.deadline, out).await;
         self.scraper.own_metrics(out);
         Ok(())
     }
@@ -678,7 +692,7 @@ impl ProbeHandler for ScrapeHandler {
             .map_err(|e| bad(e.0))?,
             count_keys: key_param(req, "count-keys", &base.count_keys).map_err(|e| bad(e.0))?,
         };
-        scraper.scrape(&target, &keys, req.deadline, out).await;
+        crate::instance_role::scrape(scraper, &target, &keys, req.deadline, out).await;
         Ok(None)
     }
 }

@@ -132,6 +132,10 @@ impl Process {
         let Some(mut child) = self.child.take() else {
             return;
         };
+        // Already exited (a startup that failed on purpose): nothing to signal.
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return;
+        }
         let _ = Command::new("kill")
             .arg("-TERM")
             .arg(child.id().to_string())
