@@ -92,6 +92,7 @@ pub struct State {
     unknown_module: prometheus::IntCounter,
     policy: TargetPolicy,
     max_redirects: u32,
+    tokens: prober::client::TokenCache,
 }
 
 impl State {
@@ -127,6 +128,7 @@ impl State {
                 unknown_module,
                 policy,
                 max_redirects: args.max_redirects,
+                tokens: prober::client::TokenCache::default(),
             }),
             reg,
         ))
@@ -281,6 +283,7 @@ impl ProbeHandler for BlackboxProbe {
             policy: &self.state.policy,
             hostname: req.param("hostname").filter(|h| !h.is_empty()),
             max_redirects: self.state.max_redirects,
+            tokens: &self.state.tokens,
             deadline: tokio::time::Instant::from_std(deadline),
         };
         let mut log = ProbeLog::default();

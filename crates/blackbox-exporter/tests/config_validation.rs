@@ -144,6 +144,54 @@ fn invalid_modules_are_refused_with_upstreams_wording() {
     }
 }
 
+/// What upstream would do and this exporter cannot is refused, naming the
+/// key, instead of probing differently.
+#[test]
+fn keys_this_exporter_cannot_honour_are_refused_naming_them() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "prober: http\nhttp:\n  tls_config: {max_version: TLS11}",
+            "tls_config max_version TLS11 is not supported by this exporter: it speaks TLS 1.2 and 1.3 only",
+        ),
+        (
+            "prober: tcp\ntcp:\n  tls: true\n  tls_config: {max_version: TLS10}",
+            "tls_config max_version TLS10 is not supported by this exporter: it speaks TLS 1.2 and 1.3 only",
+        ),
+        (
+            "prober: http\nhttp:\n  oauth2: {client_id: i, token_url: http://t/, tls_config: {max_version: TLS10}}",
+            "tls_config max_version TLS10 is not supported by this exporter: it speaks TLS 1.2 and 1.3 only",
+        ),
+        (
+            "prober: websocket\nwebsocket:\n  http_config: {tls_config: {max_version: TLS11}}",
+            "tls_config max_version TLS11 is not supported by this exporter: it speaks TLS 1.2 and 1.3 only",
+        ),
+        (
+            "prober: http\nhttp:\n  tls_config: {ca_ref: vault-ca}",
+            "tls_config ca_ref is not supported by this exporter: there is no secret manager",
+        ),
+        (
+            "prober: http\nhttp:\n  proxy_url: socks5://u:pw@127.0.0.1:1080",
+            "proxy_url \"socks5://u:xxxxx@127.0.0.1:1080\" is not supported by this exporter: only http:// proxies",
+        ),
+        (
+            "prober: http\nhttp:\n  oauth2: {client_id: i, token_url: http://t/, grant_type: urn:ietf:params:oauth:grant-type:jwt-bearer}",
+            "oauth2 grant_type \"urn:ietf:params:oauth:grant-type:jwt-bearer\" is not supported by this exporter: only client_credentials",
+        ),
+        (
+            "prober: http\nhttp:\n  oauth2: {client_id: i, token_url: http://t/, client_secret_ref: s}",
+            "oauth2 client_secret_ref is not supported by this exporter: there is no secret manager",
+        ),
+    ];
+    for (body, want) in cases {
+        let got = load_error(&module(body));
+        assert_eq!(
+            got,
+            format!("error parsing config file: {want}"),
+            "module:\n{body}"
+        );
+    }
+}
+
 #[test]
 fn regex_errors_name_the_expression_as_upstream() {
     for body in [

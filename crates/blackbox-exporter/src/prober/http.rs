@@ -15,8 +15,8 @@ use http_body_util::{BodyExt, Full};
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, Request, StatusCode, Uri, Version};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use tokio::io::{AsyncRead, AsyncWrite};
 
+use super::client::{self, Io, ProxySettings};
 use super::tls::{TlsFacts, client_config, server_name};
 use super::{DESCS, ProbeCtx, ProbeLog, Resolution, resolve, secs};
 use crate::config::{HeaderMatch, HttpProbe};
@@ -119,9 +119,6 @@ impl HttpMetrics {
     }
 }
 
-trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
-
 struct Hop {
     resp: hyper::Response<hyper::body::Incoming>,
     tls: Option<TlsFacts>,
@@ -183,7 +180,17 @@ async fn run(
         .parse()
         .map_err(|_| format!("invalid method {:?}", module.method))?;
     let mut body = request_body(module)?;
-    let auth = authorization(module)?;
+    // Built before anything else, as upstream builds its client: a
+    // missing ca_file fails the probe also for http:// targets.
+    let alpn: &[&[u8]] = if module.enable_http2 {
+        &[b"h2", b"http/1.1"]
+    } else {
+        &[b"http/1.1"]
+    };
+    let tls_config = client_config(&module.tls_config, alpn)
+        .map_err(|e| format!("Error generating HTTP client: {e}"))?;
+    let extra_headers = client::extra_headers(module.client.http_headers.iter().flatten())?;
+    let auth = client::authorization(&module.client, ctx.tokens, ctx.deadline).await?;
     let first_host = url.host().unwrap_or_default().to_string();
     // Sticky once set, as in Go since 1.24: a redirect back to the first
     // host does not get the credentials again.
@@ -196,6 +203,8 @@ async fn run(
         let hop = one_hop(
             ctx,
             module,
+            &tls_config,
+            &extra_headers,
             &url,
             &method,
             host_override.as_deref(),
@@ -309,19 +318,13 @@ async fn run(
     let want_body = success
         && !(module.fail_if_body_matches_regexp.is_empty()
             && module.fail_if_body_not_matches_regexp.is_empty());
-    let encoding = parts
-        .headers
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let decode = !module.compression.is_empty()
-        && module.compression != "identity"
-        && encoding == module.compression;
+    // As upstream: the configured algorithm decodes the body whatever the
+    // response's Content-Encoding says, and a body that does not decode
+    // fails the probe (the module said to expect it compressed).
     let read = read_body(
         incoming,
         module.body_size_limit.0,
-        decode.then_some(encoding.as_str()),
+        &module.compression,
         want_body,
     )
     .await;
@@ -372,65 +375,6 @@ fn request_body(module: &HttpProbe) -> Result<Bytes, String> {
             .map_err(|e| format!("cannot read body_file {}: {e}", module.body_file));
     }
     Ok(Bytes::from(module.body.clone()))
-}
-
-fn authorization(module: &HttpProbe) -> Result<Option<HeaderValue>, String> {
-    use base64::Engine as _;
-    let value = if let Some(b) = &module.basic_auth {
-        let user = if b.username_file.is_empty() {
-            b.username.clone()
-        } else {
-            read_secret_file(&b.username_file)?
-        };
-        let pass = if b.password_file.is_empty() {
-            b.password.0.clone()
-        } else {
-            read_secret_file(&b.password_file)?
-        };
-        Some(format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
-        ))
-    } else if let Some(a) = &module.authorization {
-        let kind = if a.kind.is_empty() {
-            "Bearer"
-        } else {
-            a.kind.as_str()
-        };
-        let cred = if a.credentials_file.is_empty() {
-            a.credentials.0.clone()
-        } else {
-            read_secret_file(&a.credentials_file)?
-        };
-        Some(format!("{kind} {cred}"))
-    } else if !module.bearer_token.is_empty() {
-        Some(format!("Bearer {}", module.bearer_token.0))
-    } else if !module.bearer_token_file.is_empty() {
-        Some(format!(
-            "Bearer {}",
-            read_secret_file(&module.bearer_token_file)?
-        ))
-    } else {
-        None
-    };
-    value
-        .map(|v| {
-            HeaderValue::from_str(&v)
-                .map_err(|_| "credentials are not a valid header value".to_string())
-        })
-        .transpose()
-        .map(|v| {
-            v.map(|mut v| {
-                v.set_sensitive(true);
-                v
-            })
-        })
-}
-
-fn read_secret_file(path: &str) -> Result<String, String> {
-    std::fs::read_to_string(path)
-        .map(|s| s.trim().to_string())
-        .map_err(|e| format!("cannot read secret file {path}: {e}"))
 }
 
 /// Headers Go's client drops when a redirect leaves the first host.
@@ -484,6 +428,8 @@ fn join(base: &Uri, loc: &str) -> Result<Uri, String> {
 async fn one_hop(
     ctx: &ProbeCtx<'_>,
     module: &HttpProbe,
+    tls_config: &std::sync::Arc<rustls::ClientConfig>,
+    extra_headers: &[(HeaderName, HeaderValue)],
     url: &Uri,
     method: &Method,
     host_override: Option<&str>,
@@ -507,48 +453,72 @@ async fn one_hop(
     let host = url.host().ok_or("no host in URL")?.to_string();
     let port = url.port_u16().unwrap_or(if https { 443 } else { 80 });
 
+    let proxy_settings = ProxySettings::of(&module.client);
+    let proxy = proxy_settings.for_url(url)?;
     let t = Instant::now();
-    let ip: IpAddr = if first {
-        resolve(
-            &host,
-            &module.preferred_ip_protocol,
-            module.ip_protocol_fallback,
-            ctx.policy,
-            &mut m.resolution,
-            log,
-        )
-        .await?
+    // Upstream leaves out the resolve phase (and its series) when a proxy
+    // is configured and skip_resolve_phase_with_proxy is set: the proxy
+    // resolves the name.
+    let skip_resolve = module.skip_resolve_phase_with_proxy && proxy_settings.configured();
+    let ip: Option<IpAddr> = if skip_resolve {
+        ctx.policy.check_host(exporter_kit::net::unbracket(&host))?;
+        if let Ok(ip) = exporter_kit::net::unbracket(&host).parse::<IpAddr>() {
+            ctx.policy.check_addr(None, ip)?;
+        }
+        None
     } else {
-        let mut r = Resolution::default();
-        resolve(
-            &host,
-            &module.preferred_ip_protocol,
-            module.ip_protocol_fallback,
-            ctx.policy,
-            &mut r,
-            log,
+        let mut scratch = Resolution::default();
+        let res = if first {
+            &mut m.resolution
+        } else {
+            &mut scratch
+        };
+        Some(
+            resolve(
+                &host,
+                &module.preferred_ip_protocol,
+                module.ip_protocol_fallback,
+                ctx.policy,
+                res,
+                log,
+            )
+            .await?,
         )
-        .await?
     };
     m.resolve += secs(t.elapsed());
 
-    let t = Instant::now();
-    let tcp = tokio::net::TcpStream::connect(SocketAddr::new(ip, port))
-        .await
-        .map_err(|e| format!("dial tcp {}: connect: {e}", SocketAddr::new(ip, port)))?;
-    let _ = tcp.set_nodelay(true);
-    m.connect += secs(t.elapsed());
+    let connect_host = ip.map_or_else(
+        || exporter_kit::net::unbracket(&host).to_string(),
+        |ip| ip.to_string(),
+    );
+    let addr = match ip {
+        Some(ip) => SocketAddr::new(ip, port),
+        // Only the proxy is dialled: the address is not used.
+        None if proxy.is_some() => SocketAddr::new(IpAddr::from([0, 0, 0, 0]), port),
+        None => {
+            let mut scratch = Resolution::default();
+            let ip = resolve(
+                &host,
+                &module.preferred_ip_protocol,
+                module.ip_protocol_fallback,
+                ctx.policy,
+                &mut scratch,
+                log,
+            )
+            .await?;
+            SocketAddr::new(ip, port)
+        }
+    };
+    if let Some(p) = &proxy {
+        log.info(format!("Using proxy proxy={}:{}", p.host, p.port));
+    }
+    let (tcp, took) = client::connect(&connect_host, addr, proxy.as_ref(), https).await?;
+    m.connect += secs(took);
 
     let mut h2 = false;
     let mut facts = None;
     let stream: Box<dyn Io> = if https {
         let t = Instant::now();
-        let alpn: &[&[u8]] = if module.enable_http2 {
-            &[b"h2", b"http/1.1"]
-        } else {
-            &[b"http/1.1"]
-        };
-        let config = client_config(&module.tls_config, alpn)?;
         let sni = if !module.tls_config.server_name.is_empty() {
             module.tls_config.server_name.clone()
         } else {
@@ -556,7 +526,7 @@ async fn one_hop(
                 .map(|h| exporter_kit::net::host_of(h).to_string())
                 .unwrap_or_else(|| host.clone())
         };
-        let tls = tokio_rustls::TlsConnector::from(config)
+        let tls = tokio_rustls::TlsConnector::from(tls_config.clone())
             .connect(server_name(&sni)?, tcp)
             .await
             .map_err(|e| format!("TLS handshake failed: {e}"))?;
@@ -568,11 +538,27 @@ async fn one_hop(
     } else {
         Box::new(tcp)
     };
+    // Through a proxy, a plain http request names its target in full
+    // (the resolved address, as upstream's rewritten URL).
+    let absolute_form = proxy.is_some() && !https;
 
     let t = Instant::now();
     let mut req = Request::builder().method(method.clone());
     req = if h2 {
         req.uri(url.clone()).version(Version::HTTP_2)
+    } else if absolute_form {
+        // upstream's rewritten URL: the address, and the port if the
+        // target named one
+        let authority = match (ip, url.port_u16()) {
+            (None, _) => url.authority().map_or("", |a| a.as_str()).to_string(),
+            (Some(IpAddr::V6(v6)), Some(p)) => format!("[{v6}]:{p}"),
+            (Some(IpAddr::V6(v6)), None) => format!("[{v6}]"),
+            (Some(v4), Some(p)) => format!("{v4}:{p}"),
+            (Some(v4), None) => v4.to_string(),
+        };
+        let path = url.path_and_query().map_or("/", |p| p.as_str());
+        req.uri(format!("http://{authority}{path}"))
+            .version(Version::HTTP_11)
     } else {
         req.uri(url.path_and_query().map_or("/", |p| p.as_str()))
             .version(Version::HTTP_11)
@@ -593,6 +579,15 @@ async fn one_hop(
         let value =
             HeaderValue::from_str(v).map_err(|_| format!("invalid value for header {k}"))?;
         headers.append(name, value);
+    }
+    for (name, value) in extra_headers {
+        if strip_credentials && CREDENTIAL_HEADERS.contains(&name.as_str()) {
+            continue;
+        }
+        headers.append(name.clone(), value.clone());
+    }
+    if absolute_form && let Some(a) = proxy.as_ref().and_then(|p| p.authorization.as_ref()) {
+        headers.insert(header::PROXY_AUTHORIZATION, a.clone());
     }
     let authority = url
         .authority()
@@ -686,13 +681,15 @@ impl std::io::Write for Sink {
 enum Decoder {
     Plain(Sink),
     Gzip(flate2::write::GzDecoder<Sink>),
-    Deflate(flate2::write::ZlibDecoder<Sink>),
+    Deflate(flate2::write::DeflateDecoder<Sink>),
 }
 
+/// `limit` applies to the decoded body, as upstream's MaxBytesReader
+/// after the decompressor.
 async fn read_body(
     mut body: hyper::body::Incoming,
     limit: u64,
-    encoding: Option<&str>,
+    compression: &str,
     keep: bool,
 ) -> Result<BodyRead, String> {
     let sink = Sink {
@@ -701,21 +698,17 @@ async fn read_body(
         keep,
         kept: Vec::new(),
     };
-    let mut dec = match encoding {
-        Some("gzip") => Decoder::Gzip(flate2::write::GzDecoder::new(sink)),
-        Some("deflate") => Decoder::Deflate(flate2::write::ZlibDecoder::new(sink)),
+    // upstream's deflate is compress/flate: raw DEFLATE, no zlib header
+    let mut dec = match compression.to_ascii_lowercase().as_str() {
+        "gzip" => Decoder::Gzip(flate2::write::GzDecoder::new(sink)),
+        "deflate" => Decoder::Deflate(flate2::write::DeflateDecoder::new(sink)),
         _ => Decoder::Plain(sink),
     };
-    let mut raw = 0u64;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| e.to_string())?;
         let Ok(data) = frame.into_data() else {
             continue;
         };
-        raw += data.len() as u64;
-        if limit > 0 && raw > limit {
-            return Err("body size limit exceeded".into());
-        }
         match &mut dec {
             Decoder::Plain(s) => s.write_all(&data),
             Decoder::Gzip(d) => d.write_all(&data),

@@ -2,6 +2,7 @@
 //! the probe log (`debug=true`), target resolution with upstream's
 //! `preferred_ip_protocol` / `ip_protocol_fallback`, and TLS facts.
 
+pub mod client;
 pub mod dns;
 pub mod grpc;
 pub mod http;
@@ -25,6 +26,8 @@ pub struct ProbeCtx<'a> {
     pub hostname: Option<&'a str>,
     pub max_redirects: u32,
     pub deadline: tokio::time::Instant,
+    /// oauth2 tokens, kept across probes until they expire.
+    pub tokens: &'a client::TokenCache,
 }
 
 /// The probe's log lines, returned with `debug=true` and logged at debug.
