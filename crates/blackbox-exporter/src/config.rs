@@ -523,9 +523,9 @@ with_http_client_config! {
         #[serde(default)]
         pub fail_if_body_not_matches_regexp: Vec<Re>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub fail_if_body_json_matches_cel: Option<String>,
+        pub fail_if_body_json_matches_cel: Option<Cel>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub fail_if_body_json_not_matches_cel: Option<String>,
+        pub fail_if_body_json_not_matches_cel: Option<Cel>,
         #[serde(default)]
         pub fail_if_header_matches: Vec<HeaderMatch>,
         #[serde(default)]
@@ -1045,6 +1045,72 @@ impl<'de> Deserialize<'de> for Re {
 impl Serialize for Re {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.0.as_str())
+    }
+}
+
+/// A CEL expression over the JSON body (`body`), compiled when the config
+/// is read. As upstream's environment declares only `body`, any other
+/// variable is a compile error.
+#[derive(Clone)]
+pub struct Cel {
+    pub expression: String,
+    pub program: std::sync::Arc<cel_interpreter::Program>,
+}
+
+impl Cel {
+    pub fn compile(expression: &str) -> Result<Cel, String> {
+        let program = cel_interpreter::Program::compile(expression).map_err(|e| e.to_string())?;
+        // The parser lists a macro's iteration variable (`x` in
+        // `body.items.all(x, x > 0)`) among the references: those are bound.
+        static MACRO_VARIABLE: std::sync::LazyLock<Option<regex::Regex>> =
+            std::sync::LazyLock::new(|| {
+                regex::Regex::new(
+                    r"\b(?:all|exists|exists_one|map|filter)\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*,",
+                )
+                .ok()
+            });
+        let bound: Vec<&str> = MACRO_VARIABLE.as_ref().map_or_else(Vec::new, |re| {
+            re.captures_iter(expression)
+                .filter_map(|c| c.get(1).map(|m| m.as_str()))
+                .collect()
+        });
+        if let Some(undeclared) = program
+            .references()
+            .variables()
+            .into_iter()
+            .find(|v| *v != "body" && !bound.contains(v))
+        {
+            return Err(format!("undeclared reference to '{undeclared}'"));
+        }
+        Ok(Cel {
+            expression: expression.to_string(),
+            program: std::sync::Arc::new(program),
+        })
+    }
+}
+
+impl fmt::Debug for Cel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.expression)
+    }
+}
+
+impl<'de> Deserialize<'de> for Cel {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        // Upstream's wording; serde's path before it names the module.
+        Cel::compile(&s).map_err(|e| {
+            tracing::debug!(expression = %s, "CEL compile error: {e}");
+            D::Error::custom(format!(
+                "\"Could not compile CEL program\" expression=\"{s}\" ({e})"
+            ))
+        })
+    }
+}
+
+impl Serialize for Cel {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.expression)
     }
 }
 

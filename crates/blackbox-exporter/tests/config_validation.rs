@@ -207,6 +207,23 @@ fn regex_errors_name_the_expression_as_upstream() {
     }
 }
 
+/// A CEL expression that does not compile (upstream's cases: an undeclared
+/// variable, an empty expression) refuses the config, naming the module.
+#[test]
+fn cel_compile_errors_are_load_errors_naming_the_module() {
+    for expr in ["foo.bar", "", "body.foo =="] {
+        let yaml = format!(
+            "modules:\n  json_check:\n    prober: http\n    http:\n      fail_if_body_json_matches_cel: \"{expr}\"\n"
+        );
+        let got = load_error(&yaml);
+        assert!(
+            got.starts_with("error parsing config file: modules.json_check.http: \"Could not compile CEL program\""),
+            "{expr:?}: {got}"
+        );
+        assert!(got.contains(&format!("expression=\"{expr}\"")), "{got}");
+    }
+}
+
 #[test]
 fn upstream_accepted_modules_load() {
     let yaml = r#"

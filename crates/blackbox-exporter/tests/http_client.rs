@@ -451,3 +451,49 @@ modules:
     let m = ours.probe(&web.url("/ok"), "gzip");
     assert_eq!(m["probe_success"], 0.0, "a plain body is not gzip: {m:?}");
 }
+
+#[test]
+fn cel_checks_on_the_json_body() {
+    let (json, _) = recording_server(200, r#"{"foo":"bar","baz":"qux","items":[1,2,3]}"#);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = write_config(
+        dir.path(),
+        r#"
+modules:
+  must_match:
+    prober: http
+    http:
+      fail_if_body_json_not_matches_cel: "body.foo == 'bar' && body.baz.startsWith('q')"
+  must_not_match:
+    prober: http
+    http:
+      fail_if_body_json_matches_cel: "body.items.exists(i, i == 3)"
+  plain:
+    prober: http
+"#,
+    );
+    let ours = start_ours(&cfg, &[]);
+    let target = format!("http://{json}/");
+    let m = ours.probe(&target, "must_match");
+    assert_eq!(
+        (m["probe_success"], m["probe_failed_due_to_cel"]),
+        (1.0, 0.0),
+        "{m:?}"
+    );
+    let m = ours.probe(&target, "must_not_match");
+    assert_eq!(
+        (m["probe_success"], m["probe_failed_due_to_cel"]),
+        (0.0, 1.0),
+        "{m:?}"
+    );
+    // upstream registers the family only for modules with a CEL check
+    let m = ours.probe(&target, "plain");
+    assert!(!m.contains_key("probe_failed_due_to_cel"), "{m:?}");
+    // a body that is not JSON fails the check
+    let web = HttpServer::start();
+    let m = ours.probe(&web.url("/ok"), "must_match");
+    assert_eq!(
+        (m["probe_success"], m["probe_failed_due_to_cel"]),
+        (0.0, 1.0)
+    );
+}

@@ -33,6 +33,7 @@ struct Descs {
     status: Desc,
     version: Desc,
     last_modified: Desc,
+    failed_cel: Desc,
 }
 
 static D: LazyLock<Descs> = LazyLock::new(|| Descs {
@@ -68,6 +69,11 @@ static D: LazyLock<Descs> = LazyLock::new(|| Descs {
         "Returns the Last-Modified HTTP response header in unixtime",
         &[],
     ),
+    failed_cel: Desc::gauge(
+        "probe_failed_due_to_cel",
+        "Indicates if probe failed due to CEL expression not matching",
+        &[],
+    ),
 });
 
 /// Everything the http prober reports; filled as the probe goes, so a
@@ -87,6 +93,8 @@ pub struct HttpMetrics {
     pub status: f64,
     pub version: f64,
     pub failed_regex: f64,
+    /// Set only when the module has a CEL check, as upstream registers it.
+    pub failed_cel: Option<f64>,
     pub last_modified: Option<f64>,
     pub tls_facts: Option<TlsFacts>,
 }
@@ -110,6 +118,9 @@ impl HttpMetrics {
         out.gauge(&D.status, &[], self.status);
         out.gauge(&D.version, &[], self.version);
         out.gauge(&DESCS.failed_regex, &[], self.failed_regex);
+        if let Some(v) = self.failed_cel {
+            out.gauge(&D.failed_cel, &[], v);
+        }
         if let Some(lm) = self.last_modified {
             out.gauge(&D.last_modified, &[], lm);
         }
@@ -315,9 +326,14 @@ async fn run(
         m.failed_regex = if success { 0.0 } else { 1.0 };
     }
 
-    let want_body = success
-        && !(module.fail_if_body_matches_regexp.is_empty()
-            && module.fail_if_body_not_matches_regexp.is_empty());
+    let want_regex = !(module.fail_if_body_matches_regexp.is_empty()
+        && module.fail_if_body_not_matches_regexp.is_empty());
+    let want_cel = module.fail_if_body_json_matches_cel.is_some()
+        || module.fail_if_body_json_not_matches_cel.is_some();
+    if want_cel {
+        m.failed_cel = Some(0.0);
+    }
+    let want_body = success && (want_regex || want_cel);
     // As upstream: the configured algorithm decodes the body whatever the
     // response's Content-Encoding says, and a body that does not decode
     // fails the probe (the module said to expect it compressed).
@@ -337,9 +353,13 @@ async fn run(
         }
     };
     m.uncompressed = read.decoded_len as f64;
-    if success && want_body {
+    if success && want_regex {
         success = body_ok(&read.kept, module, log);
         m.failed_regex = if success { 0.0 } else { 1.0 };
+    }
+    if success && want_cel {
+        success = cel_ok(&read.kept, module, log);
+        m.failed_cel = Some(if success { 0.0 } else { 1.0 });
     }
 
     let is_tls = url.scheme_str() == Some("https");
@@ -802,6 +822,67 @@ fn body_ok(body: &[u8], module: &HttpProbe, log: &mut ProbeLog) -> bool {
     true
 }
 
+/// upstream's `matchCELExpressions`: the body as JSON, bound to `body`.
+fn cel_ok(body: &[u8], module: &HttpProbe, log: &mut ProbeLog) -> bool {
+    let json: serde_json::Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(e) => {
+            log.error(format!("Error unmarshalling HTTP body to JSON err={e}"));
+            return false;
+        }
+    };
+    let mut context = cel_interpreter::Context::default();
+    context.add_variable_from_value("body", cel_value(json));
+    for (cel, fail_when) in [
+        (&module.fail_if_body_json_matches_cel, true),
+        (&module.fail_if_body_json_not_matches_cel, false),
+    ] {
+        let Some(cel) = cel else { continue };
+        match cel.program.execute(&context) {
+            Ok(cel_interpreter::Value::Bool(matched)) => {
+                if matched == fail_when {
+                    log.error(format!(
+                        "Body {} CEL expression expression={}",
+                        if matched { "matched" } else { "did not match" },
+                        cel.expression
+                    ));
+                    return false;
+                }
+            }
+            Ok(other) => {
+                log.error(format!(
+                    "CEL evaluation result is not a boolean details={other:?}"
+                ));
+                return false;
+            }
+            Err(e) => {
+                log.error(format!("Error evaluating CEL expression err={e}"));
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// JSON as Go's `encoding/json` gives it to cel-go: every number a double.
+fn cel_value(v: serde_json::Value) -> cel_interpreter::Value {
+    use cel_interpreter::Value;
+    match v {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(b),
+        serde_json::Value::Number(n) => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        serde_json::Value::String(s) => Value::String(s.into()),
+        serde_json::Value::Array(a) => {
+            Value::List(a.into_iter().map(cel_value).collect::<Vec<_>>().into())
+        }
+        serde_json::Value::Object(o) => {
+            let map: std::collections::HashMap<String, Value> =
+                o.into_iter().map(|(k, v)| (k, cel_value(v))).collect();
+            Value::Map(map.into())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -815,6 +896,58 @@ mod tests {
         assert!(!is_domain_or_subdomain("127.0.0.2", "127.0.0.1"));
         assert!(is_domain_or_subdomain("[::1]", "::1"));
         assert!(!is_domain_or_subdomain("[::2]", "[::1]"));
+    }
+
+    fn cel_module(matches: Option<&str>, not_matches: Option<&str>) -> HttpProbe {
+        let compile = |e: &str| crate::config::Cel::compile(e).expect("compiles");
+        HttpProbe {
+            fail_if_body_json_matches_cel: matches.map(compile),
+            fail_if_body_json_not_matches_cel: not_matches.map(compile),
+            ..HttpProbe::default()
+        }
+    }
+
+    #[test]
+    fn cel_expressions_see_the_json_body_as_cel_go_does() {
+        let body = br#"{"foo":"bar","baz":"qux","count":3,"items":[1,2,5],"ok":true}"#;
+        let mut log = ProbeLog::default();
+        let pass = [
+            "body.foo == 'bar' && body.baz.startsWith('q')",
+            "body.count == 3",
+            "body.count > 2.5",
+            "body.items.all(x, x > 0)",
+            "body.items.exists(i, i == 5)",
+            "size(body.items) == 3",
+            "body.ok",
+            "has(body.foo) && !has(body.missing)",
+            "body.baz.matches('^q.x$')",
+        ];
+        for e in pass {
+            assert!(
+                cel_ok(body, &cel_module(None, Some(e)), &mut log),
+                "{e}: {}",
+                log.text()
+            );
+            assert!(!cel_ok(body, &cel_module(Some(e), None), &mut log), "{e}");
+        }
+        // not a boolean, an evaluation error, a body that is not JSON
+        assert!(!cel_ok(body, &cel_module(None, Some("body.foo")), &mut log));
+        assert!(!cel_ok(
+            body,
+            &cel_module(None, Some("body.missing == 1")),
+            &mut log
+        ));
+        assert!(!cel_ok(
+            b"not json",
+            &cel_module(None, Some("true")),
+            &mut log
+        ));
+        for bad in ["foo.bar", "", "body.foo ==", "x"] {
+            assert!(
+                crate::config::Cel::compile(bad).is_err(),
+                "{bad:?} compiles"
+            );
+        }
     }
 
     #[test]
