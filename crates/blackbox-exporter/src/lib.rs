@@ -254,7 +254,7 @@ impl ProbeHandler for BlackboxProbe {
         };
         if !matches!(
             module.prober.as_str(),
-            "http" | "tcp" | "dns" | "icmp" | "grpc"
+            "http" | "tcp" | "dns" | "icmp" | "grpc" | "unix"
         ) {
             return Err(ProbeError(format!("Unknown prober {:?}", module.prober)));
         }
@@ -380,6 +380,16 @@ async fn run_prober(
             let r = tokio::time::timeout_at(
                 deadline,
                 prober::grpc::probe(ctx, target, &module.grpc, &mut m, log),
+            )
+            .await;
+            m.emit(out);
+            finish(r, log)
+        }
+        "unix" => {
+            let mut m = prober::unix::UnixMetrics::default();
+            let r = tokio::time::timeout_at(
+                deadline,
+                prober::unix::probe(ctx, target, &module.unix, &mut m, log),
             )
             .await;
             m.emit(out);

@@ -7,8 +7,10 @@ pub mod dns;
 pub mod grpc;
 pub mod http;
 pub mod icmp;
+pub mod query_response;
 pub mod tcp;
 pub mod tls;
+pub mod unix;
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
