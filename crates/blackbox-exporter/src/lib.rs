@@ -254,7 +254,7 @@ impl ProbeHandler for BlackboxProbe {
         };
         if !matches!(
             module.prober.as_str(),
-            "http" | "tcp" | "dns" | "icmp" | "grpc" | "unix"
+            "http" | "tcp" | "dns" | "icmp" | "grpc" | "unix" | "websocket"
         ) {
             return Err(ProbeError(format!("Unknown prober {:?}", module.prober)));
         }
@@ -390,6 +390,16 @@ async fn run_prober(
             let r = tokio::time::timeout_at(
                 deadline,
                 prober::unix::probe(ctx, target, &module.unix, &mut m, log),
+            )
+            .await;
+            m.emit(out);
+            finish(r, log)
+        }
+        "websocket" => {
+            let mut m = prober::websocket::WebsocketMetrics::default();
+            let r = tokio::time::timeout_at(
+                deadline,
+                prober::websocket::probe(ctx, target, &module.websocket, &mut m, log),
             )
             .await;
             m.emit(out);

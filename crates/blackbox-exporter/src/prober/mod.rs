@@ -11,6 +11,7 @@ pub mod query_response;
 pub mod tcp;
 pub mod tls;
 pub mod unix;
+pub mod websocket;
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
