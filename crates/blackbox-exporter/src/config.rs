@@ -49,6 +49,12 @@ impl Config {
             serde_norway::from_str(text).map_err(|e| ConfigError::Parse(upstream_wording(e)))?
         };
         for (name, module) in &mut config.modules {
+            if module.http.enable_http3 {
+                tracing::warn!(
+                    module = %name,
+                    "enable_http3: HTTP/3 is not supported by this exporter; every probe with this module fails"
+                );
+            }
             module.validate().map_err(|message| ConfigError::Invalid {
                 module: name.clone(),
                 message,

@@ -414,6 +414,12 @@ modules:
     prober: http
     http:
       compression: gzip
+  http3:
+    prober: http
+    http:
+      enable_http3: true
+      enable_http2: false
+      valid_http_versions: ["HTTP/3.0"]
 "#,
             key_file.display(),
             dir.path().join("absent.pem").display()
@@ -450,6 +456,18 @@ modules:
     assert_eq!(m["probe_http_uncompressed_body_length"], 10_000.0);
     let m = ours.probe(&web.url("/ok"), "gzip");
     assert_eq!(m["probe_success"], 0.0, "a plain body is not gzip: {m:?}");
+
+    // no QUIC client: an HTTP/3 module fails, saying so, and never
+    // probes over HTTP/1.1 instead
+    let before = web.received().len();
+    let text = get(&format!(
+        "{}&debug=true",
+        probe_url(&ours.server.url(""), &web.url("/ok"), "http3")
+    ))
+    .1;
+    assert!(text.contains("probe_success 0"), "{text}");
+    assert!(text.contains("HTTP/3 is not supported"), "{text}");
+    assert_eq!(web.received().len(), before);
 }
 
 #[test]

@@ -170,6 +170,14 @@ async fn run(
     m: &mut HttpMetrics,
     log: &mut ProbeLog,
 ) -> Result<bool, String> {
+    // No QUIC client here. Refusing the module at load would refuse
+    // upstream's own default blackbox.yml (its http_2xx_http3 module), so
+    // such a probe fails, saying why, instead of speaking HTTP/1.1 or 2.
+    if module.enable_http3 {
+        return Err(
+            "enable_http3: HTTP/3 is not supported by this exporter; the probe fails".into(),
+        );
+    }
     let mut url: Uri = with_scheme(target)
         .parse()
         .map_err(|e| format!("Could not parse target URL: {e}"))?;
