@@ -33,25 +33,70 @@ pub struct ProbeCtx<'a> {
     pub tokens: &'a client::TokenCache,
 }
 
-/// The probe's log lines, returned with `debug=true` and logged at debug.
+/// The probe's log lines: kept for `debug=true` and `/logs`, and logged
+/// (with the module and target) when at or above `--log.prober`, as
+/// upstream's scrape logger.
 #[derive(Debug, Default)]
 pub struct ProbeLog {
     lines: Vec<String>,
+    /// `None`: keep every line, log nothing (unit tests).
+    scope: Option<LogScope>,
+}
+
+#[derive(Debug)]
+struct LogScope {
+    min_level: tracing::Level,
+    module: String,
+    target: String,
+}
+
+/// `--log.prober`'s spellings.
+pub fn parse_level(level: &str) -> Option<tracing::Level> {
+    match level {
+        "debug" => Some(tracing::Level::DEBUG),
+        "info" => Some(tracing::Level::INFO),
+        "warn" => Some(tracing::Level::WARN),
+        "error" => Some(tracing::Level::ERROR),
+        _ => None,
+    }
 }
 
 impl ProbeLog {
+    pub fn new(min_level: tracing::Level, module: &str, target: &str) -> ProbeLog {
+        ProbeLog {
+            lines: Vec::new(),
+            scope: Some(LogScope {
+                min_level,
+                module: module.to_string(),
+                target: target.to_string(),
+            }),
+        }
+    }
     pub fn info(&mut self, msg: impl AsRef<str>) {
-        self.line("info", msg.as_ref());
+        self.line(tracing::Level::INFO, msg.as_ref());
     }
     pub fn error(&mut self, msg: impl AsRef<str>) {
-        self.line("error", msg.as_ref());
+        self.line(tracing::Level::ERROR, msg.as_ref());
     }
     pub fn debug(&mut self, msg: impl AsRef<str>) {
-        self.line("debug", msg.as_ref());
+        self.line(tracing::Level::DEBUG, msg.as_ref());
     }
-    fn line(&mut self, level: &str, msg: &str) {
-        tracing::debug!(level, "{msg}");
+    fn line(&mut self, level: tracing::Level, msg: &str) {
+        if let Some(scope) = &self.scope {
+            // tracing's order: ERROR < WARN < INFO < DEBUG
+            if level > scope.min_level {
+                return;
+            }
+            let (module, target) = (scope.module.as_str(), scope.target.as_str());
+            match level {
+                tracing::Level::ERROR => tracing::error!(module, target, "{msg}"),
+                tracing::Level::WARN => tracing::warn!(module, target, "{msg}"),
+                tracing::Level::INFO => tracing::info!(module, target, "{msg}"),
+                _ => tracing::debug!(module, target, "{msg}"),
+            }
+        }
         let ts = httpdate::fmt_http_date(std::time::SystemTime::now());
+        let level = level.as_str().to_ascii_lowercase();
         self.lines
             .push(format!("ts={ts:?} level={level} msg={msg:?}"));
     }
