@@ -144,16 +144,28 @@ fn log_prober_level_filters_the_probe_log() {
         ))
         .1
     };
+    // upstream's default: routine steps are debug lines, failures errors
     let info = start_ours(&cfg, &[]);
     let text = debug_text(&info);
-    assert!(text.contains("Resolving target address"), "{text}");
-    assert!(!text.contains("Beginning probe"), "a debug line: {text}");
-    let debug = start_ours(&cfg, &["--log.prober=debug"]);
-    assert!(debug_text(&debug).contains("Beginning probe"));
-    let error = start_ours(&cfg, &["--log.prober=error"]);
-    let text = debug_text(&error);
     assert!(!text.contains("Resolving target address"), "{text}");
     assert!(text.contains("level=error msg=\"Probe failed"), "{text}");
+    let debug = start_ours(&cfg, &["--log.prober=debug"]);
+    let text = debug_text(&debug);
+    assert!(text.contains("Beginning probe"), "{text}");
+    assert!(text.contains("Resolving target address"), "{text}");
+    let error = start_ours(&cfg, &["--log.prober=error"]);
+    let web = HttpServer::start();
+    let redirect = format!(
+        "{}&debug=true",
+        probe_url(&error.server.url(""), &web.url("/redirect/1"), "http_2xx")
+    );
+    let text = get(&redirect).1;
+    assert!(!text.contains("Received redirect"), "a warning: {text}");
+    let text = get(&redirect.replace(&error.server.url(""), &info.server.url(""))).1;
+    assert!(
+        text.contains("level=warn msg=\"Received redirect"),
+        "{text}"
+    );
 
     assert!(startup_error(&cfg, &["--log.prober=verbose"]).contains("--log.prober"));
 }

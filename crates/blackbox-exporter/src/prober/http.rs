@@ -245,13 +245,13 @@ async fn run(
         let is_redirect = matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308);
         match (is_redirect, location) {
             (true, Some(loc)) => {
-                log.info(format!("Received redirect location={loc}"));
+                log.warn(format!("Received redirect location={loc}"));
                 // Counted as upstream (Go's CheckRedirect): every redirect
                 // received, also the one that is not followed.
                 let n = hop_index + 1;
                 m.redirects = f64::from(n);
                 if !module.follow_redirects || n > ctx.max_redirects {
-                    log.info("Not following redirect");
+                    log.debug("Not following redirect");
                     break hop;
                 }
                 hop_index = n;
@@ -304,7 +304,7 @@ async fn run(
     {
         m.last_modified = Some(d.as_secs_f64());
     }
-    log.info(format!(
+    log.debug(format!(
         "Received HTTP response status_code={}",
         parts.status.as_u16()
     ));
@@ -315,7 +315,7 @@ async fn run(
         module.valid_status_codes.contains(&parts.status.as_u16())
     };
     if !success {
-        log.info(format!(
+        log.debug(format!(
             "Invalid HTTP response status code, wanted 2xx status_code={}",
             parts.status.as_u16()
         ));
@@ -538,7 +538,7 @@ async fn one_hop(
         }
     };
     if let Some(p) = &proxy {
-        log.info(format!("Using proxy proxy={}:{}", p.host, p.port));
+        log.debug(format!("Using proxy proxy={}:{}", p.host, p.port));
     }
     let (tcp, took) = client::connect(&connect_host, addr, proxy.as_ref(), https).await?;
     m.connect += secs(took);
@@ -645,7 +645,7 @@ async fn one_hop(
             HeaderValue::from_str(&module.compression).map_err(|_| "invalid compression")?,
         );
     }
-    log.info(format!("Making HTTP request url={url} host={host_value}"));
+    log.debug(format!("Making HTTP request url={url} host={host_value}"));
 
     let io = TokioIo::new(stream);
     let deadline = ctx.deadline + std::time::Duration::from_secs(1);

@@ -271,7 +271,7 @@ async fn run(
         }
         let seq = SEQ.fetch_add(1, Ordering::Relaxed);
         let request = echo_request(ip.is_ipv6(), id, seq, &payload);
-        log.info(format!("Creating ICMP packet seq={seq} id={id}"));
+        log.debug(format!("Creating ICMP packet seq={seq} id={id}"));
         let sent_at = Instant::now();
         sock.fd
             .send_to(&request, dest)
@@ -303,12 +303,12 @@ async fn run(
                 if let Some(multi) = &mut m.multi {
                     multi.rtts.push(rtt);
                 }
-                log.info(format!(
+                log.debug(format!(
                     "Found matching reply packet seq={seq} rtt_seconds={rtt}"
                 ));
             }
             Ok(Err(e)) => return Err(e),
-            Err(_) => log.info(format!("No reply before the deadline seq={seq}")),
+            Err(_) => log.debug(format!("No reply before the deadline seq={seq}")),
         }
     }
     if let Some(multi) = &m.multi

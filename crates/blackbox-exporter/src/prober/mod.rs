@@ -35,7 +35,8 @@ pub struct ProbeCtx<'a> {
 
 /// The probe's log lines: kept for `debug=true` and `/logs`, and logged
 /// (with the module and target) when at or above `--log.prober`, as
-/// upstream's scrape logger.
+/// upstream's scrape logger. Routine steps are debug lines, as upstream's,
+/// so a good probe logs nothing at the default `info`.
 #[derive(Debug, Default)]
 pub struct ProbeLog {
     lines: Vec<String>,
@@ -72,8 +73,8 @@ impl ProbeLog {
             }),
         }
     }
-    pub fn info(&mut self, msg: impl AsRef<str>) {
-        self.line(tracing::Level::INFO, msg.as_ref());
+    pub fn warn(&mut self, msg: impl AsRef<str>) {
+        self.line(tracing::Level::WARN, msg.as_ref());
     }
     pub fn error(&mut self, msg: impl AsRef<str>) {
         self.line(tracing::Level::ERROR, msg.as_ref());
@@ -231,7 +232,7 @@ pub async fn resolve(
     let bare = exporter_kit::net::unbracket(host);
     policy.check_host(bare)?;
     let want_v4 = preferred == "ip4";
-    log.info(format!(
+    log.debug(format!(
         "Resolving target address target={bare} ip_protocol={}",
         if want_v4 { "ip4" } else { "ip6" }
     ));
@@ -264,7 +265,7 @@ pub async fn resolve(
     match result {
         Ok(ip) => {
             res.ip = Some(ip);
-            log.info(format!("Resolved target address target={bare} ip={ip}"));
+            log.debug(format!("Resolved target address target={bare} ip={ip}"));
             policy.check_addr(Some(bare), ip)?;
             Ok(ip)
         }

@@ -73,7 +73,7 @@ pub async fn run(
     // together are not lost between two expects.
     let mut reader = BufReader::new(stream);
     for (i, qr) in entries.iter().enumerate() {
-        log.info(format!("Processing query response entry entry_number={i}"));
+        log.debug(format!("Processing query response entry entry_number={i}"));
         let mut send = qr.send.as_bytes().to_vec();
         if let Some(re) = &qr.expect {
             let mut line = Vec::new();
@@ -93,7 +93,7 @@ pub async fn run(
                     String::from_utf8_lossy(text)
                 ));
                 if let Some(caps) = re.0.captures(text) {
-                    log.info(format!(
+                    log.debug(format!(
                         "Regexp matched regexp={} line={:?}",
                         re.0.as_str(),
                         String::from_utf8_lossy(text)

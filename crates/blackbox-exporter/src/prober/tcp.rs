@@ -58,11 +58,11 @@ async fn run(
     )
     .await?;
     let addr = SocketAddr::new(ip, port);
-    log.info(format!("Dialing TCP without TLS address={addr}"));
+    log.debug(format!("Dialing TCP without TLS address={addr}"));
     let tcp = tokio::net::TcpStream::connect(addr)
         .await
         .map_err(|e| format!("Error dialing TCP err=\"dial tcp {addr}: connect: {e}\""))?;
-    log.info("Successfully dialed");
+    log.debug("Successfully dialed");
     let sni = if module.tls_config.server_name.is_empty() {
         ctx.hostname.unwrap_or(host).to_string()
     } else {

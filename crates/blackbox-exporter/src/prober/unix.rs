@@ -55,7 +55,7 @@ async fn run(
             format!("Error dialing unix err=\"dial unix {target}: connect: {e}\"")
         }
     })?;
-    log.info("Successfully dialed");
+    log.debug("Successfully dialed");
     // A path is no host name: the certificate is checked against
     // tls_config.server_name, else "localhost".
     let sni = if module.tls_config.server_name.is_empty() {
