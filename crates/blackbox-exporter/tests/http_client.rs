@@ -515,3 +515,52 @@ modules:
         (0.0, 1.0)
     );
 }
+
+/// proxy_from_environment: the binary started with HTTP_PROXY / NO_PROXY
+/// (a separate process, so the environment is its own).
+#[test]
+fn proxy_from_environment_follows_http_proxy_and_no_proxy() {
+    let (proxy, log) = recording_proxy();
+    let web = HttpServer::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = write_config(
+        dir.path(),
+        "modules:\n  env_proxy:\n    prober: http\n    timeout: 3s\n    http:\n      proxy_from_environment: true\n      skip_resolve_phase_with_proxy: true\n",
+    );
+    let port = testkit::free_port();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_blackbox-exporter"));
+    cmd.arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg(format!("--config.file={}", cfg.display()))
+        .env("HTTP_PROXY", format!("http://{proxy}"))
+        .env("NO_PROXY", "excluded.example")
+        .env_remove("http_proxy")
+        .env_remove("no_proxy");
+    let mut process = testkit::Process::spawn("blackbox-exporter", cmd, &dir.path().join("log"));
+    let base = format!("http://127.0.0.1:{port}");
+    process.wait_ready(Duration::from_secs(20), || {
+        testkit::http()
+            .get(format!("{base}/-/healthy"))
+            .send()
+            .is_ok()
+    });
+    let probe = |target: &str| {
+        let body = get(&probe_url(&base, target, "env_proxy")).1;
+        body.lines()
+            .find_map(|l| l.strip_prefix("probe_success "))
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no probe_success in {body}"))
+    };
+    assert_eq!(probe("http://probe-target.example/env"), "1");
+    let proxied = seen(&log);
+    assert_eq!(proxied.len(), 1, "{proxied:?}");
+    assert_eq!(
+        proxied[0].request_line,
+        "GET http://probe-target.example/env HTTP/1.1"
+    );
+    // NO_PROXY: dialled directly, and the name resolves nowhere
+    assert_eq!(probe("http://excluded.example/"), "0");
+    // Go never proxies loopback from the environment
+    assert_eq!(probe(&web.url("/ok")), "1");
+    assert_eq!(web.received().len(), 1);
+    assert_eq!(seen(&log).len(), 1, "only the first went through the proxy");
+}
