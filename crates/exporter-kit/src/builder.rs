@@ -130,6 +130,7 @@ where
             runtime_threads,
             preflight,
         } = self;
+        crate::map_rodata_on_demand();
         let argv = argv.unwrap_or_else(|| std::env::args_os().collect());
         let cli = match args::parse_from(&spec, registrations, argv) {
             Ok(cli) => cli,

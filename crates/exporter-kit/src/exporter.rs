@@ -44,14 +44,27 @@ impl Exporter {
     pub fn collector_metrics(&mut self, metrics: CollectorMetrics) -> &mut Self {
         let mut runner = Runner::new(metrics);
         std::mem::swap(&mut self.runner, &mut runner);
-        for (name, collector) in runner.into_entries() {
-            self.runner.add(name, collector);
+        for (name, collector, always) in runner.into_entries() {
+            if always {
+                self.runner.add_always(name, collector);
+            } else {
+                self.runner.add(name, collector);
+            }
         }
         self
     }
 
     pub fn collector(&mut self, name: &'static str, collector: AnyCollector) -> &mut Self {
         self.runner.add(name, collector);
+        self
+    }
+
+    /// A collector that runs on every scrape of the telemetry path, also
+    /// when `collect[]` selects others: a check of the server they all
+    /// depend on, whose answer (`mysql_up`) upstream reports in every
+    /// scrape.
+    pub fn collector_always(&mut self, name: &'static str, collector: AnyCollector) -> &mut Self {
+        self.runner.add_always(name, collector);
         self
     }
 

@@ -112,6 +112,22 @@ pub struct Args {
         value_name = "INT"
     )]
     pub check_keys_batch_size: i64,
+    /// How long one background SCAN pass for --check-keys patterns takes (redis-exporter only; upstream SCANs on every scrape). A new matching key appears in metrics within this long (default: within 30s); a deleted key disappears at the next scrape. A scrape only fetches known keys. Discovery never keeps Redis busy more than a quarter of the time, so a keyspace too large for the cycle takes longer.
+    #[arg(
+        long = "check-keys-discovery-cycle",
+        env = "REDIS_EXPORTER_CHECK_KEYS_DISCOVERY_CYCLE",
+        default_value = "30s",
+        value_name = "DURATION"
+    )]
+    pub check_keys_discovery_cycle: String,
+    /// Most targets (with their credentials and --check-keys patterns) whose keys are discovered in the background at once (redis-exporter only); the least recently scraped one makes room, and one not scraped for 10 minutes stops.
+    #[arg(
+        long = "check-keys-discovery-max-targets",
+        env = "REDIS_EXPORTER_CHECK_KEYS_DISCOVERY_MAX_TARGETS",
+        default_value_t = 100,
+        value_name = "INT"
+    )]
+    pub check_keys_discovery_max_targets: usize,
     /// Comma separated list of path(s) to Redis Lua script(s) for gathering extra metrics.
     #[arg(
         long = "script",
@@ -421,6 +437,13 @@ pub struct Args {
         default_value_t = false
     )]
     pub append_instance_role_label: bool,
+    /// ferroscope: send --redis.password (or REDIS_PASSWORD) to every /scrape target, as upstream does. Off: it goes only to the server --redis.addr names (same scheme, host and port); other targets get their password from --redis.password-file.
+    #[arg(
+        long = "redis.password-for-any-target",
+        env = "REDIS_EXPORTER_PASSWORD_FOR_ANY_TARGET",
+        default_value_t = false
+    )]
+    pub redis_password_for_any_target: bool,
     /// ferroscope: let /scrape use a password given in the target URL (off: credentials come only from --redis.password / the password file).
     #[arg(
         long = "scrape-allow-url-credentials",

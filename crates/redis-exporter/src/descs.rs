@@ -64,6 +64,8 @@ pub struct Descs {
     pub key_value_as_string: Desc,
     pub key_memory_usage_bytes: Desc,
     pub keys_count: Desc,
+    pub key_discovery_passes: Desc,
+    pub key_discovery_keys: Desc,
     pub key_group_count: Desc,
     pub key_group_memory_usage_bytes: Desc,
     pub number_of_distinct_key_groups: Desc,
@@ -468,6 +470,16 @@ impl Descs {
                 "keys_count",
                 "Keys matching a --count-keys pattern.",
                 db_key,
+            )?,
+            key_discovery_passes: b.c(
+                "exporter_key_discovery_passes_total",
+                "Completed background SCAN passes over the keyspace for --check-keys patterns.",
+                &[],
+            )?,
+            key_discovery_keys: b.g(
+                "exporter_key_discovery_keys",
+                "Keys that --check-keys patterns matched, as the background SCAN knows them.",
+                &[],
             )?,
             key_group_count: b.g(
                 "key_group_count",

@@ -12,6 +12,7 @@ pub mod config_metrics;
 pub mod conn;
 pub mod descs;
 pub mod info;
+pub mod key_discovery;
 pub mod key_groups;
 pub mod keys;
 pub mod latency;
@@ -89,6 +90,8 @@ pub fn scraper(args: &Args) -> Result<scrape::Scraper, BuildError> {
     let settings = scrape::Settings {
         user: args.redis_user.clone(),
         password: args.redis_password.clone(),
+        password_server: conn::server_of(&args.redis_addr),
+        password_for_any_target: args.redis_password_for_any_target,
         passwords,
         tls: conn::TlsOptions {
             ca_cert_file: args.tls_ca_cert_file.clone(),
@@ -139,7 +142,29 @@ pub fn scraper(args: &Args) -> Result<scrape::Scraper, BuildError> {
         check_single_streams: key_list("check-single-streams", &args.check_single_streams)?,
         count_keys: key_list("count-keys", &args.count_keys)?,
     };
-    Ok(scrape::Scraper::new(d, settings, keys))
+    let cycle = exporter_kit::duration::parse_go(&args.check_keys_discovery_cycle)
+        .ok()
+        .filter(|c| !c.is_zero())
+        .ok_or_else(|| {
+            BuildError::new(format!(
+                "--check-keys-discovery-cycle: invalid duration {:?} (give a positive Go duration, e.g. 30s)",
+                args.check_keys_discovery_cycle
+            ))
+        })?;
+    if args.check_keys_discovery_max_targets == 0 {
+        return Err(BuildError::new(
+            "--check-keys-discovery-max-targets: must be at least 1",
+        ));
+    }
+    let discovery = key_discovery::DiscoverySettings {
+        cycle,
+        max_targets: args.check_keys_discovery_max_targets,
+        scan_count: settings.batch_size,
+        timeout: settings.timeout,
+        tls: settings.tls.clone(),
+        set_client_name: settings.set_client_name,
+    };
+    Ok(scrape::Scraper::new(d, settings, keys, discovery))
 }
 
 pub fn setup(args: &Args, exporter: &mut Exporter, _ctx: &BuildContext) -> Result<(), BuildError> {
@@ -187,6 +212,14 @@ pub fn setup(args: &Args, exporter: &mut Exporter, _ctx: &BuildContext) -> Resul
     if !args.redis_password.is_empty() {
         tracing::warn!(
             "--redis.password on the command line is visible in `ps`; prefer REDIS_PASSWORD or --redis.password-file"
+        );
+    }
+    if !args.redis_password.is_empty()
+        && args.redis_addr.is_empty()
+        && !args.redis_password_for_any_target
+    {
+        tracing::warn!(
+            "--redis.password is sent only to --redis.addr's server, and --redis.addr is empty: no /scrape target gets it; list the targets in --redis.password-file or set --redis.password-for-any-target"
         );
     }
     let target = conn::Target {

@@ -28,7 +28,7 @@ pub use dockerd::Dockerd;
 pub use kafka::{KafkaBroker, tansu_install_dir};
 pub use mariadb::MariaDb;
 pub use packages::{AptPackage, apt_packages, missing_packages, package_of, require};
-pub use process::{Process, find_binary, free_port, require_binary, wait_until};
+pub use process::{Frozen, Process, find_binary, free_port, require_binary, wait_until};
 pub use prometheus::Prometheus;
 pub use redis::{RedisServer, RedisServerBuilder};
 pub use samples::{has_sample, sample_value};
