@@ -451,7 +451,7 @@ async fn run(
         module.recursion_desired,
     )?;
     let tcp = module.transport_protocol == "tcp";
-    log.info(format!(
+    log.debug(format!(
         "Making DNS query target={addr} dial_protocol={} query={} type={} class={}",
         if tcp { "tcp" } else { "udp" },
         module.query_name,
@@ -518,7 +518,7 @@ async fn run(
     if qtype == 6 {
         m.serial = resp.soa_serial.map(f64::from);
     }
-    log.info(format!(
+    log.debug(format!(
         "Got response rcode={} answers={}",
         name_of(RCODES, resp.rcode, "RCODE"),
         resp.answer.len()

@@ -194,7 +194,7 @@ async fn check(
         .header(TE, HeaderValue::from_static("trailers"))
         .body(Full::new(Bytes::from(encode_request(&module.service))))
         .map_err(|e| e.to_string())?;
-    log.info(format!(
+    log.debug(format!(
         "Checking gRPC health service={:?} address={addr}",
         module.service
     ));
@@ -235,7 +235,7 @@ async fn check(
     let status = decode_status(&data)? as usize;
     m.serving = Some(status.min(3));
     let name = STATUSES.get(status).copied().unwrap_or("UNKNOWN");
-    log.info(format!("Health check answered status={name}"));
+    log.debug(format!("Health check answered status={name}"));
     Ok(status == 1)
 }
 
