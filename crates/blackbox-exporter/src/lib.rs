@@ -407,85 +407,42 @@ async fn run_prober(
     out: &mut Emitter,
     log: &mut ProbeLog,
 ) -> bool {
-    let deadline = ctx.deadline;
+    // Each prober fills its metrics (emitted whatever the outcome, as
+    // upstream's registry is) and stops at the probe's deadline.
+    macro_rules! probe {
+        ($prober:ident, $metrics:ident) => {{
+            let mut m = prober::$prober::$metrics::default();
+            let r = tokio::time::timeout_at(
+                ctx.deadline,
+                prober::$prober::probe(ctx, target, &module.$prober, &mut m, log),
+            )
+            .await;
+            m.emit(out);
+            finish(r, log)
+        }};
+    }
     match module.prober.as_str() {
-        "http" => {
-            let mut m = prober::http::HttpMetrics::default();
-            let r = tokio::time::timeout_at(
-                deadline,
-                prober::http::probe(ctx, target, &module.http, &mut m, log),
-            )
-            .await;
-            m.emit(out);
-            finish(r, log)
-        }
-        "tcp" => {
-            let mut m = prober::tcp::TcpMetrics::default();
-            let r = tokio::time::timeout_at(
-                deadline,
-                prober::tcp::probe(ctx, target, &module.tcp, &mut m, log),
-            )
-            .await;
-            m.emit(out);
-            finish(r, log)
-        }
-        "dns" => {
-            let mut m = prober::dns::DnsMetrics::default();
-            let r = tokio::time::timeout_at(
-                deadline,
-                prober::dns::probe(ctx, target, &module.dns, &mut m, log),
-            )
-            .await;
-            m.emit(out);
-            finish(r, log)
-        }
-        "icmp" => {
-            let mut m = prober::icmp::IcmpMetrics::default();
-            let r = tokio::time::timeout_at(
-                deadline,
-                prober::icmp::probe(ctx, target, &module.icmp, &mut m, log),
-            )
-            .await;
-            m.emit(out);
-            finish(r, log)
-        }
-        "grpc" => {
-            let mut m = prober::grpc::GrpcMetrics::default();
-            let r = tokio::time::timeout_at(
-                deadline,
-                prober::grpc::probe(ctx, target, &module.grpc, &mut m, log),
-            )
-            .await;
-            m.emit(out);
-            finish(r, log)
-        }
-        "unix" => {
-            let mut m = prober::unix::UnixMetrics::default();
-            let r = tokio::time::timeout_at(
-                deadline,
-                prober::unix::probe(ctx, target, &module.unix, &mut m, log),
-            )
-            .await;
-            m.emit(out);
-            finish(r, log)
-        }
-        "websocket" => {
-            let mut m = prober::websocket::WebsocketMetrics::default();
-            let r = tokio::time::timeout_at(
-                deadline,
-                prober::websocket::probe(ctx, target, &module.websocket, &mut m, log),
-            )
-            .await;
-            m.emit(out);
-            finish(r, log)
-        }
+        "http" => probe!(http, HttpMetrics),
+        "tcp" => probe!(tcp, TcpMetrics),
+        "dns" => probe!(dns, DnsMetrics),
+        "icmp" => probe!(icmp, IcmpMetrics),
+        "grpc" => probe!(grpc, GrpcMetrics),
+        "unix" => probe!(unix, UnixMetrics),
+        "websocket" => probe!(websocket, WebsocketMetrics),
         _ => false,
     }
 }
 
-fn finish(r: Result<bool, tokio::time::error::Elapsed>, log: &mut ProbeLog) -> bool {
+fn finish(
+    r: Result<Result<bool, String>, tokio::time::error::Elapsed>,
+    log: &mut ProbeLog,
+) -> bool {
     match r {
-        Ok(ok) => ok,
+        Ok(Ok(ok)) => ok,
+        Ok(Err(e)) => {
+            log.error(e);
+            false
+        }
         Err(_) => {
             log.error("Timeout reached before the probe finished (context deadline exceeded)");
             false

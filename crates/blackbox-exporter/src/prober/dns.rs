@@ -393,22 +393,6 @@ fn rrs_ok(rrs: &[String], v: &RrValidator, log: &mut ProbeLog) -> bool {
     true
 }
 
-pub async fn probe(
-    ctx: &ProbeCtx<'_>,
-    target: &str,
-    module: &DnsProbe,
-    m: &mut DnsMetrics,
-    log: &mut ProbeLog,
-) -> bool {
-    match run(ctx, target, module, m, log).await {
-        Ok(ok) => ok,
-        Err(e) => {
-            log.error(e);
-            false
-        }
-    }
-}
-
 /// Upstream's rule: a target that does not split as `host:port` is a
 /// host alone, on the DNS port; a port that is there must be a number.
 fn split_target(target: &str) -> Result<(&str, u16), String> {
@@ -421,7 +405,8 @@ fn split_target(target: &str) -> Result<(&str, u16), String> {
     }
 }
 
-async fn run(
+/// Fails with the message logged as the probe's error.
+pub async fn probe(
     ctx: &ProbeCtx<'_>,
     target: &str,
     module: &DnsProbe,

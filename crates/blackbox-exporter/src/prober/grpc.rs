@@ -103,23 +103,8 @@ fn grpc_status(h: &HeaderMap) -> Option<f64> {
     h.get("grpc-status")?.to_str().ok()?.parse().ok()
 }
 
+/// Fails with the message logged as the probe's error.
 pub async fn probe(
-    ctx: &ProbeCtx<'_>,
-    target: &str,
-    module: &GrpcProbe,
-    m: &mut GrpcMetrics,
-    log: &mut ProbeLog,
-) -> bool {
-    match run(ctx, target, module, m, log).await {
-        Ok(ok) => ok,
-        Err(e) => {
-            log.error(e);
-            false
-        }
-    }
-}
-
-async fn run(
     ctx: &ProbeCtx<'_>,
     target: &str,
     module: &GrpcProbe,

@@ -138,20 +138,17 @@ struct Hop {
 }
 
 /// Probes `target` with `module`, filling `m`. Returns probe success.
+/// Fails with the message logged as the probe's error.
 pub async fn probe(
     ctx: &ProbeCtx<'_>,
     target: &str,
     module: &HttpProbe,
     m: &mut HttpMetrics,
     log: &mut ProbeLog,
-) -> bool {
-    match run(ctx, target, module, m, log).await {
-        Ok(success) => success,
-        Err(e) => {
-            log.error(format!("Error for HTTP request err={e:?}"));
-            false
-        }
-    }
+) -> Result<bool, String> {
+    run(ctx, target, module, m, log)
+        .await
+        .map_err(|e| format!("Error for HTTP request err={e:?}"))
 }
 
 fn with_scheme(target: &str) -> String {

@@ -205,23 +205,8 @@ fn open(ip: IpAddr, module: &IcmpProbe) -> Result<Sock, String> {
     Ok(Sock { fd, raw })
 }
 
+/// Fails with the message logged as the probe's error.
 pub async fn probe(
-    ctx: &ProbeCtx<'_>,
-    target: &str,
-    module: &IcmpProbe,
-    m: &mut IcmpMetrics,
-    log: &mut ProbeLog,
-) -> bool {
-    match run(ctx, target, module, m, log).await {
-        Ok(ok) => ok,
-        Err(e) => {
-            log.error(e);
-            false
-        }
-    }
-}
-
-async fn run(
     ctx: &ProbeCtx<'_>,
     target: &str,
     module: &IcmpProbe,

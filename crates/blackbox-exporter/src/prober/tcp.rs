@@ -24,23 +24,8 @@ impl TcpMetrics {
     }
 }
 
+/// Fails with the message logged as the probe's error.
 pub async fn probe(
-    ctx: &ProbeCtx<'_>,
-    target: &str,
-    module: &TcpProbe,
-    m: &mut TcpMetrics,
-    log: &mut ProbeLog,
-) -> bool {
-    match run(ctx, target, module, m, log).await {
-        Ok(ok) => ok,
-        Err(e) => {
-            log.error(e);
-            false
-        }
-    }
-}
-
-async fn run(
     ctx: &ProbeCtx<'_>,
     target: &str,
     module: &TcpProbe,

@@ -20,23 +20,9 @@ impl UnixMetrics {
     }
 }
 
+/// Fails with the message logged as the probe's error.
 pub async fn probe(
     _ctx: &ProbeCtx<'_>,
-    target: &str,
-    module: &UnixProbe,
-    m: &mut UnixMetrics,
-    log: &mut ProbeLog,
-) -> bool {
-    match run(target, module, m, log).await {
-        Ok(ok) => ok,
-        Err(e) => {
-            log.error(e);
-            false
-        }
-    }
-}
-
-async fn run(
     target: &str,
     module: &UnixProbe,
     m: &mut UnixMetrics,

@@ -69,23 +69,8 @@ impl WebsocketMetrics {
     }
 }
 
+/// Fails with the message logged as the probe's error.
 pub async fn probe(
-    ctx: &ProbeCtx<'_>,
-    target: &str,
-    module: &WebsocketProbe,
-    m: &mut WebsocketMetrics,
-    log: &mut ProbeLog,
-) -> bool {
-    match run(ctx, target, module, m, log).await {
-        Ok(ok) => ok,
-        Err(e) => {
-            log.error(e);
-            false
-        }
-    }
-}
-
-async fn run(
     ctx: &ProbeCtx<'_>,
     target: &str,
     module: &WebsocketProbe,
