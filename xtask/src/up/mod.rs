@@ -15,9 +15,9 @@ pub mod config;
 mod containers;
 mod control;
 mod exporters;
-mod http;
+pub(crate) mod http;
 mod receiver;
-mod scale_out;
+pub(crate) mod scale_out;
 pub mod simulate;
 
 use std::collections::BTreeMap;
