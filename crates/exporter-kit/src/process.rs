@@ -3,6 +3,8 @@
 
 use std::sync::OnceLock;
 
+use procfs::process::{LimitValue, Process, Stat};
+
 use crate::desc::Desc;
 use crate::emit::Emitter;
 
@@ -14,7 +16,8 @@ struct Descs {
     open_fds: Desc,
     max_fds: Desc,
     start_time: Desc,
-    threads: Desc,
+    network_receive: Desc,
+    network_transmit: Desc,
 }
 
 fn descs() -> &'static Descs {
@@ -51,97 +54,95 @@ fn descs() -> &'static Descs {
             "Start time of the process since unix epoch in seconds.",
             &[],
         ),
-        threads: Desc::gauge(
-            "process_threads",
-            "Number of OS threads in the process.",
+        network_receive: Desc::counter(
+            "process_network_receive_bytes_total",
+            "Number of bytes received by the process over the network.",
+            &[],
+        ),
+        network_transmit: Desc::counter(
+            "process_network_transmit_bytes_total",
+            "Number of bytes sent by the process over the network.",
             &[],
         ),
     })
 }
 
-/// Clock ticks per second (USER_HZ), what /proc/self/stat counts in.
-fn clock_ticks() -> Option<f64> {
-    let ticks = rustix::param::clock_ticks_per_second();
-    (ticks > 0).then_some(ticks as f64)
-}
-
-fn page_size() -> f64 {
-    rustix::param::page_size() as f64
-}
-
-/// Fields of /proc/self/stat after the command name, numbered as proc(5)
-/// does from 3 (`state`).
-fn stat_fields(stat: &str) -> Option<Vec<&str>> {
-    let after_comm = stat.rfind(')')?;
-    Some(stat[after_comm + 1..].split_whitespace().collect())
-}
-
-fn boot_time() -> Option<f64> {
-    let stat = read("/proc/stat")?;
-    stat.lines()
-        .find_map(|l| l.strip_prefix("btime "))
-        .and_then(|v| v.trim().parse().ok())
-}
-
-fn read(path: &str) -> Option<String> {
-    crate::procfs::read(std::path::Path::new(path)).ok()
-}
-
 /// The process' start time, which never changes: read once.
-fn start_time(start_ticks: f64, ticks: f64) -> Option<f64> {
+fn start_time(stat: &Stat) -> Option<f64> {
     static START: OnceLock<Option<f64>> = OnceLock::new();
-    *START.get_or_init(|| boot_time().map(|btime| btime + start_ticks / ticks))
+    *START.get_or_init(|| {
+        let boot = procfs::boot_time_secs().ok()? as f64;
+        Some(boot + stat.starttime as f64 / procfs::ticks_per_second() as f64)
+    })
 }
 
-fn soft_limit(limits: &str, prefix: &str) -> Option<f64> {
-    let line = limits.lines().find(|l| l.starts_with(prefix))?;
-    let value = line[prefix.len()..].split_whitespace().next()?;
-    if value == "unlimited" {
-        Some(f64::INFINITY)
-    } else {
-        value.parse().ok()
+/// client_golang reports `unlimited` as the largest uint64.
+fn limit(value: LimitValue) -> f64 {
+    match value {
+        LimitValue::Unlimited => u64::MAX as f64,
+        LimitValue::Value(v) => v as f64,
     }
 }
 
-/// Writes what can be read; a field that cannot be read is left out, as
-/// client_golang does.
+/// `IpExt: InOctets` and `OutOctets` of the process' network namespace,
+/// from /proc/self/net/netstat: what client_golang counts as the
+/// process' network bytes. The procfs crate does not read this table.
+fn ip_ext_octets(netstat: &str) -> Option<(f64, f64)> {
+    let mut lines = netstat.lines().filter(|l| l.starts_with("IpExt:"));
+    let names = lines.next()?.split_whitespace();
+    let values = lines.next()?.split_whitespace();
+    let (mut received, mut sent) = (0.0, 0.0);
+    for (name, value) in names.zip(values).skip(1) {
+        match name {
+            "InOctets" => received = value.parse().ok()?,
+            "OutOctets" => sent = value.parse().ok()?,
+            _ => {}
+        }
+    }
+    Some((received, sent))
+}
+
+/// Writes what can be read; what cannot is left out, as client_golang's
+/// process collector does.
 pub fn collect(out: &mut Emitter) {
     let d = descs();
-    if let Some(fields) = read("/proc/self/stat").as_deref().and_then(stat_fields) {
-        let field = |n: usize| fields.get(n - 3).and_then(|v| v.parse::<f64>().ok());
-        if let (Some(ticks), Some(utime), Some(stime)) = (clock_ticks(), field(14), field(15)) {
-            out.counter(&d.cpu, &[], (utime + stime) / ticks);
-        }
-        if let Some(threads) = field(20) {
-            out.gauge(&d.threads, &[], threads);
-        }
-        if let (Some(ticks), Some(start)) = (clock_ticks(), field(22))
-            && let Some(start_time) = start_time(start, ticks)
-        {
-            out.gauge(&d.start_time, &[], start_time);
-        }
-        if let Some(vsize) = field(23) {
-            out.gauge(&d.virtual_, &[], vsize);
-        }
-        if let Some(rss) = field(24) {
-            out.gauge(&d.resident, &[], rss * page_size());
+    let Ok(me) = Process::myself() else {
+        return;
+    };
+    if let Ok(stat) = me.stat() {
+        let ticks = procfs::ticks_per_second() as f64;
+        out.counter(&d.cpu, &[], (stat.utime + stat.stime) as f64 / ticks);
+        out.gauge(&d.virtual_, &[], stat.vsize as f64);
+        out.gauge(
+            &d.resident,
+            &[],
+            stat.rss as f64 * procfs::page_size() as f64,
+        );
+        if let Some(start) = start_time(&stat) {
+            out.gauge(&d.start_time, &[], start);
         }
     }
-    if let Ok(dir) = std::fs::read_dir("/proc/self/fd") {
-        // The directory handle itself is one of the entries; leave it out.
-        out.gauge(&d.open_fds, &[], dir.count().saturating_sub(1) as f64);
+    // `me` holds /proc/self open, a descriptor client_golang's reader does
+    // not have: leave it out so the counts agree.
+    if let Ok(fds) = me.fd_count() {
+        out.gauge(&d.open_fds, &[], fds.saturating_sub(1) as f64);
     }
-    if let Some(limits) = read("/proc/self/limits") {
-        if let Some(v) = soft_limit(&limits, "Max open files") {
-            out.gauge(&d.max_fds, &[], v);
-        }
-        if let Some(v) = soft_limit(&limits, "Max address space") {
-            out.gauge(
-                &d.virtual_max,
-                &[],
-                if v.is_infinite() { u64::MAX as f64 } else { v },
-            );
-        }
+    if let Ok(limits) = me.limits() {
+        out.gauge(&d.max_fds, &[], limit(limits.max_open_files.soft_limit));
+        out.gauge(
+            &d.virtual_max,
+            &[],
+            limit(limits.max_address_space.soft_limit),
+        );
+    }
+    if let Some((received, sent)) =
+        crate::procfs::read(std::path::Path::new("/proc/self/net/netstat"))
+            .ok()
+            .as_deref()
+            .and_then(ip_ext_octets)
+    {
+        out.counter(&d.network_receive, &[], received);
+        out.counter(&d.network_transmit, &[], sent);
     }
 }
 
@@ -164,7 +165,9 @@ mod tests {
             "process_open_fds",
             "process_max_fds",
             "process_start_time_seconds",
-            "process_threads",
+            "process_virtual_memory_max_bytes",
+            "process_network_receive_bytes_total",
+            "process_network_transmit_bytes_total",
         ] {
             assert!(
                 names.iter().any(|n| n == want),
@@ -174,8 +177,17 @@ mod tests {
     }
 
     #[test]
-    fn stat_with_odd_command_name() {
-        let fields = stat_fields("42 (a) b (c)) S 1 2 3").unwrap();
-        assert_eq!(fields[0], "S");
+    fn network_bytes_are_ip_ext_octets() {
+        let netstat = "TcpExt: SyncookiesSent ListenDrops\nTcpExt: 0 3\n\
+            IpExt: InNoRoutes InOctets OutOctets\nIpExt: 1 123456 7890\n";
+        assert_eq!(ip_ext_octets(netstat), Some((123456.0, 7890.0)));
+        assert_eq!(ip_ext_octets("TcpExt: A\nTcpExt: 1\n"), None);
+        assert_eq!(ip_ext_octets("IpExt: InOctets\nIpExt: x\n"), None);
+    }
+
+    #[test]
+    fn unlimited_is_the_largest_uint64_as_client_golang_says() {
+        assert_eq!(limit(LimitValue::Unlimited), u64::MAX as f64);
+        assert_eq!(limit(LimitValue::Value(1024)), 1024.0);
     }
 }

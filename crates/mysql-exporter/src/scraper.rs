@@ -54,6 +54,9 @@ pub async fn first_taken(
 /// performance_schema timers count picoseconds.
 pub const PICO: f64 = 1e12;
 
+/// What one scraper's run returns: its families go to the emitter.
+pub type Scraped = Result<(), ScrapeError>;
+
 /// Why a scraper produced nothing, or not everything.
 #[derive(Debug, thiserror::Error)]
 pub enum ScrapeError {
@@ -140,16 +143,11 @@ impl Cx<'_> {
 pub trait Scraper: Send + Sync + 'static {
     /// Scrapes on one connection; `cx` is for work shared with other
     /// scrapers of the target and what they learnt about the server.
-    async fn scrape(
-        &self,
-        cx: &Cx<'_>,
-        conn: &mut Conn,
-        out: &mut Emitter,
-    ) -> Result<(), ScrapeError>;
+    async fn scrape(&self, cx: &Cx<'_>, conn: &mut Conn, out: &mut Emitter) -> Scraped;
 
     /// Scrapes with the run's context. Scrapers that use more than one
     /// connection override this.
-    async fn scrape_cx(&self, cx: &Cx<'_>, out: &mut Emitter) -> Result<(), ScrapeError> {
+    async fn scrape_cx(&self, cx: &Cx<'_>, out: &mut Emitter) -> Scraped {
         let mut conn = cx.conn().await?;
         self.scrape(cx, &mut conn, out).await
     }

@@ -29,6 +29,16 @@ pub fn read_f64(path: &Path) -> Option<f64> {
     read_attr(path).and_then(|s| s.parse::<f64>().ok())
 }
 
+/// The names in a directory that upstream globs: a missing or unreadable
+/// directory is an empty list (nothing to report is a successful scrape),
+/// other I/O errors fail.
+pub fn glob_dir(dir: &Path) -> Result<Vec<String>, CollectError> {
+    match list_dir(dir) {
+        Err(CollectError::NoData) => Ok(Vec::new()),
+        other => other,
+    }
+}
+
 /// The names in a directory, sorted. A missing or unreadable directory
 /// is `NoData`, as upstream's sysfs class readers (ErrNotExist or
 /// ErrPermission -> ErrNoData); any other error is an I/O error.

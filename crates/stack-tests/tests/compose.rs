@@ -8,15 +8,24 @@ use std::process::Command;
 use serde_json::Value;
 use stack_tests::repo_root;
 
+/// `docker-compose config` run with the Docker socket's group given as
+/// the README says, or not at all.
+fn compose_config(docker_gid: Option<&str>) -> std::process::Output {
+    let bin = testkit::require("docker-compose");
+    let mut command = Command::new(bin);
+    command
+        .args(["-f", "docker-compose.yml", "config"])
+        .current_dir(repo_root())
+        .env_remove("DOCKER_GID");
+    if let Some(gid) = docker_gid {
+        command.env("DOCKER_GID", gid);
+    }
+    command.output().expect("running docker-compose")
+}
+
 /// The compose file as `docker-compose config` resolves it.
 fn resolved() -> Value {
-    let bin = testkit::require("docker-compose");
-    let root = repo_root();
-    let out = Command::new(bin)
-        .args(["-f", "docker-compose.yml", "config"])
-        .current_dir(&root)
-        .output()
-        .expect("running docker-compose");
+    let out = compose_config(Some("4242"));
     assert!(
         out.status.success(),
         "docker-compose config failed: {}",
@@ -105,9 +114,59 @@ fn docker_compose_config_validates_and_mounts_exist() {
     );
 }
 
+/// The container exporter reads the Docker socket through the socket's
+/// group, whose id differs between hosts: compose refuses to guess it.
+#[test]
+fn docker_group_comes_from_the_socket_not_a_guess() {
+    let out = compose_config(None);
+    assert!(!out.status.success(), "compose ran without DOCKER_GID");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("DOCKER_GID") && stderr.contains("stat -c %g /var/run/docker.sock"),
+        "the refusal does not say how to set DOCKER_GID: {stderr}"
+    );
+    let groups = &resolved()["services"]["container-exporter"]["group_add"];
+    assert!(
+        groups
+            .as_array()
+            .is_some_and(|g| g.iter().any(|g| g == "4242" || g == 4242)),
+        "group_add is not DOCKER_GID: {groups}"
+    );
+}
+
+/// One builder stage compiles every binary once; each image is a target
+/// of the same Dockerfile that copies its binary into an empty image.
 #[test]
 fn dockerfiles_build_static_binaries_into_unprivileged_images() {
     let dir = repo_root().join("deploy/docker");
+    let text = std::fs::read_to_string(dir.join("Dockerfile")).expect("deploy/docker/Dockerfile");
+    assert_eq!(
+        text.matches("cargo build").count(),
+        1,
+        "more than one cargo build: the binaries are compiled more than once"
+    );
+    assert!(
+        text.contains("--mount=type=cache") && text.contains("target=/src/target"),
+        "the builder keeps no cargo cache between builds"
+    );
+    let runtime = text
+        .split("FROM scratch AS runtime")
+        .nth(1)
+        .expect("a FROM scratch runtime stage");
+    assert!(
+        runtime.contains("USER 65534:65534"),
+        "the runtime stage runs as root"
+    );
+    // Multi-arch: the platform picks the Rust target.
+    for needle in [
+        "ARG TARGETARCH",
+        "amd64|x86_64) target=x86_64-unknown-linux-musl",
+        "arm64|aarch64) target=aarch64-unknown-linux-musl",
+        "--target \"$target\"",
+    ] {
+        assert!(text.contains(needle), "no {needle}");
+    }
+    let services = resolved();
     for binary in [
         "node-exporter",
         "container-exporter",
@@ -117,24 +176,30 @@ fn dockerfiles_build_static_binaries_into_unprivileged_images() {
         "kafka-exporter",
         "demo-app",
     ] {
-        let path = dir.join(format!("{binary}.Dockerfile"));
-        let text =
-            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert!(text.contains(&format!("--bin {binary}")), "{binary}");
         assert!(
-            text.contains("FROM scratch"),
-            "{binary}: final image not minimal"
+            text.contains(&format!("--bin {binary}")),
+            "{binary} not built"
         );
-        assert!(text.contains("USER 65534:65534"), "{binary}: runs as root");
-        // Multi-arch: the platform picks the Rust target.
-        for needle in [
-            "ARG TARGETARCH",
-            "amd64|x86_64) target=x86_64-unknown-linux-musl",
-            "arm64|aarch64) target=aarch64-unknown-linux-musl",
-            "--target \"$target\"",
-        ] {
-            assert!(text.contains(needle), "{binary}: no {needle}");
-        }
+        let stage = text
+            .split(&format!("FROM runtime AS {binary}\n"))
+            .nth(1)
+            .unwrap_or_else(|| panic!("no image target {binary}"));
+        let stage = stage.split("\nFROM ").next().unwrap_or_default();
+        assert!(
+            stage.contains(&format!("COPY --from=build /out/{binary} /app")),
+            "{binary}: image does not take its binary from the builder"
+        );
+        let build = &services["services"][binary]["build"];
+        assert_eq!(
+            build["target"], binary,
+            "compose builds {binary} from {build}"
+        );
+        assert!(
+            build["dockerfile"]
+                .as_str()
+                .is_some_and(|d| d.ends_with("deploy/docker/Dockerfile")),
+            "compose builds {binary} from {build}"
+        );
     }
     let local = std::fs::read_to_string(dir.join("build-local.sh")).expect("build-local.sh");
     for needle in [

@@ -9,7 +9,7 @@ mod openmetrics;
 mod protobuf;
 mod text;
 
-use crate::family::{Family, LabelValues};
+use crate::family::{Family, LabelValues, Value};
 
 pub use openmetrics::encode as encode_openmetrics;
 pub use protobuf::encode as encode_protobuf;
@@ -186,24 +186,45 @@ pub(crate) fn write_labels(
     buf.push(b'}');
 }
 
-/// Writes one sample line: name, suffix, labels, value.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn sample(
-    buf: &mut Vec<u8>,
-    spelling: Spelling,
-    name: &[u8],
-    suffix: &[u8],
-    family: &Family,
-    label_values: &LabelValues,
-    extra: Option<(&str, f64)>,
-    value: Number,
-) {
-    buf.extend_from_slice(name);
-    buf.extend_from_slice(suffix);
-    write_labels(buf, spelling, family, label_values, extra);
-    buf.push(b' ');
-    spelling.number(buf, value);
-    buf.push(b'\n');
+/// Writes every sample of `family` under `name`: histograms as buckets
+/// (with `+Inf` added when missing), `_sum` then `_count`; summaries as
+/// quantiles, `_sum`, `_count`. Text and OpenMetrics differ only in spelling.
+pub(crate) fn samples(buf: &mut Vec<u8>, spelling: Spelling, name: &[u8], family: &Family) {
+    for metric in &family.metrics {
+        let labels = &metric.label_values;
+        let mut line = |suffix: &[u8], extra: Option<(&str, f64)>, value: Number| {
+            buf.extend_from_slice(name);
+            buf.extend_from_slice(suffix);
+            write_labels(buf, spelling, family, labels, extra);
+            buf.push(b' ');
+            spelling.number(buf, value);
+            buf.push(b'\n');
+        };
+        match &metric.value {
+            Value::Scalar(v) => line(b"", None, Number::Float(*v)),
+            Value::Histogram(h) => {
+                let mut saw_inf = false;
+                for bucket in &h.buckets {
+                    saw_inf |= bucket.upper_bound == f64::INFINITY;
+                    let le = Some(("le", bucket.upper_bound));
+                    line(b"_bucket", le, Number::Count(bucket.cumulative_count));
+                }
+                if !saw_inf {
+                    let le = Some(("le", f64::INFINITY));
+                    line(b"_bucket", le, Number::Count(h.count));
+                }
+                line(b"_sum", None, Number::Float(h.sum));
+                line(b"_count", None, Number::Count(h.count));
+            }
+            Value::Summary(s) => {
+                for &(q, v) in &s.quantiles {
+                    line(b"", Some(("quantile", q)), Number::Float(v));
+                }
+                line(b"_sum", None, Number::Float(s.sum));
+                line(b"_count", None, Number::Count(s.count));
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,9 +6,9 @@
 //! the scraper store it as `<name>_total`, and dashboards written for the
 //! upstream exporter would lose it.
 
-use super::{Number, Spelling, sample, write_escaped};
+use super::{Spelling, samples, write_escaped};
 use crate::desc::{HeaderFormat, Kind};
-use crate::family::{Family, Value};
+use crate::family::Family;
 
 pub fn encode(families: &[Family], buf: &mut Vec<u8>) {
     for family in families {
@@ -42,45 +42,7 @@ pub fn encode(families: &[Family], buf: &mut Vec<u8>) {
             }
         }));
         let name = name.as_bytes();
-        for metric in &family.metrics {
-            let labels = &metric.label_values;
-            let mut line = |suffix: &[u8], extra: Option<(&str, f64)>, value: Number| {
-                sample(
-                    buf,
-                    Spelling::OpenMetrics,
-                    name,
-                    suffix,
-                    family,
-                    labels,
-                    extra,
-                    value,
-                )
-            };
-            match &metric.value {
-                Value::Scalar(v) => line(b"", None, Number::Float(*v)),
-                Value::Histogram(h) => {
-                    let mut saw_inf = false;
-                    for bucket in &h.buckets {
-                        saw_inf |= bucket.upper_bound == f64::INFINITY;
-                        let le = Some(("le", bucket.upper_bound));
-                        line(b"_bucket", le, Number::Count(bucket.cumulative_count));
-                    }
-                    if !saw_inf {
-                        let le = Some(("le", f64::INFINITY));
-                        line(b"_bucket", le, Number::Count(h.count));
-                    }
-                    line(b"_sum", None, Number::Float(h.sum));
-                    line(b"_count", None, Number::Count(h.count));
-                }
-                Value::Summary(s) => {
-                    for &(q, v) in &s.quantiles {
-                        line(b"", Some(("quantile", q)), Number::Float(v));
-                    }
-                    line(b"_sum", None, Number::Float(s.sum));
-                    line(b"_count", None, Number::Count(s.count));
-                }
-            }
-        }
+        samples(buf, Spelling::OpenMetrics, name, family);
     }
     buf.extend_from_slice(b"# EOF\n");
 }

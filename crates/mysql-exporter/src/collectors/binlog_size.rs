@@ -5,7 +5,7 @@ use exporter_kit::{BuildError, Desc, Emitter};
 use mysql_async::Conn;
 
 use crate::args::Args;
-use crate::scraper::{Cx, ScrapeError, Scraper, ScraperBox, num0, query, text};
+use crate::scraper::{Cx, Scraped, Scraper, ScraperBox, num0, query, text};
 
 pub struct BinlogSize {
     size: Desc,
@@ -35,12 +35,7 @@ pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
 
 #[async_trait::async_trait]
 impl Scraper for BinlogSize {
-    async fn scrape(
-        &self,
-        _cx: &Cx<'_>,
-        conn: &mut Conn,
-        out: &mut Emitter,
-    ) -> Result<(), ScrapeError> {
+    async fn scrape(&self, _cx: &Cx<'_>, conn: &mut Conn, out: &mut Emitter) -> Scraped {
         let on = query(conn, "SELECT @@log_bin").await?;
         if on.first().map(|r| num0(r, 0)) != Some(1.0) {
             return Ok(());

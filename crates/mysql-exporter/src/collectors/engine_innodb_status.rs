@@ -5,7 +5,7 @@ use exporter_kit::{BuildError, Desc, Emitter};
 use mysql_async::Conn;
 
 use crate::args::Args;
-use crate::scraper::{Cx, ScrapeError, Scraper, ScraperBox, query, text};
+use crate::scraper::{Cx, Scraped, Scraper, ScraperBox, query, text};
 
 pub struct EngineInnodbStatus {
     inside: Desc,
@@ -62,12 +62,7 @@ pub fn parse(status: &str) -> (Option<(f64, f64)>, Option<f64>) {
 
 #[async_trait::async_trait]
 impl Scraper for EngineInnodbStatus {
-    async fn scrape(
-        &self,
-        _cx: &Cx<'_>,
-        conn: &mut Conn,
-        out: &mut Emitter,
-    ) -> Result<(), ScrapeError> {
+    async fn scrape(&self, _cx: &Cx<'_>, conn: &mut Conn, out: &mut Emitter) -> Scraped {
         let rows = query(conn, "SHOW ENGINE INNODB STATUS").await?;
         let Some(row) = rows.first() else {
             return Ok(());

@@ -6,7 +6,7 @@ use mysql_async::Conn;
 
 use crate::args::Args;
 use crate::scraper::{
-    Cx, DescCache, ScrapeError, Scraper, ScraperBox, bytes, parse_status, query, text, valid_name,
+    Cx, DescCache, Scraped, Scraper, ScraperBox, bytes, parse_status, query, text, valid_name,
 };
 
 pub struct EngineTokudbStatus {
@@ -21,12 +21,7 @@ pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
 
 #[async_trait::async_trait]
 impl Scraper for EngineTokudbStatus {
-    async fn scrape(
-        &self,
-        _cx: &Cx<'_>,
-        conn: &mut Conn,
-        out: &mut Emitter,
-    ) -> Result<(), ScrapeError> {
+    async fn scrape(&self, _cx: &Cx<'_>, conn: &mut Conn, out: &mut Emitter) -> Scraped {
         let rows = query(conn, "SHOW ENGINE TOKUDB STATUS").await?;
         for row in &rows {
             let Some(value) = bytes(row, 2).and_then(parse_status) else {

@@ -8,7 +8,7 @@ use mysql_async::Conn;
 
 use crate::args::Args;
 use crate::scraper::{
-    Cx, DescCache, ScrapeError, Scraper, ScraperBox, bytes, parse_status, query, valid_name,
+    Cx, DescCache, Scraped, Scraper, ScraperBox, bytes, parse_status, query, valid_name,
 };
 
 pub struct GlobalStatus {
@@ -114,12 +114,7 @@ impl GlobalStatus {
 
 #[async_trait::async_trait]
 impl Scraper for GlobalStatus {
-    async fn scrape(
-        &self,
-        _cx: &Cx<'_>,
-        conn: &mut Conn,
-        out: &mut Emitter,
-    ) -> Result<(), ScrapeError> {
+    async fn scrape(&self, _cx: &Cx<'_>, conn: &mut Conn, out: &mut Emitter) -> Scraped {
         let rows = query(conn, "SHOW GLOBAL STATUS").await?;
         let mut local_uuid = String::new();
         let mut cluster_uuid = String::new();

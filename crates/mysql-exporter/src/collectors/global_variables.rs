@@ -7,7 +7,7 @@ use mysql_async::Conn;
 
 use crate::args::Args;
 use crate::scraper::{
-    Cx, DescCache, ScrapeError, Scraper, ScraperBox, bytes, parse_status, query, valid_name,
+    Cx, DescCache, Scraped, Scraper, ScraperBox, bytes, parse_status, query, valid_name,
 };
 
 pub struct GlobalVariables {
@@ -60,12 +60,7 @@ pub fn gcache_size(options: &str) -> Option<f64> {
 
 #[async_trait::async_trait]
 impl Scraper for GlobalVariables {
-    async fn scrape(
-        &self,
-        _cx: &Cx<'_>,
-        conn: &mut Conn,
-        out: &mut Emitter,
-    ) -> Result<(), ScrapeError> {
+    async fn scrape(&self, _cx: &Cx<'_>, conn: &mut Conn, out: &mut Emitter) -> Scraped {
         let rows = query(conn, "SHOW GLOBAL VARIABLES").await?;
         let (mut innodb_version, mut version, mut comment) =
             (String::new(), String::new(), String::new());

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use crate::args::Args;
 use crate::collectors::tables_pass::{self, TableRow};
-use crate::scraper::{Cx, ScrapeError, Scraper, ScraperBox, query, text};
+use crate::scraper::{Cx, Scraped, Scraper, ScraperBox, query, text};
 
 pub struct AutoIncrement {
     value: Desc,
@@ -76,19 +76,14 @@ impl AutoIncrement {
 
 #[async_trait::async_trait]
 impl Scraper for AutoIncrement {
-    async fn scrape(
-        &self,
-        _cx: &Cx<'_>,
-        conn: &mut Conn,
-        out: &mut Emitter,
-    ) -> Result<(), ScrapeError> {
+    async fn scrape(&self, _cx: &Cx<'_>, conn: &mut Conn, out: &mut Emitter) -> Scraped {
         let columns = query(conn, COLUMNS).await?;
         let tables = tables_pass::run_part(conn, &tables_pass::filter(None), 0, 1).await?;
         self.emit(&columns, &tables, out);
         Ok(())
     }
 
-    async fn scrape_cx(&self, cx: &Cx<'_>, out: &mut Emitter) -> Result<(), ScrapeError> {
+    async fn scrape_cx(&self, cx: &Cx<'_>, out: &mut Emitter) -> Scraped {
         let filter = tables_pass::filter(None);
         let columns = async {
             let mut conn = cx.conn().await?;

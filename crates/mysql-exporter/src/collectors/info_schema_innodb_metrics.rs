@@ -7,7 +7,7 @@ use mysql_async::Conn;
 
 use crate::args::Args;
 use crate::scraper::{
-    Cx, DescCache, ScrapeError, Scraper, ScraperBox, first_taken, num0, text, valid_name,
+    Cx, DescCache, ScrapeError, Scraped, Scraper, ScraperBox, first_taken, num0, text, valid_name,
 };
 
 pub struct InnodbMetrics {
@@ -46,12 +46,7 @@ pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
 
 #[async_trait::async_trait]
 impl Scraper for InnodbMetrics {
-    async fn scrape(
-        &self,
-        cx: &Cx<'_>,
-        conn: &mut Conn,
-        out: &mut Emitter,
-    ) -> Result<(), ScrapeError> {
+    async fn scrape(&self, cx: &Cx<'_>, conn: &mut Conn, out: &mut Emitter) -> Scraped {
         const BASE: &str =
             "SELECT name, subsystem, type, comment, count FROM information_schema.innodb_metrics";
         // MySQL has a STATUS column; MariaDB 10.5+ an ENABLED one.

@@ -6,7 +6,7 @@ use exporter_kit::{BuildError, Desc, Emitter};
 use mysql_async::Conn;
 
 use crate::args::Args;
-use crate::scraper::{Cx, ScrapeError, Scraper, ScraperBox, column, first_taken, num0, text};
+use crate::scraper::{Cx, Scraped, Scraper, ScraperBox, column, first_taken, num0, text};
 
 pub struct InnodbTablespaces {
     info: Desc,
@@ -36,12 +36,7 @@ pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
 
 #[async_trait::async_trait]
 impl Scraper for InnodbTablespaces {
-    async fn scrape(
-        &self,
-        cx: &Cx<'_>,
-        conn: &mut Conn,
-        out: &mut Emitter,
-    ) -> Result<(), ScrapeError> {
+    async fn scrape(&self, cx: &Cx<'_>, conn: &mut Conn, out: &mut Emitter) -> Scraped {
         let rows = first_taken(
             cx,
             conn,

@@ -6,7 +6,7 @@ use exporter_kit::{Bucket, BuildError, Desc, Emitter, Histogram};
 use mysql_async::Conn;
 
 use crate::args::Args;
-use crate::scraper::{Cx, ScrapeError, Scraper, ScraperBox, num0, query, text};
+use crate::scraper::{Cx, Scraped, Scraper, ScraperBox, num0, query, text};
 
 pub struct QueryResponseTime {
     tables: [(&'static str, Desc); 3],
@@ -45,12 +45,7 @@ pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
 
 #[async_trait::async_trait]
 impl Scraper for QueryResponseTime {
-    async fn scrape(
-        &self,
-        _cx: &Cx<'_>,
-        conn: &mut Conn,
-        out: &mut Emitter,
-    ) -> Result<(), ScrapeError> {
+    async fn scrape(&self, _cx: &Cx<'_>, conn: &mut Conn, out: &mut Emitter) -> Scraped {
         let on = match query(conn, "SELECT @@query_response_time_stats").await {
             Ok(rows) => rows
                 .first()

@@ -7,7 +7,7 @@ use exporter_kit::{BuildError, Desc, Emitter};
 use mysql_async::Conn;
 
 use crate::args::Args;
-use crate::scraper::{Cx, ScrapeError, Scraper, ScraperBox, num0, query, text};
+use crate::scraper::{Cx, ScrapeError, Scraped, Scraper, ScraperBox, num0, query, text};
 
 pub struct ReplicaHost {
     descs: [(Desc, f64); 5],
@@ -47,12 +47,7 @@ pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
 
 #[async_trait::async_trait]
 impl Scraper for ReplicaHost {
-    async fn scrape(
-        &self,
-        _cx: &Cx<'_>,
-        conn: &mut Conn,
-        out: &mut Emitter,
-    ) -> Result<(), ScrapeError> {
+    async fn scrape(&self, _cx: &Cx<'_>, conn: &mut Conn, out: &mut Emitter) -> Scraped {
         let rows = match query(
             conn,
             "SELECT SERVER_ID, if(SESSION_ID = 'MASTER_SESSION_ID', 'writer', 'reader') AS ROLE, CPU, \

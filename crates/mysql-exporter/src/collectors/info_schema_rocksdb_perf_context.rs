@@ -9,7 +9,7 @@ use exporter_kit::{BuildError, Desc, Emitter};
 use mysql_async::Conn;
 
 use crate::args::Args;
-use crate::scraper::{Cx, ScrapeError, Scraper, ScraperBox, num0, query, text};
+use crate::scraper::{Cx, Scraped, Scraper, ScraperBox, num0, query, text};
 
 /// STAT_TYPE and help, in upstream's order.
 const STATS: &[(&str, &str)] = &[
@@ -128,12 +128,7 @@ pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
 
 #[async_trait::async_trait]
 impl Scraper for RocksDbPerfContext {
-    async fn scrape(
-        &self,
-        _cx: &Cx<'_>,
-        conn: &mut Conn,
-        out: &mut Emitter,
-    ) -> Result<(), ScrapeError> {
+    async fn scrape(&self, _cx: &Cx<'_>, conn: &mut Conn, out: &mut Emitter) -> Scraped {
         let rows = query(
             conn,
             "SELECT TABLE_SCHEMA, TABLE_NAME, ifnull(PARTITION_NAME, ''), STAT_TYPE, VALUE \

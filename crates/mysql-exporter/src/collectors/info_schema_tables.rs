@@ -8,7 +8,7 @@ use mysql_async::Conn;
 
 use crate::args::Args;
 use crate::collectors::tables_pass::{self, TableRow};
-use crate::scraper::{Cx, ScrapeError, Scraper, ScraperBox};
+use crate::scraper::{Cx, Scraped, Scraper, ScraperBox};
 
 pub struct Tables {
     databases: Option<Vec<String>>,
@@ -95,18 +95,13 @@ impl Tables {
 
 #[async_trait::async_trait]
 impl Scraper for Tables {
-    async fn scrape(
-        &self,
-        _cx: &Cx<'_>,
-        conn: &mut Conn,
-        out: &mut Emitter,
-    ) -> Result<(), ScrapeError> {
+    async fn scrape(&self, _cx: &Cx<'_>, conn: &mut Conn, out: &mut Emitter) -> Scraped {
         let rows = tables_pass::run_part(conn, &self.filter(), 0, 1).await?;
         self.emit(&rows, out);
         Ok(())
     }
 
-    async fn scrape_cx(&self, cx: &Cx<'_>, out: &mut Emitter) -> Result<(), ScrapeError> {
+    async fn scrape_cx(&self, cx: &Cx<'_>, out: &mut Emitter) -> Scraped {
         let rows = tables_pass::tables(cx, &self.filter()).await?;
         self.emit(&rows, out);
         Ok(())

@@ -6,7 +6,7 @@ use mysql_async::Conn;
 
 use crate::args::Args;
 use crate::collectors::statistics::userstat_on;
-use crate::scraper::{Cx, ScrapeError, Scraper, ScraperBox, num0, query, text};
+use crate::scraper::{Cx, Scraped, Scraper, ScraperBox, num0, query, text};
 
 pub struct TableStats {
     descs: [Desc; 3],
@@ -37,12 +37,7 @@ pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
 
 #[async_trait::async_trait]
 impl Scraper for TableStats {
-    async fn scrape(
-        &self,
-        cx: &Cx<'_>,
-        conn: &mut Conn,
-        out: &mut Emitter,
-    ) -> Result<(), ScrapeError> {
+    async fn scrape(&self, cx: &Cx<'_>, conn: &mut Conn, out: &mut Emitter) -> Scraped {
         if !userstat_on(cx, conn).await? {
             return Ok(());
         }

@@ -5,7 +5,7 @@ use mysql_async::Conn;
 
 use crate::args::Args;
 use crate::collectors::statistics;
-use crate::scraper::{Cx, DescCache, ScrapeError, Scraper, ScraperBox};
+use crate::scraper::{Cx, DescCache, Scraped, Scraper, ScraperBox};
 
 pub struct UserStats {
     cache: DescCache,
@@ -19,12 +19,7 @@ pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
 
 #[async_trait::async_trait]
 impl Scraper for UserStats {
-    async fn scrape(
-        &self,
-        cx: &Cx<'_>,
-        conn: &mut Conn,
-        out: &mut Emitter,
-    ) -> Result<(), ScrapeError> {
+    async fn scrape(&self, cx: &Cx<'_>, conn: &mut Conn, out: &mut Emitter) -> Scraped {
         statistics::scrape(
             cx,
             conn,

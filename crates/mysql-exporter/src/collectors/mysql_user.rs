@@ -6,7 +6,7 @@ use mysql_async::Conn;
 
 use crate::args::Args;
 use crate::scraper::{
-    Cx, DescCache, ScrapeError, Scraper, ScraperBox, bytes, num0, query, text, valid_name,
+    Cx, DescCache, Scraped, Scraper, ScraperBox, bytes, num0, query, text, valid_name,
 };
 
 pub struct MysqlUser {
@@ -30,12 +30,7 @@ const LIMITS: [&str; 4] = [
 
 #[async_trait::async_trait]
 impl Scraper for MysqlUser {
-    async fn scrape(
-        &self,
-        _cx: &Cx<'_>,
-        conn: &mut Conn,
-        out: &mut Emitter,
-    ) -> Result<(), ScrapeError> {
+    async fn scrape(&self, _cx: &Cx<'_>, conn: &mut Conn, out: &mut Emitter) -> Scraped {
         let rows = query(conn, "SELECT * FROM mysql.user").await?;
         for row in &rows {
             let user = crate::scraper::column(row, "User")

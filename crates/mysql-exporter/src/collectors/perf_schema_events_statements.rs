@@ -19,7 +19,9 @@ use mysql_async::Conn;
 
 use crate::args::Args;
 use crate::collectors::tables_pass::sql_string;
-use crate::scraper::{Cx, PICO, ScrapeError, Scraper, ScraperBox, first_taken, num0, number, text};
+use crate::scraper::{
+    Cx, PICO, ScrapeError, Scraped, Scraper, ScraperBox, first_taken, num0, number, text,
+};
 
 pub struct EventsStatements {
     limit: u32,
@@ -199,12 +201,7 @@ impl EventsStatements {
 
 #[async_trait::async_trait]
 impl Scraper for EventsStatements {
-    async fn scrape(
-        &self,
-        cx: &Cx<'_>,
-        conn: &mut Conn,
-        out: &mut Emitter,
-    ) -> Result<(), ScrapeError> {
+    async fn scrape(&self, cx: &Cx<'_>, conn: &mut Conn, out: &mut Emitter) -> Scraped {
         let (mysql8, common) = (self.sql(Some(MYSQL8_COLUMNS)), self.sql(None));
         let rows = first_taken(
             cx,

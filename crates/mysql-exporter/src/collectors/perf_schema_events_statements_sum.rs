@@ -4,7 +4,7 @@ use exporter_kit::{BuildError, Desc, Emitter};
 use mysql_async::Conn;
 
 use crate::args::Args;
-use crate::scraper::{Cx, PICO, ScrapeError, Scraper, ScraperBox, num0, query};
+use crate::scraper::{Cx, PICO, Scraped, Scraper, ScraperBox, num0, query};
 
 pub struct EventsStatementsSum {
     families: Vec<(&'static str, Desc, f64)>,
@@ -63,12 +63,7 @@ pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
 
 #[async_trait::async_trait]
 impl Scraper for EventsStatementsSum {
-    async fn scrape(
-        &self,
-        _cx: &Cx<'_>,
-        conn: &mut Conn,
-        out: &mut Emitter,
-    ) -> Result<(), ScrapeError> {
+    async fn scrape(&self, _cx: &Cx<'_>, conn: &mut Conn, out: &mut Emitter) -> Scraped {
         let sums: Vec<String> = self
             .families
             .iter()

@@ -4,7 +4,7 @@ use exporter_kit::{BuildError, Desc, Emitter};
 use mysql_async::Conn;
 
 use crate::args::Args;
-use crate::scraper::{Cx, ScrapeError, Scraper, ScraperBox, num0, query, text};
+use crate::scraper::{Cx, Scraped, Scraper, ScraperBox, num0, query, text};
 
 pub struct MemoryEvents {
     prefix: String,
@@ -37,12 +37,7 @@ pub fn new(args: &Args) -> Result<ScraperBox, BuildError> {
 
 #[async_trait::async_trait]
 impl Scraper for MemoryEvents {
-    async fn scrape(
-        &self,
-        _cx: &Cx<'_>,
-        conn: &mut Conn,
-        out: &mut Emitter,
-    ) -> Result<(), ScrapeError> {
+    async fn scrape(&self, _cx: &Cx<'_>, conn: &mut Conn, out: &mut Emitter) -> Scraped {
         let rows = query(
             conn,
             "SELECT EVENT_NAME, SUM_NUMBER_OF_BYTES_ALLOC, SUM_NUMBER_OF_BYTES_FREE, CURRENT_NUMBER_OF_BYTES_USED \

@@ -4,7 +4,7 @@ use exporter_kit::{BuildError, Desc, Emitter};
 use mysql_async::Conn;
 
 use crate::args::Args;
-use crate::scraper::{Cx, ScrapeError, Scraper, ScraperBox, column, num0, query};
+use crate::scraper::{Cx, Scraped, Scraper, ScraperBox, column, num0, query};
 
 pub struct MemberStats {
     descs: Vec<(&'static str, Desc)>,
@@ -77,12 +77,7 @@ pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
 
 #[async_trait::async_trait]
 impl Scraper for MemberStats {
-    async fn scrape(
-        &self,
-        _cx: &Cx<'_>,
-        conn: &mut Conn,
-        out: &mut Emitter,
-    ) -> Result<(), ScrapeError> {
+    async fn scrape(&self, _cx: &Cx<'_>, conn: &mut Conn, out: &mut Emitter) -> Scraped {
         let rows = query(
             conn,
             "SELECT * FROM performance_schema.replication_group_member_stats WHERE MEMBER_ID = @@server_uuid",

@@ -5,7 +5,7 @@ use exporter_kit::{BuildError, Desc, Emitter, Kind};
 use mysql_async::Conn;
 
 use crate::args::Args;
-use crate::scraper::{Cx, ScrapeError, Scraper, ScraperBox, query, text, valid_name};
+use crate::scraper::{Cx, ScrapeError, Scraped, Scraper, ScraperBox, query, text, valid_name};
 
 pub struct ReplicationGroupMembers;
 
@@ -15,12 +15,7 @@ pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
 
 #[async_trait::async_trait]
 impl Scraper for ReplicationGroupMembers {
-    async fn scrape(
-        &self,
-        _cx: &Cx<'_>,
-        conn: &mut Conn,
-        out: &mut Emitter,
-    ) -> Result<(), ScrapeError> {
+    async fn scrape(&self, _cx: &Cx<'_>, conn: &mut Conn, out: &mut Emitter) -> Scraped {
         let rows = query(
             conn,
             "SELECT * FROM performance_schema.replication_group_members",

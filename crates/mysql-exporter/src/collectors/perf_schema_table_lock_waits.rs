@@ -5,7 +5,7 @@ use exporter_kit::{BuildError, Desc, Emitter};
 use mysql_async::Conn;
 
 use crate::args::Args;
-use crate::scraper::{Cx, PICO, ScrapeError, Scraper, ScraperBox, num0, query, text};
+use crate::scraper::{Cx, PICO, Scraped, Scraper, ScraperBox, num0, query, text};
 
 pub struct TableLockWaits {
     sql_total: Desc,
@@ -56,12 +56,7 @@ const KINDS: [(&str, &str, bool); 10] = [
 
 #[async_trait::async_trait]
 impl Scraper for TableLockWaits {
-    async fn scrape(
-        &self,
-        _cx: &Cx<'_>,
-        conn: &mut Conn,
-        out: &mut Emitter,
-    ) -> Result<(), ScrapeError> {
+    async fn scrape(&self, _cx: &Cx<'_>, conn: &mut Conn, out: &mut Emitter) -> Scraped {
         let counts: Vec<String> = KINDS.iter().map(|(c, _, _)| format!("COUNT_{c}")).collect();
         let timers: Vec<String> = KINDS
             .iter()

@@ -5,7 +5,7 @@ use exporter_kit::{BuildError, Desc, Emitter};
 use mysql_async::Conn;
 
 use crate::args::Args;
-use crate::scraper::{Cx, ScrapeError, Scraper, ScraperBox, column, query, text};
+use crate::scraper::{Cx, Scraped, Scraper, ScraperBox, column, query, text};
 
 pub struct SlaveHosts {
     info: Desc,
@@ -23,12 +23,7 @@ pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
 
 #[async_trait::async_trait]
 impl Scraper for SlaveHosts {
-    async fn scrape(
-        &self,
-        _cx: &Cx<'_>,
-        conn: &mut Conn,
-        out: &mut Emitter,
-    ) -> Result<(), ScrapeError> {
+    async fn scrape(&self, _cx: &Cx<'_>, conn: &mut Conn, out: &mut Emitter) -> Scraped {
         let rows = match query(conn, "SHOW SLAVE HOSTS").await {
             Ok(rows) => rows,
             Err(_) => query(conn, "SHOW REPLICAS").await?,

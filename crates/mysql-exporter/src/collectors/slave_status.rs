@@ -7,8 +7,8 @@ use mysql_async::{Conn, Row};
 
 use crate::args::Args;
 use crate::scraper::{
-    Cx, DescCache, ScrapeError, Scraper, ScraperBox, bytes, column, parse_status, query, text,
-    valid_name,
+    Cx, DescCache, ScrapeError, Scraped, Scraper, ScraperBox, bytes, column, parse_status, query,
+    text, valid_name,
 };
 
 pub struct SlaveStatus {
@@ -47,12 +47,7 @@ async fn rows(conn: &mut Conn) -> Result<Vec<Row>, ScrapeError> {
 
 #[async_trait::async_trait]
 impl Scraper for SlaveStatus {
-    async fn scrape(
-        &self,
-        _cx: &Cx<'_>,
-        conn: &mut Conn,
-        out: &mut Emitter,
-    ) -> Result<(), ScrapeError> {
+    async fn scrape(&self, _cx: &Cx<'_>, conn: &mut Conn, out: &mut Emitter) -> Scraped {
         for row in rows(conn).await? {
             let get = |name: &str| {
                 column(&row, name)

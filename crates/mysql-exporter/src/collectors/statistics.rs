@@ -5,7 +5,7 @@
 use exporter_kit::{Desc, Emitter, Kind};
 use mysql_async::Conn;
 
-use crate::scraper::{Cx, DescCache, ScrapeError, bytes, num0, query, text};
+use crate::scraper::{Cx, DescCache, ScrapeError, Scraped, bytes, num0, query, text};
 
 /// Whether `userstat` is ON (MariaDB, Percona); missing means no.
 /// Asked once per scrape for all the scrapers that need it.
@@ -85,7 +85,7 @@ pub async fn scrape(
     out: &mut Emitter,
     table: &Table<'_>,
     cache: &DescCache,
-) -> Result<(), ScrapeError> {
+) -> Scraped {
     let Table {
         name: table,
         prefix,

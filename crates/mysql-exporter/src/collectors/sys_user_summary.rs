@@ -5,7 +5,7 @@ use exporter_kit::{BuildError, Desc, Emitter};
 use mysql_async::Conn;
 
 use crate::args::Args;
-use crate::scraper::{Cx, PICO, ScrapeError, Scraper, ScraperBox, num0, query, text};
+use crate::scraper::{Cx, PICO, Scraped, Scraper, ScraperBox, num0, query, text};
 
 pub struct UserSummary {
     descs: Vec<(&'static str, Desc, f64)>,
@@ -103,12 +103,7 @@ pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
 
 #[async_trait::async_trait]
 impl Scraper for UserSummary {
-    async fn scrape(
-        &self,
-        _cx: &Cx<'_>,
-        conn: &mut Conn,
-        out: &mut Emitter,
-    ) -> Result<(), ScrapeError> {
+    async fn scrape(&self, _cx: &Cx<'_>, conn: &mut Conn, out: &mut Emitter) -> Scraped {
         let cols: Vec<&str> = self.descs.iter().map(|(c, _, _)| *c).collect();
         let rows = query(
             conn,

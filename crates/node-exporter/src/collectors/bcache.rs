@@ -8,7 +8,7 @@ use exporter_kit::{
 
 use crate::args::Args;
 use crate::parse::bcache::{dehumanize, writeback_rate_debug};
-use crate::sysfs::{is_dir, list_dir, read_attr};
+use crate::sysfs::{glob_dir, is_dir, list_dir, read_attr};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct BcacheArgs {
@@ -191,12 +191,7 @@ impl Bcache {
 
 impl Collector for Bcache {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
-        // Upstream globs this directory: absent means nothing to report,
-        // a successful scrape (not "no data").
-        let entries = match list_dir(&self.dir) {
-            Err(CollectError::NoData) => return Ok(()),
-            other => other?,
-        };
+        let entries = glob_dir(&self.dir)?;
         for entry in entries {
             let d = self.dir.join(&entry);
             // Cache sets are UUID directories; `register` and friends are files.

@@ -8,7 +8,7 @@ use exporter_kit::{
 };
 
 use crate::args::Args;
-use crate::sysfs::{is_dir, list_dir, read_attr, read_u64};
+use crate::sysfs::{glob_dir, is_dir, list_dir, read_attr, read_u64};
 
 pub struct Btrfs {
     dir: PathBuf,
@@ -168,12 +168,7 @@ impl Btrfs {
 
 impl Collector for Btrfs {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
-        // Upstream globs this directory: absent means nothing to report,
-        // a successful scrape (not "no data").
-        let entries = match list_dir(&self.dir) {
-            Err(CollectError::NoData) => return Ok(()),
-            other => other?,
-        };
+        let entries = glob_dir(&self.dir)?;
         for entry in entries {
             let d = self.dir.join(&entry);
             // Filesystems are UUID directories; `features` is not one.

@@ -8,7 +8,7 @@ use exporter_kit::{
 
 use crate::args::Args;
 use crate::parse::rpc;
-use crate::sysfs::{list_dir, read_attr};
+use crate::sysfs::{glob_dir, read_attr};
 
 /// (stats line, field index, family)
 const FIELDS: &[(&str, usize, &str)] = &[
@@ -86,12 +86,7 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
 impl Collector for Xfs {
     fn update(&self, _ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
         let mut bad = 0;
-        // Upstream globs this directory: absent means nothing to report,
-        // a successful scrape (not "no data").
-        let entries = match list_dir(&self.dir) {
-            Err(CollectError::NoData) => return Ok(()),
-            other => other?,
-        };
+        let entries = glob_dir(&self.dir)?;
         for dev in entries {
             // /sys/fs/xfs/stats holds the global totals, not a device.
             if dev == "stats" {
