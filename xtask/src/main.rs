@@ -4,6 +4,7 @@ mod bench;
 mod catalog;
 mod ci;
 mod compat;
+mod dashboards;
 mod deb;
 mod k8s;
 mod lint;
@@ -42,6 +43,9 @@ enum Command {
     /// annotations, `for`, naming, counter functions, ranges, metrics and
     /// labels against the exporters' catalogs). Prints file:line: rule: problem.
     LintRules(lint::rules::Args),
+    /// Write grafana/dashboards/*.json from their definitions in
+    /// xtask/src/dashboards (`--check`: fail when the committed JSON differs).
+    Dashboards(dashboards::Args),
     /// Check grafana/dashboards: every query parses, its metrics and labels
     /// exist, datasources match the provisioning.
     LintDashboards(lint::dashboards::Args),
@@ -66,6 +70,7 @@ fn main() -> anyhow::Result<()> {
         Command::Deb(args) => deb::run_command(args),
         Command::K8sRules(args) => k8s::run(args),
         Command::LintRules(args) => lint::rules::run(args),
+        Command::Dashboards(args) => dashboards::run(args),
         Command::LintDashboards(args) => lint::dashboards::run(args),
         Command::Up(args) => up::up(args),
         Command::Down(args) => up::down(args),

@@ -54,3 +54,42 @@ fn a_bad_rule_file_fails_with_located_problems() {
         assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
     }
 }
+
+#[test]
+fn a_bad_dashboard_fails_with_located_problems() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("bad.json");
+    std::fs::write(
+        &file,
+        r#"{
+  "title": "Bad",
+  "links": [{"title": "all", "type": "dashboards", "tags": ["t"]}],
+  "templating": {"list": []},
+  "panels": [
+    {"type": "timeseries", "title": "Load",
+     "datasource": {"type": "prometheus", "uid": "P1234"},
+     "fieldConfig": {"defaults": {"links": [{"title": "node", "url": "/d/node?var-instance=x"}]}},
+     "targets": [{"refId": "A", "expr": "node_load1{instance=~\"$instance\"}"}]}
+  ]
+}
+"#,
+    )
+    .expect("writing the bad dashboard");
+    let path = file.display().to_string();
+    let (ok, out) = xtask(&["lint-dashboards", &path]);
+    assert!(!ok, "a bad dashboard must fail: {out}");
+    for expected in [
+        ":1: -: no `datasource` template variable",
+        ":1: -: no prometheus datasource in __inputs and __requires",
+        ":1: -: dashboard link does not keep the time range (keepTime)",
+        ":1: -: dashboard link does not carry the variables (includeVars)",
+        ":6: Load: hard-coded datasource uid \"P1234\"",
+        ":6: Load: panel has no description",
+        ":6: Load: panel sets no unit",
+        ":6: Load: link \"/d/node?var-instance=x\" does not carry the time range",
+        ":6: Load: link \"/d/node?var-instance=x\" does not carry the datasource",
+        ":9: Load: query uses $instance, which the dashboard does not define",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+}

@@ -326,11 +326,13 @@ fn scale_out_stack_shards_alerts_and_survives_restarts() {
         );
     }
 
-    // The dashboards, unchanged, against the store: every panel has data
-    // but those of a TLS endpoint and a MySQL replica (which the native
-    // stack lacks) and, while no alert fires, "Firing alerts".
-    let none_firing = || query(&store, r#"ALERTS{alertstate="firing"}"#).is_empty();
-    let quiet_before = none_firing();
+    // The layer dashboards, unchanged, against the store: every panel has
+    // data but those whose description says when they are empty (lint
+    // accepts them) and two ratios that are 0/0 on an idle MariaDB: NaN,
+    // which Prometheus shows and the store drops (Redis' hit ratios are
+    // the same without the traffic above). The monitoring dashboard is
+    // the single Prometheus' own (TSDB, rule engine): the agents have
+    // neither.
     let (_, text) = common::lint_dashboards_live(
         &store,
         &[
@@ -344,15 +346,14 @@ fn scale_out_stack_shards_alerts_and_survives_restarts() {
             "api",
         ],
     );
-    let quiet = quiet_before || none_firing();
     println!("{text}");
     // Every panel was evaluated (a store that does not answer fails
     // before any panel).
     assert!(text.contains(" panel(s) return"), "{text}");
     for line in text.lines().filter(|l| l.contains(": no data")) {
-        let expected = line.contains("Certificate expiry")
-            || line.contains("Replication lag")
-            || (quiet && line.contains("Firing alerts"))
+        let expected = line.contains("no data, as expected unless")
+            || line.starts_with("mysql.json: Buffer pool hit ratio:")
+            || line.starts_with("mysql.json: Table open cache hit ratio:")
             // Kafka is skipped where tansu is not installed.
             || (line.starts_with("kafka.json") && state["urls"]["kafka-exporter"].is_null());
         assert!(expected, "a panel has no data from the store: {line}");
