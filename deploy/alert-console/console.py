@@ -1,5 +1,7 @@
 """The console receiver: logs every Alertmanager webhook notification as one
-line per alert (docker compose logs -f alert-console)."""
+line per alert (docker compose logs -f alert-console). POSTs to
+/deadmansswitch are the Watchdog's heartbeats (alertmanager.yml's
+deadmansswitch receiver, until it points at a real dead man's switch)."""
 import json
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -16,7 +18,8 @@ class Handler(BaseHTTPRequestHandler):
         for alert in payload.get("alerts", []):
             labels = alert.get("labels", {})
             print(
-                f"[{alert.get('status', '?').upper()}] {labels.get('severity', '-')} "
+                ("heartbeat " if self.path == "/deadmansswitch" else "")
+                + f"[{alert.get('status', '?').upper()}] {labels.get('severity', '-')} "
                 f"{labels.get('alertname', '?')} {labels.get('instance', '')}: "
                 f"{alert.get('annotations', {}).get('summary', '')}",
                 flush=True,

@@ -1,6 +1,7 @@
 //! `cargo xtask <command>`: the project's own tooling.
 
 mod bench;
+mod cardinality;
 mod catalog;
 mod ci;
 mod compat;
@@ -8,6 +9,7 @@ mod dashboards;
 mod deb;
 mod k8s;
 mod lint;
+mod runbooks;
 mod up;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +31,10 @@ enum Command {
     /// Compare two expositions family by family (name, type, label names):
     /// how much of REFERENCE (upstream) CANDIDATE (ours) covers.
     Compat(compat::Args),
+    /// Where a Prometheus' series go: per job, metric and label, the top
+    /// offenders, and the series no dashboard, recording rule or alert of
+    /// this repository reads (`--drop-unused`: the relabelling dropping them).
+    Cardinality(cardinality::Args),
     /// Regenerate catalog/*.tsv, the families each exporter exposes, by
     /// running every exporter's catalog test in write mode.
     Catalog(catalog::Args),
@@ -49,6 +55,9 @@ enum Command {
     /// Check grafana/dashboards: every query parses, its metrics and labels
     /// exist, datasources match the provisioning.
     LintDashboards(lint::dashboards::Args),
+    /// Point every alert's runbook_url at another published copy of
+    /// docs/runbooks.md (rules, their tests and the Kubernetes rules).
+    RunbookBaseUrl(runbooks::Args),
     /// Start the whole stack natively (no Docker) from the compose stack's
     /// config files; stays in the foreground. `--speedup 15` for simulations.
     Up(up::UpArgs),
@@ -67,11 +76,13 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(args) => bench::run(args),
         Command::Compat(args) => compat::run(args),
         Command::Catalog(args) => catalog::run(args),
+        Command::Cardinality(args) => cardinality::run(args),
         Command::Deb(args) => deb::run_command(args),
         Command::K8sRules(args) => k8s::run(args),
         Command::LintRules(args) => lint::rules::run(args),
         Command::Dashboards(args) => dashboards::run(args),
         Command::LintDashboards(args) => lint::dashboards::run(args),
+        Command::RunbookBaseUrl(args) => runbooks::run(args),
         Command::Up(args) => up::up(args),
         Command::Down(args) => up::down(args),
         Command::Simulate(args) => up::simulate::run(args),

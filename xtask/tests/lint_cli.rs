@@ -49,7 +49,7 @@ fn a_bad_rule_file_fails_with_located_problems() {
         ":4: Bad: rate() on node_load1, which is a gauge",
         ":4: Bad: range [30s] of node_load1 is shorter than 4x",
         ":4: Bad: alert has no layer label",
-        ":4: Bad: alert has no runbook annotation",
+        ":4: Bad: alert has no runbook_url annotation",
     ] {
         assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
     }

@@ -49,7 +49,7 @@ fn native_stack_fires_and_resolves_every_scenario() {
             .as_array()
             .cloned()
             .unwrap_or_default();
-        targets.len() >= 10 && targets.iter().all(|t| t["health"] == "up")
+        targets.len() >= 11 && targets.iter().all(|t| t["health"] == "up")
     });
     let summary: Vec<String> = last["data"]["activeTargets"]
         .as_array()
@@ -71,6 +71,7 @@ fn native_stack_fires_and_resolves_every_scenario() {
         .collect();
     for job in [
         "prometheus",
+        "alertmanager",
         "node",
         "container",
         "blackbox",
@@ -84,9 +85,27 @@ fn native_stack_fires_and_resolves_every_scenario() {
         assert!(jobs.contains(&job), "job {job} is not scraped: {jobs:?}");
     }
 
-    // Every scenario but high-cpu (see below), at once: those touching
-    // different parts of the stack run concurrently, those sharing one
-    // (redis; the demo-app's fault knobs) one after the other.
+    // Every job's sample_limit (prometheus.yml) leaves its exporter at
+    // least twice the samples it has here (the limits' headroom).
+    let usage = client
+        .get(format!("{prometheus}/api/v1/query"))
+        .query(&[(
+            "query",
+            "scrape_samples_post_metric_relabeling / scrape_sample_limit > 0.5",
+        )])
+        .send()
+        .and_then(|r| r.json::<Value>())
+        .expect("query the limits' usage");
+    assert_eq!(
+        usage["data"]["result"].as_array().map(Vec::len),
+        Some(0),
+        "targets over half their sample_limit: {usage:#}"
+    );
+
+    // All ten scenarios at once: those touching different parts of the
+    // stack run concurrently, those sharing one (redis; the demo-app's
+    // fault knobs) one after the other. high-cpu loads a simulated host
+    // (its own /proc/stat), so it works on a busy machine as on an idle one.
     // (name, alertname, severity, layer, Slack channel, per-target alert).
     let expected: &[Expected] = &[
         (
@@ -161,6 +180,15 @@ fn native_stack_fires_and_resolves_every_scenario() {
             Some("#alerts"),
             false,
         ),
+        (
+            "high-cpu",
+            "HostHighCpu",
+            "warning",
+            "host",
+            // Host warnings stay on the console.
+            None,
+            true,
+        ),
     ];
     let json = dir.path().join("timelines.json");
     let mut args = vec!["simulate"];
@@ -202,7 +230,12 @@ fn native_stack_fires_and_resolves_every_scenario() {
         if per_target {
             // Per-target alerts keep the target's labels (the app and
             // Kafka alerts aggregate by job).
-            assert_eq!(r["labels"]["host"], "docker-host", "{name}");
+            let host = if name == "high-cpu" {
+                "simulated-host"
+            } else {
+                "docker-host"
+            };
+            assert_eq!(r["labels"]["host"], host, "{name}");
         }
         assert_eq!(r["labels"]["stack"], "ferroscope", "{name}");
         let detection = r["detection_s"].as_f64().unwrap_or(f64::MAX);
@@ -275,6 +308,49 @@ fn native_stack_fires_and_resolves_every_scenario() {
         noisy["data"]["result"].as_array().map(Vec::len),
         Some(0),
         "{noisy:#}"
+    );
+
+    // Monitoring the monitoring: the Watchdog's heartbeats reach the dead
+    // man's switch receiver, and only them; on a healthy stack no other
+    // alert about Prometheus or Alertmanager fires.
+    let notifications: Vec<Value> = client
+        .get(format!(
+            "{}/notifications",
+            state["urls"]["receiver"].as_str().expect("receiver url")
+        ))
+        .send()
+        .and_then(|r| r.json())
+        .expect("the receiver's notifications");
+    let heartbeats: Vec<&Value> = notifications
+        .iter()
+        .filter(|n| n["receiver"] == "deadmansswitch")
+        .collect();
+    assert!(!heartbeats.is_empty(), "no Watchdog heartbeat arrived");
+    assert!(
+        heartbeats
+            .iter()
+            .all(|n| n["alertname"] == "Watchdog" && n["status"] == "firing"),
+        "{heartbeats:#?}"
+    );
+    assert!(
+        !notifications
+            .iter()
+            .any(|n| n["receiver"] != "deadmansswitch" && n["alertname"] == "Watchdog"),
+        "the Watchdog reached people"
+    );
+    let monitoring = client
+        .get(format!("{prometheus}/api/v1/query"))
+        .query(&[(
+            "query",
+            r#"ALERTS{layer="monitoring",alertname!="Watchdog",alertstate="firing"}"#,
+        )])
+        .send()
+        .and_then(|r| r.json::<Value>())
+        .expect("query ALERTS");
+    assert_eq!(
+        monitoring["data"]["result"].as_array().map(Vec::len),
+        Some(0),
+        "{monitoring:#}"
     );
 
     common::stop_stack(up);

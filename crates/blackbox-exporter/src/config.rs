@@ -49,6 +49,12 @@ impl Config {
             serde_norway::from_str(text).map_err(|e| ConfigError::Parse(upstream_wording(e)))?
         };
         for (name, module) in &mut config.modules {
+            if module.http.enable_http3 {
+                tracing::warn!(
+                    module = %name,
+                    "enable_http3: HTTP/3 is not supported by this exporter; every probe with this module fails"
+                );
+            }
             module.validate().map_err(|message| ConfigError::Invalid {
                 module: name.clone(),
                 message,
@@ -80,6 +86,10 @@ pub struct Module {
     pub dns: DnsProbe,
     #[serde(default)]
     pub grpc: GrpcProbe,
+    #[serde(default)]
+    pub unix: UnixProbe,
+    #[serde(default)]
+    pub websocket: WebsocketProbe,
 }
 
 /// The probers upstream knows; a module naming another one is refused.
@@ -87,7 +97,12 @@ const PROBERS: &[&str] = &["http", "tcp", "icmp", "dns", "grpc", "unix", "websoc
 
 impl Module {
     fn validate(&mut self) -> Result<(), String> {
-        validate_http_client(&self.http)?;
+        self.http.client = self.http.http_client_config();
+        validate_http_client(&self.http.client)?;
+        validate_http_client(&self.websocket.http_config)?;
+        for tls in self.tls_configs() {
+            validate_tls_versions(tls)?;
+        }
         let h = &mut self.http;
         if let Some(no_follow) = h.no_follow_redirects.take() {
             tracing::warn!("no_follow_redirects is deprecated; use follow_redirects");
@@ -149,6 +164,7 @@ impl Module {
             &self.icmp.preferred_ip_protocol,
             &self.dns.preferred_ip_protocol,
             &self.grpc.preferred_ip_protocol,
+            &self.websocket.preferred_ip_protocol,
         ] {
             if !matches!(p.as_str(), "" | "ip4" | "ip6") {
                 return Err(format!("invalid preferred_ip_protocol {p:?}"));
@@ -175,7 +191,13 @@ impl Module {
                 self.dns.transport_protocol
             ));
         }
-        for qr in &self.tcp.query_response {
+        for qr in self
+            .tcp
+            .query_response
+            .iter()
+            .chain(&self.unix.query_response)
+            .chain(&self.websocket.query_response)
+        {
             if qr.expect.is_some() && !qr.expect_bytes.is_empty() {
                 return Err("expect and expect_bytes are mutually exclusive".into());
             }
@@ -187,8 +209,54 @@ impl Module {
     }
 }
 
+impl Module {
+    /// Every `tls_config` of the module, the oauth2 ones included.
+    fn tls_configs(&self) -> Vec<&TlsConfig> {
+        let mut all = vec![
+            &self.http.tls_config,
+            &self.tcp.tls_config,
+            &self.dns.tls_config,
+            &self.grpc.tls_config,
+            &self.unix.tls_config,
+            &self.websocket.http_config.tls_config,
+        ];
+        for client in [&self.http.client, &self.websocket.http_config] {
+            if let Some(o) = &client.oauth2 {
+                all.push(&o.tls_config);
+            }
+        }
+        all
+    }
+}
+
+/// rustls speaks TLS 1.2 and 1.3 only. Upstream (Go) would cap the
+/// handshake at TLS 1.0/1.1 for these; probing with TLS 1.2 instead would
+/// report the opposite verdict, so such a module is refused.
+fn validate_tls_versions(tls: &TlsConfig) -> Result<(), String> {
+    if matches!(tls.max_version.as_str(), "TLS10" | "TLS11") {
+        return Err(format!(
+            "tls_config max_version {} is not supported by this exporter: it speaks TLS 1.2 and 1.3 only",
+            tls.max_version
+        ));
+    }
+    // Upstream has no secret manager either: a reference can never be
+    // resolved.
+    for (key, value) in [
+        ("ca_ref", &tls.ca_ref),
+        ("cert_ref", &tls.cert_ref),
+        ("key_ref", &tls.key_ref),
+    ] {
+        if !value.is_empty() {
+            return Err(format!(
+                "tls_config {key} is not supported by this exporter: there is no secret manager"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// prometheus/common's `HTTPClientConfig.Validate`, with its wording.
-fn validate_http_client(h: &HttpProbe) -> Result<(), String> {
+fn validate_http_client(h: &HttpClientConfig) -> Result<(), String> {
     let bearer = !h.bearer_token.is_empty() || !h.bearer_token_file.is_empty();
     if !h.bearer_token.is_empty() && !h.bearer_token_file.is_empty() {
         return Err("at most one of bearer_token & bearer_token_file must be configured".into());
@@ -259,6 +327,24 @@ fn validate_http_client(h: &HttpProbe) -> Result<(), String> {
                     .into(),
             );
         }
+        if !o.client_secret_ref.is_empty() {
+            return Err(
+                "oauth2 client_secret_ref is not supported by this exporter: there is no secret manager"
+                    .into(),
+            );
+        }
+        if !matches!(o.grant_type.as_str(), "" | "client_credentials") {
+            return Err(format!(
+                "oauth2 grant_type {:?} is not supported by this exporter: only client_credentials",
+                o.grant_type
+            ));
+        }
+        validate_proxy(
+            &o.proxy_url,
+            &o.no_proxy,
+            o.proxy_from_environment,
+            !o.proxy_connect_header.is_empty(),
+        )?;
     }
     validate_proxy(
         &h.proxy_url,
@@ -290,6 +376,13 @@ fn validate_proxy(
     }
     if url.is_empty() && !no_proxy.is_empty() {
         return Err("if no_proxy is configured, proxy_url must also be configured".into());
+    }
+    // Go also speaks https:// and socks5:// proxies; only http:// here.
+    if !url.is_empty() && !url.0.to_ascii_lowercase().starts_with("http://") {
+        return Err(format!(
+            "proxy_url {:?} is not supported by this exporter: only http:// proxies",
+            url.redacted()
+        ));
     }
     Ok(())
 }
@@ -330,78 +423,134 @@ fn default_get() -> String {
     "GET".to_string()
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct HttpProbe {
-    #[serde(default)]
-    pub valid_status_codes: Vec<u16>,
-    #[serde(default)]
-    pub valid_http_versions: Vec<String>,
-    #[serde(default = "default_ip6")]
-    pub preferred_ip_protocol: String,
-    #[serde(default = "default_true")]
-    pub ip_protocol_fallback: bool,
-    #[serde(default)]
-    pub skip_resolve_phase_with_proxy: bool,
-    #[serde(default, skip_serializing)]
-    pub no_follow_redirects: Option<bool>,
-    #[serde(default)]
-    pub fail_if_ssl: bool,
-    #[serde(default)]
-    pub fail_if_not_ssl: bool,
-    #[serde(default = "default_get")]
-    pub method: String,
-    #[serde(default)]
-    pub headers: BTreeMap<String, String>,
-    #[serde(default)]
-    pub fail_if_body_matches_regexp: Vec<Re>,
-    #[serde(default)]
-    pub fail_if_body_not_matches_regexp: Vec<Re>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fail_if_body_json_matches_cel: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fail_if_body_json_not_matches_cel: Option<String>,
-    #[serde(default)]
-    pub fail_if_header_matches: Vec<HeaderMatch>,
-    #[serde(default)]
-    pub fail_if_header_not_matches: Vec<HeaderMatch>,
-    #[serde(default)]
-    pub body: String,
-    #[serde(default)]
-    pub body_file: String,
-    #[serde(default)]
-    pub compression: String,
-    #[serde(default)]
-    pub body_size_limit: ByteSize,
-    #[serde(default)]
-    pub enable_http3: bool,
-    // prometheus/common HTTPClientConfig, inline.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub basic_auth: Option<BasicAuth>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization: Option<Authorization>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oauth2: Option<OAuth2>,
-    #[serde(default, skip_serializing_if = "Secret::is_empty")]
-    pub bearer_token: Secret,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub bearer_token_file: String,
-    #[serde(default)]
-    pub tls_config: TlsConfig,
-    #[serde(default, skip_serializing_if = "ProxyUrl::is_empty")]
-    pub proxy_url: ProxyUrl,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub no_proxy: String,
-    #[serde(default)]
-    pub proxy_from_environment: bool,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub proxy_connect_header: BTreeMap<String, Vec<Secret>>,
-    #[serde(default = "default_true")]
-    pub follow_redirects: bool,
-    #[serde(default = "default_true")]
-    pub enable_http2: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http_headers: Option<BTreeMap<String, HttpHeader>>,
+/// Declares a struct with prometheus/common's `HTTPClientConfig` keys
+/// inline after its own (serde's `flatten` cannot be combined with
+/// `deny_unknown_fields`), and `http_client_config()` to get them as one
+/// [`HttpClientConfig`] for the client code shared by the probers.
+macro_rules! with_http_client_config {
+    ($(#[$meta:meta])* pub struct $name:ident { $($own:tt)* }) => {
+        $(#[$meta])*
+        pub struct $name {
+            $($own)*
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub basic_auth: Option<BasicAuth>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub authorization: Option<Authorization>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub oauth2: Option<OAuth2>,
+        #[serde(default, skip_serializing_if = "Secret::is_empty")]
+        pub bearer_token: Secret,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        pub bearer_token_file: String,
+        #[serde(default)]
+        pub tls_config: TlsConfig,
+        #[serde(default, skip_serializing_if = "ProxyUrl::is_empty")]
+        pub proxy_url: ProxyUrl,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        pub no_proxy: String,
+        #[serde(default)]
+        pub proxy_from_environment: bool,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        pub proxy_connect_header: BTreeMap<String, Vec<Secret>>,
+        #[serde(default = "default_true")]
+        pub follow_redirects: bool,
+        #[serde(default = "default_true")]
+        pub enable_http2: bool,
+        #[serde(
+            default,
+            deserialize_with = "optional_header_map",
+            skip_serializing_if = "Option::is_none"
+        )]
+        pub http_headers: Option<BTreeMap<String, HttpHeader>>,
+        }
+
+        impl $name {
+            pub fn http_client_config(&self) -> HttpClientConfig {
+                HttpClientConfig {
+                    basic_auth: self.basic_auth.clone(),
+                    authorization: self.authorization.clone(),
+                    oauth2: self.oauth2.clone(),
+                    bearer_token: self.bearer_token.clone(),
+                    bearer_token_file: self.bearer_token_file.clone(),
+                    tls_config: self.tls_config.clone(),
+                    proxy_url: self.proxy_url.clone(),
+                    no_proxy: self.no_proxy.clone(),
+                    proxy_from_environment: self.proxy_from_environment.clone(),
+                    proxy_connect_header: self.proxy_connect_header.clone(),
+                    follow_redirects: self.follow_redirects.clone(),
+                    enable_http2: self.enable_http2.clone(),
+                    http_headers: self.http_headers.clone(),
+                }
+            }
+        }
+    };
+}
+
+with_http_client_config! {
+    /// prometheus/common's `HTTPClientConfig`: websocket's `http_config`,
+    /// and the http prober's keys (kept in [`HttpProbe::client`]).
+    #[derive(Debug, Clone, Deserialize, Serialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct HttpClientConfig {}
+}
+
+impl Default for HttpClientConfig {
+    fn default() -> Self {
+        serde_norway::from_str("{}").unwrap_or_else(unreachable_default)
+    }
+}
+
+with_http_client_config! {
+    #[derive(Debug, Clone, Deserialize, Serialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct HttpProbe {
+        #[serde(default)]
+        pub valid_status_codes: Vec<u16>,
+        #[serde(default)]
+        pub valid_http_versions: Vec<String>,
+        #[serde(default = "default_ip6")]
+        pub preferred_ip_protocol: String,
+        #[serde(default = "default_true")]
+        pub ip_protocol_fallback: bool,
+        #[serde(default)]
+        pub skip_resolve_phase_with_proxy: bool,
+        #[serde(default, skip_serializing)]
+        pub no_follow_redirects: Option<bool>,
+        #[serde(default)]
+        pub fail_if_ssl: bool,
+        #[serde(default)]
+        pub fail_if_not_ssl: bool,
+        #[serde(default = "default_get")]
+        pub method: String,
+        #[serde(default)]
+        pub headers: BTreeMap<String, String>,
+        #[serde(default)]
+        pub fail_if_body_matches_regexp: Vec<Re>,
+        #[serde(default)]
+        pub fail_if_body_not_matches_regexp: Vec<Re>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub fail_if_body_json_matches_cel: Option<Cel>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub fail_if_body_json_not_matches_cel: Option<Cel>,
+        #[serde(default)]
+        pub fail_if_header_matches: Vec<HeaderMatch>,
+        #[serde(default)]
+        pub fail_if_header_not_matches: Vec<HeaderMatch>,
+        #[serde(default)]
+        pub body: String,
+        #[serde(default)]
+        pub body_file: String,
+        #[serde(default)]
+        pub compression: String,
+        #[serde(default)]
+        pub body_size_limit: ByteSize,
+        #[serde(default)]
+        pub enable_http3: bool,
+        /// The client keys below as one value, filled when the config is
+        /// checked.
+        #[serde(skip)]
+        pub client: HttpClientConfig,
+    }
 }
 
 /// prometheus/common's `oauth2` block (client credentials and JWT bearer
@@ -454,6 +603,8 @@ pub struct OAuth2 {
 }
 
 /// One entry of `http_headers`: plain values, secret values, files.
+/// Upstream's example.yml also writes a websocket header as a plain
+/// string; that is taken as its one value.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpHeader {
@@ -463,6 +614,30 @@ pub struct HttpHeader {
     pub secrets: Vec<Secret>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<String>,
+}
+
+/// A header map whose entries are the full form or a plain string.
+fn header_map<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, HttpHeader>, D::Error> {
+    let raw = BTreeMap::<String, serde_norway::Value>::deserialize(d)?;
+    raw.into_iter()
+        .map(|(name, value)| {
+            let header = match value {
+                serde_norway::Value::String(v) => HttpHeader {
+                    values: vec![v],
+                    ..HttpHeader::default()
+                },
+                other => HttpHeader::deserialize(other)
+                    .map_err(|e| D::Error::custom(format!("header {name}: {e}")))?,
+            };
+            Ok((name, header))
+        })
+        .collect()
+}
+
+fn optional_header_map<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<BTreeMap<String, HttpHeader>>, D::Error> {
+    header_map(d).map(Some)
 }
 
 impl Default for HttpProbe {
@@ -576,6 +751,46 @@ pub struct TcpProbe {
 }
 
 impl Default for TcpProbe {
+    fn default() -> Self {
+        serde_norway::from_str("{}").unwrap_or_else(unreachable_default)
+    }
+}
+
+/// The unix prober (upstream 0.28): a stream socket path as target, with
+/// the tcp prober's dialogue.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnixProbe {
+    #[serde(default)]
+    pub query_response: Vec<QueryResponse>,
+    #[serde(default)]
+    pub tls: bool,
+    #[serde(default)]
+    pub tls_config: TlsConfig,
+}
+
+/// The websocket prober (upstream's master): an HTTP upgrade, then the
+/// dialogue over text messages.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebsocketProbe {
+    #[serde(default)]
+    pub http_config: HttpClientConfig,
+    #[serde(
+        default,
+        deserialize_with = "header_map",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub headers: BTreeMap<String, HttpHeader>,
+    #[serde(default)]
+    pub query_response: Vec<QueryResponse>,
+    #[serde(default = "default_ip6")]
+    pub preferred_ip_protocol: String,
+    #[serde(default = "default_true")]
+    pub ip_protocol_fallback: bool,
+}
+
+impl Default for WebsocketProbe {
     fn default() -> Self {
         serde_norway::from_str("{}").unwrap_or_else(unreachable_default)
     }
@@ -800,6 +1015,16 @@ impl fmt::Debug for Re {
 /// and the position after it that serde adds.
 fn upstream_wording(e: serde_norway::Error) -> String {
     let message = e.to_string();
+    // yaml.v3's KnownFields error: upstream's structs unmarshal through a
+    // local `plain` type, hence the type name.
+    if let Some(rest) = message.split_once("unknown field `").map(|(_, r)| r)
+        && let Some((field, _)) = rest.split_once('`')
+        && let Some(line) = e.location().map(|l| l.line())
+    {
+        return format!(
+            "yaml: unmarshal errors:\n  line {line}: field {field} not found in type config.plain"
+        );
+    }
     match message.find(REGEX_ERROR) {
         Some(start) => {
             let own = &message[start..];
@@ -826,6 +1051,72 @@ impl<'de> Deserialize<'de> for Re {
 impl Serialize for Re {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.0.as_str())
+    }
+}
+
+/// A CEL expression over the JSON body (`body`), compiled when the config
+/// is read. As upstream's environment declares only `body`, any other
+/// variable is a compile error.
+#[derive(Clone)]
+pub struct Cel {
+    pub expression: String,
+    pub program: std::sync::Arc<cel_interpreter::Program>,
+}
+
+impl Cel {
+    pub fn compile(expression: &str) -> Result<Cel, String> {
+        let program = cel_interpreter::Program::compile(expression).map_err(|e| e.to_string())?;
+        // The parser lists a macro's iteration variable (`x` in
+        // `body.items.all(x, x > 0)`) among the references: those are bound.
+        static MACRO_VARIABLE: std::sync::LazyLock<Option<regex::Regex>> =
+            std::sync::LazyLock::new(|| {
+                regex::Regex::new(
+                    r"\b(?:all|exists|exists_one|map|filter)\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*,",
+                )
+                .ok()
+            });
+        let bound: Vec<&str> = MACRO_VARIABLE.as_ref().map_or_else(Vec::new, |re| {
+            re.captures_iter(expression)
+                .filter_map(|c| c.get(1).map(|m| m.as_str()))
+                .collect()
+        });
+        if let Some(undeclared) = program
+            .references()
+            .variables()
+            .into_iter()
+            .find(|v| *v != "body" && !bound.contains(v))
+        {
+            return Err(format!("undeclared reference to '{undeclared}'"));
+        }
+        Ok(Cel {
+            expression: expression.to_string(),
+            program: std::sync::Arc::new(program),
+        })
+    }
+}
+
+impl fmt::Debug for Cel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.expression)
+    }
+}
+
+impl<'de> Deserialize<'de> for Cel {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        // Upstream's wording; serde's path before it names the module.
+        Cel::compile(&s).map_err(|e| {
+            tracing::debug!(expression = %s, "CEL compile error: {e}");
+            D::Error::custom(format!(
+                "\"Could not compile CEL program\" expression=\"{s}\" ({e})"
+            ))
+        })
+    }
+}
+
+impl Serialize for Cel {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.expression)
     }
 }
 

@@ -8,6 +8,7 @@
 
 pub mod args;
 pub mod config;
+pub mod history;
 pub mod policy;
 pub mod prober;
 
@@ -92,6 +93,10 @@ pub struct State {
     unknown_module: prometheus::IntCounter,
     policy: TargetPolicy,
     max_redirects: u32,
+    tokens: prober::client::TokenCache,
+    history: history::History,
+    prober_log_level: tracing::Level,
+    auto_reload: Option<std::time::Duration>,
 }
 
 impl State {
@@ -112,6 +117,22 @@ impl State {
         let policy =
             TargetPolicy::new(args.block_metadata, &args.allow_targets, &args.deny_targets)
                 .map_err(BuildError)?;
+        let prober_log_level = prober::parse_level(&args.log_prober).ok_or_else(|| {
+            BuildError(format!(
+                "--log.prober: unrecognized log level {:?} (debug, info, warn, error)",
+                args.log_prober
+            ))
+        })?;
+        check_route_prefix(args)?;
+        let auto_reload = match (args.enable_auto_reload, args.auto_reload_interval) {
+            (false, _) => None,
+            (true, 0) => {
+                return Err(BuildError(
+                    "--config.auto-reload-interval must be at least 1 second".into(),
+                ));
+            }
+            (true, secs) => Some(std::time::Duration::from_secs(secs)),
+        };
         let unknown_module = prometheus::IntCounter::new(
             "blackbox_module_unknown_total",
             "Count of unknown modules requested by probes",
@@ -127,6 +148,10 @@ impl State {
                 unknown_module,
                 policy,
                 max_redirects: args.max_redirects,
+                tokens: prober::client::TokenCache::default(),
+                history: history::History::new(args.history_limit),
+                prober_log_level,
+                auto_reload,
             }),
             reg,
         ))
@@ -140,6 +165,39 @@ impl State {
     pub fn reload(&self) -> Result<(), ConfigError> {
         self.config.reload()
     }
+}
+
+/// Routes are served at the root: `--web.route-prefix` (and the path of
+/// `--web.external-url`, its default) can only be `/`.
+fn check_route_prefix(args: &Args) -> Result<(), BuildError> {
+    let external_path = match &args.external_url {
+        Some(url) => {
+            let uri: hyper::Uri = url
+                .parse()
+                .map_err(|e| BuildError(format!("--web.external-url: invalid URL {url:?}: {e}")))?;
+            if uri.scheme().is_none() || uri.host().is_none() {
+                return Err(BuildError(format!(
+                    "--web.external-url: {url:?} is not an absolute URL"
+                )));
+            }
+            uri.path().to_string()
+        }
+        None => String::new(),
+    };
+    for (flag, path) in [
+        (
+            "--web.route-prefix",
+            args.route_prefix.as_deref().unwrap_or(""),
+        ),
+        ("--web.external-url", external_path.as_str()),
+    ] {
+        if !path.trim_matches('/').is_empty() {
+            return Err(BuildError(format!(
+                "{flag}: a route prefix ({path:?}) is not supported by this exporter; routes are served at /"
+            )));
+        }
+    }
+    Ok(())
 }
 
 pub fn setup(args: &Args, exporter: &mut Exporter, _ctx: &BuildContext) -> Result<(), BuildError> {
@@ -171,6 +229,22 @@ pub fn install(state: Arc<State>, registry: prometheus::Registry, exporter: &mut
         },
     );
     exporter.link("/config", "Configuration");
+    exporter.route(
+        "/logs",
+        history::Logs {
+            state: state.clone(),
+        },
+    );
+    exporter.route(
+        "/",
+        history::Landing {
+            state: state.clone(),
+        },
+    );
+    if let Some(every) = state.auto_reload {
+        // The task ends with the config (the state) it watches.
+        drop(state.config.watch(every));
+    }
     // Registered here, before serving, so a SIGHUP never meets the
     // default action (terminate).
     #[cfg(unix)]
@@ -252,7 +326,7 @@ impl ProbeHandler for BlackboxProbe {
         };
         if !matches!(
             module.prober.as_str(),
-            "http" | "tcp" | "dns" | "icmp" | "grpc"
+            "http" | "tcp" | "dns" | "icmp" | "grpc" | "unix" | "websocket"
         ) {
             return Err(ProbeError(format!("Unknown prober {:?}", module.prober)));
         }
@@ -281,10 +355,11 @@ impl ProbeHandler for BlackboxProbe {
             policy: &self.state.policy,
             hostname: req.param("hostname").filter(|h| !h.is_empty()),
             max_redirects: self.state.max_redirects,
+            tokens: &self.state.tokens,
             deadline: tokio::time::Instant::from_std(deadline),
         };
-        let mut log = ProbeLog::default();
-        log.info(format!(
+        let mut log = ProbeLog::new(self.state.prober_log_level, name, &req.target);
+        log.debug(format!(
             "Beginning probe probe={} timeout_seconds={:.3}",
             module.prober,
             deadline.saturating_duration_since(start).as_secs_f64()
@@ -293,30 +368,32 @@ impl ProbeHandler for BlackboxProbe {
         let success = run_prober(&ctx, &req.target, module, &mut probe_out, &mut log).await;
         let elapsed = start.elapsed().as_secs_f64();
         if success {
-            log.info(format!("Probe succeeded duration_seconds={elapsed}"));
+            log.debug(format!("Probe succeeded duration_seconds={elapsed}"));
         } else {
             log.error(format!("Probe failed duration_seconds={elapsed}"));
         }
         tracing::debug!(module = name, target = %req.target, success, "probe done");
         probe_out.gauge(&TOP.success, &[], if success { 1.0 } else { 0.0 });
         probe_out.gauge(&TOP.duration, &[], elapsed);
+        let families = exporter_kit::runner::merge(probe_out.into_families());
+        // As upstream: every probe's debug output goes to the history; its
+        // text is written when it is read (see history.rs).
+        let entry = self.state.history.add(history::Entry {
+            id: 0,
+            module: name.to_string(),
+            target: req.target.clone(),
+            success,
+            log: log.text(),
+            families: families.clone(),
+            config: config.clone(),
+        });
         if debug {
-            let families = exporter_kit::runner::merge(probe_out.into_families());
-            let mut metrics = Vec::new();
-            exporter_kit::encode::encode_text(&families, &mut metrics);
-            let module_yaml = serde_norway::to_string(module).unwrap_or_default();
-            let text = format!(
-                "Logs for the probe:\n{}\n\n\nMetrics that would have been returned:\n{}\n\n\nModule configuration:\n{}",
-                log.text(),
-                String::from_utf8_lossy(&metrics),
-                module_yaml
-            );
             return Ok(Some(RawResponse {
                 content_type: "text/plain; charset=utf-8",
-                body: Bytes::from(text),
+                body: Bytes::from(entry.debug_output()),
             }));
         }
-        for f in probe_out.into_families() {
+        for f in families {
             out.family(f);
         }
         Ok(None)
@@ -330,65 +407,42 @@ async fn run_prober(
     out: &mut Emitter,
     log: &mut ProbeLog,
 ) -> bool {
-    let deadline = ctx.deadline;
+    // Each prober fills its metrics (emitted whatever the outcome, as
+    // upstream's registry is) and stops at the probe's deadline.
+    macro_rules! probe {
+        ($prober:ident, $metrics:ident) => {{
+            let mut m = prober::$prober::$metrics::default();
+            let r = tokio::time::timeout_at(
+                ctx.deadline,
+                prober::$prober::probe(ctx, target, &module.$prober, &mut m, log),
+            )
+            .await;
+            m.emit(out);
+            finish(r, log)
+        }};
+    }
     match module.prober.as_str() {
-        "http" => {
-            let mut m = prober::http::HttpMetrics::default();
-            let r = tokio::time::timeout_at(
-                deadline,
-                prober::http::probe(ctx, target, &module.http, &mut m, log),
-            )
-            .await;
-            m.emit(out);
-            finish(r, log)
-        }
-        "tcp" => {
-            let mut m = prober::tcp::TcpMetrics::default();
-            let r = tokio::time::timeout_at(
-                deadline,
-                prober::tcp::probe(ctx, target, &module.tcp, &mut m, log),
-            )
-            .await;
-            m.emit(out);
-            finish(r, log)
-        }
-        "dns" => {
-            let mut m = prober::dns::DnsMetrics::default();
-            let r = tokio::time::timeout_at(
-                deadline,
-                prober::dns::probe(ctx, target, &module.dns, &mut m, log),
-            )
-            .await;
-            m.emit(out);
-            finish(r, log)
-        }
-        "icmp" => {
-            let mut m = prober::icmp::IcmpMetrics::default();
-            let r = tokio::time::timeout_at(
-                deadline,
-                prober::icmp::probe(ctx, target, &module.icmp, &mut m, log),
-            )
-            .await;
-            m.emit(out);
-            finish(r, log)
-        }
-        "grpc" => {
-            let mut m = prober::grpc::GrpcMetrics::default();
-            let r = tokio::time::timeout_at(
-                deadline,
-                prober::grpc::probe(ctx, target, &module.grpc, &mut m, log),
-            )
-            .await;
-            m.emit(out);
-            finish(r, log)
-        }
+        "http" => probe!(http, HttpMetrics),
+        "tcp" => probe!(tcp, TcpMetrics),
+        "dns" => probe!(dns, DnsMetrics),
+        "icmp" => probe!(icmp, IcmpMetrics),
+        "grpc" => probe!(grpc, GrpcMetrics),
+        "unix" => probe!(unix, UnixMetrics),
+        "websocket" => probe!(websocket, WebsocketMetrics),
         _ => false,
     }
 }
 
-fn finish(r: Result<bool, tokio::time::error::Elapsed>, log: &mut ProbeLog) -> bool {
+fn finish(
+    r: Result<Result<bool, String>, tokio::time::error::Elapsed>,
+    log: &mut ProbeLog,
+) -> bool {
     match r {
-        Ok(ok) => ok,
+        Ok(Ok(ok)) => ok,
+        Ok(Err(e)) => {
+            log.error(e);
+            false
+        }
         Err(_) => {
             log.error("Timeout reached before the probe finished (context deadline exceeded)");
             false

@@ -412,7 +412,12 @@ fn hostname_parameter_sets_host_header_and_debug_shows_the_log() {
     let (status, body) = get(&url);
     assert_eq!(status, 200);
     assert!(body.starts_with("Logs for the probe:"), "{body}");
-    assert!(body.contains("host=example.test"), "{body}");
+    let sent = web.received();
+    assert_eq!(
+        sent.last().and_then(|r| r.header("host")),
+        Some("example.test"),
+        "{sent:?}"
+    );
     assert!(
         body.contains("Metrics that would have been returned:"),
         "{body}"

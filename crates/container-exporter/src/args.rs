@@ -131,10 +131,11 @@ pub struct Args {
           value_parser = parse_metric_set)]
     pub enable_metrics: MetricSet,
 
-    /// Accepted for compatibility. Unlike cAdvisor, container labels never
-    /// become metric labels wholesale (and environment variables never do):
-    /// only those listed in --whitelisted_container_labels.
-    #[arg(long = "store_container_labels", default_value_t = true)]
+    /// Whether every container label becomes a metric label. Only false is
+    /// supported, and it is the default here (cAdvisor's is true): only the
+    /// labels in --whitelisted_container_labels are exported; true is
+    /// refused at startup.
+    #[arg(long = "store_container_labels", default_value_t = false)]
     pub store_container_labels: bool,
 
     /// Comma-separated container labels exported as

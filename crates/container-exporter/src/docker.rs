@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bollard::Docker;
 use bollard::models::{ContainerInspectResponse, HealthStatusEnum};
@@ -41,6 +41,11 @@ pub struct State {
     pub oom_events: HashMap<Box<str>, u64>,
     pub version: Option<String>,
     pub connected: bool,
+    /// The request client of the connection in force, for liveness checks.
+    api: Option<Docker>,
+    /// Docker answered once since the exporter started: from then on, not
+    /// answering is Docker being down, not a host without Docker.
+    ever_connected: bool,
     strings: Interner,
 }
 
@@ -77,6 +82,32 @@ impl Interner {
 #[derive(Clone, Default)]
 pub struct Watcher {
     state: Arc<RwLock<State>>,
+    /// The runtime the checks run on (scrapes read the cache from threads
+    /// of the blocking pool).
+    runtime: Option<tokio::runtime::Handle>,
+}
+
+/// One scrape's check that Docker answers, started by [`Watcher::check`]
+/// so that it runs while the scrape reads the cgroups.
+pub struct Check(std::sync::mpsc::Receiver<Result<(), String>>);
+
+const NO_ANSWER: &str = "docker did not answer before the scrape deadline";
+
+impl Check {
+    fn done(result: Result<(), String>) -> Check {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let _ = tx.send(result);
+        Check(rx)
+    }
+
+    /// Its answer, waiting until `deadline` at most (a blocking wait: for
+    /// the blocking collector).
+    pub fn wait(self, deadline: Instant) -> Result<(), String> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        self.0
+            .recv_timeout(left)
+            .unwrap_or_else(|_| Err(NO_ANSWER.to_string()))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -92,7 +123,10 @@ impl Watcher {
     /// `tcp://host:port`). Needs a tokio runtime. Never fails: Docker being
     /// absent is retried with backoff (at most every 5 s).
     pub fn spawn(endpoint: &str, label_allowlist: Vec<String>) -> Watcher {
-        let watcher = Watcher::default();
+        let watcher = Watcher {
+            state: Arc::default(),
+            runtime: Some(tokio::runtime::Handle::current()),
+        };
         let state = watcher.state.clone();
         let endpoint = endpoint.to_string();
         tokio::spawn(async move {
@@ -118,6 +152,7 @@ impl Watcher {
                         backoff = Duration::from_millis(250);
                     }
                     s.connected = false;
+                    s.api = None;
                 }
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(5));
@@ -144,6 +179,35 @@ impl Watcher {
 
     pub fn connected(&self) -> bool {
         self.state.read().map(|s| s.connected).unwrap_or(false)
+    }
+
+    /// Starts a check that Docker answers (`GET /_ping`) by `deadline`:
+    /// the events stream of a hung Docker just stays quiet, so the cache
+    /// cannot tell. None while Docker has never answered (a host without
+    /// Docker is not an error); a lost connection fails at once.
+    pub fn check(&self, deadline: Instant) -> Option<Check> {
+        let (api, ever) = {
+            let s = self.state.read().ok()?;
+            (s.api.clone(), s.ever_connected)
+        };
+        if !ever {
+            return None;
+        }
+        let (Some(api), Some(runtime)) = (api, &self.runtime) else {
+            return Some(Check::done(
+                Err("lost the connection to docker".to_string()),
+            ));
+        };
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        runtime.spawn(async move {
+            let answer = match tokio::time::timeout_at(deadline.into(), api.ping()).await {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(e)) => Err(format!("docker: {e}")),
+                Err(_) => Err(NO_ANSWER.to_string()),
+            };
+            let _ = tx.send(answer);
+        });
+        Some(Check(rx))
     }
 }
 
@@ -201,6 +265,8 @@ async fn follow(
         s.strings = strings;
         s.version = version.version;
         s.connected = true;
+        s.api = Some(api.clone());
+        s.ever_connected = true;
     }
     tracing::info!("connected to docker");
     while let Some(event) = stream.next().await {

@@ -65,7 +65,15 @@ impl DockerVersion {
 
 /// cAdvisor has no per-collector success metrics; it reports
 /// `container_scrape_error` and `machine_scrape_error` instead.
-pub fn setup(_args: &Args, exporter: &mut Exporter, _ctx: &BuildContext) -> Result<(), BuildError> {
+///
+/// `--store_container_labels=true` (cAdvisor's default: every label of
+/// every container a metric label) is refused rather than ignored.
+pub fn setup(args: &Args, exporter: &mut Exporter, _ctx: &BuildContext) -> Result<(), BuildError> {
+    if args.store_container_labels {
+        return Err(BuildError::new(
+            "--store_container_labels=true: refused: exporting every container label as a metric label is not implemented; list the labels to export in --whitelisted_container_labels",
+        ));
+    }
     exporter.collector_metrics(CollectorMetrics::none());
     Ok(())
 }

@@ -3,14 +3,20 @@
 //! behind one lookup the collector asks per cgroup.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use crate::containerd::Containerd;
-use crate::docker::{Meta, Watcher};
+use crate::docker::{Check, Meta, Watcher};
 
 /// What the runtimes know about a container, by its cgroup's container id.
 pub trait Names: Send + Sync + 'static {
     fn get(&self, id: &str) -> Option<Arc<Meta>>;
     fn oom_events(&self, id: &str) -> u64;
+    /// A check that the runtime answers by `deadline`, started for one
+    /// scrape; None when there is nothing to check.
+    fn check(&self, _deadline: Instant) -> Option<Check> {
+        None
+    }
 }
 
 impl Names for Watcher {
@@ -19,6 +25,9 @@ impl Names for Watcher {
     }
     fn oom_events(&self, id: &str) -> u64 {
         Watcher::oom_events(self, id)
+    }
+    fn check(&self, deadline: Instant) -> Option<Check> {
+        Watcher::check(self, deadline)
     }
 }
 
@@ -36,6 +45,9 @@ impl Names for Runtimes {
         // containerd's OOM events are the kernel's, which the cgroup's own
         // counter already gives.
         self.docker.oom_events(id)
+    }
+    fn check(&self, deadline: Instant) -> Option<Check> {
+        self.docker.check(deadline)
     }
 }
 

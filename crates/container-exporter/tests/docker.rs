@@ -266,6 +266,47 @@ fn docker_absent_then_restarting() {
     assert!(value(&all, "container_last_seen", &[("id", "/")]).is_some());
 }
 
+#[test]
+fn a_frozen_docker_is_a_scrape_error_within_the_deadline() {
+    let d = Dockerd::start();
+    let server = start(&[&format!("--docker={}", d.host())]);
+    let docker_version_known = |all: &[common::Series]| {
+        find(all, "cadvisor_version_info", &[])
+            .iter()
+            .any(|s| s.labels.get("dockerVersion").is_some_and(|v| !v.is_empty()))
+    };
+    assert!(
+        wait_until(Duration::from_secs(20), || docker_version_known(&parse(
+            &scrape(&server)
+        ))),
+        "the exporter never connected to docker"
+    );
+    assert_eq!(
+        value(&parse(&scrape(&server)), "container_scrape_error", &[]),
+        Some(0.0)
+    );
+
+    let frozen = d.freeze();
+    let resp = testkit::http()
+        .get(server.url("/metrics"))
+        .header("X-Prometheus-Scrape-Timeout-Seconds", "2")
+        .send()
+        .expect("the scrape answers");
+    assert!(resp.status().is_success());
+    let all = parse(&resp.text().expect("body"));
+    frozen.thaw();
+    // Docker is down; the cgroups are still read.
+    assert_eq!(value(&all, "container_scrape_error", &[]), Some(1.0));
+    assert!(value(&all, "container_last_seen", &[("id", "/")]).is_some());
+
+    assert!(
+        wait_until(Duration::from_secs(20), || {
+            value(&parse(&scrape(&server)), "container_scrape_error", &[]) == Some(0.0)
+        }),
+        "still an error once docker runs again"
+    );
+}
+
 /// Default-on catalog families this build does not produce, and why.
 const NOT_PRODUCED: &[(&str, &str)] = &[
     (

@@ -20,6 +20,9 @@ pub struct Exporter {
     pub(crate) routes: Vec<(String, Arc<dyn Handler>)>,
     pub(crate) fallback: Option<Arc<dyn Handler>>,
     pub(crate) links: Vec<(String, String)>,
+    /// A web configuration made from an exporter's own flags (see
+    /// [`Exporter::web_config`]).
+    pub(crate) web_config: Option<crate::webconfig::FlagWebConfig>,
 }
 
 impl Exporter {
@@ -33,6 +36,7 @@ impl Exporter {
             routes: Vec::new(),
             fallback: None,
             links: Vec::new(),
+            web_config: None,
         }
     }
 
@@ -44,14 +48,27 @@ impl Exporter {
     pub fn collector_metrics(&mut self, metrics: CollectorMetrics) -> &mut Self {
         let mut runner = Runner::new(metrics);
         std::mem::swap(&mut self.runner, &mut runner);
-        for (name, collector) in runner.into_entries() {
-            self.runner.add(name, collector);
+        for (name, collector, always) in runner.into_entries() {
+            if always {
+                self.runner.add_always(name, collector);
+            } else {
+                self.runner.add(name, collector);
+            }
         }
         self
     }
 
     pub fn collector(&mut self, name: &'static str, collector: AnyCollector) -> &mut Self {
         self.runner.add(name, collector);
+        self
+    }
+
+    /// A collector that runs on every scrape of the telemetry path, also
+    /// when `collect[]` selects others: a check of the server they all
+    /// depend on, whose answer (`mysql_up`) upstream reports in every
+    /// scrape.
+    pub fn collector_always(&mut self, name: &'static str, collector: AnyCollector) -> &mut Self {
+        self.runner.add_always(name, collector);
         self
     }
 
@@ -91,6 +108,22 @@ impl Exporter {
     /// Adds a link to the landing page.
     pub fn link(&mut self, href: &str, text: &str) -> &mut Self {
         self.links.push((href.to_string(), text.to_string()));
+        self
+    }
+
+    /// Serves with `config` (TLS, basic auth) built from the exporter's
+    /// own flags, as redis_exporter's `--tls-server-*` and
+    /// `--basic-auth-*`. `flags` names them in errors; giving
+    /// `--web.config.file` as well is a startup error.
+    pub fn web_config(
+        &mut self,
+        flags: &str,
+        config: crate::webconfig::WebConfigFile,
+    ) -> &mut Self {
+        self.web_config = Some(crate::webconfig::FlagWebConfig {
+            flags: flags.to_string(),
+            config,
+        });
         self
     }
 

@@ -50,6 +50,9 @@ impl CollectorMetrics {
 struct Entry {
     name: &'static str,
     collector: AnyCollector,
+    /// Runs whatever a scrape's `collect[]` selects (see
+    /// [`crate::Exporter::collector_always`]).
+    always: bool,
     /// Runs of this collector that overran their deadline and have not
     /// returned. While any remain, no new run starts: threads never pile up
     /// behind a hung mount.
@@ -111,15 +114,27 @@ impl Runner {
     }
 
     pub fn add(&mut self, name: &'static str, collector: AnyCollector) {
+        self.push(name, collector, false);
+    }
+
+    /// Adds a collector that runs on every scrape, selected or not.
+    pub fn add_always(&mut self, name: &'static str, collector: AnyCollector) {
+        self.push(name, collector, true);
+    }
+
+    fn push(&mut self, name: &'static str, collector: AnyCollector, always: bool) {
         self.entries.push(Entry {
             name,
             collector,
+            always,
             stuck: Arc::new(AtomicIsize::new(0)),
         });
     }
 
-    pub(crate) fn into_entries(self) -> impl Iterator<Item = (&'static str, AnyCollector)> {
-        self.entries.into_iter().map(|e| (e.name, e.collector))
+    pub(crate) fn into_entries(self) -> impl Iterator<Item = (&'static str, AnyCollector, bool)> {
+        self.entries
+            .into_iter()
+            .map(|e| (e.name, e.collector, e.always))
     }
 
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
@@ -145,7 +160,7 @@ impl Runner {
                 }
                 self.entries
                     .iter()
-                    .filter(|e| wanted.contains(e.name))
+                    .filter(|e| e.always || wanted.contains(e.name))
                     .collect()
             }
         };
@@ -741,6 +756,25 @@ mod tests {
             self.seen.lock().unwrap().push(ctx.extensions.clone());
             Ok(())
         }
+    }
+
+    #[tokio::test]
+    async fn a_collector_added_always_runs_whatever_the_scrape_selects() {
+        let collector = Arc::new(SeesExtensions {
+            seen: Mutex::new(Vec::new()),
+        });
+        let mut runner = Runner::new(CollectorMetrics::none());
+        runner.add_always("check", AnyCollector::Blocking(collector.clone()));
+        runner.add("a", AnyCollector::Blocking(collector.clone()));
+        runner.add("b", AnyCollector::Blocking(collector.clone()));
+        let deadline = Instant::now() + std::time::Duration::from_secs(30);
+        let outcomes = runner
+            .collect(deadline, Some(&["b".to_string()]), &mut Vec::new())
+            .await
+            .unwrap();
+        let mut names: Vec<&str> = outcomes.iter().map(|o| o.name).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["b", "check"]);
     }
 
     #[tokio::test]

@@ -29,8 +29,8 @@ pub struct Args {
     #[arg(long = "sasl.enabled")]
     pub sasl_enabled: bool,
 
-    /// Only set this to false if using a non-Kafka SASL proxy (accepted;
-    /// librdkafka always performs the handshake).
+    /// Refused when false: librdkafka always performs the SASL handshake
+    /// (upstream: only set this to false if using a non-Kafka SASL proxy).
     #[arg(long = "sasl.handshake", default_value_t = true)]
     pub sasl_handshake: bool,
 
@@ -62,8 +62,8 @@ pub struct Args {
     #[arg(long = "tls.enabled")]
     pub tls_enabled: bool,
 
-    /// Server name to verify on the broker's certificate (librdkafka checks
-    /// the broker's host name; a different name is logged and ignored).
+    /// Refused when set: librdkafka verifies each broker's certificate
+    /// against that broker's host name and cannot take another name.
     #[arg(long = "tls.server-name", value_name = "NAME", default_value = "")]
     pub tls_server_name: String,
 
@@ -113,8 +113,8 @@ pub struct Args {
     #[arg(long = "topic.workers", value_name = "N", default_value_t = 100)]
     pub topic_workers: usize,
 
-    /// Metadata refresh interval (accepted for compatibility; metadata is
-    /// fetched with every refresh of the shared result).
+    /// Metadata refresh interval (Go duration): librdkafka refreshes the
+    /// cluster's metadata this often between the exporter's own refreshes.
     #[arg(
         long = "refresh.metadata",
         value_name = "DURATION",
@@ -122,11 +122,13 @@ pub struct Args {
     )]
     pub refresh_metadata: String,
 
-    /// Accepted for compatibility; topics are never auto-created.
+    /// If true, the broker may auto-create topics that we requested which do
+    /// not already exist, default is false.
     #[arg(long = "kafka.allow-auto-topic-creation")]
     pub allow_auto_topic_creation: bool,
 
-    /// Accepted for compatibility (librdkafka logs go through --log.level).
+    /// Turn on the Kafka client's logging (librdkafka's broker, metadata,
+    /// protocol and security debug contexts, logged at info).
     #[arg(long = "log.enable-sarama")]
     pub log_enable_sarama: bool,
 

@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use rdkafka::client::ClientContext;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
@@ -98,13 +99,50 @@ pub fn client_config(args: &Args) -> Result<ClientConfig, ClientError> {
         .set("client.id", "kafka_exporter")
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "false")
-        .set("allow.auto.create.topics", "false")
+        // Sarama's Metadata.AllowAutoTopicCreation, as upstream sets it.
+        .set(
+            "allow.auto.create.topics",
+            if args.allow_auto_topic_creation {
+                "true"
+            } else {
+                "false"
+            },
+        )
         .set("socket.timeout.ms", "10000")
         .set("socket.connection.setup.timeout.ms", "5000")
         .set("reconnect.backoff.ms", "100")
         .set("reconnect.backoff.max.ms", "2000")
         .set("log.connection.close", "false")
         .set_log_level(RDKafkaLogLevel::Error);
+    // Sarama's Metadata.RefreshFrequency: librdkafka's periodic refresh of
+    // the cluster's metadata between the exporter's own refreshes.
+    let refresh = exporter_kit::duration::parse_go(&args.refresh_metadata)
+        .map_err(|e| flag("--refresh.metadata", e.to_string()))?;
+    // 0 turns the periodic refresh off in both (librdkafka spells it -1);
+    // librdkafka takes at most an hour.
+    let refresh_ms = match refresh.as_millis() {
+        0 => "-1".to_string(),
+        ms => ms.min(3_600_000).to_string(),
+    };
+    c.set("topic.metadata.refresh.interval.ms", refresh_ms);
+    if args.log_enable_sarama {
+        // Upstream's sarama logger: the client's own account of connections
+        // and requests, logged through the exporter's log (ClientLog).
+        c.set("debug", "broker,metadata,protocol,security")
+            .set_log_level(RDKafkaLogLevel::Debug);
+    }
+    if !args.sasl_handshake {
+        return Err(flag(
+            "--sasl.handshake",
+            "false is not supported: librdkafka always sends SaslHandshake (a non-Kafka SASL proxy that needs it off cannot be used)".into(),
+        ));
+    }
+    if !args.tls_server_name.is_empty() {
+        return Err(flag(
+            "--tls.server-name",
+            "not supported: librdkafka verifies each broker's certificate against that broker's own host name and takes no other name".into(),
+        ));
+    }
     if !args.kafka_version.is_empty() {
         c.set("broker.version.fallback", &args.kafka_version);
     }
@@ -161,12 +199,6 @@ pub fn client_config(args: &Args) -> Result<ClientConfig, ClientError> {
         } else {
             c.set("ssl.endpoint.identification.algorithm", "https");
         }
-        if !args.tls_server_name.is_empty() {
-            tracing::warn!(
-                server_name = %args.tls_server_name,
-                "--tls.server-name is not supported by librdkafka; the broker's advertised host name is verified"
-            );
-        }
     }
     Ok(c)
 }
@@ -174,10 +206,35 @@ pub fn client_config(args: &Args) -> Result<ClientConfig, ClientError> {
 /// Most cached message timestamps kept for lag in seconds.
 const TIMESTAMP_CACHE: usize = 100_000;
 
+/// Sends librdkafka's log lines to the exporter's log instead of the `log`
+/// crate (which nothing reads here): at info with `--log.enable-sarama`
+/// (upstream prints sarama's log unconditionally then), else at debug.
+pub struct ClientLog {
+    verbose: bool,
+}
+
+impl ClientContext for ClientLog {
+    fn log(&self, _level: RDKafkaLogLevel, facility: &str, message: &str) {
+        if self.verbose {
+            tracing::info!(target: "librdkafka", client = "librdkafka", facility, "{message}");
+        } else {
+            tracing::debug!(target: "librdkafka", client = "librdkafka", facility, "{message}");
+        }
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        tracing::debug!(target: "librdkafka", %error, reason);
+    }
+}
+
+impl ConsumerContext for ClientLog {}
+
+type Client = BaseConsumer<ClientLog>;
+
 pub struct Kafka {
-    consumer: BaseConsumer,
+    consumer: Client,
     /// For lag in seconds: reads single messages at committed offsets.
-    reader: Option<BaseConsumer>,
+    reader: Option<Client>,
     servers: String,
     filters: Filters,
     timestamps: Mutex<HashMap<(String, i32, i64), i64>>,
@@ -189,14 +246,17 @@ impl Kafka {
     pub fn new(args: &Args) -> Result<Kafka, ClientError> {
         let config = client_config(args)?;
         let filters = Filters::from_args(args)?;
-        let consumer: BaseConsumer = config.create()?;
+        let context = || ClientLog {
+            verbose: args.log_enable_sarama,
+        };
+        let consumer: Client = config.create_with_context(context())?;
         let reader = if filters.lag_seconds {
             let mut c = config.clone();
             c.set("group.id", "kafka_exporter_lag_seconds")
                 .set("fetch.wait.max.ms", "100")
                 .set("fetch.max.bytes", "1048576")
                 .set("max.partition.fetch.bytes", "65536");
-            Some(c.create::<BaseConsumer>()?)
+            Some(c.create_with_context::<_, Client>(context())?)
         } else {
             None
         };
@@ -224,6 +284,7 @@ impl Kafka {
     /// One refresh of everything, done by `deadline` (what is not done by
     /// then is left out and logged).
     pub fn refresh(&self, deadline: Instant) -> Result<Snapshot, RefreshError> {
+        self.serve_client_events();
         let metadata = self
             .consumer
             .fetch_metadata(None, self.budget(deadline))
@@ -292,7 +353,21 @@ impl Kafka {
         if self.filters.lag_seconds {
             self.message_timestamps(&mut snap, deadline);
         }
+        self.serve_client_events();
         Ok(snap)
+    }
+
+    /// Hands the client's queued log lines and errors to [`ClientLog`]:
+    /// rdkafka queues them on the consumer's queue, which only a poll
+    /// serves (and which would otherwise grow). The consumer subscribes to
+    /// nothing, so a poll returns no message. A poll serves one event, and
+    /// rdkafka does not say whether it served one: the queue's length
+    /// bounds the polls.
+    fn serve_client_events(&self) {
+        let pending = ffi::main_queue_length(self.consumer.client().native_ptr());
+        for _ in 0..pending {
+            let _ = self.consumer.poll(Duration::ZERO);
+        }
     }
 
     /// ListOffsets for every partition in one call (librdkafka batches it per
@@ -503,6 +578,35 @@ mod tests {
         match exporter_kit::args::parse_from(&crate::SPEC, crate::COLLECTORS, full) {
             Ok(cli) => cli.args,
             Err(e) => panic!("flags: {e}"),
+        }
+    }
+
+    /// Upstream's sarama settings become librdkafka's.
+    #[test]
+    fn metadata_refresh_auto_creation_and_client_logging_follow_flags() {
+        let c = client_config(&args(&[])).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.get("topic.metadata.refresh.interval.ms"), Some("30000"));
+        assert_eq!(c.get("allow.auto.create.topics"), Some("false"));
+        assert_eq!(c.get("debug"), None);
+        let c = client_config(&args(&[
+            "--refresh.metadata=1m30s",
+            "--kafka.allow-auto-topic-creation",
+            "--log.enable-sarama",
+        ]))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.get("topic.metadata.refresh.interval.ms"), Some("90000"));
+        assert_eq!(c.get("allow.auto.create.topics"), Some("true"));
+        assert!(c.get("debug").is_some_and(|d| d.contains("broker")));
+        for (flag, named) in [
+            ("--refresh.metadata=soon", "--refresh.metadata"),
+            ("--no-sasl.handshake", "--sasl.handshake"),
+            ("--tls.server-name=kafka.internal", "--tls.server-name"),
+        ] {
+            let err = client_config(&args(&[flag])).err().map(|e| e.to_string());
+            assert!(
+                err.as_deref().is_some_and(|e| e.contains(named)),
+                "{flag}: {err:?}"
+            );
         }
     }
 

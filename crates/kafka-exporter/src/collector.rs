@@ -126,42 +126,38 @@ impl AsyncCollector for KafkaCollector {
             .deadline
             .checked_sub(Duration::from_millis(100))
             .unwrap_or(ctx.deadline);
-        let outcome = match self
+        // `kafka_up` is 1 only when a refresh reached the cluster in time for
+        // this scrape. A late one leaves the last good snapshot to serve
+        // (a slow broker costs freshness), but the cluster is reported down:
+        // a hung broker must fire the alert, not hide behind old numbers.
+        let (up, snapshot) = match self
             .refreshes
             .run_or_previous((), deadline, || self.refresh())
             .await
         {
-            Waited::Ready(outcome) => outcome,
+            Waited::Ready(Ok(snap)) => (true, Some(snap)),
+            Waited::Ready(Err(reason)) => {
+                tracing::warn!(reason = %reason, "cannot reach the Kafka cluster");
+                (false, None)
+            }
             Waited::Late(previous) => {
                 // The last good result, unless a refresh failed since.
                 let stale = previous.and_then(Result::ok).filter(|s| {
                     let age_ms = crate::snapshot_age_ms(s);
                     age_ms >= 0 && (age_ms as u128) < self.max_stale.as_millis()
                 });
-                match stale {
-                    Some(snap) => {
-                        tracing::warn!(
-                            "Kafka refresh did not finish before the scrape deadline; serving the previous result"
-                        );
-                        Ok(snap)
-                    }
-                    None => {
-                        Err("Kafka refresh did not finish before the scrape deadline".to_string())
-                    }
-                }
+                tracing::warn!(
+                    serving_previous = stale.is_some(),
+                    "cannot reach the Kafka cluster: the refresh did not finish before the scrape deadline"
+                );
+                (false, stale)
             }
         };
-        match outcome {
-            Ok(snap) => {
-                self.metrics.emit(out, &self.metrics.up, &[], 1.0);
-                self.metrics.render(&snap, &self.options, out);
-                Ok(())
-            }
-            Err(reason) => {
-                tracing::warn!(reason = %reason, "cannot reach the Kafka cluster");
-                self.metrics.emit(out, &self.metrics.up, &[], 0.0);
-                Ok(())
-            }
+        self.metrics
+            .emit(out, &self.metrics.up, &[], if up { 1.0 } else { 0.0 });
+        if let Some(snap) = snapshot {
+            self.metrics.render(&snap, &self.options, out);
         }
+        Ok(())
     }
 }

@@ -4,6 +4,8 @@
 //! results collected from one queue, so a thousand groups cost a thousand
 //! OffsetFetch requests over the existing connections, not a client each.
 //!
+//! Also the length of the client's main queue (see `main_queue_length`).
+//!
 //! This is the crate's only unsafe code. Every pointer comes from librdkafka
 //! and is used only while the object that owns it (event, queue) is alive.
 #![allow(unsafe_code)]
@@ -85,6 +87,22 @@ pub fn list_group_offsets(
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err("timed out".to_string())))
         .collect()
+}
+
+/// How many events (log lines, errors) wait on the client's main queue,
+/// which rust-rdkafka does not expose.
+pub fn main_queue_length(rk: *mut sys::rd_kafka_t) -> usize {
+    // SAFETY: rk is a live client handle owned by the caller; the queue
+    // reference taken here is released before returning.
+    unsafe {
+        let queue = sys::rd_kafka_queue_get_main(rk);
+        if queue.is_null() {
+            return 0;
+        }
+        let length = sys::rd_kafka_queue_length(queue);
+        sys::rd_kafka_queue_destroy(queue);
+        length
+    }
 }
 
 fn send(

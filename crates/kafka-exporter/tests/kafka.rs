@@ -465,7 +465,7 @@ fn concurrent_scrapes_share_one_refresh() {
 }
 
 #[test]
-fn a_hung_broker_costs_freshness_not_the_scrape() {
+fn a_hung_broker_is_down_within_the_scrape_deadline_and_costs_freshness() {
     let broker = KafkaBroker::start();
     broker.create_topic("steady", 2);
     let server = exporter(&broker.addr(), &["--kafka.timeout", "30"]);
@@ -476,15 +476,7 @@ fn a_hung_broker_costs_freshness_not_the_scrape() {
         "{text}"
     );
 
-    let pid = broker.pid().expect("tansu runs").to_string();
-    let signal = |sig: &str| {
-        let ok = std::process::Command::new("kill")
-            .args([sig, &pid])
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "kill {sig} {pid}");
-    };
-    signal("-STOP");
+    let frozen = broker.freeze();
     let started = std::time::Instant::now();
     let response = testkit::http()
         .get(server.url("/metrics"))
@@ -492,13 +484,19 @@ fn a_hung_broker_costs_freshness_not_the_scrape() {
         .send()
         .and_then(|r| r.text());
     let took = started.elapsed();
-    signal("-CONT");
+    frozen.thaw();
     let text = response.expect("scrape answers");
     assert!(took < Duration::from_secs(3), "scrape took {took:?}");
+    // The cluster did not answer this scrape: down.
+    assert_eq!(value(&text, "kafka_up"), Some(0.0), "{text}");
     // The last good result is served while the refresh is late.
     assert_eq!(
         value(&text, r#"kafka_topic_partitions{topic="steady"}"#),
         Some(2.0),
         "{text}"
     );
+    let back = testkit::wait_until(Duration::from_secs(30), || {
+        value(&scrape(&server), "kafka_up") == Some(1.0)
+    });
+    assert!(back, "kafka_up stayed 0 once the broker ran again");
 }

@@ -181,3 +181,52 @@ mod boolean_flags {
         exporter_kit::testing::assert_boolean_flags(&crate::SPEC, crate::COLLECTORS);
     }
 }
+
+/// mysqld_exporter's `--timeout-offset` (seconds taken off Prometheus'
+/// scrape timeout) is the kit's `--web.scrape-timeout-offset`: the command
+/// line with it renamed, in its `--timeout-offset=X` and
+/// `--timeout-offset X` spellings.
+pub fn translate(argv: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    const UPSTREAM: &str = "--timeout-offset";
+    const KIT: &str = "--web.scrape-timeout-offset";
+    argv.into_iter()
+        .map(|word| match word.to_str() {
+            Some(w) if w == UPSTREAM => KIT.into(),
+            Some(w) => match w.strip_prefix(UPSTREAM).and_then(|v| v.strip_prefix('=')) {
+                Some(value) => format!("{KIT}={value}").into(),
+                None => word,
+            },
+            None => word,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod translate_tests {
+    #[test]
+    fn timeout_offset_is_the_kits_scrape_timeout_offset() {
+        let argv = [
+            "x",
+            "--timeout-offset=0.25",
+            "--timeout-offset",
+            "1",
+            "--timeout-offsetx",
+        ]
+        .map(std::ffi::OsString::from)
+        .to_vec();
+        let out: Vec<String> = super::translate(argv)
+            .into_iter()
+            .map(|w| w.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            out,
+            [
+                "x",
+                "--web.scrape-timeout-offset=0.25",
+                "--web.scrape-timeout-offset",
+                "1",
+                "--timeout-offsetx"
+            ]
+        );
+    }
+}

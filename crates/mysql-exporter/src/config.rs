@@ -23,6 +23,9 @@ pub enum ConfigError {
     },
     #[error("no configuration found: no section with a user ({0})")]
     NoConfig(String),
+    /// Upstream's wording: "failed to load config from .my.cnf: open .my.cnf: ...".
+    #[error("failed to load config from {path}: open {path}: no such file or directory (and --mysqld.username is not set)", path = .0.display())]
+    Missing(PathBuf),
     #[error("bad DATA_SOURCE_NAME: {0}")]
     Dsn(String),
     #[error("--mysqld.address: failed to parse address: {0}")]
@@ -43,6 +46,13 @@ pub struct Section {
     pub ssl_skip_verification: bool,
     /// go-mysql's `tls` value: true, false, skip-verify, preferred.
     pub tls: Option<String>,
+    /// `tls-server-name`: the name the server certificate is verified
+    /// against instead of the host connected to.
+    pub tls_server_name: Option<String>,
+    /// `tls-min-version` / `tls-max-version` as written (checked when the
+    /// section is complete).
+    pub tls_min_version: Option<String>,
+    pub tls_max_version: Option<String>,
     pub enable_cleartext_plugin: bool,
 }
 
@@ -202,9 +212,59 @@ fn apply(section: &mut Section, key: &str, value: &str) -> Result<(), String> {
         }
         "tls" => section.tls = Some(value.to_ascii_lowercase()),
         "enable-cleartext-plugin" => section.enable_cleartext_plugin = truthy(value),
-        // Accepted and not used: TLS version bounds and server name.
-        "tls-min-version" | "tls-max-version" | "tls-server-name" => {}
+        "tls-server-name" => section.tls_server_name = Some(value.to_string()),
+        "tls-min-version" => section.tls_min_version = Some(value.to_string()),
+        "tls-max-version" => section.tls_max_version = Some(value.to_string()),
         other => return Err(format!("unknown key {other:?}")),
+    }
+    Ok(())
+}
+
+/// The TLS versions upstream takes, in the mysql client's spelling, in
+/// order.
+const TLS_VERSIONS: [&str; 4] = ["TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
+
+/// Upstream's checks of `tls-min-version` / `tls-max-version`, then what
+/// the TLS stack can honour. The client is rustls, which speaks TLS 1.2
+/// and 1.3 and offers both: a minimum of 1.0-1.2 and a maximum of 1.3 hold
+/// (1.2 is the floor anyway); a bound that would need 1.3 only or 1.2 at
+/// most cannot be enforced through mysql_async, so it is an error rather
+/// than a silent weaker connection.
+fn check_tls_versions(section: &Section) -> Result<(), String> {
+    let rank = |key: &str, value: &Option<String>| -> Result<Option<usize>, String> {
+        value
+            .as_deref()
+            .map(|v| {
+                TLS_VERSIONS
+                    .iter()
+                    .position(|known| *known == v)
+                    .ok_or_else(|| {
+                        format!(
+                            "{key}={v} is not allowed, use one of: {}",
+                            TLS_VERSIONS.join(", ")
+                        )
+                    })
+            })
+            .transpose()
+    };
+    let min = rank("tls-min-version", &section.tls_min_version)?;
+    let max = rank("tls-max-version", &section.tls_max_version)?;
+    if let (Some(min), Some(max)) = (min, max)
+        && min > max
+    {
+        return Err(format!(
+            "tls-min-version must not be higher than tls-max-version: {} > {}",
+            TLS_VERSIONS[min], TLS_VERSIONS[max]
+        ));
+    }
+    if min == Some(3) {
+        return Err("tls-min-version=TLSv1.3 cannot be enforced: the TLS client (rustls through mysql_async) always offers TLS 1.2 and 1.3".into());
+    }
+    if let Some(max) = max.filter(|max| *max < 3) {
+        return Err(format!(
+            "tls-max-version={} cannot be enforced: the TLS client (rustls through mysql_async) always offers TLS 1.3",
+            TLS_VERSIONS[max]
+        ));
     }
     Ok(())
 }
@@ -266,6 +326,10 @@ pub fn build(
     if overrides.insecure_skip_verify {
         client.ssl_skip_verification = true;
     }
+    if client_ok && let Err(e) = check_tls_versions(&client) {
+        tracing::error!(section = "client", error = %e, "skipping my.cnf section");
+        client_ok = false;
+    }
     for (name, map) in &raw {
         if name == "client" || !name.starts_with("client.") {
             continue;
@@ -278,6 +342,10 @@ pub fn build(
                 ok = false;
             }
         }
+        if let Err(e) = check_tls_versions(&section) {
+            tracing::error!(section = %name, error = %e, "skipping my.cnf section");
+            ok = false;
+        }
         if !ok {
             continue;
         }
@@ -289,6 +357,8 @@ pub fn build(
     }
     if client_ok && !client.user.is_empty() {
         config.sections.insert("client".to_string(), client);
+    } else if text.is_none() {
+        return Err(ConfigError::Missing(path.to_path_buf()));
     } else if client_ok && config.sections.is_empty() {
         return Err(ConfigError::NoConfig(format!(
             "{} has no [client] user and --mysqld.username is not set",
@@ -301,63 +371,116 @@ pub fn build(
     Ok(config)
 }
 
-/// mysqld_exporter 0.14's `DATA_SOURCE_NAME`
-/// (`user:password@tcp(host:port)/` or `user@unix(/path)/`), kept so
-/// existing deployments keep working.
+/// `DATA_SOURCE_NAME` parameters that only shape how Go's database/sql
+/// decodes results or sets up a session the exporter does not use: they
+/// change nothing about what is monitored, so they are taken and unused.
+const DSN_RESULT_PARAMS: &[&str] = &[
+    "charset",
+    "collation",
+    "parseTime",
+    "loc",
+    "interpolateParams",
+    "columnsWithAlias",
+    "clientFoundRows",
+    "multiStatements",
+    "maxAllowedPacket",
+    "rejectReadOnly",
+    "checkConnLiveness",
+    "allowNativePasswords",
+    "allowOldPasswords",
+    "allowAllFiles",
+];
+
+/// mysqld_exporter 0.14's `DATA_SOURCE_NAME`, in every form
+/// go-sql-driver/mysql's `ParseDSN` accepts:
+/// `[user[:password]@][net[(addr)]]/dbname[?param=value&...]`, so
+/// `user:pw@tcp(host:port)/`, `user:pw@(host:port)/` (net defaults to tcp),
+/// `user@unix(/path)/`, `user:pw@/` (127.0.0.1:3306), `tcp(host)/` (port
+/// 3306). Kept so existing deployments keep working.
 pub fn from_dsn(dsn: &str) -> Result<Section, ConfigError> {
-    let (creds, rest) = dsn
-        .rsplit_once('@')
-        .ok_or_else(|| ConfigError::Dsn("missing '@'".into()))?;
-    let (user, password) = match creds.split_once(':') {
-        Some((u, p)) => (u.to_string(), Some(p.to_string())),
-        None => (creds.to_string(), None),
+    let bad = |message: String| ConfigError::Dsn(message);
+    // The driver's rule: the last '/' separates the database name.
+    let slash = dsn
+        .rfind('/')
+        .ok_or_else(|| bad("missing the slash separating the database name".into()))?;
+    // A '/' inside the address (a socket path) comes before its ')'.
+    let slash = match dsn[slash..].find(')') {
+        Some(_) => dsn[..slash]
+            .rfind(')')
+            .and_then(|close| dsn[close..].find('/').map(|i| close + i))
+            .ok_or_else(|| bad("missing the slash separating the database name".into()))?,
+        None => slash,
+    };
+    let (head, tail) = (&dsn[..slash], &dsn[slash + 1..]);
+    // user[:password]@ ends at the last '@' (a password may hold '@').
+    let (creds, net_addr) = match head.rfind('@') {
+        Some(at) => (Some(&head[..at]), &head[at + 1..]),
+        None => (None, head),
+    };
+    let (user, password) = match creds {
+        None => (String::new(), None),
+        Some(creds) => match creds.split_once(':') {
+            Some((u, p)) => (u.to_string(), Some(p.to_string())),
+            None => (creds.to_string(), None),
+        },
+    };
+    let (net, addr) = match net_addr.find('(') {
+        Some(open) => {
+            let addr = net_addr[open + 1..].strip_suffix(')').ok_or_else(|| {
+                bad("invalid DSN: did you forget to escape a param value?".into())
+            })?;
+            (&net_addr[..open], addr)
+        }
+        None => (net_addr, ""),
     };
     let mut section = Section {
         user,
         password,
         ..Section::default()
     };
-    // `proto(address)/db?params`: the address may hold slashes (sockets).
-    let addr_part = match rest
-        .find(")/")
-        .or_else(|| rest.strip_suffix(')').map(|r| r.len()))
-    {
-        Some(end) if rest.contains('(') => &rest[..=end],
-        _ => rest.split('/').next().unwrap_or_default(),
-    };
-    if let Some(inner) = addr_part
-        .strip_prefix("tcp(")
-        .and_then(|s| s.strip_suffix(')'))
-    {
-        // go-sql-driver's rule: an address that does not split as
-        // host:port is a host on the default port.
-        match split_host_port(inner) {
-            Ok((h, p)) => {
-                section.host = Some(h.to_string());
-                section.port = Some(
-                    p.parse()
-                        .map_err(|_| ConfigError::Dsn(format!("bad port {p:?}")))?,
-                );
+    match net {
+        "" | "tcp" => {
+            // go-sql-driver: no address is 127.0.0.1:3306; an address
+            // without a port is a host on 3306.
+            if addr.is_empty() {
+                section.host = Some("127.0.0.1".into());
+                section.port = Some(3306);
+            } else {
+                match split_host_port(addr) {
+                    Ok((h, p)) => {
+                        section.host = Some(h.to_string());
+                        section.port = Some(p.parse().map_err(|_| bad(format!("bad port {p:?}")))?);
+                    }
+                    Err(_) => {
+                        section.host = Some(unbracket(addr).to_string());
+                        section.port = Some(3306);
+                    }
+                }
             }
-            Err(_) => section.host = Some(unbracket(inner).to_string()),
         }
-    } else if let Some(inner) = addr_part
-        .strip_prefix("unix(")
-        .and_then(|s| s.strip_suffix(')'))
-    {
-        section.socket = Some(inner.to_string());
-    } else if addr_part.is_empty() {
-        section.host = Some("127.0.0.1".into());
-        section.port = Some(3306);
-    } else {
-        return Err(ConfigError::Dsn(format!(
-            "unsupported address {addr_part:?}"
-        )));
+        "unix" => {
+            section.socket = Some(if addr.is_empty() {
+                "/tmp/mysql.sock".to_string()
+            } else {
+                addr.to_string()
+            });
+        }
+        other => return Err(bad(format!("unsupported network {other:?} (tcp or unix)"))),
     }
-    if rest.contains("tls=") {
-        for pair in rest.split(['?', '&']) {
-            if let Some(v) = pair.strip_prefix("tls=") {
-                section.tls = Some(v.to_ascii_lowercase());
+    let params = tail.split_once('?').map_or("", |(_, params)| params);
+    for pair in params.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match key {
+            "tls" => section.tls = Some(value.to_ascii_lowercase()),
+            "allowCleartextPasswords" => {
+                section.enable_cleartext_plugin = exporter_kit::bool_flags::parse_go_bool(value)
+                    .map_err(|e| bad(format!("allowCleartextPasswords: {e}")))?
+            }
+            k if DSN_RESULT_PARAMS.contains(&k) => {}
+            other => {
+                return Err(bad(format!(
+                    "parameter {other:?} is not supported (tls, allowCleartextPasswords)"
+                )));
             }
         }
     }
@@ -472,6 +595,48 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_file_is_reported_missing() {
+        let err = build(
+            Path::new("/etc/nowhere/.my.cnf"),
+            None,
+            &Overrides::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("open /etc/nowhere/.my.cnf: no such file"),
+            "{err}"
+        );
+        let overrides = Overrides {
+            username: Some("exporter".into()),
+            ..Overrides::default()
+        };
+        assert!(build(Path::new("/etc/nowhere/.my.cnf"), None, &overrides).is_ok());
+    }
+
+    #[test]
+    fn tls_keys_are_honoured_or_refused_naming_them() {
+        let s = cfg(
+            "[client]\nuser=u\ntls-server-name=db.internal\ntls-min-version=TLSv1.2\ntls-max-version=TLSv1.3\n",
+            &Overrides::default(),
+        )
+        .unwrap();
+        let s = s.section("client").unwrap();
+        assert_eq!(s.tls_server_name.as_deref(), Some("db.internal"));
+        for bad in [
+            "tls-min-version=TLSv9",
+            "tls-min-version=TLSv1.3",
+            "tls-max-version=TLSv1.2",
+            "tls-min-version=TLSv1.2\ntls-max-version=TLSv1.1",
+        ] {
+            assert!(
+                cfg(&format!("[client]\nuser=u\n{bad}\n"), &Overrides::default()).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn dsn_forms() {
         let s = from_dsn("exp:pw@tcp(127.0.0.1:3307)/").unwrap();
         assert_eq!(
@@ -481,5 +646,76 @@ mod tests {
         let s = from_dsn("root@unix(/tmp/x.sock)/").unwrap();
         assert_eq!(s.socket.as_deref(), Some("/tmp/x.sock"));
         assert!(from_dsn("nope").is_err());
+    }
+
+    /// Every form go-sql-driver/mysql's ParseDSN takes, the one
+    /// mysqld_exporter's README showed for years among them.
+    #[test]
+    fn every_go_sql_driver_dsn_form() {
+        let tcp = |dsn: &str| {
+            let s = from_dsn(dsn).unwrap_or_else(|e| panic!("{dsn}: {e}"));
+            (s.user, s.password, s.host, s.port, s.tls)
+        };
+        let pw = Some("p@ss:w/rd".to_string());
+        let host = |h: &str| Some(h.to_string());
+        assert_eq!(
+            tcp("exp:p@ss:w/rd@(db.example:3307)/"),
+            (
+                "exp".into(),
+                pw.clone(),
+                host("db.example"),
+                Some(3307),
+                None
+            )
+        );
+        assert_eq!(
+            tcp("exp:pw@tcp(db:3307)/mysql?tls=skip-verify&parseTime=true"),
+            (
+                "exp".into(),
+                Some("pw".into()),
+                host("db"),
+                Some(3307),
+                Some("skip-verify".into())
+            )
+        );
+        assert_eq!(
+            tcp("exp@tcp(db)/"),
+            ("exp".into(), None, host("db"), Some(3306), None)
+        );
+        assert_eq!(
+            tcp("exp:pw@/"),
+            (
+                "exp".into(),
+                Some("pw".into()),
+                host("127.0.0.1"),
+                Some(3306),
+                None
+            )
+        );
+        assert_eq!(
+            tcp("/"),
+            (String::new(), None, host("127.0.0.1"), Some(3306), None)
+        );
+        assert_eq!(tcp("u@tcp([::1]:3307)/db").2, host("::1"));
+        let s = from_dsn("exp:pw@unix(/run/mysqld/mysqld.sock)/performance_schema").unwrap();
+        assert_eq!(s.socket.as_deref(), Some("/run/mysqld/mysqld.sock"));
+        assert_eq!(
+            from_dsn("u@unix/").unwrap().socket.as_deref(),
+            Some("/tmp/mysql.sock")
+        );
+        assert!(
+            from_dsn("u@tcp(db:3306)/?allowCleartextPasswords=1")
+                .unwrap()
+                .enable_cleartext_plugin
+        );
+        for bad in [
+            "u:pw@tcp(db:3306)",
+            "u@udp(db:3306)/",
+            "u@tcp(db:3306/",
+            "u@tcp(db:3306)/?timeout=1s",
+            "u@tcp(db:port)/",
+        ] {
+            assert!(from_dsn(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -275,7 +275,7 @@ pub fn setup(args: &Args, exporter: &mut Exporter, ctx: &BuildContext) -> Result
     // The scrapers report their own duration, labelled as upstream does
     // (`collect.global_status`); the kit's per-collector metrics are off.
     exporter.collector_metrics(CollectorMetrics::none());
-    exporter.collector(
+    exporter.collector_always(
         "connection",
         AnyCollector::asynchronous(Connection {
             local: local.clone(),

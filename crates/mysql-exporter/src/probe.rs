@@ -23,7 +23,6 @@ pub struct Probe {
     /// By (target, auth module), with the section it was made from: a
     /// reload that changes the section makes a new one.
     targets: Mutex<HashMap<(String, String), Made>>,
-    up: Desc,
     last_error: Desc,
 }
 
@@ -33,7 +32,6 @@ impl Probe {
             local,
             scrapers,
             targets: Mutex::new(HashMap::new()),
-            up: Desc::gauge("mysql_up", "Whether the MySQL server is up.", &[]),
             last_error: Desc::gauge(
                 "mysql_exporter_last_scrape_error",
                 "Whether the last scrape of metrics from MySQL resulted in an error (1 for error, 0 for success).",
@@ -102,7 +100,7 @@ impl ProbeHandler for Probe {
         self.local
             .errors
             .report("connection", &target.address, up.clone(), false);
-        out.gauge(&self.up, &[], if up.is_ok() { 1.0 } else { 0.0 });
+        out.gauge(&self.local.meta.up, &[], if up.is_ok() { 1.0 } else { 0.0 });
         if up.is_err() {
             return Ok(None);
         }

@@ -283,10 +283,12 @@ impl DescCache {
     }
 }
 
-/// Counters of the default target, in upstream 0.14's names.
+/// Counters of the default target, in upstream 0.14's names. `mysql_up`
+/// is not among them: it belongs to one scrape ([`ServerCheck`]), and a
+/// gauge shared by concurrent scrapes and scrapers would say what the
+/// last writer saw.
 pub struct Stats {
     pub registry: Registry,
-    pub up: IntGauge,
     pub scrapes_total: IntCounter,
     pub scrape_errors: IntCounterVec,
     pub last_scrape_error: IntGauge,
@@ -297,7 +299,6 @@ pub struct Stats {
 impl Stats {
     fn new() -> Result<Stats, prometheus::Error> {
         let registry = Registry::new();
-        let up = IntGauge::new("mysql_up", "Whether the MySQL server is up.")?;
         let scrapes_total = IntCounter::new(
             "mysql_exporter_scrapes_total",
             "Total number of times MySQL was scraped for metrics.",
@@ -319,13 +320,11 @@ impl Stats {
             "Mysqld exporter config loaded successfully.",
         )?;
         reload.register(&registry)?;
-        registry.register(Box::new(up.clone()))?;
         registry.register(Box::new(scrapes_total.clone()))?;
         registry.register(Box::new(scrape_errors.clone()))?;
         registry.register(Box::new(last_scrape_error.clone()))?;
         Ok(Stats {
             registry,
-            up,
             scrapes_total,
             scrape_errors,
             last_scrape_error,
@@ -347,6 +346,7 @@ impl Stats {
 
 /// The per-scraper metrics, in upstream's names.
 pub struct Meta {
+    pub up: Desc,
     pub duration: Desc,
     pub success: Desc,
 }
@@ -354,6 +354,7 @@ pub struct Meta {
 impl Meta {
     fn new() -> Meta {
         Meta {
+            up: Desc::gauge("mysql_up", "Whether the MySQL server is up.", &[]),
             duration: Desc::gauge(
                 "mysql_exporter_collector_duration_seconds",
                 "Collector time duration.",
@@ -660,6 +661,11 @@ impl AsyncCollector for ScraperCollector {
         let Some(target) = &loaded.target else {
             return Err(CollectError::NoData);
         };
+        // As upstream, nothing is scraped from a server that did not
+        // answer this scrape's ping.
+        if ServerCheck::of(ctx, target).await.is_err() {
+            return Ok(());
+        }
         let deadline = scraper_deadline(ctx.deadline, self.local.query_timeout);
         let result = run_scraper(
             target,
@@ -673,19 +679,16 @@ impl AsyncCollector for ScraperCollector {
         let errors = &self.local.errors;
         match result {
             RunResult::Ok => {
-                self.local.stats.up.set(1);
                 self.local.stats.record(&self.label, true);
                 errors.report(&self.label, &target.address, Ok(()), false);
             }
             RunResult::Connect(_) => {
                 // The connection collector reports it.
-                self.local.stats.up.set(0);
             }
             RunResult::Failed {
                 message,
                 unsupported,
             } => {
-                self.local.stats.up.set(1);
                 self.local.stats.record(&self.label, false);
                 errors.report(&self.label, &target.address, Err(message), unsupported);
             }
@@ -709,8 +712,33 @@ pub fn wrap(
     }))
 }
 
-/// Opens (or reuses) a connection and pings it: `mysql_up` and the
-/// `connection` duration, once per scrape of the default target.
+/// One scrape's check of the default target: a connection (new or
+/// pooled) and a ping before the scrape's deadline, made once and awaited
+/// by the connection collector (`mysql_up`) and by every scraper, which
+/// skip a server that did not answer.
+#[derive(Default)]
+pub struct ServerCheck(tokio::sync::OnceCell<(Result<(), String>, f64)>);
+
+impl ServerCheck {
+    async fn run(&self, target: &Target, deadline: Instant) -> &(Result<(), String>, f64) {
+        self.0
+            .get_or_init(|| async {
+                let started = Instant::now();
+                let up = ping(target, scraper_deadline(deadline, None)).await;
+                (up, started.elapsed().as_secs_f64())
+            })
+            .await
+    }
+
+    /// This scrape's answer for `target`.
+    pub async fn of(ctx: &ScrapeContext, target: &Target) -> Result<(), String> {
+        let check = ctx.extensions.get_or_insert_with(ServerCheck::default);
+        check.run(target, ctx.deadline).await.0.clone()
+    }
+}
+
+/// Reports this scrape's [`ServerCheck`]: `mysql_up` and the `connection`
+/// duration, once per scrape of the default target.
 pub struct Connection {
     pub local: Arc<Local>,
 }
@@ -720,22 +748,18 @@ impl AsyncCollector for Connection {
     async fn update(&self, ctx: &ScrapeContext, out: &mut Emitter) -> Result<(), CollectError> {
         self.local.stats.scrapes_total.inc();
         let loaded = self.local.current();
+        let meta = &self.local.meta;
         let Some(target) = &loaded.target else {
-            self.local.stats.up.set(0);
-            return Err(CollectError::NoData);
+            out.gauge(&meta.up, &[], 0.0);
+            return Ok(());
         };
-        let started = Instant::now();
-        let deadline = scraper_deadline(ctx.deadline, None);
-        let up = ping(target, deadline).await;
-        out.gauge(
-            &self.local.meta.duration,
-            &["connection"],
-            started.elapsed().as_secs_f64(),
-        );
-        self.local.stats.up.set(i64::from(up.is_ok()));
+        let check = ctx.extensions.get_or_insert_with(ServerCheck::default);
+        let (up, seconds) = check.run(target, ctx.deadline).await;
+        out.gauge(&meta.duration, &["connection"], *seconds);
+        out.gauge(&meta.up, &[], if up.is_ok() { 1.0 } else { 0.0 });
         self.local
             .errors
-            .report("connection", &target.address, up, false);
+            .report("connection", &target.address, up.clone(), false);
         Ok(())
     }
 }

@@ -282,6 +282,9 @@ impl Target {
                     key.clone().into(),
                 )));
             }
+            if let Some(name) = &section.tls_server_name {
+                ssl = ssl.with_danger_tls_hostname_override(Some(name.clone()));
+            }
             if skip_verify {
                 ssl = ssl
                     .with_danger_accept_invalid_certs(true)

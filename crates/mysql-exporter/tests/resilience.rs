@@ -203,3 +203,45 @@ fn a_slow_scraper_costs_only_its_own_families() {
     let _ = locker.kill();
     let _ = locker.wait();
 }
+
+/// A scrape of `server` that Prometheus gives two seconds.
+fn scrape_2s(server: &exporter_kit::testing::TestServer) -> String {
+    let resp = testkit::http()
+        .get(server.url("/metrics"))
+        .header("X-Prometheus-Scrape-Timeout-Seconds", "2")
+        .send()
+        .expect("the scrape answers");
+    assert_eq!(resp.status().as_u16(), 200);
+    resp.text().expect("body")
+}
+
+#[test]
+fn a_frozen_server_is_down_within_the_scrape_deadline() {
+    let db = mariadb(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let cnf = cnf_for(dir.path(), db.port(), "");
+    let server = exporter(&["--config.my-cnf", &cnf]);
+    // pooled connections exist when it freezes
+    assert_eq!(value(&scrape_2s(&server), "mysql_up"), Some(1.0));
+
+    let frozen = db.freeze();
+    // concurrent scrapes, each with its own answer: every one is down
+    let texts: Vec<String> = std::thread::scope(|s| {
+        let scrapes: Vec<_> = (0..3).map(|_| s.spawn(|| scrape_2s(&server))).collect();
+        scrapes.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    frozen.thaw();
+    for text in &texts {
+        assert_eq!(value(text, "mysql_up"), Some(0.0), "{text}");
+        // as upstream: nothing scraped from a server that did not answer
+        assert!(
+            value(text, "mysql_global_status_uptime").is_none(),
+            "{text}"
+        );
+    }
+
+    let recovered = testkit::wait_until(Duration::from_secs(20), || {
+        value(&scrape_2s(&server), "mysql_up") == Some(1.0)
+    });
+    assert!(recovered, "up again once the server runs");
+}

@@ -99,6 +99,12 @@ pub struct Args {
     pub wifi: crate::collectors::wifi::WifiArgs,
 
     #[command(flatten)]
+    pub supervisord: crate::collectors::supervisord::SupervisordArgs,
+
+    #[command(flatten)]
+    pub systemd: crate::collectors::systemd::SystemdArgs,
+
+    #[command(flatten)]
     pub tapestats: crate::collectors::tapestats::TapestatsArgs,
 }
 

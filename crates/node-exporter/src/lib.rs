@@ -2,6 +2,7 @@
 
 pub mod args;
 pub mod collectors;
+pub mod dbus;
 pub mod ethtool_ioctl;
 pub mod netlink;
 pub mod parse;

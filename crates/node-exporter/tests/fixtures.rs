@@ -336,6 +336,54 @@ async fn netdev_counters_and_filters() {
     assert!(t.contains(r#"device="lo""#) && !t.contains(r#"device="eth0""#));
 }
 
+/// Without netlink, detailed metrics are /proc/net/dev's sixteen columns
+/// under upstream's procfs names (errors/dropped instead of errs/drop),
+/// and neither form reads anything from sysfs (no receive_nohandler).
+/// eth0's line: rx 123456 789 1 2 3 4 5 6, tx 654321 987 7 8 9 10 11 12.
+#[tokio::test]
+async fn netdev_detailed_metrics_from_proc_net_dev() {
+    let flags = [
+        "--no-collector.netdev.netlink",
+        "--collector.netdev.enable-detailed-metrics",
+    ];
+    let (ok, t) = run("netdev", &flags).await;
+    assert!(ok);
+    for (name, want) in [
+        ("receive_bytes", 123456.0),
+        ("receive_errors", 1.0),
+        ("receive_dropped", 2.0),
+        ("receive_fifo", 3.0),
+        ("receive_frame", 4.0),
+        ("receive_compressed", 5.0),
+        ("receive_multicast", 6.0),
+        ("transmit_errors", 7.0),
+        ("transmit_dropped", 8.0),
+        ("transmit_colls", 10.0),
+        ("transmit_carrier", 11.0),
+        ("transmit_compressed", 12.0),
+    ] {
+        assert_value(
+            &t,
+            &format!(r#"node_network_{name}_total{{device="eth0"}}"#),
+            want,
+        );
+    }
+    let families = t.lines().filter(|l| l.starts_with("# TYPE ")).count();
+    assert_eq!(families, 16, "{t}");
+    assert!(
+        !t.contains("_errs_total") && !t.contains("nohandler"),
+        "{t}"
+    );
+    let (_, t) = run("netdev", &["--no-collector.netdev.netlink"]).await;
+    assert_value(&t, r#"node_network_receive_errs_total{device="eth0"}"#, 1.0);
+    assert_value(
+        &t,
+        r#"node_network_transmit_drop_total{device="eth0"}"#,
+        8.0,
+    );
+    assert!(!t.contains("nohandler"), "{t}");
+}
+
 #[tokio::test]
 async fn netstat_default_fields() {
     let (ok, t) = run("netstat", &[]).await;

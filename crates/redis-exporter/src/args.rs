@@ -112,6 +112,22 @@ pub struct Args {
         value_name = "INT"
     )]
     pub check_keys_batch_size: i64,
+    /// How long one background SCAN pass for --check-keys patterns takes (redis-exporter only; upstream SCANs on every scrape). A new matching key appears in metrics within this long (default: within 30s); a deleted key disappears at the next scrape. A scrape only fetches known keys. Discovery never keeps Redis busy more than a quarter of the time, so a keyspace too large for the cycle takes longer.
+    #[arg(
+        long = "check-keys-discovery-cycle",
+        env = "REDIS_EXPORTER_CHECK_KEYS_DISCOVERY_CYCLE",
+        default_value = "30s",
+        value_name = "DURATION"
+    )]
+    pub check_keys_discovery_cycle: String,
+    /// Most targets (with their credentials and --check-keys patterns) whose keys are discovered in the background at once (redis-exporter only); the least recently scraped one makes room, and one not scraped for 10 minutes stops.
+    #[arg(
+        long = "check-keys-discovery-max-targets",
+        env = "REDIS_EXPORTER_CHECK_KEYS_DISCOVERY_MAX_TARGETS",
+        default_value_t = 100,
+        value_name = "INT"
+    )]
+    pub check_keys_discovery_max_targets: usize,
     /// Comma separated list of path(s) to Redis Lua script(s) for gathering extra metrics.
     #[arg(
         long = "script",
@@ -175,7 +191,7 @@ pub struct Args {
         value_name = "STRING"
     )]
     pub tls_server_name: String,
-    /// Accepted for compatibility; use --web.config.file for TLS on the web interface.
+    /// Name of the server key file (including full path) if the web interface and telemetry should use TLS (with --tls-server-cert-file).
     #[arg(
         long = "tls-server-key-file",
         env = "REDIS_EXPORTER_TLS_SERVER_KEY_FILE",
@@ -183,7 +199,7 @@ pub struct Args {
         value_name = "STRING"
     )]
     pub tls_server_key_file: String,
-    /// Accepted for compatibility; use --web.config.file for TLS on the web interface.
+    /// Name of the server certificate file (including full path) if the web interface and telemetry should use TLS.
     #[arg(
         long = "tls-server-cert-file",
         env = "REDIS_EXPORTER_TLS_SERVER_CERT_FILE",
@@ -191,7 +207,7 @@ pub struct Args {
         value_name = "STRING"
     )]
     pub tls_server_cert_file: String,
-    /// Accepted for compatibility; use --web.config.file for TLS on the web interface.
+    /// Name of the CA certificate file (including full path) if the web interface and telemetry should require TLS client authentication.
     #[arg(
         long = "tls-server-ca-cert-file",
         env = "REDIS_EXPORTER_TLS_SERVER_CA_CERT_FILE",
@@ -199,7 +215,7 @@ pub struct Args {
         value_name = "STRING"
     )]
     pub tls_server_ca_cert_file: String,
-    /// Accepted for compatibility; use --web.config.file for TLS on the web interface.
+    /// Minimum TLS version that is acceptable by the web interface and telemetry when using TLS (TLS1.2 or TLS1.3 are served; rustls has no 1.0/1.1).
     #[arg(
         long = "tls-server-min-version",
         env = "REDIS_EXPORTER_TLS_SERVER_MIN_VERSION",
@@ -231,7 +247,7 @@ pub struct Args {
         default_value_t = true
     )]
     pub set_client_name: bool,
-    /// Whether to scrape Tile38 specific metrics (accepted, not implemented).
+    /// Refused at startup: Tile38 metrics are not implemented.
     #[arg(
         long = "is-tile38",
         env = "REDIS_EXPORTER_IS_TILE38",
@@ -273,7 +289,7 @@ pub struct Args {
         default_value_t = false
     )]
     pub redis_only_metrics: bool,
-    /// Accepted for compatibility; there is no Go runtime.
+    /// Refused at startup: there is no Go runtime (upstream: whether to include Go runtime metrics).
     #[arg(
         long = "include-go-runtime-metrics",
         env = "REDIS_EXPORTER_INCLUDE_GO_RUNTIME_METRICS",
@@ -294,28 +310,28 @@ pub struct Args {
         default_value_t = false
     )]
     pub include_config_metrics: bool,
-    /// Whether to collect Redis Modules metrics (accepted, not implemented).
+    /// Refused at startup: Redis Modules metrics are not implemented.
     #[arg(
         long = "include-modules-metrics",
         env = "REDIS_EXPORTER_INCL_MODULES_METRICS",
         default_value_t = false
     )]
     pub include_modules_metrics: bool,
-    /// Whether to collect Redis Search indexes metrics (accepted, not implemented).
+    /// Refused at startup: Redis Search index metrics are not implemented.
     #[arg(
         long = "include-search-indexes-metrics",
         env = "REDIS_EXPORTER_INCL_SEARCH_INDEXES_METRICS",
         default_value_t = false
     )]
     pub include_search_indexes_metrics: bool,
-    /// Whether to export sentinel_peer_info metrics (accepted, not implemented).
+    /// Whether to export sentinel_peer_info metrics (high cardinality: one series per other Sentinel of each primary).
     #[arg(
         long = "include-sentinel-peer-info",
         env = "REDIS_EXPORTER_INCL_SENTINEL_PEER_INFO",
         default_value_t = false
     )]
     pub include_sentinel_peer_info: bool,
-    /// Regex pattern for Redis Search indexes to export metrics from FT.INFO command (accepted, not implemented).
+    /// Refused at startup when set: Redis Search index metrics are not implemented.
     #[arg(
         long = "check-search-indexes",
         env = "REDIS_EXPORTER_CHECK_SEARCH_INDEXES",
@@ -351,7 +367,7 @@ pub struct Args {
         default_value_t = false
     )]
     pub include_system_metrics: bool,
-    /// Whether to include RDB file size metric (accepted, not implemented).
+    /// Whether to include RDB file size metric (the file at CONFIG's dir/dbfilename, so the exporter must run on the Redis host).
     #[arg(
         long = "include-rdb-file-size-metric",
         env = "REDIS_EXPORTER_INCL_RDB_FILE_SIZE_METRIC",
@@ -372,7 +388,7 @@ pub struct Args {
         default_value_t = false
     )]
     pub skip_checkkeys_for_role_master: bool,
-    /// Accepted for compatibility; use basic_auth_users in --web.config.file.
+    /// Username for basic authentication of every endpoint (with --basic-auth-password or --basic-auth-hash-password).
     #[arg(
         long = "basic-auth-username",
         env = "REDIS_EXPORTER_BASIC_AUTH_USERNAME",
@@ -380,7 +396,7 @@ pub struct Args {
         value_name = "STRING"
     )]
     pub basic_auth_username: String,
-    /// Accepted for compatibility; use basic_auth_users in --web.config.file.
+    /// Password for basic authentication, conflicts with --basic-auth-hash-password. Prefer REDIS_EXPORTER_BASIC_AUTH_PASSWORD: the command line is visible in `ps`.
     #[arg(
         long = "basic-auth-password",
         env = "REDIS_EXPORTER_BASIC_AUTH_PASSWORD",
@@ -390,7 +406,7 @@ pub struct Args {
         value_name = "STRING"
     )]
     pub basic_auth_password: String,
-    /// Accepted for compatibility; use basic_auth_users in --web.config.file.
+    /// Hashed password for basic authentication, bcrypt format, conflicts with --basic-auth-password.
     #[arg(
         long = "basic-auth-hash-password",
         env = "REDIS_EXPORTER_BASIC_AUTH_HASH_PASSWORD",
@@ -414,13 +430,20 @@ pub struct Args {
         default_value_t = true
     )]
     pub include_metrics_for_empty_databases: bool,
-    /// Whether to append 'instance_role' label to redis metrics (accepted, not implemented).
+    /// Whether to append 'instance_role' label to redis metrics.
     #[arg(
         long = "append-instance-role-label",
         env = "REDIS_EXPORTER_APPEND_INSTANCE_ROLE_LABEL",
         default_value_t = false
     )]
     pub append_instance_role_label: bool,
+    /// ferroscope: send --redis.password (or REDIS_PASSWORD) to every /scrape target, as upstream does. Off: it goes only to the server --redis.addr names (same scheme, host and port); other targets get their password from --redis.password-file.
+    #[arg(
+        long = "redis.password-for-any-target",
+        env = "REDIS_EXPORTER_PASSWORD_FOR_ANY_TARGET",
+        default_value_t = false
+    )]
+    pub redis_password_for_any_target: bool,
     /// ferroscope: let /scrape use a password given in the target URL (off: credentials come only from --redis.password / the password file).
     #[arg(
         long = "scrape-allow-url-credentials",

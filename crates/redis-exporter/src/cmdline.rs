@@ -23,11 +23,11 @@ fn format(value: &str) -> &'static str {
     }
 }
 
+/// Go's `strconv.ParseBool`, as for every other boolean flag and variable:
+/// a value it refuses (`yes`) counts as unset here and is then refused by
+/// the flag parser, which reads `-debug` and `REDIS_EXPORTER_DEBUG` too.
 fn truthy(value: &str) -> bool {
-    matches!(
-        value.trim().to_ascii_lowercase().as_str(),
-        "1" | "t" | "true" | "yes" | "on"
-    )
+    exporter_kit::bool_flags::parse_go_bool(value) == Ok(true)
 }
 
 /// `argv` with `--log.level=...` and `--log.format=...` appended unless
@@ -117,5 +117,25 @@ mod tests {
             &[("REDIS_EXPORTER_DEBUG", "true")],
         );
         assert_eq!(out.len(), 4);
+    }
+
+    #[test]
+    fn debug_takes_go_parse_bool_spellings_only() {
+        for (value, level) in [
+            ("T", "debug"),
+            ("1", "debug"),
+            ("yes", "info"),
+            ("on", "info"),
+        ] {
+            let out = run(&["x"], &[("REDIS_EXPORTER_DEBUG", value)]);
+            assert_eq!(out[1], format!("--log.level={level}"), "{value}");
+        }
+    }
+
+    /// A spelling ParseBool refuses is a startup error, not silently false.
+    #[test]
+    fn debug_spelling_go_refuses_is_an_error() {
+        let argv = run(&["x", "-debug=yes"], &[]);
+        assert!(exporter_kit::args::parse_from(&crate::SPEC, crate::COLLECTORS, argv).is_err());
     }
 }

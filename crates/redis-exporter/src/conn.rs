@@ -161,6 +161,42 @@ pub fn password_map_key(addr: &str, user: &str) -> String {
     }
 }
 
+/// Which server an address points at, for deciding where the configured
+/// password may go: the scheme (TLS or not, `valkey` spelled `redis`) and
+/// the host and port (the default 6379 written out, the host in lower
+/// case), or the socket path; no credentials, database or parameters.
+/// `rediss://h:6379` is another server than `redis://h:6379`, so that a
+/// password meant for TLS is never sent in clear text.
+pub fn server_of(addr: &str) -> String {
+    let addr = with_scheme(addr);
+    let (scheme, _, _, rest) = split_userinfo(&addr);
+    let scheme = match scheme.to_ascii_lowercase().as_str() {
+        "valkey" => "redis".to_string(),
+        "valkeys" => "rediss".to_string(),
+        "redis+unix" => "unix".to_string(),
+        other => other.to_string(),
+    };
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    if scheme == "unix" {
+        return format!("unix://{rest}");
+    }
+    let host_port = rest
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    // `[::1]:6379`, `[::1]`, `host:6379`, `host`
+    let has_port = match host_port.rfind(']') {
+        Some(close) => host_port[close..].contains(':'),
+        None => host_port.contains(':'),
+    };
+    if has_port {
+        format!("{scheme}://{host_port}")
+    } else {
+        format!("{scheme}://{host_port}:6379")
+    }
+}
+
 /// A Redis to connect to. TLS is dialled here rather than by the redis
 /// crate, with the kit's client configuration, so that the CA, client
 /// certificate, `--tls-server-name` and `--skip-tls-verification` act as
@@ -337,6 +373,35 @@ mod tests {
             split_userinfo("rediss://u:p@h:1/0"),
             ("rediss", Some("u"), Some("p"), "h:1/0")
         );
+    }
+
+    #[test]
+    fn servers_differ_by_scheme_host_and_port_only() {
+        let same = [
+            "redis://127.0.0.1:6379",
+            "127.0.0.1:6379",
+            "redis://127.0.0.1",
+            "redis://user:pw@127.0.0.1:6379/2",
+            "valkey://127.0.0.1:6379?protocol=resp3",
+        ];
+        for addr in same {
+            assert_eq!(server_of(addr), "redis://127.0.0.1:6379", "{addr}");
+        }
+        assert_eq!(server_of("REDIS://Host:1"), "redis://host:1");
+        assert_eq!(server_of("redis://[::1]"), "redis://[::1]:6379");
+        assert_eq!(server_of("redis://[::1]:7000/0"), "redis://[::1]:7000");
+        assert_eq!(server_of("rediss://h:6379"), "rediss://h:6379");
+        assert_eq!(
+            server_of("unix:///run/redis.sock"),
+            "unix:///run/redis.sock"
+        );
+        assert_eq!(
+            server_of("redis+unix:///run/redis.sock?db=1"),
+            "unix:///run/redis.sock"
+        );
+        assert_ne!(server_of("redis://h:6380"), server_of("redis://h:6379"));
+        // the userinfo's `@` cannot move the host
+        assert_eq!(server_of("redis://evil@h:1"), "redis://h:1");
     }
 
     #[test]

@@ -48,6 +48,7 @@ pub struct Descs {
     pub active_time_io_thread: Desc,
     pub cluster_info: FieldMap,
     pub config_maxmemory: Desc,
+    pub rdb_current_size_bytes: Desc,
     pub config_maxclients: Desc,
     pub config_io_threads: Desc,
     pub config_value: Desc,
@@ -64,6 +65,8 @@ pub struct Descs {
     pub key_value_as_string: Desc,
     pub key_memory_usage_bytes: Desc,
     pub keys_count: Desc,
+    pub key_discovery_passes: Desc,
+    pub key_discovery_keys: Desc,
     pub key_group_count: Desc,
     pub key_group_memory_usage_bytes: Desc,
     pub number_of_distinct_key_groups: Desc,
@@ -101,6 +104,7 @@ pub struct Descs {
     pub sentinel_master_last_ok_ping_reply_seconds: Desc,
     pub sentinel_master_ok_sentinels: Desc,
     pub sentinel_master_ok_slaves: Desc,
+    pub sentinel_peer_info: Desc,
 }
 
 /// INFO fields of a Sentinel exported as gauges under their own names.
@@ -257,6 +261,19 @@ impl Descs {
                 "sentinel_master_ok_slaves",
                 "Replicas not down of a primary.",
                 sm,
+            )?,
+            sentinel_peer_info: b.g(
+                "sentinel_peer_info",
+                "Other Sentinels of a primary, as SENTINEL SENTINELS lists them (--include-sentinel-peer-info).",
+                &[
+                    "master_name",
+                    "master_address",
+                    "name",
+                    "ip",
+                    "port",
+                    "runid",
+                    "flags",
+                ],
             )?,
             info,
             cluster_info,
@@ -417,6 +434,11 @@ impl Descs {
                 &["thread"],
             )?,
             config_maxmemory: b.g("config_maxmemory", "maxmemory setting.", &[])?,
+            rdb_current_size_bytes: b.g(
+                "rdb_current_size_bytes",
+                "Size of the RDB file (dir/dbfilename) on the exporter's host (--include-rdb-file-size-metric).",
+                &[],
+            )?,
             config_maxclients: b.g("config_maxclients", "maxclients setting.", &[])?,
             config_io_threads: b.g("config_io_threads", "io-threads setting.", &[])?,
             config_value: b.g("config_value", "Numeric config settings.", &["key"])?,
@@ -468,6 +490,16 @@ impl Descs {
                 "keys_count",
                 "Keys matching a --count-keys pattern.",
                 db_key,
+            )?,
+            key_discovery_passes: b.c(
+                "exporter_key_discovery_passes_total",
+                "Completed background SCAN passes over the keyspace for --check-keys patterns.",
+                &[],
+            )?,
+            key_discovery_keys: b.g(
+                "exporter_key_discovery_keys",
+                "Keys that --check-keys patterns matched, as the background SCAN knows them.",
+                &[],
             )?,
             key_group_count: b.g(
                 "key_group_count",

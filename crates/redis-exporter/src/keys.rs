@@ -1,23 +1,24 @@
-//! `--check-keys` (patterns, expanded with SCAN — never KEYS),
-//! `--check-single-keys` and `--count-keys`.
+//! Key checks (`--check-keys`, `--check-single-keys`) of known keys, and
+//! the per-scrape SCAN of `--count-keys` and `--check-streams` patterns
+//! (never KEYS). `--check-keys` patterns are expanded in the background
+//! (`key_discovery`); a scrape only fetches the keys already known.
 //!
 //! A SCAN over a large keyspace is a long chain of dependent round trips,
 //! and on a busy machine every round trip costs a wake-up of Redis and of
-//! the exporter. So each pattern's SCAN is split into cursor ranges that
-//! are walked side by side: SCAN cursors count hash-table buckets in
-//! reverse-binary order, so the cursor whose reversed bits are `i/K` of
-//! the way through starts the `i`-th of `K` ranges, and a range ends when
-//! a returned cursor's reversed bits pass the next range's start. Every
-//! round trip carries one SCAN per live range, plus the TYPE lookups of
-//! the keys found in the previous round and the size/value/memory lookups
-//! of the keys typed in the previous round: finding keys and checking them
-//! overlap, on the scrape's one connection.
+//! the exporter. So each pattern's per-scrape SCAN is split into cursor
+//! ranges that are walked side by side: SCAN cursors count hash-table
+//! buckets in reverse-binary order, so the cursor whose reversed bits are
+//! `i/K` of the way through starts the `i`-th of `K` ranges, and a range
+//! ends when a returned cursor's reversed bits pass the next range's
+//! start. Every round trip carries one SCAN per live range.
 
 use std::collections::{BTreeMap, HashSet};
 use std::hash::{BuildHasher, RandomState};
+use std::sync::Arc;
 use std::time::Instant;
 
 use exporter_kit::Emitter;
+use futures::StreamExt;
 use redis::Value;
 use redis::aio::MultiplexedConnection;
 
@@ -185,7 +186,7 @@ struct Chain {
 }
 
 /// (next cursor, keys) of a SCAN reply.
-fn scan_reply(v: Value) -> Result<(u64, Vec<Value>), String> {
+pub(crate) fn scan_reply(v: Value) -> Result<(u64, Vec<Value>), String> {
     match v {
         Value::Array(mut parts) if parts.len() == 2 => {
             let keys = match parts.pop() {
@@ -206,7 +207,7 @@ fn scan_reply(v: Value) -> Result<(u64, Vec<Value>), String> {
 
 /// A key name from a reply; keys that are not UTF-8 cannot be label
 /// values and are skipped.
-fn key_name(v: Value) -> Option<String> {
+pub(crate) fn key_name(v: Value) -> Option<String> {
     match v {
         Value::BulkString(b) => String::from_utf8(b).ok(),
         Value::SimpleString(s) => Some(s),
@@ -214,34 +215,18 @@ fn key_name(v: Value) -> Option<String> {
     }
 }
 
-/// What one database's inspection does with the keys a pattern matches.
+/// What one database's SCAN does with the keys a pattern matches.
 #[derive(Debug, Clone, Default)]
 struct Pattern {
     text: String,
-    /// Check every matching key (`--check-keys`).
-    check: bool,
     /// Report how many keys match (`--count-keys`).
     count: bool,
     /// Hand the matching keys back (stream patterns).
     collect: bool,
 }
 
-#[derive(Debug, Clone, Copy)]
-enum KeyKind {
-    /// GET: the size is the value's length (or PFCOUNT for a HyperLogLog).
-    Str,
-    /// LLEN, SCARD, ...
-    Sized(&'static str),
-}
-
-/// One database's work: SCAN chains plus the key-fact pipeline stages
-/// that ride along in the same round trips.
-struct DbInspection<'a> {
-    d: &'a Descs,
-    db: String,
-    export_values: bool,
-    /// Most keys per stage per round trip.
-    cap: usize,
+/// One database's SCAN chains: what they matched so far.
+struct DbScan {
     patterns: Vec<Pattern>,
     counts: Vec<usize>,
     /// With more than one range per pattern, the last SCAN of a range
@@ -251,31 +236,9 @@ struct DbInspection<'a> {
     collected: Vec<String>,
     seen: HashSet<u64>,
     hasher: RandomState,
-    to_type: Vec<String>,
-    typing: Vec<String>,
-    to_fact: Vec<(String, KeyKind)>,
-    facting: Vec<(String, KeyKind)>,
-    to_pfcount: Vec<String>,
-    pfcounting: Vec<String>,
 }
 
-fn take_up_to<T>(queue: &mut Vec<T>, n: usize) -> Vec<T> {
-    if queue.len() <= n {
-        std::mem::take(queue)
-    } else {
-        queue.drain(..n).collect()
-    }
-}
-
-impl DbInspection<'_> {
-    /// Queues `key` for checking unless it was seen already (SCAN may
-    /// return a key twice; a single key may match a pattern too).
-    fn queue(&mut self, key: String) {
-        if self.seen.insert(self.hasher.hash_one(&key)) {
-            self.to_type.push(key);
-        }
-    }
-
+impl DbScan {
     fn count(&mut self, i: usize, keys: &[Value]) {
         let Some(sets) = &mut self.counted else {
             // one range: every reply counts, as upstream counts them
@@ -294,134 +257,41 @@ impl DbInspection<'_> {
         }
     }
 
-    fn busy(&self) -> bool {
-        !(self.to_type.is_empty() && self.to_fact.is_empty() && self.to_pfcount.is_empty())
-    }
-
-    /// Adds this round's key lookups to `p`.
-    fn load(&mut self, p: &mut redis::Pipeline) {
-        self.typing = take_up_to(&mut self.to_type, self.cap);
-        for k in &self.typing {
-            p.cmd("TYPE").arg(k);
-        }
-        self.facting = take_up_to(&mut self.to_fact, self.cap);
-        for (k, kind) in &self.facting {
-            match kind {
-                KeyKind::Str => p.cmd("GET").arg(k),
-                KeyKind::Sized(cmd) => p.cmd(cmd).arg(k),
-            };
-            p.cmd("MEMORY").arg("USAGE").arg(k);
-        }
-        self.pfcounting = take_up_to(&mut self.to_pfcount, self.cap);
-        for k in &self.pfcounting {
-            p.cmd("PFCOUNT").arg(k);
-        }
-    }
-
-    /// Reads the replies to what `load` added.
-    fn unload(&mut self, replies: &mut impl Iterator<Item = Value>, out: &mut Emitter) {
-        let d = self.d;
-        for k in std::mem::take(&mut self.typing) {
-            let Some(kind) = replies.next() else { return };
-            let kind = match &kind {
-                Value::SimpleString(s) => s.as_str(),
-                Value::BulkString(b) => std::str::from_utf8(b).unwrap_or(""),
-                Value::Okay => "OK",
-                _ => "",
-            };
-            match kind {
-                "none" => out.gauge(&d.key_size, &[&self.db, &k], 0.0),
-                "string" => self.to_fact.push((k, KeyKind::Str)),
-                other => match size_command(other) {
-                    Some(cmd) => self.to_fact.push((k, KeyKind::Sized(cmd))),
-                    None => tracing::warn!(key = %k, kind = other, "unknown key type"),
-                },
-            }
-        }
-        for (k, kind) in std::mem::take(&mut self.facting) {
-            let (Some(first), Some(memory)) = (replies.next(), replies.next()) else {
-                return;
-            };
-            if let Some(m) = resp::float(&memory) {
-                out.gauge(&d.key_memory_usage_bytes, &[&self.db, &k], m);
-            }
-            match kind {
-                KeyKind::Sized(_) => {
-                    if let Some(n) = resp::float(&first) {
-                        out.gauge(&d.key_size, &[&self.db, &k], n);
-                    }
-                }
-                KeyKind::Str => {
-                    let Value::BulkString(bytes) = first else {
-                        continue;
-                    };
-                    if bytes.starts_with(b"HYLL") {
-                        // a HyperLogLog: its size is its cardinality
-                        self.to_pfcount.push(k);
-                        continue;
-                    }
-                    out.gauge(&d.key_size, &[&self.db, &k], bytes.len() as f64);
-                    let parsed = std::str::from_utf8(&bytes)
-                        .ok()
-                        .and_then(|t| t.trim().parse::<f64>().ok());
-                    match parsed {
-                        Some(v) => out.gauge(&d.key_value, &[&self.db, &k], v),
-                        None if self.export_values => {
-                            let text = String::from_utf8_lossy(&bytes);
-                            out.gauge(&d.key_value_as_string, &[&self.db, &k, &text], 1.0)
-                        }
-                        None => {}
-                    }
-                }
-            }
-        }
-        for k in std::mem::take(&mut self.pfcounting) {
-            let Some(count) = replies.next() else { return };
-            if let Some(n) = resp::float(&count) {
-                out.gauge(&d.key_size, &[&self.db, &k], n);
-            }
-        }
-    }
-
     /// Keys pattern `i` matched in this round.
     fn found(&mut self, i: usize, keys: Vec<Value>) {
-        let (check, count, collect) = {
+        let (count, collect) = {
             let p = &self.patterns[i];
-            (p.check, p.count, p.collect)
+            (p.count, p.collect)
         };
         if count {
             self.count(i, &keys);
         }
-        if !(check || collect) {
+        if !collect {
             return;
         }
+        // SCAN may return a key twice
         for key in keys.into_iter().filter_map(key_name) {
-            if collect {
-                if self.seen.insert(self.hasher.hash_one(&key)) {
-                    self.collected.push(key);
-                }
-            } else {
-                self.queue(key);
+            if self.seen.insert(self.hasher.hash_one(&key)) {
+                self.collected.push(key);
             }
         }
     }
 }
 
-/// Key inspection settings of one scrape.
+/// One SCAN pass of a scrape: `--count-keys` and `--check-streams`
+/// patterns (`--check-keys` patterns are walked in the background, see
+/// `key_discovery`).
 pub struct KeyScan {
     /// SCAN ... COUNT (`--check-keys-batch-size`).
     pub count: i64,
-    /// Most keys looked up per stage and range in one round trip.
-    pub batch: usize,
     /// Stop (with an error logged) past this instant.
     pub deadline: Instant,
     pub layout: ScanLayout,
 }
 
-/// What to inspect in one database.
+/// What to scan in one database.
 #[derive(Debug, Default)]
 struct DbWork {
-    singles: Vec<String>,
     patterns: Vec<Pattern>,
 }
 
@@ -442,45 +312,36 @@ impl DbWork {
 }
 
 impl KeyScan {
-    /// `key_size`, `key_value` / `key_value_as_string` and
-    /// `key_memory_usage_bytes` for `check` (patterns and single keys),
-    /// and `keys_count` for `count` (patterns). A pattern in both lists
-    /// is scanned once.
-    pub async fn inspect(
+    /// `keys_count` for the `count` patterns.
+    pub async fn count_matches(
         &self,
         d: &Descs,
         conn: &mut MultiplexedConnection,
-        check: &[DbKey],
         count: &[DbKey],
-        export_values: bool,
         out: &mut Emitter,
     ) {
         let mut work: BTreeMap<u32, DbWork> = BTreeMap::new();
-        for k in check {
-            let w = work.entry(k.db).or_default();
-            if is_glob(&k.key) {
-                w.pattern(&k.key).check = true;
-            } else {
-                w.singles.push(k.key.clone());
-            }
-        }
         for k in count {
             work.entry(k.db).or_default().pattern(&k.key).count = true;
         }
         for (db, w) in work {
-            if let Err(e) = self.db(d, conn, db, w, export_values, out).await {
-                tracing::error!(db, error = %e, "key inspection failed");
+            let patterns: Vec<String> = w.patterns.iter().map(|p| p.text.clone()).collect();
+            match self.db_keys(conn, db, w).await {
+                Ok((counts, _)) => {
+                    let label = format!("db{db}");
+                    for (pattern, n) in patterns.iter().zip(counts) {
+                        if let Some(n) = n {
+                            out.gauge(&d.keys_count, &[&label, pattern], n as f64);
+                        }
+                    }
+                }
+                Err(e) => tracing::error!(db, error = %e, "counting keys failed"),
             }
         }
     }
 
-    /// The keys `patterns` match, and `singles` as they are (stream checks).
-    pub async fn expand(
-        &self,
-        d: &Descs,
-        conn: &mut MultiplexedConnection,
-        patterns: &[DbKey],
-    ) -> Vec<DbKey> {
+    /// The keys `patterns` match, and single keys as they are (stream checks).
+    pub async fn expand(&self, conn: &mut MultiplexedConnection, patterns: &[DbKey]) -> Vec<DbKey> {
         let mut work: BTreeMap<u32, DbWork> = BTreeMap::new();
         for k in patterns.iter().filter(|k| is_glob(&k.key)) {
             work.entry(k.db).or_default().pattern(&k.key).collect = true;
@@ -490,9 +351,8 @@ impl KeyScan {
             .filter(|k| !is_glob(&k.key))
             .cloned()
             .collect();
-        let mut unused = Emitter::new();
         for (db, w) in work {
-            match self.db_keys(d, conn, db, w, false, &mut unused).await {
+            match self.db_keys(conn, db, w).await {
                 Ok((_, found)) => keys.extend(found.into_iter().map(|key| DbKey { db, key })),
                 Err(e) => tracing::error!(db, error = %e, "SCAN failed"),
             }
@@ -500,40 +360,13 @@ impl KeyScan {
         keys
     }
 
-    async fn db(
-        &self,
-        d: &Descs,
-        conn: &mut MultiplexedConnection,
-        db: u32,
-        work: DbWork,
-        export_values: bool,
-        out: &mut Emitter,
-    ) -> Result<(), String> {
-        let counted: Vec<(String, bool)> = work
-            .patterns
-            .iter()
-            .map(|p| (p.text.clone(), p.count))
-            .collect();
-        let (counts, _) = self.db_keys(d, conn, db, work, export_values, out).await?;
-        let label = format!("db{db}");
-        for ((pattern, counting), n) in counted.iter().zip(counts) {
-            if let (true, Some(n)) = (*counting, n) {
-                out.gauge(&d.keys_count, &[&label, pattern], n as f64);
-            }
-        }
-        Ok(())
-    }
-
-    /// Runs one database's SCAN chains and key lookups to the end:
-    /// (matches per pattern, `None` where SCAN failed; collected keys).
+    /// Runs one database's SCAN chains to the end: (matches per pattern,
+    /// `None` where SCAN failed; collected keys).
     async fn db_keys(
         &self,
-        d: &Descs,
         conn: &mut MultiplexedConnection,
         db: u32,
         work: DbWork,
-        export_values: bool,
-        out: &mut Emitter,
     ) -> Result<(Vec<Option<usize>>, Vec<String>), String> {
         redis::cmd("SELECT")
             .arg(db)
@@ -550,32 +383,19 @@ impl KeyScan {
                 })
             })
             .collect();
-        let mut state = DbInspection {
-            d,
-            db: format!("db{db}"),
-            export_values,
-            cap: self.batch.max(1) * ranges as usize,
+        let mut state = DbScan {
             counts: vec![0; work.patterns.len()],
             counted: (ranges > 1).then(|| vec![HashSet::new(); work.patterns.len()]),
             patterns: work.patterns,
             collected: Vec::new(),
             seen: HashSet::new(),
             hasher: RandomState::new(),
-            to_type: Vec::new(),
-            typing: Vec::new(),
-            to_fact: Vec::new(),
-            facting: Vec::new(),
-            to_pfcount: Vec::new(),
-            pfcounting: Vec::new(),
         };
-        for key in work.singles {
-            state.queue(key);
-        }
         let count = self.count.max(1);
         let mut failed = vec![false; state.patterns.len()];
-        while !chains.is_empty() || state.busy() {
+        while !chains.is_empty() {
             if Instant::now() > self.deadline {
-                return Err("scrape deadline reached during key inspection".into());
+                return Err("scrape deadline reached during SCAN".into());
             }
             let mut p = redis::pipe();
             p.ignore_errors();
@@ -587,17 +407,15 @@ impl KeyScan {
                     .arg("COUNT")
                     .arg(count);
             }
-            state.load(&mut p);
             let replies: Vec<Value> = p.query_async(conn).await.map_err(|e| e.to_string())?;
             let mut replies = replies.into_iter();
-            let mut found = Vec::new();
             let mut live = Vec::with_capacity(chains.len());
             for mut c in chains {
                 let reply = replies.next().unwrap_or(Value::Nil);
                 match scan_reply(reply) {
                     Ok((next, keys)) => {
                         if !keys.is_empty() {
-                            found.push((c.pattern, keys));
+                            state.found(c.pattern, keys);
                         }
                         let done = next == 0 || c.end.is_some_and(|end| next.reverse_bits() >= end);
                         if !done {
@@ -612,10 +430,6 @@ impl KeyScan {
                     }
                 }
             }
-            state.unload(&mut replies, out);
-            for (pattern, keys) in found {
-                state.found(pattern, keys);
-            }
             chains = live;
         }
         let counts = state
@@ -628,15 +442,313 @@ impl KeyScan {
     }
 }
 
-fn size_command(kind: &str) -> Option<&'static str> {
-    Some(match kind {
-        "list" => "LLEN",
-        "set" => "SCARD",
-        "zset" => "ZCARD",
-        "hash" => "HLEN",
-        "stream" => "XLEN",
-        _ => return None,
-    })
+/// How a checked key's size (and value) is read, learned from TYPE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// GET: the size is the value's length, the value a number or a label.
+    Str,
+    /// A HyperLogLog (TYPE says string): its size is PFCOUNT.
+    Hll,
+    /// LLEN, SCARD, ZCARD, HLEN, XLEN, ARCOUNT.
+    Sized(&'static str),
+}
+
+impl KeyKind {
+    fn of_type(type_name: &str) -> Option<KeyKind> {
+        Some(match type_name {
+            "string" => KeyKind::Str,
+            "list" => KeyKind::Sized("LLEN"),
+            "set" => KeyKind::Sized("SCARD"),
+            "zset" => KeyKind::Sized("ZCARD"),
+            "hash" => KeyKind::Sized("HLEN"),
+            "stream" => KeyKind::Sized("XLEN"),
+            // Redis 8.8 arrays, as upstream
+            "array" => KeyKind::Sized("ARCOUNT"),
+            _ => return None,
+        })
+    }
+
+    /// Whether TYPE's answer `type_name` is this kind.
+    fn is(self, type_name: &str) -> bool {
+        match (self, KeyKind::of_type(type_name)) {
+            (KeyKind::Hll, Some(KeyKind::Str)) => true,
+            (kind, Some(of_type)) => kind == of_type,
+            (_, None) => false,
+        }
+    }
+
+    fn add_fetch(self, p: &mut redis::Pipeline, key: &str) {
+        match self {
+            KeyKind::Str => p.cmd("GET").arg(key),
+            KeyKind::Hll => p.cmd("PFCOUNT").arg(key),
+            KeyKind::Sized(cmd) => p.cmd(cmd).arg(key),
+        };
+    }
+}
+
+/// A key to check, with its kind when an earlier scrape learned it: such
+/// a key is fetched in the same round trip as its TYPE.
+#[derive(Debug, Clone)]
+pub struct CheckKey {
+    pub db: u32,
+    pub key: Arc<str>,
+    pub kind: Option<KeyKind>,
+}
+
+/// What one check learned about a key, for the next scrape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Learned {
+    Kind(KeyKind),
+    /// TYPE said `none`: the key no longer exists.
+    Gone,
+    /// The key changed under the check; ask TYPE first next time.
+    Unknown,
+}
+
+/// `key_size`, `key_value` / `key_value_as_string` and
+/// `key_memory_usage_bytes` of known keys (upstream's check-keys
+/// families), fetched in pipelined batches.
+pub struct KeyCheck {
+    /// Most keys per round trip (`--check-keys-batch-size`).
+    pub batch: usize,
+    /// `!--disable-exporting-key-values`.
+    pub export_values: bool,
+    /// Stop (with an error logged) past this instant.
+    pub deadline: Instant,
+}
+
+/// A key on its way through one check's round trips.
+struct Pending {
+    key: Arc<str>,
+    kind: Option<KeyKind>,
+    /// TYPE and MEMORY USAGE were answered in an earlier round.
+    typed: bool,
+}
+
+/// A check's rounds end here even if keys keep changing type under it.
+const MAX_ROUNDS: usize = 3;
+
+/// Pipelined batches sent before the first one's answer is read.
+const BATCHES_IN_FLIGHT: usize = 4;
+
+impl KeyCheck {
+    /// Checks `keys`, emitting what exists, and returns what it learned
+    /// per key.
+    pub async fn run(
+        &self,
+        d: &Descs,
+        conn: &mut MultiplexedConnection,
+        keys: Vec<CheckKey>,
+        out: &mut Emitter,
+    ) -> Vec<(u32, Arc<str>, Learned)> {
+        let mut by_db: BTreeMap<u32, Vec<Pending>> = BTreeMap::new();
+        for k in keys {
+            by_db.entry(k.db).or_default().push(Pending {
+                key: k.key,
+                kind: k.kind,
+                typed: false,
+            });
+        }
+        let mut learned = Vec::new();
+        for (db, pending) in by_db {
+            if let Err(e) = self.db(d, conn, db, pending, out, &mut learned).await {
+                tracing::error!(db, error = %e, "key checks failed");
+                return learned;
+            }
+        }
+        learned
+    }
+
+    async fn db(
+        &self,
+        d: &Descs,
+        conn: &mut MultiplexedConnection,
+        db: u32,
+        mut pending: Vec<Pending>,
+        out: &mut Emitter,
+        learned: &mut Vec<(u32, Arc<str>, Learned)>,
+    ) -> Result<(), String> {
+        let label = format!("db{db}");
+        for _ in 0..MAX_ROUNDS {
+            if pending.is_empty() {
+                break;
+            }
+            let mut next = Vec::new();
+            let chunks: Vec<&[Pending]> = pending.chunks(self.batch.max(1)).collect();
+            // a few batches in flight on the connection: Redis answers one
+            // while the exporter reads the one before
+            let pipes: Vec<redis::Pipeline> =
+                chunks.iter().map(|chunk| check_pipe(db, chunk)).collect();
+            let shared = conn.clone();
+            let mut answers = futures::stream::iter(pipes)
+                .map(move |p| query_pipe(shared.clone(), p))
+                .buffered(BATCHES_IN_FLIGHT);
+            for chunk in &chunks {
+                if Instant::now() > self.deadline {
+                    return Err("scrape deadline reached during key checks".into());
+                }
+                let replies = match answers.next().await {
+                    Some(r) => r.map_err(|e| e.to_string())?,
+                    None => return Err("missing replies".into()),
+                };
+                let mut replies = replies.into_iter();
+                if let Some(Value::ServerError(e)) = replies.next() {
+                    return Err(format!("SELECT {db}: {e}"));
+                }
+                for item in chunk.iter() {
+                    let mut type_name = None;
+                    if !item.typed {
+                        let (Some(kind), Some(memory)) = (replies.next(), replies.next()) else {
+                            return Err("missing replies".into());
+                        };
+                        type_name = Some(type_reply(kind));
+                        if let Some(m) = resp::int(&memory) {
+                            out.gauge(&d.key_memory_usage_bytes, &[&label, &item.key], m as f64);
+                        }
+                    }
+                    let fetched = match item.kind {
+                        Some(_) => match replies.next() {
+                            Some(v) => Some(v),
+                            None => return Err("missing replies".into()),
+                        },
+                        None => None,
+                    };
+                    let step = match type_name.as_deref() {
+                        Some("none") => Step::Done(Learned::Gone),
+                        Some(t) => match (item.kind, KeyKind::of_type(t)) {
+                            (Some(kind), _) if kind.is(t) => {
+                                self.fetched(d, &label, &item.key, kind, fetched, out)
+                            }
+                            (_, Some(actual)) => Step::Again(actual),
+                            (_, None) => {
+                                tracing::warn!(key = %item.key, kind = t, "unknown key type");
+                                Step::Done(Learned::Unknown)
+                            }
+                        },
+                        None => match item.kind {
+                            Some(kind) => self.fetched(d, &label, &item.key, kind, fetched, out),
+                            None => Step::Done(Learned::Unknown),
+                        },
+                    };
+                    match step {
+                        Step::Done(l) => learned.push((db, item.key.clone(), l)),
+                        Step::Again(kind) => next.push(Pending {
+                            key: item.key.clone(),
+                            kind: Some(kind),
+                            typed: true,
+                        }),
+                    }
+                }
+            }
+            drop(answers);
+            pending = next;
+        }
+        learned.extend(
+            pending
+                .into_iter()
+                .map(|item| (db, item.key, Learned::Unknown)),
+        );
+        Ok(())
+    }
+
+    /// Emits what a fetch of a `kind` key answered.
+    fn fetched(
+        &self,
+        d: &Descs,
+        db: &str,
+        key: &str,
+        kind: KeyKind,
+        reply: Option<Value>,
+        out: &mut Emitter,
+    ) -> Step {
+        let Some(reply) = reply else {
+            return Step::Done(Learned::Unknown);
+        };
+        match (kind, reply) {
+            // deleted between TYPE and the fetch
+            (_, Value::Nil) => Step::Done(Learned::Gone),
+            (KeyKind::Str, Value::BulkString(bytes)) => {
+                if bytes.starts_with(b"HYLL") {
+                    return Step::Again(KeyKind::Hll);
+                }
+                out.gauge(&d.key_size, &[db, key], bytes.len() as f64);
+                if self.export_values && !bytes.is_empty() {
+                    let text = String::from_utf8_lossy(&bytes);
+                    match parse_go_float(&text) {
+                        Some(v) => out.gauge(&d.key_value, &[db, key], v),
+                        None => out.gauge(&d.key_value_as_string, &[db, key, &text], 1.0),
+                    }
+                }
+                Step::Done(Learned::Kind(KeyKind::Str))
+            }
+            // PFCOUNT refuses a string that is not a HyperLogLog
+            (KeyKind::Hll, Value::ServerError(_)) => Step::Again(KeyKind::Str),
+            (kind, reply) => match resp::int(&reply) {
+                Some(n) => {
+                    out.gauge(&d.key_size, &[db, key], n as f64);
+                    Step::Done(Learned::Kind(kind))
+                }
+                None => {
+                    tracing::debug!(key, ?reply, "unexpected key size reply");
+                    Step::Done(Learned::Unknown)
+                }
+            },
+        }
+    }
+}
+
+/// One batch's commands: TYPE and MEMORY USAGE where not known yet, and
+/// the fetch of each key whose kind is known.
+fn check_pipe(db: u32, chunk: &[Pending]) -> redis::Pipeline {
+    let mut p = redis::pipe();
+    p.ignore_errors();
+    p.cmd("SELECT").arg(db);
+    for item in chunk {
+        if !item.typed {
+            p.cmd("TYPE").arg(&*item.key);
+            p.cmd("MEMORY").arg("USAGE").arg(&*item.key);
+        }
+        if let Some(kind) = item.kind {
+            kind.add_fetch(&mut p, &item.key);
+        }
+    }
+    p
+}
+
+async fn query_pipe(
+    mut conn: MultiplexedConnection,
+    p: redis::Pipeline,
+) -> redis::RedisResult<Vec<Value>> {
+    p.query_async(&mut conn).await
+}
+
+enum Step {
+    Done(Learned),
+    /// Fetch again as this kind in the next round.
+    Again(KeyKind),
+}
+
+fn type_reply(v: Value) -> String {
+    match v {
+        Value::SimpleString(s) => s,
+        Value::BulkString(b) => String::from_utf8_lossy(&b).into_owned(),
+        _ => String::new(),
+    }
+}
+
+/// Go's `strconv.ParseFloat(s, 64)` for the decimal forms Redis values
+/// take: no surrounding space, no `_`, and an out-of-range number is an
+/// error rather than an infinity.
+fn parse_go_float(s: &str) -> Option<f64> {
+    if s.contains('_') || s.trim() != s {
+        return None;
+    }
+    let v = s.parse::<f64>().ok()?;
+    let spelled_infinite = s
+        .trim_start_matches(['+', '-'])
+        .get(..3)
+        .is_some_and(|p| p.eq_ignore_ascii_case("inf"));
+    (!v.is_infinite() || spelled_infinite).then_some(v)
 }
 
 #[cfg(test)]

@@ -12,17 +12,21 @@ pub mod config_metrics;
 pub mod conn;
 pub mod descs;
 pub mod info;
+pub mod instance_role;
+pub mod key_discovery;
 pub mod key_groups;
 pub mod keys;
 pub mod latency;
 pub mod lua;
 pub mod metric_map;
+pub mod rdb;
 pub mod resp;
 pub mod routes;
 pub mod scrape;
 pub mod sentinel;
 pub mod slowlog;
 pub mod streams;
+pub mod web_flags;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -89,6 +93,8 @@ pub fn scraper(args: &Args) -> Result<scrape::Scraper, BuildError> {
     let settings = scrape::Settings {
         user: args.redis_user.clone(),
         password: args.redis_password.clone(),
+        password_server: conn::server_of(&args.redis_addr),
+        password_for_any_target: args.redis_password_for_any_target,
         passwords,
         tls: conn::TlsOptions {
             ca_cert_file: args.tls_ca_cert_file.clone(),
@@ -131,6 +137,9 @@ pub fn scraper(args: &Args) -> Result<scrape::Scraper, BuildError> {
         scripts,
         lua_read_only: args.lua_script_read_only,
         allow_url_credentials: args.scrape_allow_url_credentials,
+        include_sentinel_peer_info: args.include_sentinel_peer_info,
+        include_rdb_file_size_metric: args.include_rdb_file_size_metric,
+        append_instance_role_label: args.append_instance_role_label,
     };
     let keys = scrape::KeyOptions {
         check_keys: key_list("check-keys", &args.check_keys)?,
@@ -139,7 +148,65 @@ pub fn scraper(args: &Args) -> Result<scrape::Scraper, BuildError> {
         check_single_streams: key_list("check-single-streams", &args.check_single_streams)?,
         count_keys: key_list("count-keys", &args.count_keys)?,
     };
-    Ok(scrape::Scraper::new(d, settings, keys))
+    let cycle = exporter_kit::duration::parse_go(&args.check_keys_discovery_cycle)
+        .ok()
+        .filter(|c| !c.is_zero())
+        .ok_or_else(|| {
+            BuildError::new(format!(
+                "--check-keys-discovery-cycle: invalid duration {:?} (give a positive Go duration, e.g. 30s)",
+                args.check_keys_discovery_cycle
+            ))
+        })?;
+    if args.check_keys_discovery_max_targets == 0 {
+        return Err(BuildError::new(
+            "--check-keys-discovery-max-targets: must be at least 1",
+        ));
+    }
+    let discovery = key_discovery::DiscoverySettings {
+        cycle,
+        max_targets: args.check_keys_discovery_max_targets,
+        scan_count: settings.batch_size,
+        timeout: settings.timeout,
+        tls: settings.tls.clone(),
+        set_client_name: settings.set_client_name,
+    };
+    Ok(scrape::Scraper::new(d, settings, keys, discovery))
+}
+
+/// Upstream flags this exporter does not implement, with why: set, they
+/// stop startup (a flag is never accepted and ignored).
+pub fn refuse_unsupported(args: &Args) -> Result<(), BuildError> {
+    let refused = [
+        (
+            args.include_go_runtime_metrics,
+            "--include-go-runtime-metrics",
+            "there is no Go runtime in this exporter",
+        ),
+        (
+            args.is_tile38,
+            "--is-tile38",
+            "Tile38 metrics are not implemented (no Tile38 server to test them against)",
+        ),
+        (
+            args.include_modules_metrics,
+            "--include-modules-metrics",
+            "module metrics are not implemented",
+        ),
+        (
+            args.include_search_indexes_metrics,
+            "--include-search-indexes-metrics",
+            "search index metrics are not implemented (Debian's RediSearch, 1.2, predates the FT._LIST and INFO fields upstream reads)",
+        ),
+        (
+            args.check_search_indexes != ".*",
+            "--check-search-indexes",
+            "search index metrics are not implemented (Debian's RediSearch, 1.2, predates the FT._LIST and INFO fields upstream reads)",
+        ),
+    ];
+    match refused.into_iter().find(|(set, _, _)| *set) {
+        Some((_, flag, why)) => Err(BuildError::new(format!("{flag}: refused: {why}"))),
+        None => Ok(()),
+    }
 }
 
 pub fn setup(args: &Args, exporter: &mut Exporter, _ctx: &BuildContext) -> Result<(), BuildError> {
@@ -148,45 +215,21 @@ pub fn setup(args: &Args, exporter: &mut Exporter, _ctx: &BuildContext) -> Resul
     if args.redis_only_metrics {
         exporter.exporter_metrics(false);
     }
-    let ignored = [
-        (args.is_tile38, "--is-tile38"),
-        (args.include_modules_metrics, "--include-modules-metrics"),
-        (
-            args.include_search_indexes_metrics,
-            "--include-search-indexes-metrics",
-        ),
-        (
-            args.include_sentinel_peer_info,
-            "--include-sentinel-peer-info",
-        ),
-        (
-            args.include_rdb_file_size_metric,
-            "--include-rdb-file-size-metric",
-        ),
-        (
-            args.append_instance_role_label,
-            "--append-instance-role-label",
-        ),
-        (
-            !args.basic_auth_username.is_empty(),
-            "--basic-auth-username (use --web.config.file)",
-        ),
-        (
-            !args.tls_server_cert_file.is_empty(),
-            "--tls-server-cert-file (use --web.config.file)",
-        ),
-    ];
-    for (set, flag) in ignored {
-        if set {
-            tracing::warn!(
-                flag,
-                "flag accepted for compatibility but not implemented; ignored"
-            );
-        }
+    refuse_unsupported(args)?;
+    if let Some(config) = web_flags::web_config(args)? {
+        exporter.web_config(web_flags::FLAGS, config);
     }
     if !args.redis_password.is_empty() {
         tracing::warn!(
             "--redis.password on the command line is visible in `ps`; prefer REDIS_PASSWORD or --redis.password-file"
+        );
+    }
+    if !args.redis_password.is_empty()
+        && args.redis_addr.is_empty()
+        && !args.redis_password_for_any_target
+    {
+        tracing::warn!(
+            "--redis.password is sent only to --redis.addr's server, and --redis.addr is empty: no /scrape target gets it; list the targets in --redis.password-file or set --redis.password-for-any-target"
         );
     }
     let target = conn::Target {

@@ -2,7 +2,7 @@
 //! for `--redis.addr` on the telemetry path, and the multi-target
 //! `/scrape?target=` handler.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -17,9 +17,12 @@ use redis::Value;
 use crate::conn::{self, PasswordMap, Target, TlsOptions};
 use crate::descs::Descs;
 use crate::info::{self, InfoOptions};
+use crate::key_discovery::{Discoveries, DiscoverySettings};
 use crate::keys::{self, DbKey};
 use crate::lua::LuaScript;
-use crate::{client_list, config_metrics, key_groups, latency, lua, sentinel, slowlog, streams};
+use crate::{
+    client_list, config_metrics, key_groups, latency, lua, rdb, sentinel, slowlog, streams,
+};
 
 /// What may differ per `/scrape` request (upstream's per-request query
 /// parameters); everything else comes from the command line.
@@ -36,7 +39,12 @@ pub struct KeyOptions {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub user: String,
+    /// `--redis.password`: sent only to `password_server` unless
+    /// `password_for_any_target`.
     pub password: String,
+    /// [`conn::server_of`] `--redis.addr`.
+    pub password_server: String,
+    pub password_for_any_target: bool,
     pub passwords: PasswordMap,
     pub tls: TlsOptions,
     pub timeout: Duration,
@@ -59,6 +67,12 @@ pub struct Settings {
     pub scripts: Vec<LuaScript>,
     pub lua_read_only: bool,
     pub allow_url_credentials: bool,
+    /// `--include-sentinel-peer-info`.
+    pub include_sentinel_peer_info: bool,
+    /// `--include-rdb-file-size-metric`.
+    pub include_rdb_file_size_metric: bool,
+    /// `--append-instance-role-label`.
+    pub append_instance_role_label: bool,
 }
 
 pub struct Scraper {
@@ -68,8 +82,10 @@ pub struct Scraper {
     scrapes: AtomicU64,
     bad_requests: AtomicU64,
     durations: Mutex<(f64, u64)>,
-    /// Key inspections in flight, shared by scrapes that ask for the same one.
+    /// Key counts in flight, shared by scrapes that ask for the same one.
     flights: Arc<SingleFlight<FlightKey, Arc<Vec<Family>>>>,
+    /// Background SCANs of `--check-keys` patterns, per target.
+    discoveries: Discoveries,
     /// A server refused `CONFIG GET` with several patterns (Redis < 7):
     /// ask for `*` from then on.
     config_get_star: AtomicBool,
@@ -86,15 +102,14 @@ const CONFIG_EXPORTED: [&str; 5] = [
     "client-output-buffer-limit",
 ];
 
-/// Which key inspection a scrape asks for, of which Redis: scrapes that
-/// ask for the same one at the same time share one run.
+/// Which key count a scrape asks for, of which Redis: scrapes that ask
+/// for the same one at the same time share one SCAN pass.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct FlightKey {
     addr: String,
     user: String,
     // a scrape with other credentials must not read what this one may
     password: String,
-    check: Vec<DbKey>,
     count: Vec<DbKey>,
 }
 
@@ -126,8 +141,14 @@ fn fatal(e: &redis::RedisError) -> bool {
 }
 
 impl Scraper {
-    pub fn new(d: Descs, settings: Settings, keys: KeyOptions) -> Scraper {
+    pub fn new(
+        d: Descs,
+        settings: Settings,
+        keys: KeyOptions,
+        discovery: DiscoverySettings,
+    ) -> Scraper {
         Scraper {
+            discoveries: Discoveries::new(discovery),
             d: Arc::new(d),
             settings,
             keys,
@@ -139,13 +160,29 @@ impl Scraper {
         }
     }
 
-    /// The password for `addr` as `user`: the password file's, else `--redis.password`.
+    /// The password for `addr` as `user`: the password file's entry for
+    /// it; else `--redis.password`, but only for the server `--redis.addr`
+    /// names (any server with `--redis.password-for-any-target`). Whoever
+    /// can reach `/scrape` chooses its target: a server of theirs must not
+    /// be sent the password.
     pub fn password_for(&self, addr: &str, user: &str) -> String {
         let key = conn::password_map_key(&conn::with_scheme(addr), user);
-        self.settings
-            .passwords
-            .lookup(&key)
-            .unwrap_or_else(|| self.settings.password.clone())
+        if let Some(password) = self.settings.passwords.lookup(&key) {
+            return password;
+        }
+        let settings = &self.settings;
+        if settings.password.is_empty() {
+            return String::new();
+        }
+        if settings.password_for_any_target || conn::server_of(addr) == settings.password_server {
+            settings.password.clone()
+        } else {
+            tracing::debug!(
+                target = %redacted(addr),
+                "not sending --redis.password: the target is not --redis.addr (see --redis.password-file and --redis.password-for-any-target)"
+            );
+            String::new()
+        }
     }
 
     /// Scrapes `target` into `out`: `up`, the error, timings, and every
@@ -233,6 +270,9 @@ impl Scraper {
         if let Some(cmd) = &s.config_command {
             if narrow_config {
                 p.cmd(cmd).arg("GET").arg(&CONFIG_EXPORTED[..]);
+                if s.include_rdb_file_size_metric {
+                    p.arg(&rdb::CONFIG_KEYS[..]);
+                }
             } else {
                 p.cmd(cmd).arg("GET").arg("*");
             }
@@ -289,6 +329,9 @@ impl Scraper {
         let mut db_count = 0;
         match config {
             Some(Ok(reply)) => {
+                if s.include_rdb_file_size_metric {
+                    rdb::file_size(d, &reply, out);
+                }
                 db_count = config_metrics::emit(
                     d,
                     &reply,
@@ -349,25 +392,20 @@ impl Scraper {
 
         let scan = || keys::KeyScan {
             count: s.batch_size,
-            batch: usize::try_from(s.batch_size).unwrap_or(1000).max(1),
             deadline,
             layout: keys::ScanLayout::from_info(&info_text),
         };
-        let mut check: Vec<DbKey> = Vec::new();
         if !(s.skip_checkkeys_for_role_master && summary.role == "master") {
-            check.extend(keys.check_single_keys.iter().cloned());
-            check.extend(keys.check_keys.iter().cloned());
+            self.check_keys(target, keys, deadline, &mut c, out).await;
         }
-        if !check.is_empty() || !keys.count_keys.is_empty() {
+        if !keys.count_keys.is_empty() {
             let key = FlightKey {
                 addr: target.addr.clone(),
                 user: target.user.clone(),
                 password: target.password.clone(),
-                check,
                 count: keys.count_keys.clone(),
             };
             let d = self.d.clone();
-            let export_values = s.export_key_values;
             let mut conn = c.clone();
             let scan = scan();
             let wanted = key.clone();
@@ -375,15 +413,8 @@ impl Scraper {
                 .flights
                 .run(key, deadline, move || async move {
                     let mut out = Emitter::new();
-                    scan.inspect(
-                        &d,
-                        &mut conn,
-                        &wanted.check,
-                        &wanted.count,
-                        export_values,
-                        &mut out,
-                    )
-                    .await;
+                    scan.count_matches(&d, &mut conn, &wanted.count, &mut out)
+                        .await;
                     Arc::new(out.into_families())
                 })
                 .await
@@ -396,7 +427,7 @@ impl Scraper {
                     }
                 }
                 // shared: copy each series once, straight from the shared
-                // run (key inspection writes only gauges)
+                // run (key counting writes only gauges)
                 Err(shared) => {
                     for family in shared.iter() {
                         for m in &family.metrics {
@@ -419,7 +450,7 @@ impl Scraper {
 
         if !keys.check_streams.is_empty() || !keys.check_single_streams.is_empty() {
             let mut all = keys.check_single_streams.clone();
-            all.extend(scan().expand(d, &mut c, &keys.check_streams).await);
+            all.extend(scan().expand(&mut c, &keys.check_streams).await);
             streams::collect(d, &mut c, all, s.streams_exclude_consumers, out).await;
         }
 
@@ -435,7 +466,7 @@ impl Scraper {
         .await;
 
         if summary.sentinel {
-            sentinel::collect(d, &mut c, out).await;
+            sentinel::collect(d, &mut c, out, s.include_sentinel_peer_info).await;
         }
 
         if s.export_client_list {
@@ -457,6 +488,67 @@ impl Scraper {
             lua::run(d, &mut c, &s.scripts, s.lua_read_only, out).await;
         }
         Ok(())
+    }
+
+    /// `--check-single-keys` and the keys `--check-keys` names or its
+    /// patterns' background discovery found, fetched in pipelined batches.
+    async fn check_keys(
+        &self,
+        target: &Target,
+        keys: &KeyOptions,
+        deadline: Instant,
+        c: &mut redis::aio::MultiplexedConnection,
+        out: &mut Emitter,
+    ) {
+        let d = &self.d;
+        // a key named twice (or named and found) is checked, and reported, once
+        let mut named: HashSet<(u32, Arc<str>)> = HashSet::new();
+        let mut wanted: Vec<keys::CheckKey> = keys
+            .check_single_keys
+            .iter()
+            .chain(keys.check_keys.iter().filter(|k| !keys::is_glob(&k.key)))
+            .filter(|k| named.insert((k.db, Arc::from(k.key.as_str()))))
+            .map(|k| keys::CheckKey {
+                db: k.db,
+                key: Arc::from(k.key.as_str()),
+                kind: None,
+            })
+            .collect();
+        let patterns: Vec<DbKey> = keys
+            .check_keys
+            .iter()
+            .filter(|k| keys::is_glob(&k.key))
+            .cloned()
+            .collect();
+        let known = (!patterns.is_empty()).then(|| self.discoveries.known(target, &patterns));
+        // the passes that ended before this scrape took its keys: every key
+        // they found is checked below
+        let passes = known.as_ref().map(|k| k.passes());
+        if let Some(known) = &known {
+            wanted.extend(
+                known
+                    .snapshot()
+                    .into_iter()
+                    .filter(|k| !named.contains(&(k.db, k.key.clone()))),
+            );
+        }
+        if !wanted.is_empty() {
+            let check = keys::KeyCheck {
+                batch: usize::try_from(self.settings.batch_size)
+                    .unwrap_or(1000)
+                    .max(1),
+                export_values: self.settings.export_key_values,
+                deadline,
+            };
+            let learned = check.run(d, c, wanted, out).await;
+            if let Some(known) = &known {
+                known.learn(&learned);
+            }
+        }
+        if let (Some(known), Some(passes)) = (&known, passes) {
+            out.counter(&d.key_discovery_passes, &[], passes as f64);
+            out.gauge(&d.key_discovery_keys, &[], known.len() as f64);
+        }
     }
 
     /// The exporter-level families of a scrape (`exporter_scrapes_total`, ...).
@@ -527,7 +619,7 @@ impl AsyncCollector for RedisCollector {
         let keys = self.scraper.keys.clone();
         let mut target = self.target.clone();
         target.password = self.scraper.password_for(&target.addr, &target.user);
-        self.scraper.scrape(&target, &keys, ctx.deadline, out).await;
+        crate::instance_role::scrape(&self.scraper, &target, &keys, ctx.deadline, out).await;
         self.scraper.own_metrics(out);
         Ok(())
     }
@@ -600,7 +692,7 @@ impl ProbeHandler for ScrapeHandler {
             .map_err(|e| bad(e.0))?,
             count_keys: key_param(req, "count-keys", &base.count_keys).map_err(|e| bad(e.0))?,
         };
-        scraper.scrape(&target, &keys, req.deadline, out).await;
+        crate::instance_role::scrape(scraper, &target, &keys, req.deadline, out).await;
         Ok(None)
     }
 }

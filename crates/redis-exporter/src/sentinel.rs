@@ -16,26 +16,51 @@ async fn sentinel(conn: &mut MultiplexedConnection, args: &[&str]) -> redis::Red
     redis::cmd("SENTINEL").arg(args).query_async(conn).await
 }
 
-/// How many of the master's sentinels or replicas (`SENTINEL <what>
-/// <name>`) are not flagged down; 0 when the command fails.
-async fn healthy(conn: &mut MultiplexedConnection, what: &str, name: &str) -> f64 {
+/// The entries of `SENTINEL <what> <name>` (sentinels or replicas of a
+/// master) as field lists; none when the command fails.
+async fn peers(
+    conn: &mut MultiplexedConnection,
+    what: &str,
+    name: &str,
+) -> Vec<Vec<(String, Value)>> {
     let Ok(v) = sentinel(conn, &[what, name]).await else {
-        return 0.0;
+        return Vec::new();
     };
     resp::array(&v)
         .unwrap_or_default()
         .iter()
-        .filter(|s| {
-            resp::pairs(s)
-                .iter()
-                .find(|(k, _)| k == "flags")
-                .and_then(|(_, v)| resp::text(v))
-                .is_some_and(|flags| !down(&flags))
+        .map(|entry| {
+            resp::pairs(entry)
+                .into_iter()
+                .map(|(k, v)| (k, v.clone()))
+                .collect()
         })
+        .collect()
+}
+
+fn field(fields: &[(String, Value)], key: &str) -> Option<String> {
+    fields
+        .iter()
+        .find(|(k, _)| k == key)
+        .and_then(|(_, v)| resp::text(v))
+}
+
+/// How many entries are not flagged down.
+fn healthy(entries: &[Vec<(String, Value)>]) -> f64 {
+    entries
+        .iter()
+        .filter(|fields| field(fields, "flags").is_some_and(|flags| !down(&flags)))
         .count() as f64
 }
 
-pub async fn collect(d: &Descs, conn: &mut MultiplexedConnection, out: &mut Emitter) {
+/// `peer_info`: also `sentinel_peer_info` per other Sentinel
+/// (`--include-sentinel-peer-info`, upstream's high-cardinality opt-in).
+pub async fn collect(
+    d: &Descs,
+    conn: &mut MultiplexedConnection,
+    out: &mut Emitter,
+    peer_info: bool,
+) {
     let masters = match sentinel(conn, &["MASTERS"]).await {
         Ok(v) => v,
         Err(e) => {
@@ -95,10 +120,26 @@ pub async fn collect(d: &Descs, conn: &mut MultiplexedConnection, out: &mut Emit
             num("last-ok-ping-reply") / 1000.0,
         );
 
+        let sentinels = peers(conn, "SENTINELS", &name).await;
+        if peer_info {
+            for fields in &sentinels {
+                let get = |k: &str| field(fields, k).unwrap_or_default();
+                let peer = [
+                    get("name"),
+                    get("ip"),
+                    get("port"),
+                    get("runid"),
+                    get("flags"),
+                ];
+                let mut values: Vec<&str> = vec![&name, &addr];
+                values.extend(peer.iter().map(String::as_str));
+                out.gauge(&d.sentinel_peer_info, &values, 1.0);
+            }
+        }
         // this sentinel counts itself
-        let ok_sentinels = 1.0 + healthy(conn, "SENTINELS", &name).await;
+        let ok_sentinels = 1.0 + healthy(&sentinels);
         out.gauge(&d.sentinel_master_ok_sentinels, &labels, ok_sentinels);
-        let ok_slaves = healthy(conn, "SLAVES", &name).await;
+        let ok_slaves = healthy(&peers(conn, "SLAVES", &name).await);
         out.gauge(&d.sentinel_master_ok_slaves, &labels, ok_slaves);
     }
 }

@@ -28,7 +28,7 @@ fn amtool_check_config_passes() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        text.contains("3 receivers") && text.contains("2 inhibit rules"),
+        text.contains("4 receivers") && text.contains("2 inhibit rules"),
         "{text}"
     );
 }
@@ -96,24 +96,47 @@ fn alert(name: &str, severity: &str, layer: &str, host: &str, instance: &str) ->
         "annotations": {
             "summary": format!("{name} on {instance}"),
             "description": "test alert",
-            "runbook": format!("docs/runbooks.md#{}", name.to_lowercase())
+            "runbook_url": format!(
+                "https://github.com/ferroscope/ferroscope/blob/main/docs/runbooks.md#{}",
+                name.to_lowercase()
+            )
         }
     })
 }
 
-/// Alert names in the console webhook payloads and the Slack payloads.
-fn delivered(received: &Received) -> (BTreeSet<String>, BTreeSet<String>, Vec<Value>) {
+/// Alert names (`name/severity`) per receiver.
+#[derive(Default)]
+struct Delivered {
+    console: BTreeSet<String>,
+    slack: BTreeSet<String>,
+    slack_bodies: Vec<Value>,
+    deadmansswitch: BTreeSet<String>,
+}
+
+/// What the console webhook, the Slack payloads and the dead man's switch
+/// received.
+fn delivered(received: &Received) -> Delivered {
     let r = received.lock().map(|r| r.clone()).unwrap_or_default();
-    let mut console = BTreeSet::new();
-    let mut slack = BTreeSet::new();
-    let mut slack_bodies = Vec::new();
+    let mut out = Delivered::default();
     for (path, body) in r {
-        if path == "/console" {
-            for a in body["alerts"].as_array().into_iter().flatten() {
-                let name = a["labels"]["alertname"].as_str().unwrap_or("");
-                let sev = a["labels"]["severity"].as_str().unwrap_or("");
-                console.insert(format!("{name}/{sev}"));
-            }
+        let names = |body: &Value| -> Vec<String> {
+            body["alerts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|a| {
+                    format!(
+                        "{}/{}",
+                        a["labels"]["alertname"].as_str().unwrap_or(""),
+                        a["labels"]["severity"].as_str().unwrap_or("")
+                    )
+                })
+                .collect()
+        };
+        if path == "/deadmansswitch" {
+            out.deadmansswitch.extend(names(&body));
+        } else if path == "/console" {
+            out.console.extend(names(&body));
         } else if path == "/slack" {
             for att in body["attachments"].as_array().into_iter().flatten() {
                 let title = att["title"].as_str().unwrap_or("");
@@ -124,14 +147,14 @@ fn delivered(received: &Received) -> (BTreeSet<String>, BTreeSet<String>, Vec<Va
                         && let Some((sev, _)) = rest.split_once('*')
                     {
                         let name = title.split_whitespace().nth(1).unwrap_or("").to_string();
-                        slack.insert(format!("{name}/{}", sev.to_lowercase()));
+                        out.slack.insert(format!("{name}/{}", sev.to_lowercase()));
                     }
                 }
             }
-            slack_bodies.push(body);
+            out.slack_bodies.push(body);
         }
     }
-    (console, slack, slack_bodies)
+    out
 }
 
 #[test]
@@ -148,6 +171,10 @@ fn alerts_reach_the_right_receivers_with_inhibition() {
         .replace(
             "http://alert-console:8080/alerts",
             &format!("http://127.0.0.1:{port}/console"),
+        )
+        .replace(
+            "http://alert-console:8080/deadmansswitch",
+            &format!("http://127.0.0.1:{port}/deadmansswitch"),
         )
         .replace(
             "/etc/alertmanager/secrets/slack-webhook-url",
@@ -186,6 +213,8 @@ fn alerts_reach_the_right_receivers_with_inhibition() {
         alert("AppHighLatency", "warning", "api", "h2", "app:5000"),
         // a host warning: console only
         alert("HostHighCpu", "warning", "host", "h2", "node2:9100"),
+        // the heartbeat: the dead man's switch only
+        json!({"labels": {"alertname": "Watchdog", "severity": "none", "layer": "monitoring"}}),
     ]));
     let expected_console: BTreeSet<String> = [
         "HostDown/critical",
@@ -207,19 +236,31 @@ fn alerts_reach_the_right_receivers_with_inhibition() {
     .map(String::from)
     .collect();
     let arrived = testkit::wait_until(Duration::from_secs(30), || {
-        let (console, slack, _) = delivered(&received);
-        expected_console.is_subset(&console) && expected_slack.is_subset(&slack)
+        let d = delivered(&received);
+        expected_console.is_subset(&d.console)
+            && expected_slack.is_subset(&d.slack)
+            && !d.deadmansswitch.is_empty()
     });
     // A little longer, so that anything wrongly routed has time to arrive.
     std::thread::sleep(Duration::from_secs(2));
-    let (console, slack, bodies) = delivered(&received);
+    let Delivered {
+        console,
+        slack,
+        slack_bodies: bodies,
+        deadmansswitch,
+    } = delivered(&received);
     assert!(
         arrived,
-        "console {console:?}, slack {slack:?}\n{}",
+        "console {console:?}, slack {slack:?}, dead man's switch {deadmansswitch:?}\n{}",
         am.log_tail()
     );
     assert_eq!(console, expected_console, "console receiver");
     assert_eq!(slack, expected_slack, "Slack receivers");
+    assert_eq!(
+        deadmansswitch,
+        BTreeSet::from(["Watchdog/none".to_string()]),
+        "the Watchdog reaches the dead man's switch, and nothing else does"
+    );
     let channels: BTreeSet<&str> = bodies
         .iter()
         .filter_map(|b| b["channel"].as_str())
@@ -235,7 +276,9 @@ fn alerts_reach_the_right_receivers_with_inhibition() {
         .filter_map(|a| a["text"].as_str().map(str::to_string))
         .collect();
     assert!(
-        texts.contains("runbook: docs/runbooks.md#mysqldown"),
+        texts.contains(
+            "<https://github.com/ferroscope/ferroscope/blob/main/docs/runbooks.md#mysqldown|runbook>"
+        ),
         "the runbook link reaches Slack: {texts}"
     );
 }

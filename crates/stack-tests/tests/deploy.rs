@@ -224,7 +224,16 @@ fn of_kind<'a>(objects: &'a [Value], kind: &str) -> Vec<&'a Value> {
     objects.iter().filter(|o| o["kind"] == kind).collect()
 }
 
+/// The overlays' name prefix (kube-prometheus runs beside them).
+const PREFIX: &str = "ferroscope-";
+
+/// An object's name without the overlays' prefix: its role in the stack.
 fn name(object: &Value) -> &str {
+    let full = full_name(object);
+    full.strip_prefix(PREFIX).unwrap_or(full)
+}
+
+fn full_name(object: &Value) -> &str {
     object["metadata"]["name"].as_str().unwrap_or("")
 }
 
@@ -480,7 +489,9 @@ fn operator_objects_are_well_formed_and_select_something() {
 }
 
 /// The PrometheusRules the operator overlay ships are exactly the rule
-/// files the compose stack loads (`cargo xtask k8s-rules` writes them).
+/// files the compose stack loads (`cargo xtask k8s-rules` writes them),
+/// but for the monitoring of Prometheus and Alertmanager themselves, which
+/// kube-prometheus's mixins already cover there.
 #[test]
 fn prometheus_rules_are_the_rule_files() {
     let objects = documents(&render("overlays/operator"));
@@ -499,12 +510,16 @@ fn prometheus_rules_are_the_rule_files() {
         else {
             continue;
         };
+        if layer == "monitoring" {
+            assert!(!rules.contains_key("monitoring"));
+            continue;
+        }
         files += 1;
         let text = std::fs::read_to_string(&path).expect("reading rules");
         let file: Value = serde_norway::from_str(&text).expect("rule file YAML");
         let generated = rules
-            .get(&format!("ferroscope-{layer}"))
-            .unwrap_or_else(|| panic!("no PrometheusRule ferroscope-{layer}"));
+            .get(layer)
+            .unwrap_or_else(|| panic!("no PrometheusRule {PREFIX}{layer}"));
         assert_eq!(
             *generated, &file["groups"],
             "{layer}: run `cargo xtask k8s-rules`"
@@ -552,7 +567,7 @@ fn standalone_prometheus_loads_the_rule_files() {
         .as_array()
         .into_iter()
         .flatten()
-        .find(|v| v["configMap"]["name"] == "prometheus-rules")
+        .find(|v| v["configMap"]["name"] == "ferroscope-prometheus-rules")
         .expect("a volume of prometheus-rules");
     let mount = pod["containers"][0]["volumeMounts"]
         .as_array()
@@ -862,5 +877,310 @@ fn standalone_prometheus_config_is_valid_apart_from_kubernetes_sd() {
         .expect("writing the copy");
     let (ok, out) = promtool(&["check", "config", "prometheus.yml"], tmp.path());
     assert!(ok, "promtool check config (SD swapped out):\n{out}");
-    assert!(out.contains("8 rule files found"), "{out}");
+    assert!(out.contains("9 rule files found"), "{out}");
+}
+
+/// The standalone overlay ships the Alertmanager its Prometheus sends to
+/// (the `alerting:` block names its Service) and scrapes it and itself;
+/// Alertmanager routes with the compose stack's configuration, verbatim.
+#[test]
+fn standalone_overlay_ships_alertmanager_and_monitors_it() {
+    let objects = documents(&render("overlays/standalone"));
+    let config_map = |wanted: &str| {
+        of_kind(&objects, "ConfigMap")
+            .into_iter()
+            .find(|c| name(c).starts_with(wanted))
+            .unwrap_or_else(|| panic!("no ConfigMap {wanted}"))
+    };
+    // Verbatim but for the console receiver's prefixed Service.
+    let committed = std::fs::read_to_string(repo_root().join("alertmanager/alertmanager.yml"))
+        .expect("alertmanager.yml")
+        .replace(
+            "http://alert-console:8080/",
+            "http://ferroscope-alert-console:8080/",
+        );
+    assert_eq!(
+        config_map("alertmanager")["data"]["alertmanager.yml"].as_str(),
+        Some(committed.as_str()),
+        "run `cargo xtask k8s-rules`"
+    );
+    let services: Vec<&str> = of_kind(&objects, "Service")
+        .into_iter()
+        .map(full_name)
+        .collect();
+    let deployments: Vec<&str> = of_kind(&objects, "Deployment")
+        .into_iter()
+        .map(full_name)
+        .collect();
+    let prometheus: Value = serde_norway::from_str(
+        config_map("prometheus")["data"]["prometheus.yml"]
+            .as_str()
+            .expect("prometheus.yml in its ConfigMap"),
+    )
+    .expect("prometheus.yml is YAML");
+    let target = prometheus["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"][0]
+        .as_str()
+        .expect("an alerting target");
+    let service = target.split('.').next().unwrap_or_default();
+    assert!(
+        services.contains(&service) && deployments.contains(&service),
+        "alerting target {target}: Services {services:?}, Deployments {deployments:?}"
+    );
+    // Both are scraped, job named after the pod (as the rules' jobs).
+    let monitoring = prometheus["scrape_configs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|j| j["job_name"] == "monitoring")
+        .expect("job monitoring");
+    let keep = monitoring["relabel_configs"][0]["regex"]
+        .as_str()
+        .unwrap_or("");
+    assert_eq!(keep, "prometheus|alertmanager");
+}
+
+// ------------------------------------------------- beside kube-prometheus
+
+/// The names of kube-prometheus' manifests (release-0.14, namespace
+/// `monitoring` and cluster-scoped): ours must take none of them.
+const KUBE_PROMETHEUS_NAMES: &[&str] = &[
+    "monitoring",
+    "alertmanager-main",
+    "alertmanager-main-rules",
+    "blackbox-exporter",
+    "blackbox-exporter-configuration",
+    "grafana",
+    "grafana-config",
+    "grafana-datasources",
+    "grafana-dashboards",
+    "kube-state-metrics",
+    "kube-state-metrics-rules",
+    "node-exporter",
+    "node-exporter-rules",
+    "prometheus-k8s",
+    "prometheus-k8s-config",
+    "prometheus-k8s-prometheus-rules",
+    "prometheus-adapter",
+    "adapter-config",
+    "prometheus-operator",
+    "prometheus-operator-rules",
+    "kube-prometheus-rules",
+    "kubernetes-monitoring-rules",
+    "kube-apiserver",
+    "coredns",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kubelet",
+    "system:aggregated-metrics-reader",
+    "resource-metrics-server-resources",
+    "resource-metrics:system:auth-delegator",
+    "v1beta1.metrics.k8s.io",
+];
+
+/// Recording rules kube-prometheus' node mixin defines: ours must not
+/// redefine them (the same series from two rules).
+const KUBE_PROMETHEUS_RECORDS: &[&str] = &[
+    "instance:node_num_cpu:sum",
+    "instance:node_cpu_utilisation:rate5m",
+    "instance:node_load1_per_cpu:ratio",
+    "instance:node_memory_utilisation:ratio",
+    "instance:node_vmstat_pgmajfault:rate5m",
+    "instance_device:node_disk_io_time_seconds:rate5m",
+    "instance_device:node_disk_io_time_weighted_seconds:rate5m",
+    "instance:node_network_receive_bytes_excluding_lo:rate5m",
+    "instance:node_network_transmit_bytes_excluding_lo:rate5m",
+    "instance:node_network_receive_drop_excluding_lo:rate5m",
+    "instance:node_network_transmit_drop_excluding_lo:rate5m",
+];
+
+/// Both overlays apply beside kube-prometheus: every object is prefixed
+/// and no name is one of its manifests'; the operator overlay creates no
+/// namespace, runs node-exporter off port 9100 and labels its monitors and
+/// rules for the kube-prometheus-stack chart's selectors.
+#[test]
+fn overlays_take_no_name_of_kube_prometheus() {
+    let service_address = regex::Regex::new(r"([a-z0-9-]+)\.monitoring\.svc").expect("regex");
+    for overlay in ["overlays/operator", "overlays/standalone"] {
+        let text = render(overlay);
+        let objects = documents(&text);
+        // In-cluster addresses (Probes, prometheus.yml) name the prefixed
+        // Services: kustomize renames objects, not strings in configs.
+        let services: BTreeSet<&str> = of_kind(&objects, "Service")
+            .into_iter()
+            .map(full_name)
+            .collect();
+        for c in service_address.captures_iter(&text) {
+            assert!(
+                services.contains(&c[1]),
+                "{overlay}: {} names no Service of the overlay ({services:?})",
+                &c[0]
+            );
+        }
+        for o in &objects {
+            let full = full_name(o);
+            if o["kind"] == "Namespace" {
+                assert_eq!(overlay, "overlays/standalone", "{overlay} creates {full}");
+                continue;
+            }
+            assert!(
+                full.starts_with(PREFIX),
+                "{overlay}: {} {full} is not prefixed",
+                o["kind"]
+            );
+            assert!(
+                !KUBE_PROMETHEUS_NAMES.contains(&full),
+                "{overlay}: {} {full} is a name of kube-prometheus",
+                o["kind"]
+            );
+        }
+    }
+    let objects = documents(&render("overlays/operator"));
+    let node = of_kind(&objects, "DaemonSet")
+        .into_iter()
+        .find(|d| name(d) == "node-exporter")
+        .expect("node-exporter DaemonSet");
+    let container = &node["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(node["spec"]["template"]["spec"]["hostNetwork"], true);
+    let port = container["ports"][0]["containerPort"].as_u64();
+    assert!(port.is_some() && port != Some(9100), "{port:?}");
+    let listen = format!("--web.listen-address=:{}", port.unwrap_or(0));
+    assert!(
+        container["args"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|a| a.as_str() == Some(listen.as_str())),
+        "{container:#}"
+    );
+    for kind in OPERATOR_KINDS {
+        for o in of_kind(&objects, kind) {
+            assert_eq!(
+                o["metadata"]["labels"]["release"],
+                "kube-prometheus-stack",
+                "{kind} {}",
+                full_name(o)
+            );
+        }
+    }
+    for file in std::fs::read_dir(repo_root().join("prometheus/rules")).expect("rules") {
+        let path = file.expect("entry").path();
+        let rules = load_yaml(&path);
+        for group in rules["groups"].as_array().into_iter().flatten() {
+            for rule in group["rules"].as_array().into_iter().flatten() {
+                if let Some(record) = rule["record"].as_str() {
+                    assert!(
+                        !KUBE_PROMETHEUS_RECORDS.contains(&record),
+                        "{}: {record} is kube-prometheus' recording rule",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// `label="value"` matchers of a PromQL expression (enough for the
+/// rules' selectors).
+fn equality_matchers(expr: &str) -> Vec<(String, String, String)> {
+    let re = regex::Regex::new(r#"([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"([^"]*)""#)
+        .expect("matcher regex");
+    re.captures_iter(expr)
+        .map(|c| (c[1].to_string(), c[2].to_string(), c[3].to_string()))
+        .collect()
+}
+
+/// Every alert selects what Kubernetes targets carry: no alert depends on
+/// a job name (the compose stack's jobs are not the overlays'), every
+/// `layer` it matches is one our pods, Probes and relabelling produce, and
+/// every monitor and scrape job of both overlays sets `layer` and `host`
+/// (so HostDown fires there too, and its `equal: [host]` inhibition mutes
+/// one node, never the whole cluster).
+#[test]
+fn alert_selectors_match_what_the_overlays_produce() {
+    let operator = documents(&render("overlays/operator"));
+    let mut layers = BTreeSet::new();
+    for o in &operator {
+        if let Some(l) = o["spec"]["template"]["metadata"]["labels"]["ferroscope.io/layer"].as_str()
+        {
+            layers.insert(l.to_string());
+        }
+    }
+    for probe in of_kind(&operator, "Probe") {
+        let l = probe["spec"]["targets"]["staticConfig"]["labels"]["layer"]
+            .as_str()
+            .unwrap_or_else(|| panic!("Probe {} sets no layer", full_name(probe)));
+        layers.insert(l.to_string());
+    }
+    for monitor in of_kind(&operator, "ServiceMonitor")
+        .into_iter()
+        .chain(of_kind(&operator, "PodMonitor"))
+    {
+        let endpoints = monitor["spec"]["endpoints"]
+            .as_array()
+            .or(monitor["spec"]["podMetricsEndpoints"].as_array())
+            .expect("endpoints");
+        for e in endpoints {
+            let targets: Vec<&str> = e["relabelings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r["targetLabel"].as_str())
+                .collect();
+            for label in ["layer", "host"] {
+                assert!(
+                    targets.contains(&label),
+                    "{}: no {label} relabelling",
+                    full_name(monitor)
+                );
+            }
+        }
+    }
+    let standalone =
+        load_yaml(&repo_root().join("deploy/kubernetes/overlays/standalone/prometheus.yml"));
+    for job in standalone["scrape_configs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let relabels = job["relabel_configs"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let sets = |label: &str| relabels.iter().any(|r| r["target_label"] == label);
+        assert!(
+            sets("layer"),
+            "standalone job {}: no layer",
+            job["job_name"]
+        );
+        for r in &relabels {
+            if r["target_label"] == "layer"
+                && let Some(l) = r["replacement"].as_str()
+            {
+                layers.insert(l.to_string());
+            }
+        }
+    }
+    layers.insert("monitoring".to_string());
+    for file in std::fs::read_dir(repo_root().join("prometheus/rules")).expect("rules") {
+        let path = file.expect("entry").path();
+        let rules = load_yaml(&path);
+        for group in rules["groups"].as_array().into_iter().flatten() {
+            for rule in group["rules"].as_array().into_iter().flatten() {
+                let Some(alert) = rule["alert"].as_str() else {
+                    continue;
+                };
+                let expr = rule["expr"].as_str().unwrap_or("");
+                for (label, op, value) in equality_matchers(expr) {
+                    assert_ne!(label, "job", "{alert}: selects job {op} {value:?}");
+                    if label == "layer" && op == "=" {
+                        assert!(
+                            layers.contains(&value),
+                            "{alert}: layer {value:?} not in {layers:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(layers.contains("host"), "{layers:?}");
 }

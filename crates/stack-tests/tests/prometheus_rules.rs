@@ -27,7 +27,7 @@ fn yml_files(dir: &Path) -> Vec<PathBuf> {
 fn promtool_check_config_passes() {
     let dir = repo_root().join("prometheus");
     let out = promtool(&["check", "config", "prometheus.yml"], &dir);
-    assert!(out.contains("8 rule files found"), "{out}");
+    assert!(out.contains("9 rule files found"), "{out}");
 }
 
 #[test]
@@ -47,6 +47,7 @@ fn promtool_check_rules_passes_for_every_layer() {
         "kafka",
         "app",
         "exporters",
+        "monitoring",
     ] {
         assert!(
             names.contains(&format!("{layer}.rules.yml")),
@@ -154,6 +155,32 @@ fn every_alert_and_recording_rule_has_a_unit_test() {
         assert!(
             exprs.contains(record.as_str()),
             "no expression test of {record}"
+        );
+    }
+}
+
+/// Cardinality under control: every scrape job bounds its samples and
+/// labels, so an exporter that explodes is rejected (and alerted on) rather
+/// than filling the TSDB.
+#[test]
+fn every_scrape_job_limits_samples_and_labels() {
+    let config = load_yaml(&repo_root().join("prometheus/prometheus.yml"));
+    let jobs = config["scrape_configs"].as_array().expect("scrape_configs");
+    assert!(jobs.len() >= 12, "{jobs:?}");
+    for job in jobs {
+        let name = job["job_name"].as_str().unwrap_or("?");
+        for limit in [
+            "sample_limit",
+            "label_limit",
+            "label_name_length_limit",
+            "label_value_length_limit",
+        ] {
+            let value = job[limit].as_u64().unwrap_or(0);
+            assert!(value > 0, "job {name} has no {limit}");
+        }
+        assert!(
+            job["label_limit"].as_u64() >= Some(30),
+            "job {name}: label_limit below the 12-16 labels its series carry plus room"
         );
     }
 }

@@ -10,7 +10,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use crate::packages::require;
-use crate::process::Process;
+use crate::process::{Frozen, Process};
 
 pub struct Dockerd {
     process: Option<Process>,
@@ -151,6 +151,12 @@ impl Dockerd {
             tag,
         ]);
         tag.to_string()
+    }
+
+    /// Freezes the server with SIGSTOP until the guard is dropped: a hung
+    /// server (see [`Process::freeze`]).
+    pub fn freeze(&self) -> Frozen<'_> {
+        self.process.as_ref().expect("dockerd is running").freeze()
     }
 
     /// Stops the daemon (containers are removed first, so shutdown does

@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::process::{Process, free_port};
+use crate::process::{Frozen, Process, free_port};
 
 /// Where `cargo xtask ci` puts the tansu binary (see xtask/src/ci.rs).
 pub fn tansu_install_dir() -> Option<PathBuf> {
@@ -219,6 +219,12 @@ impl KafkaBroker {
     /// The tansu process (to freeze it with SIGSTOP in a test).
     pub fn pid(&self) -> Option<u32> {
         self.process.as_ref().and_then(Process::pid)
+    }
+
+    /// Freezes the server with SIGSTOP until the guard is dropped: a hung
+    /// server (see [`Process::freeze`]).
+    pub fn freeze(&self) -> Frozen<'_> {
+        self.process.as_ref().expect("tansu is running").freeze()
     }
 
     /// `127.0.0.1:PORT`, for `bootstrap.servers` / `--kafka.server`.

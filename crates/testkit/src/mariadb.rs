@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::packages::require;
-use crate::process::{Process, free_port};
+use crate::process::{Frozen, Process, free_port};
 
 pub struct MariaDb {
     process: Option<Process>,
@@ -166,6 +166,12 @@ impl MariaDb {
 
     pub fn pid(&self) -> Option<u32> {
         self.process.as_ref().and_then(Process::pid)
+    }
+
+    /// Freezes the server with SIGSTOP until the guard is dropped: a hung
+    /// server (see [`Process::freeze`]).
+    pub fn freeze(&self) -> Frozen<'_> {
+        self.process.as_ref().expect("mariadbd is running").freeze()
     }
 
     pub fn stop(&mut self) {

@@ -88,6 +88,20 @@ impl Process {
         self.child.as_ref().map(Child::id)
     }
 
+    /// Freezes the process with SIGSTOP until the guard is dropped (then
+    /// SIGCONT): a hung server. Its listening sockets stay open, so the
+    /// kernel still accepts TCP connections, but nothing is ever answered.
+    pub fn freeze(&self) -> Frozen<'_> {
+        let pid = self
+            .pid()
+            .unwrap_or_else(|| panic!("{} is not running", self.name));
+        signal("-STOP", pid);
+        Frozen {
+            pid,
+            _process: std::marker::PhantomData,
+        }
+    }
+
     /// Whether the process is still running.
     pub fn alive(&mut self) -> bool {
         matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
@@ -118,6 +132,10 @@ impl Process {
         let Some(mut child) = self.child.take() else {
             return;
         };
+        // Already exited (a startup that failed on purpose): nothing to signal.
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return;
+        }
         let _ = Command::new("kill")
             .arg("-TERM")
             .arg(child.id().to_string())
@@ -128,6 +146,35 @@ impl Process {
         }
         let _ = child.wait();
     }
+}
+
+/// A process stopped by [`Process::freeze`]; it runs again when this is
+/// dropped. It borrows the server's guard, so the server cannot be stopped
+/// (which would wait for a frozen process) while it is frozen.
+#[must_use = "the process runs again as soon as the guard is dropped"]
+pub struct Frozen<'a> {
+    pid: u32,
+    _process: std::marker::PhantomData<&'a Process>,
+}
+
+impl Frozen<'_> {
+    /// Lets the process run again (the same as dropping the guard).
+    pub fn thaw(self) {}
+}
+
+impl Drop for Frozen<'_> {
+    fn drop(&mut self) {
+        signal("-CONT", self.pid);
+    }
+}
+
+fn signal(signal: &str, pid: u32) {
+    let sent = Command::new("kill")
+        .arg(signal)
+        .arg(pid.to_string())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(sent, "kill {signal} {pid} failed");
 }
 
 impl Drop for Process {

@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::packages::require;
-use crate::process::{Process, free_port};
+use crate::process::{Frozen, Process, free_port};
 
 pub struct RedisServerBuilder {
     args: Vec<String>,
@@ -129,6 +129,15 @@ impl RedisServer {
 
     pub fn pid(&self) -> Option<u32> {
         self.process.as_ref().and_then(Process::pid)
+    }
+
+    /// Freezes the server with SIGSTOP until the guard is dropped: a hung
+    /// server (see [`Process::freeze`]).
+    pub fn freeze(&self) -> Frozen<'_> {
+        self.process
+            .as_ref()
+            .expect("redis-server is running")
+            .freeze()
     }
 
     /// Stops the server, keeping its port and directory for [`Self::restart`].

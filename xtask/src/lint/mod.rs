@@ -6,6 +6,7 @@
 
 pub mod dashboards;
 pub mod rules;
+pub mod usage;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -71,6 +72,10 @@ const SYNTHETIC: &[&str] = &[
     "scrape_samples_scraped",
     "scrape_samples_post_metric_relabeling",
     "scrape_series_added",
+    // --enable-feature=extra-scrape-metrics
+    "scrape_sample_limit",
+    "scrape_timeout_seconds",
+    "scrape_body_size_bytes",
     "ALERTS",
     "ALERTS_FOR_STATE",
 ];

@@ -22,10 +22,20 @@ pub struct Args {
     /// names) besides the repository's catalog/.
     #[arg(long, value_name = "DIR")]
     pub reference: Option<PathBuf>,
-    /// The runbooks that `runbook` annotations point into.
+    /// The runbooks that `runbook_url` annotations point into.
     #[arg(long, default_value = "docs/runbooks.md")]
     pub runbooks: PathBuf,
+    /// Where the runbooks are published: every `runbook_url` must be
+    /// this, `#`, and the anchor of its alert's section. Change it for
+    /// all rules at once with `cargo xtask runbook-base-url`.
+    #[arg(long, env = "FERROSCOPE_RUNBOOK_BASE_URL", default_value = DEFAULT_RUNBOOK_BASE_URL)]
+    pub runbook_base_url: String,
 }
+
+/// Where the project publishes docs/runbooks.md (absolute, so the links
+/// work from Slack and Alertmanager's UI).
+pub const DEFAULT_RUNBOOK_BASE_URL: &str =
+    "https://github.com/ferroscope/ferroscope/blob/main/docs/runbooks.md";
 
 #[derive(Debug, Deserialize)]
 struct RuleFile {
@@ -53,18 +63,23 @@ struct Rule {
     annotations: BTreeMap<String, String>,
 }
 
-pub const SEVERITIES: &[&str] = &["critical", "warning", "info"];
-pub const REQUIRED_ANNOTATIONS: &[&str] = &["summary", "description", "runbook"];
+/// `none` is the Watchdog's: routed to the dead man's switch, never to people.
+pub const SEVERITIES: &[&str] = &["critical", "warning", "info", "none"];
+pub const REQUIRED_ANNOTATIONS: &[&str] = &["summary", "description", "runbook_url"];
+/// What every runbook section says, besides the meaning of its alert.
+pub const RUNBOOK_PARTS: &[&str] = &["**Impact:**", "**Verify:**"];
 
 /// What the checks need besides the file itself.
 pub struct LintContext {
     pub catalog: Catalog,
     /// 4x the scrape interval.
     pub min_range: Duration,
-    /// Anchors (`#hostdown`) of the runbooks file's headings.
-    pub runbook_anchors: Vec<String>,
-    /// The runbooks file as annotations spell it (`docs/runbooks.md`).
+    /// The runbooks file's sections: anchor (`hostdown`) and text.
+    pub runbook_sections: Vec<(String, String)>,
+    /// The runbooks file, for messages (`docs/runbooks.md`).
     pub runbook_path: String,
+    /// What every `runbook_url` starts with, before `#anchor`.
+    pub runbook_base_url: String,
 }
 
 /// GitHub-style anchor of a Markdown heading.
@@ -78,16 +93,24 @@ pub fn anchor(heading: &str) -> String {
         .collect()
 }
 
-pub fn anchors(markdown: &str) -> Vec<String> {
-    markdown
-        .lines()
-        .filter_map(|l| {
-            l.trim_start_matches('#')
-                .strip_prefix(' ')
-                .filter(|_| l.starts_with('#'))
-        })
-        .map(anchor)
-        .collect()
+/// Each heading's anchor with the text up to the next heading.
+pub fn sections(markdown: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in markdown.lines() {
+        let heading = line
+            .trim_start_matches('#')
+            .strip_prefix(' ')
+            .filter(|_| line.starts_with('#'));
+        match (heading, out.last_mut()) {
+            (Some(h), _) => out.push((anchor(h), String::new())),
+            (None, Some((_, text))) => {
+                text.push_str(line);
+                text.push('\n');
+            }
+            (None, None) => {}
+        }
+    }
+    out
 }
 
 /// Rule names whose outputs other rules may use.
@@ -165,6 +188,9 @@ pub fn lint_text(file: &str, text: &str, ctx: &LintContext) -> Vec<Problem> {
         for p in check_expr(&rule.expr, &ctx.catalog, ctx.min_range) {
             push(p);
         }
+        for p in super::usage::unbounded_label_uses(&rule.expr) {
+            push(p);
+        }
         if let Some(record) = &rule.record {
             if !is_recording_name(record) {
                 push(format!(
@@ -200,19 +226,29 @@ pub fn lint_text(file: &str, text: &str, ctx: &LintContext) -> Vec<Problem> {
                 push(format!("alert has no {a} annotation"));
             }
         }
-        if let Some(runbook) = rule.annotations.get("runbook") {
+        if let Some(runbook) = rule.annotations.get("runbook_url") {
             match runbook.split_once('#') {
-                Some((path, anchor)) if path == ctx.runbook_path => {
-                    if !ctx.runbook_anchors.iter().any(|a| a == anchor) {
-                        push(format!(
+                Some((base, anchor)) if base == ctx.runbook_base_url => {
+                    match ctx.runbook_sections.iter().find(|(a, _)| a == anchor) {
+                        None => push(format!(
                             "runbook anchor #{anchor} is no heading of {}",
                             ctx.runbook_path
-                        ));
+                        )),
+                        Some((_, text)) => {
+                            for part in RUNBOOK_PARTS {
+                                if !text.contains(part) {
+                                    push(format!(
+                                        "runbook section #{anchor} of {} has no {part}",
+                                        ctx.runbook_path
+                                    ));
+                                }
+                            }
+                        }
                     }
                 }
                 _ => push(format!(
-                    "runbook {runbook:?} does not point at a section of {}",
-                    ctx.runbook_path
+                    "runbook_url {runbook:?} is not {}#<section>",
+                    ctx.runbook_base_url
                 )),
             }
         }
@@ -257,8 +293,9 @@ pub fn context(
     Ok(LintContext {
         catalog,
         min_range: super::scrape_interval(&config) * 4,
-        runbook_anchors: anchors(&runbook_text),
+        runbook_sections: sections(&runbook_text),
         runbook_path: runbooks.display().to_string(),
+        runbook_base_url: DEFAULT_RUNBOOK_BASE_URL.to_string(),
     })
 }
 
@@ -287,6 +324,10 @@ pub fn lint(args: &Args) -> anyhow::Result<(Vec<Problem>, LintContext, usize)> {
         &args.runbooks,
         &texts,
     )?;
+    let ctx = LintContext {
+        runbook_base_url: args.runbook_base_url.clone(),
+        ..ctx
+    };
     let mut problems = Vec::new();
     for (f, text) in files.iter().zip(&texts) {
         let shown = f.strip_prefix(&repo).unwrap_or(f).display().to_string();
@@ -332,8 +373,11 @@ mod tests {
         LintContext {
             catalog,
             min_range: Duration::from_secs(60),
-            runbook_anchors: anchors("# Runbooks\n## HostHighCpu\ntext\n"),
+            runbook_sections: sections(
+                "# Runbooks\n## HostHighCpu\n**Impact:** i\n**Verify:** v\n## Bare\ntext\n",
+            ),
             runbook_path: "docs/runbooks.md".to_string(),
+            runbook_base_url: "https://r.test/runbooks.md".to_string(),
         }
     }
 
@@ -351,7 +395,7 @@ mod tests {
         annotations:
           summary: s
           description: d
-          runbook: docs/runbooks.md#hosthighcpu
+          runbook_url: https://r.test/runbooks.md#hosthighcpu
 "#;
 
     fn problems(text: &str) -> Vec<String> {
@@ -392,13 +436,26 @@ mod tests {
         assert!(bad("          summary: s\n", "").contains("no summary annotation"));
         assert!(bad("          description: d\n", "").contains("no description annotation"));
         assert!(
-            bad("          runbook: docs/runbooks.md#hosthighcpu\n", "")
-                .contains("no runbook annotation")
+            bad(
+                "          runbook_url: https://r.test/runbooks.md#hosthighcpu\n",
+                ""
+            )
+            .contains("no runbook_url annotation")
         );
         assert!(bad("#hosthighcpu", "#nowhere").contains("no heading"));
         assert!(
-            bad("docs/runbooks.md#hosthighcpu", "https://wiki/x")
-                .contains("does not point at a section")
+            problems(&GOOD.replacen("#hosthighcpu", "#bare", 1))
+                == vec![
+                    "x.yml:6: HostHighCpu: runbook section #bare of docs/runbooks.md has no **Impact:**",
+                    "x.yml:6: HostHighCpu: runbook section #bare of docs/runbooks.md has no **Verify:**",
+                ]
+        );
+        assert!(
+            bad(
+                "https://r.test/runbooks.md#hosthighcpu",
+                "docs/runbooks.md#hosthighcpu"
+            )
+            .contains("is not https://r.test/runbooks.md#<section>")
         );
         assert!(
             bad("record: instance:cpu_usage:avg", "record: cpu_usage_avg")
@@ -419,6 +476,10 @@ mod tests {
             bad("{mode=\"idle\"}", "{mode=\"idle\",device=\"x\"}").contains("no label \"device\"")
         );
         assert!(bad("> 0.8", "> > 0.8").contains("does not parse"));
+        assert!(
+            bad("1 - avg without (cpu, mode)", "1 - avg by (instance, pid)")
+                .contains("aggregates by (pid), a label without bound")
+        );
     }
 
     /// The committed rules pass every check against the repository's
@@ -430,6 +491,7 @@ mod tests {
             config: PathBuf::from("prometheus/prometheus.yml"),
             reference: None,
             runbooks: PathBuf::from("docs/runbooks.md"),
+            runbook_base_url: DEFAULT_RUNBOOK_BASE_URL.to_string(),
         };
         let (problems, ctx, files) = match lint(&args) {
             Ok(r) => r,
@@ -443,6 +505,11 @@ mod tests {
 
     #[test]
     fn anchors_follow_github() {
+        let found: Vec<String> = sections("# R\n## HostDown\nx\n## Host down (node)\n")
+            .into_iter()
+            .map(|(a, _)| a)
+            .collect();
+        assert_eq!(found, ["r", "hostdown", "host-down-node"]);
         assert_eq!(anchor("HostDown"), "hostdown");
         assert_eq!(anchor("Host down (node)"), "host-down-node");
     }

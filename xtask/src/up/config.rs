@@ -179,6 +179,9 @@ pub struct PrometheusInputs<'a> {
     pub extra_http_targets: &'a [String],
     /// The stack's own dockerd (`unix:///...`), for docker_sd_configs.
     pub docker_host: Option<&'a str>,
+    /// More targets of the `node` job: (address, `host` label) of node
+    /// exporters of simulated hosts.
+    pub extra_node_targets: &'a [(String, String)],
 }
 
 /// Writes rules/, targets/ and returns prometheus.yml for the native stack.
@@ -342,6 +345,19 @@ pub fn prometheus(inputs: &PrometheusInputs<'_>, skipped: &mut Vec<String>) -> R
             }
         });
     }
+    if let Some(Value::Sequence(jobs)) = root.get_mut(key("scrape_configs"))
+        && let Some(node) = jobs
+            .iter_mut()
+            .find(|j| j.get("job_name").and_then(Value::as_str) == Some("node"))
+        && let Some(Value::Sequence(groups)) = node.get_mut("static_configs")
+    {
+        for (address, host) in inputs.extra_node_targets {
+            let group: Value = serde_norway::from_str(&format!(
+                "targets: ['{address}']\nlabels:\n  layer: host\n  host: {host}\n"
+            ))?;
+            groups.push(group);
+        }
+    }
     Ok(serde_norway::to_string(&doc)?)
 }
 
@@ -351,6 +367,8 @@ pub struct AlertmanagerInputs<'a> {
     pub factor: u32,
     /// The console receiver's webhook URL.
     pub console_url: &'a str,
+    /// Where the Watchdog's heartbeats go (the `deadmansswitch` receiver).
+    pub deadmansswitch_url: &'a str,
     /// The local Slack stand-in's URL.
     pub slack_url: &'a str,
 }
@@ -396,10 +414,15 @@ pub fn alertmanager(inputs: &AlertmanagerInputs<'_>) -> Result<String> {
     }
     if let Some(Value::Sequence(receivers)) = root.get_mut(key("receivers")) {
         for receiver in receivers {
+            let url = if receiver.get("name").and_then(Value::as_str) == Some("deadmansswitch") {
+                inputs.deadmansswitch_url
+            } else {
+                inputs.console_url
+            };
             if let Some(Value::Sequence(hooks)) = receiver.get_mut("webhook_configs") {
                 for hook in hooks {
                     if let Some(map) = hook.as_mapping_mut() {
-                        map.insert(key("url"), key(inputs.console_url));
+                        map.insert(key("url"), key(url));
                     }
                 }
             }

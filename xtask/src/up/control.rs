@@ -116,6 +116,8 @@ pub fn control(action: &str, what: &str, components: &Mutex<Option<Components>>)
             c.redis_flood.store(false, Ordering::SeqCst);
             c.redis.cli(&["CONFIG", "SET", "maxclients", "10000"]);
         }
+        ("stop", "simulated-cpu") => c.simhost.busy.store(true, Ordering::SeqCst),
+        ("start", "simulated-cpu") => c.simhost.busy.store(false, Ordering::SeqCst),
         ("stop", "kafka-consumer") => {
             let _ = std::fs::write(&c.kafka_control, "stall\n");
         }

@@ -60,7 +60,7 @@ pub fn check_built() -> Result<()> {
     Ok(())
 }
 
-fn spawn(
+pub fn spawn(
     factor: u32,
     run_dir: &Path,
     name: &str,

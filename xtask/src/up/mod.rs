@@ -18,6 +18,7 @@ mod exporters;
 pub(crate) mod http;
 mod receiver;
 pub(crate) mod scale_out;
+mod simhost;
 pub mod simulate;
 
 use std::collections::BTreeMap;
@@ -36,6 +37,7 @@ pub use containers::OOM_CONTAINER;
 use control::Endpoint;
 use exporters::Exporters;
 use receiver::Receiver;
+use simhost::SimulatedHost;
 
 #[derive(clap::Args)]
 pub struct UpArgs {
@@ -122,6 +124,8 @@ pub struct Components {
     kafka_control: PathBuf,
     /// The stack's own dockerd and its containers (see `containers`).
     docker: Option<Dockerd>,
+    /// The host `simulate high-cpu` loads (see `simhost`).
+    simhost: SimulatedHost,
     _kafka: Option<KafkaBroker>,
     _exporters: Vec<Process>,
 }
@@ -210,34 +214,50 @@ fn start_databases(repo: &Path) -> Result<(RedisServer, MariaDb)> {
     Ok((redis, mariadb))
 }
 
+/// What the monitoring reaches besides the compose services: the
+/// receiver (Alertmanager's webhooks), the probed endpoint and the
+/// simulated host's node-exporter.
+struct Reached<'a> {
+    receiver_url: &'a str,
+    endpoint_url: &'a str,
+    simulated_host: &'a str,
+}
+
 /// Alertmanager and Prometheus (or, with `scale_out`, the agents, the
 /// store and vmalert) on configs generated from the compose stack's (see
 /// `config`), pointed at the receiver and at `map`'s addresses.
-#[allow(clippy::too_many_arguments)]
 fn start_monitoring(
     run_dir: &Path,
     factor: u32,
     scale_out: bool,
-    receiver_url: &str,
-    endpoint_url: &str,
+    reached: &Reached<'_>,
     docker: Option<&Dockerd>,
     map: &mut config::AddressMap,
     skipped: &mut Vec<String>,
 ) -> Result<(Alertmanager, Monitoring)> {
+    let Reached {
+        receiver_url,
+        endpoint_url,
+        simulated_host,
+    } = *reached;
     let repo = repo_root();
     let alertmanager_yml = config::alertmanager(&config::AlertmanagerInputs {
         repo: &repo,
         out_dir: &run_dir.join("config"),
         factor,
         console_url: &format!("{receiver_url}/alerts"),
+        deadmansswitch_url: &format!("{receiver_url}/deadmansswitch"),
         slack_url: &format!("{receiver_url}/slack"),
     })?;
     std::fs::write(run_dir.join("config/alertmanager.yml"), &alertmanager_yml)?;
     eprintln!("starting Alertmanager ...");
     let alertmanager = Alertmanager::start(&alertmanager_yml);
     let am_addr = alertmanager.url().trim_start_matches("http://").to_string();
+    // Prometheus scrapes Alertmanager (job alertmanager) where it sends alerts.
+    map.insert("alertmanager:9093".into(), am_addr.clone());
 
     let docker_host = docker.map(Dockerd::host);
+    let extra_node_targets = [(simulated_host.to_string(), simhost::HOST.to_string())];
     // Prometheus' own port is only known once it runs: a first config
     // with a placeholder, then the real one and a reload.
     map.insert("localhost:9090".into(), "127.0.0.1:9".into());
@@ -251,6 +271,7 @@ fn start_monitoring(
                 alertmanager: &am_addr,
                 extra_http_targets: &[endpoint_url.to_string()],
                 docker_host: docker_host.as_deref(),
+                extra_node_targets: &extra_node_targets,
             },
             skipped,
         )
@@ -273,7 +294,15 @@ fn start_monitoring(
     }
     eprintln!("starting Prometheus ...");
     let first = inputs(map, &mut Vec::new())?;
-    let prometheus = Prometheus::start(&first, &["--storage.tsdb.retention.time=1d"]);
+    // extra-scrape-metrics: scrape_sample_limit, which the
+    // TargetSampleLimit* alerts compare with (as compose runs it).
+    let prometheus = Prometheus::start(
+        &first,
+        &[
+            "--storage.tsdb.retention.time=1d",
+            "--enable-feature=extra-scrape-metrics",
+        ],
+    );
     let prom_addr = prometheus.url().trim_start_matches("http://").to_string();
     map.insert("localhost:9090".into(), prom_addr);
     let prometheus_yml = inputs(map, skipped)?;
@@ -377,11 +406,22 @@ pub fn up(args: UpArgs) -> Result<()> {
         &mut exporters,
         &mut skipped,
     )?;
+    let (simhost, simhost_exporter) = simhost::start(&run_dir, |args| {
+        exporters::spawn(
+            factor,
+            &run_dir,
+            "simulated-host",
+            "node-exporter",
+            args,
+            "/metrics",
+        )
+    })?;
     let Exporters {
-        processes,
+        mut processes,
         mut map,
         demo_url,
     } = exporters;
+    processes.push(simhost_exporter);
     map.insert("redis:6379".into(), redis.addr());
     map.insert("mysql:3306".into(), mariadb.addr());
 
@@ -390,8 +430,11 @@ pub fn up(args: UpArgs) -> Result<()> {
         &run_dir,
         factor,
         args.scale_out,
-        &receiver.url,
-        &endpoint_url,
+        &Reached {
+            receiver_url: &receiver.url,
+            endpoint_url: &endpoint_url,
+            simulated_host: &simhost.address,
+        },
         docker.as_ref(),
         &mut map,
         &mut skipped,
@@ -422,6 +465,10 @@ pub fn up(args: UpArgs) -> Result<()> {
     urls.insert("endpoint".into(), endpoint_url);
     urls.insert("redis".into(), redis.url());
     urls.insert("mysql".into(), mariadb.addr());
+    urls.insert(
+        "simulated-host".into(),
+        format!("http://{}/metrics", simhost.address),
+    );
     if let Some(d) = &docker {
         urls.insert("docker".into(), d.host());
     }
@@ -454,6 +501,7 @@ pub fn up(args: UpArgs) -> Result<()> {
         redis_flood: Arc::new(AtomicBool::new(false)),
         kafka_control,
         docker,
+        simhost,
         _kafka: kafka,
         _alertmanager: alertmanager,
         monitoring,

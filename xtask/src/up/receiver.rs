@@ -41,6 +41,10 @@ impl Receiver {
                 match (req.method.as_str(), path) {
                     ("POST", "/alerts") => receive("console", &req.body, &store, &log),
                     ("POST", "/slack") => receive("slack", &req.body, &store, &log),
+                    // The Watchdog's heartbeats (the dead man's switch).
+                    ("POST", "/deadmansswitch") => {
+                        receive("deadmansswitch", &req.body, &store, &log)
+                    }
                     ("GET", "/notifications") => {
                         let all = store.lock().unwrap_or_else(|e| e.into_inner()).clone();
                         Response::ok(Value::Array(all).to_string())
@@ -84,7 +88,8 @@ fn labels_text(labels: &Value) -> String {
     parts.join(" ")
 }
 
-/// Records and prints one webhook (console) or Slack notification.
+/// Records and prints one webhook (console, deadmansswitch) or Slack
+/// notification.
 fn receive(kind: &str, body: &[u8], store: &Notifications, log: &Path) -> Response {
     let Ok(payload) = serde_json::from_slice::<Value>(body) else {
         return Response::status(400, "not JSON\n");
@@ -92,19 +97,19 @@ fn receive(kind: &str, body: &[u8], store: &Notifications, log: &Path) -> Respon
     let t = now();
     let mut lines = Vec::new();
     let mut records = Vec::new();
-    if kind == "console" {
+    if kind != "slack" {
         for alert in payload["alerts"].as_array().into_iter().flatten() {
             let status = alert["status"].as_str().unwrap_or_default();
             let name = alert["labels"]["alertname"].as_str().unwrap_or_default();
             lines.push(format!(
-                "[{}] console  {:<8} {name}  {}\n           {}",
+                "[{}] {kind}  {:<8} {name}  {}\n           {}",
                 clock(t),
                 status.to_uppercase(),
                 labels_text(&alert["labels"]),
                 alert["annotations"]["summary"].as_str().unwrap_or_default()
             ));
             records.push(json!({
-                "t": t, "receiver": "console", "status": status,
+                "t": t, "receiver": kind, "status": status,
                 "alertname": name, "labels": alert["labels"],
             }));
         }

@@ -393,22 +393,6 @@ fn rrs_ok(rrs: &[String], v: &RrValidator, log: &mut ProbeLog) -> bool {
     true
 }
 
-pub async fn probe(
-    ctx: &ProbeCtx<'_>,
-    target: &str,
-    module: &DnsProbe,
-    m: &mut DnsMetrics,
-    log: &mut ProbeLog,
-) -> bool {
-    match run(ctx, target, module, m, log).await {
-        Ok(ok) => ok,
-        Err(e) => {
-            log.error(e);
-            false
-        }
-    }
-}
-
 /// Upstream's rule: a target that does not split as `host:port` is a
 /// host alone, on the DNS port; a port that is there must be a number.
 fn split_target(target: &str) -> Result<(&str, u16), String> {
@@ -421,7 +405,8 @@ fn split_target(target: &str) -> Result<(&str, u16), String> {
     }
 }
 
-async fn run(
+/// Fails with the message logged as the probe's error.
+pub async fn probe(
     ctx: &ProbeCtx<'_>,
     target: &str,
     module: &DnsProbe,
@@ -451,7 +436,7 @@ async fn run(
         module.recursion_desired,
     )?;
     let tcp = module.transport_protocol == "tcp";
-    log.info(format!(
+    log.debug(format!(
         "Making DNS query target={addr} dial_protocol={} query={} type={} class={}",
         if tcp { "tcp" } else { "udp" },
         module.query_name,
@@ -518,7 +503,7 @@ async fn run(
     if qtype == 6 {
         m.serial = resp.soa_serial.map(f64::from);
     }
-    log.info(format!(
+    log.debug(format!(
         "Got response rcode={} answers={}",
         name_of(RCODES, resp.rcode, "RCODE"),
         resp.answer.len()

@@ -103,23 +103,8 @@ fn grpc_status(h: &HeaderMap) -> Option<f64> {
     h.get("grpc-status")?.to_str().ok()?.parse().ok()
 }
 
+/// Fails with the message logged as the probe's error.
 pub async fn probe(
-    ctx: &ProbeCtx<'_>,
-    target: &str,
-    module: &GrpcProbe,
-    m: &mut GrpcMetrics,
-    log: &mut ProbeLog,
-) -> bool {
-    match run(ctx, target, module, m, log).await {
-        Ok(ok) => ok,
-        Err(e) => {
-            log.error(e);
-            false
-        }
-    }
-}
-
-async fn run(
     ctx: &ProbeCtx<'_>,
     target: &str,
     module: &GrpcProbe,
@@ -194,7 +179,7 @@ async fn check(
         .header(TE, HeaderValue::from_static("trailers"))
         .body(Full::new(Bytes::from(encode_request(&module.service))))
         .map_err(|e| e.to_string())?;
-    log.info(format!(
+    log.debug(format!(
         "Checking gRPC health service={:?} address={addr}",
         module.service
     ));
@@ -235,7 +220,7 @@ async fn check(
     let status = decode_status(&data)? as usize;
     m.serving = Some(status.min(3));
     let name = STATUSES.get(status).copied().unwrap_or("UNKNOWN");
-    log.info(format!("Health check answered status={name}"));
+    log.debug(format!("Health check answered status={name}"));
     Ok(status == 1)
 }
 

@@ -15,8 +15,8 @@ use http_body_util::{BodyExt, Full};
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, Request, StatusCode, Uri, Version};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use tokio::io::{AsyncRead, AsyncWrite};
 
+use super::client::{self, Io, ProxySettings};
 use super::tls::{TlsFacts, client_config, server_name};
 use super::{DESCS, ProbeCtx, ProbeLog, Resolution, resolve, secs};
 use crate::config::{HeaderMatch, HttpProbe};
@@ -33,6 +33,7 @@ struct Descs {
     status: Desc,
     version: Desc,
     last_modified: Desc,
+    failed_cel: Desc,
 }
 
 static D: LazyLock<Descs> = LazyLock::new(|| Descs {
@@ -68,6 +69,11 @@ static D: LazyLock<Descs> = LazyLock::new(|| Descs {
         "Returns the Last-Modified HTTP response header in unixtime",
         &[],
     ),
+    failed_cel: Desc::gauge(
+        "probe_failed_due_to_cel",
+        "Indicates if probe failed due to CEL expression not matching",
+        &[],
+    ),
 });
 
 /// Everything the http prober reports; filled as the probe goes, so a
@@ -87,6 +93,8 @@ pub struct HttpMetrics {
     pub status: f64,
     pub version: f64,
     pub failed_regex: f64,
+    /// Set only when the module has a CEL check, as upstream registers it.
+    pub failed_cel: Option<f64>,
     pub last_modified: Option<f64>,
     pub tls_facts: Option<TlsFacts>,
 }
@@ -110,6 +118,9 @@ impl HttpMetrics {
         out.gauge(&D.status, &[], self.status);
         out.gauge(&D.version, &[], self.version);
         out.gauge(&DESCS.failed_regex, &[], self.failed_regex);
+        if let Some(v) = self.failed_cel {
+            out.gauge(&D.failed_cel, &[], v);
+        }
         if let Some(lm) = self.last_modified {
             out.gauge(&D.last_modified, &[], lm);
         }
@@ -119,9 +130,6 @@ impl HttpMetrics {
     }
 }
 
-trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
-
 struct Hop {
     resp: hyper::Response<hyper::body::Incoming>,
     tls: Option<TlsFacts>,
@@ -130,20 +138,17 @@ struct Hop {
 }
 
 /// Probes `target` with `module`, filling `m`. Returns probe success.
+/// Fails with the message logged as the probe's error.
 pub async fn probe(
     ctx: &ProbeCtx<'_>,
     target: &str,
     module: &HttpProbe,
     m: &mut HttpMetrics,
     log: &mut ProbeLog,
-) -> bool {
-    match run(ctx, target, module, m, log).await {
-        Ok(success) => success,
-        Err(e) => {
-            log.error(format!("Error for HTTP request err={e:?}"));
-            false
-        }
-    }
+) -> Result<bool, String> {
+    run(ctx, target, module, m, log)
+        .await
+        .map_err(|e| format!("Error for HTTP request err={e:?}"))
 }
 
 fn with_scheme(target: &str) -> String {
@@ -162,6 +167,14 @@ async fn run(
     m: &mut HttpMetrics,
     log: &mut ProbeLog,
 ) -> Result<bool, String> {
+    // No QUIC client here. Refusing the module at load would refuse
+    // upstream's own default blackbox.yml (its http_2xx_http3 module), so
+    // such a probe fails, saying why, instead of speaking HTTP/1.1 or 2.
+    if module.enable_http3 {
+        return Err(
+            "enable_http3: HTTP/3 is not supported by this exporter; the probe fails".into(),
+        );
+    }
     let mut url: Uri = with_scheme(target)
         .parse()
         .map_err(|e| format!("Could not parse target URL: {e}"))?;
@@ -183,7 +196,17 @@ async fn run(
         .parse()
         .map_err(|_| format!("invalid method {:?}", module.method))?;
     let mut body = request_body(module)?;
-    let auth = authorization(module)?;
+    // Built before anything else, as upstream builds its client: a
+    // missing ca_file fails the probe also for http:// targets.
+    let alpn: &[&[u8]] = if module.enable_http2 {
+        &[b"h2", b"http/1.1"]
+    } else {
+        &[b"http/1.1"]
+    };
+    let tls_config = client_config(&module.tls_config, alpn)
+        .map_err(|e| format!("Error generating HTTP client: {e}"))?;
+    let extra_headers = client::extra_headers(module.client.http_headers.iter().flatten())?;
+    let auth = client::authorization(&module.client, ctx.tokens, ctx.deadline).await?;
     let first_host = url.host().unwrap_or_default().to_string();
     // Sticky once set, as in Go since 1.24: a redirect back to the first
     // host does not get the credentials again.
@@ -196,6 +219,8 @@ async fn run(
         let hop = one_hop(
             ctx,
             module,
+            &tls_config,
+            &extra_headers,
             &url,
             &method,
             host_override.as_deref(),
@@ -217,13 +242,13 @@ async fn run(
         let is_redirect = matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308);
         match (is_redirect, location) {
             (true, Some(loc)) => {
-                log.info(format!("Received redirect location={loc}"));
+                log.warn(format!("Received redirect location={loc}"));
                 // Counted as upstream (Go's CheckRedirect): every redirect
                 // received, also the one that is not followed.
                 let n = hop_index + 1;
                 m.redirects = f64::from(n);
                 if !module.follow_redirects || n > ctx.max_redirects {
-                    log.info("Not following redirect");
+                    log.debug("Not following redirect");
                     break hop;
                 }
                 hop_index = n;
@@ -276,7 +301,7 @@ async fn run(
     {
         m.last_modified = Some(d.as_secs_f64());
     }
-    log.info(format!(
+    log.debug(format!(
         "Received HTTP response status_code={}",
         parts.status.as_u16()
     ));
@@ -287,7 +312,7 @@ async fn run(
         module.valid_status_codes.contains(&parts.status.as_u16())
     };
     if !success {
-        log.info(format!(
+        log.debug(format!(
             "Invalid HTTP response status code, wanted 2xx status_code={}",
             parts.status.as_u16()
         ));
@@ -306,22 +331,21 @@ async fn run(
         m.failed_regex = if success { 0.0 } else { 1.0 };
     }
 
-    let want_body = success
-        && !(module.fail_if_body_matches_regexp.is_empty()
-            && module.fail_if_body_not_matches_regexp.is_empty());
-    let encoding = parts
-        .headers
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let decode = !module.compression.is_empty()
-        && module.compression != "identity"
-        && encoding == module.compression;
+    let want_regex = !(module.fail_if_body_matches_regexp.is_empty()
+        && module.fail_if_body_not_matches_regexp.is_empty());
+    let want_cel = module.fail_if_body_json_matches_cel.is_some()
+        || module.fail_if_body_json_not_matches_cel.is_some();
+    if want_cel {
+        m.failed_cel = Some(0.0);
+    }
+    let want_body = success && (want_regex || want_cel);
+    // As upstream: the configured algorithm decodes the body whatever the
+    // response's Content-Encoding says, and a body that does not decode
+    // fails the probe (the module said to expect it compressed).
     let read = read_body(
         incoming,
         module.body_size_limit.0,
-        decode.then_some(encoding.as_str()),
+        &module.compression,
         want_body,
     )
     .await;
@@ -334,9 +358,13 @@ async fn run(
         }
     };
     m.uncompressed = read.decoded_len as f64;
-    if success && want_body {
+    if success && want_regex {
         success = body_ok(&read.kept, module, log);
         m.failed_regex = if success { 0.0 } else { 1.0 };
+    }
+    if success && want_cel {
+        success = cel_ok(&read.kept, module, log);
+        m.failed_cel = Some(if success { 0.0 } else { 1.0 });
     }
 
     let is_tls = url.scheme_str() == Some("https");
@@ -372,65 +400,6 @@ fn request_body(module: &HttpProbe) -> Result<Bytes, String> {
             .map_err(|e| format!("cannot read body_file {}: {e}", module.body_file));
     }
     Ok(Bytes::from(module.body.clone()))
-}
-
-fn authorization(module: &HttpProbe) -> Result<Option<HeaderValue>, String> {
-    use base64::Engine as _;
-    let value = if let Some(b) = &module.basic_auth {
-        let user = if b.username_file.is_empty() {
-            b.username.clone()
-        } else {
-            read_secret_file(&b.username_file)?
-        };
-        let pass = if b.password_file.is_empty() {
-            b.password.0.clone()
-        } else {
-            read_secret_file(&b.password_file)?
-        };
-        Some(format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
-        ))
-    } else if let Some(a) = &module.authorization {
-        let kind = if a.kind.is_empty() {
-            "Bearer"
-        } else {
-            a.kind.as_str()
-        };
-        let cred = if a.credentials_file.is_empty() {
-            a.credentials.0.clone()
-        } else {
-            read_secret_file(&a.credentials_file)?
-        };
-        Some(format!("{kind} {cred}"))
-    } else if !module.bearer_token.is_empty() {
-        Some(format!("Bearer {}", module.bearer_token.0))
-    } else if !module.bearer_token_file.is_empty() {
-        Some(format!(
-            "Bearer {}",
-            read_secret_file(&module.bearer_token_file)?
-        ))
-    } else {
-        None
-    };
-    value
-        .map(|v| {
-            HeaderValue::from_str(&v)
-                .map_err(|_| "credentials are not a valid header value".to_string())
-        })
-        .transpose()
-        .map(|v| {
-            v.map(|mut v| {
-                v.set_sensitive(true);
-                v
-            })
-        })
-}
-
-fn read_secret_file(path: &str) -> Result<String, String> {
-    std::fs::read_to_string(path)
-        .map(|s| s.trim().to_string())
-        .map_err(|e| format!("cannot read secret file {path}: {e}"))
 }
 
 /// Headers Go's client drops when a redirect leaves the first host.
@@ -484,6 +453,8 @@ fn join(base: &Uri, loc: &str) -> Result<Uri, String> {
 async fn one_hop(
     ctx: &ProbeCtx<'_>,
     module: &HttpProbe,
+    tls_config: &std::sync::Arc<rustls::ClientConfig>,
+    extra_headers: &[(HeaderName, HeaderValue)],
     url: &Uri,
     method: &Method,
     host_override: Option<&str>,
@@ -507,48 +478,72 @@ async fn one_hop(
     let host = url.host().ok_or("no host in URL")?.to_string();
     let port = url.port_u16().unwrap_or(if https { 443 } else { 80 });
 
+    let proxy_settings = ProxySettings::of(&module.client);
+    let proxy = proxy_settings.for_url(url)?;
     let t = Instant::now();
-    let ip: IpAddr = if first {
-        resolve(
-            &host,
-            &module.preferred_ip_protocol,
-            module.ip_protocol_fallback,
-            ctx.policy,
-            &mut m.resolution,
-            log,
-        )
-        .await?
+    // Upstream leaves out the resolve phase (and its series) when a proxy
+    // is configured and skip_resolve_phase_with_proxy is set: the proxy
+    // resolves the name.
+    let skip_resolve = module.skip_resolve_phase_with_proxy && proxy_settings.configured();
+    let ip: Option<IpAddr> = if skip_resolve {
+        ctx.policy.check_host(exporter_kit::net::unbracket(&host))?;
+        if let Ok(ip) = exporter_kit::net::unbracket(&host).parse::<IpAddr>() {
+            ctx.policy.check_addr(None, ip)?;
+        }
+        None
     } else {
-        let mut r = Resolution::default();
-        resolve(
-            &host,
-            &module.preferred_ip_protocol,
-            module.ip_protocol_fallback,
-            ctx.policy,
-            &mut r,
-            log,
+        let mut scratch = Resolution::default();
+        let res = if first {
+            &mut m.resolution
+        } else {
+            &mut scratch
+        };
+        Some(
+            resolve(
+                &host,
+                &module.preferred_ip_protocol,
+                module.ip_protocol_fallback,
+                ctx.policy,
+                res,
+                log,
+            )
+            .await?,
         )
-        .await?
     };
     m.resolve += secs(t.elapsed());
 
-    let t = Instant::now();
-    let tcp = tokio::net::TcpStream::connect(SocketAddr::new(ip, port))
-        .await
-        .map_err(|e| format!("dial tcp {}: connect: {e}", SocketAddr::new(ip, port)))?;
-    let _ = tcp.set_nodelay(true);
-    m.connect += secs(t.elapsed());
+    let connect_host = ip.map_or_else(
+        || exporter_kit::net::unbracket(&host).to_string(),
+        |ip| ip.to_string(),
+    );
+    let addr = match ip {
+        Some(ip) => SocketAddr::new(ip, port),
+        // Only the proxy is dialled: the address is not used.
+        None if proxy.is_some() => SocketAddr::new(IpAddr::from([0, 0, 0, 0]), port),
+        None => {
+            let mut scratch = Resolution::default();
+            let ip = resolve(
+                &host,
+                &module.preferred_ip_protocol,
+                module.ip_protocol_fallback,
+                ctx.policy,
+                &mut scratch,
+                log,
+            )
+            .await?;
+            SocketAddr::new(ip, port)
+        }
+    };
+    if let Some(p) = &proxy {
+        log.debug(format!("Using proxy proxy={}:{}", p.host, p.port));
+    }
+    let (tcp, took) = client::connect(&connect_host, addr, proxy.as_ref(), https).await?;
+    m.connect += secs(took);
 
     let mut h2 = false;
     let mut facts = None;
     let stream: Box<dyn Io> = if https {
         let t = Instant::now();
-        let alpn: &[&[u8]] = if module.enable_http2 {
-            &[b"h2", b"http/1.1"]
-        } else {
-            &[b"http/1.1"]
-        };
-        let config = client_config(&module.tls_config, alpn)?;
         let sni = if !module.tls_config.server_name.is_empty() {
             module.tls_config.server_name.clone()
         } else {
@@ -556,7 +551,7 @@ async fn one_hop(
                 .map(|h| exporter_kit::net::host_of(h).to_string())
                 .unwrap_or_else(|| host.clone())
         };
-        let tls = tokio_rustls::TlsConnector::from(config)
+        let tls = tokio_rustls::TlsConnector::from(tls_config.clone())
             .connect(server_name(&sni)?, tcp)
             .await
             .map_err(|e| format!("TLS handshake failed: {e}"))?;
@@ -568,11 +563,27 @@ async fn one_hop(
     } else {
         Box::new(tcp)
     };
+    // Through a proxy, a plain http request names its target in full
+    // (the resolved address, as upstream's rewritten URL).
+    let absolute_form = proxy.is_some() && !https;
 
     let t = Instant::now();
     let mut req = Request::builder().method(method.clone());
     req = if h2 {
         req.uri(url.clone()).version(Version::HTTP_2)
+    } else if absolute_form {
+        // upstream's rewritten URL: the address, and the port if the
+        // target named one
+        let authority = match (ip, url.port_u16()) {
+            (None, _) => url.authority().map_or("", |a| a.as_str()).to_string(),
+            (Some(IpAddr::V6(v6)), Some(p)) => format!("[{v6}]:{p}"),
+            (Some(IpAddr::V6(v6)), None) => format!("[{v6}]"),
+            (Some(v4), Some(p)) => format!("{v4}:{p}"),
+            (Some(v4), None) => v4.to_string(),
+        };
+        let path = url.path_and_query().map_or("/", |p| p.as_str());
+        req.uri(format!("http://{authority}{path}"))
+            .version(Version::HTTP_11)
     } else {
         req.uri(url.path_and_query().map_or("/", |p| p.as_str()))
             .version(Version::HTTP_11)
@@ -593,6 +604,15 @@ async fn one_hop(
         let value =
             HeaderValue::from_str(v).map_err(|_| format!("invalid value for header {k}"))?;
         headers.append(name, value);
+    }
+    for (name, value) in extra_headers {
+        if strip_credentials && CREDENTIAL_HEADERS.contains(&name.as_str()) {
+            continue;
+        }
+        headers.append(name.clone(), value.clone());
+    }
+    if absolute_form && let Some(a) = proxy.as_ref().and_then(|p| p.authorization.as_ref()) {
+        headers.insert(header::PROXY_AUTHORIZATION, a.clone());
     }
     let authority = url
         .authority()
@@ -622,7 +642,7 @@ async fn one_hop(
             HeaderValue::from_str(&module.compression).map_err(|_| "invalid compression")?,
         );
     }
-    log.info(format!("Making HTTP request url={url} host={host_value}"));
+    log.debug(format!("Making HTTP request url={url} host={host_value}"));
 
     let io = TokioIo::new(stream);
     let deadline = ctx.deadline + std::time::Duration::from_secs(1);
@@ -686,13 +706,15 @@ impl std::io::Write for Sink {
 enum Decoder {
     Plain(Sink),
     Gzip(flate2::write::GzDecoder<Sink>),
-    Deflate(flate2::write::ZlibDecoder<Sink>),
+    Deflate(flate2::write::DeflateDecoder<Sink>),
 }
 
+/// `limit` applies to the decoded body, as upstream's MaxBytesReader
+/// after the decompressor.
 async fn read_body(
     mut body: hyper::body::Incoming,
     limit: u64,
-    encoding: Option<&str>,
+    compression: &str,
     keep: bool,
 ) -> Result<BodyRead, String> {
     let sink = Sink {
@@ -701,21 +723,17 @@ async fn read_body(
         keep,
         kept: Vec::new(),
     };
-    let mut dec = match encoding {
-        Some("gzip") => Decoder::Gzip(flate2::write::GzDecoder::new(sink)),
-        Some("deflate") => Decoder::Deflate(flate2::write::ZlibDecoder::new(sink)),
+    // upstream's deflate is compress/flate: raw DEFLATE, no zlib header
+    let mut dec = match compression.to_ascii_lowercase().as_str() {
+        "gzip" => Decoder::Gzip(flate2::write::GzDecoder::new(sink)),
+        "deflate" => Decoder::Deflate(flate2::write::DeflateDecoder::new(sink)),
         _ => Decoder::Plain(sink),
     };
-    let mut raw = 0u64;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| e.to_string())?;
         let Ok(data) = frame.into_data() else {
             continue;
         };
-        raw += data.len() as u64;
-        if limit > 0 && raw > limit {
-            return Err("body size limit exceeded".into());
-        }
         match &mut dec {
             Decoder::Plain(s) => s.write_all(&data),
             Decoder::Gzip(d) => d.write_all(&data),
@@ -809,6 +827,67 @@ fn body_ok(body: &[u8], module: &HttpProbe, log: &mut ProbeLog) -> bool {
     true
 }
 
+/// upstream's `matchCELExpressions`: the body as JSON, bound to `body`.
+fn cel_ok(body: &[u8], module: &HttpProbe, log: &mut ProbeLog) -> bool {
+    let json: serde_json::Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(e) => {
+            log.error(format!("Error unmarshalling HTTP body to JSON err={e}"));
+            return false;
+        }
+    };
+    let mut context = cel_interpreter::Context::default();
+    context.add_variable_from_value("body", cel_value(json));
+    for (cel, fail_when) in [
+        (&module.fail_if_body_json_matches_cel, true),
+        (&module.fail_if_body_json_not_matches_cel, false),
+    ] {
+        let Some(cel) = cel else { continue };
+        match cel.program.execute(&context) {
+            Ok(cel_interpreter::Value::Bool(matched)) => {
+                if matched == fail_when {
+                    log.error(format!(
+                        "Body {} CEL expression expression={}",
+                        if matched { "matched" } else { "did not match" },
+                        cel.expression
+                    ));
+                    return false;
+                }
+            }
+            Ok(other) => {
+                log.error(format!(
+                    "CEL evaluation result is not a boolean details={other:?}"
+                ));
+                return false;
+            }
+            Err(e) => {
+                log.error(format!("Error evaluating CEL expression err={e}"));
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// JSON as Go's `encoding/json` gives it to cel-go: every number a double.
+fn cel_value(v: serde_json::Value) -> cel_interpreter::Value {
+    use cel_interpreter::Value;
+    match v {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(b),
+        serde_json::Value::Number(n) => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        serde_json::Value::String(s) => Value::String(s.into()),
+        serde_json::Value::Array(a) => {
+            Value::List(a.into_iter().map(cel_value).collect::<Vec<_>>().into())
+        }
+        serde_json::Value::Object(o) => {
+            let map: std::collections::HashMap<String, Value> =
+                o.into_iter().map(|(k, v)| (k, cel_value(v))).collect();
+            Value::Map(map.into())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -822,6 +901,58 @@ mod tests {
         assert!(!is_domain_or_subdomain("127.0.0.2", "127.0.0.1"));
         assert!(is_domain_or_subdomain("[::1]", "::1"));
         assert!(!is_domain_or_subdomain("[::2]", "[::1]"));
+    }
+
+    fn cel_module(matches: Option<&str>, not_matches: Option<&str>) -> HttpProbe {
+        let compile = |e: &str| crate::config::Cel::compile(e).expect("compiles");
+        HttpProbe {
+            fail_if_body_json_matches_cel: matches.map(compile),
+            fail_if_body_json_not_matches_cel: not_matches.map(compile),
+            ..HttpProbe::default()
+        }
+    }
+
+    #[test]
+    fn cel_expressions_see_the_json_body_as_cel_go_does() {
+        let body = br#"{"foo":"bar","baz":"qux","count":3,"items":[1,2,5],"ok":true}"#;
+        let mut log = ProbeLog::default();
+        let pass = [
+            "body.foo == 'bar' && body.baz.startsWith('q')",
+            "body.count == 3",
+            "body.count > 2.5",
+            "body.items.all(x, x > 0)",
+            "body.items.exists(i, i == 5)",
+            "size(body.items) == 3",
+            "body.ok",
+            "has(body.foo) && !has(body.missing)",
+            "body.baz.matches('^q.x$')",
+        ];
+        for e in pass {
+            assert!(
+                cel_ok(body, &cel_module(None, Some(e)), &mut log),
+                "{e}: {}",
+                log.text()
+            );
+            assert!(!cel_ok(body, &cel_module(Some(e), None), &mut log), "{e}");
+        }
+        // not a boolean, an evaluation error, a body that is not JSON
+        assert!(!cel_ok(body, &cel_module(None, Some("body.foo")), &mut log));
+        assert!(!cel_ok(
+            body,
+            &cel_module(None, Some("body.missing == 1")),
+            &mut log
+        ));
+        assert!(!cel_ok(
+            b"not json",
+            &cel_module(None, Some("true")),
+            &mut log
+        ));
+        for bad in ["foo.bar", "", "body.foo ==", "x"] {
+            assert!(
+                crate::config::Cel::compile(bad).is_err(),
+                "{bad:?} compiles"
+            );
+        }
     }
 
     #[test]

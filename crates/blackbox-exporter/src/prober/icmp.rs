@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
 use exporter_kit::{Desc, Emitter};
+use rustix::net::sockopt::{Ipv4PathMtuDiscovery, Ipv6PathMtuDiscovery};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use super::{ProbeCtx, ProbeLog, Resolution, resolve, secs};
@@ -187,29 +188,25 @@ fn open(ip: IpAddr, module: &IcmpProbe) -> Result<Sock, String> {
             .set_unicast_hops_v6(ttl)
             .map_err(|e| format!("cannot set hop limit: {e}"))?;
     }
+    if module.dont_fragment {
+        // The kernel then sets DF on every packet (IPv4) and never
+        // fragments locally: an echo larger than the path MTU fails
+        // instead of arriving in pieces.
+        if ip.is_ipv4() {
+            rustix::net::sockopt::set_ip_mtu_discover(&socket, Ipv4PathMtuDiscovery::DO)
+        } else {
+            rustix::net::sockopt::set_ipv6_mtu_discover(&socket, Ipv6PathMtuDiscovery::DO)
+        }
+        .map_err(|e| format!("cannot set dont_fragment: {e}"))?;
+    }
     socket.set_nonblocking(true).map_err(|e| e.to_string())?;
     let fd = tokio::net::UdpSocket::from_std(std::net::UdpSocket::from(socket))
         .map_err(|e| e.to_string())?;
     Ok(Sock { fd, raw })
 }
 
+/// Fails with the message logged as the probe's error.
 pub async fn probe(
-    ctx: &ProbeCtx<'_>,
-    target: &str,
-    module: &IcmpProbe,
-    m: &mut IcmpMetrics,
-    log: &mut ProbeLog,
-) -> bool {
-    match run(ctx, target, module, m, log).await {
-        Ok(ok) => ok,
-        Err(e) => {
-            log.error(e);
-            false
-        }
-    }
-}
-
-async fn run(
     ctx: &ProbeCtx<'_>,
     target: &str,
     module: &IcmpProbe,
@@ -226,9 +223,6 @@ async fn run(
     )
     .await?;
     m.resolve = m.resolution.lookup_seconds;
-    if module.dont_fragment {
-        log.info("dont_fragment is not applied by this exporter");
-    }
     let t = Instant::now();
     let sock = open(ip, module)?;
     m.setup = secs(t.elapsed());
@@ -262,7 +256,7 @@ async fn run(
         }
         let seq = SEQ.fetch_add(1, Ordering::Relaxed);
         let request = echo_request(ip.is_ipv6(), id, seq, &payload);
-        log.info(format!("Creating ICMP packet seq={seq} id={id}"));
+        log.debug(format!("Creating ICMP packet seq={seq} id={id}"));
         let sent_at = Instant::now();
         sock.fd
             .send_to(&request, dest)
@@ -294,12 +288,12 @@ async fn run(
                 if let Some(multi) = &mut m.multi {
                     multi.rtts.push(rtt);
                 }
-                log.info(format!(
+                log.debug(format!(
                     "Found matching reply packet seq={seq} rtt_seconds={rtt}"
                 ));
             }
             Ok(Err(e)) => return Err(e),
-            Err(_) => log.info(format!("No reply before the deadline seq={seq}")),
+            Err(_) => log.debug(format!("No reply before the deadline seq={seq}")),
         }
     }
     if let Some(multi) = &m.multi
@@ -364,6 +358,27 @@ async fn wait_reply(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn dont_fragment_sets_path_mtu_discovery_on_the_socket() {
+        let mut module: IcmpProbe = serde_norway::from_str("{}").expect("defaults");
+        let plain = open("127.0.0.1".parse().expect("ip"), &module).expect("socket");
+        assert_ne!(
+            rustix::net::sockopt::ip_mtu_discover(&plain.fd).expect("getsockopt"),
+            Ipv4PathMtuDiscovery::DO
+        );
+        module.dont_fragment = true;
+        let v4 = open("127.0.0.1".parse().expect("ip"), &module).expect("socket");
+        assert_eq!(
+            rustix::net::sockopt::ip_mtu_discover(&v4.fd).expect("getsockopt"),
+            Ipv4PathMtuDiscovery::DO
+        );
+        let v6 = open("::1".parse().expect("ip"), &module).expect("socket");
+        assert_eq!(
+            rustix::net::sockopt::ipv6_mtu_discover(&v6.fd).expect("getsockopt"),
+            Ipv6PathMtuDiscovery::DO
+        );
+    }
 
     #[test]
     fn loss_and_rtt_statistics() {

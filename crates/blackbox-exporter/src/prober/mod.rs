@@ -2,12 +2,16 @@
 //! the probe log (`debug=true`), target resolution with upstream's
 //! `preferred_ip_protocol` / `ip_protocol_fallback`, and TLS facts.
 
+pub mod client;
 pub mod dns;
 pub mod grpc;
 pub mod http;
 pub mod icmp;
+pub mod query_response;
 pub mod tcp;
 pub mod tls;
+pub mod unix;
+pub mod websocket;
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -25,27 +29,75 @@ pub struct ProbeCtx<'a> {
     pub hostname: Option<&'a str>,
     pub max_redirects: u32,
     pub deadline: tokio::time::Instant,
+    /// oauth2 tokens, kept across probes until they expire.
+    pub tokens: &'a client::TokenCache,
 }
 
-/// The probe's log lines, returned with `debug=true` and logged at debug.
+/// The probe's log lines: kept for `debug=true` and `/logs`, and logged
+/// (with the module and target) when at or above `--log.prober`, as
+/// upstream's scrape logger. Routine steps are debug lines, as upstream's,
+/// so a good probe logs nothing at the default `info`.
 #[derive(Debug, Default)]
 pub struct ProbeLog {
     lines: Vec<String>,
+    /// `None`: keep every line, log nothing (unit tests).
+    scope: Option<LogScope>,
+}
+
+#[derive(Debug)]
+struct LogScope {
+    min_level: tracing::Level,
+    module: String,
+    target: String,
+}
+
+/// `--log.prober`'s spellings.
+pub fn parse_level(level: &str) -> Option<tracing::Level> {
+    match level {
+        "debug" => Some(tracing::Level::DEBUG),
+        "info" => Some(tracing::Level::INFO),
+        "warn" => Some(tracing::Level::WARN),
+        "error" => Some(tracing::Level::ERROR),
+        _ => None,
+    }
 }
 
 impl ProbeLog {
-    pub fn info(&mut self, msg: impl AsRef<str>) {
-        self.line("info", msg.as_ref());
+    pub fn new(min_level: tracing::Level, module: &str, target: &str) -> ProbeLog {
+        ProbeLog {
+            lines: Vec::new(),
+            scope: Some(LogScope {
+                min_level,
+                module: module.to_string(),
+                target: target.to_string(),
+            }),
+        }
+    }
+    pub fn warn(&mut self, msg: impl AsRef<str>) {
+        self.line(tracing::Level::WARN, msg.as_ref());
     }
     pub fn error(&mut self, msg: impl AsRef<str>) {
-        self.line("error", msg.as_ref());
+        self.line(tracing::Level::ERROR, msg.as_ref());
     }
     pub fn debug(&mut self, msg: impl AsRef<str>) {
-        self.line("debug", msg.as_ref());
+        self.line(tracing::Level::DEBUG, msg.as_ref());
     }
-    fn line(&mut self, level: &str, msg: &str) {
-        tracing::debug!(level, "{msg}");
+    fn line(&mut self, level: tracing::Level, msg: &str) {
+        if let Some(scope) = &self.scope {
+            // tracing's order: ERROR < WARN < INFO < DEBUG
+            if level > scope.min_level {
+                return;
+            }
+            let (module, target) = (scope.module.as_str(), scope.target.as_str());
+            match level {
+                tracing::Level::ERROR => tracing::error!(module, target, "{msg}"),
+                tracing::Level::WARN => tracing::warn!(module, target, "{msg}"),
+                tracing::Level::INFO => tracing::info!(module, target, "{msg}"),
+                _ => tracing::debug!(module, target, "{msg}"),
+            }
+        }
         let ts = httpdate::fmt_http_date(std::time::SystemTime::now());
+        let level = level.as_str().to_ascii_lowercase();
         self.lines
             .push(format!("ts={ts:?} level={level} msg={msg:?}"));
     }
@@ -180,7 +232,7 @@ pub async fn resolve(
     let bare = exporter_kit::net::unbracket(host);
     policy.check_host(bare)?;
     let want_v4 = preferred == "ip4";
-    log.info(format!(
+    log.debug(format!(
         "Resolving target address target={bare} ip_protocol={}",
         if want_v4 { "ip4" } else { "ip6" }
     ));
@@ -213,7 +265,7 @@ pub async fn resolve(
     match result {
         Ok(ip) => {
             res.ip = Some(ip);
-            log.info(format!("Resolved target address target={bare} ip={ip}"));
+            log.debug(format!("Resolved target address target={bare} ip={ip}"));
             policy.check_addr(Some(bare), ip)?;
             Ok(ip)
         }

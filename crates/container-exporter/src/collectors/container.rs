@@ -10,7 +10,7 @@ mod groups;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use exporter_kit::{
     AnyCollector, BuildContext, BuildError, CollectError, Collector, Desc, Emitter, ScrapeContext,
@@ -151,6 +151,12 @@ impl Collector for ContainerCollector {
             .map(|d| d.as_secs_f64())
             .unwrap_or(0.0);
         let mut errors = Vec::new();
+        // Asked now, answered while the cgroups are read; awaited with a
+        // little time left to answer the scrape.
+        let margin =
+            (ctx.remaining() / 10).clamp(Duration::from_millis(50), Duration::from_millis(250));
+        let answer_by = ctx.deadline.checked_sub(margin).unwrap_or(ctx.deadline);
+        let runtime = self.names.check(answer_by);
         let names = self.opts.hierarchy.list();
         let mut complete = true;
         for name in &names {
@@ -173,6 +179,14 @@ impl Collector for ContainerCollector {
         }
         for e in &errors {
             tracing::debug!(error = %e, "reading cgroup");
+        }
+        // A runtime that stopped answering: names, images and labels are
+        // no longer kept current, which cAdvisor's scrape error reports.
+        if let Some(check) = runtime
+            && let Err(reason) = check.wait(answer_by)
+        {
+            tracing::warn!(error = %reason, "the container runtime does not answer; keeping the last known names");
+            errors.push(reason);
         }
         out.gauge(
             &self.scrape_error,

@@ -47,6 +47,8 @@ pub enum ServeError {
     WebConfig(#[from] WebConfigError),
     #[error("listen address {address:?}: {message}")]
     Address { address: String, message: String },
+    #[error("--web.config.file and {0} both configure the web server: give one")]
+    TwoWebConfigs(String),
     #[error("--web.systemd-socket: {0}")]
     SystemdSocket(String),
     #[error("listening on {address}: {source}")]
@@ -138,9 +140,13 @@ fn systemd_listeners() -> Result<Vec<TcpListener>, ServeError> {
 
 impl Server {
     pub async fn bind(mut exporter: Exporter, args: &CommonArgs) -> Result<Server, ServeError> {
-        let web_config = match &args.web_config_file {
-            Some(path) => WebConfigSource::load(path, web_config_metrics(&mut exporter))?,
-            None => WebConfigSource::none(),
+        let web_config = match (&args.web_config_file, exporter.web_config.take()) {
+            (Some(_), Some(flags)) => {
+                return Err(ServeError::TwoWebConfigs(flags.flags));
+            }
+            (Some(path), None) => WebConfigSource::load(path, web_config_metrics(&mut exporter))?,
+            (None, Some(flags)) => WebConfigSource::from_flags(&flags)?,
+            (None, None) => WebConfigSource::none(),
         };
         let mut listeners = Vec::new();
         let addresses: &[String] = if args.systemd_socket {

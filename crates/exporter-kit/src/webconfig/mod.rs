@@ -156,6 +156,12 @@ impl RateLimiter {
     }
 }
 
+/// A web configuration an exporter builds from its own flags.
+pub struct FlagWebConfig {
+    pub flags: String,
+    pub config: WebConfigFile,
+}
+
 impl WebConfig {
     fn load(path: &Path) -> Result<WebConfig, WebConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| WebConfigError::Read {
@@ -171,6 +177,12 @@ impl WebConfig {
             })?
         };
         let base = path.parent().unwrap_or(Path::new("."));
+        WebConfig::check(&file, path, base)
+    }
+
+    /// Checks `file` as if read from `path` (named in errors); relative
+    /// file names in it are under `base`.
+    fn check(file: &WebConfigFile, path: &Path, base: &Path) -> Result<WebConfig, WebConfigError> {
         let invalid = |message: String| WebConfigError::Invalid {
             path: path.into(),
             message,
@@ -301,6 +313,16 @@ impl WebConfigSource {
                 rate_limit: None,
             }),
         }
+    }
+
+    /// A configuration built from an exporter's flags: checked as strictly
+    /// as a file (errors name `flags.flags`), never reloaded.
+    pub fn from_flags(flags: &FlagWebConfig) -> Result<WebConfigSource, WebConfigError> {
+        let config = WebConfig::check(&flags.config, Path::new(&flags.flags), Path::new("."))?;
+        Ok(WebConfigSource {
+            file: None,
+            fixed: Arc::new(config),
+        })
     }
 
     /// Loads the file, failing on any problem: a startup error. `metrics`

@@ -36,6 +36,7 @@ pub mod kernel_hung;
 pub mod ksmd;
 pub mod lnstat;
 pub mod loadavg;
+pub mod logind;
 pub mod mdadm;
 pub mod meminfo;
 pub mod meminfo_numa;
@@ -64,8 +65,10 @@ pub mod sockstat;
 pub mod softirqs;
 pub mod softnet;
 pub mod stat;
+pub mod supervisord;
 pub mod swap;
 pub mod sysctl;
+pub mod systemd;
 pub mod tapestats;
 pub mod tcpstat;
 pub mod textfile;
@@ -229,6 +232,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
     ),
     Registration::new("loadavg", true, "Load average.", loadavg::build),
     Registration::new(
+        "logind",
+        false,
+        "Exposes session counts from logind.",
+        logind::build,
+    ),
+    Registration::new(
         "mdadm",
         true,
         "Exposes statistics about devices in /proc/mdstat (does nothing if no /proc/mdstat present).",
@@ -372,6 +381,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         stat::build,
     ),
     Registration::new(
+        "supervisord",
+        false,
+        "Exposes service status from supervisord.",
+        supervisord::build,
+    ),
+    Registration::new(
         "swap",
         false,
         "Expose swap information from /proc/swaps.",
@@ -382,6 +397,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         false,
         "Expose sysctl values from /proc/sys.",
         sysctl::build,
+    ),
+    Registration::new(
+        "systemd",
+        false,
+        "Exposes service and system status from systemd.",
+        systemd::build,
     ),
     Registration::new(
         "tapestats",

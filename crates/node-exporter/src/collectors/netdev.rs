@@ -1,7 +1,8 @@
 //! node_network_{receive,transmit}_*_total: by default from the kernel's
 //! link statistics over rtnetlink (RTM_GETLINK), as node_exporter 1.12;
-//! with --no-collector.netdev.netlink from /proc/net/dev, plus
-//! receive_nohandler from sysfs.
+//! with --no-collector.netdev.netlink from /proc/net/dev's sixteen columns
+//! alone, named as upstream's procfs path names them (its `legacy()` names,
+//! or with --collector.netdev.enable-detailed-metrics the procfs ones).
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -98,17 +99,27 @@ const LEGACY: [(&str, &[usize]); 17] = [
     ("receive_nohandler", &[23]),
 ];
 
+/// /proc/net/dev's column names as upstream's procfs path exports them:
+/// "errs"/"drop" are procfs's "errors"/"dropped" with
+/// --collector.netdev.enable-detailed-metrics (upstream then skips its
+/// `legacy()` renaming); the other columns keep one name.
+fn proc_names(columns: [&'static str; 8], detailed: bool) -> impl Iterator<Item = &'static str> {
+    columns.into_iter().map(move |c| match (c, detailed) {
+        ("errs", true) => "errors",
+        ("drop", true) => "dropped",
+        (c, _) => c,
+    })
+}
+
 pub struct Netdev {
     /// Statistics over rtnetlink: one descriptor per exported family and
     /// the LinkStats counters summed into it.
     netlink: Option<Vec<(Desc, &'static [usize])>>,
     path: PathBuf,
-    detailed: Option<Vec<(Desc, &'static str)>>,
     sys_net: PathBuf,
     filter: Filter,
     receive: Vec<Desc>,
     transmit: Vec<Desc>,
-    nohandler: Desc,
     /// `--collector.netdev.label-ifalias`: series also carry `ifalias`.
     label_ifalias: bool,
     /// `--collector.netdev.address-info`: node_network_address_info.
@@ -204,30 +215,18 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
     Ok(AnyCollector::blocking(Netdev {
         netlink,
         path: args.proc("net/dev"),
-        detailed: a.netdev_detailed.then(|| {
-            DETAILED
-                .iter()
-                .map(|(name, file)| {
-                    (
-                        Desc::counter(
-                            &format!("node_network_{name}_total"),
-                            &format!("Network device statistic {name}."),
-                            &["device"],
-                        ),
-                        *file,
-                    )
-                })
-                .collect()
-        }),
         sys_net: args.sys("class/net"),
         filter: Filter::exclusive(
             "collector.netdev.device",
             a.netdev_device_include.as_deref(),
             a.netdev_device_exclude.as_deref(),
         )?,
-        receive: RECEIVE.iter().map(|w| desc("receive", w)).collect(),
-        transmit: TRANSMIT.iter().map(|w| desc("transmit", w)).collect(),
-        nohandler: desc("receive", "nohandler"),
+        receive: proc_names(RECEIVE, a.netdev_detailed)
+            .map(|w| desc("receive", w))
+            .collect(),
+        transmit: proc_names(TRANSMIT, a.netdev_detailed)
+            .map(|w| desc("transmit", w))
+            .collect(),
         label_ifalias: a.netdev_label_ifalias,
         address_info: a.netdev_address_info.then(|| {
             Desc::gauge(
@@ -307,33 +306,11 @@ impl Netdev {
             let labels = self.labels(i.name);
             let dev: Vec<&str> = labels.iter().map(String::as_str).collect();
             let dev = dev.as_slice();
-            if let Some(detailed) = &self.detailed {
-                let stats = self.sys_net.join(i.name).join("statistics");
-                for (desc, file) in detailed {
-                    if let Some(v) = crate::sysfs::read_string(&stats.join(file))
-                        .ok()
-                        .and_then(|s| s.trim().parse::<f64>().ok())
-                    {
-                        out.counter(desc, dev, v);
-                    }
-                }
-                continue;
-            }
             for (d, v) in self.receive.iter().zip(i.receive) {
                 out.counter(d, dev, v);
             }
             for (d, v) in self.transmit.iter().zip(i.transmit) {
                 out.counter(d, dev, v);
-            }
-            let nohandler = crate::sysfs::read_string(&crate::sysfs::join2(
-                &self.sys_net,
-                i.name,
-                "statistics/rx_nohandler",
-            ))
-            .ok()
-            .and_then(|s| s.trim().parse::<f64>().ok());
-            if let Some(v) = nohandler {
-                out.counter(&self.nohandler, dev, v);
             }
         }
         Ok(())

@@ -88,3 +88,28 @@ pub(crate) fn hex(line: usize, s: &str) -> Result<f64, ParseError> {
         .map(|v| v as f64)
         .map_err(|_| ParseError::new(line, format!("not a hex number: {s:?}")))
 }
+
+/// Bytes written as `%XX` decoded (URL user info, D-Bus addresses); a `%`
+/// not followed by two hex digits stays as it is.
+pub fn percent_decode(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b[i], hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
+}
