@@ -5,54 +5,12 @@
 //! with the rules' labels, and every dashboard panel has data (but those
 //! that say which host or configuration they need).
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::xtask;
 use serde_json::Value;
-
-const XTASK: &str = env!("CARGO_BIN_EXE_xtask");
-
-/// Stops the stack (by `down`, then by killing `up`) however the test ends.
-struct Up {
-    child: Child,
-    run_dir: PathBuf,
-}
-
-impl Drop for Up {
-    fn drop(&mut self) {
-        if !self.run_dir.join("state.json").exists() {
-            // Stopped already (or never came up): no `down` to ask.
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-            return;
-        }
-        let _ = Command::new(XTASK)
-            .args(["down", "--run-dir"])
-            .arg(&self.run_dir)
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn xtask(args: &[&str], run_dir: &Path) -> (bool, String) {
-    let out = Command::new(XTASK)
-        .args(args)
-        .arg("--run-dir")
-        .arg(run_dir)
-        .output()
-        .expect("running xtask");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
 
 /// A scenario's expectations: name, alertname, severity, layer, Slack
 /// channel (None: console only), per-target alert (keeps `host`).
@@ -65,105 +23,12 @@ type Expected = (
     bool,
 );
 
-/// Whether the exporters' binaries (and kafka_demo) exist and are newer
-/// than every source file of the workspace's crates and Cargo.lock.
-fn binaries_fresh() -> bool {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    let built: Vec<_> = [
-        "node-exporter",
-        "blackbox-exporter",
-        "redis-exporter",
-        "mysql-exporter",
-        "container-exporter",
-        "demo-app",
-        "kafka-exporter",
-        "examples/kafka_demo",
-    ]
-    .iter()
-    .map(|b| mtime(&target.join("debug").join(b)))
-    .collect();
-    let Some(oldest) = built
-        .iter()
-        .copied()
-        .collect::<Option<Vec<_>>>()
-        .and_then(|v| v.into_iter().min())
-    else {
-        return false;
-    };
-    fn newest(dir: &Path, out: &mut Option<std::time::SystemTime>) {
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            let name = entry.file_name();
-            if path.is_dir() {
-                if name != "target" && name != "fixtures" {
-                    newest(&path, out);
-                }
-            } else if let Ok(t) = entry.metadata().and_then(|m| m.modified())
-                && out.is_none_or(|o| t > o)
-            {
-                *out = Some(t);
-            }
-        }
-    }
-    let mut sources = mtime(&root.join("Cargo.lock"));
-    newest(&root.join("crates"), &mut sources);
-    sources.is_some_and(|s| s < oldest)
-}
-
 #[test]
 fn native_stack_fires_and_resolves_every_scenario() {
     let started = Instant::now();
     let dir = tempfile::tempdir().expect("temporary directory");
     let run_dir = dir.path().join("run");
-    let mut command = Command::new(XTASK);
-    command
-        .args(["up", "--speedup", "15", "--run-dir"])
-        .arg(&run_dir);
-    if binaries_fresh() {
-        // A workspace test run built them already, with its own feature
-        // set: `up`'s cargo build would rebuild them all for nothing.
-        command.arg("--no-build");
-    }
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("starting cargo xtask up");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut up = Up {
-        child,
-        run_dir: run_dir.clone(),
-    };
-    // Wait for the "stack up" line; keep echoing what up prints.
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            println!("up| {line}");
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(360);
-    loop {
-        match rx.recv_timeout(Duration::from_secs(1)) {
-            Ok(line) if line.contains("ferroscope stack up") => break,
-            Ok(_) => {}
-            Err(_) => {
-                assert!(
-                    up.child.try_wait().ok().flatten().is_none(),
-                    "xtask up exited before the stack was up"
-                );
-                assert!(Instant::now() < deadline, "the stack did not come up");
-            }
-        }
-    }
-    let state: Value = serde_json::from_str(
-        &std::fs::read_to_string(run_dir.join("state.json")).expect("state.json"),
-    )
-    .expect("state.json is JSON");
+    let (up, state) = common::start_stack(&run_dir, &[]);
     let prometheus = state["urls"]["prometheus"]
         .as_str()
         .expect("prometheus url")
@@ -410,34 +275,23 @@ fn native_stack_fires_and_resolves_every_scenario() {
     // unless the server is a replica", a TLS endpoint, hwmon sensors);
     // counts that are zero show 0 (the overview's firing alerts on a quiet
     // stack).
-    let dashboards = Path::new(env!("CARGO_MANIFEST_DIR")).join("../grafana/dashboards");
-    let out = Command::new(XTASK)
-        .args(["lint-dashboards", "--live", prometheus.as_str()])
-        .args(
-            [
-                "overview",
-                "node",
-                "containers",
-                "endpoints",
-                "redis",
-                "mysql",
-                "kafka",
-                "api",
-                "monitoring",
-            ]
-            .map(|f| dashboards.join(format!("{f}.json"))),
-        )
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .expect("xtask lint-dashboards");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let (ok, text) = common::lint_dashboards_live(
+        &prometheus,
+        &[
+            "overview",
+            "node",
+            "containers",
+            "endpoints",
+            "redis",
+            "mysql",
+            "kafka",
+            "api",
+            "monitoring",
+        ],
     );
     println!("{text}");
     assert!(
-        out.status.success() && text.contains("return data"),
+        ok && text.contains("return data"),
         "a panel has no data on the native stack:\n{text}"
     );
 
@@ -499,12 +353,6 @@ fn native_stack_fires_and_resolves_every_scenario() {
         "{monitoring:#}"
     );
 
-    let (ok, out) = xtask(&["down"], &run_dir);
-    assert!(ok, "down failed: {out}");
-    let stopped = testkit::wait_until(Duration::from_secs(30), || {
-        matches!(up.child.try_wait(), Ok(Some(_)))
-    });
-    assert!(stopped, "xtask up still runs after down");
-    assert!(!run_dir.join("state.json").exists());
+    common::stop_stack(up);
     println!("whole run: {:.0?}", started.elapsed());
 }

@@ -60,6 +60,41 @@ fn promtool_check_rules_passes_for_every_layer() {
     promtool(&args, &dir);
 }
 
+/// `vmalert -dryRun` over `rules`: whether it accepted them, and its output.
+fn vmalert_dry_run(rules: &Path) -> (bool, String) {
+    let out = std::process::Command::new(testkit::require("vmalert"))
+        .arg("-dryRun")
+        .arg(format!("-rule={}/*.rules.yml", rules.display()))
+        .output()
+        .unwrap_or_else(|e| panic!("running vmalert -dryRun: {e}"));
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// The rules stay valid for the second engine `cargo xtask up --scale-out`
+/// runs them on: vmalert (MetricsQL and its template checks) accepts every
+/// file unchanged. A broken expression is refused, so the pass means
+/// something.
+#[test]
+fn vmalert_dry_run_passes_for_every_rule_file() {
+    let (ok, text) = vmalert_dry_run(&repo_root().join("prometheus/rules"));
+    assert!(ok, "vmalert -dryRun refused prometheus/rules:\n{text}");
+    let broken = tempfile::tempdir().expect("temporary directory");
+    std::fs::write(
+        broken.path().join("broken.rules.yml"),
+        "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: rate(up[5m]\n",
+    )
+    .expect("writing a rule file");
+    let (ok, text) = vmalert_dry_run(broken.path());
+    assert!(!ok && text.contains("invalid expression"), "{text}");
+}
+
 #[test]
 fn promtool_test_rules_passes_for_every_test_file() {
     let dir = repo_root().join("prometheus/tests");

@@ -14,6 +14,7 @@ mod kafka;
 mod mysql;
 mod node;
 mod redis;
+mod scale_out;
 mod web_security;
 
 #[derive(clap::Args)]
@@ -35,6 +36,17 @@ pub struct Args {
     /// binaries the images ship and like upstream's Go binary.
     #[arg(long)]
     pub static_build: bool,
+    /// scale-out: simulated target counts, one run each.
+    #[arg(long, value_delimiter = ',', default_values_t = [250, 500, 1000])]
+    pub targets: Vec<usize>,
+    /// scale-out: series each simulated target exposes (a node_exporter
+    /// exposes 500 to 1,500).
+    #[arg(long, default_value_t = 500)]
+    pub series: usize,
+    /// scale-out: seconds measured per target count, after every target
+    /// was scraped once.
+    #[arg(long, default_value_t = 60)]
+    pub seconds: u64,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -48,6 +60,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "kafka" => kafka::run(&args),
         "container" => container::run(&args),
         "web-security" => web_security::run(&args),
+        "scale-out" => scale_out::run(&args),
         other => anyhow::bail!("no benchmark named {other:?}"),
     }
 }

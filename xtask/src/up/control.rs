@@ -71,6 +71,21 @@ pub fn control(action: &str, what: &str, components: &Mutex<Option<Components>>)
             Err(why) => Response::status(500, why),
         };
     }
+    if let super::Monitoring::ScaleOut(scale_out) = &mut c.monitoring
+        && let Some((part, ready)) = scale_out.part(what)
+    {
+        // A restart of the store or of one agent, on the same port and
+        // data (the agent's WAL), as `systemctl stop` / `start`.
+        let run = std::panic::AssertUnwindSafe(|| match action {
+            "stop" => part.stop(),
+            "start" => part.start(ready),
+            _ => {}
+        });
+        return match std::panic::catch_unwind(run) {
+            Ok(()) => Response::ok(format!("{action} {what}: done\n")),
+            Err(_) => Response::status(500, format!("{action} {what} failed (see logs)\n")),
+        };
+    }
     let run = std::panic::AssertUnwindSafe(|| match (action, what) {
         ("stop", "redis") => c.redis.stop(),
         ("start", "redis") => c.redis.restart(),

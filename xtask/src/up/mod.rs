@@ -7,14 +7,17 @@
 //! a probed HTTP endpoint, and the console receiver (which also stands in
 //! for Slack). Configs are generated from the compose stack's own files
 //! (see `config`). Everything lives under one run directory; `up` stays
-//! in the foreground, `down` (or Ctrl-C) stops it.
+//! in the foreground, `down` (or Ctrl-C) stops it. `up --scale-out` puts
+//! two Prometheus agents, a long-term store and vmalert in place of the one
+//! Prometheus (see `scale_out`).
 
 pub mod config;
 mod containers;
 mod control;
 mod exporters;
-mod http;
+pub(crate) mod http;
 mod receiver;
+pub(crate) mod scale_out;
 mod simhost;
 pub mod simulate;
 
@@ -53,6 +56,11 @@ pub struct UpArgs {
     /// Requests per second of the demo-app's load generator.
     #[arg(long, default_value_t = 10.0)]
     pub rps: f64,
+    /// In place of the one Prometheus: two Prometheus agents sharing the
+    /// targets (hashmod), remote-writing to a long-term store
+    /// (victoria-metrics), and vmalert running the rules against it.
+    #[arg(long)]
+    pub scale_out: bool,
 }
 
 #[derive(clap::Args)]
@@ -92,12 +100,20 @@ pub fn clock(t: f64) -> String {
     format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }
 
+/// What scrapes, stores and evaluates the rules.
+pub enum Monitoring {
+    /// One Prometheus does it all (`up`).
+    Prometheus(Prometheus),
+    /// Agents, the store and vmalert (`up --scale-out`).
+    ScaleOut(Box<scale_out::ScaleOut>),
+}
+
 /// The processes of a running stack, held by `up` until it stops; fault
 /// injection (`control`) acts on them.
 pub struct Components {
-    // Fields drop in order: Prometheus and Alertmanager stop first, so
-    // stopping the rest sends no notifications.
-    _prometheus: Prometheus,
+    // Fields drop in order: the rule evaluation and Alertmanager stop
+    // first, so stopping the rest sends no notifications.
+    monitoring: Monitoring,
     _alertmanager: Alertmanager,
     redis: RedisServer,
     mariadb: MariaDb,
@@ -128,8 +144,8 @@ pub fn read_state(run_dir: &Path) -> Result<Value> {
 
 /// Checks the system packages before starting anything, naming the
 /// apt-get command for the missing ones.
-fn check_packages() -> Result<()> {
-    let missing = testkit::missing_packages(&[
+fn check_packages(scale_out: bool) -> Result<()> {
+    let mut binaries = vec![
         "redis-server",
         "redis-cli",
         "mariadbd",
@@ -137,7 +153,11 @@ fn check_packages() -> Result<()> {
         "mariadb",
         "prometheus",
         "prometheus-alertmanager",
-    ]);
+    ];
+    if scale_out {
+        binaries.extend(["victoria-metrics", "vmalert"]);
+    }
+    let missing = testkit::missing_packages(&binaries);
     if !missing.is_empty() {
         bail!(
             "missing system packages: apt-get install -y --no-install-recommends {}",
@@ -203,17 +223,18 @@ struct Reached<'a> {
     simulated_host: &'a str,
 }
 
-/// Alertmanager and Prometheus on configs generated from the compose
-/// stack's (see `config`), pointed at the receiver and at `map`'s
-/// addresses.
+/// Alertmanager and Prometheus (or, with `scale_out`, the agents, the
+/// store and vmalert) on configs generated from the compose stack's (see
+/// `config`), pointed at the receiver and at `map`'s addresses.
 fn start_monitoring(
     run_dir: &Path,
     factor: u32,
+    scale_out: bool,
     reached: &Reached<'_>,
     docker: Option<&Dockerd>,
     map: &mut config::AddressMap,
     skipped: &mut Vec<String>,
-) -> Result<(Alertmanager, Prometheus)> {
+) -> Result<(Alertmanager, Monitoring)> {
     let Reached {
         receiver_url,
         endpoint_url,
@@ -229,7 +250,7 @@ fn start_monitoring(
         slack_url: &format!("{receiver_url}/slack"),
     })?;
     std::fs::write(run_dir.join("config/alertmanager.yml"), &alertmanager_yml)?;
-    eprintln!("starting Alertmanager and Prometheus ...");
+    eprintln!("starting Alertmanager ...");
     let alertmanager = Alertmanager::start(&alertmanager_yml);
     let am_addr = alertmanager.url().trim_start_matches("http://").to_string();
     // Prometheus scrapes Alertmanager (job alertmanager) where it sends alerts.
@@ -255,6 +276,23 @@ fn start_monitoring(
             skipped,
         )
     };
+    if scale_out {
+        let agent_ports = scale_out::agent_ports();
+        map.insert(
+            "localhost:9090".into(),
+            format!("127.0.0.1:{}", agent_ports[0]),
+        );
+        let prometheus_yml = inputs(map, skipped)?;
+        let scale_out = scale_out::start(&scale_out::Inputs {
+            run_dir,
+            prometheus_yml: &prometheus_yml,
+            agent_ports: &agent_ports,
+            alertmanager_url: &alertmanager.url(),
+            factor,
+        })?;
+        return Ok((alertmanager, Monitoring::ScaleOut(Box::new(scale_out))));
+    }
+    eprintln!("starting Prometheus ...");
     let first = inputs(map, &mut Vec::new())?;
     // extra-scrape-metrics: scrape_sample_limit, which the
     // TargetSampleLimit* alerts compare with (as compose runs it).
@@ -279,7 +317,7 @@ fn start_monitoring(
             reload.text().unwrap_or_default()
         );
     }
-    Ok((alertmanager, prometheus))
+    Ok((alertmanager, Monitoring::Prometheus(prometheus)))
 }
 
 /// What `simulate`, `down` and the tests read (see [`read_state`]).
@@ -337,7 +375,7 @@ fn print_summary(
 pub fn up(args: UpArgs) -> Result<()> {
     let run_dir = default_run_dir(args.run_dir);
     refuse_if_running(&run_dir)?;
-    check_packages()?;
+    check_packages(args.scale_out)?;
     if !args.no_build {
         exporters::build()?;
     }
@@ -388,9 +426,10 @@ pub fn up(args: UpArgs) -> Result<()> {
     map.insert("mysql:3306".into(), mariadb.addr());
 
     let endpoint_url = format!("http://127.0.0.1:{}/", endpoint.port);
-    let (alertmanager, prometheus) = start_monitoring(
+    let (alertmanager, monitoring) = start_monitoring(
         &run_dir,
         factor,
+        args.scale_out,
         &Reached {
             receiver_url: &receiver.url,
             endpoint_url: &endpoint_url,
@@ -402,7 +441,24 @@ pub fn up(args: UpArgs) -> Result<()> {
     )?;
 
     let mut urls: BTreeMap<String, String> = BTreeMap::new();
-    urls.insert("prometheus".into(), prometheus.url());
+    let mut pids = BTreeMap::new();
+    match &monitoring {
+        Monitoring::Prometheus(p) => {
+            urls.insert("prometheus".into(), p.url());
+        }
+        Monitoring::ScaleOut(s) => {
+            // `store` answers the Prometheus query API (dashboards,
+            // lint-dashboards --live); vmalert's the alerts API.
+            urls.insert("store".into(), s.store.url());
+            urls.insert("vmalert".into(), s.vmalert.url());
+            pids.insert("store".to_string(), s.store.pid());
+            pids.insert("vmalert".to_string(), s.vmalert.pid());
+            for (i, agent) in s.agents.iter().enumerate() {
+                urls.insert(format!("agent-{i}"), agent.url());
+                pids.insert(format!("agent-{i}"), agent.pid());
+            }
+        }
+    }
     urls.insert("alertmanager".into(), alertmanager.url());
     urls.insert("receiver".into(), receiver.url.clone());
     urls.insert("demo-app".into(), demo_url);
@@ -424,7 +480,6 @@ pub fn up(args: UpArgs) -> Result<()> {
             );
         }
     }
-    let mut pids = BTreeMap::new();
     pids.insert("redis-server".to_string(), redis.pid());
     pids.insert("mariadbd".to_string(), mariadb.pid());
     for p in &processes {
@@ -449,7 +504,7 @@ pub fn up(args: UpArgs) -> Result<()> {
         simhost,
         _kafka: kafka,
         _alertmanager: alertmanager,
-        _prometheus: prometheus,
+        monitoring,
         _exporters: processes,
     });
     print_summary(&run_dir, factor, start.elapsed(), &urls, &skipped);

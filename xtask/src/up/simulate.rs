@@ -216,7 +216,11 @@ pub const SCENARIOS: &[Scenario] = &[
 ];
 
 struct Stack {
+    /// The Prometheus query API: Prometheus, or the store of
+    /// `up --scale-out`.
     prometheus: String,
+    /// The alerts API of what evaluates the rules: Prometheus, or vmalert.
+    rules: String,
     receiver: String,
     demo_app: String,
     endpoint: String,
@@ -270,7 +274,7 @@ fn matches(labels: &Value, scenario: &Scenario, stack: &Stack) -> bool {
 /// Prometheus' state of the scenario's alert: "pending", "firing" or "".
 fn alert_state(stack: &Stack, scenario: &Scenario) -> String {
     let Ok(response) = testkit::http()
-        .get(format!("{}/api/v1/alerts", stack.prometheus))
+        .get(format!("{}/api/v1/alerts", stack.rules))
         .send()
     else {
         return String::new();
@@ -519,8 +523,12 @@ pub fn run(args: Args) -> Result<()> {
     let run_dir = default_run_dir(args.run_dir);
     let state = read_state(&run_dir)?;
     let url = |k: &str| state["urls"][k].as_str().unwrap_or_default().to_string();
+    // `up --scale-out` has no Prometheus: the store answers queries,
+    // vmalert evaluates the rules.
+    let or = |a: String, b: &str| if a.is_empty() { url(b) } else { a };
     let stack = Stack {
-        prometheus: url("prometheus"),
+        prometheus: or(url("store"), "prometheus"),
+        rules: or(url("vmalert"), "prometheus"),
         receiver: url("receiver"),
         demo_app: url("demo-app"),
         endpoint: url("endpoint"),
