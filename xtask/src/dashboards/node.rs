@@ -353,6 +353,31 @@ pub fn dashboard() -> Dashboard {
                 ],
             ),
             row(
+                "systemd units",
+                vec![
+                    stat("Failed units", "Units systemd reports in the failed state; any failed unit is a service that stopped and did not come back.")
+                        .unit("none")
+                        .q(r#"count by (instance) (node_systemd_unit_state{$S,state="failed"} == 1) or count by (instance) (node_systemd_units{$S}) * 0"#, "{{instance}}")
+                        .colors("green", &[(1.0, "red")])
+                        .only_where("node-exporter runs with --collector.systemd"),
+                    ts("Units by state", "How many units are in each state; a rise in failed or activating units shows services crashing or restarting in a loop.")
+                        .unit("short")
+                        .q("node_systemd_units{$S}", "{{instance}} {{state}}")
+                        .only_where("node-exporter runs with --collector.systemd"),
+                    ts("System state", "1 while systemd says the system is running (systemctl is-system-running); 0 means degraded, starting or stopping.")
+                        .unit("bool")
+                        .min(0.0)
+                        .max(1.0)
+                        .q("node_systemd_system_running{$S}", "{{instance}}")
+                        .colors("red", &[(1.0, "green")])
+                        .only_where("node-exporter runs with --collector.systemd"),
+                    ts("Service restarts", "Restarts systemd made of each service (Restart=); a climbing count is a crash loop.")
+                        .unit("short")
+                        .q("increase(node_systemd_service_restart_total{$S}[$__rate_interval]) > 0", "{{instance}} {{name}}")
+                        .only_where("node-exporter runs with --collector.systemd --collector.systemd.enable-restarts-metrics"),
+                ],
+            ),
+            row(
                 "node-exporter",
                 vec![
                     ts("Collector duration", "Time each collector took in the last scrape; a slow collector (a hung NFS mount, a slow sysfs) delays every scrape.")
