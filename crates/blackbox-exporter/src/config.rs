@@ -733,6 +733,18 @@ pub struct TlsConfig {
     pub max_version: String,
 }
 
+impl TlsConfig {
+    /// The name sent as SNI and verified: `server_name` when set, else the
+    /// prober's own choice (the target's host, the hostname parameter).
+    pub fn server_name_or<'a>(&'a self, default: &'a str) -> &'a str {
+        if self.server_name.is_empty() {
+            default
+        } else {
+            &self.server_name
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TcpProbe {

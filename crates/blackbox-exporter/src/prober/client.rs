@@ -447,14 +447,10 @@ async fn fetch_token(o: &OAuth2, secret: &str) -> Result<(String, Option<Instant
     let (tcp, _) = connect(&host, addr, proxy.as_ref(), https).await?;
     let stream: Box<dyn Io> = if https {
         let config = client_config(&o.tls_config, &[b"http/1.1"])?;
-        let sni = if o.tls_config.server_name.is_empty() {
-            host.clone()
-        } else {
-            o.tls_config.server_name.clone()
-        };
+        let sni = o.tls_config.server_name_or(&host);
         Box::new(
             tokio_rustls::TlsConnector::from(config)
-                .connect(server_name(&sni)?, tcp)
+                .connect(server_name(sni)?, tcp)
                 .await
                 .map_err(|e| format!("oauth2: TLS handshake failed: {e}"))?,
         )

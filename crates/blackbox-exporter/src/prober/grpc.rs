@@ -185,13 +185,9 @@ async fn check(
     ));
     let resp = if module.tls {
         let config = client_config(&module.tls_config, &[b"h2"])?;
-        let sni = if module.tls_config.server_name.is_empty() {
-            host.to_string()
-        } else {
-            module.tls_config.server_name.clone()
-        };
+        let sni = module.tls_config.server_name_or(host);
         let tls = tokio_rustls::TlsConnector::from(config)
-            .connect(server_name(&sni)?, tcp)
+            .connect(server_name(sni)?, tcp)
             .await
             .map_err(|e| format!("TLS handshake failed: {e}"))?;
         m.ssl = 1.0;

@@ -544,15 +544,10 @@ async fn one_hop(
     let mut facts = None;
     let stream: Box<dyn Io> = if https {
         let t = Instant::now();
-        let sni = if !module.tls_config.server_name.is_empty() {
-            module.tls_config.server_name.clone()
-        } else {
-            host_override
-                .map(|h| exporter_kit::net::host_of(h).to_string())
-                .unwrap_or_else(|| host.clone())
-        };
+        let default = host_override.map_or(host.as_str(), exporter_kit::net::host_of);
+        let sni = module.tls_config.server_name_or(default);
         let tls = tokio_rustls::TlsConnector::from(tls_config.clone())
-            .connect(server_name(&sni)?, tcp)
+            .connect(server_name(sni)?, tcp)
             .await
             .map_err(|e| format!("TLS handshake failed: {e}"))?;
         m.tls += secs(t.elapsed());

@@ -48,11 +48,10 @@ pub async fn probe(
         .await
         .map_err(|e| format!("Error dialing TCP err=\"dial tcp {addr}: connect: {e}\""))?;
     log.debug("Successfully dialed");
-    let sni = if module.tls_config.server_name.is_empty() {
-        ctx.hostname.unwrap_or(host).to_string()
-    } else {
-        module.tls_config.server_name.clone()
-    };
+    let sni = module
+        .tls_config
+        .server_name_or(ctx.hostname.unwrap_or(host))
+        .to_string();
     let stream: Box<dyn Io> = if module.tls {
         let (s, facts) = handshake(Box::new(tcp), &module.tls_config, &sni).await?;
         m.dialogue.tls_facts = Some(facts);

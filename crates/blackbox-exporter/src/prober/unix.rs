@@ -44,11 +44,7 @@ pub async fn probe(
     log.debug("Successfully dialed");
     // A path is no host name: the certificate is checked against
     // tls_config.server_name, else "localhost".
-    let sni = if module.tls_config.server_name.is_empty() {
-        "localhost"
-    } else {
-        module.tls_config.server_name.as_str()
-    };
+    let sni = module.tls_config.server_name_or("localhost");
     let stream: Box<dyn Io> = if module.tls {
         let (s, facts) = handshake(Box::new(socket), &module.tls_config, sni).await?;
         m.dialogue.tls_facts = Some(facts);

@@ -136,13 +136,9 @@ pub async fn probe(
     .await?;
     m.phases.push(("connect", secs(connect)));
     let stream: Box<dyn Io> = if secure {
-        let sni = if client.tls_config.server_name.is_empty() {
-            host.clone()
-        } else {
-            client.tls_config.server_name.clone()
-        };
+        let sni = client.tls_config.server_name_or(&host);
         let tls = tokio_rustls::TlsConnector::from(tls_config)
-            .connect(server_name(&sni)?, tcp)
+            .connect(server_name(sni)?, tcp)
             .await
             .map_err(|e| format!("Error dialing websocket err=\"tls: {e}\""))?;
         // upstream reports no certificate facts for websocket probes
