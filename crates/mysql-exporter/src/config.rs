@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use exporter_kit::net::{AddrError, INVALID_PORT, split_host_port, unbracket};
 
@@ -54,6 +55,9 @@ pub struct Section {
     pub tls_min_version: Option<String>,
     pub tls_max_version: Option<String>,
     pub enable_cleartext_plugin: bool,
+    /// go-sql-driver's DSN `timeout`: how long establishing a connection
+    /// may take (its dial timeout), within the scrape's own deadline.
+    pub connect_timeout: Option<Duration>,
 }
 
 // Never print the password.
@@ -67,6 +71,7 @@ impl std::fmt::Debug for Section {
             .field("socket", &self.socket)
             .field("ssl_ca", &self.ssl_ca)
             .field("tls", &self.tls)
+            .field("connect_timeout", &self.connect_timeout)
             .finish()
     }
 }
@@ -476,10 +481,16 @@ pub fn from_dsn(dsn: &str) -> Result<Section, ConfigError> {
                 section.enable_cleartext_plugin = exporter_kit::bool_flags::parse_go_bool(value)
                     .map_err(|e| bad(format!("allowCleartextPasswords: {e}")))?
             }
+            "timeout" => {
+                let timeout = exporter_kit::duration::parse_go(value)
+                    .map_err(|e| bad(format!("timeout: {e}")))?;
+                // Go's net.Dialer reads a zero timeout as "none".
+                section.connect_timeout = (!timeout.is_zero()).then_some(timeout);
+            }
             k if DSN_RESULT_PARAMS.contains(&k) => {}
             other => {
                 return Err(bad(format!(
-                    "parameter {other:?} is not supported (tls, allowCleartextPasswords)"
+                    "parameter {other:?} is not supported (tls, allowCleartextPasswords, timeout)"
                 )));
             }
         }
@@ -708,11 +719,24 @@ mod tests {
                 .unwrap()
                 .enable_cleartext_plugin
         );
+        assert_eq!(
+            from_dsn("u@tcp(db:3306)/?timeout=1.5s&parseTime=true")
+                .unwrap()
+                .connect_timeout,
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(
+            from_dsn("u@tcp(db:3306)/?timeout=0s")
+                .unwrap()
+                .connect_timeout,
+            None
+        );
         for bad in [
             "u:pw@tcp(db:3306)",
             "u@udp(db:3306)/",
             "u@tcp(db:3306/",
-            "u@tcp(db:3306)/?timeout=1s",
+            "u@tcp(db:3306)/?readTimeout=1s",
+            "u@tcp(db:3306)/?timeout=1",
             "u@tcp(db:port)/",
         ] {
             assert!(from_dsn(bad).is_err(), "{bad}");

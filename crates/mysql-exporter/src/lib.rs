@@ -33,6 +33,7 @@ pub const SPEC: Spec = Spec {
     env_prefix: Some("MYSQLD_EXPORTER"),
     collector_flag: "collect",
     single_dash_long_flags: false,
+    promhttp: exporter_kit::spec::PromHttp::Instrumented,
 };
 
 type MakeScraper = fn(&Args) -> Result<ScraperBox, BuildError>;

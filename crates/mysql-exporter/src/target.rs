@@ -52,6 +52,7 @@ pub struct Target {
     /// How long the last tables pass took: a slow one is split.
     pub last_pass: Mutex<Option<Duration>>,
     pub max_connections: usize,
+    connect_timeout: Option<Duration>,
 }
 
 /// What the scrapers of one target share.
@@ -299,6 +300,7 @@ impl Target {
             memo: Arc::new(Memo::default()),
             last_pass: Mutex::new(None),
             max_connections: max,
+            connect_timeout: section.connect_timeout,
         })
     }
 
@@ -306,7 +308,7 @@ impl Target {
     /// order scrapers ask.
     pub async fn conn(&self) -> Result<Lease<'_>, mysql_async::Error> {
         let permit = self.gate.acquire(false).await;
-        let conn = self.pool.get_conn().await?;
+        let conn = self.get_conn().await?;
         Ok(Lease {
             conn,
             _permit: permit,
@@ -316,11 +318,27 @@ impl Target {
     /// A connection for background work: only once no scraper waits.
     pub async fn background_conn(&self) -> Result<Lease<'_>, mysql_async::Error> {
         let permit = self.gate.acquire(true).await;
-        let conn = self.pool.get_conn().await?;
+        let conn = self.get_conn().await?;
         Ok(Lease {
             conn,
             _permit: permit,
         })
+    }
+
+    /// A pooled connection, or a new one within the DSN's `timeout`.
+    async fn get_conn(&self) -> Result<Conn, mysql_async::Error> {
+        let Some(limit) = self.connect_timeout else {
+            return self.pool.get_conn().await;
+        };
+        match tokio::time::timeout(limit, self.pool.get_conn()).await {
+            Ok(result) => result,
+            Err(_) => Err(mysql_async::Error::Io(mysql_async::IoError::Io(
+                std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("connecting took longer than the DSN's timeout of {limit:?}"),
+                ),
+            ))),
+        }
     }
 
     /// See [`Memo::once_per_scrape`].

@@ -77,6 +77,7 @@ fn every_data_source_name_form_reaches_the_server() {
         format!("root@(127.0.0.1:{port})/"),
         format!("root:@tcp(127.0.0.1:{port})/mysql?parseTime=true&charset=utf8mb4"),
         format!("root@unix({})/", socket.display()),
+        format!("root@tcp(127.0.0.1:{port})/?timeout=5s"),
     ] {
         let (_exporter, web) = start(
             std::slice::from_ref(&none),
@@ -91,13 +92,44 @@ fn every_data_source_name_form_reaches_the_server() {
         .arg("--web.listen-address=127.0.0.1:0")
         .env(
             "DATA_SOURCE_NAME",
-            format!("root@tcp(127.0.0.1:{port})/?timeout=1s"),
+            format!("root@tcp(127.0.0.1:{port})/?readTimeout=1s"),
         )
         .output()
         .expect("runs");
     let text =
         String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
-    assert!(!out.status.success() && text.contains("timeout"), "{text}");
+    assert!(
+        !out.status.success() && text.contains("readTimeout"),
+        "{text}"
+    );
+}
+
+/// The DSN's `timeout` bounds connecting: a server that accepts the TCP
+/// connection but never greets (frozen) fails the connection on that
+/// timeout, not on the much longer scrape deadline.
+#[test]
+fn the_dsn_timeout_bounds_connecting() {
+    let db = common::mariadb(&[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let none = format!("--config.my-cnf={}", dir.path().join("none.cnf").display());
+    let dsn = format!("root@tcp(127.0.0.1:{})/?timeout=300ms", db.port());
+    let log = dir.path().join("timeout.log");
+    let (_exporter, web) = start(&[none], &[("DATA_SOURCE_NAME", &dsn)], &log);
+    let frozen = db.freeze();
+    let body = testkit::http()
+        .get(format!("http://127.0.0.1:{web}/metrics"))
+        .header("X-Prometheus-Scrape-Timeout-Seconds", "30")
+        .send()
+        .and_then(|r| r.text())
+        .expect("the scrape answers");
+    frozen.thaw();
+    assert_eq!(common::value(&body, "mysql_up"), Some(0.0), "{body}");
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        logged.contains("longer than the DSN's timeout of 300ms"),
+        "{logged}"
+    );
+    assert_eq!(mysql_up(web), Some(1.0), "up again once the server runs");
 }
 
 #[test]
