@@ -49,6 +49,7 @@ pub const SPEC: Spec = Spec {
     env_prefix: Some("REDIS_EXPORTER"),
     collector_flag: "collector",
     single_dash_long_flags: true,
+    promhttp: exporter_kit::spec::PromHttp::None,
 };
 
 /// redis_exporter has no collector switches: one scrape does everything
@@ -239,6 +240,7 @@ pub fn setup(args: &Args, exporter: &mut Exporter, _ctx: &BuildContext) -> Resul
         url_credentials: true,
     };
     if !args.redis_addr.is_empty() {
+        scraper.discover_ahead(&target);
         exporter.collector(
             "redis",
             AnyCollector::asynchronous(scrape::RedisCollector {

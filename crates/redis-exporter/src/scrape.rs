@@ -185,6 +185,19 @@ impl Scraper {
         }
     }
 
+    /// Starts discovering the `--check-keys` patterns' keys on `target`
+    /// now (within a Tokio runtime), so that the first scrape already
+    /// finds them rather than starting the first pass itself.
+    pub fn discover_ahead(&self, target: &Target) {
+        let patterns = glob_patterns(&self.keys);
+        if patterns.is_empty() || tokio::runtime::Handle::try_current().is_err() {
+            return;
+        }
+        let mut target = target.clone();
+        target.password = self.password_for(&target.addr, &target.user);
+        self.discoveries.known(&target, &patterns);
+    }
+
     /// Scrapes `target` into `out`: `up`, the error, timings, and every
     /// family Redis gives. Never fails: a problem is `up 0` and a log line.
     pub async fn scrape(
@@ -514,12 +527,7 @@ impl Scraper {
                 kind: None,
             })
             .collect();
-        let patterns: Vec<DbKey> = keys
-            .check_keys
-            .iter()
-            .filter(|k| keys::is_glob(&k.key))
-            .cloned()
-            .collect();
+        let patterns = glob_patterns(keys);
         let known = (!patterns.is_empty()).then(|| self.discoveries.known(target, &patterns));
         // the passes that ended before this scrape took its keys: every key
         // they found is checked below
@@ -623,6 +631,15 @@ impl AsyncCollector for RedisCollector {
         self.scraper.own_metrics(out);
         Ok(())
     }
+}
+
+/// The `--check-keys` entries that need a SCAN (the others are exact names).
+fn glob_patterns(keys: &KeyOptions) -> Vec<DbKey> {
+    keys.check_keys
+        .iter()
+        .filter(|k| keys::is_glob(&k.key))
+        .cloned()
+        .collect()
 }
 
 /// `/scrape?target=redis://host:port`.

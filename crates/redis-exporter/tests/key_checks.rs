@@ -129,6 +129,29 @@ fn new_keys_appear_within_a_cycle_and_deleted_keys_vanish_at_the_next_scrape() {
     assert!(!text.contains("redis_key_value{db=\"db0\",key=\"user:2\"}"));
 }
 
+/// `--redis.addr`'s discovery starts with the exporter, not at the first
+/// scrape, so the first scrapes after a restart already have the keys.
+#[test]
+fn discovery_of_the_configured_server_starts_before_any_scrape() {
+    let redis = RedisServer::start();
+    redis.cli(&["SET", "user:1", "alice"]);
+    let ours = exporter(&["-redis.addr", &redis.url(), "-check-keys", "user:*"]);
+    assert!(
+        testkit::wait_until(Duration::from_secs(30), || scan_calls(&redis) > 0.0
+            && discovery_clients(&redis) == 1),
+        "no SCAN before the first scrape"
+    );
+    let text = scrape_after_passes(&ours, 1.0);
+    assert_eq!(
+        value(
+            &text,
+            "redis_key_value_as_string{db=\"db0\",key=\"user:1\",val=\"alice\"}"
+        ),
+        Some(1.0),
+        "{text}"
+    );
+}
+
 #[test]
 fn single_keys_are_checked_at_once_without_discovery() {
     let redis = RedisServer::start();
