@@ -42,6 +42,7 @@ pub const SPEC: Spec = Spec {
     env_prefix: None,
     collector_flag: "collector",
     single_dash_long_flags: false,
+    promhttp: exporter_kit::spec::PromHttp::Instrumented,
 };
 
 /// No collectors: everything is probed through `/probe`.

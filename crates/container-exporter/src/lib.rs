@@ -28,6 +28,7 @@ pub const SPEC: Spec = Spec {
     env_prefix: None,
     collector_flag: "collector",
     single_dash_long_flags: true,
+    promhttp: exporter_kit::spec::PromHttp::None,
 };
 
 pub const COLLECTORS: &[Registration<Args>] = &[

@@ -31,6 +31,7 @@ pub const SPEC: Spec = Spec {
     env_prefix: Some("DEMO_APP"),
     collector_flag: "collector",
     single_dash_long_flags: false,
+    promhttp: exporter_kit::spec::PromHttp::None,
 };
 
 /// The app has no collectors: its metrics live in its own registry.

@@ -329,6 +329,7 @@ mod tests {
             env_prefix: Some("FERROSCOPE_ARGS_TEST"),
             collector_flag: "collector",
             single_dash_long_flags: single_dash,
+            promhttp: crate::spec::PromHttp::None,
         }
     }
 

@@ -6,7 +6,8 @@
 //! # #[derive(clap::Args, Debug)] struct Args { #[arg(long)] threads: usize }
 //! # const SPEC: Spec = Spec { name: "x_exporter", binary: "x-exporter", about: "", namespace: "x",
 //! #   build_info_metric: "x_exporter_build_info", default_listen_address: ":9999", default_max_requests: 0, env_prefix: None,
-//! #   collector_flag: "collector", single_dash_long_flags: false };
+//! #   collector_flag: "collector", single_dash_long_flags: false,
+//! #   promhttp: exporter_kit::spec::PromHttp::None };
 //! # const COLLECTORS: &[Registration<Args>] = &[];
 //! # fn setup(_: &Args, _: &mut Exporter, _: &BuildContext) -> Result<(), BuildError> { Ok(()) }
 //! fn main() -> std::process::ExitCode {
@@ -219,6 +220,7 @@ mod tests {
         env_prefix: None,
         collector_flag: "collector",
         single_dash_long_flags: false,
+        promhttp: crate::spec::PromHttp::None,
     };
 
     #[test]

@@ -11,7 +11,8 @@
 //! # #[derive(clap::Args, Debug)] struct Args {}
 //! # const SPEC: Spec = Spec { name: "x_exporter", binary: "x-exporter", about: "", namespace: "x",
 //! #   build_info_metric: "x_exporter_build_info", default_listen_address: ":9999", default_max_requests: 0, env_prefix: None,
-//! #   collector_flag: "collector", single_dash_long_flags: false };
+//! #   collector_flag: "collector", single_dash_long_flags: false,
+//! #   promhttp: exporter_kit::spec::PromHttp::None };
 //! # const COLLECTORS: &[Registration<Args>] = &[];
 //! fn main() -> std::process::ExitCode {
 //!     Exporter::builder(SPEC)

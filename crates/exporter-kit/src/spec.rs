@@ -1,5 +1,6 @@
 //! What an exporter tells the kit about itself.
 
+pub use crate::http::promhttp::PromHttp;
 use crate::runner::CollectorMetrics;
 
 /// Constant facts about one exporter binary.
@@ -35,6 +36,9 @@ pub struct Spec {
     /// `-name` as well as `--name`, and have no `--no-name` for booleans;
     /// the others follow kingpin (two dashes, `--no-name`).
     pub single_dash_long_flags: bool,
+    /// client_golang's `promhttp_metric_handler_*` families, as upstream
+    /// serves them.
+    pub promhttp: PromHttp,
 }
 
 impl Spec {

@@ -638,3 +638,78 @@ fn rate_limit_answers_429() {
     assert_eq!(resp.status(), 429);
     assert!(resp.text().unwrap().contains("Too Many Requests"));
 }
+
+/// The telemetry handler counts itself as client_golang's
+/// `promhttp.InstrumentMetricHandler` does: a scrape sees itself in
+/// flight, is counted by status once served, and 503s are counted too.
+#[test]
+fn promhttp_handler_metrics_count_scrapes_as_upstream() {
+    const INSTRUMENTED: exporter_kit::Spec = exporter_kit::Spec {
+        promhttp: exporter_kit::spec::PromHttp::InstrumentedWithErrors,
+        ..SPEC
+    };
+    let mut args = local_args();
+    args.max_requests = 1;
+    let gate = Gate::default();
+    let held = gate.clone();
+    let server = TestServer::start(args, move || {
+        let mut e = Exporter::new(INSTRUMENTED);
+        e.collector(
+            "slow",
+            AnyCollector::blocking(Gated {
+                gate: held,
+                desc: Desc::gauge("kit_test_slow", "", &[]),
+            }),
+        );
+        e
+    })
+    .unwrap();
+    let scrape = || {
+        testkit::http()
+            .get(server.url("/metrics"))
+            .send()
+            .unwrap()
+            .text()
+            .unwrap()
+    };
+    gate.open();
+    let first = scrape();
+    assert_eq!(
+        sample(&first, "promhttp_metric_handler_requests_in_flight "),
+        Some(1.0),
+        "{first}"
+    );
+    for code in ["200", "500", "503"] {
+        let line = format!("promhttp_metric_handler_requests_total{{code=\"{code}\"}} ");
+        assert_eq!(sample(&first, &line), Some(0.0), "{first}");
+    }
+    for cause in ["encoding", "gathering"] {
+        let line = format!("promhttp_metric_handler_errors_total{{cause=\"{cause}\"}} ");
+        assert_eq!(sample(&first, &line), Some(0.0), "{first}");
+    }
+    assert!(first.contains("# TYPE promhttp_metric_handler_requests_total counter"));
+
+    // One scrape holds the only slot: the next is answered 503 and counted.
+    gate.close();
+    let url = server.url("/metrics");
+    let held_scrape = std::thread::spawn(move || testkit::http().get(url).send().is_ok());
+    assert!(gate.wait_entered(2), "the held scrape never started");
+    let refused = testkit::http().get(server.url("/metrics")).send().unwrap();
+    assert_eq!(refused.status(), 503);
+    gate.open();
+    assert!(held_scrape.join().unwrap());
+    let last = scrape();
+    let count = |code: &str| {
+        sample(
+            &last,
+            &format!("promhttp_metric_handler_requests_total{{code=\"{code}\"}} "),
+        )
+    };
+    assert_eq!(count("200"), Some(2.0), "{last}");
+    assert_eq!(count("503"), Some(1.0), "{last}");
+    assert_eq!(
+        sample(&last, "promhttp_metric_handler_requests_in_flight "),
+        Some(1.0),
+        "{last}"
+    );
+}

@@ -33,6 +33,7 @@ pub const SPEC: Spec = Spec {
     env_prefix: None,
     collector_flag: "collector",
     single_dash_long_flags: false,
+    promhttp: exporter_kit::spec::PromHttp::Instrumented,
 };
 
 /// kafka_exporter has no collector switches: the one collector is added by

@@ -24,6 +24,7 @@ pub const SPEC: Spec = Spec {
     env_prefix: None,
     collector_flag: "collector",
     single_dash_long_flags: false,
+    promhttp: exporter_kit::spec::PromHttp::InstrumentedWithErrors,
 };
 
 pub fn setup(

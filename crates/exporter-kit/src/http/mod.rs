@@ -5,6 +5,7 @@ pub mod conn;
 pub mod deadline;
 pub mod landing;
 pub mod probe;
+pub mod promhttp;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -73,6 +74,8 @@ struct State {
     /// upstream runs one at a time): a flood of wrong passwords waits for
     /// these while cached credentials never do.
     bcrypt_slots: Semaphore,
+    /// `promhttp_metric_handler_*`, where upstream has them.
+    handler_metrics: Option<promhttp::HandlerMetrics>,
 }
 
 /// `collect[]` and `exclude[]` of a telemetry request: requests that agree
@@ -181,6 +184,7 @@ impl Server {
                 });
             }
         }
+        let handler_metrics = handler_metrics(&mut exporter);
         let mut links = vec![(args.telemetry_path.clone(), "Metrics".to_string())];
         links.extend(exporter.links.iter().cloned());
         let landing = landing::render(&exporter.spec, &links, &exporter.collector_names());
@@ -203,6 +207,7 @@ impl Server {
                     .then_some(args.read_header_timeout),
                 idle: (!args.idle_timeout.is_zero()).then_some(args.idle_timeout),
             },
+            handler_metrics,
         };
         Ok(Server {
             listeners,
@@ -303,6 +308,21 @@ fn web_config_metrics(exporter: &mut Exporter) -> Option<ReloadMetrics> {
         }
         Err(err) => {
             tracing::error!(error = %err, "cannot register the web config reload metrics");
+            None
+        }
+    }
+}
+
+/// The telemetry handler's own metrics the exporter's upstream has.
+fn handler_metrics(exporter: &mut Exporter) -> Option<promhttp::HandlerMetrics> {
+    match promhttp::HandlerMetrics::new(exporter.spec.promhttp, exporter.exporter_metrics) {
+        Ok(Some((metrics, registry))) => {
+            exporter.registry(registry);
+            Some(metrics)
+        }
+        Ok(None) => None,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot register the promhttp handler metrics");
             None
         }
     }
@@ -449,7 +469,14 @@ async fn route(state: &Arc<State>, req: Request<Incoming>) -> Response<Body> {
         return handler.handle(req).await;
     }
     if path == state.telemetry_path {
-        return limited(state, metrics(state, &req)).await;
+        let Some(handler_metrics) = &state.handler_metrics else {
+            return limited(state, metrics(state, &req)).await;
+        };
+        let in_flight = handler_metrics.in_flight();
+        let resp = limited(state, metrics(state, &req)).await;
+        drop(in_flight);
+        handler_metrics.served(resp.status());
+        return resp;
     }
     if let Some((probe_path, handler)) = &exporter.probe
         && path == *probe_path
@@ -569,6 +596,9 @@ fn exposition(
                 body = compressed;
             }
         } else {
+            if let Some(m) = &state.handler_metrics {
+                m.failed(promhttp::Cause::Encoding);
+            }
             return text_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "compressing the response failed\n",
@@ -621,10 +651,15 @@ async fn metrics(state: &Arc<State>, req: &Request<Incoming>) -> Response<Body> 
             StatusCode::BAD_REQUEST,
             format!("Couldn't create filtered metrics handler: {err}\n"),
         ),
-        None => text_response(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "the scrape ended without a result\n",
-        ),
+        None => {
+            if let Some(m) = &state.handler_metrics {
+                m.failed(promhttp::Cause::Gathering);
+            }
+            text_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the scrape ended without a result\n",
+            )
+        }
     }
 }
 

@@ -21,6 +21,7 @@ pub const SPEC: Spec = Spec {
     env_prefix: None,
     collector_flag: "collector",
     single_dash_long_flags: false,
+    promhttp: exporter_kit::spec::PromHttp::None,
 };
 
 /// One family of every kind, with known values.
