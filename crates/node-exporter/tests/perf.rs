@@ -60,15 +60,20 @@ impl Node {
     }
 
     fn start_with(wrapper: &[&str], extra: &[&str]) -> Node {
+        Node::run(wrapper, BIN, extra)
+    }
+
+    /// `binary` (ours or upstream's) through `wrapper`.
+    fn run(wrapper: &[&str], binary: &str, extra: &[&str]) -> Node {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let mut cmd = match wrapper.split_first() {
             Some((program, args)) => {
                 let mut cmd = Command::new(program);
-                cmd.args(args).arg(BIN);
+                cmd.args(args).arg(binary);
                 cmd
             }
-            None => Command::new(BIN),
+            None => Command::new(binary),
         };
         cmd.arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .args([
@@ -444,6 +449,63 @@ fn tracepoints_count_in_a_tracefs_of_the_exporters_own() {
     ] {
         let (b, a) = (total(&before, name), total(&after, name));
         assert!(a >= b + 20.0, "{name}: {b} then {a}");
+    }
+}
+
+/// Side by side with Debian's prometheus-node-exporter (1.5, whose perf
+/// collector has the same families; it has no profiler flags) on this
+/// host: the same perf families, types, label names and CPUs, software
+/// events and a tracepoint. Its perf-utils reads tracefs under
+/// /sys/kernel/debug only, so its namespace mounts debugfs there.
+#[test]
+fn same_perf_families_as_debians_node_exporter() {
+    let upstream = require("prometheus-node-exporter");
+    let tracepoint = ["--collector.perf.tracepoint=sched:sched_process_fork"];
+    let reference = Node::run(
+        &in_mount_namespace(
+            "mount -t debugfs nodev /sys/kernel/debug && \
+             { [ -d /sys/kernel/debug/tracing/events ] || mount -t tracefs nodev /sys/kernel/debug/tracing; }",
+        )
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>(),
+        upstream.to_str().unwrap(),
+        &tracepoint,
+    );
+    let mnt = tempfile::tempdir().unwrap();
+    let ours = Node::start_with(
+        &in_mount_namespace(&format!(
+            "mount -t tracefs nodev '{}'",
+            mnt.path().display()
+        ))
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>(),
+        &tracepoint,
+    );
+    let (reference, candidate) = (reference.scrape(), ours.scrape());
+    let perf_only = |text: &str| -> Families {
+        families(text)
+            .into_iter()
+            .filter(|(name, _)| name.starts_with("node_perf_"))
+            .collect()
+    };
+    let coverage =
+        testkit::exposition::compare(&perf_only(&reference), &perf_only(&candidate), &[]);
+    assert!(
+        coverage.missing.is_empty()
+            && coverage.wrong_type.is_empty()
+            && coverage.label_gaps.is_empty()
+            && coverage.extra.is_empty(),
+        "{coverage}"
+    );
+    assert!(coverage.reference_families > SOFTWARE.len(), "{coverage}");
+    for name in perf_only(&reference).keys() {
+        assert_eq!(
+            cpus_of(&candidate, name),
+            cpus_of(&reference, name),
+            "{name}"
+        );
     }
 }
 
