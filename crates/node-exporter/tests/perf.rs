@@ -395,6 +395,40 @@ fn a_counter_the_kernel_refuses_costs_only_its_series() {
     }
 }
 
+/// The soft and hard "Max open files" of process `pid`.
+fn open_file_limits(pid: u32) -> (String, String) {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .expect("Max open files");
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    (fields[3].to_string(), fields[4].to_string())
+}
+
+#[test]
+fn the_open_file_limit_is_raised_for_the_counters_as_go_raises_it() {
+    let soft_100 = ["sh", "-c", "ulimit -S -n 100 && exec \"$0\" \"$@\""];
+    let node = Node::start_with(&soft_100, ONLY_SOFTWARE);
+    let (soft, hard) = open_file_limits(node.process.pid().unwrap());
+    assert_eq!(
+        soft, hard,
+        "perf's counters and headroom need more than 100 descriptors"
+    );
+    assert_eq!(perf_success(&node.scrape()), 1.0);
+    drop(node);
+    let node = Node::start_with(
+        &soft_100,
+        &[
+            "--collector.perf.disable-software-profilers",
+            "--collector.perf.disable-hardware-profilers",
+            "--collector.perf.disable-cache-profilers",
+        ],
+    );
+    let (soft, _) = open_file_limits(node.process.pid().unwrap());
+    assert_eq!(soft, "100", "no counters, no reason to touch the limit");
+}
+
 /// `unshare` into a mount namespace of the exporter's own, where `setup`
 /// runs before the exporter is exec'd.
 fn in_mount_namespace(setup: &str) -> Vec<String> {

@@ -12,7 +12,8 @@
 //! the kernel refuses costs its own series only: the others are served and
 //! each scrape reports the collector failed, naming what was refused. An
 //! event of a default set that this host's PMU does not have (ENOENT,
-//! EOPNOTSUPP: a VM without a `cpu` PMU, stalled-cycle events on Intel) is
+//! EOPNOTSUPP: a VM without a `cpu` PMU, stalled-cycle events on many Intel
+//! CPUs) is
 //! left out with a log line at startup, as upstream leaves it out.
 
 use std::fs::File;
@@ -367,6 +368,45 @@ fn tracepoint_id(tracefs: &std::path::Path, tp: &Tracepoint) -> Result<u64, Stri
         .map_err(|_| format!("{}: not an event id: {text:?}", path.display()))
 }
 
+/// Room for the exporter's own descriptors (sockets, files a scrape reads)
+/// beside the counters.
+const FD_HEADROOM: u64 = 256;
+
+/// Every counter is a file descriptor: 30 events on each of 64 CPUs is
+/// 1920, beyond the 1024 soft limit services usually start with. Go
+/// raises the soft RLIMIT_NOFILE to the hard limit when a program starts,
+/// so upstream holds them; this does the same, only when the counters need
+/// it.
+fn make_room_for(counters: u64) {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let Some(soft) = limit.current else {
+        return;
+    };
+    if counters == 0
+        || counters + FD_HEADROOM <= soft
+        || limit.maximum.is_some_and(|hard| hard <= soft)
+    {
+        return;
+    }
+    let raised = Rlimit {
+        current: limit.maximum,
+        maximum: limit.maximum,
+    };
+    match setrlimit(Resource::Nofile, raised) {
+        Ok(()) => tracing::info!(
+            collector = "perf",
+            counters,
+            from = soft,
+            to = ?limit.maximum,
+            "raised the open file limit to the hard limit for the perf counters"
+        ),
+        Err(e) => {
+            tracing::warn!(collector = "perf", counters, soft, error = %e, "could not raise the open file limit")
+        }
+    }
+}
+
 /// One event counted on one CPU.
 struct Counter {
     metric: usize,
@@ -611,6 +651,7 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
             })
             .collect::<Result<Vec<_>, BuildError>>()?
     };
+    make_room_for((cpus.len() * (events.len() + tracepoints.len())) as u64);
     Ok(AnyCollector::blocking(Perf::open(
         &cpus,
         &events,
