@@ -87,6 +87,9 @@ pub struct Args {
     pub pcidevice: crate::collectors::pcidevice::PcideviceArgs,
 
     #[command(flatten)]
+    pub perf: crate::collectors::perf::PerfArgs,
+
+    #[command(flatten)]
     pub qdisc: crate::collectors::qdisc::QdiscArgs,
 
     #[command(flatten)]

@@ -1,11 +1,13 @@
 //! The few system calls node_exporter makes besides reading files
-//! (statfs, uname, adjtimex), behind safe functions: rustix's where it has
-//! them; the `unsafe` blocks left are single libc calls rustix does not
-//! offer (adjtimex, localtime_r, getifaddrs), each on memory we own.
+//! (statfs, uname, adjtimex, perf_event_open), behind safe functions:
+//! rustix's where it has them; the `unsafe` blocks left are single libc
+//! calls rustix does not offer (adjtimex, localtime_r, getifaddrs,
+//! perf_event_open), each on memory we own.
 #![allow(unsafe_code)]
 
 use std::ffi::CStr;
 use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::path::Path;
 
 /// What statvfs(3) says about a mounted filesystem, in bytes and inodes.
@@ -117,6 +119,59 @@ pub fn adjtimex() -> io::Result<Timex> {
         stbcnt: t.stbcnt as i64,
         tai: t.tai as i64,
     })
+}
+
+/// `struct perf_event_attr` up to `config1`: the first version of it
+/// (`PERF_ATTR_SIZE_VER0`, 64 bytes), which every kernel with perf events
+/// takes; the kernel reads the fields it has grown since as zero.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PerfEventAttr {
+    pub kind: u32,
+    /// Set by [`perf_event_open`].
+    pub size: u32,
+    pub config: u64,
+    pub sample_period: u64,
+    pub sample_type: u64,
+    pub read_format: u64,
+    /// The bit fields (`disabled`, `inherit`, ..., `exclude_hv`, ...).
+    pub flags: u64,
+    pub wakeup_events: u32,
+    pub bp_type: u32,
+    pub config1: u64,
+}
+
+/// perf_event_open(2) with `PERF_FLAG_FD_CLOEXEC`: a counter of `attr`'s
+/// event for `pid` (-1: every task) on `cpu` (-1: every CPU), in the group
+/// led by `group` if given.
+pub fn perf_event_open(
+    mut attr: PerfEventAttr,
+    pid: i32,
+    cpu: i32,
+    group: Option<BorrowedFd<'_>>,
+) -> io::Result<OwnedFd> {
+    const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 8;
+    attr.size = std::mem::size_of::<PerfEventAttr>() as u32;
+    let group_fd = group.map_or(-1, |fd| fd.as_raw_fd());
+    // SAFETY: attr is a live perf_event_attr of the size its `size` field
+    // says; the kernel only reads it. The other arguments are plain values.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_perf_event_open,
+            &attr as *const PerfEventAttr,
+            pid,
+            cpu,
+            group_fd,
+            PERF_FLAG_FD_CLOEXEC,
+        )
+    };
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let fd =
+        i32::try_from(ret).map_err(|_| io::Error::other("perf_event_open: fd out of range"))?;
+    // SAFETY: the kernel just returned this descriptor to us; nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// The local time zone's abbreviation and offset from UTC at `unix_secs`.

@@ -52,6 +52,7 @@ pub mod nvme;
 pub mod nvmesubsystem;
 pub mod os;
 pub mod pcidevice;
+pub mod perf;
 pub mod powersupplyclass;
 pub mod pressure;
 pub mod processes;
@@ -316,6 +317,12 @@ pub const COLLECTORS: &[Registration<Args>] = &[
         false,
         "Exposes PCI device information and link, power and SR-IOV state from /sys/bus/pci/devices/.",
         pcidevice::build,
+    ),
+    Registration::new(
+        "perf",
+        false,
+        "Exposes perf based metrics (hardware, software and cache events, tracepoints per CPU).",
+        perf::build,
     ),
     Registration::new(
         "powersupplyclass",
