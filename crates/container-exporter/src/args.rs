@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Every metric group cAdvisor's `--disable_metrics` / `--enable_metrics`
 /// accept; an unknown name is a flag error, as upstream.
@@ -116,6 +117,27 @@ pub struct Args {
     /// Disable collecting root cgroup stats.
     #[arg(long = "disable_root_cgroup_stats")]
     pub disable_root_cgroup_stats: bool,
+
+    /// How old container stats may be: a scrape within this of the last
+    /// read of the cgroups is answered from that read (0s: every scrape
+    /// reads).
+    #[arg(long = "housekeeping_interval", value_name = "DURATION",
+          default_value = "1s", value_parser = exporter_kit::duration::parse_go)]
+    pub housekeeping_interval: Duration,
+
+    /// cAdvisor's ceiling for the interval dynamic housekeeping grows to
+    /// while a container's stats do not change. Stats here are never older
+    /// than --housekeeping_interval, so they are within it.
+    #[arg(long = "max_housekeeping_interval", value_name = "DURATION",
+          default_value = "60s", value_parser = exporter_kit::duration::parse_go)]
+    pub max_housekeeping_interval: Duration,
+
+    /// Whether cAdvisor may lengthen a container's interval (up to
+    /// --max_housekeeping_interval) while its stats stay equal. A permission,
+    /// not a duty: here one read serves all cgroups and is never kept
+    /// longer than --housekeeping_interval, as cAdvisor with false.
+    #[arg(long = "allow_dynamic_housekeeping", default_value_t = true)]
+    pub allow_dynamic_housekeeping: bool,
 
     /// Comma-separated list of metric groups to disable (replaces the
     /// default list). Options: advtcp,app,cpu,cpuLoad,cpu_topology,cpuset,

@@ -42,8 +42,24 @@ fn scrape_named(
     docker_only: bool,
     names: Box<dyn Names>,
 ) -> Vec<Series> {
+    collect(&collector(
+        root,
+        included,
+        docker_only,
+        names,
+        Duration::ZERO,
+    ))
+}
+
+fn collector(
+    root: &Path,
+    included: MetricSet,
+    docker_only: bool,
+    names: Box<dyn Names>,
+    housekeeping_interval: Duration,
+) -> AnyCollector {
     let hierarchy = Hierarchy::detect(root).expect("hierarchy detected");
-    let collector = AnyCollector::blocking(ContainerCollector::new(
+    AnyCollector::blocking(ContainerCollector::new(
         Options {
             hierarchy,
             procfs: fixtures().join("proc"),
@@ -53,14 +69,18 @@ fn scrape_named(
             docker_only,
             raw_prefixes: Vec::new(),
             disable_root: false,
+            housekeeping_interval,
         },
         names,
-    ));
+    ))
+}
+
+fn collect(collector: &AnyCollector) -> Vec<Series> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    let (result, families) = runtime.block_on(collect_one(&collector, Duration::from_secs(5)));
+    let (result, families) = runtime.block_on(collect_one(collector, Duration::from_secs(5)));
     assert!(result.is_ok(), "{result:?}");
     parse(&to_text(&families))
 }
@@ -574,4 +594,74 @@ fn container_labels_are_united_over_the_scrapes_containers() {
             pair("container_label_tier", "")
         ]
     );
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("dir entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// cAdvisor's --housekeeping_interval: stats no older than the interval.
+/// Within it a scrape is answered from the last read (the root's CPU time
+/// changed on disk, the scrape still says the old value) except
+/// `container_last_seen`, the time of the scrape; with 0s every scrape
+/// reads.
+#[test]
+fn housekeeping_interval_reuses_a_read_younger_than_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("cgroup");
+    copy_tree(&fixtures().join("cgroup-v2"), &root);
+    let root_cpu = |all: &[Series]| {
+        value(
+            all,
+            "container_cpu_usage_seconds_total",
+            &[("id", "/"), ("cpu", "total")],
+        )
+    };
+    let last_seen = |all: &[Series]| value(all, "container_last_seen", &[("id", "/")]);
+    let set_usage = |usec: u64| {
+        std::fs::write(
+            root.join("cpu.stat"),
+            format!("usage_usec {usec}\nuser_usec 0\nsystem_usec 0\n"),
+        )
+        .expect("write cpu.stat");
+    };
+    for (interval, reads_again) in [(Duration::from_secs(3600), false), (Duration::ZERO, true)] {
+        set_usage(900_000_000);
+        let c = collector(
+            &root,
+            default_included(),
+            false,
+            Box::new(NoNames),
+            interval,
+        );
+        let first = collect(&c);
+        assert_eq!(root_cpu(&first), Some(900.0));
+        set_usage(901_000_000);
+        // The wall clock past the first scrape's time, however coarse it is.
+        let seen = last_seen(&first).expect("last seen");
+        while std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0)
+            <= seen
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let second = collect(&c);
+        let want = if reads_again { 901.0 } else { 900.0 };
+        assert_eq!(root_cpu(&second), Some(want), "interval {interval:?}");
+        assert!(
+            last_seen(&second) > last_seen(&first),
+            "container_last_seen is the scrape's time"
+        );
+    }
 }

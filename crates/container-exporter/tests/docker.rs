@@ -360,7 +360,11 @@ fn docker_absent_then_restarting() {
 #[test]
 fn a_frozen_docker_is_a_scrape_error_within_the_deadline() {
     let d = Dockerd::start();
-    let server = start(&[&format!("--docker={}", d.host())]);
+    // Every scrape reads: the one right after the freeze must see it.
+    let server = start(&[
+        &format!("--docker={}", d.host()),
+        "--housekeeping_interval=0s",
+    ]);
     let docker_version_known = |all: &[common::Series]| {
         find(all, "cadvisor_version_info", &[])
             .iter()

@@ -10,17 +10,19 @@ mod groups;
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use exporter_kit::family::Value;
 use exporter_kit::{
-    AnyCollector, BuildContext, BuildError, CollectError, Collector, Desc, Emitter, ScrapeContext,
+    AnyCollector, BuildContext, BuildError, CollectError, Collector, Desc, Emitter, Family,
+    ScrapeContext,
 };
 
 use crate::args::{Args, MetricSet};
 use crate::cgroup::{self, Hierarchy, Stats};
 use crate::docker::Meta;
 pub use crate::runtimes::{Names, NoNames, Runtimes};
-use families::{CommonLabels, Families};
+use families::{CommonLabels, Families, LAST_SEEN};
 use groups::{Cgroup, SeriesOut};
 
 pub struct Options {
@@ -34,6 +36,15 @@ pub struct Options {
     pub docker_only: bool,
     pub raw_prefixes: Vec<String>,
     pub disable_root: bool,
+    /// A read of the cgroups younger than this answers the scrape
+    /// (cAdvisor's --housekeeping_interval); zero reads every scrape.
+    pub housekeeping_interval: Duration,
+}
+
+/// The families of one read of the cgroups, and when it began.
+struct Snapshot {
+    at: Instant,
+    families: Vec<Family>,
 }
 
 /// The families for one set of container labels: rebuilt only when a
@@ -58,6 +69,10 @@ pub struct ContainerCollector {
     opts: Options,
     names: Box<dyn Names>,
     labelled: Mutex<Option<Arc<Labelled>>>,
+    /// The last complete read, while younger than the housekeeping
+    /// interval. Held while a read runs, so scrapes that arrive meanwhile
+    /// wait for it rather than read again.
+    snapshot: Mutex<Option<Snapshot>>,
     scrape_error: Desc,
     devices: Mutex<HashMap<(u64, u64), String>>,
     /// Last OOM count emitted per cgroup, so the counter never goes back
@@ -71,6 +86,7 @@ impl ContainerCollector {
             opts,
             names,
             labelled: Mutex::new(None),
+            snapshot: Mutex::new(None),
             scrape_error: Desc::gauge(
                 "container_scrape_error",
                 "1 if there was an error while getting container metrics, 0 otherwise",
@@ -190,6 +206,47 @@ impl Collector for ContainerCollector {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs_f64())
             .unwrap_or(0.0);
+        let interval = self.opts.housekeeping_interval;
+        if interval.is_zero() {
+            self.read(ctx, out, now);
+            return Ok(());
+        }
+        let mut snapshot = self.snapshot.lock().unwrap_or_else(PoisonError::into_inner);
+        let fresh = snapshot.as_ref().filter(|s| s.at.elapsed() < interval);
+        let families = match fresh {
+            Some(s) => s.families.clone(),
+            None => {
+                let at = Instant::now();
+                let mut read = Emitter::new();
+                let complete = self.read(ctx, &mut read, now);
+                let families = read.into_families();
+                // A read cut short by the deadline is served once, never kept.
+                *snapshot = complete.then(|| Snapshot {
+                    at,
+                    families: families.clone(),
+                });
+                families
+            }
+        };
+        drop(snapshot);
+        for mut family in families {
+            // cAdvisor's container_last_seen is the time of the scrape,
+            // whatever the age of the stats.
+            if family.name() == LAST_SEEN {
+                for metric in &mut family.metrics {
+                    metric.value = Value::Scalar(now);
+                }
+            }
+            out.family(family);
+        }
+        Ok(())
+    }
+}
+
+impl ContainerCollector {
+    /// Reads every reported cgroup into `out`; false when the scrape's
+    /// deadline cut the read short.
+    fn read(&self, ctx: &ScrapeContext, out: &mut Emitter, now: f64) -> bool {
         let mut errors = Vec::new();
         // Asked now, answered while the cgroups are read; awaited with a
         // little time left to answer the scrape.
@@ -242,7 +299,7 @@ impl Collector for ContainerCollector {
             &[],
             if errors.is_empty() { 0.0 } else { 1.0 },
         );
-        Ok(())
+        complete
     }
 }
 
@@ -274,6 +331,7 @@ pub fn build(args: &Args, ctx: &BuildContext) -> Result<AnyCollector, BuildError
             .map(str::to_string)
             .collect(),
         disable_root: args.disable_root_cgroup_stats,
+        housekeeping_interval: args.housekeeping_interval,
     };
     Ok(AnyCollector::blocking(ContainerCollector::new(opts, names)))
 }

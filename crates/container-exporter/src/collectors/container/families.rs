@@ -58,13 +58,16 @@ impl CommonLabels {
     }
 }
 
+/// Written with the time of the scrape even when the stats are older.
+pub const LAST_SEEN: &str = "container_last_seen";
+
 /// One group: a struct with a `Desc` per family, built from rows of
 /// `field: Kind "name" [extra labels] "help"`.
 macro_rules! metric_group {
     (
         $(#[$doc:meta])*
         $group:ident $(= $metric_kind:literal)? {
-            $( $field:ident: $kind:ident $name:literal [$($label:literal),*] $help:literal, )*
+            $( $field:ident: $kind:ident $name:tt [$($label:literal),*] $help:literal, )*
         }
     ) => {
         $(#[$doc])*
@@ -313,7 +316,7 @@ metric_group! {
             "Start time of the container since unix epoch in seconds.",
         creation_time: Gauge "container_creation_time_seconds" []
             "Container creation time since unix epoch in seconds.",
-        last_seen: Gauge "container_last_seen" []
+        last_seen: Gauge LAST_SEEN []
             "Last time a container was seen by the exporter.",
         health_state: Gauge "container_health_state" []
             "The result of the container's health check: 1 healthy, 0 not, -1 no health check.",
