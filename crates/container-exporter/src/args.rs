@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Every metric group cAdvisor's `--disable_metrics` / `--enable_metrics`
 /// accept; an unknown name is a flag error, as upstream.
@@ -117,6 +118,27 @@ pub struct Args {
     #[arg(long = "disable_root_cgroup_stats")]
     pub disable_root_cgroup_stats: bool,
 
+    /// How old container stats may be: a scrape within this of the last
+    /// read of the cgroups is answered from that read (0s: every scrape
+    /// reads).
+    #[arg(long = "housekeeping_interval", value_name = "DURATION",
+          default_value = "1s", value_parser = exporter_kit::duration::parse_go)]
+    pub housekeeping_interval: Duration,
+
+    /// cAdvisor's ceiling for the interval dynamic housekeeping grows to
+    /// while a container's stats do not change. Stats here are never older
+    /// than --housekeeping_interval, so they are within it.
+    #[arg(long = "max_housekeeping_interval", value_name = "DURATION",
+          default_value = "60s", value_parser = exporter_kit::duration::parse_go)]
+    pub max_housekeeping_interval: Duration,
+
+    /// Whether cAdvisor may lengthen a container's interval (up to
+    /// --max_housekeeping_interval) while its stats stay equal. A permission,
+    /// not a duty: here one read serves all cgroups and is never kept
+    /// longer than --housekeeping_interval, as cAdvisor with false.
+    #[arg(long = "allow_dynamic_housekeeping", default_value_t = true)]
+    pub allow_dynamic_housekeeping: bool,
+
     /// Comma-separated list of metric groups to disable (replaces the
     /// default list). Options: advtcp,app,cpu,cpuLoad,cpu_topology,cpuset,
     /// disk,diskIO,hugetlb,memory,memory_numa,network,oom_event,perf_event,
@@ -131,15 +153,15 @@ pub struct Args {
           value_parser = parse_metric_set)]
     pub enable_metrics: MetricSet,
 
-    /// Whether every container label becomes a metric label. Only false is
-    /// supported, and it is the default here (cAdvisor's is true): only the
-    /// labels in --whitelisted_container_labels are exported; true is
-    /// refused at startup.
-    #[arg(long = "store_container_labels", default_value_t = false)]
+    /// Whether every container label becomes a `container_label_<name>`
+    /// label on the container's metrics (cAdvisor's default). When false,
+    /// only the labels in --whitelisted_container_labels do.
+    #[arg(long = "store_container_labels", default_value_t = true)]
     pub store_container_labels: bool,
 
     /// Comma-separated container labels exported as
-    /// `container_label_<name>` labels on every container metric.
+    /// `container_label_<name>` labels on every container metric; only
+    /// with --store_container_labels=false, as in cAdvisor.
     #[arg(
         long = "whitelisted_container_labels",
         alias = "allowlisted_container_labels",
@@ -186,21 +208,37 @@ impl Args {
         )
     }
 
-    pub fn label_allowlist(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for l in self.whitelisted_container_labels.split(',') {
-            let l = l.trim();
-            // Two labels that sanitise to the same metric label: the first
-            // wins, as in cAdvisor.
-            let clash = out.iter().any(|o| {
-                exporter_kit::desc::sanitize_label_name(o)
-                    == exporter_kit::desc::sanitize_label_name(l)
-            });
-            if !l.is_empty() && !clash {
-                out.push(l.to_string());
-            }
+    /// Which container labels become metric labels.
+    pub fn label_policy(&self) -> LabelPolicy {
+        if self.store_container_labels {
+            return LabelPolicy::All;
         }
-        out
+        LabelPolicy::Only(
+            self.whitelisted_container_labels
+                .split(',')
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect(),
+        )
+    }
+}
+
+/// Which of a container's labels become `container_label_<name>` labels:
+/// cAdvisor's `DefaultContainerLabels` (all) and `BaseContainerLabels`
+/// (the allowlisted ones).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LabelPolicy {
+    All,
+    Only(BTreeSet<String>),
+}
+
+impl LabelPolicy {
+    pub fn keeps(&self, label: &str) -> bool {
+        match self {
+            LabelPolicy::All => true,
+            LabelPolicy::Only(allowed) => allowed.contains(label),
+        }
     }
 }
 
@@ -302,15 +340,27 @@ mod tests {
     }
 
     #[test]
-    fn allowlist_dedups_by_sanitised_name() {
-        let cli = exporter_kit::args::parse_from(
-            &crate::SPEC,
-            crate::COLLECTORS,
-            ["x", "--whitelisted_container_labels= a.b , a-b,c,,c"],
-        )
-        .map(|c| c.args.label_allowlist())
-        .unwrap_or_default();
-        assert_eq!(cli, ["a.b", "c"]);
+    fn label_policy_is_all_unless_store_container_labels_is_false() {
+        let policy = |argv: &[&str]| {
+            exporter_kit::args::parse_from(&crate::SPEC, crate::COLLECTORS, argv)
+                .map(|c| c.args.label_policy())
+                .ok()
+        };
+        assert_eq!(policy(&["x"]), Some(LabelPolicy::All));
+        let only = policy(&[
+            "x",
+            "-store_container_labels=false",
+            "--whitelisted_container_labels= a.b , a-b,c,,c",
+        ]);
+        assert_eq!(
+            only,
+            Some(LabelPolicy::Only(
+                ["a.b", "a-b", "c"].map(String::from).into()
+            ))
+        );
+        let Some(only) = only else { return };
+        assert!(only.keeps("a-b") && !only.keeps("d"));
+        assert!(LabelPolicy::All.keeps("anything"));
     }
 
     #[test]

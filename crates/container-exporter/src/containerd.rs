@@ -3,7 +3,7 @@
 //! Docker (cAdvisor's `--containerd` and `--containerd-namespace`). The
 //! CRI plugin labels every container with `io.kubernetes.pod.name`,
 //! `io.kubernetes.pod.namespace` and `io.kubernetes.container.name`, so the
-//! label allowlist and the Prometheus relabelling that serve Docker nodes
+//! container labels and the Prometheus relabelling that serve Docker nodes
 //! give pods their `namespace`, `pod` and `container` labels here too.
 //!
 //! The container list is polled (a container appears within one period);
@@ -21,7 +21,8 @@ use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 
-use crate::docker::Meta;
+use crate::args::LabelPolicy;
+use crate::docker::{Meta, kept_labels};
 
 const POLL: Duration = Duration::from_secs(5);
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -50,7 +51,7 @@ impl Containerd {
     /// Starts polling `endpoint` (`/run/containerd/containerd.sock`, with or
     /// without `unix://`) for the containers of `namespace`. Needs a tokio
     /// runtime.
-    pub fn spawn(endpoint: &str, namespace: &str, allow: Vec<String>) -> Containerd {
+    pub fn spawn(endpoint: &str, namespace: &str, policy: LabelPolicy) -> Containerd {
         let cache = Containerd::default();
         let containers = cache.containers.clone();
         let socket = PathBuf::from(endpoint.strip_prefix("unix://").unwrap_or(endpoint));
@@ -58,7 +59,7 @@ impl Containerd {
         tokio::spawn(async move {
             let mut reachable = false;
             loop {
-                match tokio::time::timeout(TIMEOUT, list(&socket, &namespace, &allow)).await {
+                match tokio::time::timeout(TIMEOUT, list(&socket, &namespace, &policy)).await {
                     Ok(Ok(list)) => {
                         if !reachable {
                             tracing::info!(socket = %socket.display(), containers = list.len(), "connected to containerd");
@@ -148,7 +149,7 @@ async fn call(
 async fn list(
     socket: &std::path::Path,
     namespace: &str,
-    allow: &[String],
+    policy: &LabelPolicy,
 ) -> Result<HashMap<String, Arc<Meta>>, ContainerdError> {
     let containers = call(
         socket,
@@ -170,7 +171,7 @@ async fn list(
         if let (1, value) = field?
             && let Some(container) = value.as_bytes()
         {
-            let (id, meta) = container_meta(container, allow, &pids)?;
+            let (id, meta) = container_meta(container, policy, &pids)?;
             out.insert(id, Arc::new(meta));
         }
     }
@@ -205,7 +206,7 @@ pub fn task_pids(message: &[u8]) -> Result<HashMap<String, u32>, WireError> {
 /// id; there is no health check.
 pub fn container_meta(
     message: &[u8],
-    allow: &[String],
+    policy: &LabelPolicy,
     pids: &HashMap<String, u32>,
 ) -> Result<(String, Meta), WireError> {
     let mut id = String::new();
@@ -233,14 +234,11 @@ pub fn container_meta(
     let meta = Meta {
         name: id.as_str().into(),
         image: image.into(),
-        labels: allow
-            .iter()
-            .map(|k| {
-                labels
-                    .get(k)
-                    .map_or_else(|| Arc::from(""), |v| Arc::from(v.as_str()))
-            })
-            .collect(),
+        labels: kept_labels(
+            labels.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            policy,
+            |s: &str| Arc::from(s),
+        ),
         created,
         pid: pids.get(&id).copied(),
         health: -1.0,
@@ -277,7 +275,11 @@ mod tests {
         put_bytes(&mut c, 3, b"registry.local/web:1");
         put_bytes(&mut c, 5, b"\x0a\x03any");
         put_bytes(&mut c, 8, &created);
-        let allow = vec!["io.kubernetes.pod.name".to_string(), "absent".to_string()];
+        let allow = LabelPolicy::Only(
+            ["io.kubernetes.pod.name", "absent"]
+                .map(String::from)
+                .into(),
+        );
         let pids = HashMap::from([("abc".to_string(), 4242)]);
         let (id, meta) = container_meta(&c, &allow, &pids).expect("decodes");
         assert_eq!(id, "abc");
@@ -286,12 +288,17 @@ mod tests {
             Meta {
                 name: "abc".into(),
                 image: "registry.local/web:1".into(),
-                labels: vec![Arc::from("web-0"), Arc::from("")].into(),
+                labels: vec![(Arc::from("io.kubernetes.pod.name"), Arc::from("web-0"))].into(),
                 created: Some(1_700_000_000.0),
                 pid: Some(4242),
                 health: -1.0,
             }
         );
+        assert_eq!(meta.label("io.kubernetes.pod.name"), "web-0");
+        assert_eq!(meta.label("absent"), "");
+        let (_, every) = container_meta(&c, &LabelPolicy::All, &pids).expect("decodes");
+        assert_eq!(every.label("other"), "x");
+        assert_eq!(every.labels.len(), 2);
     }
 
     #[test]
@@ -309,6 +316,6 @@ mod tests {
             HashMap::from([("a".to_string(), 7)])
         );
         assert!(task_pids(&[0x0a, 0x09, 0x01]).is_err());
-        assert!(container_meta(&[0x12, 0x02, 0x0a], &[], &HashMap::new()).is_err());
+        assert!(container_meta(&[0x12, 0x02, 0x0a], &LabelPolicy::All, &HashMap::new()).is_err());
     }
 }

@@ -1,4 +1,4 @@
-//! Container names, images and allowlisted labels from the Docker Engine
+//! Container names, images and labels from the Docker Engine
 //! API (bollard), kept in a cache: listed once when the connection comes
 //! up, then kept current from the events stream. Scrapes only read the
 //! cache. When Docker is absent or restarting the task reconnects with
@@ -14,6 +14,8 @@ use bollard::models::{ContainerInspectResponse, HealthStatusEnum};
 use bollard::query_parameters::{EventsOptions, ListContainersOptions};
 use futures::StreamExt;
 
+use crate::args::LabelPolicy;
+
 /// What the exporter knows about one container: only the fields the
 /// metrics use (an inspect response is tens of KiB; this is ~100 bytes
 /// plus the name). Image names and label values repeat across containers
@@ -22,14 +24,40 @@ use futures::StreamExt;
 pub struct Meta {
     pub name: Box<str>,
     pub image: Arc<str>,
-    /// Values of the allowlisted labels, in allowlist order ("" if unset).
-    pub labels: Box<[Arc<str>]>,
+    /// The labels `--store_container_labels` / `--whitelisted_container_labels`
+    /// keep, as `(name, value)` sorted by name.
+    pub labels: Box<[(Arc<str>, Arc<str>)]>,
     /// Creation time, seconds since the epoch.
     pub created: Option<f64>,
     pub pid: Option<u32>,
     /// 1 healthy, 0 unhealthy or starting, -1 no health check (cAdvisor's
     /// `container_health_state`).
     pub health: f64,
+}
+
+impl Meta {
+    /// The value of label `name`, "" when the container has none.
+    pub fn label(&self, name: &str) -> &str {
+        self.labels
+            .binary_search_by(|(k, _)| (**k).cmp(name))
+            .map_or("", |i| &self.labels[i].1)
+    }
+}
+
+/// The labels of `labels` that `policy` keeps, sorted by name for
+/// [`Meta::label`], their strings from `intern`.
+pub fn kept_labels<'a>(
+    labels: impl IntoIterator<Item = (&'a str, &'a str)>,
+    policy: &LabelPolicy,
+    mut intern: impl FnMut(&str) -> Arc<str>,
+) -> Box<[(Arc<str>, Arc<str>)]> {
+    let mut kept: Vec<(Arc<str>, Arc<str>)> = labels
+        .into_iter()
+        .filter(|(k, _)| policy.keeps(k))
+        .map(|(k, v)| (intern(k), intern(v)))
+        .collect();
+    kept.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    kept.into_boxed_slice()
 }
 
 #[derive(Debug, Default)]
@@ -122,7 +150,7 @@ impl Watcher {
     /// Starts the watcher task for `endpoint` (`unix:///var/run/docker.sock`,
     /// `tcp://host:port`). Needs a tokio runtime. Never fails: Docker being
     /// absent is retried with backoff (at most every 5 s).
-    pub fn spawn(endpoint: &str, label_allowlist: Vec<String>) -> Watcher {
+    pub fn spawn(endpoint: &str, policy: LabelPolicy) -> Watcher {
         let watcher = Watcher {
             state: Arc::default(),
             runtime: Some(tokio::runtime::Handle::current()),
@@ -137,7 +165,7 @@ impl Watcher {
                 // The events stream is long-lived: a day-long timeout on
                 // its client; requests use one with a short timeout.
                 let result = match (connect(&endpoint, 86_400), connect(&endpoint, 10)) {
-                    (Ok(events), Ok(api)) => follow(&api, &events, &state, &label_allowlist).await,
+                    (Ok(events), Ok(api)) => follow(&api, &events, &state, &policy).await,
                     (Err(e), _) | (_, Err(e)) => Err(e),
                 };
                 match result {
@@ -226,7 +254,7 @@ async fn follow(
     api: &Docker,
     events: &Docker,
     state: &RwLock<State>,
-    allow: &[String],
+    policy: &LabelPolicy,
 ) -> Result<(), DockerError> {
     let version = api.version().await?;
     let since = std::time::SystemTime::now()
@@ -256,7 +284,7 @@ async fn follow(
     let mut containers = HashMap::with_capacity(ids.len());
     for id in ids {
         if let Ok(inspect) = api.inspect_container(&id, None).await {
-            let m = meta(&inspect, allow, &mut strings);
+            let m = meta(&inspect, policy, &mut strings);
             containers.insert(id.into_boxed_str(), Arc::new(m));
         }
     }
@@ -293,7 +321,7 @@ async fn follow(
                 if let Ok(inspect) = api.inspect_container(&id, None).await
                     && let Ok(mut s) = state.write()
                 {
-                    let m = meta(&inspect, allow, &mut s.strings);
+                    let m = meta(&inspect, policy, &mut s.strings);
                     s.containers.insert(id.into_boxed_str(), Arc::new(m));
                 }
             }
@@ -304,7 +332,7 @@ async fn follow(
 }
 
 /// The fields the metrics use, out of an inspect response.
-pub fn meta(c: &ContainerInspectResponse, allow: &[String], strings: &mut Interner) -> Meta {
+pub fn meta(c: &ContainerInspectResponse, policy: &LabelPolicy, strings: &mut Interner) -> Meta {
     let config = c.config.as_ref();
     let labels = config.and_then(|c| c.labels.as_ref());
     let state = c.state.as_ref();
@@ -321,10 +349,14 @@ pub fn meta(c: &ContainerInspectResponse, allow: &[String], strings: &mut Intern
             .trim_start_matches('/')
             .into(),
         image: strings.get(config.and_then(|c| c.image.as_deref()).unwrap_or_default()),
-        labels: allow
-            .iter()
-            .map(|k| strings.get(labels.and_then(|l| l.get(k)).map_or("", String::as_str)))
-            .collect(),
+        labels: kept_labels(
+            labels
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+            policy,
+            |s| strings.get(s),
+        ),
         created: c.created.as_deref().and_then(parse_rfc3339),
         pid: state
             .and_then(|s| s.pid)

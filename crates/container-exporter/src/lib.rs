@@ -1,6 +1,6 @@
 //! container-exporter: cAdvisor's Prometheus side. Container CPU, memory,
 //! network, block I/O, OOM and spec families read at scrape time straight
-//! from cgroups (v1 and v2), with names, images and allowlisted labels
+//! from cgroups (v1 and v2), with names, images and container labels
 //! from the Docker Engine API.
 
 pub mod args;
@@ -67,12 +67,13 @@ impl DockerVersion {
 /// cAdvisor has no per-collector success metrics; it reports
 /// `container_scrape_error` and `machine_scrape_error` instead.
 ///
-/// `--store_container_labels=true` (cAdvisor's default: every label of
-/// every container a metric label) is refused rather than ignored.
+/// cAdvisor ignores `--whitelisted_container_labels` unless
+/// `--store_container_labels=false`; here that combination is refused
+/// rather than ignored.
 pub fn setup(args: &Args, exporter: &mut Exporter, _ctx: &BuildContext) -> Result<(), BuildError> {
-    if args.store_container_labels {
+    if args.store_container_labels && !args.whitelisted_container_labels.trim().is_empty() {
         return Err(BuildError::new(
-            "--store_container_labels=true: refused: exporting every container label as a metric label is not implemented; list the labels to export in --whitelisted_container_labels",
+            "--whitelisted_container_labels: refused: it takes effect only with --store_container_labels=false (the default, true, exports every container label), as in cAdvisor",
         ));
     }
     exporter.collector_metrics(CollectorMetrics::none());

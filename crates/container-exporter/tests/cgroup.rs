@@ -4,12 +4,14 @@
 mod common;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::{Series, find, parse, value};
 use container_exporter::args::{Args, MetricSet};
 use container_exporter::cgroup::Hierarchy;
-use container_exporter::collectors::container::{ContainerCollector, NoNames, Options};
+use container_exporter::collectors::container::{ContainerCollector, Names, NoNames, Options};
+use container_exporter::docker::Meta;
 use exporter_kit::AnyCollector;
 use exporter_kit::testing::{collect_one, to_text};
 
@@ -31,8 +33,33 @@ fn default_included() -> MetricSet {
 }
 
 fn scrape(root: &Path, included: MetricSet, docker_only: bool) -> Vec<Series> {
+    scrape_named(root, included, docker_only, Box::new(NoNames))
+}
+
+fn scrape_named(
+    root: &Path,
+    included: MetricSet,
+    docker_only: bool,
+    names: Box<dyn Names>,
+) -> Vec<Series> {
+    collect(&collector(
+        root,
+        included,
+        docker_only,
+        names,
+        Duration::ZERO,
+    ))
+}
+
+fn collector(
+    root: &Path,
+    included: MetricSet,
+    docker_only: bool,
+    names: Box<dyn Names>,
+    housekeeping_interval: Duration,
+) -> AnyCollector {
     let hierarchy = Hierarchy::detect(root).expect("hierarchy detected");
-    let collector = AnyCollector::blocking(ContainerCollector::new(
+    AnyCollector::blocking(ContainerCollector::new(
         Options {
             hierarchy,
             procfs: fixtures().join("proc"),
@@ -42,15 +69,18 @@ fn scrape(root: &Path, included: MetricSet, docker_only: bool) -> Vec<Series> {
             docker_only,
             raw_prefixes: Vec::new(),
             disable_root: false,
-            label_allowlist: vec!["com.example/team".into()],
+            housekeeping_interval,
         },
-        Box::new(NoNames),
-    ));
+        names,
+    ))
+}
+
+fn collect(collector: &AnyCollector) -> Vec<Series> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    let (result, families) = runtime.block_on(collect_one(&collector, Duration::from_secs(5)));
+    let (result, families) = runtime.block_on(collect_one(collector, Duration::from_secs(5)));
     assert!(result.is_ok(), "{result:?}");
     parse(&to_text(&families))
 }
@@ -258,13 +288,15 @@ fn v2_fixture_tree() {
     );
     // process group is off by default, as upstream.
     assert!(v("container_processes").is_none());
-    // Every series carries the allowlisted label, empty without Docker.
+    // Without a runtime no container has labels, so no series has a
+    // container_label_* (cAdvisor unites the labels of its containers).
     let s = find(&all, "container_last_seen", &c);
-    assert_eq!(
+    assert!(
         s[0].labels
-            .get("container_label_com_example_team")
-            .map(String::as_str),
-        Some("")
+            .keys()
+            .all(|k| !k.starts_with("container_label_")),
+        "{:?}",
+        s[0].labels
     );
     assert_eq!(s[0].labels["name"], "");
     // Raw cgroups are reported too unless --docker_only.
@@ -444,10 +476,7 @@ fn live_host_hierarchy() {
     // Each series has exactly the label names cAdvisor's have.
     for s in find(&all, "container_memory_usage_bytes", &[]) {
         let names: Vec<&str> = s.labels.keys().map(String::as_str).collect();
-        assert_eq!(
-            names,
-            ["container_label_com_example_team", "id", "image", "name"]
-        );
+        assert_eq!(names, ["id", "image", "name"]);
     }
 }
 
@@ -489,4 +518,150 @@ fn machine_dimms_from_edac_and_nvm_families() {
     assert!(
         container_exporter::collectors::machine::dimms(&fixtures().join("nonexistent")).is_empty()
     );
+}
+
+/// The fixture's one Docker container, labelled `labels`.
+struct OneContainer(Vec<(&'static str, &'static str)>);
+
+impl Names for OneContainer {
+    fn get(&self, id: &str) -> Option<Arc<Meta>> {
+        (id == ID).then(|| {
+            Arc::new(Meta {
+                name: "web".into(),
+                image: "nginx:1".into(),
+                labels: self
+                    .0
+                    .iter()
+                    .map(|&(k, v)| (Arc::from(k), Arc::from(v)))
+                    .collect(),
+                ..Meta::default()
+            })
+        })
+    }
+    fn oom_events(&self, _: &str) -> u64 {
+        0
+    }
+}
+
+/// As cAdvisor: every series carries a `container_label_<name>` for each
+/// label any container of the scrape has, with "" on the cgroups that
+/// lack it (the root and raw cgroups here), which Prometheus stores as no
+/// label at all. Labels that sanitise alike give one metric label.
+#[test]
+fn container_labels_are_united_over_the_scrapes_containers() {
+    let names = OneContainer(vec![
+        ("com.example.team", "infra"),
+        ("com.example/team", "shadowed"),
+        ("tier", ""),
+    ]);
+    let all = scrape_named(
+        &fixtures().join("cgroup-v2"),
+        default_included(),
+        false,
+        Box::new(names),
+    );
+    let web = find(&all, "container_last_seen", &[("name", "web")]);
+    assert_eq!(web.len(), 1);
+    let labels = |s: &Series| -> Vec<(String, String)> {
+        s.labels
+            .iter()
+            .filter(|(k, _)| k.starts_with("container_label_"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+    assert_eq!(
+        labels(web[0]),
+        [
+            pair("container_label_com_example_team", "infra"),
+            pair("container_label_tier", "")
+        ]
+    );
+    let cpu = find(
+        &all,
+        "container_cpu_usage_seconds_total",
+        &[
+            ("name", "web"),
+            ("container_label_com_example_team", "infra"),
+        ],
+    );
+    assert!(!cpu.is_empty());
+    let root = find(&all, "container_last_seen", &[("id", "/")]);
+    assert_eq!(
+        labels(root[0]),
+        [
+            pair("container_label_com_example_team", ""),
+            pair("container_label_tier", "")
+        ]
+    );
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("dir entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// cAdvisor's --housekeeping_interval: stats no older than the interval.
+/// Within it a scrape is answered from the last read (the root's CPU time
+/// changed on disk, the scrape still says the old value) except
+/// `container_last_seen`, the time of the scrape; with 0s every scrape
+/// reads.
+#[test]
+fn housekeeping_interval_reuses_a_read_younger_than_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("cgroup");
+    copy_tree(&fixtures().join("cgroup-v2"), &root);
+    let root_cpu = |all: &[Series]| {
+        value(
+            all,
+            "container_cpu_usage_seconds_total",
+            &[("id", "/"), ("cpu", "total")],
+        )
+    };
+    let last_seen = |all: &[Series]| value(all, "container_last_seen", &[("id", "/")]);
+    let set_usage = |usec: u64| {
+        std::fs::write(
+            root.join("cpu.stat"),
+            format!("usage_usec {usec}\nuser_usec 0\nsystem_usec 0\n"),
+        )
+        .expect("write cpu.stat");
+    };
+    for (interval, reads_again) in [(Duration::from_secs(3600), false), (Duration::ZERO, true)] {
+        set_usage(900_000_000);
+        let c = collector(
+            &root,
+            default_included(),
+            false,
+            Box::new(NoNames),
+            interval,
+        );
+        let first = collect(&c);
+        assert_eq!(root_cpu(&first), Some(900.0));
+        set_usage(901_000_000);
+        // The wall clock past the first scrape's time, however coarse it is.
+        let seen = last_seen(&first).expect("last seen");
+        while std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0)
+            <= seen
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let second = collect(&c);
+        let want = if reads_again { 901.0 } else { 900.0 };
+        assert_eq!(root_cpu(&second), Some(want), "interval {interval:?}");
+        assert!(
+            last_seen(&second) > last_seen(&first),
+            "container_last_seen is the scrape's time"
+        );
+    }
 }

@@ -34,6 +34,7 @@ fn containerd_containers_carry_their_pod_labels() {
         &format!("--containerd-namespace={}", containerd.namespace()),
         "--docker=unix:///nonexistent/docker.sock",
         "--docker_only",
+        "--store_container_labels=false",
         &format!("--whitelisted_container_labels={POD_LABELS}"),
     ]);
     let want = [

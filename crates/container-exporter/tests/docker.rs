@@ -12,6 +12,7 @@ fn flags(d: &Dockerd) -> Vec<String> {
     vec![
         format!("--docker={}", d.host()),
         "--docker_only".to_string(),
+        "--store_container_labels=false".to_string(),
         "--whitelisted_container_labels=team".to_string(),
     ]
 }
@@ -173,6 +174,96 @@ fn limits_usage_labels_and_removal() {
     );
 }
 
+/// The `container_label_*` labels of one series, by name.
+fn container_labels(s: &common::Series) -> Vec<(&str, &str)> {
+    s.labels
+        .iter()
+        .filter(|(k, _)| k.starts_with("container_label_"))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
+/// cAdvisor's default, `--store_container_labels=true`: every Docker label
+/// of a container becomes a `container_label_<sanitised name>` label on
+/// all its series; a container without labels carries them empty (no
+/// label at all, to Prometheus); environment variables never. When the
+/// last container with a label goes, so does the label.
+#[test]
+fn every_container_label_by_default() {
+    let d = Dockerd::start();
+    let image = d.busybox_image("ferroscope/busybox:test");
+    d.cli(&[
+        "run",
+        "-d",
+        "--name",
+        "labelled",
+        "--label",
+        "com.example.team=infra",
+        "--label",
+        "tier=web",
+        "--env",
+        "PASSWORD=hunter2",
+        &image,
+        "sleep",
+        "3600",
+    ]);
+    d.cli(&["run", "-d", "--name", "plain", &image, "sleep", "3600"]);
+    let server = start(&[&format!("--docker={}", d.host()), "--docker_only"]);
+    let mut all = Vec::new();
+    assert!(
+        wait_until(Duration::from_secs(20), || {
+            all = parse(&scrape(&server));
+            value(&all, "container_last_seen", &[("name", "labelled")]).is_some()
+                && value(&all, "container_last_seen", &[("name", "plain")]).is_some()
+        }),
+        "named containers never appeared"
+    );
+    for family in [
+        "container_last_seen",
+        "container_cpu_usage_seconds_total",
+        "container_memory_usage_bytes",
+        "container_start_time_seconds",
+    ] {
+        let labelled = find(&all, family, &[("name", "labelled")]);
+        assert!(!labelled.is_empty(), "{family}");
+        for s in labelled {
+            assert_eq!(
+                container_labels(s),
+                [
+                    ("container_label_com_example_team", "infra"),
+                    ("container_label_tier", "web")
+                ],
+                "{family}"
+            );
+        }
+        let plain = find(&all, family, &[("name", "plain")]);
+        assert!(!plain.is_empty(), "{family}");
+        for s in plain {
+            assert_eq!(
+                container_labels(s),
+                [
+                    ("container_label_com_example_team", ""),
+                    ("container_label_tier", "")
+                ],
+                "{family}"
+            );
+        }
+    }
+    assert!(!scrape(&server).contains("hunter2"), "an env var leaked");
+
+    d.cli(&["rm", "-f", "labelled"]);
+    let mut text = String::new();
+    assert!(
+        wait_until(Duration::from_secs(20), || {
+            text = scrape(&server);
+            !text.contains("name=\"labelled\"")
+        }),
+        "the removed container stayed"
+    );
+    assert!(text.contains("name=\"plain\""));
+    assert!(!text.contains("container_label_"), "{text}");
+}
+
 #[test]
 fn oom_kill_counts() {
     let d = Dockerd::start();
@@ -269,7 +360,11 @@ fn docker_absent_then_restarting() {
 #[test]
 fn a_frozen_docker_is_a_scrape_error_within_the_deadline() {
     let d = Dockerd::start();
-    let server = start(&[&format!("--docker={}", d.host())]);
+    // Every scrape reads: the one right after the freeze must see it.
+    let server = start(&[
+        &format!("--docker={}", d.host()),
+        "--housekeeping_interval=0s",
+    ]);
     let docker_version_known = |all: &[common::Series]| {
         find(all, "cadvisor_version_info", &[])
             .iter()

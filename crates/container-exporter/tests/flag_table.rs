@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use testkit::{FlagRow, FlagWalk, free_port};
+use testkit::{FlagRow, FlagStatus, FlagWalk, free_port};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_container-exporter");
 
@@ -20,6 +20,11 @@ fn every_upstream_flag_works_or_is_refused_naming_it() {
             ]),
             // Every run gets these.
             "docker" | "containerd" => Some(vec![]),
+            // Takes effect only without every label; refused beside it.
+            "whitelisted_container_labels" if row.status == FlagStatus::Works => Some(vec![
+                "--store_container_labels=false".into(),
+                row.argument.clone(),
+            ]),
             _ => None,
         }
     };

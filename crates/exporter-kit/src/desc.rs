@@ -103,6 +103,9 @@ pub(crate) struct DescInner {
     /// series' labels sorted by name and sorts series by their values in
     /// that order, and the text must be byte for byte the same.
     pub(crate) label_order: Box<[usize]>,
+    /// Whether a series leaves out the labels whose value is empty
+    /// ([`Desc::omitting_empty_labels`]).
+    pub(crate) omit_empty: bool,
     /// The family's comment lines (`# HELP`, `# TYPE`, `# UNIT`) as each
     /// text format writes them, made on first use: escaping every help
     /// text on every scrape was a tenth of encoding a page.
@@ -123,6 +126,7 @@ impl PartialEq for DescInner {
             && self.kind == other.kind
             && self.unit == other.unit
             && self.label_names == other.label_names
+            && self.omit_empty == other.omit_empty
     }
 }
 
@@ -182,6 +186,7 @@ impl Desc {
             unit: None,
             label_names: label_names.iter().map(|l| Box::<str>::from(*l)).collect(),
             label_order: name_order(label_names),
+            omit_empty: false,
             headers: Default::default(),
         })))
     }
@@ -220,15 +225,35 @@ impl Desc {
                 unit: unit.to_string(),
             });
         }
-        Ok(Desc(Arc::new(DescInner {
+        Ok(self.rebuilt(|d| d.unit = Some(unit.into())))
+    }
+
+    /// Makes every series of the family leave out the labels whose value is
+    /// empty, so that series of one family carry different label sets, as
+    /// client_golang writes families built from a `Desc` per series
+    /// (node_exporter's `node_power_supply_info` keeps only the attributes
+    /// a supply has). Prometheus stores `l=""` as no `l` at all, so this
+    /// changes the text, never what is stored; series are then ordered as
+    /// client_golang orders mixed label sets (fewer labels first).
+    pub fn omitting_empty_labels(self) -> Desc {
+        self.rebuilt(|d| d.omit_empty = true)
+    }
+
+    /// A copy with `change` applied: its comment lines are written anew.
+    fn rebuilt(&self, change: impl FnOnce(&mut DescInner)) -> Desc {
+        let inner = &self.0;
+        let mut copy = DescInner {
             name: inner.name.clone(),
             help: inner.help.clone(),
             kind: inner.kind,
-            unit: Some(unit.into()),
+            unit: inner.unit.clone(),
             label_names: inner.label_names.clone(),
             label_order: inner.label_order.clone(),
+            omit_empty: inner.omit_empty,
             headers: Default::default(),
-        })))
+        };
+        change(&mut copy);
+        Desc(Arc::new(copy))
     }
 
     /// This family's comment lines in `format`, written by `write` the
@@ -270,8 +295,20 @@ impl Desc {
             .map(|&i| (i, &*self.0.label_names[i]))
     }
 
+    pub fn omits_empty_labels(&self) -> bool {
+        self.0.omit_empty
+    }
+
     pub(crate) fn label_count(&self) -> usize {
         self.0.label_names.len()
+    }
+
+    /// Whether series written with `other` can join this family: same
+    /// type, label names and handling of empty labels.
+    pub(crate) fn same_shape(&self, other: &Desc) -> bool {
+        self.kind() == other.kind()
+            && self.omits_empty_labels() == other.omits_empty_labels()
+            && self.label_names().eq(other.label_names())
     }
 }
 

@@ -153,9 +153,7 @@ impl Emitter {
         }
         let index = match self.by_name.get(desc.name()) {
             Some(&index) => {
-                let existing = &self.families[index].desc;
-                if existing.kind() != desc.kind() || !existing.label_names().eq(desc.label_names())
-                {
+                if !self.families[index].desc.same_shape(desc) {
                     self.drop_series(desc, "name already used with another type or label names");
                     return None;
                 }

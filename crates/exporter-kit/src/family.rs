@@ -189,16 +189,29 @@ impl Family {
     }
 
     /// Label name/value pairs of one of this family's series, sorted by
-    /// label name as client_golang writes them.
+    /// label name as client_golang writes them; without the empty ones
+    /// when the family omits them.
     pub fn labels<'a>(&'a self, metric: &'a Metric) -> impl Iterator<Item = (&'a str, &'a str)> {
+        let omit = self.desc.omits_empty_labels();
         self.desc
             .sorted_label_names()
             .map(|(i, name)| (name, metric.label_values.get(i).unwrap_or_default()))
+            .filter(move |(_, value)| !(omit && value.is_empty()))
     }
 
     /// Orders two series of this family as client_golang does: by their
-    /// label values taken in label-name order.
+    /// label values taken in label-name order. Series of different label
+    /// sets (empty labels omitted) go by their number of labels first,
+    /// then by the values they have, position by position, whatever the
+    /// names: client_golang's `MetricSorter`.
     pub fn compare_series(&self, a: &Metric, b: &Metric) -> std::cmp::Ordering {
+        if self.desc.omits_empty_labels() {
+            let values = |m| self.labels(m).map(|(_, value)| value);
+            return values(a)
+                .count()
+                .cmp(&values(b).count())
+                .then_with(|| values(a).cmp(values(b)));
+        }
         fn value(m: &Metric, i: usize) -> &str {
             m.label_values.get(i).unwrap_or_default()
         }

@@ -49,7 +49,7 @@ impl<'a> Value<'a> {
     }
 }
 
-fn varint(buf: &[u8]) -> Result<(u64, usize), WireError> {
+pub(crate) fn varint(buf: &[u8]) -> Result<(u64, usize), WireError> {
     let mut value = 0u64;
     for (i, byte) in buf.iter().enumerate().take(10) {
         value |= u64::from(byte & 0x7f) << (7 * i);

@@ -582,9 +582,7 @@ pub fn merge(mut families: Vec<Family>) -> Vec<Family> {
         if let Some(last) = merged.last_mut()
             && last.name() == family.name()
         {
-            if last.desc.kind() == family.desc.kind()
-                && last.desc.label_names().eq(family.desc.label_names())
-            {
+            if last.desc.same_shape(&family.desc) {
                 last.metrics.extend(family.metrics);
             } else {
                 tracing::error!(

@@ -131,6 +131,15 @@ fn check_values(prom: &testkit::Prometheus, job: &str) {
     // The counter named without _total keeps its name in every format.
     assert_eq!(one("kit_test_legacy_counter{job=\"JOB\"}"), 3.0);
     assert_eq!(one("kit_test_untyped{job=\"JOB\"}"), 5.0);
+    // Series that leave out an empty label are stored as if it were there.
+    assert_eq!(
+        one("kit_test_info{job=\"JOB\",name=\"BAT0\",model=\"X1\"}"),
+        1.0
+    );
+    assert_eq!(
+        one("kit_test_info{job=\"JOB\",name=\"AC\",model=\"\"}"),
+        2.0
+    );
     assert_eq!(one("kit_test_latency_seconds_count{job=\"JOB\"}"), 4.0);
     assert_eq!(one("kit_test_latency_seconds_sum{job=\"JOB\"}"), 2.5);
     // Protobuf buckets come back with `le="1.0"`, text ones with `le="1"`.

@@ -115,13 +115,15 @@ pub fn start(factor: u32, run_dir: &Path, docker: Option<&Dockerd>, rps: f64) ->
     // only its containers (and the root cgroup): this host's other cgroups
     // are not the stack's, and walking them all takes most of the 800 ms
     // scrape timeout of the simulation mode on a busy machine (a missed
-    // scrape leaves a gap that hides an OOM kill from `increase`).
+    // scrape leaves a gap that hides an OOM kill from `increase`). No
+    // container labels, as docker-compose.yml.
     let container_args: Vec<String> = docker
         .iter()
         .flat_map(|d| {
             [
                 format!("--docker={}", d.host()),
                 "--docker_only".to_string(),
+                "--store_container_labels=false".to_string(),
             ]
         })
         .collect();

@@ -1,5 +1,5 @@
 //! cAdvisor's `container_*` families, read at scrape time from the cgroup
-//! tree, with names, images and allowlisted labels from the container
+//! tree, with names, images and labels from the container
 //! runtimes (`crate::runtimes`). The families are declared in
 //! `families.rs`, one struct per cAdvisor metric group, and written by one
 //! function per group in `groups.rs`.
@@ -7,20 +7,22 @@
 mod families;
 mod groups;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
-use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use exporter_kit::family::Value;
 use exporter_kit::{
-    AnyCollector, BuildContext, BuildError, CollectError, Collector, Desc, Emitter, ScrapeContext,
+    AnyCollector, BuildContext, BuildError, CollectError, Collector, Desc, Emitter, Family,
+    ScrapeContext,
 };
 
 use crate::args::{Args, MetricSet};
 use crate::cgroup::{self, Hierarchy, Stats};
 use crate::docker::Meta;
 pub use crate::runtimes::{Names, NoNames, Runtimes};
-use families::{CommonLabels, Families};
+use families::{CommonLabels, Families, LAST_SEEN};
 use groups::{Cgroup, SeriesOut};
 
 pub struct Options {
@@ -34,13 +36,43 @@ pub struct Options {
     pub docker_only: bool,
     pub raw_prefixes: Vec<String>,
     pub disable_root: bool,
-    pub label_allowlist: Vec<String>,
+    /// A read of the cgroups younger than this answers the scrape
+    /// (cAdvisor's --housekeeping_interval); zero reads every scrape.
+    pub housekeeping_interval: Duration,
+}
+
+/// The families of one read of the cgroups, and when it began.
+struct Snapshot {
+    at: Instant,
+    families: Vec<Family>,
+}
+
+/// The families for one set of container labels: rebuilt only when a
+/// scrape's containers bring a label no earlier one had or drop the last
+/// of one, so descriptors (and their written comment lines) are kept
+/// across scrapes.
+struct Labelled {
+    /// Every container label of the scrape, sorted.
+    keys: Vec<Arc<str>>,
+    labels: CommonLabels,
+    families: Families,
+}
+
+/// A cgroup a scrape reports, with its container's id and metadata.
+struct Reported<'a> {
+    name: &'a str,
+    id: Option<&'a str>,
+    meta: Option<Arc<Meta>>,
 }
 
 pub struct ContainerCollector {
     opts: Options,
     names: Box<dyn Names>,
-    families: Families,
+    labelled: Mutex<Option<Arc<Labelled>>>,
+    /// The last complete read, while younger than the housekeeping
+    /// interval. Held while a read runs, so scrapes that arrive meanwhile
+    /// wait for it rather than read again.
+    snapshot: Mutex<Option<Snapshot>>,
     scrape_error: Desc,
     devices: Mutex<HashMap<(u64, u64), String>>,
     /// Last OOM count emitted per cgroup, so the counter never goes back
@@ -50,11 +82,11 @@ pub struct ContainerCollector {
 
 impl ContainerCollector {
     pub fn new(opts: Options, names: Box<dyn Names>) -> ContainerCollector {
-        let families = Families::new(&opts.included, &CommonLabels::new(&opts.label_allowlist));
         ContainerCollector {
             opts,
             names,
-            families,
+            labelled: Mutex::new(None),
+            snapshot: Mutex::new(None),
             scrape_error: Desc::gauge(
                 "container_scrape_error",
                 "1 if there was an error while getting container metrics, 0 otherwise",
@@ -78,11 +110,35 @@ impl ContainerCollector {
                 .any(|p| name.starts_with(p.as_str()))
     }
 
+    /// The families whose label names are those of `metas`' labels.
+    fn labelled<'a>(&self, metas: impl Iterator<Item = &'a Meta>) -> Arc<Labelled> {
+        let mut keys = BTreeSet::new();
+        for meta in metas {
+            keys.extend(meta.labels.iter().map(|(k, _)| k));
+        }
+        let mut cache = self.labelled.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(last) = &*cache
+            && last.keys.iter().eq(keys.iter().copied())
+        {
+            return last.clone();
+        }
+        let keys: Vec<Arc<str>> = keys.into_iter().cloned().collect();
+        let labels = CommonLabels::new(&keys);
+        let labelled = Arc::new(Labelled {
+            families: Families::new(&self.opts.included, &labels),
+            labels,
+            keys,
+        });
+        *cache = Some(labelled.clone());
+        labelled
+    }
+
     /// Writes one cgroup's families, group by group; returns what could
     /// not be read.
     fn container(
         &self,
         out: &mut Emitter,
+        labelled: &Labelled,
         cgroup_name: &str,
         meta: Option<&Meta>,
         container_id: Option<&str>,
@@ -94,8 +150,8 @@ impl ContainerCollector {
             meta.map_or("", |m| &*m.image),
             meta.map_or("", |m| &*m.name),
         ];
-        for i in 0..self.opts.label_allowlist.len() {
-            common.push(meta.and_then(|m| m.labels.get(i)).map_or("", |v| &**v));
+        for key in labelled.labels.keys() {
+            common.push(meta.map_or("", |m| m.label(key)));
         }
         let out = &mut SeriesOut::new(out, &common);
         let cg = Cgroup {
@@ -104,7 +160,7 @@ impl ContainerCollector {
             container_id,
             stats: &stats,
         };
-        let f = &self.families;
+        let f = &labelled.families;
         if let (Some(fam), Some(cpu)) = (&f.cpu, &stats.cpu) {
             groups::cpu(out, fam, f.percpu, cpu, &stats.cpu_spec);
         }
@@ -150,6 +206,47 @@ impl Collector for ContainerCollector {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs_f64())
             .unwrap_or(0.0);
+        let interval = self.opts.housekeeping_interval;
+        if interval.is_zero() {
+            self.read(ctx, out, now);
+            return Ok(());
+        }
+        let mut snapshot = self.snapshot.lock().unwrap_or_else(PoisonError::into_inner);
+        let fresh = snapshot.as_ref().filter(|s| s.at.elapsed() < interval);
+        let families = match fresh {
+            Some(s) => s.families.clone(),
+            None => {
+                let at = Instant::now();
+                let mut read = Emitter::new();
+                let complete = self.read(ctx, &mut read, now);
+                let families = read.into_families();
+                // A read cut short by the deadline is served once, never kept.
+                *snapshot = complete.then(|| Snapshot {
+                    at,
+                    families: families.clone(),
+                });
+                families
+            }
+        };
+        drop(snapshot);
+        for mut family in families {
+            // cAdvisor's container_last_seen is the time of the scrape,
+            // whatever the age of the stats.
+            if family.name() == LAST_SEEN {
+                for metric in &mut family.metrics {
+                    metric.value = Value::Scalar(now);
+                }
+            }
+            out.family(family);
+        }
+        Ok(())
+    }
+}
+
+impl ContainerCollector {
+    /// Reads every reported cgroup into `out`; false when the scrape's
+    /// deadline cut the read short.
+    fn read(&self, ctx: &ScrapeContext, out: &mut Emitter, now: f64) -> bool {
         let mut errors = Vec::new();
         // Asked now, answered while the cgroups are read; awaited with a
         // little time left to answer the scrape.
@@ -158,19 +255,28 @@ impl Collector for ContainerCollector {
         let answer_by = ctx.deadline.checked_sub(margin).unwrap_or(ctx.deadline);
         let runtime = self.names.check(answer_by);
         let names = self.opts.hierarchy.list();
+        let cgroups: Vec<Reported<'_>> = names
+            .iter()
+            .filter_map(|name| {
+                let id = cgroup::container_id(name);
+                self.wanted(name, id.is_some()).then(|| Reported {
+                    name,
+                    id,
+                    meta: id.and_then(|id| self.names.get(id)),
+                })
+            })
+            .collect();
+        // Every series carries the labels of every container, empty where
+        // it has none, as cAdvisor writes them.
+        let labelled = self.labelled(cgroups.iter().filter_map(|c| c.meta.as_deref()));
         let mut complete = true;
-        for name in &names {
+        for c in &cgroups {
             if ctx.remaining().is_zero() {
                 errors.push("scrape deadline reached".to_string());
                 complete = false;
                 break;
             }
-            let id = cgroup::container_id(name);
-            if !self.wanted(name, id.is_some()) {
-                continue;
-            }
-            let meta = id.and_then(|id| self.names.get(id));
-            let errs = self.container(out, name, meta.as_deref(), id, now);
+            let errs = self.container(out, &labelled, c.name, c.meta.as_deref(), c.id, now);
             errors.extend(errs);
         }
         // Forget the OOM counts of cgroups that are gone (`names` is sorted).
@@ -193,22 +299,19 @@ impl Collector for ContainerCollector {
             &[],
             if errors.is_empty() { 0.0 } else { 1.0 },
         );
-        Ok(())
+        complete
     }
 }
 
 pub fn build(args: &Args, ctx: &BuildContext) -> Result<AnyCollector, BuildError> {
     let hierarchy = Hierarchy::detect(&args.cgroup_path).map_err(BuildError::new)?;
     tracing::info!(version = hierarchy.version(), "cgroup hierarchy");
-    let allow = args.label_allowlist();
-    let watcher = crate::docker::Watcher::spawn(&args.docker, allow.clone());
+    let policy = args.label_policy();
+    let watcher = crate::docker::Watcher::spawn(&args.docker, policy.clone());
     ctx.get_or_insert_with(crate::DockerVersion::default)
         .follow(&watcher);
-    let containerd = crate::containerd::Containerd::spawn(
-        &args.containerd,
-        &args.containerd_namespace,
-        allow.clone(),
-    );
+    let containerd =
+        crate::containerd::Containerd::spawn(&args.containerd, &args.containerd_namespace, policy);
     let names: Box<dyn Names> = Box::new(Runtimes {
         docker: watcher,
         containerd,
@@ -228,7 +331,7 @@ pub fn build(args: &Args, ctx: &BuildContext) -> Result<AnyCollector, BuildError
             .map(str::to_string)
             .collect(),
         disable_root: args.disable_root_cgroup_stats,
-        label_allowlist: allow,
+        housekeeping_interval: args.housekeeping_interval,
     };
     Ok(AnyCollector::blocking(ContainerCollector::new(opts, names)))
 }

@@ -151,7 +151,8 @@ pub(crate) fn write_escaped(buf: &mut Vec<u8>, text: &str, quotes: bool) {
 }
 
 /// Writes `{a="x",b="y"}`, labels sorted by name, with an optional extra
-/// label (`le`, `quantile`) last, or nothing when there are no labels.
+/// label (`le`, `quantile`) last, or nothing when there are no labels
+/// (also when every label is empty and the family omits empty labels).
 pub(crate) fn write_labels(
     buf: &mut Vec<u8>,
     spelling: Spelling,
@@ -159,31 +160,33 @@ pub(crate) fn write_labels(
     values: &LabelValues,
     extra: Option<(&str, f64)>,
 ) {
-    if values.is_empty() && extra.is_none() {
-        return;
-    }
-    buf.push(b'{');
+    let omit = family.desc.omits_empty_labels();
     let mut first = true;
-    for (index, name) in family.desc.sorted_label_names() {
-        if !first {
-            buf.push(b',');
-        }
+    let mut separator = |buf: &mut Vec<u8>| {
+        buf.push(if first { b'{' } else { b',' });
         first = false;
+    };
+    for (index, name) in family.desc.sorted_label_names() {
+        let value = values.get(index).unwrap_or_default();
+        if omit && value.is_empty() {
+            continue;
+        }
+        separator(buf);
         buf.extend_from_slice(name.as_bytes());
         buf.extend_from_slice(b"=\"");
-        write_escaped(buf, values.get(index).unwrap_or_default(), true);
+        write_escaped(buf, value, true);
         buf.push(b'"');
     }
     if let Some((name, value)) = extra {
-        if !first {
-            buf.push(b',');
-        }
+        separator(buf);
         buf.extend_from_slice(name.as_bytes());
         buf.extend_from_slice(b"=\"");
         spelling.float(buf, value);
         buf.push(b'"');
     }
-    buf.push(b'}');
+    if !first {
+        buf.push(b'}');
+    }
 }
 
 /// Writes every sample of `family` under `name`: histograms as buckets
@@ -230,6 +233,138 @@ pub(crate) fn samples(buf: &mut Vec<u8>, spelling: Spelling, name: &[u8], family
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::desc::Desc;
+    use crate::emit::Emitter;
+    use crate::family::Histogram;
+    use crate::protowire::{self, map_entry};
+
+    /// A family whose series leave out their empty labels (one with none
+    /// left, a histogram among them), beside one that keeps `l=""`.
+    fn omitting() -> Vec<Family> {
+        let info =
+            Desc::gauge("info", "I.", &["supply", "model", "serial"]).omitting_empty_labels();
+        let hist = Desc::histogram("h", "H.", &["a"]).omitting_empty_labels();
+        let kept = Desc::gauge("kept", "K.", &["a"]);
+        let mut e = Emitter::new();
+        e.gauge(&info, &["BAT0", "X1", ""], 1.0);
+        e.gauge(&info, &["AC", "", ""], 1.0);
+        e.gauge(&info, &["", "", ""], 1.0);
+        e.gauge(&info, &["BAT1", "", "7"], 1.0);
+        e.histogram(
+            &hist,
+            &[""],
+            Histogram {
+                buckets: vec![],
+                sum: 1.0,
+                count: 1,
+            },
+        );
+        e.gauge(&kept, &[""], 2.0);
+        crate::runner::merge(e.into_families())
+    }
+
+    /// client_golang orders series of different label sets by how many
+    /// labels they have, then value by value whatever the label names, so
+    /// `serial="7"` comes before `model="X1"`.
+    #[test]
+    fn empty_labels_are_left_out_in_text() {
+        let mut buf = Vec::new();
+        text::encode(&omitting(), &mut buf);
+        assert_eq!(
+            String::from_utf8(buf).unwrap(),
+            "# HELP h H.\n# TYPE h histogram\n\
+             h_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n\
+             # HELP info I.\n# TYPE info gauge\n\
+             info 1\n\
+             info{supply=\"AC\"} 1\n\
+             info{serial=\"7\",supply=\"BAT1\"} 1\n\
+             info{model=\"X1\",supply=\"BAT0\"} 1\n\
+             # HELP kept K.\n# TYPE kept gauge\nkept{a=\"\"} 2\n"
+        );
+    }
+
+    #[test]
+    fn empty_labels_are_left_out_in_openmetrics() {
+        let mut buf = Vec::new();
+        openmetrics::encode(&omitting(), &mut buf);
+        assert_eq!(
+            String::from_utf8(buf).unwrap(),
+            "# HELP h H.\n# TYPE h histogram\n\
+             h_bucket{le=\"+Inf\"} 1\nh_sum 1.0\nh_count 1\n\
+             # HELP info I.\n# TYPE info gauge\n\
+             info 1.0\n\
+             info{supply=\"AC\"} 1.0\n\
+             info{serial=\"7\",supply=\"BAT1\"} 1.0\n\
+             info{model=\"X1\",supply=\"BAT0\"} 1.0\n\
+             # HELP kept K.\n# TYPE kept gauge\nkept{a=\"\"} 2.0\n\
+             # EOF\n"
+        );
+    }
+
+    /// A family's name and the label pairs of each of its series.
+    type Decoded = (String, Vec<Vec<(String, String)>>);
+
+    /// Each family as a protobuf reader sees it.
+    fn protobuf_labels(mut buf: &[u8]) -> Vec<Decoded> {
+        let mut families = Vec::new();
+        while !buf.is_empty() {
+            let (len, n) = protowire::varint(buf).unwrap();
+            let (message, rest) = buf[n..].split_at(len as usize);
+            buf = rest;
+            let mut name = String::new();
+            let mut series = Vec::new();
+            for field in protowire::fields(message) {
+                match field.unwrap() {
+                    (1, v) => name = v.as_string().unwrap(),
+                    (4, v) => series.push(
+                        protowire::fields(v.as_bytes().unwrap())
+                            .map(Result::unwrap)
+                            .filter(|(number, _)| *number == 1)
+                            .map(|(_, pair)| map_entry(pair.as_bytes().unwrap()).unwrap())
+                            .collect(),
+                    ),
+                    _ => {}
+                }
+            }
+            families.push((name, series));
+        }
+        families
+    }
+
+    #[test]
+    fn empty_labels_are_left_out_in_protobuf() {
+        let mut buf = Vec::new();
+        protobuf::encode(&omitting(), &mut buf);
+        let pair = |n: &str, v: &str| (n.to_string(), v.to_string());
+        assert_eq!(
+            protobuf_labels(&buf),
+            [
+                ("h".to_string(), vec![vec![]]),
+                (
+                    "info".to_string(),
+                    vec![
+                        vec![],
+                        vec![pair("supply", "AC")],
+                        vec![pair("serial", "7"), pair("supply", "BAT1")],
+                        vec![pair("model", "X1"), pair("supply", "BAT0")],
+                    ]
+                ),
+                ("kept".to_string(), vec![vec![pair("a", "")]]),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_family_that_omits_empty_labels_is_not_joined_to_one_that_keeps_them() {
+        let mut e = Emitter::new();
+        e.gauge(&Desc::gauge("g", "", &["a"]), &["x"], 1.0);
+        e.gauge(
+            &Desc::gauge("g", "", &["a"]).omitting_empty_labels(),
+            &["y"],
+            1.0,
+        );
+        assert_eq!(e.dropped(), 1);
+    }
 
     #[test]
     fn negotiation() {

@@ -58,7 +58,12 @@ fn metric_type(kind: Kind) -> u64 {
 }
 
 fn encode_metric(out: &mut Vec<u8>, family: &Family, metric: &Metric, scratch: &mut Vec<u8>) {
-    for (name, value) in family.labels(metric) {
+    let omit = family.desc.omits_empty_labels();
+    for (index, name) in family.desc.sorted_label_names() {
+        let value = metric.label_values.get(index).unwrap_or_default();
+        if omit && value.is_empty() {
+            continue;
+        }
         message(out, scratch, 1, |m| {
             bytes_field(m, 1, name.as_bytes());
             bytes_field(m, 2, value.as_bytes());

@@ -32,6 +32,7 @@ pub struct Known {
     latency: Desc,
     rpc: Desc,
     untyped: Desc,
+    info: Desc,
 }
 
 impl Known {
@@ -47,6 +48,12 @@ impl Known {
             latency: Desc::histogram("kit_test_latency_seconds", "A histogram.", &[]),
             rpc: Desc::summary("kit_test_rpc_seconds", "A summary.", &[]),
             untyped: Desc::untyped("kit_test_untyped", "An untyped value.", &[]),
+            info: Desc::gauge(
+                "kit_test_info",
+                "Series of several label sets.",
+                &["name", "model"],
+            )
+            .omitting_empty_labels(),
         }
     }
 }
@@ -85,6 +92,8 @@ impl Collector for Known {
             },
         );
         out.untyped(&self.untyped, &[], 5.0);
+        out.gauge(&self.info, &["BAT0", "X1"], 1.0);
+        out.gauge(&self.info, &["AC", ""], 2.0);
         Ok(())
     }
 }

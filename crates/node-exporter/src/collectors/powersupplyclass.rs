@@ -81,10 +81,9 @@ const NUMERIC: &[(&str, &str, f64)] = &[
     ("temp_min", "temp_min_celsius", 10.0),
 ];
 
-/// Text attributes that become labels of `node_power_supply_info`.
-/// Upstream leaves out the labels of empty attributes, which gives one
-/// family several label sets; we always carry all of them, empty when the
-/// attribute is absent, which Prometheus stores identically.
+/// Text attributes that become labels of `node_power_supply_info`. A
+/// supply's series carries only the attributes it has (absent or empty
+/// ones are left out), as upstream builds one descriptor per supply.
 const INFO: &[&str] = &[
     "capacity_level",
     "charge_type",
@@ -130,7 +129,8 @@ pub fn build(args: &Args) -> Result<AnyCollector, BuildError> {
             "node_power_supply_info",
             "info of /sys/class/power_supply/<power_supply>.",
             &info_labels,
-        ),
+        )
+        .omitting_empty_labels(),
     }))
 }
 

@@ -6,38 +6,60 @@
 //! appears. The unit test below checks each name, type and label set
 //! against cAdvisor's catalog.
 
+use std::sync::Arc;
+
 use exporter_kit::{Desc, Kind};
 
 use crate::args::MetricSet;
 
 /// The label names every container family ends with: `id`, `image`,
-/// `name`, then one `container_label_<name>` per allowlisted label.
-pub struct CommonLabels(Vec<String>);
+/// `name`, then one `container_label_<sanitised name>` per container label
+/// of the scrape, as cAdvisor unites the labels of all the containers it
+/// reports. Two labels that sanitise alike give one metric label, valued
+/// from the first by name (cAdvisor keeps whichever its map iteration
+/// meets first, which changes from scrape to scrape).
+pub struct CommonLabels {
+    names: Vec<String>,
+    /// The container label each `container_label_*` name takes its value
+    /// from, in the order of those names.
+    keys: Vec<Arc<str>>,
+}
 
 impl CommonLabels {
-    pub fn new(label_allowlist: &[String]) -> CommonLabels {
+    /// `keys`: the container labels of the scrape, sorted.
+    pub fn new<K: AsRef<str>>(keys: &[K]) -> CommonLabels {
         let mut names: Vec<String> = vec!["id".into(), "image".into(), "name".into()];
-        for l in label_allowlist {
+        let mut kept = Vec::new();
+        for key in keys {
             let n = format!(
                 "container_label_{}",
-                exporter_kit::desc::sanitize_label_name(l)
+                exporter_kit::desc::sanitize_label_name(key.as_ref())
             );
             if !names.contains(&n) {
                 names.push(n);
+                kept.push(Arc::from(key.as_ref()));
             }
         }
-        CommonLabels(names)
+        CommonLabels { names, keys: kept }
+    }
+
+    /// The container labels valued by the `container_label_*` names.
+    pub fn keys(&self) -> &[Arc<str>] {
+        &self.keys
     }
 
     fn desc(&self, name: &str, kind: Kind, extra: &[&str], help: &str) -> Desc {
         let labels: Vec<&str> = extra
             .iter()
             .copied()
-            .chain(self.0.iter().map(String::as_str))
+            .chain(self.names.iter().map(String::as_str))
             .collect();
         Desc::new(name, help, kind, &labels)
     }
 }
+
+/// Written with the time of the scrape even when the stats are older.
+pub const LAST_SEEN: &str = "container_last_seen";
 
 /// One group: a struct with a `Desc` per family, built from rows of
 /// `field: Kind "name" [extra labels] "help"`.
@@ -45,7 +67,7 @@ macro_rules! metric_group {
     (
         $(#[$doc:meta])*
         $group:ident $(= $metric_kind:literal)? {
-            $( $field:ident: $kind:ident $name:literal [$($label:literal),*] $help:literal, )*
+            $( $field:ident: $kind:ident $name:tt [$($label:literal),*] $help:literal, )*
         }
     ) => {
         $(#[$doc])*
@@ -294,7 +316,7 @@ metric_group! {
             "Start time of the container since unix epoch in seconds.",
         creation_time: Gauge "container_creation_time_seconds" []
             "Container creation time since unix epoch in seconds.",
-        last_seen: Gauge "container_last_seen" []
+        last_seen: Gauge LAST_SEEN []
             "Last time a container was seen by the exporter.",
         health_state: Gauge "container_health_state" []
             "The result of the container's health check: 1 healthy, 0 not, -1 no health check.",
@@ -362,7 +384,7 @@ mod tests {
     /// Every group on, each family with the group cAdvisor files it under.
     fn every_family() -> Vec<(&'static str, Desc)> {
         let all = MetricSet(ALL_METRICS.iter().map(|m| m.to_string()).collect());
-        let f = Families::new(&all, &CommonLabels::new(&[]));
+        let f = Families::new(&all, &CommonLabels::new::<&str>(&[]));
         let mut out = Vec::new();
         let mut add = |group: &'static str, descs: Vec<&Desc>| {
             out.extend(descs.into_iter().map(|d| (group, d.clone())));
@@ -433,20 +455,28 @@ mod tests {
     #[test]
     fn a_group_that_is_off_has_no_descriptors() {
         let only_cpu = MetricSet(["cpu".to_string()].into());
-        let f = Families::new(&only_cpu, &CommonLabels::new(&[]));
+        let f = Families::new(&only_cpu, &CommonLabels::new::<&str>(&[]));
         assert!(f.cpu.is_some());
         assert!(f.memory.is_none() && f.network.is_none() && f.disk_io.is_none());
         assert!(!f.percpu);
     }
 
     #[test]
-    fn allowlisted_labels_follow_the_common_ones_once_each() {
-        let labels = CommonLabels::new(&["com.example/team".into(), "com.example.team".into()]);
+    fn container_labels_follow_the_common_ones_once_each() {
+        let labels = CommonLabels::new(&["com.example.team", "com.example/team", "tier"]);
         let f = Families::new(&MetricSet::default(), &labels);
         let names: Vec<&str> = f.always.last_seen.label_names().collect();
         assert_eq!(
             names,
-            ["id", "image", "name", "container_label_com_example_team"]
+            [
+                "id",
+                "image",
+                "name",
+                "container_label_com_example_team",
+                "container_label_tier"
+            ]
         );
+        let keys: Vec<&str> = labels.keys().iter().map(|k| &**k).collect();
+        assert_eq!(keys, ["com.example.team", "tier"]);
     }
 }
