@@ -126,16 +126,18 @@ fn up_since(store: &str, since: f64) -> Vec<Series> {
         .collect()
 }
 
-/// The newest sample timestamp an agent's remote_write has sent
-/// (`prometheus_remote_storage_queue_highest_sent_timestamp_seconds`).
-fn highest_sent(agent: &str) -> Option<f64> {
+/// The value of the first series of `family` an agent exposes.
+fn agent_metric(agent: &str, family: &str) -> Option<f64> {
     let text = testkit::http()
         .get(format!("{agent}/metrics"))
         .send()
         .and_then(|r| r.text())
         .ok()?;
     text.lines()
-        .find(|l| l.starts_with("prometheus_remote_storage_queue_highest_sent_timestamp_seconds{"))
+        .find(|l| {
+            l.strip_prefix(family)
+                .is_some_and(|rest| rest.starts_with(['{', ' ']))
+        })
         .and_then(|l| l.rsplit(' ').next())
         .and_then(|v| v.parse().ok())
 }
@@ -329,25 +331,6 @@ fn scale_out_stack_shards_alerts_and_survives_restarts() {
             );
         }
     }
-    // Deduplication: both replicas scrape every target, each at its own
-    // moment in the interval; the store keeps one sample per interval.
-    let recent = up_since(&store, now() - 10.0);
-    let doubled: Vec<String> = recent
-        .iter()
-        .filter(|s| !s.twins().is_empty())
-        .map(|s| format!("{}: {:?}", s.name(), s.times))
-        .collect();
-    assert!(
-        doubled.is_empty(),
-        "two samples in one scrape interval:\n{}",
-        doubled.join("\n")
-    );
-    let samples: usize = recent.iter().map(|s| s.times.len()).sum();
-    println!(
-        "dedup: {samples} samples of `up` over 10 s for {} targets scraped twice each",
-        recent.len()
-    );
-
     // Alerts through vmalert -> Alertmanager -> receivers, concurrently:
     // per-target alerts (a probe, an exporter's, a host's) and an
     // aggregated one over recording rules vmalert wrote back to the store.
@@ -430,6 +413,26 @@ fn scale_out_stack_shards_alerts_and_survives_restarts() {
     }
     stop_traffic.store(true, Ordering::SeqCst);
 
+    // Deduplication: both replicas scrape every target, each at its own
+    // moment in the interval; the store keeps one sample per interval.
+    let window = 20.0;
+    let recent = up_since(&store, now() - window);
+    let doubled: Vec<String> = recent
+        .iter()
+        .filter(|s| !s.twins().is_empty())
+        .map(|s| format!("{}: {:?}", s.name(), s.times))
+        .collect();
+    assert!(
+        doubled.is_empty(),
+        "two samples in one scrape interval:\n{}",
+        doubled.join("\n")
+    );
+    let samples: usize = recent.iter().map(|s| s.times.len()).sum();
+    println!(
+        "dedup: {samples} samples of `up` in the last {window} s for {} targets scraped by two replicas each",
+        recent.len()
+    );
+
     // The store stops for OUTAGE while the agents scrape on: once they
     // have sent what their WAL kept, no series has a gap.
     let before = now() - 5.0;
@@ -468,7 +471,12 @@ fn scale_out_stack_shards_alerts_and_survives_restarts() {
     control(&receiver, "start", "agent-1a");
     let restarted = now();
     let sent = testkit::wait_until(Duration::from_secs(60), || {
-        highest_sent(&agents[2]).is_some_and(|t| t >= restarted)
+        // The newest sample timestamp its remote_write has sent.
+        agent_metric(
+            &agents[2],
+            "prometheus_remote_storage_queue_highest_sent_timestamp_seconds",
+        )
+        .is_some_and(|t| t >= restarted)
     });
     let agent_catch_up = now() - restarted;
     assert!(sent, "agent-1a sent nothing scraped after its restart");
@@ -501,6 +509,18 @@ fn scale_out_stack_shards_alerts_and_survives_restarts() {
         "agent-1a outage {OUTAGE:?}: no gap (widest {:.1}s, {}); agent-1a sent again {agent_catch_up:.1}s after its restart",
         widest.0, widest.1
     );
+
+    // What four agents cost on this host: CPU share of one core, and
+    // resident memory, over their life (agent-1a's since its restart).
+    for (name, agent) in AGENTS.iter().zip(&agents) {
+        let metric = |f: &str| agent_metric(agent, f).unwrap_or(f64::NAN);
+        let life = now() - metric("process_start_time_seconds");
+        println!(
+            "{name}: {:.1}% of a core over {life:.0}s, {:.0} MiB resident",
+            100.0 * metric("process_cpu_seconds_total") / life,
+            metric("process_resident_memory_bytes") / 1048576.0
+        );
+    }
 
     common::stop_stack(up);
     println!("whole run: {:.0?}", started.elapsed());
