@@ -66,7 +66,7 @@ enum Command {
     /// Cause a real fault in the running stack and follow the alert to the
     /// receivers: endpoint-down, redis-down, redis-connection-failures,
     /// mysql-down, app-errors, app-latency, custom-threshold, kafka-lag,
-    /// container-oom, high-cpu.
+    /// container-oom, high-cpu, host-down.
     Simulate(up::simulate::Args),
 }
 

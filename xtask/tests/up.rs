@@ -102,10 +102,11 @@ fn native_stack_fires_and_resolves_every_scenario() {
         "targets over half their sample_limit: {usage:#}"
     );
 
-    // All ten scenarios at once: those touching different parts of the
+    // All eleven scenarios at once: those touching different parts of the
     // stack run concurrently, those sharing one (redis; the demo-app's
-    // fault knobs) one after the other. high-cpu loads a simulated host
-    // (its own /proc/stat), so it works on a busy machine as on an idle one.
+    // fault knobs; the simulated host) one after the other. high-cpu loads
+    // a simulated host (its own /proc/stat), so it works on a busy machine
+    // as on an idle one; host-down stops that host's node-exporter.
     // (name, alertname, severity, layer, Slack channel, per-target alert).
     let expected: &[Expected] = &[
         (
@@ -189,6 +190,14 @@ fn native_stack_fires_and_resolves_every_scenario() {
             None,
             true,
         ),
+        (
+            "host-down",
+            "HostDown",
+            "critical",
+            "host",
+            Some("#alerts-critical"),
+            true,
+        ),
     ];
     let json = dir.path().join("timelines.json");
     let mut args = vec!["simulate"];
@@ -230,7 +239,7 @@ fn native_stack_fires_and_resolves_every_scenario() {
         if per_target {
             // Per-target alerts keep the target's labels (the app and
             // Kafka alerts aggregate by job).
-            let host = if name == "high-cpu" {
+            let host = if name == "high-cpu" || name == "host-down" {
                 "simulated-host"
             } else {
                 "docker-host"

@@ -1,12 +1,12 @@
-//! `cargo xtask up --scale-out --speedup 15`: two Prometheus agents share
-//! the targets by `hashmod` and remote-write to the long-term store
-//! (victoria-metrics); vmalert runs the repository's rules against the
-//! store. Checked from the store, as a user would: every target is scraped
-//! by exactly one shard, alerts fire and resolve through vmalert and
+//! `cargo xtask up --scale-out --speedup 15`: two shards of the targets by
+//! `hashmod`, each scraped by an HA pair of Prometheus agents, remote-write
+//! to the long-term store (victoria-metrics), which deduplicates the pairs;
+//! vmalert runs the repository's rules against the store. Checked from the
+//! store, as a user would: every target is scraped by exactly one shard
+//! (one series, deduplicated), alerts fire and resolve through vmalert and
 //! Alertmanager, the dashboards have data, recording results are written
-//! back, and a store outage loses nothing once the agents' WAL has been
-//! sent (an agent outage leaves a gap only on its own shard, and only for
-//! as long as it was down).
+//! back, and neither a store outage (once the agents' WAL has been sent)
+//! nor an agent's (its replica scrapes on) leaves a gap in any series.
 
 mod common;
 
@@ -21,6 +21,8 @@ use serde_json::Value;
 
 /// The scrape interval at speedup 15 (15 s / 15), in seconds.
 const INTERVAL: f64 = 1.0;
+/// The agents `up --scale-out` names: shard 0 and 1, replicas a and b.
+const AGENTS: [&str; 4] = ["agent-0a", "agent-0b", "agent-1a", "agent-1b"];
 /// How long the store and an agent stay down ("a minute" would be 4 s at
 /// this speedup; longer, so the outage is many scrape intervals wide).
 const OUTAGE: Duration = Duration::from_secs(8);
@@ -67,7 +69,7 @@ fn control(receiver: &str, action: &str, what: &str) {
 struct Series {
     job: String,
     instance: String,
-    replica: String,
+    shard: String,
     times: Vec<f64>,
 }
 
@@ -89,7 +91,17 @@ impl Series {
     }
 
     fn name(&self) -> String {
-        format!("{}/{} ({})", self.job, self.instance, self.replica)
+        format!("{}/{} (shard {})", self.job, self.instance, self.shard)
+    }
+
+    /// Samples in the same slot of the store's deduplication, which
+    /// keeps the last sample of each (k - 1, k] scrape intervals.
+    fn twins(&self) -> Vec<f64> {
+        self.times
+            .windows(2)
+            .filter(|w| (w[0] / INTERVAL).ceil() == (w[1] / INTERVAL).ceil())
+            .map(|w| w[1])
+            .collect()
     }
 }
 
@@ -102,7 +114,7 @@ fn up_since(store: &str, since: f64) -> Vec<Series> {
         .map(|r| Series {
             job: r["metric"]["job"].as_str().unwrap_or_default().into(),
             instance: r["metric"]["instance"].as_str().unwrap_or_default().into(),
-            replica: r["metric"]["replica"].as_str().unwrap_or_default().into(),
+            shard: r["metric"]["shard"].as_str().unwrap_or_default().into(),
             times: r["values"]
                 .as_array()
                 .into_iter()
@@ -112,6 +124,22 @@ fn up_since(store: &str, since: f64) -> Vec<Series> {
                 .collect(),
         })
         .collect()
+}
+
+/// The value of the first series of `family` an agent exposes.
+fn agent_metric(agent: &str, family: &str) -> Option<f64> {
+    let text = testkit::http()
+        .get(format!("{agent}/metrics"))
+        .send()
+        .and_then(|r| r.text())
+        .ok()?;
+    text.lines()
+        .find(|l| {
+            l.strip_prefix(family)
+                .is_some_and(|rest| rest.starts_with(['{', ' ']))
+        })
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
 }
 
 /// GETs of a key that exists and one that does not, a few a second, so
@@ -213,24 +241,37 @@ fn scale_out_stack_shards_alerts_and_survives_restarts() {
             .to_string()
     };
     let (store, receiver) = (url("store"), url("receiver"));
-    let agents = [url("agent-0"), url("agent-1")];
+    let agents: Vec<String> = AGENTS.iter().map(|a| url(a)).collect();
+    let named: Vec<&String> = state["urls"]
+        .as_object()
+        .into_iter()
+        .flat_map(|u| u.keys())
+        .filter(|k| k.starts_with("agent-"))
+        .collect();
+    assert_eq!(named, AGENTS, "{state:#}");
     assert!(state["urls"]["prometheus"].is_null(), "{state:#}");
     let stop_traffic = Arc::new(AtomicBool::new(false));
     redis_traffic(&url("redis"), stop_traffic.clone());
 
-    // Sharding, from the agents: both discover the same targets, none is
-    // kept by both, and every one is kept by one of them.
+    // Sharding, from the agents: all discover the same targets, the two
+    // replicas of a shard keep the same ones, no target is kept by both
+    // shards, and every one is kept by one of them.
     let mut shards = Vec::new();
     let healthy = testkit::wait_until(Duration::from_secs(60), || {
         shards = agents.iter().map(|a| shard(a)).collect();
         shards.iter().all(|s| s.healthy)
     });
     assert!(healthy, "an agent has no target or one that is down");
-    assert_eq!(shards[0].discovered, shards[1].discovered);
-    let both: Vec<_> = shards[0].active.intersection(&shards[1].active).collect();
+    for (name, s) in AGENTS.iter().zip(&shards) {
+        assert_eq!(s.discovered, shards[0].discovered, "{name}");
+    }
+    assert_eq!(shards[0].active, shards[1].active, "shard 0's replicas");
+    assert_eq!(shards[2].active, shards[3].active, "shard 1's replicas");
+    let (shard0, shard1) = (&shards[0], &shards[2]);
+    let both: Vec<_> = shard0.active.intersection(&shard1.active).collect();
     assert!(both.is_empty(), "scraped by both shards: {both:?}");
-    let kept: BTreeSet<_> = shards[0].active.union(&shards[1].active).collect();
-    let unscraped: Vec<_> = shards[0]
+    let kept: BTreeSet<_> = shard0.active.union(&shard1.active).collect();
+    let unscraped: Vec<_> = shard0
         .discovered
         .iter()
         .filter(|k| !kept.contains(k))
@@ -250,15 +291,19 @@ fn scale_out_stack_shards_alerts_and_survives_restarts() {
     ] {
         assert!(jobs.contains(job), "job {job} is not scraped: {jobs:?}");
     }
+    // Each agent is a target of one shard's pair.
+    let agent_targets = kept.iter().filter(|k| k.0 == "prometheus").count();
+    assert_eq!(agent_targets, AGENTS.len(), "{kept:?}");
     println!(
-        "shards: agent-0 scrapes {}, agent-1 {} targets",
-        shards[0].active.len(),
-        shards[1].active.len()
+        "shards: shard 0 (agent-0a, agent-0b) scrapes {}, shard 1 (agent-1a, agent-1b) {} targets",
+        shard0.active.len(),
+        shard1.active.len()
     );
 
-    // Sharding, from the store: one `up` series per target, written by
-    // the agent that scrapes it, and no target missing.
-    let mut in_store: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    // Sharding, from the store: one `up` series per target (both
+    // replicas wrote it: `replica` is dropped before writing), labelled
+    // with the shard whose pair scrapes it, and no target missing.
+    let mut in_store: BTreeMap<(String, String), Vec<(String, String)>> = BTreeMap::new();
     let complete = testkit::wait_until(Duration::from_secs(30), || {
         in_store.clear();
         for r in query(&store, "up") {
@@ -269,29 +314,32 @@ fn scale_out_stack_shards_alerts_and_survives_restarts() {
                     m["instance"].as_str().unwrap_or_default().into(),
                 ))
                 .or_default()
-                .push(m["replica"].as_str().unwrap_or_default().into());
+                .push((
+                    m["shard"].as_str().unwrap_or_default().into(),
+                    m["replica"].as_str().unwrap_or_default().into(),
+                ));
         }
         in_store.len() == kept.len()
     });
     assert!(complete, "targets {kept:?}, in the store {in_store:?}");
-    for (i, s) in shards.iter().enumerate() {
+    for (i, s) in [shard0, shard1].iter().enumerate() {
         for target in &s.instances {
             assert_eq!(
                 in_store.get(target),
-                Some(&vec![format!("agent-{i}")]),
+                Some(&vec![(i.to_string(), String::new())]),
                 "{target:?}"
             );
         }
     }
-
     // Alerts through vmalert -> Alertmanager -> receivers, concurrently:
-    // a per-target alert of each shard's kind and an aggregated one over
-    // recording rules vmalert wrote back to the store.
+    // per-target alerts (a probe, an exporter's, a host's) and an
+    // aggregated one over recording rules vmalert wrote back to the store.
     let json = dir.path().join("timelines.json");
     let scenarios = [
         ("endpoint-down", "EndpointDown", "endpoint"),
         ("redis-down", "RedisDown", "cache"),
         ("app-errors", "AppHighErrorRate", "api"),
+        ("host-down", "HostDown", "host"),
     ];
     let mut args = vec!["simulate"];
     args.extend(scenarios.iter().map(|s| s.0));
@@ -316,6 +364,11 @@ fn scale_out_stack_shards_alerts_and_survives_restarts() {
         // prometheus.yml's external label, on aggregated alerts too.
         assert_eq!(r["labels"]["stack"], "ferroscope", "{name}");
     }
+    let host_down = results.iter().find(|r| r["scenario"] == "host-down");
+    assert_eq!(
+        host_down.map(|r| &r["labels"]["host"]),
+        Some(&Value::from("simulated-host"))
+    );
     for record in [
         "instance:cpu_usage:avg",
         "instance:redis_keyspace_hits:ratio_rate5m",
@@ -360,6 +413,26 @@ fn scale_out_stack_shards_alerts_and_survives_restarts() {
     }
     stop_traffic.store(true, Ordering::SeqCst);
 
+    // Deduplication: both replicas scrape every target, each at its own
+    // moment in the interval; the store keeps one sample per interval.
+    let window = 20.0;
+    let recent = up_since(&store, now() - window);
+    let doubled: Vec<String> = recent
+        .iter()
+        .filter(|s| !s.twins().is_empty())
+        .map(|s| format!("{}: {:?}", s.name(), s.times))
+        .collect();
+    assert!(
+        doubled.is_empty(),
+        "two samples in one scrape interval:\n{}",
+        doubled.join("\n")
+    );
+    let samples: usize = recent.iter().map(|s| s.times.len()).sum();
+    println!(
+        "dedup: {samples} samples of `up` in the last {window} s for {} targets scraped by two replicas each",
+        recent.len()
+    );
+
     // The store stops for OUTAGE while the agents scrape on: once they
     // have sent what their WAL kept, no series has a gap.
     let before = now() - 5.0;
@@ -388,18 +461,25 @@ fn scale_out_stack_shards_alerts_and_survives_restarts() {
     );
     println!("store outage {OUTAGE:?}: caught up {store_catch_up:.1}s after the restart, no gap");
 
-    // agent-1 stops for OUTAGE: nobody scrapes its targets meanwhile
-    // (hashmod gives each target one shard), so its series have one gap:
-    // the outage, until its first scrape after the restart (Prometheus
-    // applies discovered targets every 5 s). What it scraped before
-    // stopping is in the store (a clean stop flushes its queue), and the
-    // other shard's series have no gap.
+    // agent-1a stops for OUTAGE while agent-1b, the other replica of its
+    // shard, scrapes on: no series has a gap (the store's deduplication
+    // keeps agent-1b's samples meanwhile, then either's). Catch-up: from
+    // the restart until agent-1a has sent a sample it scraped after it.
     let before = now() - 5.0;
-    let stopped = now();
-    control(&receiver, "stop", "agent-1");
+    control(&receiver, "stop", "agent-1a");
     std::thread::sleep(OUTAGE);
-    control(&receiver, "start", "agent-1");
+    control(&receiver, "start", "agent-1a");
     let restarted = now();
+    let sent = testkit::wait_until(Duration::from_secs(60), || {
+        // The newest sample timestamp its remote_write has sent.
+        agent_metric(
+            &agents[2],
+            "prometheus_remote_storage_queue_highest_sent_timestamp_seconds",
+        )
+        .is_some_and(|t| t >= restarted)
+    });
+    let agent_catch_up = now() - restarted;
+    assert!(sent, "agent-1a sent nothing scraped after its restart");
     let caught_up = testkit::wait_until(Duration::from_secs(60), || {
         series = up_since(&store, before);
         series.len() == kept.len()
@@ -407,35 +487,40 @@ fn scale_out_stack_shards_alerts_and_survives_restarts() {
                 .iter()
                 .all(|s| s.times.last().is_some_and(|t| *t >= restarted))
     });
-    let agent_catch_up = now() - restarted;
-    assert!(caught_up, "agent-1's series did not resume");
-    let mut widest_own = 0.0f64;
-    for s in &series {
-        if s.replica == "agent-1" {
-            let gaps = s.gaps(2.0 * INTERVAL);
-            let [(gap, at)] = gaps[..] else {
-                panic!("{}: gaps {gaps:?}, not one for the outage", s.name());
-            };
-            assert!(
-                at >= stopped - 2.0 * INTERVAL && at + gap >= restarted,
-                "{}: a {gap:.1}s gap from {:.1}s after the stop, not the outage",
-                s.name(),
-                at - stopped
-            );
-            widest_own = widest_own.max(gap);
-        } else {
-            let (gap, _) = s.widest_gap();
-            assert!(
-                gap <= 2.0 * INTERVAL,
-                "{}: a {gap:.1}s gap while the other agent was down",
-                s.name()
-            );
-        }
-    }
-    println!(
-        "agent-1 outage {OUTAGE:?}: its series resumed {agent_catch_up:.1}s after the restart; \
-         widest gap {widest_own:.1}s (the outage and the restart), none on agent-0's"
+    assert!(
+        caught_up,
+        "the series did not reach past agent-1a's restart"
     );
+    let widest = series
+        .iter()
+        .map(|s| (s.widest_gap().0, s.name()))
+        .fold((0.0, String::new()), |a, b| if b.0 > a.0 { b } else { a });
+    let gaps: Vec<String> = series
+        .iter()
+        .filter(|s| s.widest_gap().0 > 2.0 * INTERVAL)
+        .map(|s| format!("{}: gaps {:?}", s.name(), s.gaps(2.0 * INTERVAL)))
+        .collect();
+    assert!(
+        gaps.is_empty(),
+        "while agent-1a was down for {OUTAGE:?}:\n{}",
+        gaps.join("\n")
+    );
+    println!(
+        "agent-1a outage {OUTAGE:?}: no gap (widest {:.1}s, {}); agent-1a sent again {agent_catch_up:.1}s after its restart",
+        widest.0, widest.1
+    );
+
+    // What four agents cost on this host: CPU share of one core, and
+    // resident memory, over their life (agent-1a's since its restart).
+    for (name, agent) in AGENTS.iter().zip(&agents) {
+        let metric = |f: &str| agent_metric(agent, f).unwrap_or(f64::NAN);
+        let life = now() - metric("process_start_time_seconds");
+        println!(
+            "{name}: {:.1}% of a core over {life:.0}s, {:.0} MiB resident",
+            100.0 * metric("process_cpu_seconds_total") / life,
+            metric("process_resident_memory_bytes") / 1048576.0
+        );
+    }
 
     common::stop_stack(up);
     println!("whole run: {:.0?}", started.elapsed());

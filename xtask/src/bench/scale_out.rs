@@ -18,7 +18,7 @@ use anyhow::{Context, Result, bail};
 use super::Args;
 use super::harness::{self, Started};
 use crate::up::http::{self, Request, Response};
-use crate::up::scale_out::{AgentInputs, SHARDS, agent_config};
+use crate::up::scale_out::{AgentInputs, REPLICAS, SHARDS, agent_config};
 
 /// One run's figures.
 struct Row {
@@ -160,6 +160,9 @@ fn run_one(args: &Args, dir: &Path, targets: usize, port: u16) -> Result<Row> {
             prometheus_yml: &base,
             agents: &[],
             shard,
+            // One replica per shard: a shard's HA pair costs twice this
+            // agent, and the store ingests twice the samples it keeps.
+            replica: REPLICAS[0],
             store_url: &store_url,
             factor: 1,
         })?;

@@ -13,6 +13,7 @@ use testkit::free_port;
 use super::Components;
 use super::containers;
 use super::http::Response;
+use super::restartable::Restartable;
 
 /// The probed endpoint: an HTTP server answering 200 that
 /// `simulate endpoint-down` closes (connection refused) and reopens.
@@ -56,6 +57,30 @@ impl Endpoint {
     }
 }
 
+/// Stops or starts a server of the stack on its own port and data.
+fn restart(action: &str, what: &str, part: &mut Restartable) -> Response {
+    if !matches!(action, "stop" | "start") {
+        return unknown(action, what);
+    }
+    let run = std::panic::AssertUnwindSafe(|| {
+        if action == "stop" {
+            part.stop();
+        } else {
+            part.start();
+        }
+    });
+    match std::panic::catch_unwind(run) {
+        Ok(()) => Response::ok(format!("{action} {what}: done\n")),
+        Err(_) => Response::status(500, format!("{action} {what} failed (see logs)\n")),
+    }
+}
+
+/// A control request naming nothing this stack has (a typo, an agent of
+/// another layout) fails rather than doing nothing.
+fn unknown(action: &str, what: &str) -> Response {
+    Response::status(404, format!("no {action} for {what:?} in this stack\n"))
+}
+
 /// Breaks (`stop`) or repairs (`start`) one part of the running stack.
 pub fn control(action: &str, what: &str, components: &Mutex<Option<Components>>) -> Response {
     let mut guard = components.lock().unwrap_or_else(|e| e.into_inner());
@@ -72,62 +97,64 @@ pub fn control(action: &str, what: &str, components: &Mutex<Option<Components>>)
         };
     }
     if let super::Monitoring::ScaleOut(scale_out) = &mut c.monitoring
-        && let Some((part, ready)) = scale_out.part(what)
+        && let Some(part) = scale_out.part(what)
     {
         // A restart of the store or of one agent, on the same port and
         // data (the agent's WAL), as `systemctl stop` / `start`.
-        let run = std::panic::AssertUnwindSafe(|| match action {
-            "stop" => part.stop(),
-            "start" => part.start(ready),
-            _ => {}
-        });
-        return match std::panic::catch_unwind(run) {
-            Ok(()) => Response::ok(format!("{action} {what}: done\n")),
-            Err(_) => Response::status(500, format!("{action} {what} failed (see logs)\n")),
-        };
+        return restart(action, what, part);
     }
-    let run = std::panic::AssertUnwindSafe(|| match (action, what) {
-        ("stop", "redis") => c.redis.stop(),
-        ("start", "redis") => c.redis.restart(),
-        ("stop", "mysql") => c.mariadb.stop(),
-        ("start", "mysql") => c.mariadb.restart(),
-        ("stop", "endpoint") => c.endpoint.down.store(true, Ordering::SeqCst),
-        ("start", "endpoint") => c.endpoint.down.store(false, Ordering::SeqCst),
-        ("stop", "redis-clients") => {
-            // Few client slots, and a flood of clients beyond them.
-            c.redis.cli(&["CONFIG", "SET", "maxclients", "8"]);
-            c.redis_flood.store(true, Ordering::SeqCst);
-            let flag = c.redis_flood.clone();
-            let port = c.redis.port();
-            std::thread::spawn(move || {
-                while flag.load(Ordering::SeqCst) {
-                    // Short bursts, so the exporter's own connection
-                    // usually finds a slot between them.
-                    let conns: Vec<_> = (0..12)
-                        .filter_map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).ok())
-                        .collect();
-                    std::thread::sleep(Duration::from_millis(30));
-                    drop(conns);
-                    std::thread::sleep(Duration::from_millis(400));
-                }
-            });
+    if what == "simulated-host" {
+        // The simulated host's node-exporter: the host is down.
+        return restart(action, what, &mut c.simhost.exporter);
+    }
+    let run = std::panic::AssertUnwindSafe(|| {
+        match (action, what) {
+            // The OOM kill (above) is over when it returns: nothing to repair.
+            ("start", "container-memory") => {}
+            ("stop", "redis") => c.redis.stop(),
+            ("start", "redis") => c.redis.restart(),
+            ("stop", "mysql") => c.mariadb.stop(),
+            ("start", "mysql") => c.mariadb.restart(),
+            ("stop", "endpoint") => c.endpoint.down.store(true, Ordering::SeqCst),
+            ("start", "endpoint") => c.endpoint.down.store(false, Ordering::SeqCst),
+            ("stop", "redis-clients") => {
+                // Few client slots, and a flood of clients beyond them.
+                c.redis.cli(&["CONFIG", "SET", "maxclients", "8"]);
+                c.redis_flood.store(true, Ordering::SeqCst);
+                let flag = c.redis_flood.clone();
+                let port = c.redis.port();
+                std::thread::spawn(move || {
+                    while flag.load(Ordering::SeqCst) {
+                        // Short bursts, so the exporter's own connection
+                        // usually finds a slot between them.
+                        let conns: Vec<_> = (0..12)
+                            .filter_map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).ok())
+                            .collect();
+                        std::thread::sleep(Duration::from_millis(30));
+                        drop(conns);
+                        std::thread::sleep(Duration::from_millis(400));
+                    }
+                });
+            }
+            ("start", "redis-clients") => {
+                c.redis_flood.store(false, Ordering::SeqCst);
+                c.redis.cli(&["CONFIG", "SET", "maxclients", "10000"]);
+            }
+            ("stop", "simulated-cpu") => c.simhost.busy.store(true, Ordering::SeqCst),
+            ("start", "simulated-cpu") => c.simhost.busy.store(false, Ordering::SeqCst),
+            ("stop", "kafka-consumer") => {
+                let _ = std::fs::write(&c.kafka_control, "stall\n");
+            }
+            ("start", "kafka-consumer") => {
+                let _ = std::fs::write(&c.kafka_control, "run\n");
+            }
+            _ => return false,
         }
-        ("start", "redis-clients") => {
-            c.redis_flood.store(false, Ordering::SeqCst);
-            c.redis.cli(&["CONFIG", "SET", "maxclients", "10000"]);
-        }
-        ("stop", "simulated-cpu") => c.simhost.busy.store(true, Ordering::SeqCst),
-        ("start", "simulated-cpu") => c.simhost.busy.store(false, Ordering::SeqCst),
-        ("stop", "kafka-consumer") => {
-            let _ = std::fs::write(&c.kafka_control, "stall\n");
-        }
-        ("start", "kafka-consumer") => {
-            let _ = std::fs::write(&c.kafka_control, "run\n");
-        }
-        _ => {}
+        true
     });
     match std::panic::catch_unwind(run) {
-        Ok(()) => Response::ok(format!("{action} {what}: done\n")),
+        Ok(true) => Response::ok(format!("{action} {what}: done\n")),
+        Ok(false) => unknown(action, what),
         Err(_) => Response::status(500, format!("{action} {what} failed (see logs)\n")),
     }
 }

@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use testkit::{Dockerd, KafkaBroker, Process, free_port};
 
 use super::config::AddressMap;
+use super::restartable::Restartable;
 use super::{repo_root, target_dir};
 
 /// The exporters of the workspace (package and binary names agree).
@@ -60,6 +61,21 @@ pub fn check_built() -> Result<()> {
     Ok(())
 }
 
+/// The flags every exporter of the stack gets besides its own: where it
+/// listens, and the scrape timeout margin.
+fn server_args(factor: u32, port: u16) -> [String; 2] {
+    [
+        format!("--web.listen-address=127.0.0.1:{port}"),
+        // The kit answers 0.5 s before the scraper's timeout; scrape
+        // timeouts are divided by the speedup, so is that margin (else a
+        // 800 ms timeout leaves collectors 300 ms on a busy host).
+        format!(
+            "--web.scrape-timeout-offset={}",
+            0.5 / f64::from(factor.max(1))
+        ),
+    ]
+}
+
 pub fn spawn(
     factor: u32,
     run_dir: &Path,
@@ -72,14 +88,7 @@ pub fn spawn(
     let mut command = Command::new(binary(binary_name));
     command.current_dir(repo_root()).args(args);
     if binary_name != "demo-app" || args.first().is_none_or(|a| a != "load") {
-        command.arg(format!("--web.listen-address=127.0.0.1:{port}"));
-        // The kit answers 0.5 s before the scraper's timeout; scrape
-        // timeouts are divided by the speedup, so is that margin (else a
-        // 800 ms timeout leaves collectors 300 ms on a busy host).
-        command.arg(format!(
-            "--web.scrape-timeout-offset={}",
-            0.5 / f64::from(factor.max(1))
-        ));
+        command.args(server_args(factor, port));
     }
     let log = run_dir.join("logs").join(format!("{name}.log"));
     let mut process = Process::spawn(name, command, &log);
@@ -89,6 +98,29 @@ pub fn spawn(
         process.wait_ready(Duration::from_secs(30), || client.get(&url).send().is_ok());
     }
     (process, port)
+}
+
+/// An exporter `control` stops and starts again on the same port (not
+/// started yet); `args` are its own flags (it runs in this process'
+/// working directory, not in the repository).
+pub fn restartable(
+    factor: u32,
+    run_dir: &Path,
+    name: &str,
+    binary_name: &str,
+    args: &[String],
+) -> Restartable {
+    let port = free_port();
+    let mut all = args.to_vec();
+    all.extend(server_args(factor, port));
+    Restartable::new(
+        name,
+        binary(binary_name),
+        all,
+        port,
+        "/metrics",
+        &run_dir.join("logs"),
+    )
 }
 
 /// The running exporters, the demo-app and its load generator.

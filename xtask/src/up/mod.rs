@@ -8,8 +8,8 @@
 //! for Slack). Configs are generated from the compose stack's own files
 //! (see `config`). Everything lives under one run directory; `up` stays
 //! in the foreground, `down` (or Ctrl-C) stops it. `up --scale-out` puts
-//! two Prometheus agents, a long-term store and vmalert in place of the one
-//! Prometheus (see `scale_out`).
+//! Prometheus agents (two shards, an HA pair each), a long-term store and
+//! vmalert in place of the one Prometheus (see `scale_out`).
 
 pub mod config;
 mod containers;
@@ -17,6 +17,7 @@ mod control;
 mod exporters;
 pub(crate) mod http;
 mod receiver;
+mod restartable;
 pub(crate) mod scale_out;
 mod simhost;
 pub mod simulate;
@@ -56,9 +57,10 @@ pub struct UpArgs {
     /// Requests per second of the demo-app's load generator.
     #[arg(long, default_value_t = 10.0)]
     pub rps: f64,
-    /// In place of the one Prometheus: two Prometheus agents sharing the
-    /// targets (hashmod), remote-writing to a long-term store
-    /// (victoria-metrics), and vmalert running the rules against it.
+    /// In place of the one Prometheus: Prometheus agents sharing the
+    /// targets (hashmod, two shards, each scraped by an HA pair of agents),
+    /// remote-writing to a long-term store (victoria-metrics, which
+    /// deduplicates the pairs), and vmalert running the rules against it.
     #[arg(long)]
     pub scale_out: bool,
 }
@@ -124,7 +126,8 @@ pub struct Components {
     kafka_control: PathBuf,
     /// The stack's own dockerd and its containers (see `containers`).
     docker: Option<Dockerd>,
-    /// The host `simulate high-cpu` loads (see `simhost`).
+    /// The host `simulate high-cpu` loads and `host-down` stops (see
+    /// `simhost`).
     simhost: SimulatedHost,
     _kafka: Option<KafkaBroker>,
     _exporters: Vec<Process>,
@@ -406,22 +409,14 @@ pub fn up(args: UpArgs) -> Result<()> {
         &mut exporters,
         &mut skipped,
     )?;
-    let (simhost, simhost_exporter) = simhost::start(&run_dir, |args| {
-        exporters::spawn(
-            factor,
-            &run_dir,
-            "simulated-host",
-            "node-exporter",
-            args,
-            "/metrics",
-        )
+    let simhost = simhost::start(&run_dir, |args| {
+        exporters::restartable(factor, &run_dir, "simulated-host", "node-exporter", args)
     })?;
     let Exporters {
-        mut processes,
+        processes,
         mut map,
         demo_url,
     } = exporters;
-    processes.push(simhost_exporter);
     map.insert("redis:6379".into(), redis.addr());
     map.insert("mysql:3306".into(), mariadb.addr());
 
@@ -453,9 +448,9 @@ pub fn up(args: UpArgs) -> Result<()> {
             urls.insert("vmalert".into(), s.vmalert.url());
             pids.insert("store".to_string(), s.store.pid());
             pids.insert("vmalert".to_string(), s.vmalert.pid());
-            for (i, agent) in s.agents.iter().enumerate() {
-                urls.insert(format!("agent-{i}"), agent.url());
-                pids.insert(format!("agent-{i}"), agent.pid());
+            for agent in &s.agents {
+                urls.insert(agent.name().to_string(), agent.url());
+                pids.insert(agent.name().to_string(), agent.pid());
             }
         }
     }
@@ -481,6 +476,7 @@ pub fn up(args: UpArgs) -> Result<()> {
         }
     }
     pids.insert("redis-server".to_string(), redis.pid());
+    pids.insert("simulated-host".to_string(), simhost.exporter.pid());
     pids.insert("mariadbd".to_string(), mariadb.pid());
     for p in &processes {
         pids.insert(format!("pid-{}", pids.len()), p.pid());

@@ -1,11 +1,12 @@
 //! `cargo xtask up --scale-out`: the stack beyond one Prometheus, with the
-//! programs a user deploys. Two Prometheus servers in agent mode each
-//! scrape half of the targets (`hashmod` on the target address) and
-//! remote-write to the long-term store (Debian's `victoria-metrics`, the
-//! single-node server: Prometheus remote_write in, the Prometheus query
-//! API out); `vmalert` evaluates the repository's rules against the store,
-//! writes recording results and the ALERTS series back, and notifies the
-//! stack's Alertmanager.
+//! programs a user deploys. Prometheus servers in agent mode share the
+//! targets (`hashmod` on the target address, two shards), each shard
+//! scraped by an HA pair of agents, and remote-write to the long-term store
+//! (Debian's `victoria-metrics`, the single-node server: Prometheus
+//! remote_write in, the Prometheus query API out), which deduplicates what
+//! the two replicas of a shard both wrote; `vmalert` evaluates the
+//! repository's rules against the store, writes recording results and the
+//! ALERTS series back, and notifies the stack's Alertmanager.
 //!
 //! Prometheus agents rather than vmagent: the agent is the same program
 //! and the same scrape configuration as the single-server stack (only
@@ -13,84 +14,24 @@
 //! the deployment a user already has; its WAL keeps what the store has not
 //! yet accepted across a store outage, as vmagent's buffer would.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Duration;
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use serde_norway::{Mapping, Value};
-use testkit::{Process, free_port};
+use testkit::free_port;
 
 use super::config::scale;
+use super::restartable::Restartable;
 
-/// How many agents share the targets.
+/// How many shards share the targets.
 pub const SHARDS: usize = 2;
+/// The replicas of each shard: agents scraping the same targets, so one
+/// of them restarting loses nothing.
+pub const REPLICAS: [&str; 2] = ["a", "b"];
 
-/// A server that `control` stops and starts again on the same port and
-/// data directory (what a restart of the real service does).
-pub struct Restartable {
-    name: String,
-    binary: PathBuf,
-    args: Vec<String>,
-    port: u16,
-    logs: PathBuf,
-    starts: u32,
-    process: Option<Process>,
-}
-
-impl Restartable {
-    fn new(name: &str, binary: PathBuf, args: Vec<String>, port: u16, logs: &Path) -> Restartable {
-        Restartable {
-            name: name.to_string(),
-            binary,
-            args,
-            port,
-            logs: logs.to_path_buf(),
-            starts: 0,
-            process: None,
-        }
-    }
-
-    pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    pub fn pid(&self) -> Option<u32> {
-        self.process.as_ref().and_then(Process::pid)
-    }
-
-    /// Starts it (again) and waits until `ready_path` answers 200; each
-    /// start logs to its own file (`agent-0.log`, `agent-0.2.log`, ...).
-    pub fn start(&mut self, ready_path: &str) {
-        if self.process.is_some() {
-            return;
-        }
-        self.starts += 1;
-        let log = if self.starts == 1 {
-            self.logs.join(format!("{}.log", self.name))
-        } else {
-            self.logs.join(format!("{}.{}.log", self.name, self.starts))
-        };
-        let mut command = Command::new(&self.binary);
-        command.args(&self.args);
-        let mut process = Process::spawn(&self.name, command, &log);
-        let url = format!("{}{ready_path}", self.url());
-        let client = testkit::http();
-        process.wait_ready(Duration::from_secs(60), || {
-            client
-                .get(&url)
-                .send()
-                .is_ok_and(|r| r.status().is_success())
-        });
-        self.process = Some(process);
-    }
-
-    /// SIGTERM (a clean shutdown, as `systemctl stop`), SIGKILL after 10 s.
-    pub fn stop(&mut self) {
-        if let Some(mut p) = self.process.take() {
-            p.stop(Duration::from_secs(10));
-        }
-    }
+/// The agent of replica `replica` of shard `shard`: `agent-0a`.
+pub fn agent_name(shard: usize, replica: &str) -> String {
+    format!("agent-{shard}{replica}")
 }
 
 /// The running scale-out monitoring. Fields drop in order: vmalert first
@@ -103,15 +44,13 @@ pub struct ScaleOut {
 }
 
 impl ScaleOut {
-    /// The agent or store `control` names (`agent-0`, `agent-1`, `store`).
-    pub fn part(&mut self, what: &str) -> Option<(&mut Restartable, &'static str)> {
+    /// The agent or store `control` names (`agent-0a` ... `agent-1b`,
+    /// `store`).
+    pub fn part(&mut self, what: &str) -> Option<&mut Restartable> {
         if what == "store" {
-            return Some((&mut self.store, STORE_READY));
+            return Some(&mut self.store);
         }
-        self.agents
-            .iter_mut()
-            .find(|a| a.name == what)
-            .map(|a| (a, AGENT_READY))
+        self.agents.iter_mut().find(|a| a.name() == what)
     }
 }
 
@@ -138,18 +77,21 @@ pub struct AgentInputs<'a> {
     /// single-server stack.
     pub prometheus_yml: &'a str,
     /// Every agent's address: the targets of the prometheus job (each
-    /// agent is scraped by one shard, maybe itself).
+    /// agent is scraped by the pair of one shard, maybe its own).
     pub agents: &'a [String],
     pub shard: usize,
+    pub replica: &'a str,
     pub store_url: &'a str,
     pub factor: u32,
 }
 
 /// One agent's configuration: the single server's scrape jobs with this
 /// shard's `hashmod` keep prepended, no rules and no alerting (the agent
-/// has neither), the `cluster`/`replica` external labels, and remote_write
-/// to the store with its retry backoff and send deadline divided by the
-/// speedup.
+/// has neither), the `cluster`/`shard`/`replica` external labels, and
+/// remote_write to the store with its retry backoff and send deadline
+/// divided by the speedup. `replica` is dropped from what is written: both
+/// replicas of a shard write the same series, which the store deduplicates
+/// (`shard` stays, so a target kept by both shards would be two series).
 pub fn agent_config(inputs: &AgentInputs<'_>) -> Result<String> {
     let mut doc: Value =
         serde_norway::from_str(inputs.prometheus_yml).context("parsing prometheus.yml")?;
@@ -165,7 +107,11 @@ pub fn agent_config(inputs: &AgentInputs<'_>) -> Result<String> {
             .or_insert_with(|| Value::Mapping(Mapping::new()));
         if let Value::Mapping(labels) = labels {
             labels.insert(key("cluster"), key("local"));
-            labels.insert(key("replica"), key(&format!("agent-{}", inputs.shard)));
+            labels.insert(key("shard"), key(&inputs.shard.to_string()));
+            labels.insert(
+                key("replica"),
+                key(&agent_name(inputs.shard, inputs.replica)),
+            );
         }
     }
     let Some(Value::Sequence(jobs)) = root.get_mut(key("scrape_configs")) else {
@@ -192,7 +138,8 @@ pub fn agent_config(inputs: &AgentInputs<'_>) -> Result<String> {
     }
     let factor = inputs.factor;
     let remote_write: Value = serde_norway::from_str(&format!(
-        "- url: {}/api/v1/write\n  queue_config:\n    batch_send_deadline: {}\n    max_backoff: {}\n",
+        "- url: {}/api/v1/write\n  write_relabel_configs:\n  - action: labeldrop\n    regex: replica\n  \
+         queue_config:\n    batch_send_deadline: {}\n    max_backoff: {}\n",
         inputs.store_url,
         scale("5s", factor, 1000),
         scale("5s", factor, 1000),
@@ -227,10 +174,11 @@ fn global_duration(prometheus_yml: &str, name: &str) -> Result<String> {
         .to_string())
 }
 
-/// The agents' ports, chosen before their configuration is written so the
-/// prometheus job can name them (each agent is a target of one shard).
+/// The agents' ports, shard by shard and replica by replica, chosen
+/// before their configuration is written so the prometheus job can name
+/// them (each agent is a target of one shard).
 pub fn agent_ports() -> Vec<u16> {
-    (0..SHARDS).map(|_| free_port()).collect()
+    (0..SHARDS * REPLICAS.len()).map(|_| free_port()).collect()
 }
 
 pub struct Inputs<'a> {
@@ -256,6 +204,7 @@ pub fn start(inputs: &Inputs<'_>) -> Result<ScaleOut> {
         .map(|p| format!("127.0.0.1:{p}"))
         .collect();
     let prometheus_yml = inputs.prometheus_yml;
+    let scrape = global_duration(prometheus_yml, "scrape_interval")?;
     let store_port = free_port();
     let mut store = Restartable::new(
         "store",
@@ -264,6 +213,11 @@ pub fn start(inputs: &Inputs<'_>) -> Result<ScaleOut> {
             format!("-httpListenAddr=127.0.0.1:{store_port}"),
             format!("-storageDataPath={}", data.join("store").display()),
             "-retentionPeriod=1d".into(),
+            // The two replicas of a shard write the same series, each
+            // sample scraped at its own moment: one sample per scrape
+            // interval is kept (the last of each interval), at query time
+            // and as parts merge.
+            format!("-dedup.minScrapeInterval={scrape}"),
             // Samples are visible to queries (vmalert's too) this long
             // after their timestamp; 30 s by default, divided like the
             // scrape interval.
@@ -273,21 +227,28 @@ pub fn start(inputs: &Inputs<'_>) -> Result<ScaleOut> {
             "-search.disableCache".into(),
         ],
         store_port,
+        STORE_READY,
         &logs,
     );
     eprintln!("starting the store (victoria-metrics) ...");
-    store.start(STORE_READY);
+    store.start();
     let store_url = store.url();
 
-    eprintln!("starting {SHARDS} Prometheus agents ...");
+    eprintln!(
+        "starting {} Prometheus agents ({SHARDS} shards, {} replicas each) ...",
+        inputs.agent_ports.len(),
+        REPLICAS.len()
+    );
     let prometheus = testkit::require("prometheus");
     let mut agents = Vec::new();
-    for (shard, port) in inputs.agent_ports.iter().enumerate() {
-        let name = format!("agent-{shard}");
+    let replicas = (0..SHARDS).flat_map(|shard| REPLICAS.map(|replica| (shard, replica)));
+    for ((shard, replica), port) in replicas.zip(inputs.agent_ports) {
+        let name = agent_name(shard, replica);
         let config = agent_config(&AgentInputs {
             prometheus_yml,
             agents: &agent_addresses,
             shard,
+            replica,
             store_url: &store_url,
             factor,
         })?;
@@ -303,15 +264,15 @@ pub fn start(inputs: &Inputs<'_>) -> Result<ScaleOut> {
                 format!("--web.listen-address=127.0.0.1:{port}"),
             ],
             *port,
+            AGENT_READY,
             &logs,
         );
-        agent.start(AGENT_READY);
+        agent.start();
         agents.push(agent);
     }
 
     eprintln!("starting vmalert ...");
     let evaluation = global_duration(prometheus_yml, "evaluation_interval")?;
-    let scrape = global_duration(prometheus_yml, "scrape_interval")?;
     let vmalert_port = free_port();
     let mut args = vec![
         format!("-httpListenAddr=127.0.0.1:{vmalert_port}"),
@@ -333,9 +294,10 @@ pub fn start(inputs: &Inputs<'_>) -> Result<ScaleOut> {
         testkit::require("vmalert"),
         args,
         vmalert_port,
+        VMALERT_READY,
         &logs,
     );
-    vmalert.start(VMALERT_READY);
+    vmalert.start();
     Ok(ScaleOut {
         vmalert,
         agents,
@@ -358,13 +320,15 @@ scrape_configs:\n- job_name: prometheus\n  static_configs:\n  - targets: ['127.0
             prometheus_yml: PROMETHEUS_YML,
             agents: &["127.0.0.1:7".into(), "127.0.0.1:8".into()],
             shard: 1,
+            replica: "b",
             store_url: "http://127.0.0.1:9",
             factor: 15,
         })
         .unwrap_or_default();
         let doc: Value = serde_norway::from_str(&text).unwrap_or_default();
         assert!(doc.get("rule_files").is_none() && doc.get("alerting").is_none());
-        assert_eq!(doc["global"]["external_labels"]["replica"], key("agent-1"));
+        assert_eq!(doc["global"]["external_labels"]["replica"], key("agent-1b"));
+        assert_eq!(doc["global"]["external_labels"]["shard"], key("1"));
         assert_eq!(doc["global"]["external_labels"]["stack"], key("ferroscope"));
         let redis = &doc["scrape_configs"][2]["relabel_configs"];
         assert_eq!(redis[0]["action"], key("hashmod"));
@@ -378,6 +342,10 @@ scrape_configs:\n- job_name: prometheus\n  static_configs:\n  - targets: ['127.0
             doc["remote_write"][0]["url"],
             key("http://127.0.0.1:9/api/v1/write")
         );
+        // Both replicas write the same series.
+        let relabel = &doc["remote_write"][0]["write_relabel_configs"][0];
+        assert_eq!(relabel["action"], key("labeldrop"));
+        assert_eq!(relabel["regex"], key("replica"));
         assert_eq!(
             external_label_flags(PROMETHEUS_YML).unwrap_or_default(),
             ["-external.label=stack=ferroscope"]

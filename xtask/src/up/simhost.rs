@@ -1,9 +1,12 @@
-//! The simulated host of `simulate high-cpu`: a node-exporter whose
-//! `--path.procfs` is a tree this process writes. Its `/proc/stat` advances
-//! with the wall clock, idle (3% busy) or, while the fault is on, 95% busy
-//! on both of its CPUs. So `HostHighCpu` goes quiet, pending, firing and
-//! resolved on any machine, busy or idle, unlike a burn of the real CPUs,
-//! which a machine already loaded by other work cannot show.
+//! The simulated host of `simulate high-cpu` and `host-down`: a
+//! node-exporter whose `--path.procfs` is a tree this process writes. Its
+//! `/proc/stat` advances with the wall clock, idle (3% busy) or, while the
+//! fault is on, 95% busy on both of its CPUs. So `HostHighCpu` goes quiet,
+//! pending, firing and resolved on any machine, busy or idle, unlike a burn
+//! of the real CPUs, which a machine already loaded by other work cannot
+//! show. `host-down` stops its node-exporter (the machine's own could not
+//! be stopped without blinding the rest of the stack) and starts it again
+//! on the same port.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -11,7 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use testkit::Process;
+
+use super::restartable::Restartable;
 
 /// The `host` label of the simulated host's target.
 pub const HOST: &str = "simulated-host";
@@ -19,11 +23,13 @@ const CPUS: usize = 2;
 /// USER_HZ: /proc/stat counts in hundredths of a second.
 const TICKS_PER_SECOND: f64 = 100.0;
 
-/// The simulated host's CPU: `busy` is the fault.
+/// The simulated host: `busy` is the CPU fault, a stopped `exporter` the
+/// host-down one.
 pub struct SimulatedHost {
     pub busy: Arc<AtomicBool>,
     /// Where its node-exporter listens (`127.0.0.1:PORT`).
     pub address: String,
+    pub exporter: Restartable,
     stop: Arc<AtomicBool>,
 }
 
@@ -57,11 +63,12 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 /// Starts the writer of `run_dir/simulated-host/proc/stat` and the
-/// node-exporter reading it (cpu collector only: the tree has nothing else).
+/// node-exporter reading it (cpu collector only: the tree has nothing
+/// else), which `exporter` makes from its flags.
 pub fn start(
     run_dir: &Path,
-    spawn: impl FnOnce(&[String]) -> (Process, u16),
-) -> Result<(SimulatedHost, Process)> {
+    exporter: impl FnOnce(&[String]) -> Restartable,
+) -> Result<SimulatedHost> {
     let root: PathBuf = run_dir.join("simulated-host");
     let proc_dir = root.join("proc");
     let sys_dir = root.join("sys");
@@ -89,20 +96,19 @@ pub fn start(
             let _ = write_atomically(&stat, &proc_stat(user as u64, idle as u64));
         }
     });
-    let (process, port) = spawn(&[
+    let mut exporter = exporter(&[
         format!("--path.procfs={}", proc_dir.display()),
         format!("--path.sysfs={}", sys_dir.display()),
         "--collector.disable-defaults".to_string(),
         "--collector.cpu".to_string(),
     ]);
-    Ok((
-        SimulatedHost {
-            busy,
-            address: format!("127.0.0.1:{port}"),
-            stop,
-        },
-        process,
-    ))
+    exporter.start();
+    Ok(SimulatedHost {
+        busy,
+        address: exporter.url().trim_start_matches("http://").to_string(),
+        exporter,
+        stop,
+    })
 }
 
 #[cfg(test)]

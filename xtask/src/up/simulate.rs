@@ -17,7 +17,8 @@ use super::{clock, default_run_dir, now, read_state};
 #[derive(clap::Args)]
 pub struct Args {
     /// Scenarios: endpoint-down, redis-down, redis-connection-failures, mysql-down, app-errors,
-    /// app-latency, custom-threshold, kafka-lag, container-oom, high-cpu (or `all`).
+    /// app-latency, custom-threshold, kafka-lag, container-oom, high-cpu, host-down
+    /// (or `all`).
     #[arg(required = true)]
     pub scenarios: Vec<String>,
     #[arg(long)]
@@ -30,7 +31,7 @@ pub struct Args {
 #[derive(Clone, Copy)]
 enum Fault {
     /// Stop / restart a component of the `up` process (redis, mysql,
-    /// endpoint, the simulated host's CPU).
+    /// endpoint, the simulated host's CPU or its node-exporter).
     Stop(&'static str),
     /// One of the demo-app's /admin/faults knobs (latency ms, error
     /// rate); the other is left as it is, so a latency and an error
@@ -212,6 +213,24 @@ pub const SCENARIOS: &[Scenario] = &[
         // Its samples fill the rate window: usage reads as the idle 3%.
         ready: Some(r#"instance:cpu_usage:avg{host="simulated-host"} < 0.5"#),
         about: "the simulated host's /proc/stat turns 95% busy on both its CPUs (its node-exporter reads it with --path.procfs)",
+    },
+    Scenario {
+        name: "host-down",
+        alertname: "HostDown",
+        labels: &[
+            ("job", "node"),
+            ("severity", "critical"),
+            ("layer", "host"),
+            ("host", super::simhost::HOST),
+        ],
+        slack: Some("#alerts-critical"),
+        fault: Fault::Stop("simulated-host"),
+        // Its alert inhibits only alerts of host simulated-host (the
+        // rest of the stack is docker-host), and high-cpu reads the same
+        // node-exporter: one after the other.
+        resource: "simulated-host",
+        ready: None,
+        about: "stops the simulated host's node-exporter (connection refused: up 0) and starts it again on the same port",
     },
 ];
 
@@ -665,5 +684,8 @@ mod tests {
         assert_eq!(lane("app-errors"), lane("custom-threshold"));
         assert_ne!(lane("app-errors"), lane("app-latency"));
         assert_ne!(lane("container-oom"), lane("redis-down"));
+        // HostDown inhibits service alerts of its host (alertmanager.yml):
+        // only the simulated host's own scenarios may share its host.
+        assert_eq!(lane("host-down"), lane("high-cpu"));
     }
 }
