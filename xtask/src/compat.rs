@@ -16,7 +16,7 @@ pub struct Args {
     /// Regex of reference families to leave out (repeatable).
     #[arg(long, value_name = "REGEX")]
     pub ignore: Vec<String>,
-    /// Also compare go_* and promhttp_* families (a Rust binary has neither).
+    /// Also compare go_* families (a Rust binary has no Go runtime).
     #[arg(long)]
     pub no_default_ignores: bool,
     /// Print one JSON object instead of the report.
