@@ -331,10 +331,15 @@ fn read_pressure(dir: &Path, file: &str, errors: &mut Vec<String>) -> Option<Pre
 }
 
 /// cgroup v2: cpu.stat, cpu.max, cpu.weight, memory.current, memory.stat,
-/// memory.events, memory.max, memory.low, memory.swap.*, io.stat,
+/// memory.events, memory.max, memory.min, memory.swap.*, io.stat,
 /// pids.current, pids.max, *.pressure.
 pub fn read_v2(dir: &Path, s: &mut Stats) {
     let errors = &mut s.errors;
+    // cAdvisor gives every v2 cgroup a CPU spec: period and shares are 0
+    // where cpu.max or cpu.weight is absent (the root, cgroups without the
+    // cpu controller), and still reported.
+    s.cpu_spec.period_us = Some(0);
+    s.cpu_spec.shares = Some(0);
     if let Some(text) = read(&dir.join("cpu.stat")) {
         let m = parse::flat_keyed(&text);
         let us = |k: &str| m.get(k).map(|v| v * 1000);
@@ -411,7 +416,9 @@ pub fn read_v2(dir: &Path, s: &mut Stats) {
         });
         s.memory_spec = MemorySpec {
             limit: read_u64(dir, "memory.max", errors),
-            reservation: read_u64(dir, "memory.low", errors),
+            // cAdvisor's reservation on v2 is memory.min, not memory.low
+            // (where Docker's --memory-reservation goes).
+            reservation: read_u64(dir, "memory.min", errors),
             swap_limit: read_u64(dir, "memory.swap.max", errors),
         };
     }

@@ -159,15 +159,22 @@ fn v2_fixture_tree() {
     // OOM kills from memory.events.
     assert_eq!(v("container_oom_events_total"), Some(2.0));
     assert_eq!(v("container_spec_memory_limit_bytes"), Some(67108864.0));
+    // memory.min (16 MiB), as cAdvisor, not memory.low (32 MiB).
     assert_eq!(
         v("container_spec_memory_reservation_limit_bytes"),
-        Some(33554432.0)
+        Some(16777216.0)
     );
     assert_eq!(
         v("container_spec_memory_swap_limit_bytes"),
         Some(0.0),
         "max is reported as 0"
     );
+    // The root has neither cpu.max nor cpu.weight: cAdvisor still reports
+    // a CPU spec for every v2 cgroup, period and shares 0, no quota.
+    let root = [("id", "/")];
+    assert_eq!(value(&all, "container_spec_cpu_period", &root), Some(0.0));
+    assert_eq!(value(&all, "container_spec_cpu_shares", &root), Some(0.0));
+    assert_eq!(value(&all, "container_spec_cpu_quota", &root), None);
     // io.stat -> blkio and fs families, device named from sysfs.
     assert_eq!(
         value(
