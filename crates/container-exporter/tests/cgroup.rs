@@ -349,6 +349,17 @@ fn v2_docker_only_and_metric_groups() {
         value(&all, "container_threads_max", &[("id", id.as_str())]),
         Some(100.0)
     );
+    // The soft `Max open files` of the container's first process (4242).
+    assert_eq!(
+        value(
+            &all,
+            "container_ulimits_soft",
+            &[("id", id.as_str()), ("ulimit", "max_open_files")]
+        ),
+        Some(4096.0)
+    );
+    // Raw cgroups have no root process to read limits of, as in cAdvisor.
+    assert!(value(&all, "container_ulimits_soft", &[("id", "/")]).is_none());
     // Spec families are always on.
     assert_eq!(
         value(&all, "container_spec_cpu_quota", &[("id", id.as_str())]),

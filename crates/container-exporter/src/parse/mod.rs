@@ -299,6 +299,23 @@ pub fn ignored_interface(name: &str) -> bool {
         .any(|p| name.starts_with(p))
 }
 
+/// The soft limit of `Max open files` in `/proc/<pid>/limits`, -1 for
+/// `unlimited`, as cAdvisor's only `container_ulimits_soft` series; `None`
+/// when the line is missing or not its three fields.
+pub fn max_open_files_soft(limits: &str) -> Option<i64> {
+    let rest = limits
+        .lines()
+        .find_map(|l| l.strip_prefix("Max open files"))?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let [soft, _hard, _units] = fields.as_slice() else {
+        return None;
+    };
+    if soft.eq_ignore_ascii_case("unlimited") {
+        return Some(-1);
+    }
+    soft.parse().ok()
+}
+
 /// Pressure stall information (`cpu.pressure`, ...): the `total=`
 /// microseconds of the `some` and `full` lines.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -503,6 +520,23 @@ impl TaskStates {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn max_open_files_soft_limit() {
+        let limits = "Limit                     Soft Limit           Hard Limit           Units     \n\
+                      Max cpu time              unlimited            unlimited            seconds   \n\
+                      Max open files            1024                 524288               files     \n";
+        assert_eq!(super::max_open_files_soft(limits), Some(1024));
+        let unlimited =
+            "Max open files            unlimited            unlimited            files\n";
+        assert_eq!(super::max_open_files_soft(unlimited), Some(-1));
+        assert_eq!(super::max_open_files_soft("Max open files  1024\n"), None);
+        assert_eq!(
+            super::max_open_files_soft("Max open files x 1 files\n"),
+            None
+        );
+        assert_eq!(super::max_open_files_soft(""), None);
+    }
+
     use super::*;
 
     #[test]

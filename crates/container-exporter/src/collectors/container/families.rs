@@ -291,6 +291,8 @@ metric_group! {
             "Maximum number of threads allowed inside the container, infinity if value is zero",
         file_descriptors: Gauge "container_file_descriptors" []
             "Number of open file descriptors for the container.",
+        ulimits_soft: Gauge "container_ulimits_soft" ["ulimit"]
+            "Soft ulimit values for the container root process. Unlimited if -1, except priority and nice",
         sockets: Gauge "container_sockets" []
             "Number of open sockets for the container.",
     }

@@ -228,15 +228,19 @@ impl ContainerCollector {
     /// `network`: `/proc/<pid>/net/dev` of a process in the cgroup's
     /// network namespace (the host's for the root cgroup; nothing for
     /// cgroups that are not containers, which share the host's).
+    /// A container's first process: the runtime's, else the cgroup's first.
+    fn container_pid(&self, cg: &Cgroup<'_>) -> Option<u32> {
+        cg.container_id?;
+        cg.meta
+            .and_then(|m| m.pid)
+            .or_else(|| self.opts.hierarchy.procs(cg.name).first().copied())
+    }
+
     pub(super) fn network(&self, out: &mut SeriesOut<'_>, f: &Network, cg: &Cgroup<'_>) {
         let pid = if cg.name == "/" {
             Some(1)
-        } else if cg.container_id.is_some() {
-            cg.meta
-                .and_then(|m| m.pid)
-                .or_else(|| self.opts.hierarchy.procs(cg.name).first().copied())
         } else {
-            None
+            self.container_pid(cg)
         };
         let Some(pid) = pid else {
             return;
@@ -435,6 +439,15 @@ impl ContainerCollector {
         }
         out.value(&f.file_descriptors, fds as f64);
         out.value(&f.sockets, sockets as f64);
+        // Containers only: cAdvisor reads the limits of a container's root
+        // process, and raw cgroups have none.
+        if let Some(pid) = self.container_pid(cg)
+            && let Ok(text) =
+                std::fs::read_to_string(self.opts.procfs.join(format!("{pid}/limits")))
+            && let Some(soft) = parse::max_open_files_soft(&text)
+        {
+            out.labelled(&f.ulimits_soft, &["max_open_files"], soft as f64);
+        }
     }
 
     /// The families cAdvisor writes whatever the groups: the spec (for
