@@ -48,6 +48,8 @@ pub const PRODUCED: &[&str] = &[
     "percpu",
     "pressure",
     "process",
+    "tcp",
+    "udp",
 ];
 
 /// On by default in cAdvisor yet silent there without their own
@@ -406,7 +408,10 @@ mod tests {
             check(&["x", &format!("--disable_metrics={DEFAULT_DISABLED},percpu")]),
             Ok(())
         );
-        assert_eq!(check(&["x", "--enable_metrics=cpu,memory,process"]), Ok(()));
+        assert_eq!(
+            check(&["x", "--enable_metrics=cpu,memory,process,tcp,udp"]),
+            Ok(())
+        );
         let err = check(&["x", "--enable_metrics=cpu,hugetlb,perf_event"]).unwrap_err();
         assert!(err.starts_with("--enable_metrics: refused"), "{err}");
         assert!(err.contains("turns on hugetlb,perf_event,"), "{err}");
@@ -415,7 +420,7 @@ mod tests {
         assert!(err.starts_with("--disable_metrics: refused"), "{err}");
         assert!(
             err.contains(
-                "turns on advtcp,cpu_topology,cpuset,hugetlb,memory_numa,referenced_memory,resctrl,sched,tcp,udp,"
+                "turns on advtcp,cpu_topology,cpuset,hugetlb,memory_numa,referenced_memory,resctrl,sched,"
             ),
             "{err}"
         );

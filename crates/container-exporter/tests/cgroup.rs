@@ -368,6 +368,63 @@ fn v2_docker_only_and_metric_groups() {
 }
 
 #[test]
+fn v2_tcp_and_udp_groups() {
+    let root = fixtures().join("cgroup-v2");
+    let included = container_exporter::args::parse_metric_set("tcp,udp").expect("set");
+    let all = scrape(&root, included, false);
+    let id = format!("/system.slice/docker-{ID}.scope");
+    let state = |name: &str, label: &str, state: &str| {
+        value(&all, name, &[("id", id.as_str()), (label, state)])
+    };
+    // proc/4242/net/tcp: one LISTEN (0A), two ESTABLISHED (01), one
+    // CLOSE_WAIT (08); every other state is written as 0.
+    let tcp = |s: &str| state("container_network_tcp_usage_total", "tcp_state", s);
+    assert_eq!(tcp("listen"), Some(1.0));
+    assert_eq!(tcp("established"), Some(2.0));
+    assert_eq!(tcp("closewait"), Some(1.0));
+    assert_eq!(tcp("timewait"), Some(0.0));
+    assert_eq!(
+        find(
+            &all,
+            "container_network_tcp_usage_total",
+            &[("id", id.as_str())]
+        )
+        .len(),
+        11
+    );
+    let tcp6 = |s: &str| state("container_network_tcp6_usage_total", "tcp_state", s);
+    assert_eq!(tcp6("listen"), Some(1.0));
+    assert_eq!(tcp6("established"), Some(0.0));
+    // proc/4242/net/udp: two sockets, 5 drops; queues as cAdvisor reads
+    // the tx_queue:rx_queue column: rxqueued = 0 + 2, txqueued = 0x300 + 0.
+    let udp = |s: &str| state("container_network_udp_usage_total", "udp_state", s);
+    assert_eq!(udp("listen"), Some(2.0));
+    assert_eq!(udp("dropped"), Some(5.0));
+    assert_eq!(udp("rxqueued"), Some(2.0));
+    assert_eq!(udp("txqueued"), Some(768.0));
+    let udp6 = |s: &str| state("container_network_udp6_usage_total", "udp_state", s);
+    assert_eq!(udp6("listen"), Some(0.0));
+    // `/` reads init's tables (absent from the fixture: zeros, as cAdvisor
+    // when the file cannot be read); a raw cgroup has no network process.
+    assert_eq!(
+        value(
+            &all,
+            "container_network_tcp_usage_total",
+            &[("id", "/"), ("tcp_state", "listen")]
+        ),
+        Some(0.0)
+    );
+    assert!(
+        find(
+            &all,
+            "container_network_udp_usage_total",
+            &[("id", "/system.slice/ssh.service")]
+        )
+        .is_empty()
+    );
+}
+
+#[test]
 fn v1_fixture_tree() {
     let root = fixtures().join("cgroup-v1");
     assert!(matches!(Hierarchy::detect(&root), Ok(Hierarchy::V1 { .. })));

@@ -183,6 +183,9 @@ impl ContainerCollector {
         if let Some(fam) = &f.network {
             self.network(out, fam, &cg);
         }
+        if f.tcp.is_some() || f.udp.is_some() {
+            self.sockets(out, f.tcp.as_ref(), f.udp.as_ref(), &cg);
+        }
         if let Some(fam) = &f.disk_io {
             self.disk_io(out, fam, &cg);
         }

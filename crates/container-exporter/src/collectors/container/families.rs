@@ -206,6 +206,26 @@ metric_group! {
 }
 
 metric_group! {
+    /// TCP sockets of the container's network namespace by state.
+    Tcp = "tcp" {
+        tcp_usage: Gauge "container_network_tcp_usage_total" ["tcp_state"]
+            "tcp connection usage statistic for container",
+        tcp6_usage: Gauge "container_network_tcp6_usage_total" ["tcp_state"]
+            "tcp6 connection usage statistic for container",
+    }
+}
+
+metric_group! {
+    /// UDP sockets of the container's network namespace.
+    Udp = "udp" {
+        udp_usage: Gauge "container_network_udp_usage_total" ["udp_state"]
+            "udp connection usage statistic for container",
+        udp6_usage: Gauge "container_network_udp6_usage_total" ["udp_state"]
+            "udp6 connection usage statistic for container",
+    }
+}
+
+metric_group! {
     /// Block I/O: the cgroup's io/blkio controller, and for the root
     /// cgroup /proc/diskstats of every mounted block device.
     DiskIo = "diskIO" {
@@ -335,6 +355,8 @@ pub struct Families {
     pub memory: Option<Memory>,
     pub oom_event: Option<OomEvent>,
     pub network: Option<Network>,
+    pub tcp: Option<Tcp>,
+    pub udp: Option<Udp>,
     pub disk_io: Option<DiskIo>,
     pub disk: Option<Disk>,
     pub pressure: Option<Pressure>,
@@ -359,6 +381,8 @@ impl Families {
             network: included
                 .has(Network::METRIC_KIND)
                 .then(|| Network::new(labels)),
+            tcp: included.has(Tcp::METRIC_KIND).then(|| Tcp::new(labels)),
+            udp: included.has(Udp::METRIC_KIND).then(|| Udp::new(labels)),
             disk_io: included
                 .has(DiskIo::METRIC_KIND)
                 .then(|| DiskIo::new(labels)),
@@ -400,6 +424,8 @@ mod tests {
             f.oom_event.as_ref().expect(on).descs(),
         );
         add(Network::METRIC_KIND, f.network.as_ref().expect(on).descs());
+        add(Tcp::METRIC_KIND, f.tcp.as_ref().expect(on).descs());
+        add(Udp::METRIC_KIND, f.udp.as_ref().expect(on).descs());
         add(DiskIo::METRIC_KIND, f.disk_io.as_ref().expect(on).descs());
         add(Disk::METRIC_KIND, f.disk.as_ref().expect(on).descs());
         add(
@@ -450,6 +476,8 @@ mod tests {
             Memory::METRIC_KIND,
             OomEvent::METRIC_KIND,
             Network::METRIC_KIND,
+            Tcp::METRIC_KIND,
+            Udp::METRIC_KIND,
             DiskIo::METRIC_KIND,
             Disk::METRIC_KIND,
             Pressure::METRIC_KIND,

@@ -6,7 +6,7 @@ use exporter_kit::{Desc, Emitter};
 
 use super::ContainerCollector;
 use super::families::{
-    Always, Cpu, CpuLoad, Disk, DiskIo, Memory, Network, OomEvent, Pressure, Process,
+    Always, Cpu, CpuLoad, Disk, DiskIo, Memory, Network, OomEvent, Pressure, Process, Tcp, Udp,
 };
 use crate::cgroup::{self, CpuSpec, Stats};
 use crate::docker::Meta;
@@ -236,13 +236,65 @@ impl ContainerCollector {
             .or_else(|| self.opts.hierarchy.procs(cg.name).first().copied())
     }
 
-    pub(super) fn network(&self, out: &mut SeriesOut<'_>, f: &Network, cg: &Cgroup<'_>) {
-        let pid = if cg.name == "/" {
+    /// The process whose network namespace is the cgroup's: init for `/`,
+    /// as cAdvisor; none for other raw cgroups.
+    fn network_pid(&self, cg: &Cgroup<'_>) -> Option<u32> {
+        if cg.name == "/" {
             Some(1)
         } else {
             self.container_pid(cg)
+        }
+    }
+
+    /// cAdvisor's tcp and udp groups: `/proc/<pid>/net/{tcp,tcp6,udp,udp6}`
+    /// of the cgroup's network process. As there, a file that cannot be
+    /// read or parsed gives zeros.
+    pub(super) fn sockets(
+        &self,
+        out: &mut SeriesOut<'_>,
+        tcp: Option<&Tcp>,
+        udp: Option<&Udp>,
+        cg: &Cgroup<'_>,
+    ) {
+        let Some(pid) = self.network_pid(cg) else {
+            return;
         };
-        let Some(pid) = pid else {
+        let read = |file: &str| {
+            let path = self.opts.procfs.join(format!("{pid}/net/{file}"));
+            let text = std::fs::read_to_string(&path);
+            if let Err(e) = &text {
+                tracing::debug!(path = %path.display(), error = %e, "socket table");
+            }
+            text.unwrap_or_default()
+        };
+        if let Some(f) = tcp {
+            for (desc, file) in [(&f.tcp_usage, "tcp"), (&f.tcp6_usage, "tcp6")] {
+                let counts = parse::tcp_states(&read(file)).unwrap_or_else(|e| {
+                    tracing::debug!(error = %e, "socket table");
+                    [0; 11]
+                });
+                for (state, n) in parse::TCP_STATES.iter().zip(counts) {
+                    out.labelled(desc, &[state], n as f64);
+                }
+            }
+        }
+        if let Some(f) = udp {
+            for (desc, file) in [(&f.udp_usage, "udp"), (&f.udp6_usage, "udp6")] {
+                let u = parse::udp(&read(file));
+                for (state, n) in [
+                    ("listen", u.listen),
+                    ("dropped", u.dropped),
+                    ("rxqueued", u.rx_queued),
+                    ("txqueued", u.tx_queued),
+                ] {
+                    out.labelled(desc, &[state], n as f64);
+                }
+            }
+        }
+    }
+
+    pub(super) fn network(&self, out: &mut SeriesOut<'_>, f: &Network, cg: &Cgroup<'_>) {
+        let Some(pid) = self.network_pid(cg) else {
             return;
         };
         let path = self.opts.procfs.join(format!("{pid}/net/dev"));
