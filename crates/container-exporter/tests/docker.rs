@@ -548,3 +548,79 @@ fn catalog_coverage_of_default_families() {
         "{covered}/{wanted} covered; missing: {missing:#?}"
     );
 }
+
+#[test]
+fn tcp_sockets_and_open_files_limit_of_a_container() {
+    let d = Dockerd::start();
+    let image = d.busybox_image("ferroscope/busybox:test");
+    // Its own network namespace with only lo: one listening socket and no
+    // traffic at all.
+    d.cli(&[
+        "run",
+        "-d",
+        "--name",
+        "listener",
+        "--network",
+        "none",
+        "--ulimit",
+        "nofile=1234:5678",
+        &image,
+        "busybox",
+        "nc",
+        "-l",
+        "-p",
+        "8080",
+    ]);
+    let mut args = flags(&d);
+    args.push("--enable_metrics=tcp,udp,process".to_string());
+    let server = start(&as_refs(&args));
+    // busybox nc listens on the IPv6 wildcard (dual stack): a tcp6 socket.
+    let listener = [("name", "listener"), ("tcp_state", "listen")];
+    let mut all = Vec::new();
+    assert!(
+        wait_until(Duration::from_secs(20), || {
+            all = parse(&scrape(&server));
+            value(&all, "container_network_tcp6_usage_total", &listener) == Some(1.0)
+        }),
+        "no listening socket: {:?}",
+        find(
+            &all,
+            "container_network_tcp6_usage_total",
+            &[("name", "listener")]
+        )
+    );
+    let tcp = |family: &str, state: &str| {
+        value(&all, family, &[("name", "listener"), ("tcp_state", state)])
+    };
+    assert_eq!(
+        tcp("container_network_tcp6_usage_total", "established"),
+        Some(0.0)
+    );
+    assert_eq!(
+        tcp("container_network_tcp_usage_total", "listen"),
+        Some(0.0)
+    );
+    assert_eq!(
+        value(
+            &all,
+            "container_network_udp_usage_total",
+            &[("name", "listener"), ("udp_state", "listen")]
+        ),
+        Some(0.0)
+    );
+    // --ulimit nofile=1234:5678: the soft limit.
+    assert_eq!(
+        value(
+            &all,
+            "container_ulimits_soft",
+            &[("name", "listener"), ("ulimit", "max_open_files")]
+        ),
+        Some(1234.0)
+    );
+    assert_eq!(
+        value(&all, "container_processes", &[("name", "listener")]),
+        Some(1.0)
+    );
+    // Groups that are off have no families.
+    assert!(all.iter().all(|s| !s.name.starts_with("container_memory_")));
+}
