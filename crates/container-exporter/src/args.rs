@@ -48,6 +48,7 @@ pub const PRODUCED: &[&str] = &[
     "percpu",
     "pressure",
     "process",
+    "sched",
     "tcp",
     "udp",
 ];
@@ -420,7 +421,7 @@ mod tests {
         assert!(err.starts_with("--disable_metrics: refused"), "{err}");
         assert!(
             err.contains(
-                "turns on advtcp,cpu_topology,cpuset,hugetlb,memory_numa,referenced_memory,resctrl,sched,"
+                "turns on advtcp,cpu_topology,cpuset,hugetlb,memory_numa,referenced_memory,resctrl,"
             ),
             "{err}"
         );

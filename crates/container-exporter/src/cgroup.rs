@@ -117,6 +117,30 @@ impl Hierarchy {
             .unwrap_or_default()
     }
 
+    /// The processes of a cgroup and of every cgroup below it, as
+    /// libcontainer's `GetAllPids` (the first controller that has it).
+    pub fn all_procs(&self, name: &str) -> Vec<u32> {
+        let Some(dir) = self
+            .roots()
+            .iter()
+            .map(|r| join(r, name))
+            .find(|d| d.is_dir())
+        else {
+            return Vec::new();
+        };
+        let mut below = BTreeSet::new();
+        walk(&dir, "", &mut below);
+        std::iter::once(dir.clone())
+            .chain(below.iter().map(|sub| join(&dir, sub)))
+            .filter_map(|d| read(&d.join("cgroup.procs")))
+            .flat_map(|t| {
+                t.lines()
+                    .filter_map(|l| l.trim().parse().ok())
+                    .collect::<Vec<u32>>()
+            })
+            .collect()
+    }
+
     /// The threads of a cgroup: v1 `tasks` (of the first controller that
     /// has the cgroup), v2 `cgroup.threads`.
     pub fn threads(&self, name: &str) -> Vec<u32> {

@@ -425,6 +425,110 @@ fn v2_tcp_and_udp_groups() {
 }
 
 #[test]
+fn v2_sched_group_sums_the_processes_below() {
+    let root = fixtures().join("cgroup-v2");
+    let included = container_exporter::args::parse_metric_set("sched").expect("set");
+    let all = scrape(&root, included, false);
+    let id = format!("/system.slice/docker-{ID}.scope");
+    // proc/4242/schedstat "1500000000 250000000 42" and
+    // proc/4243/schedstat "500000000 50000000 8".
+    // `/` counts the processes of the cgroups below it.
+    for cgroup in [id.as_str(), "/"] {
+        let c = [("id", cgroup)];
+        let v = |name: &str| value(&all, name, &c);
+        assert_eq!(
+            v("container_cpu_schedstat_run_seconds_total"),
+            Some(2.0),
+            "{cgroup}"
+        );
+        assert_eq!(
+            v("container_cpu_schedstat_runqueue_seconds_total"),
+            Some(0.3),
+            "{cgroup}"
+        );
+        assert_eq!(
+            v("container_cpu_schedstat_run_periods_total"),
+            Some(50.0),
+            "{cgroup}"
+        );
+    }
+    // ssh.service has no processes: zeros. (/system.slice, without
+    // cpu.stat in the fixture, gets none, as cAdvisor without CPU stats.)
+    assert_eq!(
+        value(
+            &all,
+            "container_cpu_schedstat_run_periods_total",
+            &[("id", "/system.slice/ssh.service")]
+        ),
+        Some(0.0)
+    );
+    assert!(
+        value(
+            &all,
+            "container_cpu_schedstat_run_periods_total",
+            &[("id", "/system.slice")]
+        )
+        .is_none()
+    );
+}
+
+/// An exited process's schedstat stays counted, as cAdvisor keeps it.
+#[test]
+fn sched_counters_keep_exited_processes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (cgroups, proc) = (dir.path().join("cgroup"), dir.path().join("proc"));
+    let container = cgroups.join("system.slice/app.service");
+    std::fs::create_dir_all(&container).expect("mkdir");
+    let write = |path: PathBuf, text: &str| {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    };
+    write(cgroups.join("cgroup.controllers"), "cpu memory\n");
+    write(container.join("cpu.stat"), "usage_usec 10\n");
+    write(container.join("cgroup.procs"), "10\n11\n");
+    write(proc.join("10/schedstat"), "1000000000 0 5\n");
+    write(proc.join("11/schedstat"), "3000000000 1000000000 7\n");
+    let hierarchy = Hierarchy::detect(&cgroups).expect("hierarchy");
+    let collector = AnyCollector::blocking(ContainerCollector::new(
+        Options {
+            hierarchy,
+            procfs: proc.clone(),
+            sysfs: fixtures().join("sys"),
+            rootfs: "/".into(),
+            included: container_exporter::args::parse_metric_set("sched").expect("set"),
+            docker_only: false,
+            raw_prefixes: Vec::new(),
+            disable_root: false,
+            housekeeping_interval: Duration::ZERO,
+        },
+        Box::new(NoNames),
+    ));
+    let c = [("id", "/system.slice/app.service")];
+    let all = collect(&collector);
+    assert_eq!(
+        value(&all, "container_cpu_schedstat_run_seconds_total", &c),
+        Some(4.0)
+    );
+    // 11 exits; 10 runs on.
+    write(container.join("cgroup.procs"), "10\n");
+    std::fs::remove_dir_all(proc.join("11")).expect("rm");
+    write(proc.join("10/schedstat"), "2000000000 500000000 6\n");
+    let all = collect(&collector);
+    assert_eq!(
+        value(&all, "container_cpu_schedstat_run_seconds_total", &c),
+        Some(5.0)
+    );
+    assert_eq!(
+        value(&all, "container_cpu_schedstat_runqueue_seconds_total", &c),
+        Some(1.5)
+    );
+    assert_eq!(
+        value(&all, "container_cpu_schedstat_run_periods_total", &c),
+        Some(13.0)
+    );
+}
+
+#[test]
 fn v1_fixture_tree() {
     let root = fixtures().join("cgroup-v1");
     assert!(matches!(Hierarchy::detect(&root), Ok(Hierarchy::V1 { .. })));

@@ -292,6 +292,17 @@ pub fn net_dev(text: &str) -> Result<Vec<NetDev>, ParseError> {
     Ok(out)
 }
 
+/// `/proc/<pid>/schedstat`: time run and waited on a runqueue (ns), and
+/// times run; `None` unless exactly those three numbers.
+pub fn schedstat(text: &str) -> Option<[u64; 3]> {
+    let fields: Vec<u64> = text
+        .split_whitespace()
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .ok()?;
+    fields.try_into().ok()
+}
+
 /// cAdvisor's `tcp_state` labels, in the order of the kernel's state
 /// numbers 1 (`01`, ESTABLISHED) to 11 (`0B`, CLOSING).
 pub const TCP_STATES: [&str; 11] = [
@@ -596,6 +607,17 @@ impl TaskStates {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn schedstat_three_numbers() {
+        assert_eq!(
+            super::schedstat("1500000000 250000000 42\n"),
+            Some([1_500_000_000, 250_000_000, 42])
+        );
+        assert_eq!(super::schedstat("1 2\n"), None);
+        assert_eq!(super::schedstat("1 2 3 4\n"), None);
+        assert_eq!(super::schedstat("1 x 3\n"), None);
+    }
+
     #[test]
     fn tcp_sockets_by_state() {
         let text = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n\

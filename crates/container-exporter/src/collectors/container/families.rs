@@ -118,6 +118,18 @@ metric_group! {
 }
 
 metric_group! {
+    /// Scheduler statistics summed over the cgroup's processes.
+    Sched = "sched" {
+        run_seconds: Counter "container_cpu_schedstat_run_seconds_total" []
+            "Time duration the processes of the container have run on the CPU.",
+        runqueue_seconds: Counter "container_cpu_schedstat_runqueue_seconds_total" []
+            "Time duration processes of the container have been waiting on a runqueue.",
+        run_periods: Counter "container_cpu_schedstat_run_periods_total" []
+            "Number of times processes of the cgroup have run on the cpu",
+    }
+}
+
+metric_group! {
     /// Tasks by state and the load gauges derived from them.
     CpuLoad = "cpuLoad" {
         load_average_10s: Gauge "container_cpu_load_average_10s" []
@@ -351,6 +363,7 @@ pub struct Families {
     /// `percpu`: usage by CPU instead of one `cpu="total"` series. It has
     /// no family of its own.
     pub percpu: bool,
+    pub sched: Option<Sched>,
     pub cpu_load: Option<CpuLoad>,
     pub memory: Option<Memory>,
     pub oom_event: Option<OomEvent>,
@@ -369,6 +382,7 @@ impl Families {
         Families {
             cpu: included.has(Cpu::METRIC_KIND).then(|| Cpu::new(labels)),
             percpu: included.has("percpu"),
+            sched: included.has(Sched::METRIC_KIND).then(|| Sched::new(labels)),
             cpu_load: included
                 .has(CpuLoad::METRIC_KIND)
                 .then(|| CpuLoad::new(labels)),
@@ -417,6 +431,7 @@ mod tests {
         };
         let on = "every group is on";
         add(Cpu::METRIC_KIND, f.cpu.as_ref().expect(on).descs());
+        add(Sched::METRIC_KIND, f.sched.as_ref().expect(on).descs());
         add(CpuLoad::METRIC_KIND, f.cpu_load.as_ref().expect(on).descs());
         add(Memory::METRIC_KIND, f.memory.as_ref().expect(on).descs());
         add(
@@ -472,6 +487,7 @@ mod tests {
     fn groups_are_named_as_the_flags_accept_them() {
         for kind in [
             Cpu::METRIC_KIND,
+            Sched::METRIC_KIND,
             CpuLoad::METRIC_KIND,
             Memory::METRIC_KIND,
             OomEvent::METRIC_KIND,

@@ -6,7 +6,8 @@ use exporter_kit::{Desc, Emitter};
 
 use super::ContainerCollector;
 use super::families::{
-    Always, Cpu, CpuLoad, Disk, DiskIo, Memory, Network, OomEvent, Pressure, Process, Tcp, Udp,
+    Always, Cpu, CpuLoad, Disk, DiskIo, Memory, Network, OomEvent, Pressure, Process, Sched, Tcp,
+    Udp,
 };
 use crate::cgroup::{self, CpuSpec, Stats};
 use crate::docker::Meta;
@@ -158,7 +159,62 @@ pub(super) fn pressure(out: &mut SeriesOut<'_>, f: &Pressure, stats: &Stats) {
     }
 }
 
+/// One cgroup's schedstat bookkeeping: `[run ns, runqueue ns, periods]`.
+#[derive(Default)]
+pub(super) struct SchedSeen {
+    live: std::collections::HashMap<u32, [u64; 3]>,
+    exited: [u64; 3],
+}
+
+impl SchedSeen {
+    /// Takes this read's live processes; returns the cgroup's totals.
+    fn update(&mut self, now: std::collections::HashMap<u32, [u64; 3]>) -> [u64; 3] {
+        for (pid, last) in &self.live {
+            if !now.contains_key(pid) {
+                for (sum, v) in self.exited.iter_mut().zip(last) {
+                    *sum += v;
+                }
+            }
+        }
+        self.live = now;
+        let mut total = self.exited;
+        for v in self.live.values() {
+            for (sum, x) in total.iter_mut().zip(v) {
+                *sum += x;
+            }
+        }
+        total
+    }
+}
+
 impl ContainerCollector {
+    /// cAdvisor's sched group: `/proc/<pid>/schedstat` summed over the
+    /// processes of the cgroup and those below it. A process that exits
+    /// between the listing and the read is left out of this read (cAdvisor
+    /// reports zeros for the whole cgroup then).
+    pub(super) fn sched(&self, out: &mut SeriesOut<'_>, f: &Sched, cgroup_name: &str) {
+        let mut now = std::collections::HashMap::new();
+        for pid in self.opts.hierarchy.all_procs(cgroup_name) {
+            let path = self.opts.procfs.join(format!("{pid}/schedstat"));
+            if let Some(v) = std::fs::read_to_string(path)
+                .ok()
+                .and_then(|t| parse::schedstat(&t))
+            {
+                now.insert(pid, v);
+            }
+        }
+        let [run, runqueue, periods] = match self.sched_seen.lock() {
+            Ok(mut seen) => match seen.get_mut(cgroup_name) {
+                Some(s) => s.update(now),
+                None => seen.entry(cgroup_name.into()).or_default().update(now),
+            },
+            Err(_) => SchedSeen::default().update(now),
+        };
+        out.value(&f.run_seconds, run as f64 / NS_PER_S);
+        out.value(&f.runqueue_seconds, runqueue as f64 / NS_PER_S);
+        out.value(&f.run_periods, periods as f64);
+    }
+
     /// `cpuLoad`: threads by state from each thread's `/proc/<tid>/stat`
     /// (cAdvisor asks the kernel's cgroupstats over netlink, which on 6.x
     /// kernels misses tasks sleeping freezable, e.g. in nanosleep). The
