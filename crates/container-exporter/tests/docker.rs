@@ -624,3 +624,58 @@ fn tcp_sockets_and_open_files_limit_of_a_container() {
     // Groups that are off have no families.
     assert!(all.iter().all(|s| !s.name.starts_with("container_memory_")));
 }
+
+/// Seconds since the epoch of a Docker time, by date(1).
+fn epoch_seconds(rfc3339: &str) -> f64 {
+    let out = std::process::Command::new("date")
+        .args(["-u", "-d", rfc3339.trim(), "+%s"])
+        .output()
+        .expect("running date");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("date prints seconds")
+}
+
+#[test]
+fn restart_count_label_and_start_time_as_cadvisor() {
+    let d = Dockerd::start();
+    let image = d.busybox_image("ferroscope/busybox:test");
+    // Fails once a second after it starts, is restarted by the policy, then
+    // runs on: RestartCount 1, StartedAt at least a second after Created.
+    d.cli(&[
+        "run",
+        "-d",
+        "--name",
+        "flaky",
+        "--restart",
+        "on-failure:3",
+        &image,
+        "sh",
+        "-c",
+        "test -e /tmp/ran || { touch /tmp/ran; sleep 1; exit 1; }; sleep 3600",
+    ]);
+    let server = start(&[&format!("--docker={}", d.host()), "--docker_only"]);
+    let flaky = [("name", "flaky"), ("container_label_restartcount", "1")];
+    let mut all = Vec::new();
+    assert!(
+        wait_until(Duration::from_secs(30), || {
+            all = parse(&scrape(&server));
+            value(&all, "container_last_seen", &flaky).is_some()
+        }),
+        "no restartcount label: {:?}",
+        find(&all, "container_last_seen", &[("name", "flaky")])
+    );
+    let inspect = |format: &str| d.cli(&["inspect", "-f", format, "flaky"]);
+    let created = epoch_seconds(&inspect("{{.Created}}"));
+    let started = epoch_seconds(&inspect("{{.State.StartedAt}}"));
+    assert!(started > created, "{started} {created}");
+    assert_eq!(
+        value(&all, "container_creation_time_seconds", &flaky),
+        Some(created)
+    );
+    assert_eq!(
+        value(&all, "container_start_time_seconds", &flaky),
+        Some(started)
+    );
+}

@@ -581,13 +581,25 @@ impl ContainerCollector {
             );
             out.value(&f.spec_memory_swap_limit, ms.swap_limit.unwrap_or(0) as f64);
         }
-        let created = match cg.meta.and_then(|m| m.created) {
-            Some(c) => Some(c),
-            None => self.opts.hierarchy.created(cg.name),
+        // As cAdvisor: the runtime's creation time, else the cgroup's; the
+        // runtime's start time (Docker's StartedAt), else the cgroup's
+        // creation (containerd, raw cgroups). Whole seconds (Go's Unix()).
+        let (meta_created, meta_started) = (
+            cg.meta.and_then(|m| m.created),
+            cg.meta.and_then(|m| m.started),
+        );
+        let cgroup_created = if meta_created.is_none() || meta_started.is_none() {
+            self.opts.hierarchy.created(cg.name)
+        } else {
+            None
         };
+        let created = meta_created.or(cgroup_created);
+        let started = meta_started.or(cgroup_created).or(created);
+        if let Some(started) = started {
+            out.value(&f.start_time, started.floor());
+        }
         if let Some(created) = created {
-            out.value(&f.start_time, created);
-            out.value(&f.creation_time, created);
+            out.value(&f.creation_time, created.floor());
         }
         if let Some(m) = cg.meta {
             out.value(&f.health_state, m.health);
