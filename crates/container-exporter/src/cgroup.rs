@@ -532,8 +532,6 @@ pub fn read_v1(
             };
             total.or_else(|| stat.get(k)).unwrap_or(0)
         };
-        let opt =
-            |k: &str| -> Option<u64> { stat.get_prefixed("total_", k).or_else(|| stat.get(k)) };
         let inactive_file = stat.get("total_inactive_file").unwrap_or(0);
         let oom_text = read(&dir.join("memory.oom_control"));
         let oom = oom_text.as_deref().map(parse::flat_keyed);
@@ -546,19 +544,24 @@ pub fn read_v1(
             swap: get("swap"),
             mapped_file: get("mapped_file"),
             kernel: read_u64(dir, "memory.kmem.usage_in_bytes", errors),
-            dirty: get("dirty"),
-            writeback: get("writeback"),
+            // cAdvisor reads the v2 names (file_dirty, file_writeback) on
+            // v1 too, where memory.stat has none: 0.
+            dirty: 0,
+            writeback: 0,
             active_file: stat.get("total_active_file").unwrap_or(0),
             inactive_file,
             working_set: usage.saturating_sub(inactive_file),
+            // cAdvisor's hierarchy scope is the cgroup's own pgfault, not
+            // total_pgfault, on v1 as on v2.
             pgfault: stat.get("pgfault").unwrap_or(0),
             pgmajfault: stat.get("pgmajfault").unwrap_or(0),
-            hierarchical_pgfault: stat.get("total_pgfault").unwrap_or(0),
-            hierarchical_pgmajfault: stat.get("total_pgmajfault").unwrap_or(0),
+            hierarchical_pgfault: stat.get("pgfault").unwrap_or(0),
+            hierarchical_pgmajfault: stat.get("pgmajfault").unwrap_or(0),
             pgscan: None,
             pgsteal: None,
-            refault_anon: opt("workingset_refault_anon"),
-            refault_file: opt("workingset_refault_file"),
+            // The cgroup's own counters, as cAdvisor (no total_ variant).
+            refault_anon: stat.get("workingset_refault_anon"),
+            refault_file: stat.get("workingset_refault_file"),
             events_high: None,
             events_max: None,
             oom_kills: oom.as_ref().and_then(|m| m.get("oom_kill")),

@@ -608,8 +608,19 @@ fn v1_fixture_tree() {
                 ("scope", "hierarchy")
             ]
         ),
-        Some(150.0)
+        Some(100.0),
+        "cAdvisor's hierarchy scope is memory.stat pgfault, not total_pgfault"
     );
+    // cAdvisor reads v2 names on v1 too: dirty 4096 is not file_dirty.
+    assert_eq!(v("container_memory_file_dirty_bytes"), Some(0.0));
+    // The cgroup's own refaults (5), not total_ (9).
+    assert_eq!(
+        v("container_memory_workingset_refault_file_total"),
+        Some(5.0)
+    );
+    // v2-only counters are written as 0 on v1, as cAdvisor.
+    assert_eq!(v("container_memory_pgscan_total"), Some(0.0));
+    assert_eq!(v("container_memory_events_high_total"), Some(0.0));
     assert_eq!(
         value(
             &all,

@@ -433,10 +433,6 @@ const NOT_PRODUCED: &[(&str, &str)] = &[
 /// cgroup v2 only: absent on a v1 host such as this one, produced from the
 /// v2 fixture tree (tests/cgroup.rs; io_cost needs the iocost controller).
 const V2_ONLY: &[&str] = &[
-    "container_memory_events_high_total",
-    "container_memory_events_max_total",
-    "container_memory_pgscan_total",
-    "container_memory_pgsteal_total",
     "container_pressure_cpu_stalled_seconds_total",
     "container_pressure_cpu_waiting_seconds_total",
     "container_pressure_io_stalled_seconds_total",

@@ -129,6 +129,7 @@ pub(super) fn memory(out: &mut SeriesOut<'_>, f: &Memory, m: &cgroup::Memory) {
     ] {
         out.labelled(&f.failures, &[failure_type, scope], v(n));
     }
+    // Written as 0 where the kernel has no such counter (v1), as cAdvisor.
     for (desc, n) in [
         (&f.pgscan, m.pgscan),
         (&f.pgsteal, m.pgsteal),
@@ -137,9 +138,7 @@ pub(super) fn memory(out: &mut SeriesOut<'_>, f: &Memory, m: &cgroup::Memory) {
         (&f.events_high, m.events_high),
         (&f.events_max, m.events_max),
     ] {
-        if let Some(n) = n {
-            out.value(desc, v(n));
-        }
+        out.value(desc, v(n.unwrap_or(0)));
     }
 }
 
