@@ -266,6 +266,10 @@ fn v2_fixture_tree() {
         v("container_pressure_memory_stalled_seconds_total"),
         Some(0.125)
     );
+    // The fixture container has no cpu.pressure or io.pressure: 0, as
+    // cAdvisor writes the pairs whatever the kernel provides.
+    assert_eq!(v("container_pressure_cpu_waiting_seconds_total"), Some(0.0));
+    assert_eq!(v("container_pressure_io_stalled_seconds_total"), Some(0.0));
     assert_eq!(
         value(
             &all,
@@ -582,6 +586,11 @@ fn v1_fixture_tree() {
         Some(10485760.0 - 2097152.0)
     );
     assert_eq!(v("container_memory_failcnt"), Some(3.0));
+    // No PSI on v1: cAdvisor still writes the pressure pairs, as 0.
+    assert_eq!(
+        v("container_pressure_memory_waiting_seconds_total"),
+        Some(0.0)
+    );
     assert_eq!(
         v("container_memory_mapped_file"),
         Some(524288.0),

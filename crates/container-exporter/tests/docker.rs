@@ -433,12 +433,6 @@ const NOT_PRODUCED: &[(&str, &str)] = &[
 /// cgroup v2 only: absent on a v1 host such as this one, produced from the
 /// v2 fixture tree (tests/cgroup.rs; io_cost needs the iocost controller).
 const V2_ONLY: &[&str] = &[
-    "container_pressure_cpu_stalled_seconds_total",
-    "container_pressure_cpu_waiting_seconds_total",
-    "container_pressure_io_stalled_seconds_total",
-    "container_pressure_io_waiting_seconds_total",
-    "container_pressure_memory_stalled_seconds_total",
-    "container_pressure_memory_waiting_seconds_total",
     "container_fs_io_cost_usage_seconds_total",
     "container_fs_io_cost_wait_seconds_total",
     "container_fs_io_cost_indebt_seconds_total",

@@ -203,7 +203,7 @@ impl ContainerCollector {
             self.root_filesystems(out, f.disk.as_ref(), f.disk_io.as_ref());
         }
         if let Some(fam) = &f.pressure {
-            groups::pressure(out, fam, &stats);
+            groups::pressure(out, fam, &stats, f.disk_io.is_some());
         }
         if let Some(fam) = &f.process {
             self.process(out, fam, &cg);

@@ -142,19 +142,34 @@ pub(super) fn memory(out: &mut SeriesOut<'_>, f: &Memory, m: &cgroup::Memory) {
     }
 }
 
-/// `pressure`: PSI totals of cpu, memory and io (cgroup v2).
-pub(super) fn pressure(out: &mut SeriesOut<'_>, f: &Pressure, stats: &Stats) {
-    for (p, waiting, stalled) in [
-        (&stats.pressure_cpu, &f.cpu_waiting, &f.cpu_stalled),
-        (&stats.pressure_memory, &f.memory_waiting, &f.memory_stalled),
-        (&stats.pressure_io, &f.io_waiting, &f.io_stalled),
+/// `pressure`: PSI totals of cpu, memory and io. As cAdvisor, the cpu
+/// pair is written for every cgroup with CPU stats and the memory pair for
+/// every one with memory stats, the io pair whenever the diskIO group is
+/// on: 0 where the kernel has no pressure file (v1, or a `full` line
+/// missing).
+pub(super) fn pressure(out: &mut SeriesOut<'_>, f: &Pressure, stats: &Stats, disk_io: bool) {
+    for (on, p, waiting, stalled) in [
+        (
+            stats.cpu.is_some(),
+            &stats.pressure_cpu,
+            &f.cpu_waiting,
+            &f.cpu_stalled,
+        ),
+        (
+            stats.memory.is_some(),
+            &stats.pressure_memory,
+            &f.memory_waiting,
+            &f.memory_stalled,
+        ),
+        (disk_io, &stats.pressure_io, &f.io_waiting, &f.io_stalled),
     ] {
-        if let Some(p) = p {
-            out.value(waiting, p.some_total_us as f64 / US_PER_S);
-            if let Some(full) = p.full_total_us {
-                out.value(stalled, full as f64 / US_PER_S);
-            }
+        if !on && p.is_none() {
+            continue;
         }
+        let some = p.as_ref().map_or(0, |p| p.some_total_us);
+        let full = p.as_ref().and_then(|p| p.full_total_us).unwrap_or(0);
+        out.value(waiting, some as f64 / US_PER_S);
+        out.value(stalled, full as f64 / US_PER_S);
     }
 }
 
