@@ -320,6 +320,15 @@ fn v2_fixture_tree() {
         .is_some()
     );
     assert_eq!(value(&all, "container_scrape_error", &[]), Some(0.0));
+    // No runtime, no health check: -1 for every cgroup, as cAdvisor.
+    assert_eq!(
+        value(
+            &all,
+            "container_health_state",
+            &[("id", "/system.slice/ssh.service")]
+        ),
+        Some(-1.0)
+    );
 }
 
 #[test]

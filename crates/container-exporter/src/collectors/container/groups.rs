@@ -615,9 +615,8 @@ impl ContainerCollector {
         if let Some(created) = created {
             out.value(&f.creation_time, created.floor());
         }
-        if let Some(m) = cg.meta {
-            out.value(&f.health_state, m.health);
-        }
+        // -1 (no health check) for raw cgroups too, as cAdvisor.
+        out.value(&f.health_state, cg.meta.map_or(-1.0, |m| m.health));
         out.value(&f.last_seen, now);
     }
 }
