@@ -172,6 +172,30 @@ fn v2_fixture_tree() {
     // The root has neither cpu.max nor cpu.weight: cAdvisor still reports
     // a CPU spec for every v2 cgroup, period and shares 0, no quota.
     let root = [("id", "/")];
+    // The root has no memory.current: runc's emulation, which cAdvisor
+    // reports: usage = anon + file of memory.stat (100 + 200 MiB), swap =
+    // SwapTotal - SwapFree of /proc/meminfo (1 GiB - 768 MiB), working set
+    // = usage - inactive_file (50 MiB); no memory spec (no memory.max).
+    assert_eq!(
+        value(&all, "container_memory_usage_bytes", &root),
+        Some(314572800.0)
+    );
+    assert_eq!(
+        value(&all, "container_memory_working_set_bytes", &root),
+        Some(314572800.0 - 52428800.0)
+    );
+    assert_eq!(
+        value(&all, "container_memory_swap", &root),
+        Some(268435456.0)
+    );
+    assert_eq!(
+        value(&all, "container_memory_rss", &root),
+        Some(104857600.0)
+    );
+    assert_eq!(
+        value(&all, "container_spec_memory_limit_bytes", &root),
+        None
+    );
     assert_eq!(value(&all, "container_spec_cpu_period", &root), Some(0.0));
     assert_eq!(value(&all, "container_spec_cpu_shares", &root), Some(0.0));
     assert_eq!(value(&all, "container_spec_cpu_quota", &root), None);

@@ -149,7 +149,7 @@ impl ContainerCollector {
         container_id: Option<&str>,
         now: f64,
     ) -> Vec<String> {
-        let stats: Stats = self.opts.hierarchy.read(cgroup_name);
+        let stats: Stats = self.opts.hierarchy.read(cgroup_name, &self.opts.procfs);
         let mut common: Vec<&str> = vec![
             cgroup_name,
             meta.map_or("", |m| &*m.image),

@@ -457,6 +457,17 @@ pub fn meminfo(text: &str) -> (Option<u64>, Option<u64>) {
     (total, swap)
 }
 
+/// Swap in use, bytes: `SwapTotal - SwapFree` of `/proc/meminfo`.
+pub fn meminfo_swap_used(text: &str) -> Option<u64> {
+    let kb = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    Some(kb("SwapTotal:")?.saturating_sub(kb("SwapFree:")?) * 1024)
+}
+
 /// CPU topology from `/proc/cpuinfo`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Topology {
@@ -607,6 +618,13 @@ impl TaskStates {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn swap_in_use_from_meminfo() {
+        let text = "MemTotal:  100 kB\nSwapTotal:  2048 kB\nSwapFree:  512 kB\n";
+        assert_eq!(super::meminfo_swap_used(text), Some(1536 * 1024));
+        assert_eq!(super::meminfo_swap_used("SwapTotal: 1 kB\n"), None);
+    }
+
     #[test]
     fn schedstat_three_numbers() {
         assert_eq!(

@@ -586,8 +586,7 @@ impl ContainerCollector {
                 out.value(desc, v as f64);
             }
         }
-        if cg.stats.memory.is_some() {
-            let ms = &cg.stats.memory_spec;
+        if let Some(ms) = &cg.stats.memory_spec {
             out.value(&f.spec_memory_limit, ms.limit.unwrap_or(0) as f64);
             out.value(
                 &f.spec_memory_reservation_limit,
