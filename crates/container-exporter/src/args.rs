@@ -36,6 +36,29 @@ pub const ALL_METRICS: &[&str] = &[
 /// cAdvisor's default `--disable_metrics`.
 pub const DEFAULT_DISABLED: &str = "advtcp,cpu_topology,cpuset,hugetlb,memory_numa,process,referenced_memory,resctrl,sched,tcp,udp";
 
+/// The groups this exporter produces families for.
+pub const PRODUCED: &[&str] = &[
+    "cpu",
+    "cpuLoad",
+    "disk",
+    "diskIO",
+    "memory",
+    "network",
+    "oom_event",
+    "percpu",
+    "pressure",
+    "process",
+    "sched",
+    "tcp",
+    "udp",
+];
+
+/// On by default in cAdvisor yet silent there without their own
+/// configuration (`--perf_events_config`, application collectors), flags
+/// this exporter refuses: left on by default they are as silent here, but
+/// asked for by name they are refused.
+pub const SILENT_BY_DEFAULT: &[&str] = &["app", "perf_event"];
+
 /// A set of metric groups.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MetricSet(pub BTreeSet<String>);
@@ -208,6 +231,40 @@ impl Args {
         )
     }
 
+    /// Refuses a group this exporter does not produce when the flags turn
+    /// it on: by name in `--enable_metrics`, or by leaving it out of a
+    /// `--disable_metrics` list (cAdvisor's default list disables every
+    /// such group).
+    pub fn check_metric_groups(&self) -> Result<(), String> {
+        let (flag, missing): (&str, Vec<&str>) = if self.enable_metrics.0.is_empty() {
+            let missing = ALL_METRICS
+                .iter()
+                .copied()
+                .filter(|g| !self.disable_metrics.has(g))
+                .filter(|g| !PRODUCED.contains(g) && !SILENT_BY_DEFAULT.contains(g))
+                .collect();
+            ("--disable_metrics", missing)
+        } else {
+            let missing = self
+                .enable_metrics
+                .0
+                .iter()
+                .map(String::as_str)
+                .filter(|g| !PRODUCED.contains(g))
+                .collect();
+            ("--enable_metrics", missing)
+        };
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(format!(
+            "{flag}: refused: it turns on {}, which this exporter does not produce \
+             (groups produced: {}); keep them disabled",
+            missing.join(","),
+            PRODUCED.join(",")
+        ))
+    }
+
     /// Which container labels become metric labels.
     pub fn label_policy(&self) -> LabelPolicy {
         if self.store_container_labels {
@@ -337,6 +394,37 @@ mod tests {
             ["x", "--web.listen-address=127.0.0.1:1"]
         );
         assert_eq!(t(&["x", "--docker_only"]), ["x", "--docker_only"]);
+    }
+
+    #[test]
+    fn groups_not_produced_are_refused_when_turned_on() {
+        let check = |argv: &[&str]| {
+            exporter_kit::args::parse_from(&crate::SPEC, crate::COLLECTORS, argv)
+                .map_err(|e| e.to_string())
+                .and_then(|c| c.args.check_metric_groups())
+        };
+        // cAdvisor's default list, perf_event and app left on as there.
+        assert_eq!(check(&["x"]), Ok(()));
+        assert_eq!(
+            check(&["x", &format!("--disable_metrics={DEFAULT_DISABLED},percpu")]),
+            Ok(())
+        );
+        assert_eq!(
+            check(&["x", "--enable_metrics=cpu,memory,process,tcp,udp"]),
+            Ok(())
+        );
+        let err = check(&["x", "--enable_metrics=cpu,hugetlb,perf_event"]).unwrap_err();
+        assert!(err.starts_with("--enable_metrics: refused"), "{err}");
+        assert!(err.contains("turns on hugetlb,perf_event,"), "{err}");
+        // A short list leaves tcp, udp, ... on.
+        let err = check(&["x", "--disable_metrics=percpu,process"]).unwrap_err();
+        assert!(err.starts_with("--disable_metrics: refused"), "{err}");
+        assert!(
+            err.contains(
+                "turns on advtcp,cpu_topology,cpuset,hugetlb,memory_numa,referenced_memory,resctrl,"
+            ),
+            "{err}"
+        );
     }
 
     #[test]

@@ -117,6 +117,30 @@ impl Hierarchy {
             .unwrap_or_default()
     }
 
+    /// The processes of a cgroup and of every cgroup below it, as
+    /// libcontainer's `GetAllPids` (the first controller that has it).
+    pub fn all_procs(&self, name: &str) -> Vec<u32> {
+        let Some(dir) = self
+            .roots()
+            .iter()
+            .map(|r| join(r, name))
+            .find(|d| d.is_dir())
+        else {
+            return Vec::new();
+        };
+        let mut below = BTreeSet::new();
+        walk(&dir, "", &mut below);
+        std::iter::once(dir.clone())
+            .chain(below.iter().map(|sub| join(&dir, sub)))
+            .filter_map(|d| read(&d.join("cgroup.procs")))
+            .flat_map(|t| {
+                t.lines()
+                    .filter_map(|l| l.trim().parse().ok())
+                    .collect::<Vec<u32>>()
+            })
+            .collect()
+    }
+
     /// The threads of a cgroup: v1 `tasks` (of the first controller that
     /// has the cgroup), v2 `cgroup.threads`.
     pub fn threads(&self, name: &str) -> Vec<u32> {
@@ -134,10 +158,14 @@ impl Hierarchy {
     /// One cgroup's counters. Missing files leave fields empty (controllers
     /// differ between hosts and cgroups); malformed ones are listed in
     /// `errors`.
-    pub fn read(&self, name: &str) -> Stats {
+    /// `procfs`: where `/proc/meminfo` is, for the v2 root's memory.
+    pub fn read(&self, name: &str, procfs: &Path) -> Stats {
         let mut stats = Stats::default();
         match self {
-            Hierarchy::V2 { root } => read_v2(&join(root, name), &mut stats),
+            Hierarchy::V2 { root } => {
+                let meminfo = (name == "/").then(|| procfs.join("meminfo"));
+                read_v2(&join(root, name), meminfo.as_deref(), &mut stats)
+            }
             Hierarchy::V1 {
                 cpu,
                 cpuacct,
@@ -232,7 +260,9 @@ pub struct Stats {
     pub cpu: Option<Cpu>,
     pub cpu_spec: CpuSpec,
     pub memory: Option<Memory>,
-    pub memory_spec: MemorySpec,
+    /// `None` without a memory limit file (the v2 root), as cAdvisor's
+    /// `HasMemory`.
+    pub memory_spec: Option<MemorySpec>,
     pub io: Vec<DeviceIo>,
     pub pids_current: Option<u64>,
     /// `None` for `max` or when the controller is absent.
@@ -331,10 +361,18 @@ fn read_pressure(dir: &Path, file: &str, errors: &mut Vec<String>) -> Option<Pre
 }
 
 /// cgroup v2: cpu.stat, cpu.max, cpu.weight, memory.current, memory.stat,
-/// memory.events, memory.max, memory.low, memory.swap.*, io.stat,
+/// memory.events, memory.max, memory.min, memory.swap.*, io.stat,
 /// pids.current, pids.max, *.pressure.
-pub fn read_v2(dir: &Path, s: &mut Stats) {
+/// `root_meminfo`: `/proc/meminfo`, given for the root cgroup, which has
+/// no memory.current: runc (whose stats cAdvisor reports) takes its usage
+/// as anon + file of the root's memory.stat and its swap from meminfo.
+pub fn read_v2(dir: &Path, root_meminfo: Option<&Path>, s: &mut Stats) {
     let errors = &mut s.errors;
+    // cAdvisor gives every v2 cgroup a CPU spec: period and shares are 0
+    // where cpu.max or cpu.weight is absent (the root, cgroups without the
+    // cpu controller), and still reported.
+    s.cpu_spec.period_us = Some(0);
+    s.cpu_spec.shares = Some(0);
     if let Some(text) = read(&dir.join("cpu.stat")) {
         let m = parse::flat_keyed(&text);
         let us = |k: &str| m.get(k).map(|v| v * 1000);
@@ -369,12 +407,30 @@ pub fn read_v2(dir: &Path, s: &mut Stats) {
         // cAdvisor do it.
         s.cpu_spec.shares = Some(2 + (weight.saturating_sub(1) * 262142) / 9999);
     }
-    if let Some(usage) = read_u64(dir, "memory.current", errors) {
-        let stat_text = read(&dir.join("memory.stat")).unwrap_or_default();
+    let current = read_u64(dir, "memory.current", errors);
+    let root_stat = match (current, root_meminfo) {
+        (None, Some(_)) => read(&dir.join("memory.stat")),
+        _ => None,
+    };
+    if current.is_some() || root_stat.is_some() {
+        let emulated_root = current.is_none();
+        let stat_text = match root_stat {
+            Some(t) => t,
+            None => read(&dir.join("memory.stat")).unwrap_or_default(),
+        };
         let stat = parse::flat_keyed(&stat_text);
         let events_text = read(&dir.join("memory.events"));
         let events = events_text.as_deref().map(parse::flat_keyed);
         let get = |k: &str| stat.get(k).unwrap_or(0);
+        let usage = current.unwrap_or_else(|| get("anon") + get("file"));
+        let swap = if emulated_root {
+            root_meminfo
+                .and_then(read)
+                .and_then(|t| parse::meminfo_swap_used(&t))
+                .unwrap_or(0)
+        } else {
+            read_u64(dir, "memory.swap.current", errors).unwrap_or(0)
+        };
         let inactive_file = get("inactive_file");
         let kernel = stat.get("kernel").or_else(|| {
             let parts = ["kernel_stack", "pagetables", "sock", "vmalloc", "slab"];
@@ -389,7 +445,7 @@ pub fn read_v2(dir: &Path, s: &mut Stats) {
             failcnt: events.as_ref().and_then(|e| e.get("max")),
             cache: get("file"),
             rss: get("anon"),
-            swap: read_u64(dir, "memory.swap.current", errors).unwrap_or(0),
+            swap,
             mapped_file: get("file_mapped"),
             kernel,
             dirty: get("file_dirty"),
@@ -409,11 +465,13 @@ pub fn read_v2(dir: &Path, s: &mut Stats) {
             events_max: events.as_ref().and_then(|e| e.get("max")),
             oom_kills: events.as_ref().and_then(|e| e.get("oom_kill")),
         });
-        s.memory_spec = MemorySpec {
+        s.memory_spec = (!emulated_root).then(|| MemorySpec {
             limit: read_u64(dir, "memory.max", errors),
-            reservation: read_u64(dir, "memory.low", errors),
+            // cAdvisor's reservation on v2 is memory.min, not memory.low
+            // (where Docker's --memory-reservation goes).
+            reservation: read_u64(dir, "memory.min", errors),
             swap_limit: read_u64(dir, "memory.swap.max", errors),
-        };
+        });
     }
     if let Some(text) = read(&dir.join("io.stat")) {
         match parse::io_stat(&text) {
@@ -501,8 +559,6 @@ pub fn read_v1(
             };
             total.or_else(|| stat.get(k)).unwrap_or(0)
         };
-        let opt =
-            |k: &str| -> Option<u64> { stat.get_prefixed("total_", k).or_else(|| stat.get(k)) };
         let inactive_file = stat.get("total_inactive_file").unwrap_or(0);
         let oom_text = read(&dir.join("memory.oom_control"));
         let oom = oom_text.as_deref().map(parse::flat_keyed);
@@ -515,28 +571,33 @@ pub fn read_v1(
             swap: get("swap"),
             mapped_file: get("mapped_file"),
             kernel: read_u64(dir, "memory.kmem.usage_in_bytes", errors),
-            dirty: get("dirty"),
-            writeback: get("writeback"),
+            // cAdvisor reads the v2 names (file_dirty, file_writeback) on
+            // v1 too, where memory.stat has none: 0.
+            dirty: 0,
+            writeback: 0,
             active_file: stat.get("total_active_file").unwrap_or(0),
             inactive_file,
             working_set: usage.saturating_sub(inactive_file),
+            // cAdvisor's hierarchy scope is the cgroup's own pgfault, not
+            // total_pgfault, on v1 as on v2.
             pgfault: stat.get("pgfault").unwrap_or(0),
             pgmajfault: stat.get("pgmajfault").unwrap_or(0),
-            hierarchical_pgfault: stat.get("total_pgfault").unwrap_or(0),
-            hierarchical_pgmajfault: stat.get("total_pgmajfault").unwrap_or(0),
+            hierarchical_pgfault: stat.get("pgfault").unwrap_or(0),
+            hierarchical_pgmajfault: stat.get("pgmajfault").unwrap_or(0),
             pgscan: None,
             pgsteal: None,
-            refault_anon: opt("workingset_refault_anon"),
-            refault_file: opt("workingset_refault_file"),
+            // The cgroup's own counters, as cAdvisor (no total_ variant).
+            refault_anon: stat.get("workingset_refault_anon"),
+            refault_file: stat.get("workingset_refault_file"),
             events_high: None,
             events_max: None,
             oom_kills: oom.as_ref().and_then(|m| m.get("oom_kill")),
         });
-        s.memory_spec = MemorySpec {
+        s.memory_spec = Some(MemorySpec {
             limit: read_u64(dir, "memory.limit_in_bytes", errors).and_then(limit),
             reservation: read_u64(dir, "memory.soft_limit_in_bytes", errors).and_then(limit),
             swap_limit: read_u64(dir, "memory.memsw.limit_in_bytes", errors).and_then(limit),
-        };
+        });
     }
     if let Some(dir) = blkio {
         // cAdvisor prefers the throttle files (filled without CFQ/BFQ);

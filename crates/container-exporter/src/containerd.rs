@@ -240,6 +240,7 @@ pub fn container_meta(
             |s: &str| Arc::from(s),
         ),
         created,
+        started: None,
         pid: pids.get(&id).copied(),
         health: -1.0,
     };
@@ -290,6 +291,7 @@ mod tests {
                 image: "registry.local/web:1".into(),
                 labels: vec![(Arc::from("io.kubernetes.pod.name"), Arc::from("web-0"))].into(),
                 created: Some(1_700_000_000.0),
+                started: None,
                 pid: Some(4242),
                 health: -1.0,
             }

@@ -29,6 +29,10 @@ pub struct Meta {
     pub labels: Box<[(Arc<str>, Arc<str>)]>,
     /// Creation time, seconds since the epoch.
     pub created: Option<f64>,
+    /// When the runtime last started it (Docker's `State.StartedAt`);
+    /// `None` where the runtime does not say, and cAdvisor takes the
+    /// cgroup's creation instead.
+    pub started: Option<f64>,
     pub pid: Option<u32>,
     /// 1 healthy, 0 unhealthy or starting, -1 no health check (cAdvisor's
     /// `container_health_state`).
@@ -341,6 +345,9 @@ pub fn meta(c: &ContainerInspectResponse, policy: &LabelPolicy, strings: &mut In
         Some(HealthStatusEnum::UNHEALTHY | HealthStatusEnum::STARTING) => 0.0,
         _ => -1.0,
     };
+    // cAdvisor adds a container's restart count to its labels (so
+    // `container_label_restartcount`), once it has restarted.
+    let restarts = c.restart_count.filter(|n| *n > 0).map(|n| n.to_string());
     Meta {
         name: c
             .name
@@ -353,11 +360,18 @@ pub fn meta(c: &ContainerInspectResponse, policy: &LabelPolicy, strings: &mut In
             labels
                 .into_iter()
                 .flatten()
-                .map(|(k, v)| (k.as_str(), v.as_str())),
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .chain(restarts.as_deref().map(|n| ("restartcount", n))),
             policy,
             |s| strings.get(s),
         ),
         created: c.created.as_deref().and_then(parse_rfc3339),
+        // Docker writes 0001-01-01T00:00:00Z for a container never started;
+        // cAdvisor ignores times before the epoch.
+        started: state
+            .and_then(|s| s.started_at.as_deref())
+            .and_then(parse_rfc3339)
+            .filter(|t| *t >= 0.0),
         pid: state
             .and_then(|s| s.pid)
             .filter(|p| *p > 0)

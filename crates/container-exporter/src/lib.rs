@@ -69,13 +69,15 @@ impl DockerVersion {
 ///
 /// cAdvisor ignores `--whitelisted_container_labels` unless
 /// `--store_container_labels=false`; here that combination is refused
-/// rather than ignored.
+/// rather than ignored, as is a metric group the flags turn on that this
+/// exporter does not produce.
 pub fn setup(args: &Args, exporter: &mut Exporter, _ctx: &BuildContext) -> Result<(), BuildError> {
     if args.store_container_labels && !args.whitelisted_container_labels.trim().is_empty() {
         return Err(BuildError::new(
             "--whitelisted_container_labels: refused: it takes effect only with --store_container_labels=false (the default, true, exports every container label), as in cAdvisor",
         ));
     }
+    args.check_metric_groups().map_err(BuildError::new)?;
     exporter.collector_metrics(CollectorMetrics::none());
     Ok(())
 }

@@ -159,15 +159,46 @@ fn v2_fixture_tree() {
     // OOM kills from memory.events.
     assert_eq!(v("container_oom_events_total"), Some(2.0));
     assert_eq!(v("container_spec_memory_limit_bytes"), Some(67108864.0));
+    // memory.min (16 MiB), as cAdvisor, not memory.low (32 MiB).
     assert_eq!(
         v("container_spec_memory_reservation_limit_bytes"),
-        Some(33554432.0)
+        Some(16777216.0)
     );
     assert_eq!(
         v("container_spec_memory_swap_limit_bytes"),
         Some(0.0),
         "max is reported as 0"
     );
+    // The root has neither cpu.max nor cpu.weight: cAdvisor still reports
+    // a CPU spec for every v2 cgroup, period and shares 0, no quota.
+    let root = [("id", "/")];
+    // The root has no memory.current: runc's emulation, which cAdvisor
+    // reports: usage = anon + file of memory.stat (100 + 200 MiB), swap =
+    // SwapTotal - SwapFree of /proc/meminfo (1 GiB - 768 MiB), working set
+    // = usage - inactive_file (50 MiB); no memory spec (no memory.max).
+    assert_eq!(
+        value(&all, "container_memory_usage_bytes", &root),
+        Some(314572800.0)
+    );
+    assert_eq!(
+        value(&all, "container_memory_working_set_bytes", &root),
+        Some(314572800.0 - 52428800.0)
+    );
+    assert_eq!(
+        value(&all, "container_memory_swap", &root),
+        Some(268435456.0)
+    );
+    assert_eq!(
+        value(&all, "container_memory_rss", &root),
+        Some(104857600.0)
+    );
+    assert_eq!(
+        value(&all, "container_spec_memory_limit_bytes", &root),
+        None
+    );
+    assert_eq!(value(&all, "container_spec_cpu_period", &root), Some(0.0));
+    assert_eq!(value(&all, "container_spec_cpu_shares", &root), Some(0.0));
+    assert_eq!(value(&all, "container_spec_cpu_quota", &root), None);
     // io.stat -> blkio and fs families, device named from sysfs.
     assert_eq!(
         value(
@@ -259,6 +290,10 @@ fn v2_fixture_tree() {
         v("container_pressure_memory_stalled_seconds_total"),
         Some(0.125)
     );
+    // The fixture container has no cpu.pressure or io.pressure: 0, as
+    // cAdvisor writes the pairs whatever the kernel provides.
+    assert_eq!(v("container_pressure_cpu_waiting_seconds_total"), Some(0.0));
+    assert_eq!(v("container_pressure_io_stalled_seconds_total"), Some(0.0));
     assert_eq!(
         value(
             &all,
@@ -309,6 +344,15 @@ fn v2_fixture_tree() {
         .is_some()
     );
     assert_eq!(value(&all, "container_scrape_error", &[]), Some(0.0));
+    // No runtime, no health check: -1 for every cgroup, as cAdvisor.
+    assert_eq!(
+        value(
+            &all,
+            "container_health_state",
+            &[("id", "/system.slice/ssh.service")]
+        ),
+        Some(-1.0)
+    );
 }
 
 #[test]
@@ -342,10 +386,182 @@ fn v2_docker_only_and_metric_groups() {
         value(&all, "container_threads_max", &[("id", id.as_str())]),
         Some(100.0)
     );
+    // The soft `Max open files` of the container's first process (4242).
+    assert_eq!(
+        value(
+            &all,
+            "container_ulimits_soft",
+            &[("id", id.as_str()), ("ulimit", "max_open_files")]
+        ),
+        Some(4096.0)
+    );
+    // Raw cgroups have no root process to read limits of, as in cAdvisor.
+    assert!(value(&all, "container_ulimits_soft", &[("id", "/")]).is_none());
     // Spec families are always on.
     assert_eq!(
         value(&all, "container_spec_cpu_quota", &[("id", id.as_str())]),
         Some(50000.0)
+    );
+}
+
+#[test]
+fn v2_tcp_and_udp_groups() {
+    let root = fixtures().join("cgroup-v2");
+    let included = container_exporter::args::parse_metric_set("tcp,udp").expect("set");
+    let all = scrape(&root, included, false);
+    let id = format!("/system.slice/docker-{ID}.scope");
+    let state = |name: &str, label: &str, state: &str| {
+        value(&all, name, &[("id", id.as_str()), (label, state)])
+    };
+    // proc/4242/net/tcp: one LISTEN (0A), two ESTABLISHED (01), one
+    // CLOSE_WAIT (08); every other state is written as 0.
+    let tcp = |s: &str| state("container_network_tcp_usage_total", "tcp_state", s);
+    assert_eq!(tcp("listen"), Some(1.0));
+    assert_eq!(tcp("established"), Some(2.0));
+    assert_eq!(tcp("closewait"), Some(1.0));
+    assert_eq!(tcp("timewait"), Some(0.0));
+    assert_eq!(
+        find(
+            &all,
+            "container_network_tcp_usage_total",
+            &[("id", id.as_str())]
+        )
+        .len(),
+        11
+    );
+    let tcp6 = |s: &str| state("container_network_tcp6_usage_total", "tcp_state", s);
+    assert_eq!(tcp6("listen"), Some(1.0));
+    assert_eq!(tcp6("established"), Some(0.0));
+    // proc/4242/net/udp: two sockets, 5 drops; queues as cAdvisor reads
+    // the tx_queue:rx_queue column: rxqueued = 0 + 2, txqueued = 0x300 + 0.
+    let udp = |s: &str| state("container_network_udp_usage_total", "udp_state", s);
+    assert_eq!(udp("listen"), Some(2.0));
+    assert_eq!(udp("dropped"), Some(5.0));
+    assert_eq!(udp("rxqueued"), Some(2.0));
+    assert_eq!(udp("txqueued"), Some(768.0));
+    let udp6 = |s: &str| state("container_network_udp6_usage_total", "udp_state", s);
+    assert_eq!(udp6("listen"), Some(0.0));
+    // `/` reads init's tables (absent from the fixture: zeros, as cAdvisor
+    // when the file cannot be read); a raw cgroup has no network process.
+    assert_eq!(
+        value(
+            &all,
+            "container_network_tcp_usage_total",
+            &[("id", "/"), ("tcp_state", "listen")]
+        ),
+        Some(0.0)
+    );
+    assert!(
+        find(
+            &all,
+            "container_network_udp_usage_total",
+            &[("id", "/system.slice/ssh.service")]
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn v2_sched_group_sums_the_processes_below() {
+    let root = fixtures().join("cgroup-v2");
+    let included = container_exporter::args::parse_metric_set("sched").expect("set");
+    let all = scrape(&root, included, false);
+    let id = format!("/system.slice/docker-{ID}.scope");
+    // proc/4242/schedstat "1500000000 250000000 42" and
+    // proc/4243/schedstat "500000000 50000000 8".
+    // `/` counts the processes of the cgroups below it.
+    for cgroup in [id.as_str(), "/"] {
+        let c = [("id", cgroup)];
+        let v = |name: &str| value(&all, name, &c);
+        assert_eq!(
+            v("container_cpu_schedstat_run_seconds_total"),
+            Some(2.0),
+            "{cgroup}"
+        );
+        assert_eq!(
+            v("container_cpu_schedstat_runqueue_seconds_total"),
+            Some(0.3),
+            "{cgroup}"
+        );
+        assert_eq!(
+            v("container_cpu_schedstat_run_periods_total"),
+            Some(50.0),
+            "{cgroup}"
+        );
+    }
+    // ssh.service has no processes: zeros. (/system.slice, without
+    // cpu.stat in the fixture, gets none, as cAdvisor without CPU stats.)
+    assert_eq!(
+        value(
+            &all,
+            "container_cpu_schedstat_run_periods_total",
+            &[("id", "/system.slice/ssh.service")]
+        ),
+        Some(0.0)
+    );
+    assert!(
+        value(
+            &all,
+            "container_cpu_schedstat_run_periods_total",
+            &[("id", "/system.slice")]
+        )
+        .is_none()
+    );
+}
+
+/// An exited process's schedstat stays counted, as cAdvisor keeps it.
+#[test]
+fn sched_counters_keep_exited_processes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (cgroups, proc) = (dir.path().join("cgroup"), dir.path().join("proc"));
+    let container = cgroups.join("system.slice/app.service");
+    std::fs::create_dir_all(&container).expect("mkdir");
+    let write = |path: PathBuf, text: &str| {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    };
+    write(cgroups.join("cgroup.controllers"), "cpu memory\n");
+    write(container.join("cpu.stat"), "usage_usec 10\n");
+    write(container.join("cgroup.procs"), "10\n11\n");
+    write(proc.join("10/schedstat"), "1000000000 0 5\n");
+    write(proc.join("11/schedstat"), "3000000000 1000000000 7\n");
+    let hierarchy = Hierarchy::detect(&cgroups).expect("hierarchy");
+    let collector = AnyCollector::blocking(ContainerCollector::new(
+        Options {
+            hierarchy,
+            procfs: proc.clone(),
+            sysfs: fixtures().join("sys"),
+            rootfs: "/".into(),
+            included: container_exporter::args::parse_metric_set("sched").expect("set"),
+            docker_only: false,
+            raw_prefixes: Vec::new(),
+            disable_root: false,
+            housekeeping_interval: Duration::ZERO,
+        },
+        Box::new(NoNames),
+    ));
+    let c = [("id", "/system.slice/app.service")];
+    let all = collect(&collector);
+    assert_eq!(
+        value(&all, "container_cpu_schedstat_run_seconds_total", &c),
+        Some(4.0)
+    );
+    // 11 exits; 10 runs on.
+    write(container.join("cgroup.procs"), "10\n");
+    std::fs::remove_dir_all(proc.join("11")).expect("rm");
+    write(proc.join("10/schedstat"), "2000000000 500000000 6\n");
+    let all = collect(&collector);
+    assert_eq!(
+        value(&all, "container_cpu_schedstat_run_seconds_total", &c),
+        Some(5.0)
+    );
+    assert_eq!(
+        value(&all, "container_cpu_schedstat_runqueue_seconds_total", &c),
+        Some(1.5)
+    );
+    assert_eq!(
+        value(&all, "container_cpu_schedstat_run_periods_total", &c),
+        Some(13.0)
     );
 }
 
@@ -403,6 +619,11 @@ fn v1_fixture_tree() {
         Some(10485760.0 - 2097152.0)
     );
     assert_eq!(v("container_memory_failcnt"), Some(3.0));
+    // No PSI on v1: cAdvisor still writes the pressure pairs, as 0.
+    assert_eq!(
+        v("container_pressure_memory_waiting_seconds_total"),
+        Some(0.0)
+    );
     assert_eq!(
         v("container_memory_mapped_file"),
         Some(524288.0),
@@ -429,8 +650,19 @@ fn v1_fixture_tree() {
                 ("scope", "hierarchy")
             ]
         ),
-        Some(150.0)
+        Some(100.0),
+        "cAdvisor's hierarchy scope is memory.stat pgfault, not total_pgfault"
     );
+    // cAdvisor reads v2 names on v1 too: dirty 4096 is not file_dirty.
+    assert_eq!(v("container_memory_file_dirty_bytes"), Some(0.0));
+    // The cgroup's own refaults (5), not total_ (9).
+    assert_eq!(
+        v("container_memory_workingset_refault_file_total"),
+        Some(5.0)
+    );
+    // v2-only counters are written as 0 on v1, as cAdvisor.
+    assert_eq!(v("container_memory_pgscan_total"), Some(0.0));
+    assert_eq!(v("container_memory_events_high_total"), Some(0.0));
     assert_eq!(
         value(
             &all,

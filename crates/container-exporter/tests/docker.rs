@@ -433,16 +433,6 @@ const NOT_PRODUCED: &[(&str, &str)] = &[
 /// cgroup v2 only: absent on a v1 host such as this one, produced from the
 /// v2 fixture tree (tests/cgroup.rs; io_cost needs the iocost controller).
 const V2_ONLY: &[&str] = &[
-    "container_memory_events_high_total",
-    "container_memory_events_max_total",
-    "container_memory_pgscan_total",
-    "container_memory_pgsteal_total",
-    "container_pressure_cpu_stalled_seconds_total",
-    "container_pressure_cpu_waiting_seconds_total",
-    "container_pressure_io_stalled_seconds_total",
-    "container_pressure_io_waiting_seconds_total",
-    "container_pressure_memory_stalled_seconds_total",
-    "container_pressure_memory_waiting_seconds_total",
     "container_fs_io_cost_usage_seconds_total",
     "container_fs_io_cost_wait_seconds_total",
     "container_fs_io_cost_indebt_seconds_total",
@@ -546,5 +536,136 @@ fn catalog_coverage_of_default_families() {
     assert!(
         missing.is_empty(),
         "{covered}/{wanted} covered; missing: {missing:#?}"
+    );
+}
+
+#[test]
+fn tcp_sockets_and_open_files_limit_of_a_container() {
+    let d = Dockerd::start();
+    let image = d.busybox_image("ferroscope/busybox:test");
+    // Its own network namespace with only lo: one listening socket and no
+    // traffic at all.
+    d.cli(&[
+        "run",
+        "-d",
+        "--name",
+        "listener",
+        "--network",
+        "none",
+        "--ulimit",
+        "nofile=1234:5678",
+        &image,
+        "busybox",
+        "nc",
+        "-l",
+        "-p",
+        "8080",
+    ]);
+    let mut args = flags(&d);
+    args.push("--enable_metrics=tcp,udp,process".to_string());
+    let server = start(&as_refs(&args));
+    // busybox nc listens on the IPv6 wildcard (dual stack): a tcp6 socket.
+    let listener = [("name", "listener"), ("tcp_state", "listen")];
+    let mut all = Vec::new();
+    assert!(
+        wait_until(Duration::from_secs(20), || {
+            all = parse(&scrape(&server));
+            value(&all, "container_network_tcp6_usage_total", &listener) == Some(1.0)
+        }),
+        "no listening socket: {:?}",
+        find(
+            &all,
+            "container_network_tcp6_usage_total",
+            &[("name", "listener")]
+        )
+    );
+    let tcp = |family: &str, state: &str| {
+        value(&all, family, &[("name", "listener"), ("tcp_state", state)])
+    };
+    assert_eq!(
+        tcp("container_network_tcp6_usage_total", "established"),
+        Some(0.0)
+    );
+    assert_eq!(
+        tcp("container_network_tcp_usage_total", "listen"),
+        Some(0.0)
+    );
+    assert_eq!(
+        value(
+            &all,
+            "container_network_udp_usage_total",
+            &[("name", "listener"), ("udp_state", "listen")]
+        ),
+        Some(0.0)
+    );
+    // --ulimit nofile=1234:5678: the soft limit.
+    assert_eq!(
+        value(
+            &all,
+            "container_ulimits_soft",
+            &[("name", "listener"), ("ulimit", "max_open_files")]
+        ),
+        Some(1234.0)
+    );
+    assert_eq!(
+        value(&all, "container_processes", &[("name", "listener")]),
+        Some(1.0)
+    );
+    // Groups that are off have no families.
+    assert!(all.iter().all(|s| !s.name.starts_with("container_memory_")));
+}
+
+/// Seconds since the epoch of a Docker time, by date(1).
+fn epoch_seconds(rfc3339: &str) -> f64 {
+    let out = std::process::Command::new("date")
+        .args(["-u", "-d", rfc3339.trim(), "+%s"])
+        .output()
+        .expect("running date");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("date prints seconds")
+}
+
+#[test]
+fn restart_count_label_and_start_time_as_cadvisor() {
+    let d = Dockerd::start();
+    let image = d.busybox_image("ferroscope/busybox:test");
+    // Fails once a second after it starts, is restarted by the policy, then
+    // runs on: RestartCount 1, StartedAt at least a second after Created.
+    d.cli(&[
+        "run",
+        "-d",
+        "--name",
+        "flaky",
+        "--restart",
+        "on-failure:3",
+        &image,
+        "sh",
+        "-c",
+        "test -e /tmp/ran || { touch /tmp/ran; sleep 1; exit 1; }; sleep 3600",
+    ]);
+    let server = start(&[&format!("--docker={}", d.host()), "--docker_only"]);
+    let flaky = [("name", "flaky"), ("container_label_restartcount", "1")];
+    let mut all = Vec::new();
+    assert!(
+        wait_until(Duration::from_secs(30), || {
+            all = parse(&scrape(&server));
+            value(&all, "container_last_seen", &flaky).is_some()
+        }),
+        "no restartcount label: {:?}",
+        find(&all, "container_last_seen", &[("name", "flaky")])
+    );
+    let inspect = |format: &str| d.cli(&["inspect", "-f", format, "flaky"]);
+    let created = epoch_seconds(&inspect("{{.Created}}"));
+    let started = epoch_seconds(&inspect("{{.State.StartedAt}}"));
+    assert!(started > created, "{started} {created}");
+    assert_eq!(
+        value(&all, "container_creation_time_seconds", &flaky),
+        Some(created)
+    );
+    assert_eq!(
+        value(&all, "container_start_time_seconds", &flaky),
+        Some(started)
     );
 }

@@ -78,6 +78,10 @@ pub struct ContainerCollector {
     /// Last OOM count emitted per cgroup, so the counter never goes back
     /// when one of its two sources (kernel counter, Docker events) lags.
     oom_seen: Mutex<HashMap<Box<str>, u64>>,
+    /// Per cgroup, the last schedstat of each live process and the sum of
+    /// those that exited, so the sched counters never go back when a
+    /// process ends (as cAdvisor's pidMetricsCache).
+    sched_seen: Mutex<HashMap<Box<str>, groups::SchedSeen>>,
 }
 
 impl ContainerCollector {
@@ -94,6 +98,7 @@ impl ContainerCollector {
             ),
             devices: Mutex::new(HashMap::new()),
             oom_seen: Mutex::new(HashMap::new()),
+            sched_seen: Mutex::new(HashMap::new()),
         }
     }
 
@@ -144,7 +149,7 @@ impl ContainerCollector {
         container_id: Option<&str>,
         now: f64,
     ) -> Vec<String> {
-        let stats: Stats = self.opts.hierarchy.read(cgroup_name);
+        let stats: Stats = self.opts.hierarchy.read(cgroup_name, &self.opts.procfs);
         let mut common: Vec<&str> = vec![
             cgroup_name,
             meta.map_or("", |m| &*m.image),
@@ -163,6 +168,11 @@ impl ContainerCollector {
         let f = &labelled.families;
         if let (Some(fam), Some(cpu)) = (&f.cpu, &stats.cpu) {
             groups::cpu(out, fam, f.percpu, cpu, &stats.cpu_spec);
+        }
+        if let Some(fam) = &f.sched
+            && stats.cpu.is_some()
+        {
+            self.sched(out, fam, cgroup_name);
         }
         // Containers only: for `/` and system slices this would read every
         // thread of the host each scrape.
@@ -183,6 +193,9 @@ impl ContainerCollector {
         if let Some(fam) = &f.network {
             self.network(out, fam, &cg);
         }
+        if f.tcp.is_some() || f.udp.is_some() {
+            self.sockets(out, f.tcp.as_ref(), f.udp.as_ref(), &cg);
+        }
         if let Some(fam) = &f.disk_io {
             self.disk_io(out, fam, &cg);
         }
@@ -190,7 +203,7 @@ impl ContainerCollector {
             self.root_filesystems(out, f.disk.as_ref(), f.disk_io.as_ref());
         }
         if let Some(fam) = &f.pressure {
-            groups::pressure(out, fam, &stats);
+            groups::pressure(out, fam, &stats, f.disk_io.is_some());
         }
         if let Some(fam) = &f.process {
             self.process(out, fam, &cg);
@@ -279,8 +292,12 @@ impl ContainerCollector {
             let errs = self.container(out, &labelled, c.name, c.meta.as_deref(), c.id, now);
             errors.extend(errs);
         }
-        // Forget the OOM counts of cgroups that are gone (`names` is sorted).
+        // Forget the OOM counts and schedstats of cgroups that are gone
+        // (`names` is sorted).
         if complete && let Ok(mut seen) = self.oom_seen.lock() {
+            seen.retain(|k, _| names.binary_search_by(|n| n.as_str().cmp(k)).is_ok());
+        }
+        if complete && let Ok(mut seen) = self.sched_seen.lock() {
             seen.retain(|k, _| names.binary_search_by(|n| n.as_str().cmp(k)).is_ok());
         }
         for e in &errors {

@@ -58,16 +58,8 @@ impl Machine {
                 BASE,
             ),
             sockets: Desc::gauge("machine_cpu_sockets", "Number of CPU sockets.", BASE),
-            books: Desc::gauge(
-                "machine_cpu_books",
-                "Number of CPU books (s390; 0 elsewhere).",
-                BASE,
-            ),
-            drawers: Desc::gauge(
-                "machine_cpu_drawers",
-                "Number of CPU drawers (s390; 0 elsewhere).",
-                BASE,
-            ),
+            books: Desc::gauge("machine_cpu_books", "Number of CPU books.", BASE),
+            drawers: Desc::gauge("machine_cpu_drawers", "Number of CPU drawers.", BASE),
             memory: Desc::gauge(
                 "machine_memory_bytes",
                 "Amount of memory installed on the machine.",
@@ -281,6 +273,34 @@ pub fn build(args: &Args, ctx: &BuildContext) -> Result<AnyCollector, BuildError
 
 #[cfg(test)]
 mod tests {
+    const CATALOG: &str = include_str!("../../../../catalog/upstream/cadvisor.tsv");
+
+    #[test]
+    fn help_is_cadvisors() {
+        let m = super::Machine::new("/nonexistent".into(), "/nonexistent".into(), Vec::new());
+        for d in [
+            &m.cores,
+            &m.physical,
+            &m.sockets,
+            &m.books,
+            &m.drawers,
+            &m.memory,
+            &m.swap,
+            &m.nvm_capacity,
+            &m.nvm_power,
+            &m.dimm_count,
+            &m.dimm_capacity,
+            &m.scrape_error,
+            &m.version_info,
+        ] {
+            let row = CATALOG
+                .lines()
+                .find(|l| l.split('\t').next() == Some(d.name()))
+                .unwrap_or_else(|| panic!("{} is not a cAdvisor family", d.name()));
+            assert_eq!(row.split('\t').nth(5), Some(d.help()), "{}", d.name());
+        }
+    }
+
     #[test]
     fn os_release_pretty_name() {
         assert_eq!(

@@ -292,11 +292,115 @@ pub fn net_dev(text: &str) -> Result<Vec<NetDev>, ParseError> {
     Ok(out)
 }
 
+/// `/proc/<pid>/schedstat`: time run and waited on a runqueue (ns), and
+/// times run; `None` unless exactly those three numbers.
+pub fn schedstat(text: &str) -> Option<[u64; 3]> {
+    let fields: Vec<u64> = text
+        .split_whitespace()
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .ok()?;
+    fields.try_into().ok()
+}
+
+/// cAdvisor's `tcp_state` labels, in the order of the kernel's state
+/// numbers 1 (`01`, ESTABLISHED) to 11 (`0B`, CLOSING).
+pub const TCP_STATES: [&str; 11] = [
+    "established",
+    "synsent",
+    "synrecv",
+    "finwait1",
+    "finwait2",
+    "timewait",
+    "close",
+    "closewait",
+    "lastack",
+    "listen",
+    "closing",
+];
+
+/// Sockets of `/proc/<pid>/net/tcp` or `tcp6` by state, indexed as
+/// [`TCP_STATES`]. A state outside 01..0B fails the whole file, as in
+/// cAdvisor.
+pub fn tcp_states(text: &str) -> Result<[u64; 11], ParseError> {
+    let mut counts = [0u64; 11];
+    for line in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        let state = line
+            .split_whitespace()
+            .nth(3)
+            .filter(|s| s.len() == 2)
+            .and_then(|s| u8::from_str_radix(s, 16).ok())
+            .filter(|s| (1..=11).contains(s))
+            .ok_or_else(|| err("net/tcp", line))?;
+        counts[usize::from(state - 1)] += 1;
+    }
+    Ok(counts)
+}
+
+/// cAdvisor's `udp_state` values of `/proc/<pid>/net/udp` or `udp6`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Udp {
+    /// Every socket line, bound or not (cAdvisor's "listen").
+    pub listen: u64,
+    pub dropped: u64,
+    /// cAdvisor scans the `tx_queue:rx_queue` column into (rx, tx): its
+    /// `rxqueued` is the transmit queue and `txqueued` the receive queue.
+    /// Kept so, for the same values.
+    pub rx_queued: u64,
+    pub tx_queued: u64,
+}
+
+/// As cAdvisor's scan: every line after the header counts as listening;
+/// lines without the 13 columns, or with an unreadable queue or drops
+/// column, add nothing else.
+pub fn udp(text: &str) -> Udp {
+    let mut u = Udp::default();
+    for line in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        u.listen += 1;
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields.len() != 13 {
+            continue;
+        }
+        let Some((first, second)) = fields[4].split_once(':') else {
+            continue;
+        };
+        let (Ok(first), Ok(second)) = (
+            u64::from_str_radix(first, 16),
+            u64::from_str_radix(second, 16),
+        ) else {
+            continue;
+        };
+        u.rx_queued += first;
+        u.tx_queued += second;
+        if let Ok(drops) = fields[12].parse::<u64>() {
+            u.dropped += drops;
+        }
+    }
+    u
+}
+
 /// cAdvisor leaves out loopback and the host ends of container links.
 pub fn ignored_interface(name: &str) -> bool {
     ["lo", "veth", "docker", "nerdctl"]
         .iter()
         .any(|p| name.starts_with(p))
+}
+
+/// The soft limit of `Max open files` in `/proc/<pid>/limits`, -1 for
+/// `unlimited`, as cAdvisor's only `container_ulimits_soft` series; `None`
+/// when the line is missing or not its three fields.
+pub fn max_open_files_soft(limits: &str) -> Option<i64> {
+    let rest = limits
+        .lines()
+        .find_map(|l| l.strip_prefix("Max open files"))?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let [soft, _hard, _units] = fields.as_slice() else {
+        return None;
+    };
+    if soft.eq_ignore_ascii_case("unlimited") {
+        return Some(-1);
+    }
+    soft.parse().ok()
 }
 
 /// Pressure stall information (`cpu.pressure`, ...): the `total=`
@@ -351,6 +455,17 @@ pub fn meminfo(text: &str) -> (Option<u64>, Option<u64>) {
         }
     }
     (total, swap)
+}
+
+/// Swap in use, bytes: `SwapTotal - SwapFree` of `/proc/meminfo`.
+pub fn meminfo_swap_used(text: &str) -> Option<u64> {
+    let kb = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    Some(kb("SwapTotal:")?.saturating_sub(kb("SwapFree:")?) * 1024)
 }
 
 /// CPU topology from `/proc/cpuinfo`.
@@ -503,6 +618,77 @@ impl TaskStates {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn swap_in_use_from_meminfo() {
+        let text = "MemTotal:  100 kB\nSwapTotal:  2048 kB\nSwapFree:  512 kB\n";
+        assert_eq!(super::meminfo_swap_used(text), Some(1536 * 1024));
+        assert_eq!(super::meminfo_swap_used("SwapTotal: 1 kB\n"), None);
+    }
+
+    #[test]
+    fn schedstat_three_numbers() {
+        assert_eq!(
+            super::schedstat("1500000000 250000000 42\n"),
+            Some([1_500_000_000, 250_000_000, 42])
+        );
+        assert_eq!(super::schedstat("1 2\n"), None);
+        assert_eq!(super::schedstat("1 2 3 4\n"), None);
+        assert_eq!(super::schedstat("1 x 3\n"), None);
+    }
+
+    #[test]
+    fn tcp_sockets_by_state() {
+        let text = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n\
+           0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0\n\
+           1: 0100007F:1F90 0100007F:A000 01 00000000:00000000 00:00000000 00000000     0        0 2 1 0 20 4 30 10 -1\n\
+           2: 0100007F:A000 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 3 1 0 20 4 30 10 -1\n\
+           3: 0100007F:A002 0100007F:1F90 06 00000000:00000000 03:00000F9E 00000000     0        0 0 3 0\n";
+        let counts = super::tcp_states(text).expect("parses");
+        // established 2, timewait 1, listen 1.
+        assert_eq!(counts, [2, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0]);
+        assert_eq!(super::TCP_STATES[9], "listen");
+        assert_eq!(super::tcp_states("header only\n"), Ok([0; 11]));
+        assert!(super::tcp_states("h\n 0: a b 0C c\n").is_err());
+        assert!(super::tcp_states("h\n 0: a b\n").is_err());
+    }
+
+    #[test]
+    fn udp_sockets_as_cadvisor_counts_them() {
+        let text = "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n\
+            1: 00000000:0044 00000000:0000 07 00000010:00000200 00:00000000 00000000     0        0 100 2 0000000000000000 3\n\
+            2: 0100007F:0035 00000000:0000 07 00000001:00000000 00:00000000 00000000     0        0 101 2 0000000000000000 4\n\
+            3: short line\n";
+        let u = super::udp(text);
+        assert_eq!(
+            u,
+            super::Udp {
+                listen: 3,
+                dropped: 7,
+                // 0x10 + 0x1 from the first half of tx_queue:rx_queue.
+                rx_queued: 17,
+                tx_queued: 512,
+            }
+        );
+        assert_eq!(super::udp(""), super::Udp::default());
+    }
+
+    #[test]
+    fn max_open_files_soft_limit() {
+        let limits = "Limit                     Soft Limit           Hard Limit           Units     \n\
+                      Max cpu time              unlimited            unlimited            seconds   \n\
+                      Max open files            1024                 524288               files     \n";
+        assert_eq!(super::max_open_files_soft(limits), Some(1024));
+        let unlimited =
+            "Max open files            unlimited            unlimited            files\n";
+        assert_eq!(super::max_open_files_soft(unlimited), Some(-1));
+        assert_eq!(super::max_open_files_soft("Max open files  1024\n"), None);
+        assert_eq!(
+            super::max_open_files_soft("Max open files x 1 files\n"),
+            None
+        );
+        assert_eq!(super::max_open_files_soft(""), None);
+    }
+
     use super::*;
 
     #[test]

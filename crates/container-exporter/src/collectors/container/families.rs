@@ -118,6 +118,18 @@ metric_group! {
 }
 
 metric_group! {
+    /// Scheduler statistics summed over the cgroup's processes.
+    Sched = "sched" {
+        run_seconds: Counter "container_cpu_schedstat_run_seconds_total" []
+            "Time duration the processes of the container have run on the CPU.",
+        runqueue_seconds: Counter "container_cpu_schedstat_runqueue_seconds_total" []
+            "Time duration processes of the container have been waiting on a runqueue.",
+        run_periods: Counter "container_cpu_schedstat_run_periods_total" []
+            "Number of times processes of the cgroup have run on the cpu",
+    }
+}
+
+metric_group! {
     /// Tasks by state and the load gauges derived from them.
     CpuLoad = "cpuLoad" {
         load_average_10s: Gauge "container_cpu_load_average_10s" []
@@ -133,13 +145,13 @@ metric_group! {
     /// The memory controller's usage and statistics.
     Memory = "memory" {
         usage: Gauge "container_memory_usage_bytes" []
-            "Current memory usage in bytes, including all memory regardless of when it was accessed.",
+            "Current memory usage in bytes, including all memory regardless of when it was accessed",
         working_set: Gauge "container_memory_working_set_bytes" []
             "Current working set in bytes.",
         max_usage: Gauge "container_memory_max_usage_bytes" []
-            "Maximum memory usage recorded in bytes.",
+            "Maximum memory usage recorded in bytes",
         failcnt: Counter "container_memory_failcnt" []
-            "Number of memory usage hits limits.",
+            "Number of memory usage hits limits",
         cache: Gauge "container_memory_cache" []
             "Number of bytes of page cache memory.",
         rss: Gauge "container_memory_rss" []
@@ -151,9 +163,9 @@ metric_group! {
         kernel_usage: Gauge "container_memory_kernel_usage" []
             "Size of kernel memory allocated in bytes.",
         file_dirty: Gauge "container_memory_file_dirty_bytes" []
-            "Bytes of file cache modified and not yet written back.",
+            "Number of bytes of file cache that has been modified but not yet written back to disk.",
         file_writeback: Gauge "container_memory_file_writeback_bytes" []
-            "Bytes of file cache being written back.",
+            "Number of bytes of file cache that is currently being written back to disk.",
         total_active_file: Gauge "container_memory_total_active_file_bytes" []
             "Current total active file in bytes.",
         total_inactive_file: Gauge "container_memory_total_inactive_file_bytes" []
@@ -161,17 +173,17 @@ metric_group! {
         failures: Counter "container_memory_failures_total" ["failure_type", "scope"]
             "Cumulative count of memory allocation failures.",
         pgscan: Counter "container_memory_pgscan_total" []
-            "Pages scanned by page reclaim.",
+            "Cumulative number of pages scanned by the page reclaim algorithm.",
         pgsteal: Counter "container_memory_pgsteal_total" []
-            "Pages reclaimed by page reclaim.",
+            "Cumulative number of pages reclaimed by the page reclaim algorithm.",
         workingset_refault_anon: Counter "container_memory_workingset_refault_anon_total" []
-            "Refaults of previously evicted anonymous pages.",
+            "Cumulative number of refaults of previously evicted anonymous pages.",
         workingset_refault_file: Counter "container_memory_workingset_refault_file_total" []
-            "Refaults of previously evicted file pages.",
+            "Cumulative number of refaults of previously evicted file pages.",
         events_high: Counter "container_memory_events_high_total" []
-            "memory.high throttle events.",
+            "Cumulative count of memory.high throttle events for the container",
         events_max: Counter "container_memory_events_max_total" []
-            "memory.max limit hit events.",
+            "Cumulative count of memory.max limit hit events for the container",
     }
 }
 
@@ -179,7 +191,7 @@ metric_group! {
     /// Out-of-memory kills.
     OomEvent = "oom_event" {
         events: Counter "container_oom_events_total" []
-            "Count of out of memory events observed for the container.",
+            "Count of out of memory events observed for the container",
     }
 }
 
@@ -187,21 +199,41 @@ metric_group! {
     /// Interface counters of the container's network namespace.
     Network = "network" {
         receive_bytes: Counter "container_network_receive_bytes_total" ["interface"]
-            "Cumulative count of bytes received.",
+            "Cumulative count of bytes received",
         receive_packets: Counter "container_network_receive_packets_total" ["interface"]
-            "Cumulative count of packets received.",
+            "Cumulative count of packets received",
         receive_errors: Counter "container_network_receive_errors_total" ["interface"]
-            "Cumulative count of errors encountered while receiving.",
+            "Cumulative count of errors encountered while receiving",
         receive_packets_dropped: Counter "container_network_receive_packets_dropped_total" ["interface"]
-            "Cumulative count of packets dropped while receiving.",
+            "Cumulative count of packets dropped while receiving",
         transmit_bytes: Counter "container_network_transmit_bytes_total" ["interface"]
-            "Cumulative count of bytes transmitted.",
+            "Cumulative count of bytes transmitted",
         transmit_packets: Counter "container_network_transmit_packets_total" ["interface"]
-            "Cumulative count of packets transmitted.",
+            "Cumulative count of packets transmitted",
         transmit_errors: Counter "container_network_transmit_errors_total" ["interface"]
-            "Cumulative count of errors encountered while transmitting.",
+            "Cumulative count of errors encountered while transmitting",
         transmit_packets_dropped: Counter "container_network_transmit_packets_dropped_total" ["interface"]
-            "Cumulative count of packets dropped while transmitting.",
+            "Cumulative count of packets dropped while transmitting",
+    }
+}
+
+metric_group! {
+    /// TCP sockets of the container's network namespace by state.
+    Tcp = "tcp" {
+        tcp_usage: Gauge "container_network_tcp_usage_total" ["tcp_state"]
+            "tcp connection usage statistic for container",
+        tcp6_usage: Gauge "container_network_tcp6_usage_total" ["tcp_state"]
+            "tcp6 connection usage statistic for container",
+    }
+}
+
+metric_group! {
+    /// UDP sockets of the container's network namespace.
+    Udp = "udp" {
+        udp_usage: Gauge "container_network_udp_usage_total" ["udp_state"]
+            "udp connection usage statistic for container",
+        udp6_usage: Gauge "container_network_udp6_usage_total" ["udp_state"]
+            "udp6 connection usage statistic for container",
     }
 }
 
@@ -210,41 +242,41 @@ metric_group! {
     /// cgroup /proc/diskstats of every mounted block device.
     DiskIo = "diskIO" {
         blkio_device_usage: Counter "container_blkio_device_usage_total" ["device", "major", "minor", "operation"]
-            "Blkio device bytes usage.",
+            "Blkio Device bytes usage",
         io_cost_usage: Counter "container_fs_io_cost_usage_seconds_total" ["device"]
-            "Cumulative IOCost usage in seconds.",
+            "Cumulative IOCost usage in seconds",
         io_cost_wait: Counter "container_fs_io_cost_wait_seconds_total" ["device"]
-            "Cumulative IOCost wait in seconds.",
+            "Cumulative IOCost wait in seconds",
         io_cost_indebt: Counter "container_fs_io_cost_indebt_seconds_total" ["device"]
-            "Cumulative IOCost debt in seconds.",
+            "Cumulative IOCost debt in seconds",
         io_cost_indelay: Counter "container_fs_io_cost_indelay_seconds_total" ["device"]
-            "Cumulative IOCost delay in seconds.",
+            "Cumulative IOCost delay in seconds",
         reads_bytes: Counter "container_fs_reads_bytes_total" ["device"]
-            "Cumulative count of bytes read.",
+            "Cumulative count of bytes read",
         writes_bytes: Counter "container_fs_writes_bytes_total" ["device"]
-            "Cumulative count of bytes written.",
+            "Cumulative count of bytes written",
         reads: Counter "container_fs_reads_total" ["device"]
-            "Cumulative count of reads completed.",
+            "Cumulative count of reads completed",
         writes: Counter "container_fs_writes_total" ["device"]
-            "Cumulative count of writes completed.",
+            "Cumulative count of writes completed",
         reads_merged: Counter "container_fs_reads_merged_total" ["device"]
-            "Cumulative count of reads merged.",
+            "Cumulative count of reads merged",
         sector_reads: Counter "container_fs_sector_reads_total" ["device"]
-            "Cumulative count of sector reads completed.",
+            "Cumulative count of sector reads completed",
         read_seconds: Counter "container_fs_read_seconds_total" ["device"]
-            "Cumulative count of seconds spent reading.",
+            "Cumulative count of seconds spent reading",
         writes_merged: Counter "container_fs_writes_merged_total" ["device"]
-            "Cumulative count of writes merged.",
+            "Cumulative count of writes merged",
         sector_writes: Counter "container_fs_sector_writes_total" ["device"]
-            "Cumulative count of sector writes completed.",
+            "Cumulative count of sector writes completed",
         write_seconds: Counter "container_fs_write_seconds_total" ["device"]
-            "Cumulative count of seconds spent writing.",
+            "Cumulative count of seconds spent writing",
         io_current: Gauge "container_fs_io_current" ["device"]
-            "Number of I/Os currently in progress.",
+            "Number of I/Os currently in progress",
         io_time_seconds: Counter "container_fs_io_time_seconds_total" ["device"]
-            "Cumulative count of seconds spent doing I/Os.",
+            "Cumulative count of seconds spent doing I/Os",
         io_time_weighted_seconds: Counter "container_fs_io_time_weighted_seconds_total" ["device"]
-            "Cumulative weighted I/O time in seconds.",
+            "Cumulative weighted I/O time in seconds",
     }
 }
 
@@ -256,9 +288,9 @@ metric_group! {
         usage: Gauge "container_fs_usage_bytes" ["device"]
             "Number of bytes that are consumed by the container on this filesystem.",
         inodes_total: Gauge "container_fs_inodes_total" ["device"]
-            "Number of Inodes.",
+            "Number of Inodes",
         inodes_free: Gauge "container_fs_inodes_free" ["device"]
-            "Number of available Inodes.",
+            "Number of available Inodes",
     }
 }
 
@@ -266,17 +298,17 @@ metric_group! {
     /// Pressure stall information (cgroup v2).
     Pressure = "pressure" {
         cpu_waiting: Counter "container_pressure_cpu_waiting_seconds_total" []
-            "Time tasks waited for CPU.",
+            "Total time duration tasks in the container have waited due to CPU congestion.",
         cpu_stalled: Counter "container_pressure_cpu_stalled_seconds_total" []
-            "Time no task could run for CPU congestion.",
+            "Total time duration no tasks in the container could make progress due to CPU congestion.",
         memory_waiting: Counter "container_pressure_memory_waiting_seconds_total" []
-            "Time tasks waited for memory.",
+            "Total time duration tasks in the container have waited due to memory congestion.",
         memory_stalled: Counter "container_pressure_memory_stalled_seconds_total" []
-            "Time no task could run for memory congestion.",
+            "Total time duration no tasks in the container could make progress due to memory congestion.",
         io_waiting: Counter "container_pressure_io_waiting_seconds_total" []
-            "Time tasks waited for IO.",
+            "Total time duration tasks in the container have waited due to IO congestion.",
         io_stalled: Counter "container_pressure_io_stalled_seconds_total" []
-            "Time no task could run for IO congestion.",
+            "Total time duration no tasks in the container could make progress due to IO congestion.",
     }
 }
 
@@ -286,11 +318,13 @@ metric_group! {
         processes: Gauge "container_processes" []
             "Number of processes running inside the container.",
         threads: Gauge "container_threads" []
-            "Number of threads running inside the container.",
+            "Number of threads running inside the container",
         threads_max: Gauge "container_threads_max" []
-            "Maximum number of threads allowed inside the container, infinity if value is zero.",
+            "Maximum number of threads allowed inside the container, infinity if value is zero",
         file_descriptors: Gauge "container_file_descriptors" []
             "Number of open file descriptors for the container.",
+        ulimits_soft: Gauge "container_ulimits_soft" ["ulimit"]
+            "Soft ulimit values for the container root process. Unlimited if -1, except priority and nice",
         sockets: Gauge "container_sockets" []
             "Number of open sockets for the container.",
     }
@@ -317,9 +351,9 @@ metric_group! {
         creation_time: Gauge "container_creation_time_seconds" []
             "Container creation time since unix epoch in seconds.",
         last_seen: Gauge LAST_SEEN []
-            "Last time a container was seen by the exporter.",
+            "Last time a container was seen by the exporter",
         health_state: Gauge "container_health_state" []
-            "The result of the container's health check: 1 healthy, 0 not, -1 no health check.",
+            "The result of the container's health check",
     }
 }
 
@@ -329,10 +363,13 @@ pub struct Families {
     /// `percpu`: usage by CPU instead of one `cpu="total"` series. It has
     /// no family of its own.
     pub percpu: bool,
+    pub sched: Option<Sched>,
     pub cpu_load: Option<CpuLoad>,
     pub memory: Option<Memory>,
     pub oom_event: Option<OomEvent>,
     pub network: Option<Network>,
+    pub tcp: Option<Tcp>,
+    pub udp: Option<Udp>,
     pub disk_io: Option<DiskIo>,
     pub disk: Option<Disk>,
     pub pressure: Option<Pressure>,
@@ -345,6 +382,7 @@ impl Families {
         Families {
             cpu: included.has(Cpu::METRIC_KIND).then(|| Cpu::new(labels)),
             percpu: included.has("percpu"),
+            sched: included.has(Sched::METRIC_KIND).then(|| Sched::new(labels)),
             cpu_load: included
                 .has(CpuLoad::METRIC_KIND)
                 .then(|| CpuLoad::new(labels)),
@@ -357,6 +395,8 @@ impl Families {
             network: included
                 .has(Network::METRIC_KIND)
                 .then(|| Network::new(labels)),
+            tcp: included.has(Tcp::METRIC_KIND).then(|| Tcp::new(labels)),
+            udp: included.has(Udp::METRIC_KIND).then(|| Udp::new(labels)),
             disk_io: included
                 .has(DiskIo::METRIC_KIND)
                 .then(|| DiskIo::new(labels)),
@@ -391,6 +431,7 @@ mod tests {
         };
         let on = "every group is on";
         add(Cpu::METRIC_KIND, f.cpu.as_ref().expect(on).descs());
+        add(Sched::METRIC_KIND, f.sched.as_ref().expect(on).descs());
         add(CpuLoad::METRIC_KIND, f.cpu_load.as_ref().expect(on).descs());
         add(Memory::METRIC_KIND, f.memory.as_ref().expect(on).descs());
         add(
@@ -398,6 +439,8 @@ mod tests {
             f.oom_event.as_ref().expect(on).descs(),
         );
         add(Network::METRIC_KIND, f.network.as_ref().expect(on).descs());
+        add(Tcp::METRIC_KIND, f.tcp.as_ref().expect(on).descs());
+        add(Udp::METRIC_KIND, f.udp.as_ref().expect(on).descs());
         add(DiskIo::METRIC_KIND, f.disk_io.as_ref().expect(on).descs());
         add(Disk::METRIC_KIND, f.disk.as_ref().expect(on).descs());
         add(
@@ -410,21 +453,24 @@ mod tests {
     }
 
     #[test]
-    fn every_family_is_cadvisors_with_its_type_labels_and_group() {
-        // name -> (type, sorted labels, group)
-        let catalog: BTreeMap<&str, (&str, &str, &str)> = CATALOG
+    fn every_family_is_cadvisors_with_its_type_labels_group_and_help() {
+        // name -> (type, sorted labels, group, help)
+        let catalog: BTreeMap<&str, (&str, &str, &str, &str)> = CATALOG
             .lines()
             .filter(|l| !l.starts_with('#'))
             .filter_map(|l| {
                 let f: Vec<&str> = l.split('\t').collect();
-                Some((*f.first()?, (*f.get(1)?, *f.get(2)?, *f.get(3)?)))
+                Some((
+                    *f.first()?,
+                    (*f.get(1)?, *f.get(2)?, *f.get(3)?, *f.get(5)?),
+                ))
             })
             .collect();
         let mut seen = BTreeSet::new();
         for (group, desc) in every_family() {
             let name = desc.name();
             assert!(seen.insert(name.to_string()), "{name} twice");
-            let Some(&(kind, labels, cadvisor_group)) = catalog.get(name) else {
+            let Some(&(kind, labels, cadvisor_group, help)) = catalog.get(name) else {
                 panic!("{name} is not a cAdvisor family");
             };
             assert_eq!(desc.kind().as_str(), kind, "{name}");
@@ -432,6 +478,8 @@ mod tests {
             ours.sort_unstable();
             assert_eq!(ours.join(","), labels, "{name}");
             assert_eq!(group, cadvisor_group, "{name}");
+            // Dashboards and tests diff whole expositions, HELP lines included.
+            assert_eq!(desc.help(), help, "{name}");
         }
     }
 
@@ -439,10 +487,13 @@ mod tests {
     fn groups_are_named_as_the_flags_accept_them() {
         for kind in [
             Cpu::METRIC_KIND,
+            Sched::METRIC_KIND,
             CpuLoad::METRIC_KIND,
             Memory::METRIC_KIND,
             OomEvent::METRIC_KIND,
             Network::METRIC_KIND,
+            Tcp::METRIC_KIND,
+            Udp::METRIC_KIND,
             DiskIo::METRIC_KIND,
             Disk::METRIC_KIND,
             Pressure::METRIC_KIND,

@@ -6,7 +6,8 @@ use exporter_kit::{Desc, Emitter};
 
 use super::ContainerCollector;
 use super::families::{
-    Always, Cpu, CpuLoad, Disk, DiskIo, Memory, Network, OomEvent, Pressure, Process,
+    Always, Cpu, CpuLoad, Disk, DiskIo, Memory, Network, OomEvent, Pressure, Process, Sched, Tcp,
+    Udp,
 };
 use crate::cgroup::{self, CpuSpec, Stats};
 use crate::docker::Meta;
@@ -128,6 +129,7 @@ pub(super) fn memory(out: &mut SeriesOut<'_>, f: &Memory, m: &cgroup::Memory) {
     ] {
         out.labelled(&f.failures, &[failure_type, scope], v(n));
     }
+    // Written as 0 where the kernel has no such counter (v1), as cAdvisor.
     for (desc, n) in [
         (&f.pgscan, m.pgscan),
         (&f.pgsteal, m.pgsteal),
@@ -136,29 +138,97 @@ pub(super) fn memory(out: &mut SeriesOut<'_>, f: &Memory, m: &cgroup::Memory) {
         (&f.events_high, m.events_high),
         (&f.events_max, m.events_max),
     ] {
-        if let Some(n) = n {
-            out.value(desc, v(n));
-        }
+        out.value(desc, v(n.unwrap_or(0)));
     }
 }
 
-/// `pressure`: PSI totals of cpu, memory and io (cgroup v2).
-pub(super) fn pressure(out: &mut SeriesOut<'_>, f: &Pressure, stats: &Stats) {
-    for (p, waiting, stalled) in [
-        (&stats.pressure_cpu, &f.cpu_waiting, &f.cpu_stalled),
-        (&stats.pressure_memory, &f.memory_waiting, &f.memory_stalled),
-        (&stats.pressure_io, &f.io_waiting, &f.io_stalled),
+/// `pressure`: PSI totals of cpu, memory and io. As cAdvisor, the cpu
+/// pair is written for every cgroup with CPU stats and the memory pair for
+/// every one with memory stats, the io pair whenever the diskIO group is
+/// on: 0 where the kernel has no pressure file (v1, or a `full` line
+/// missing).
+pub(super) fn pressure(out: &mut SeriesOut<'_>, f: &Pressure, stats: &Stats, disk_io: bool) {
+    for (on, p, waiting, stalled) in [
+        (
+            stats.cpu.is_some(),
+            &stats.pressure_cpu,
+            &f.cpu_waiting,
+            &f.cpu_stalled,
+        ),
+        (
+            stats.memory.is_some(),
+            &stats.pressure_memory,
+            &f.memory_waiting,
+            &f.memory_stalled,
+        ),
+        (disk_io, &stats.pressure_io, &f.io_waiting, &f.io_stalled),
     ] {
-        if let Some(p) = p {
-            out.value(waiting, p.some_total_us as f64 / US_PER_S);
-            if let Some(full) = p.full_total_us {
-                out.value(stalled, full as f64 / US_PER_S);
+        if !on && p.is_none() {
+            continue;
+        }
+        let some = p.as_ref().map_or(0, |p| p.some_total_us);
+        let full = p.as_ref().and_then(|p| p.full_total_us).unwrap_or(0);
+        out.value(waiting, some as f64 / US_PER_S);
+        out.value(stalled, full as f64 / US_PER_S);
+    }
+}
+
+/// One cgroup's schedstat bookkeeping: `[run ns, runqueue ns, periods]`.
+#[derive(Default)]
+pub(super) struct SchedSeen {
+    live: std::collections::HashMap<u32, [u64; 3]>,
+    exited: [u64; 3],
+}
+
+impl SchedSeen {
+    /// Takes this read's live processes; returns the cgroup's totals.
+    fn update(&mut self, now: std::collections::HashMap<u32, [u64; 3]>) -> [u64; 3] {
+        for (pid, last) in &self.live {
+            if !now.contains_key(pid) {
+                for (sum, v) in self.exited.iter_mut().zip(last) {
+                    *sum += v;
+                }
             }
         }
+        self.live = now;
+        let mut total = self.exited;
+        for v in self.live.values() {
+            for (sum, x) in total.iter_mut().zip(v) {
+                *sum += x;
+            }
+        }
+        total
     }
 }
 
 impl ContainerCollector {
+    /// cAdvisor's sched group: `/proc/<pid>/schedstat` summed over the
+    /// processes of the cgroup and those below it. A process that exits
+    /// between the listing and the read is left out of this read (cAdvisor
+    /// reports zeros for the whole cgroup then).
+    pub(super) fn sched(&self, out: &mut SeriesOut<'_>, f: &Sched, cgroup_name: &str) {
+        let mut now = std::collections::HashMap::new();
+        for pid in self.opts.hierarchy.all_procs(cgroup_name) {
+            let path = self.opts.procfs.join(format!("{pid}/schedstat"));
+            if let Some(v) = std::fs::read_to_string(path)
+                .ok()
+                .and_then(|t| parse::schedstat(&t))
+            {
+                now.insert(pid, v);
+            }
+        }
+        let [run, runqueue, periods] = match self.sched_seen.lock() {
+            Ok(mut seen) => match seen.get_mut(cgroup_name) {
+                Some(s) => s.update(now),
+                None => seen.entry(cgroup_name.into()).or_default().update(now),
+            },
+            Err(_) => SchedSeen::default().update(now),
+        };
+        out.value(&f.run_seconds, run as f64 / NS_PER_S);
+        out.value(&f.runqueue_seconds, runqueue as f64 / NS_PER_S);
+        out.value(&f.run_periods, periods as f64);
+    }
+
     /// `cpuLoad`: threads by state from each thread's `/proc/<tid>/stat`
     /// (cAdvisor asks the kernel's cgroupstats over netlink, which on 6.x
     /// kernels misses tasks sleeping freezable, e.g. in nanosleep). The
@@ -228,17 +298,73 @@ impl ContainerCollector {
     /// `network`: `/proc/<pid>/net/dev` of a process in the cgroup's
     /// network namespace (the host's for the root cgroup; nothing for
     /// cgroups that are not containers, which share the host's).
-    pub(super) fn network(&self, out: &mut SeriesOut<'_>, f: &Network, cg: &Cgroup<'_>) {
-        let pid = if cg.name == "/" {
+    /// A container's first process: the runtime's, else the cgroup's first.
+    fn container_pid(&self, cg: &Cgroup<'_>) -> Option<u32> {
+        cg.container_id?;
+        cg.meta
+            .and_then(|m| m.pid)
+            .or_else(|| self.opts.hierarchy.procs(cg.name).first().copied())
+    }
+
+    /// The process whose network namespace is the cgroup's: init for `/`,
+    /// as cAdvisor; none for other raw cgroups.
+    fn network_pid(&self, cg: &Cgroup<'_>) -> Option<u32> {
+        if cg.name == "/" {
             Some(1)
-        } else if cg.container_id.is_some() {
-            cg.meta
-                .and_then(|m| m.pid)
-                .or_else(|| self.opts.hierarchy.procs(cg.name).first().copied())
         } else {
-            None
+            self.container_pid(cg)
+        }
+    }
+
+    /// cAdvisor's tcp and udp groups: `/proc/<pid>/net/{tcp,tcp6,udp,udp6}`
+    /// of the cgroup's network process. As there, a file that cannot be
+    /// read or parsed gives zeros.
+    pub(super) fn sockets(
+        &self,
+        out: &mut SeriesOut<'_>,
+        tcp: Option<&Tcp>,
+        udp: Option<&Udp>,
+        cg: &Cgroup<'_>,
+    ) {
+        let Some(pid) = self.network_pid(cg) else {
+            return;
         };
-        let Some(pid) = pid else {
+        let read = |file: &str| {
+            let path = self.opts.procfs.join(format!("{pid}/net/{file}"));
+            let text = std::fs::read_to_string(&path);
+            if let Err(e) = &text {
+                tracing::debug!(path = %path.display(), error = %e, "socket table");
+            }
+            text.unwrap_or_default()
+        };
+        if let Some(f) = tcp {
+            for (desc, file) in [(&f.tcp_usage, "tcp"), (&f.tcp6_usage, "tcp6")] {
+                let counts = parse::tcp_states(&read(file)).unwrap_or_else(|e| {
+                    tracing::debug!(error = %e, "socket table");
+                    [0; 11]
+                });
+                for (state, n) in parse::TCP_STATES.iter().zip(counts) {
+                    out.labelled(desc, &[state], n as f64);
+                }
+            }
+        }
+        if let Some(f) = udp {
+            for (desc, file) in [(&f.udp_usage, "udp"), (&f.udp6_usage, "udp6")] {
+                let u = parse::udp(&read(file));
+                for (state, n) in [
+                    ("listen", u.listen),
+                    ("dropped", u.dropped),
+                    ("rxqueued", u.rx_queued),
+                    ("txqueued", u.tx_queued),
+                ] {
+                    out.labelled(desc, &[state], n as f64);
+                }
+            }
+        }
+    }
+
+    pub(super) fn network(&self, out: &mut SeriesOut<'_>, f: &Network, cg: &Cgroup<'_>) {
+        let Some(pid) = self.network_pid(cg) else {
             return;
         };
         let path = self.opts.procfs.join(format!("{pid}/net/dev"));
@@ -435,6 +561,15 @@ impl ContainerCollector {
         }
         out.value(&f.file_descriptors, fds as f64);
         out.value(&f.sockets, sockets as f64);
+        // Containers only: cAdvisor reads the limits of a container's root
+        // process, and raw cgroups have none.
+        if let Some(pid) = self.container_pid(cg)
+            && let Ok(text) =
+                std::fs::read_to_string(self.opts.procfs.join(format!("{pid}/limits")))
+            && let Some(soft) = parse::max_open_files_soft(&text)
+        {
+            out.labelled(&f.ulimits_soft, &["max_open_files"], soft as f64);
+        }
     }
 
     /// The families cAdvisor writes whatever the groups: the spec (for
@@ -451,8 +586,7 @@ impl ContainerCollector {
                 out.value(desc, v as f64);
             }
         }
-        if cg.stats.memory.is_some() {
-            let ms = &cg.stats.memory_spec;
+        if let Some(ms) = &cg.stats.memory_spec {
             out.value(&f.spec_memory_limit, ms.limit.unwrap_or(0) as f64);
             out.value(
                 &f.spec_memory_reservation_limit,
@@ -460,17 +594,28 @@ impl ContainerCollector {
             );
             out.value(&f.spec_memory_swap_limit, ms.swap_limit.unwrap_or(0) as f64);
         }
-        let created = match cg.meta.and_then(|m| m.created) {
-            Some(c) => Some(c),
-            None => self.opts.hierarchy.created(cg.name),
+        // As cAdvisor: the runtime's creation time, else the cgroup's; the
+        // runtime's start time (Docker's StartedAt), else the cgroup's
+        // creation (containerd, raw cgroups). Whole seconds (Go's Unix()).
+        let (meta_created, meta_started) = (
+            cg.meta.and_then(|m| m.created),
+            cg.meta.and_then(|m| m.started),
+        );
+        let cgroup_created = if meta_created.is_none() || meta_started.is_none() {
+            self.opts.hierarchy.created(cg.name)
+        } else {
+            None
         };
+        let created = meta_created.or(cgroup_created);
+        let started = meta_started.or(cgroup_created).or(created);
+        if let Some(started) = started {
+            out.value(&f.start_time, started.floor());
+        }
         if let Some(created) = created {
-            out.value(&f.start_time, created);
-            out.value(&f.creation_time, created);
+            out.value(&f.creation_time, created.floor());
         }
-        if let Some(m) = cg.meta {
-            out.value(&f.health_state, m.health);
-        }
+        // -1 (no health check) for raw cgroups too, as cAdvisor.
+        out.value(&f.health_state, cg.meta.map_or(-1.0, |m| m.health));
         out.value(&f.last_seen, now);
     }
 }
