@@ -252,6 +252,16 @@ fn clock(s: &str) -> Option<i64> {
     (t.next().is_none() && hh < 24 && mm < 60 && ss < 60).then_some(hh * 3600 + mm * 60 + ss)
 }
 
+/// Go's `2006-01-02 15:04:05.000000` layout (exactly six fraction
+/// digits) as UTC, in seconds as Go's `float64(t.UnixNano())/1e9`; None
+/// when it does not parse (MySQL's zero date `0000-00-00 ...` included).
+pub fn parse_datetime_micros(s: &str) -> Option<f64> {
+    let (date_time, frac) = s.rsplit_once('.')?;
+    let micros = digits(frac, 6)?;
+    let seconds = parse_date_time(date_time)? as i64;
+    Some((seconds * 1_000_000_000 + micros * 1000) as f64 / 1e9)
+}
+
 /// Go's `time.DateTime` layout, `2006-01-02 15:04:05`, as UTC.
 fn parse_date_time(s: &str) -> Option<f64> {
     let (date, time) = s.split_once(' ')?;
@@ -902,6 +912,17 @@ mod tests {
         assert_eq!(parse_status(b"Inf"), Some(f64::INFINITY));
         assert!(parse_status(b"NaN").is_some_and(f64::is_nan));
         assert_eq!(parse_status(b"/var/lib/mysql/"), None);
+    }
+
+    #[test]
+    fn datetime_micros() {
+        assert_eq!(
+            parse_datetime_micros("2019-03-14 00:00:00.001000"),
+            Some(1.552521600001e9)
+        );
+        assert_eq!(parse_datetime_micros("0000-00-00 00:00:00.000000"), None);
+        assert_eq!(parse_datetime_micros("2019-03-14 00:00:00"), None);
+        assert_eq!(parse_datetime_micros("2019-03-14 00:00:00.001"), None);
     }
 
     #[test]
