@@ -657,6 +657,9 @@ impl exporter_kit::Handler for Reload {
 /// How one scraper run ended.
 pub enum RunResult {
     Ok,
+    /// The server is older than the scraper's upstream `Version()`: not
+    /// run, nothing reported, as upstream.
+    Skipped,
     /// No connection could be had: nothing was scraped.
     Connect(String),
     Failed {
@@ -676,6 +679,13 @@ pub async fn run_scraper(
     meta: &Meta,
     out: &mut Emitter,
 ) -> RunResult {
+    let name = label.strip_prefix("collect.").unwrap_or(label);
+    if target
+        .version()
+        .is_some_and(|v| v < crate::collectors::min_version(name))
+    {
+        return RunResult::Skipped;
+    }
     let started = Instant::now();
     let work = async {
         let cx = Cx { target, scrape };
@@ -695,7 +705,7 @@ pub async fn run_scraper(
             unsupported: false,
         },
     };
-    if !matches!(result, RunResult::Connect(_)) {
+    if !matches!(result, RunResult::Connect(_) | RunResult::Skipped) {
         out.gauge(&meta.duration, &[label], started.elapsed().as_secs_f64());
         out.gauge(
             &meta.success,
@@ -760,8 +770,9 @@ impl AsyncCollector for ScraperCollector {
                 self.local.stats.record(&self.label, true);
                 errors.report(&self.label, &target.address, Ok(()), false);
             }
-            RunResult::Connect(_) => {
-                // The connection collector reports it.
+            RunResult::Connect(_) | RunResult::Skipped => {
+                // The connection collector reports the former; upstream
+                // says nothing of the latter.
             }
             RunResult::Failed {
                 message,
