@@ -254,6 +254,48 @@ mod tests {
         );
     }
 
+    /// Upstream's TestScrapeClientStat row (a shorter one: the columns
+    /// go the same way as the user statistics'), with MariaDB's
+    /// MAX_STATEMENT_TIME_EXCEEDED known to client statistics only.
+    #[test]
+    fn client_statistics_rows_become_upstreams_families() {
+        let rows = text_rows(
+            &[
+                "CLIENT",
+                "TOTAL_CONNECTIONS",
+                "CONCURRENT_CONNECTIONS",
+                "BYTES_RECEIVED",
+                "MAX_STATEMENT_TIME_EXCEEDED",
+            ],
+            &[&["localhost", "1002", "0", "2565104853", "3"]],
+        );
+        let mut known = super::KNOWN.to_vec();
+        known.push("MAX_STATEMENT_TIME_EXCEEDED");
+        let mut out = exporter_kit::Emitter::new();
+        super::emit(
+            &rows,
+            &mut out,
+            &super::Table {
+                name: "client_statistics",
+                prefix: "mysql_info_schema_client_statistics",
+                label: "client",
+                known: &known,
+            },
+            &DescCache::default(),
+        );
+        let p = "mysql_info_schema_client_statistics";
+        let c = r#"{client="localhost"}"#;
+        assert_eq!(
+            samples(out),
+            sorted(&[
+                &format!("counter {p}_total_connections{c} 1002"),
+                &format!("gauge {p}_concurrent_connections{c} 0"),
+                &format!("counter {p}_bytes_received_total{c} 2565104853"),
+                &format!("counter {p}_max_statement_time_exceeded_total{c} 3"),
+            ])
+        );
+    }
+
     #[test]
     fn userstat_is_on_unless_off() {
         let rows = |v: &str| text_rows(&["Variable_name", "Value"], &[&["userstat", v]]);
