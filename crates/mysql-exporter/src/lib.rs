@@ -8,6 +8,8 @@
 pub mod args;
 pub mod collectors;
 pub mod config;
+#[cfg(test)]
+mod fixture;
 pub mod probe;
 pub mod scraper;
 pub mod target;

@@ -140,7 +140,7 @@ impl ProbeHandler for Probe {
         let mut any_error = false;
         for (label, result, emitter) in futures::future::join_all(runs).await {
             let report = match result {
-                RunResult::Ok => Ok(()),
+                RunResult::Ok | RunResult::Skipped => Ok(()),
                 RunResult::Connect(m) => {
                     any_error = true;
                     Err(m)

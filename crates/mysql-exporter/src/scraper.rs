@@ -201,30 +201,122 @@ pub fn column(row: &Row, name: &str) -> Option<usize> {
         .position(|c| c.name_str().eq_ignore_ascii_case(name))
 }
 
-fn parse_date(s: &str) -> Option<f64> {
-    // "2006-01-02 15:04:05" (UTC), as a Unix time.
-    let (date, time) = s.split_once(' ')?;
-    let mut d = date.split('-').map(|p| p.parse::<i64>());
-    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
-    let mut t = time.split(':').map(|p| p.parse::<i64>());
-    let (hh, mm, ss) = (t.next()?.ok()?, t.next()?.ok()?, t.next()?.ok()?);
-    if d.next().is_some() || t.next().is_some() || !(1..=12).contains(&m) || date.len() != 10 {
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm);
+/// None for a day the month does not have, as Go's `time.Parse`.
+fn days_from_civil(y: i64, m: i64, day: i64) -> Option<i64> {
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if !(1..=month_days).contains(&day) {
         return None;
     }
-    // Days from civil (Howard Hinnant's algorithm).
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
     let mp = (m + 9) % 12;
     let doy = (153 * mp + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some((days * 86400 + hh * 3600 + mm * 60 + ss) as f64)
+    Some(era * 146_097 + doe - 719_468)
+}
+
+/// `n` fixed-width decimal digits.
+fn digits(s: &str, n: usize) -> Option<i64> {
+    (s.len() == n && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
+}
+
+/// `15:04:05` (Go takes a one-digit hour) with Go's optional fraction
+/// after the seconds, in seconds of the day (the fraction dropped, as
+/// `Unix()` does).
+fn clock(s: &str) -> Option<i64> {
+    let (hms, frac) = match s.split_once(['.', ',']) {
+        Some((hms, frac)) => (hms, Some(frac)),
+        None => (s, None),
+    };
+    if frac.is_some_and(|f| f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    let mut t = hms.split(':');
+    let hour = t.next()?;
+    let (hh, mm, ss) = (
+        digits(hour, 2).or_else(|| digits(hour, 1))?,
+        digits(t.next()?, 2)?,
+        digits(t.next()?, 2)?,
+    );
+    (t.next().is_none() && hh < 24 && mm < 60 && ss < 60).then_some(hh * 3600 + mm * 60 + ss)
+}
+
+/// Go's `2006-01-02 15:04:05.000000` layout (exactly six fraction
+/// digits) as UTC, in seconds as Go's `float64(t.UnixNano())/1e9`; None
+/// when it does not parse (MySQL's zero date `0000-00-00 ...` included).
+pub fn parse_datetime_micros(s: &str) -> Option<f64> {
+    let (date_time, frac) = s.rsplit_once('.')?;
+    let micros = digits(frac, 6)?;
+    let seconds = parse_date_time(date_time)? as i64;
+    Some((seconds * 1_000_000_000 + micros * 1000) as f64 / 1e9)
+}
+
+/// Go's `time.DateTime` layout, `2006-01-02 15:04:05`, as UTC.
+fn parse_date_time(s: &str) -> Option<f64> {
+    let (date, time) = s.split_once(' ')?;
+    let mut d = date.split('-');
+    let (y, m, day) = (
+        digits(d.next()?, 4)?,
+        digits(d.next()?, 2)?,
+        digits(d.next()?, 2)?,
+    );
+    if d.next().is_some() {
+        return None;
+    }
+    Some((days_from_civil(y, m, day)? * 86400 + clock(time)?) as f64)
+}
+
+/// Go's `Jan _2 15:04:05 2006 MST` layout (the TLS certificate dates,
+/// `Ssl_server_not_after`): an unknown zone abbreviation counts as UTC,
+/// as Go does.
+fn parse_cert_date(s: &str) -> Option<f64> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let m = MONTHS.iter().position(|name| s.starts_with(name))? as i64 + 1;
+    // `_2`: the layout's space, then a space-padded or plain day.
+    let rest = s.get(3..)?.strip_prefix(' ')?;
+    let rest = rest.strip_prefix(' ').unwrap_or(rest);
+    let (day, rest) = rest.split_once(' ')?;
+    if day.is_empty() || day.len() > 2 || !day.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (time, rest) = rest.split_once(' ')?;
+    let (year, zone) = rest.split_once(' ')?;
+    let zone_ok = (3..=5).contains(&zone.len()) && zone.bytes().all(|b| b.is_ascii_uppercase());
+    if !zone_ok {
+        return None;
+    }
+    let days = days_from_civil(digits(year, 4)?, m, day.parse().ok()?)?;
+    Some((days * 86400 + clock(time)?) as f64)
+}
+
+/// Go's `strconv.ParseFloat`: no spaces, `inf`/`nan` words taken, an
+/// out-of-range number refused.
+fn go_float(s: &str) -> Option<f64> {
+    let v: f64 = s.parse().ok()?;
+    let word = s
+        .trim_start_matches(['+', '-'])
+        .bytes()
+        .all(|b| b.is_ascii_alphabetic());
+    (v.is_finite() || word).then_some(v)
 }
 
 /// mysqld_exporter's `parseStatus`: ON/YES/OFF/NO and a few replication
-/// words become 1/0, `name.000123` (binlog files) its number, dates their
-/// Unix time, numbers themselves; anything else is skipped.
+/// and Galera words become 1/0, dates their Unix time, numbers
+/// themselves; anything else (binlog file names such as
+/// `mysql-bin.000042` included: upstream parses them whole) is skipped.
 pub fn parse_status(raw: &[u8]) -> Option<f64> {
     let s = std::str::from_utf8(raw).ok()?;
     match s.to_ascii_lowercase().as_str() {
@@ -234,30 +326,16 @@ pub fn parse_status(raw: &[u8]) -> Option<f64> {
         }
         _ => {}
     }
-    if let Some(ts) = parse_date(s) {
-        return Some(ts);
-    }
-    if let Some((head, digits)) = s.rsplit_once('.')
-        && !head.is_empty()
-        && !digits.is_empty()
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && head.parse::<f64>().is_err()
-    {
-        return digits.parse().ok();
-    }
-    let v: f64 = s.trim().parse().ok()?;
-    // Go's ParseFloat takes no "inf"/"nan" words as numbers from MySQL.
-    if s.chars()
-        .any(|c| c.is_ascii_alphabetic() && c != 'e' && c != 'E')
-    {
-        return None;
-    }
-    Some(v)
+    parse_cert_date(s)
+        .or_else(|| parse_date_time(s))
+        .or_else(|| go_float(s))
 }
 
 /// A metric name part from a server's variable or column name, lowered.
+/// Upstream's `validPrometheusName`: `[^a-zA-Z0-9_]` (so `:` too)
+/// becomes `_`.
 pub fn valid_name(name: &str) -> String {
-    let mut name = exporter_kit::desc::sanitize_metric_name(name);
+    let mut name = exporter_kit::desc::sanitize_label_name(name);
     name.make_ascii_lowercase();
     name
 }
@@ -579,6 +657,9 @@ impl exporter_kit::Handler for Reload {
 /// How one scraper run ended.
 pub enum RunResult {
     Ok,
+    /// The server is older than the scraper's upstream `Version()`: not
+    /// run, nothing reported, as upstream.
+    Skipped,
     /// No connection could be had: nothing was scraped.
     Connect(String),
     Failed {
@@ -598,6 +679,13 @@ pub async fn run_scraper(
     meta: &Meta,
     out: &mut Emitter,
 ) -> RunResult {
+    let name = label.strip_prefix("collect.").unwrap_or(label);
+    if target
+        .version()
+        .is_some_and(|v| v < crate::collectors::min_version(name))
+    {
+        return RunResult::Skipped;
+    }
     let started = Instant::now();
     let work = async {
         let cx = Cx { target, scrape };
@@ -617,7 +705,7 @@ pub async fn run_scraper(
             unsupported: false,
         },
     };
-    if !matches!(result, RunResult::Connect(_)) {
+    if !matches!(result, RunResult::Connect(_) | RunResult::Skipped) {
         out.gauge(&meta.duration, &[label], started.elapsed().as_secs_f64());
         out.gauge(
             &meta.success,
@@ -682,8 +770,9 @@ impl AsyncCollector for ScraperCollector {
                 self.local.stats.record(&self.label, true);
                 errors.report(&self.label, &target.address, Ok(()), false);
             }
-            RunResult::Connect(_) => {
-                // The connection collector reports it.
+            RunResult::Connect(_) | RunResult::Skipped => {
+                // The connection collector reports the former; upstream
+                // says nothing of the latter.
             }
             RunResult::Failed {
                 message,
@@ -798,16 +887,58 @@ mod tests {
         assert_eq!(parse_status(b"12.5"), Some(12.5));
         assert_eq!(parse_status(b"-3"), Some(-3.0));
         assert_eq!(parse_status(b"1e3"), Some(1000.0));
-        assert_eq!(parse_status(b"mysql-bin.000042"), Some(42.0));
+        assert_eq!(parse_status(b"Primary"), Some(1.0));
+        assert_eq!(parse_status(b"non-Primary"), Some(0.0));
+        assert_eq!(parse_status(b"Disconnected"), Some(0.0));
+        assert_eq!(parse_status(b"DISABLED"), Some(0.0));
+        // The log-file regexp matches, but the whole text is no number.
+        assert_eq!(parse_status(b"mysql-bin.000042"), None);
+        assert_eq!(parse_status(b"1.000042"), Some(1.000042));
         assert_eq!(parse_status(b"1970-01-02 00:00:00"), Some(86400.0));
+        assert_eq!(
+            parse_status(b"2024-02-29 12:00:00.75"),
+            Some(1_709_208_000.0)
+        );
+        assert_eq!(parse_status(b"2023-02-29 12:00:00"), None);
+        assert_eq!(parse_status(b"2024-1-02 00:00:00"), None);
+        assert_eq!(parse_status(b"1970-01-02 1:00:00"), Some(90000.0));
+        // Certificate dates: space-padded or plain day, zone as UTC.
+        assert_eq!(
+            parse_status(b"Apr  8 10:20:30 2024 GMT"),
+            Some(1_712_571_630.0)
+        );
+        assert_eq!(
+            parse_status(b"Apr 8 10:20:30 2024 GMT"),
+            Some(1_712_571_630.0)
+        );
+        assert_eq!(
+            parse_status(b"Apr 18 10:20:30 2024 UTC"),
+            Some(1_713_435_630.0)
+        );
+        assert_eq!(parse_status(b"Apr 18 10:20:30 2024"), None);
         assert_eq!(parse_status(b"REPEATABLE-READ"), None);
         assert_eq!(parse_status(b""), None);
-        assert_eq!(parse_status(b"inf"), None);
+        assert_eq!(parse_status(b" 1"), None);
+        assert_eq!(parse_status(b"1e400"), None);
+        assert_eq!(parse_status(b"Inf"), Some(f64::INFINITY));
+        assert!(parse_status(b"NaN").is_some_and(f64::is_nan));
         assert_eq!(parse_status(b"/var/lib/mysql/"), None);
+    }
+
+    #[test]
+    fn datetime_micros() {
+        assert_eq!(
+            parse_datetime_micros("2019-03-14 00:00:00.001000"),
+            Some(1.552521600001e9)
+        );
+        assert_eq!(parse_datetime_micros("0000-00-00 00:00:00.000000"), None);
+        assert_eq!(parse_datetime_micros("2019-03-14 00:00:00"), None);
+        assert_eq!(parse_datetime_micros("2019-03-14 00:00:00.001"), None);
     }
 
     #[test]
     fn names() {
         assert_eq!(valid_name("Innodb_Buffer-Pool"), "innodb_buffer_pool");
+        assert_eq!(valid_name("a:b.c"), "a_b_c");
     }
 }

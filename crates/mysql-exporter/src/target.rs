@@ -53,6 +53,9 @@ pub struct Target {
     pub last_pass: Mutex<Option<Duration>>,
     pub max_connections: usize,
     connect_timeout: Option<Duration>,
+    /// The server's `major.minor` as of the last connection made: the
+    /// scrapers upstream gates by version are skipped below theirs.
+    version: Mutex<Option<f64>>,
 }
 
 /// What the scrapers of one target share.
@@ -301,6 +304,7 @@ impl Target {
             last_pass: Mutex::new(None),
             max_connections: max,
             connect_timeout: section.connect_timeout,
+            version: Mutex::new(None),
         })
     }
 
@@ -325,8 +329,22 @@ impl Target {
         })
     }
 
-    /// A pooled connection, or a new one within the DSN's `timeout`.
+    /// The server's `major.minor` (see [`crate::collectors::major_minor`])
+    /// once a connection has been had.
+    pub fn version(&self) -> Option<f64> {
+        *self.version.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A pooled connection, or a new one within the DSN's `timeout`; notes
+    /// the server's version.
     async fn get_conn(&self) -> Result<Conn, mysql_async::Error> {
+        let conn = self.connect().await?;
+        let version = crate::collectors::major_minor(conn.server_version());
+        *self.version.lock().unwrap_or_else(|p| p.into_inner()) = Some(version);
+        Ok(conn)
+    }
+
+    async fn connect(&self) -> Result<Conn, mysql_async::Error> {
         let Some(limit) = self.connect_timeout else {
             return self.pool.get_conn().await;
         };

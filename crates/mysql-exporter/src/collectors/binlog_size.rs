@@ -2,7 +2,7 @@
 //! last file, when the binary log is on.
 
 use exporter_kit::{BuildError, Desc, Emitter};
-use mysql_async::Conn;
+use mysql_async::{Conn, Row};
 
 use crate::args::Args;
 use crate::scraper::{Cx, Scraped, Scraper, ScraperBox, num0, query, text};
@@ -13,8 +13,12 @@ pub struct BinlogSize {
     number: Desc,
 }
 
-pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
-    Ok(std::sync::Arc::new(BinlogSize {
+pub fn new(args: &Args) -> Result<ScraperBox, BuildError> {
+    Ok(std::sync::Arc::new(build(args)?))
+}
+
+fn build(_args: &Args) -> Result<BinlogSize, BuildError> {
+    Ok(BinlogSize {
         size: Desc::gauge(
             "mysql_binlog_size_bytes",
             "Combined size of all registered binlog files.",
@@ -30,7 +34,7 @@ pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
             "The last binlog file number.",
             &[],
         ),
-    }))
+    })
 }
 
 #[async_trait::async_trait]
@@ -41,17 +45,77 @@ impl Scraper for BinlogSize {
             return Ok(());
         }
         let rows = query(conn, "SHOW BINARY LOGS").await?;
+        self.emit(&rows, out);
+        Ok(())
+    }
+}
+
+impl BinlogSize {
+    /// `SHOW BINARY LOGS` rows (Log_name, File_size[, Encrypted]).
+    fn emit(&self, rows: &[Row], out: &mut Emitter) {
         let size: f64 = rows.iter().map(|r| num0(r, 1)).sum();
         out.gauge(&self.size, &[], size);
         out.gauge(&self.files, &[], rows.len() as f64);
-        if let Some(last) = rows.last() {
-            let name = text(last, 0);
-            let n = name
-                .rsplit_once('.')
-                .and_then(|(_, n)| n.parse::<f64>().ok())
-                .unwrap_or(0.0);
-            out.gauge(&self.number, &[], n);
+        // Upstream takes the part after the first dot of the last file
+        // name (0 when it is no number); it crashes without one, where we
+        // leave the family out.
+        if let Some(part) = rows
+            .last()
+            .and_then(|r| text(r, 0).split('.').nth(1).map(str::to_owned))
+        {
+            out.gauge(&self.number, &[], part.parse().unwrap_or(0.0));
         }
-        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::fixture::{args, samples, sorted, text_rows};
+
+    fn emit(rows: &[mysql_async::Row]) -> Vec<String> {
+        let Ok(scraper) = super::build(&args(&[])) else {
+            panic!("build")
+        };
+        let mut out = exporter_kit::Emitter::new();
+        scraper.emit(rows, &mut out);
+        samples(out)
+    }
+
+    /// Upstream's TestScrapeBinlogSize rows.
+    #[test]
+    fn rows_become_upstreams_families() {
+        let rows = text_rows(
+            &["Log_name", "File_size"],
+            &[
+                &["centos6-bin.000001", "1813"],
+                &["centos6-bin.000002", "120"],
+                &["centos6-bin.000444", "573009"],
+            ],
+        );
+        assert_eq!(
+            emit(&rows),
+            sorted(&[
+                "gauge mysql_binlog_size_bytes{} 574942",
+                "gauge mysql_binlog_files{} 3",
+                "gauge mysql_binlog_file_number{} 444",
+            ])
+        );
+    }
+
+    /// MySQL 8's third column; a name with more dots gives upstream's 0.
+    #[test]
+    fn encrypted_column_and_dotted_names() {
+        let rows = text_rows(
+            &["Log_name", "File_size", "Encrypted"],
+            &[&["my.bin.000007", "10", "No"]],
+        );
+        assert_eq!(
+            emit(&rows),
+            sorted(&[
+                "gauge mysql_binlog_size_bytes{} 10",
+                "gauge mysql_binlog_files{} 1",
+                "gauge mysql_binlog_file_number{} 0",
+            ])
+        );
     }
 }

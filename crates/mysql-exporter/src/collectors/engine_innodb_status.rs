@@ -3,6 +3,8 @@
 
 use exporter_kit::{BuildError, Desc, Emitter};
 use mysql_async::Conn;
+use regex::Regex;
+use std::sync::LazyLock;
 
 use crate::args::Args;
 use crate::scraper::{Cx, Scraped, Scraper, ScraperBox, query, text};
@@ -33,28 +35,26 @@ pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
     }))
 }
 
-/// (queries inside, queries in queue, read views) found in the status text.
+/// (queries inside, queries in queue, read views) found in the status
+/// text, as upstream's unanchored regexps find them (ASCII digits; the
+/// first match of a line; the last line that has one).
 pub fn parse(status: &str) -> (Option<(f64, f64)>, Option<f64>) {
+    static QUERIES: LazyLock<Option<Regex>> = LazyLock::new(|| {
+        Regex::new(r"([0-9]+) queries inside InnoDB, ([0-9]+) queries in queue").ok()
+    });
+    static VIEWS: LazyLock<Option<Regex>> =
+        LazyLock::new(|| Regex::new(r"([0-9]+) read views open inside InnoDB").ok());
+    let (Some(queries_re), Some(views_re)) = (&*QUERIES, &*VIEWS) else {
+        return (None, None);
+    };
+    let number = |c: &regex::Captures<'_>, i: usize| c[i].parse::<f64>().unwrap_or(0.0);
     let mut queries = None;
     let mut views = None;
-    for line in status.lines() {
-        if let Some(pos) = line.find(" queries inside InnoDB, ") {
-            let inside = line[..pos]
-                .split_whitespace()
-                .last()
-                .and_then(|n| n.parse().ok());
-            let rest = &line[pos + " queries inside InnoDB, ".len()..];
-            let queue = rest.split_whitespace().next().and_then(|n| n.parse().ok());
-            if let (Some(a), Some(b)) = (inside, queue)
-                && rest.contains("queries in queue")
-            {
-                queries = Some((a, b));
-            }
-        } else if let Some(pos) = line.find(" read views open inside InnoDB") {
-            views = line[..pos]
-                .split_whitespace()
-                .last()
-                .and_then(|n| n.parse().ok());
+    for line in status.split('\n') {
+        if let Some(c) = queries_re.captures(line) {
+            queries = Some((number(&c, 1), number(&c, 2)));
+        } else if let Some(c) = views_re.captures(line) {
+            views = Some(number(&c, 1));
         }
     }
     (queries, views)
@@ -87,5 +87,21 @@ mod tests {
             "----\n0 queries inside InnoDB, 3 queries in queue\n2 read views open inside InnoDB\n";
         assert_eq!(super::parse(text), (Some((0.0, 3.0)), Some(2.0)));
         assert_eq!(super::parse("nothing here"), (None, None));
+    }
+
+    /// The lines of upstream's TestScrapeEngineInnodbStatus sample among
+    /// others of a status text, and digits glued to a word.
+    #[test]
+    fn finds_the_lines_among_others() {
+        let text = "=====\nTRANSACTIONS\nTrx id counter 67843\nHistory list length 779\n\
+                    --------------\nROW OPERATIONS\n--------------\n\
+                    661 queries inside InnoDB, 10 queries in queue\n\
+                    15 read views open inside InnoDB\n\
+                    Process ID=1, Main thread ID=2, state: sleeping\n";
+        assert_eq!(super::parse(text), (Some((661.0, 10.0)), Some(15.0)));
+        assert_eq!(
+            super::parse("x7 queries inside InnoDB, 2 queries in queue"),
+            (Some((7.0, 2.0)), None)
+        );
     }
 }

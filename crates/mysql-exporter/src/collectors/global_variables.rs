@@ -3,7 +3,7 @@
 //! `mysql_transaction_isolation` and the Galera info families.
 
 use exporter_kit::{BuildError, Desc, Emitter, Kind};
-use mysql_async::Conn;
+use mysql_async::{Conn, Row};
 
 use crate::args::Args;
 use crate::scraper::{
@@ -18,8 +18,12 @@ pub struct GlobalVariables {
     generic: DescCache,
 }
 
-pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
-    Ok(std::sync::Arc::new(GlobalVariables {
+pub fn new(args: &Args) -> Result<ScraperBox, BuildError> {
+    Ok(std::sync::Arc::new(build(args)?))
+}
+
+fn build(_args: &Args) -> Result<GlobalVariables, BuildError> {
+    Ok(GlobalVariables {
         version: Desc::gauge(
             "mysql_version_info",
             "MySQL version and distribution.",
@@ -41,32 +45,44 @@ pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
             &[],
         ),
         generic: DescCache::default(),
-    }))
+    })
 }
 
-/// `gcache.size = 128M;` in wsrep_provider_options, in bytes.
-pub fn gcache_size(options: &str) -> Option<f64> {
-    let start = options.find("gcache.size = ")? + "gcache.size = ".len();
-    let rest = &options[start..];
-    let end = rest.find(';')?;
-    let value = &rest[..end];
-    let (digits, mult) = match value.as_bytes().last()? {
-        b'M' => (&value[..value.len() - 1], 1024.0 * 1024.0),
-        b'G' => (&value[..value.len() - 1], 1024.0 * 1024.0 * 1024.0),
-        _ => (value, 1.0),
+/// `gcache.size = 128M;` in wsrep_provider_options, in bytes; 0 when
+/// absent. As upstream's regexp `gcache.size = (\d+)([MG]?);`, the first
+/// place that fits counts (its `.` is any character).
+pub fn gcache_size(options: &str) -> f64 {
+    let fits = |at: usize| -> Option<f64> {
+        let rest = options.get(at..)?;
+        let rest = rest.strip_prefix("gcache")?;
+        let rest = rest.get(rest.chars().next()?.len_utf8()..)?;
+        let rest = rest.strip_prefix("size = ")?;
+        let end = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let (digits, rest) = rest.split_at(end);
+        let mult = match rest.as_bytes() {
+            [b'M', b';', ..] => 1024.0 * 1024.0,
+            [b'G', b';', ..] => 1024.0 * 1024.0 * 1024.0,
+            [b';', ..] => 1.0,
+            _ => return None,
+        };
+        Some(digits.parse::<f64>().ok()? * mult)
     };
-    Some(digits.parse::<f64>().ok()? * mult)
+    options
+        .match_indices("gcache")
+        .find_map(|(at, _)| fits(at))
+        .unwrap_or(0.0)
 }
 
-#[async_trait::async_trait]
-impl Scraper for GlobalVariables {
-    async fn scrape(&self, _cx: &Cx<'_>, conn: &mut Conn, out: &mut Emitter) -> Scraped {
-        let rows = query(conn, "SHOW GLOBAL VARIABLES").await?;
+impl GlobalVariables {
+    /// The families of `SHOW GLOBAL VARIABLES` rows (name, value).
+    fn emit(&self, rows: &[Row], out: &mut Emitter) {
         let (mut innodb_version, mut version, mut comment) =
             (String::new(), String::new(), String::new());
-        let (mut cluster, mut provider_options, mut isolation) =
-            (String::new(), String::new(), String::new());
-        for row in &rows {
+        let (mut cluster, mut provider_options) = (String::new(), String::new());
+        let (mut tx_isolation, mut transaction_isolation) = (String::new(), String::new());
+        for row in rows {
             let (Some(key), Some(raw)) = (bytes(row, 0), bytes(row, 1)) else {
                 continue;
             };
@@ -93,37 +109,138 @@ impl Scraper for GlobalVariables {
                 "version_comment" => comment = text,
                 "wsrep_cluster_name" => cluster = text,
                 "wsrep_provider_options" => provider_options = text,
-                "tx_isolation" | "transaction_isolation" => isolation = text,
+                "tx_isolation" => tx_isolation = text,
+                "transaction_isolation" => transaction_isolation = text,
                 _ => {}
             }
         }
         out.gauge(&self.version, &[&innodb_version, &version, &comment], 1.0);
-        if !isolation.is_empty() {
-            out.gauge(&self.isolation, &[&isolation], 1.0);
-        }
         if !cluster.is_empty() {
             out.gauge(&self.galera_variables, &[&cluster], 1.0);
         }
         if !provider_options.is_empty() {
-            out.gauge(
-                &self.gcache_size,
-                &[],
-                gcache_size(&provider_options).unwrap_or(0.0),
-            );
+            out.gauge(&self.gcache_size, &[], gcache_size(&provider_options));
         }
+        // The newer name wins when a server has both.
+        let isolation = if transaction_isolation.is_empty() {
+            tx_isolation
+        } else {
+            transaction_isolation
+        };
+        if !isolation.is_empty() {
+            out.gauge(&self.isolation, &[&isolation], 1.0);
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Scraper for GlobalVariables {
+    async fn scrape(&self, _cx: &Cx<'_>, conn: &mut Conn, out: &mut Emitter) -> Scraped {
+        let rows = query(conn, "SHOW GLOBAL VARIABLES").await?;
+        self.emit(&rows, out);
         Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::fixture::{args, samples, sorted, text_rows};
+
+    fn emit(rows: &[mysql_async::Row]) -> Vec<String> {
+        let Ok(scraper) = super::build(&args(&[])) else {
+            panic!("build")
+        };
+        let mut out = exporter_kit::Emitter::new();
+        scraper.emit(rows, &mut out);
+        samples(out)
+    }
+
+    /// Upstream's TestScrapeGlobalVariables rows (a Percona XtraDB
+    /// Cluster node): numbers and ON/OFF as gauges, text skipped, the
+    /// version, Galera and isolation info families.
+    #[test]
+    fn rows_become_upstreams_families() {
+        let rows = text_rows(
+            &["Variable_name", "Value"],
+            &[
+                &["wait_timeout", "28800"],
+                &["version_compile_os", "Linux"],
+                &["userstat", "OFF"],
+                &["transaction_prealloc_size", "4096"],
+                &["tx_isolation", "REPEATABLE-READ"],
+                &["tmp_table_size", "16777216"],
+                &["tmpdir", "/tmp"],
+                &["sync_binlog", "0"],
+                &["sync_frm", "ON"],
+                &["slow_launch_time", "2"],
+                &["innodb_version", "5.6.30-76.3"],
+                &["version", "5.6.30-76.3-56"],
+                &["version_comment", "Percona XtraDB Cluster..."],
+                &["wsrep_cluster_name", "supercluster"],
+                &[
+                    "wsrep_provider_options",
+                    "base_dir = /var/lib/mysql/; debug = no; gcache.dir = /var/lib/mysql/; \
+                     gcache.page_size = 128M; gcache.size = 128M; gcomm.thread_prio = ; \
+                     gcs.fc_factor = 1.0; socket.recv_buf_size = 212992;",
+                ],
+            ],
+        );
+        assert_eq!(
+            emit(&rows),
+            sorted(&[
+                "gauge mysql_global_variables_wait_timeout{} 28800",
+                "gauge mysql_global_variables_userstat{} 0",
+                "gauge mysql_global_variables_transaction_prealloc_size{} 4096",
+                "gauge mysql_global_variables_tmp_table_size{} 16777216",
+                "gauge mysql_global_variables_sync_binlog{} 0",
+                "gauge mysql_global_variables_sync_frm{} 1",
+                "gauge mysql_global_variables_slow_launch_time{} 2",
+                r#"gauge mysql_version_info{innodb_version="5.6.30-76.3",version="5.6.30-76.3-56",version_comment="Percona XtraDB Cluster..."} 1"#,
+                r#"gauge mysql_galera_variables_info{wsrep_cluster_name="supercluster"} 1"#,
+                "gauge mysql_galera_gcache_size_bytes{} 134217728",
+                r#"gauge mysql_transaction_isolation{level="REPEATABLE-READ"} 1"#,
+            ])
+        );
+    }
+
+    /// transaction_isolation wins over tx_isolation whatever their order;
+    /// no version rows still give the (empty) version info.
+    #[test]
+    fn isolation_prefers_the_newer_name() {
+        let rows = text_rows(
+            &["Variable_name", "Value"],
+            &[
+                &["transaction_isolation", "READ-COMMITTED"],
+                &["tx_isolation", "REPEATABLE-READ"],
+            ],
+        );
+        assert_eq!(
+            emit(&rows),
+            sorted(&[
+                r#"gauge mysql_version_info{innodb_version="",version="",version_comment=""} 1"#,
+                r#"gauge mysql_transaction_isolation{level="READ-COMMITTED"} 1"#,
+            ])
+        );
+    }
+
+    /// Upstream's TestParseWsrepProviderOptions cases.
     #[test]
     fn gcache() {
+        use super::gcache_size;
+        assert_eq!(gcache_size(""), 0.0);
         assert_eq!(
-            super::gcache_size("a = b; gcache.size = 128M; x"),
-            Some(134_217_728.0)
+            gcache_size("gcache.page_size = 128M; gcache.size = 128M; gcs.fc_debug = 0;"),
+            134_217_728.0
         );
-        assert_eq!(super::gcache_size("gcache.size = 100;"), Some(100.0));
-        assert_eq!(super::gcache_size("nothing"), None);
+        assert_eq!(
+            gcache_size("gcache.name = /x; gcache.size = 2G; gcomm.thread_prio = ;"),
+            2_147_483_648.0
+        );
+        assert_eq!(
+            gcache_size("gcache.page_size = 128M; gcache.size = 131072; gcomm.thread_prio = ;"),
+            131_072.0
+        );
+        assert_eq!(gcache_size("gcache.size = 1.5G;"), 0.0);
+        assert_eq!(gcache_size("gcache.size = x; gcache_size = 7;"), 7.0);
     }
 }

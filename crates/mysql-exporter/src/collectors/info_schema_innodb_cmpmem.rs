@@ -2,7 +2,7 @@
 //! pool by page size and buffer pool instance.
 
 use exporter_kit::{BuildError, Desc, Emitter};
-use mysql_async::Conn;
+use mysql_async::{Conn, Row};
 
 use crate::args::Args;
 use crate::scraper::{Cx, Scraped, Scraper, ScraperBox, num0, query, text};
@@ -11,7 +11,11 @@ pub struct InnodbCmpMem {
     descs: [Desc; 4],
 }
 
-pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
+pub fn new(args: &Args) -> Result<ScraperBox, BuildError> {
+    Ok(std::sync::Arc::new(build(args)?))
+}
+
+fn build(_args: &Args) -> Result<InnodbCmpMem, BuildError> {
     let d = |name: &str, help: &str| {
         Desc::counter(
             &format!("mysql_info_schema_innodb_cmpmem_{name}"),
@@ -19,7 +23,7 @@ pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
             &["page_size", "buffer_pool"],
         )
     };
-    Ok(std::sync::Arc::new(InnodbCmpMem {
+    Ok(InnodbCmpMem {
         descs: [
             d(
                 "pages_used_total",
@@ -38,7 +42,7 @@ pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
                 "Total time in seconds spent in relocating blocks.",
             ),
         ],
-    }))
+    })
 }
 
 #[async_trait::async_trait]
@@ -49,7 +53,15 @@ impl Scraper for InnodbCmpMem {
             "SELECT page_size, buffer_pool_instance, pages_used, pages_free, relocation_ops, relocation_time FROM information_schema.innodb_cmpmem",
         )
         .await?;
-        for row in &rows {
+        self.emit(&rows, out);
+        Ok(())
+    }
+}
+
+impl InnodbCmpMem {
+    /// Rows of page_size, buffer_pool_instance and the four counters.
+    fn emit(&self, rows: &[Row], out: &mut Emitter) {
+        for row in rows {
             let (page, pool) = (text(row, 0), text(row, 1));
             let labels = [page.as_str(), pool.as_str()];
             out.counter(&self.descs[0], &labels, num0(row, 2));
@@ -59,6 +71,46 @@ impl Scraper for InnodbCmpMem {
             // we keep its values so dashboards agree.
             out.counter(&self.descs[3], &labels, num0(row, 5) / 1000.0);
         }
-        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::fixture::{args, samples, sorted, text_rows};
+
+    /// Upstream's TestScrapeInnodbCmpMem row: relocation time divided by
+    /// 1000.
+    #[test]
+    fn rows_become_upstreams_families() {
+        let rows = text_rows(
+            &[
+                "page_size",
+                "buffer_pool",
+                "pages_used",
+                "pages_free",
+                "relocation_ops",
+                "relocation_time",
+            ],
+            &[&["1024", "0", "30", "40", "50", "6000"]],
+        );
+        let Ok(scraper) = super::build(&args(&[])) else {
+            panic!("build")
+        };
+        let mut out = exporter_kit::Emitter::new();
+        scraper.emit(&rows, &mut out);
+        let labels = r#"buffer_pool="0",page_size="1024""#;
+        assert_eq!(
+            samples(out),
+            sorted(&[
+                &format!("counter mysql_info_schema_innodb_cmpmem_pages_used_total{{{labels}}} 30"),
+                &format!("counter mysql_info_schema_innodb_cmpmem_pages_free_total{{{labels}}} 40"),
+                &format!(
+                    "counter mysql_info_schema_innodb_cmpmem_relocation_ops_total{{{labels}}} 50"
+                ),
+                &format!(
+                    "counter mysql_info_schema_innodb_cmpmem_relocation_time_seconds_total{{{labels}}} 6"
+                ),
+            ])
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! pages and page I/O grouped by label as upstream does.
 
 use exporter_kit::{BuildError, Desc, Emitter, Kind};
-use mysql_async::Conn;
+use mysql_async::{Conn, Row};
 
 use crate::args::Args;
 use crate::scraper::{
@@ -18,8 +18,12 @@ pub struct InnodbMetrics {
     generic: DescCache,
 }
 
-pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
-    Ok(std::sync::Arc::new(InnodbMetrics {
+pub fn new(args: &Args) -> Result<ScraperBox, BuildError> {
+    Ok(std::sync::Arc::new(build(args)))
+}
+
+fn build(_args: &Args) -> InnodbMetrics {
+    InnodbMetrics {
         page_read: Desc::counter(
             "mysql_info_schema_innodb_metrics_buffer_page_read_total",
             "Total number of buffer pages read total.",
@@ -41,7 +45,7 @@ pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
             &[],
         ),
         generic: DescCache::default(),
-    }))
+    }
 }
 
 #[async_trait::async_trait]
@@ -61,7 +65,15 @@ impl Scraper for InnodbMetrics {
             ScrapeError::is_unsupported,
         )
         .await?;
-        for row in &rows {
+        self.emit(&rows, out);
+        Ok(())
+    }
+}
+
+impl InnodbMetrics {
+    /// Rows of name, subsystem, type, comment and count.
+    fn emit(&self, rows: &[Row], out: &mut Emitter) {
+        for row in rows {
             let (name, subsystem, kind, comment) =
                 (text(row, 0), text(row, 1), text(row, 2), text(row, 3));
             let value = num0(row, 4);
@@ -112,6 +124,109 @@ impl Scraper for InnodbMetrics {
                 out.value(&desc, &[], value);
             }
         }
-        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::fixture::{args, samples, sorted, text_rows};
+
+    /// Upstream's TestScrapeInnodbMetrics rows: page I/O by type (a bad
+    /// name skipped), pool pages by state, dirty on its own, total left
+    /// out, counters `_total`.
+    #[test]
+    fn rows_become_upstreams_families() {
+        let rows = text_rows(
+            &["name", "subsystem", "type", "comment", "count"],
+            &[
+                &[
+                    "lock_timeouts",
+                    "lock",
+                    "counter",
+                    "Number of lock timeouts",
+                    "0",
+                ],
+                &[
+                    "buffer_pool_reads",
+                    "buffer",
+                    "status_counter",
+                    "Number of reads directly from disk",
+                    "1",
+                ],
+                &[
+                    "buffer_pool_size",
+                    "server",
+                    "value",
+                    "Server buffer pool size in bytes",
+                    "2",
+                ],
+                &[
+                    "buffer_page_read_system_page",
+                    "buffer_page_io",
+                    "counter",
+                    "System Pages read",
+                    "3",
+                ],
+                &[
+                    "buffer_page_written_undo_log",
+                    "buffer_page_io",
+                    "counter",
+                    "Undo Log Pages written",
+                    "4",
+                ],
+                &[
+                    "buffer_pool_pages_dirty",
+                    "buffer",
+                    "gauge",
+                    "Dirty pages",
+                    "5",
+                ],
+                &[
+                    "buffer_pool_pages_data",
+                    "buffer",
+                    "gauge",
+                    "Data pages",
+                    "6",
+                ],
+                &[
+                    "buffer_pool_pages_total",
+                    "buffer",
+                    "gauge",
+                    "Total pages",
+                    "7",
+                ],
+                &[
+                    "NOPE",
+                    "buffer_page_io",
+                    "counter",
+                    "An invalid buffer_page_io metric",
+                    "999",
+                ],
+                &[
+                    "buffer_LRU_x",
+                    "buffer",
+                    "status_counter",
+                    "Negative counter",
+                    "-1",
+                ],
+            ],
+        );
+        let scraper = super::build(&args(&[]));
+        let mut out = exporter_kit::Emitter::new();
+        scraper.emit(&rows, &mut out);
+        let p = "mysql_info_schema_innodb_metrics";
+        assert_eq!(
+            samples(out),
+            sorted(&[
+                &format!("counter {p}_lock_lock_timeouts_total{{}} 0"),
+                &format!("counter {p}_buffer_buffer_pool_reads_total{{}} 1"),
+                &format!("gauge {p}_server_buffer_pool_size{{}} 2"),
+                &format!(r#"counter {p}_buffer_page_read_total{{type="system_page"}} 3"#),
+                &format!(r#"counter {p}_buffer_page_written_total{{type="undo_log"}} 4"#),
+                &format!("gauge {p}_buffer_pool_dirty_pages{{}} 5"),
+                &format!(r#"gauge {p}_buffer_pool_pages{{state="data"}} 6"#),
+                &format!("gauge {p}_buffer_buffer_LRU_x{{}} -1"),
+            ])
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! sizes.
 
 use exporter_kit::{BuildError, Desc, Emitter};
-use mysql_async::Conn;
+use mysql_async::{Conn, Row};
 
 use crate::args::Args;
 use crate::scraper::{Cx, Scraped, Scraper, ScraperBox, column, first_taken, num0, text};
@@ -14,8 +14,12 @@ pub struct InnodbTablespaces {
     allocated: Desc,
 }
 
-pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
-    Ok(std::sync::Arc::new(InnodbTablespaces {
+pub fn new(args: &Args) -> Result<ScraperBox, BuildError> {
+    Ok(std::sync::Arc::new(build(args)))
+}
+
+fn build(_args: &Args) -> InnodbTablespaces {
+    InnodbTablespaces {
         info: Desc::gauge(
             "mysql_info_schema_innodb_tablespace_space_info",
             "The Tablespace information and Space ID.",
@@ -31,7 +35,7 @@ pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
             "The actual size of the file, which is the amount of space allocated on disk.",
             &["tablespace_name"],
         ),
-    }))
+    }
 }
 
 #[async_trait::async_trait]
@@ -48,7 +52,15 @@ impl Scraper for InnodbTablespaces {
             |_| true,
         )
         .await?;
-        for row in &rows {
+        self.emit(&rows, out);
+        Ok(())
+    }
+}
+
+impl InnodbTablespaces {
+    /// Rows of the tablespaces table, columns found by name.
+    fn emit(&self, rows: &[Row], out: &mut Emitter) {
+        for row in rows {
             let get = |name: &str, default: &str| {
                 column(row, name)
                     .map(|i| text(row, i))
@@ -56,6 +68,13 @@ impl Scraper for InnodbTablespaces {
                     .unwrap_or_else(|| default.to_string())
             };
             let name = get("NAME", "");
+            // MariaDB 10.5 dropped SPACE_TYPE: upstream leaves the label
+            // empty there, and says NONE only for a NULL.
+            let space_type = if column(row, "SPACE_TYPE").is_some() {
+                get("SPACE_TYPE", "NONE")
+            } else {
+                String::new()
+            };
             let space = column(row, "SPACE").map(|i| num0(row, i)).unwrap_or(0.0);
             out.gauge(
                 &self.info,
@@ -63,7 +82,7 @@ impl Scraper for InnodbTablespaces {
                     &name,
                     &get("FILE_FORMAT", "NONE"),
                     &get("ROW_FORMAT", "NONE"),
-                    &get("SPACE_TYPE", "NONE"),
+                    &space_type,
                 ],
                 space,
             );
@@ -74,6 +93,99 @@ impl Scraper for InnodbTablespaces {
                 out.gauge(&self.allocated, &[&name], num0(row, i));
             }
         }
-        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::fixture::{args, samples, sorted, text_rows};
+
+    fn emit(columns: &[&str], cells: &[&[&str]]) -> Vec<String> {
+        let scraper = super::build(&args(&[]));
+        let mut out = exporter_kit::Emitter::new();
+        scraper.emit(&text_rows(columns, cells), &mut out);
+        samples(out)
+    }
+
+    const EXPECTED: [&str; 4] = [
+        r#"gauge mysql_info_schema_innodb_tablespace_file_size_bytes{tablespace_name="sys/sys_config"} 100"#,
+        r#"gauge mysql_info_schema_innodb_tablespace_allocated_size_bytes{tablespace_name="sys/sys_config"} 100"#,
+        r#"gauge mysql_info_schema_innodb_tablespace_file_size_bytes{tablespace_name="db/compressed"} 300"#,
+        r#"gauge mysql_info_schema_innodb_tablespace_allocated_size_bytes{tablespace_name="db/compressed"} 200"#,
+    ];
+
+    /// Upstream's TestScrapeInfoSchemaInnodbTablespaces rows (MySQL).
+    #[test]
+    fn mysql_rows() {
+        let got = emit(
+            &[
+                "SPACE",
+                "NAME",
+                "FILE_FORMAT",
+                "ROW_FORMAT",
+                "SPACE_TYPE",
+                "FILE_SIZE",
+                "ALLOCATED_SIZE",
+            ],
+            &[
+                &[
+                    "1",
+                    "sys/sys_config",
+                    "Barracuda",
+                    "Dynamic",
+                    "Single",
+                    "100",
+                    "100",
+                ],
+                &[
+                    "2",
+                    "db/compressed",
+                    "Barracuda",
+                    "Compressed",
+                    "Single",
+                    "300",
+                    "200",
+                ],
+            ],
+        );
+        let mut expected = EXPECTED.to_vec();
+        expected.extend([
+            r#"gauge mysql_info_schema_innodb_tablespace_space_info{file_format="Barracuda",row_format="Dynamic",space_type="Single",tablespace_name="sys/sys_config"} 1"#,
+            r#"gauge mysql_info_schema_innodb_tablespace_space_info{file_format="Barracuda",row_format="Compressed",space_type="Single",tablespace_name="db/compressed"} 2"#,
+        ]);
+        assert_eq!(got, sorted(&expected));
+    }
+
+    /// Upstream's TestScrapeInfoSchemaInnodbTablespacesWithoutSpaceType
+    /// rows (MariaDB 10.5+): an empty space_type.
+    #[test]
+    fn mariadb_rows_without_space_type() {
+        let got = emit(
+            &[
+                "SPACE",
+                "NAME",
+                "FILE_FORMAT",
+                "ROW_FORMAT",
+                "FILE_SIZE",
+                "ALLOCATED_SIZE",
+            ],
+            &[
+                &["1", "sys/sys_config", "Barracuda", "Dynamic", "100", "100"],
+                &[
+                    "2",
+                    "db/compressed",
+                    "Barracuda",
+                    "Compressed",
+                    "300",
+                    "200",
+                ],
+            ],
+        );
+        let mut expected = EXPECTED.to_vec();
+        expected.extend([
+            r#"gauge mysql_info_schema_innodb_tablespace_space_info{file_format="Barracuda",row_format="Dynamic",space_type="",tablespace_name="sys/sys_config"} 1"#,
+            r#"gauge mysql_info_schema_innodb_tablespace_space_info{file_format="Barracuda",row_format="Compressed",space_type="",tablespace_name="db/compressed"} 2"#,
+        ]);
+        assert_eq!(got, sorted(&expected));
     }
 }

@@ -7,20 +7,19 @@
 //! MySQL 8.0.28+ also has `SUM_CPU_TIME` and the `QUANTILE_95/99/999`
 //! columns (mysqld_exporter 0.17's `..._cpu_time_seconds_total` and the
 //! `mysql_perf_schema_events_statements_latency` summary). MariaDB and
-//! older MySQL lack them: upstream then picks a query without them by
-//! server version and reports zeros in their place. Ours asks for them,
-//! falls back to the query without them on "unknown column" (remembered
-//! per target: one query per scrape), and then leaves out the CPU time
-//! family and the summary's quantiles (its `_sum` and `_count` are still
-//! real) rather than report zeros that were never measured.
+//! older MySQL lack them: upstream then runs a query without them (and
+//! without `SUM_LOCK_TIME`) and reports lock time, CPU time and the
+//! quantiles as 0, which its tests assert; so do we. Ours asks for the
+//! MySQL 8 columns and falls back to the query without them on "unknown
+//! column" (remembered per target: one query per scrape).
 
 use exporter_kit::{BuildError, Desc, Emitter, Summary};
-use mysql_async::Conn;
+use mysql_async::{Conn, Row};
 
 use crate::args::Args;
 use crate::collectors::tables_pass::sql_string;
 use crate::scraper::{
-    Cx, PICO, ScrapeError, Scraped, Scraper, ScraperBox, first_taken, num0, number, text,
+    Cx, PICO, ScrapeError, Scraped, Scraper, ScraperBox, first_taken, num0, text,
 };
 
 pub struct EventsStatements {
@@ -48,6 +47,10 @@ fn unknown_column(e: &ScrapeError) -> bool {
 }
 
 pub fn new(args: &Args) -> Result<ScraperBox, BuildError> {
+    Ok(std::sync::Arc::new(build(args)))
+}
+
+fn build(args: &Args) -> EventsStatements {
     let l = &["schema", "digest", "digest_text"];
     let c = |name: &str, help: &str| {
         Desc::counter(
@@ -63,7 +66,7 @@ pub fn new(args: &Args) -> Result<ScraperBox, BuildError> {
         .map(|s| sql_string(&s))
         .collect::<Vec<_>>()
         .join(", ");
-    Ok(std::sync::Arc::new(EventsStatements {
+    EventsStatements {
         limit: args.eventsstatements_limit,
         time_limit: args.eventsstatements_timelimit,
         text_limit: args.eventsstatements_digest_text_limit,
@@ -177,7 +180,7 @@ pub fn new(args: &Args) -> Result<ScraperBox, BuildError> {
                 1.0,
             ),
         ],
-    }))
+    }
 }
 
 impl EventsStatements {
@@ -211,29 +214,140 @@ impl Scraper for EventsStatements {
             unknown_column,
         )
         .await?;
+        self.emit(&rows, out);
+        Ok(())
+    }
+}
+
+impl EventsStatements {
+    /// Rows of schema, digest, text, the common columns and, from MySQL
+    /// 8.0.28, CPU time and the three quantiles. Without those, upstream's
+    /// zeros for lock time, CPU time and the quantiles.
+    fn emit(&self, rows: &[Row], out: &mut Emitter) {
         let n = self.families.len();
-        for row in &rows {
+        for row in rows {
+            let mysql8 = row.len() > 3 + n;
             let (schema, digest, digest_text) = (text(row, 0), text(row, 1), text(row, 2));
             let labels = [schema.as_str(), digest.as_str(), digest_text.as_str()];
-            for (i, (_, desc, div)) in self.families.iter().enumerate() {
-                out.counter(desc, &labels, num0(row, 3 + i) / div);
+            for (i, (column, desc, div)) in self.families.iter().enumerate() {
+                let value = if *column == "SUM_LOCK_TIME" && !mysql8 {
+                    0.0
+                } else {
+                    num0(row, 3 + i) / div
+                };
+                out.counter(desc, &labels, value);
             }
+            let at = |i: usize| if mysql8 { num0(row, i) / PICO } else { 0.0 };
+            out.counter(&self.cpu_time, &labels, at(3 + n));
             // Columns 3 and 4: COUNT_STAR, SUM_TIMER_WAIT.
-            let mut summary = Summary {
-                quantiles: Vec::new(),
+            let summary = Summary {
+                quantiles: QUANTILES
+                    .iter()
+                    .enumerate()
+                    .map(|(k, q)| (*q, at(4 + n + k)))
+                    .collect(),
                 sum: num0(row, 4) / PICO,
                 count: num0(row, 3) as u64,
             };
-            if row.len() > 3 + n {
-                out.counter(&self.cpu_time, &labels, num0(row, 3 + n) / PICO);
-                summary.quantiles = QUANTILES
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(k, q)| Some((*q, number(row, 4 + n + k)? / PICO)))
-                    .collect();
-            }
             out.summary(&self.latency, &labels, summary);
         }
-        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::fixture::{args, samples, sorted, text_rows};
+
+    const COMMON: [&str; 16] = [
+        "SCHEMA_NAME",
+        "DIGEST",
+        "DIGEST_TEXT",
+        "COUNT_STAR",
+        "SUM_TIMER_WAIT",
+        "SUM_LOCK_TIME",
+        "SUM_ERRORS",
+        "SUM_WARNINGS",
+        "SUM_ROWS_AFFECTED",
+        "SUM_ROWS_SENT",
+        "SUM_ROWS_EXAMINED",
+        "SUM_CREATED_TMP_DISK_TABLES",
+        "SUM_CREATED_TMP_TABLES",
+        "SUM_SORT_MERGE_PASSES",
+        "SUM_SORT_ROWS",
+        "SUM_NO_INDEX_USED",
+    ];
+    const CELLS: [&str; 16] = [
+        "db1",
+        "digest1",
+        "SELECT * FROM test",
+        "100",
+        "1000",
+        "30",
+        "1",
+        "2",
+        "50",
+        "100",
+        "150",
+        "1",
+        "2",
+        "3",
+        "100",
+        "1",
+    ];
+
+    fn expected(lock: &str, cpu: &str, quantiles: [&str; 3]) -> Vec<String> {
+        let l = r#"{digest="digest1",digest_text="SELECT * FROM test",schema="db1"}"#;
+        let p = "counter mysql_perf_schema_events_statements";
+        let s = "summary mysql_perf_schema_events_statements_latency";
+        sorted(&[
+            &format!("{p}_total{l} 100"),
+            &format!("{p}_seconds_total{l} 0.000000001"),
+            &format!("{p}_lock_time_seconds_total{l} {lock}"),
+            &format!("{p}_cpu_time_seconds_total{l} {cpu}"),
+            &format!("{p}_errors_total{l} 1"),
+            &format!("{p}_warnings_total{l} 2"),
+            &format!("{p}_rows_affected_total{l} 50"),
+            &format!("{p}_rows_sent_total{l} 100"),
+            &format!("{p}_rows_examined_total{l} 150"),
+            &format!("{p}_tmp_disk_tables_total{l} 1"),
+            &format!("{p}_tmp_tables_total{l} 2"),
+            &format!("{p}_sort_merge_passes_total{l} 3"),
+            &format!("{p}_sort_rows_total{l} 100"),
+            &format!("{p}_no_index_used_total{l} 1"),
+            &format!(
+                "{s}{l} Summary(Summary {{ quantiles: [(95.0, {}), (99.0, {}), (999.0, {})], sum: 1e-9, count: 100 }})",
+                quantiles[0], quantiles[1], quantiles[2]
+            ),
+        ])
+    }
+
+    /// Upstream's TestScrapePerfEventsStatements (servers before MySQL
+    /// 8.0.28): lock time, CPU time and quantiles are 0.
+    #[test]
+    fn rows_without_mysql8_columns() {
+        let scraper = super::build(&args(&[]));
+        let mut out = exporter_kit::Emitter::new();
+        scraper.emit(&text_rows(&COMMON, &[&CELLS]), &mut out);
+        assert_eq!(samples(out), expected("0", "0", ["0.0", "0.0", "0.0"]));
+    }
+
+    /// Upstream's TestScrapePerfEventsStatementsMySQL8028 row.
+    #[test]
+    fn rows_with_mysql8_columns() {
+        let mut columns = COMMON.to_vec();
+        columns.extend(["SUM_CPU_TIME", "QUANTILE_95", "QUANTILE_99", "QUANTILE_999"]);
+        let mut cells = CELLS.to_vec();
+        cells.extend(["50", "100", "150", "200"]);
+        let scraper = super::build(&args(&[]));
+        let mut out = exporter_kit::Emitter::new();
+        scraper.emit(&text_rows(&columns, &[&cells]), &mut out);
+        assert_eq!(
+            samples(out),
+            expected(
+                "0.00000000003",
+                "0.00000000005",
+                ["1e-10", "1.5e-10", "2e-10"]
+            )
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! Grand totals of `performance_schema.events_statements_summary_by_digest`.
 
 use exporter_kit::{BuildError, Desc, Emitter};
-use mysql_async::Conn;
+use mysql_async::{Conn, Row};
 
 use crate::args::Args;
 use crate::scraper::{Cx, PICO, Scraped, Scraper, ScraperBox, num0, query};
@@ -19,7 +19,9 @@ const COLUMNS: [(&str, &str, bool); 21] = [
     ),
     ("SUM_CREATED_TMP_TABLES", "created_tmp_tables", false),
     ("SUM_ERRORS", "errors", false),
-    ("SUM_LOCK_TIME", "lock_time", true),
+    // Upstream leaves the lock time in picoseconds (only the wait time
+    // becomes seconds).
+    ("SUM_LOCK_TIME", "lock_time", false),
     ("SUM_NO_GOOD_INDEX_USED", "no_good_index_used", false),
     ("SUM_NO_INDEX_USED", "no_index_used", false),
     ("SUM_ROWS_AFFECTED", "rows_affected", false),
@@ -42,8 +44,12 @@ const COLUMNS: [(&str, &str, bool); 21] = [
     ("SUM_WARNINGS", "warnings", false),
 ];
 
-pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
-    Ok(std::sync::Arc::new(EventsStatementsSum {
+pub fn new(args: &Args) -> Result<ScraperBox, BuildError> {
+    Ok(std::sync::Arc::new(build(args)))
+}
+
+fn build(_args: &Args) -> EventsStatementsSum {
+    EventsStatementsSum {
         families: COLUMNS
             .iter()
             .map(|(col, name, seconds)| {
@@ -58,7 +64,7 @@ pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
                 )
             })
             .collect(),
-    }))
+    }
 }
 
 #[async_trait::async_trait]
@@ -74,11 +80,88 @@ impl Scraper for EventsStatementsSum {
             sums.join(", ")
         );
         let rows = query(conn, &sql).await?;
+        self.emit(&rows, out);
+        Ok(())
+    }
+}
+
+impl EventsStatementsSum {
+    /// The one row of the 21 sums.
+    fn emit(&self, rows: &[Row], out: &mut Emitter) {
         if let Some(row) = rows.first() {
             for (i, (_, desc, div)) in self.families.iter().enumerate() {
                 out.counter(desc, &[], num0(row, i) / div);
             }
         }
-        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::fixture::{args, samples, sorted, text_rows};
+
+    /// Upstream's TestScrapePerfEventsStatementsSum row: only the wait
+    /// time in seconds, a sum beyond u64 still a number.
+    #[test]
+    fn rows_become_upstreams_families() {
+        let columns: Vec<String> = super::COLUMNS
+            .iter()
+            .map(|(c, _, _)| format!("SUM_{c}"))
+            .collect();
+        let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+        let values = [
+            "100",
+            "1",
+            "2",
+            "3",
+            "4000",
+            "5",
+            "6",
+            "7",
+            "8",
+            "9",
+            "10",
+            "11",
+            "12",
+            "13",
+            "14",
+            "15",
+            "16",
+            "17",
+            "18",
+            "36463827771516430384",
+            "19",
+        ];
+        let rows = text_rows(&columns, &[&values]);
+        let scraper = super::build(&args(&[]));
+        let mut out = exporter_kit::Emitter::new();
+        scraper.emit(&rows, &mut out);
+        let p = "counter mysql_perf_schema_events_statements_sum";
+        assert_eq!(
+            samples(out),
+            sorted(&[
+                &format!("{p}_total{{}} 100"),
+                &format!("{p}_created_tmp_disk_tables{{}} 1"),
+                &format!("{p}_created_tmp_tables{{}} 2"),
+                &format!("{p}_errors{{}} 3"),
+                &format!("{p}_lock_time{{}} 4000"),
+                &format!("{p}_no_good_index_used{{}} 5"),
+                &format!("{p}_no_index_used{{}} 6"),
+                &format!("{p}_rows_affected{{}} 7"),
+                &format!("{p}_rows_examined{{}} 8"),
+                &format!("{p}_rows_sent{{}} 9"),
+                &format!("{p}_select_full_join{{}} 10"),
+                &format!("{p}_select_full_range_join{{}} 11"),
+                &format!("{p}_select_range{{}} 12"),
+                &format!("{p}_select_range_check{{}} 13"),
+                &format!("{p}_select_scan{{}} 14"),
+                &format!("{p}_sort_merge_passes{{}} 15"),
+                &format!("{p}_sort_range{{}} 16"),
+                &format!("{p}_sort_rows{{}} 17"),
+                &format!("{p}_sort_scan{{}} 18"),
+                &format!("{p}_timer_wait{{}} 36463827.771516435"),
+                &format!("{p}_warnings{{}} 19"),
+            ])
+        );
     }
 }

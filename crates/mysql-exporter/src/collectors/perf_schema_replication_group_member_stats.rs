@@ -1,7 +1,7 @@
 //! `performance_schema.replication_group_member_stats` of this member.
 
 use exporter_kit::{BuildError, Desc, Emitter};
-use mysql_async::Conn;
+use mysql_async::{Conn, Row};
 
 use crate::args::Args;
 use crate::scraper::{Cx, Scraped, Scraper, ScraperBox, column, num0, query};
@@ -10,10 +10,14 @@ pub struct MemberStats {
     descs: Vec<(&'static str, Desc)>,
 }
 
-pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
+pub fn new(args: &Args) -> Result<ScraperBox, BuildError> {
+    Ok(std::sync::Arc::new(build(args)))
+}
+
+fn build(_args: &Args) -> MemberStats {
     let c = |n: &str, h: &str| Desc::counter(&format!("mysql_perf_schema_{n}"), h, &[]);
     let g = |n: &str, h: &str| Desc::gauge(&format!("mysql_perf_schema_{n}"), h, &[]);
-    Ok(std::sync::Arc::new(MemberStats {
+    MemberStats {
         descs: vec![
             (
                 "COUNT_TRANSACTIONS_IN_QUEUE",
@@ -72,7 +76,7 @@ pub fn new(_args: &Args) -> Result<ScraperBox, BuildError> {
                 ),
             ),
         ],
-    }))
+    }
 }
 
 #[async_trait::async_trait]
@@ -83,13 +87,79 @@ impl Scraper for MemberStats {
             "SELECT * FROM performance_schema.replication_group_member_stats WHERE MEMBER_ID = @@server_uuid",
         )
         .await?;
-        for row in &rows {
+        self.emit(&rows, out);
+        Ok(())
+    }
+}
+
+impl MemberStats {
+    /// The member's row: the known columns by name, the others ignored.
+    fn emit(&self, rows: &[Row], out: &mut Emitter) {
+        for row in rows {
             for (col, desc) in &self.descs {
                 if let Some(i) = column(row, col) {
                     out.value(desc, &[], num0(row, i));
                 }
             }
         }
-        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::fixture::{args, samples, sorted, text_rows};
+
+    /// Upstream's TestScrapePerfReplicationGroupMemberStats row: the GTID
+    /// set columns are no metrics, the queues gauges.
+    #[test]
+    fn rows_become_upstreams_families() {
+        let rows = text_rows(
+            &[
+                "CHANNEL_NAME",
+                "VIEW_ID",
+                "MEMBER_ID",
+                "COUNT_TRANSACTIONS_IN_QUEUE",
+                "COUNT_TRANSACTIONS_CHECKED",
+                "COUNT_CONFLICTS_DETECTED",
+                "COUNT_TRANSACTIONS_ROWS_VALIDATING",
+                "TRANSACTIONS_COMMITTED_ALL_MEMBERS",
+                "LAST_CONFLICT_FREE_TRANSACTION",
+                "COUNT_TRANSACTIONS_REMOTE_IN_APPLIER_QUEUE",
+                "COUNT_TRANSACTIONS_REMOTE_APPLIED",
+                "COUNT_TRANSACTIONS_LOCAL_PROPOSED",
+                "COUNT_TRANSACTIONS_LOCAL_ROLLBACK",
+            ],
+            &[&[
+                "group_replication_applier",
+                "15813535259046852:43",
+                "e14c4f71-025f-11ea-b800-0620049edbec",
+                "0",
+                "7389775",
+                "1",
+                "48",
+                "0515b3c2-f59f-11e9-881b-0620049edbec:1-15270987,\n8f782839:4-39",
+                "0515b3c2-f59f-11e9-881b-0620049edbec:15271011",
+                "2",
+                "22",
+                "7389759",
+                "7",
+            ]],
+        );
+        let scraper = super::build(&args(&[]));
+        let mut out = exporter_kit::Emitter::new();
+        scraper.emit(&rows, &mut out);
+        assert_eq!(
+            samples(out),
+            sorted(&[
+                "gauge mysql_perf_schema_transactions_in_queue{} 0",
+                "counter mysql_perf_schema_transactions_checked_total{} 7389775",
+                "counter mysql_perf_schema_conflicts_detected_total{} 1",
+                "counter mysql_perf_schema_transactions_rows_validating_total{} 48",
+                "gauge mysql_perf_schema_transactions_remote_in_applier_queue{} 2",
+                "counter mysql_perf_schema_transactions_remote_applied_total{} 22",
+                "counter mysql_perf_schema_transactions_local_proposed_total{} 7389759",
+                "counter mysql_perf_schema_transactions_local_rollback_total{} 7",
+            ])
+        );
     }
 }
