@@ -87,8 +87,14 @@ pub struct Descs {
     pub stream_group_lag: Desc,
     pub stream_group_consumer_messages_pending: Desc,
     pub stream_group_consumer_idle_seconds: Desc,
-    pub connected_clients_details: Desc,
-    pub connected_clients_details_with_port: Desc,
+    /// CLIENT LIST: the base labels; port, user and resp are added per client
+    pub connected_client_info: Desc,
+    /// CLIENT LIST numbers per client, labelled id and name, with the
+    /// CLIENT LIST field each one reads
+    pub connected_client: Vec<(&'static str, Desc)>,
+    /// Redis 7.0.3+ `ssub`, 7.4+ `watch`: only when CLIENT LIST has them
+    pub connected_client_shard_subscriptions: Desc,
+    pub connected_client_watched_keys: Desc,
     pub script_result: Desc,
     pub script_values: Desc,
     pub sentinel_info: FieldMap,
@@ -129,17 +135,58 @@ pub const CLUSTER_INFO_FIELDS: &[&str] = &[
     "cluster_my_epoch",
 ];
 
-/// Labels of `connected_clients_details` (CLIENT LIST), as upstream.
-pub const CLIENT_LABELS: &[&str] = &[
-    "name",
-    "created_at",
-    "idle_since",
-    "flags",
-    "db",
-    "omem",
-    "cmd",
-    "host",
-    "user",
+/// CLIENT LIST fields exported per client, by upstream's metric names.
+const CLIENT_NUMBERS: [(&str, &str, &str); 10] = [
+    (
+        "omem",
+        "connected_client_output_buffer_memory_usage_bytes",
+        "Memory used by the client's output buffer.",
+    ),
+    (
+        "tot-mem",
+        "connected_client_total_memory_consumed_bytes",
+        "Total memory the client consumes.",
+    ),
+    (
+        "age",
+        "connected_client_created_at_timestamp",
+        "Unix time the client connected.",
+    ),
+    (
+        "idle",
+        "connected_client_idle_since_timestamp",
+        "Unix time the client was last active.",
+    ),
+    (
+        "sub",
+        "connected_client_channel_subscriptions_count",
+        "Channel subscriptions of the client.",
+    ),
+    (
+        "psub",
+        "connected_client_pattern_matching_subscriptions_count",
+        "Pattern subscriptions of the client.",
+    ),
+    (
+        "qbuf",
+        "connected_client_query_buffer_length_bytes",
+        "Length of the client's query buffer.",
+    ),
+    (
+        "qbuf-free",
+        "connected_client_query_buffer_free_space_bytes",
+        "Free space of the client's query buffer.",
+    ),
+    (
+        "obl",
+        "connected_client_output_buffer_length_bytes",
+        "Length of the client's output buffer.",
+    ),
+    (
+        "oll",
+        "connected_client_output_list_length",
+        "Length of the client's output list.",
+    ),
 ];
 
 struct Builder<'a> {
@@ -197,8 +244,10 @@ impl Descs {
         let stream = &["db", "stream"];
         let group = &["db", "stream", "group"];
         let consumer = &["db", "stream", "group", "consumer"];
-        let mut with_port: Vec<&str> = CLIENT_LABELS[..8].to_vec();
-        with_port.extend(["port", "user"]);
+        let mut connected_client = Vec::with_capacity(CLIENT_NUMBERS.len());
+        for (field, name, help) in CLIENT_NUMBERS {
+            connected_client.push((field, b.g(name, help, &["id", "name"])?));
+        }
         Ok(Descs {
             ns: ns.to_string(),
             sentinel_info,
@@ -593,15 +642,21 @@ impl Descs {
                 "Idle time of a consumer.",
                 consumer,
             )?,
-            connected_clients_details: b.g(
-                "connected_clients_details",
-                "Details about connected clients.",
-                CLIENT_LABELS,
+            connected_client_info: b.g(
+                "connected_client_info",
+                "Details about a connected client.",
+                &["id", "name", "flags", "db", "host"],
             )?,
-            connected_clients_details_with_port: b.g(
-                "connected_clients_details",
-                "Details about connected clients.",
-                &with_port,
+            connected_client,
+            connected_client_shard_subscriptions: b.g(
+                "connected_client_shard_channel_subscriptions_count",
+                "Shard channel subscriptions of the client.",
+                &["id", "name"],
+            )?,
+            connected_client_watched_keys: b.g(
+                "connected_client_shard_channel_watched_keys",
+                "Keys the client watches.",
+                &["id", "name"],
             )?,
             script_result: b.g(
                 "script_result",
