@@ -2,7 +2,7 @@
 //! for `--redis.addr` on the telemetry path, and the multi-target
 //! `/scrape?target=` handler.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -398,7 +398,7 @@ impl Scraper {
             }
         }
         match histogram {
-            Some(Ok(v)) => latency::emit_histogram(d, &v, &command_usec(&info_text), out),
+            Some(Ok(v)) => latency::emit_histogram(d, &v, &latency::command_usec(&info_text), out),
             Some(Err(e)) => tracing::debug!(error = %e, "LATENCY HISTOGRAM failed; skipped"),
             None => {}
         }
@@ -585,25 +585,6 @@ impl Scraper {
 
 fn resp_text(v: &Value) -> Option<String> {
     crate::resp::text(v)
-}
-
-/// cmd -> total microseconds, from INFO commandstats.
-fn command_usec(info_text: &str) -> HashMap<&str, f64> {
-    let Some(start) = info_text.find("# Commandstats") else {
-        return HashMap::new();
-    };
-    info_text[start..]
-        .lines()
-        .skip(1)
-        .map(str::trim)
-        .take_while(|l| !l.starts_with('#'))
-        .filter_map(|l| {
-            let (key, value) = l.split_once(':')?;
-            let cmd = key.strip_prefix("cmdstat_")?;
-            let usec = value.split(',').find_map(|p| p.strip_prefix("usec="))?;
-            Some((cmd, usec.parse::<f64>().ok()?))
-        })
-        .collect()
 }
 
 /// An address without its password, for logs.
