@@ -525,6 +525,7 @@ impl Scraper {
                 db: k.db,
                 key: Arc::from(k.key.as_str()),
                 kind: None,
+                named: true,
             })
             .collect();
         let patterns = glob_patterns(keys);

@@ -39,9 +39,19 @@ fn basic_scrape_matches_upstream_families_and_values() {
             "missing {want:?} in\n{text}"
         );
     }
-    // a key that does not exist is not reported (redis_exporter 1.88;
-    // Debian's 1.45 still said size 0)
-    assert!(!text.contains("key=\"missing\""), "{text}");
+    // a named key that does not exist has size 0 and nothing else, as
+    // upstream (1.88 reads TYPE `none` on and reports the size it has: 0)
+    assert!(testkit::has_sample(
+        &text,
+        "redis_key_size{db=\"db0\",key=\"missing\"} 0"
+    ));
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.contains("key=\"missing\""))
+            .count(),
+        1,
+        "{text}"
+    );
 
     // metrics-compat: reference families present with their type and labels
     let reference = families(&theirs);
