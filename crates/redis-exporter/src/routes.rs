@@ -28,10 +28,9 @@ impl Handler for Reload {
         }
         match self.passwords.reload() {
             Ok(()) => text_response(StatusCode::OK, "ok"),
-            // The reload logged why.
-            Err(_) => text_response(
+            Err(e) => text_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "failed to reload passwords file",
+                format!("failed to reload passwords file: {e}"),
             ),
         }
     }

@@ -629,6 +629,32 @@ pub struct ScrapeHandler {
     pub scraper: std::sync::Arc<Scraper>,
 }
 
+/// Whether the host part of `rest` (after the userinfo) is one Go's
+/// `url.Parse` accepts, as upstream's /scrape only takes those: a port, if
+/// any, is digits (`host:6379-` is refused), and there is no space or
+/// control character.
+fn go_url_host_is_valid(rest: &str) -> bool {
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.chars().any(|c| c.is_control() || c == ' ') {
+        return false;
+    }
+    let port = match host.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((_, "")) => return true,
+            Some((_, tail)) => match tail.strip_prefix(':') {
+                Some(port) => port,
+                None => return false,
+            },
+            None => return false,
+        },
+        None => match host.rsplit_once(':') {
+            Some((_, port)) => port,
+            None => return true,
+        },
+    };
+    port.bytes().all(|b| b.is_ascii_digit())
+}
+
 fn key_param(req: &ProbeRequest, name: &str, default: &[DbKey]) -> Result<Vec<DbKey>, ProbeError> {
     match req.param(name) {
         Some(v) => keys::parse_key_arg(v).map_err(|e| ProbeError(format!("{name}: {e}"))),
@@ -638,6 +664,10 @@ fn key_param(req: &ProbeRequest, name: &str, default: &[DbKey]) -> Result<Vec<Db
 
 #[async_trait::async_trait]
 impl ProbeHandler for ScrapeHandler {
+    fn refused(&self) {
+        self.scraper.bad_requests.fetch_add(1, Ordering::Relaxed);
+    }
+
     async fn probe(
         &self,
         req: &ProbeRequest,
@@ -653,10 +683,10 @@ impl ProbeHandler for ScrapeHandler {
         }
         let addr = conn::with_scheme(&req.target);
         let (scheme, url_user, _, rest) = conn::split_userinfo(&addr);
-        if !matches!(
-            scheme,
-            "redis" | "rediss" | "unix" | "redis+unix" | "valkey" | "valkeys"
-        ) || rest.is_empty()
+        let unix = matches!(scheme, "unix" | "redis+unix");
+        if !(unix || matches!(scheme, "redis" | "rediss" | "valkey" | "valkeys"))
+            || rest.is_empty()
+            || (!unix && !go_url_host_is_valid(rest))
         {
             return Err(bad(format!("invalid target {:?}", redacted(&req.target))));
         }

@@ -675,6 +675,7 @@ async fn probe(
         .map(|(_, v)| v.clone())
         .filter(|t| !t.is_empty())
     else {
+        handler.refused();
         return text_response(
             StatusCode::BAD_REQUEST,
             "'target' parameter must be specified\n",
