@@ -750,7 +750,7 @@ fn type_reply(v: Value) -> String {
 /// Go's `strconv.ParseFloat(s, 64)` for the decimal forms Redis values
 /// take: no surrounding space, no `_`, and an out-of-range number is an
 /// error rather than an infinity.
-fn parse_go_float(s: &str) -> Option<f64> {
+pub(crate) fn parse_go_float(s: &str) -> Option<f64> {
     if s.contains('_') || s.trim() != s {
         return None;
     }

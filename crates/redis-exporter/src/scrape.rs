@@ -498,7 +498,9 @@ impl Scraper {
         }
 
         if !s.scripts.is_empty() {
-            lua::run(d, &mut c, &s.scripts, s.lua_read_only, out).await;
+            lua::run(d, &mut c, &s.scripts, s.lua_read_only, out)
+                .await
+                .map_err(ScrapeFailure::Redis)?;
         }
         Ok(())
     }
