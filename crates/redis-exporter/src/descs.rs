@@ -88,6 +88,8 @@ pub struct Descs {
     pub stream_group_consumer_messages_pending: Desc,
     pub stream_group_consumer_idle_seconds: Desc,
     /// CLIENT LIST: the base labels; port, user and resp are added per client
+    pub sentinel_config_key_value: Desc,
+    pub sentinel_config_value: Desc,
     pub connected_client_info: Desc,
     /// CLIENT LIST numbers per client, labelled id and name, with the
     /// CLIENT LIST field each one reads
@@ -641,6 +643,16 @@ impl Descs {
                 "stream_group_consumer_idle_seconds",
                 "Idle time of a consumer.",
                 consumer,
+            )?,
+            sentinel_config_key_value: b.g(
+                "sentinel_config_key_value",
+                "Sentinel global setting and its value.",
+                &["key", "value"],
+            )?,
+            sentinel_config_value: b.g(
+                "sentinel_config_value",
+                "Sentinel global setting whose value is a number.",
+                &["key"],
             )?,
             connected_client_info: b.g(
                 "connected_client_info",

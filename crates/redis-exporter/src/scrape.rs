@@ -480,6 +480,9 @@ impl Scraper {
 
         if summary.sentinel {
             sentinel::collect(d, &mut c, out, s.include_sentinel_peer_info).await;
+            if s.include_config_metrics {
+                sentinel::config(d, &mut c, s.redact_config_metrics, out).await;
+            }
         }
 
         if s.export_client_list {

@@ -596,6 +596,28 @@ fn sentinel_metrics() {
         Some(1.0)
     );
     assert!(text.contains("redis_sentinel_master_ckquorum_status{master_name=\"mymaster\""));
+    // Sentinel's own settings only with --include-config-metrics, as upstream
+    assert!(!text.contains("redis_sentinel_config_"), "{text}");
+    let with_config = exporter(&[
+        "-redis.addr",
+        &format!("redis://127.0.0.1:{port}"),
+        "-include-config-metrics",
+    ]);
+    let text = scrape(&with_config);
+    assert!(
+        testkit::has_sample(
+            &text,
+            "redis_sentinel_config_key_value{key=\"resolve-hostnames\",value=\"no\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(
+        testkit::has_sample(
+            &text,
+            "redis_sentinel_config_value{key=\"announce-port\"} 0"
+        ),
+        "{text}"
+    );
 }
 
 /// A Redis serving TLS with a certificate for `localhost` and `127.0.0.1`
