@@ -725,6 +725,29 @@ mod tests {
     }
 
     #[test]
+    fn valkey_thread_times_and_dashed_cluster_fields() {
+        let (t, _) = render(
+            "# CPU\r\nused_active_time_main_thread:12.5\r\nused_active_time_io_thread_0:2.5\r\nused_active_time_io_thread_1:3.5\r\nused_active_time_io_thread_foo:4.5\r\n# Cluster\r\ncluster_stats_messages_auth-req_received:6\r\n",
+            0,
+        );
+        for want in [
+            "redis_active_time_main_thread_seconds_total 12.5",
+            "redis_active_time_io_thread_seconds_total{thread=\"0\"} 2.5",
+            "redis_active_time_io_thread_seconds_total{thread=\"1\"} 3.5",
+            "redis_cluster_stats_messages_auth_req_received 6",
+        ] {
+            assert!(testkit::has_sample(&t, want), "missing {want:?} in\n{t}");
+        }
+        assert!(!t.contains("foo"), "{t}");
+        assert_eq!(
+            t.lines()
+                .filter(|l| l.starts_with("redis_active_time_io_thread_seconds_total{"))
+                .count(),
+            2
+        );
+    }
+
+    #[test]
     fn garbage_never_panics() {
         for text in [
             "",
