@@ -689,7 +689,7 @@ impl ProbeHandler for ScrapeHandler {
         let addr = conn::with_scheme(&req.target);
         let (scheme, url_user, _, rest) = conn::split_userinfo(&addr);
         let unix = matches!(scheme, "unix" | "redis+unix");
-        if !(unix || matches!(scheme, "redis" | "rediss" | "valkey" | "valkeys"))
+        if !(unix || matches!(scheme, "redis" | "rediss" | "valkey" | "valkeys" | "tcp"))
             || rest.is_empty()
             || (!unix && !go_url_host_is_valid(rest))
         {

@@ -32,8 +32,13 @@ fn scrape_refuses_what_upstream_refuses() {
         "{text}"
     );
 
-    // without a scheme, and with an empty port as Go allows
-    for target in [redis.addr(), redis.url()] {
+    // without a scheme and with the schemes upstream's dialer takes
+    for target in [
+        redis.addr(),
+        redis.url(),
+        format!("tcp://{}", redis.addr()),
+        format!("valkey://{}", redis.addr()),
+    ] {
         let (status, body) = get(&ours.url(&format!("/scrape?target={target}")));
         assert_eq!(status, 200, "{target}: {body}");
         assert_eq!(value(&body, "redis_up"), Some(1.0), "{body}");
@@ -87,4 +92,20 @@ fn health_reload_and_unknown_paths() {
         "{body}"
     );
     assert_eq!(value(&common::scrape(&with_file), "redis_up"), Some(1.0));
+}
+
+/// `--redis.addr` in the forms upstream's dialer takes.
+#[test]
+fn redis_addr_host_variations() {
+    let redis = RedisServer::start();
+    for addr in [
+        redis.addr(),
+        redis.url(),
+        format!("tcp://{}", redis.addr()),
+        format!("valkey://{}", redis.addr()),
+    ] {
+        let ours = exporter(&["-redis.addr", &addr]);
+        let text = common::scrape(&ours);
+        assert_eq!(value(&text, "redis_up"), Some(1.0), "{addr}: {text}");
+    }
 }
