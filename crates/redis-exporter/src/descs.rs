@@ -51,6 +51,7 @@ pub struct Descs {
     pub rdb_current_size_bytes: Desc,
     pub config_maxclients: Desc,
     pub config_io_threads: Desc,
+    pub config_repl_backlog_size: Desc,
     pub config_value: Desc,
     pub config_key_value: Desc,
     pub config_client_output_buffer_limit_bytes: Desc,
@@ -492,6 +493,11 @@ impl Descs {
             )?,
             config_maxclients: b.g("config_maxclients", "maxclients setting.", &[])?,
             config_io_threads: b.g("config_io_threads", "io-threads setting.", &[])?,
+            config_repl_backlog_size: b.g(
+                "config_repl_backlog_size",
+                "repl-backlog-size setting in bytes.",
+                &[],
+            )?,
             config_value: b.g("config_value", "Numeric config settings.", &["key"])?,
             config_key_value: b.g(
                 "config_key_value",
@@ -672,7 +678,7 @@ impl Descs {
             )?,
             script_result: b.g(
                 "script_result",
-                "Result of the Lua script: 1 ok, 0 error.",
+                "Result of the Lua script: 1 ok, 2 no values, 0 error.",
                 &["filename"],
             )?,
             script_values: b.g(

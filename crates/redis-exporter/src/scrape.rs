@@ -94,11 +94,12 @@ pub struct Scraper {
 /// The settings exported without `--include-config-metrics`: Redis 7+
 /// answers `CONFIG GET` with several patterns, so a scrape asks for these
 /// instead of all ~200.
-const CONFIG_EXPORTED: [&str; 5] = [
+const CONFIG_EXPORTED: [&str; 6] = [
     "databases",
     "maxmemory",
     "maxclients",
     "io-threads",
+    "repl-backlog-size",
     "client-output-buffer-limit",
 ];
 

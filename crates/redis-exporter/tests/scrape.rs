@@ -33,6 +33,8 @@ fn basic_scrape_matches_upstream_families_and_values() {
         "redis_key_value{db=\"db0\",key=\"counter\"} 42",
         "redis_key_size{db=\"db0\",key=\"queue\"} 3",
         "redis_key_value_as_string{db=\"db0\",key=\"greeting\",val=\"hello\"} 1",
+        // redis.conf's default repl-backlog-size, 1mb
+        "redis_config_repl_backlog_size 1048576",
     ] {
         assert!(
             testkit::has_sample(&text, want),
