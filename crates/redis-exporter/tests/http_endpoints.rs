@@ -54,6 +54,10 @@ fn health_reload_and_unknown_paths() {
     let redis = RedisServer::start();
     let ours = exporter(&["-redis.addr", &redis.url()]);
     assert_eq!(get(&ours.url("/health")), (200, "ok".to_string()));
+    let (status, page) = get(&ours.url("/"));
+    assert_eq!(status, 200);
+    assert!(page.contains("<head><title>Redis Exporter "), "{page}");
+    assert!(page.contains("<a href='/metrics'>Metrics</a>"), "{page}");
     for path in [
         "/nonexistent",
         "/foo/bar",
