@@ -11,6 +11,9 @@ use crate::http::probe::ProbeHandler;
 use crate::runner::{CollectorMetrics, FilterError, Runner, merge};
 use crate::spec::Spec;
 
+/// Renders a landing page from the telemetry path.
+pub type LandingPage = fn(&str) -> String;
+
 pub struct Exporter {
     pub(crate) spec: Spec,
     pub(crate) runner: Runner,
@@ -20,6 +23,9 @@ pub struct Exporter {
     pub(crate) routes: Vec<(String, Arc<dyn Handler>)>,
     pub(crate) fallback: Option<Arc<dyn Handler>>,
     pub(crate) links: Vec<(String, String)>,
+    /// The landing page from the telemetry path, when the exporter's
+    /// upstream serves its own (see [`Exporter::landing_page`]).
+    pub(crate) landing_page: Option<LandingPage>,
     /// A web configuration made from an exporter's own flags (see
     /// [`Exporter::web_config`]).
     pub(crate) web_config: Option<crate::webconfig::FlagWebConfig>,
@@ -36,6 +42,7 @@ impl Exporter {
             routes: Vec::new(),
             fallback: None,
             links: Vec::new(),
+            landing_page: None,
             web_config: None,
         }
     }
@@ -102,6 +109,13 @@ impl Exporter {
     /// Serves every path no other route takes (an application's API).
     pub fn fallback(&mut self, handler: impl Handler) -> &mut Self {
         self.fallback = Some(Arc::new(handler));
+        self
+    }
+
+    /// Replaces the kit's landing page at `/` by `page(telemetry_path)`,
+    /// for upstreams whose page is checked byte for byte.
+    pub fn landing_page(&mut self, page: fn(&str) -> String) -> &mut Self {
+        self.landing_page = Some(page);
         self
     }
 

@@ -75,16 +75,28 @@ impl Handler for DiscoverClusterNodes {
             password: self.scraper.password_for(&self.addr, &self.user),
             url_credentials: true,
         };
+        // upstream first refreshes its cluster client (CLUSTER SLOTS): an
+        // unreachable node and one without cluster support both fail there,
+        // with its "couldn't connect" message
+        let refresh_failed =
+            |e: String| format!("Couldn't connect to redis cluster: cluster refresh failed: {e}");
         let nodes = async {
-            let client = conn::client(&target, &settings.tls).map_err(|e| e.to_string())?;
+            let client =
+                conn::client(&target, &settings.tls).map_err(|e| refresh_failed(e.to_string()))?;
             let mut connection = conn::connect(&client, settings.timeout)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| refresh_failed(e.to_string()))?;
             redis::cmd("CLUSTER")
                 .arg("NODES")
                 .query_async::<String>(&mut connection)
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(|e| {
+                    if e.kind() == redis::ErrorKind::Io {
+                        format!("Failed to fetch cluster nodes: {e}")
+                    } else {
+                        refresh_failed(e.to_string())
+                    }
+                })
         };
         match nodes.await {
             Ok(text) => {
@@ -99,10 +111,7 @@ impl Handler for DiscoverClusterNodes {
             }
             Err(reason) => {
                 tracing::error!(error = %reason, addr = %crate::scrape::redacted(&self.addr), "discovering cluster nodes failed");
-                text_response(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    format!("Failed to fetch cluster nodes: {reason}"),
-                )
+                text_response(StatusCode::INTERNAL_SERVER_ERROR, reason)
             }
         }
     }

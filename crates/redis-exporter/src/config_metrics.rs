@@ -1,5 +1,5 @@
 //! CONFIG GET *: the database count, `config_maxmemory`/`maxclients`/
-//! `io_threads`, client output buffer limits, and with
+//! `io_threads`/`repl_backlog_size`, client output buffer limits, and with
 //! `--include-config-metrics` every setting, secrets redacted.
 
 use exporter_kit::Emitter;
@@ -26,12 +26,13 @@ pub fn emit(d: &Descs, reply: &Value, include_all: bool, redact: bool, out: &mut
         };
         match key {
             "databases" => databases = value.trim().parse::<usize>().unwrap_or(0),
-            "maxmemory" | "maxclients" | "io-threads" => {
+            "maxmemory" | "maxclients" | "io-threads" | "repl-backlog-size" => {
                 if let Ok(v) = value.trim().parse::<f64>() {
                     let desc = match key {
                         "maxmemory" => &d.config_maxmemory,
                         "maxclients" => &d.config_maxclients,
-                        _ => &d.config_io_threads,
+                        "io-threads" => &d.config_io_threads,
+                        _ => &d.config_repl_backlog_size,
                     };
                     out.gauge(desc, &[], v);
                 }
@@ -54,28 +55,20 @@ fn output_buffer_limits(d: &Descs, value: &str, out: &mut Emitter) {
     let parts: Vec<&str> = value.split_whitespace().collect();
     for chunk in parts.chunks_exact(4) {
         let class = chunk[0];
-        let (Ok(hard), Ok(soft), Ok(secs)) = (
-            chunk[1].parse::<f64>(),
-            chunk[2].parse::<f64>(),
-            chunk[3].parse::<f64>(),
-        ) else {
-            continue;
-        };
-        out.gauge(
-            &d.config_client_output_buffer_limit_bytes,
-            &[class, "hard"],
-            hard,
-        );
-        out.gauge(
-            &d.config_client_output_buffer_limit_bytes,
-            &[class, "soft"],
-            soft,
-        );
-        out.gauge(
-            &d.config_client_output_buffer_limit_overcome_seconds,
-            &[class, "soft"],
-            secs,
-        );
+        // each number on its own, as upstream: a bad one drops only itself
+        for (text, desc, limit) in [
+            (chunk[1], &d.config_client_output_buffer_limit_bytes, "hard"),
+            (chunk[2], &d.config_client_output_buffer_limit_bytes, "soft"),
+            (
+                chunk[3],
+                &d.config_client_output_buffer_limit_overcome_seconds,
+                "soft",
+            ),
+        ] {
+            if let Ok(v) = text.parse::<f64>() {
+                out.gauge(desc, &[class, limit], v);
+            }
+        }
     }
 }
 
@@ -121,5 +114,34 @@ mod tests {
         let mut out = Emitter::new();
         emit(&d, &reply, true, false, &mut out);
         assert!(to_text(&out.into_families()).contains("hunter2"));
+    }
+
+    #[test]
+    fn backlog_size_and_each_buffer_limit_number_on_its_own() {
+        let d = Descs::new("redis").unwrap();
+        let reply = Value::Array(vec![
+            bulk("repl-backlog-size"),
+            bulk("1048576"),
+            bulk("client-output-buffer-limit"),
+            bulk("normal 0 x 0 pubsub 33554432 8388608 60"),
+        ]);
+        let mut out = Emitter::new();
+        emit(&d, &reply, false, true, &mut out);
+        let t = to_text(&out.into_families());
+        for want in [
+            "redis_config_repl_backlog_size 1048576",
+            "redis_config_client_output_buffer_limit_bytes{class=\"normal\",limit=\"hard\"} 0",
+            "redis_config_client_output_buffer_limit_overcome_seconds{class=\"normal\",limit=\"soft\"} 0",
+            "redis_config_client_output_buffer_limit_bytes{class=\"pubsub\",limit=\"soft\"} 8388608",
+        ] {
+            assert!(testkit::has_sample(&t, want), "missing {want:?} in\n{t}");
+        }
+        assert!(!t.contains("class=\"normal\",limit=\"soft\"} x"));
+        assert!(
+            !t.contains(
+                "redis_config_client_output_buffer_limit_bytes{class=\"normal\",limit=\"soft\"}"
+            ),
+            "{t}"
+        );
     }
 }

@@ -226,10 +226,12 @@ pub fn client(target: &Target, tls: &TlsOptions) -> Result<Client, ConnError> {
     let (scheme, url_user, url_pass, rest) = split_userinfo(&addr);
     // Credentials travel separately: the URL the client parses has none
     // unless the operator allows it.
-    let bare = if scheme.is_empty() {
-        addr.clone()
-    } else {
-        format!("{scheme}://{rest}")
+    let bare = match scheme {
+        "" => addr.clone(),
+        // upstream falls back to a plain TCP dial of `host:port` when the
+        // URL is not one redigo takes, as `tcp://host:port` is not
+        "tcp" => format!("redis://{rest}"),
+        _ => format!("{scheme}://{rest}"),
     };
     let info = bare
         .as_str()

@@ -51,6 +51,7 @@ pub struct Descs {
     pub rdb_current_size_bytes: Desc,
     pub config_maxclients: Desc,
     pub config_io_threads: Desc,
+    pub config_repl_backlog_size: Desc,
     pub config_value: Desc,
     pub config_key_value: Desc,
     pub config_client_output_buffer_limit_bytes: Desc,
@@ -87,8 +88,16 @@ pub struct Descs {
     pub stream_group_lag: Desc,
     pub stream_group_consumer_messages_pending: Desc,
     pub stream_group_consumer_idle_seconds: Desc,
-    pub connected_clients_details: Desc,
-    pub connected_clients_details_with_port: Desc,
+    /// CLIENT LIST: the base labels; port, user and resp are added per client
+    pub sentinel_config_key_value: Desc,
+    pub sentinel_config_value: Desc,
+    pub connected_client_info: Desc,
+    /// CLIENT LIST numbers per client, labelled id and name, with the
+    /// CLIENT LIST field each one reads
+    pub connected_client: Vec<(&'static str, Desc)>,
+    /// Redis 7.0.3+ `ssub`, 7.4+ `watch`: only when CLIENT LIST has them
+    pub connected_client_shard_subscriptions: Desc,
+    pub connected_client_watched_keys: Desc,
     pub script_result: Desc,
     pub script_values: Desc,
     pub sentinel_info: FieldMap,
@@ -129,17 +138,58 @@ pub const CLUSTER_INFO_FIELDS: &[&str] = &[
     "cluster_my_epoch",
 ];
 
-/// Labels of `connected_clients_details` (CLIENT LIST), as upstream.
-pub const CLIENT_LABELS: &[&str] = &[
-    "name",
-    "created_at",
-    "idle_since",
-    "flags",
-    "db",
-    "omem",
-    "cmd",
-    "host",
-    "user",
+/// CLIENT LIST fields exported per client, by upstream's metric names.
+const CLIENT_NUMBERS: [(&str, &str, &str); 10] = [
+    (
+        "omem",
+        "connected_client_output_buffer_memory_usage_bytes",
+        "Memory used by the client's output buffer.",
+    ),
+    (
+        "tot-mem",
+        "connected_client_total_memory_consumed_bytes",
+        "Total memory the client consumes.",
+    ),
+    (
+        "age",
+        "connected_client_created_at_timestamp",
+        "Unix time the client connected.",
+    ),
+    (
+        "idle",
+        "connected_client_idle_since_timestamp",
+        "Unix time the client was last active.",
+    ),
+    (
+        "sub",
+        "connected_client_channel_subscriptions_count",
+        "Channel subscriptions of the client.",
+    ),
+    (
+        "psub",
+        "connected_client_pattern_matching_subscriptions_count",
+        "Pattern subscriptions of the client.",
+    ),
+    (
+        "qbuf",
+        "connected_client_query_buffer_length_bytes",
+        "Length of the client's query buffer.",
+    ),
+    (
+        "qbuf-free",
+        "connected_client_query_buffer_free_space_bytes",
+        "Free space of the client's query buffer.",
+    ),
+    (
+        "obl",
+        "connected_client_output_buffer_length_bytes",
+        "Length of the client's output buffer.",
+    ),
+    (
+        "oll",
+        "connected_client_output_list_length",
+        "Length of the client's output list.",
+    ),
 ];
 
 struct Builder<'a> {
@@ -197,8 +247,10 @@ impl Descs {
         let stream = &["db", "stream"];
         let group = &["db", "stream", "group"];
         let consumer = &["db", "stream", "group", "consumer"];
-        let mut with_port: Vec<&str> = CLIENT_LABELS[..8].to_vec();
-        with_port.extend(["port", "user"]);
+        let mut connected_client = Vec::with_capacity(CLIENT_NUMBERS.len());
+        for (field, name, help) in CLIENT_NUMBERS {
+            connected_client.push((field, b.g(name, help, &["id", "name"])?));
+        }
         Ok(Descs {
             ns: ns.to_string(),
             sentinel_info,
@@ -441,6 +493,11 @@ impl Descs {
             )?,
             config_maxclients: b.g("config_maxclients", "maxclients setting.", &[])?,
             config_io_threads: b.g("config_io_threads", "io-threads setting.", &[])?,
+            config_repl_backlog_size: b.g(
+                "config_repl_backlog_size",
+                "repl-backlog-size setting in bytes.",
+                &[],
+            )?,
             config_value: b.g("config_value", "Numeric config settings.", &["key"])?,
             config_key_value: b.g(
                 "config_key_value",
@@ -593,19 +650,35 @@ impl Descs {
                 "Idle time of a consumer.",
                 consumer,
             )?,
-            connected_clients_details: b.g(
-                "connected_clients_details",
-                "Details about connected clients.",
-                CLIENT_LABELS,
+            sentinel_config_key_value: b.g(
+                "sentinel_config_key_value",
+                "Sentinel global setting and its value.",
+                &["key", "value"],
             )?,
-            connected_clients_details_with_port: b.g(
-                "connected_clients_details",
-                "Details about connected clients.",
-                &with_port,
+            sentinel_config_value: b.g(
+                "sentinel_config_value",
+                "Sentinel global setting whose value is a number.",
+                &["key"],
+            )?,
+            connected_client_info: b.g(
+                "connected_client_info",
+                "Details about a connected client.",
+                &["id", "name", "flags", "db", "host"],
+            )?,
+            connected_client,
+            connected_client_shard_subscriptions: b.g(
+                "connected_client_shard_channel_subscriptions_count",
+                "Shard channel subscriptions of the client.",
+                &["id", "name"],
+            )?,
+            connected_client_watched_keys: b.g(
+                "connected_client_shard_channel_watched_keys",
+                "Keys the client watches.",
+                &["id", "name"],
             )?,
             script_result: b.g(
                 "script_result",
-                "Result of the Lua script: 1 ok, 0 error.",
+                "Result of the Lua script: 1 ok, 2 no values, 0 error.",
                 &["filename"],
             )?,
             script_values: b.g(

@@ -92,10 +92,78 @@ fn io_thread_index(key: &str) -> Option<&str> {
     (!n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())).then_some(n)
 }
 
+/// `name=1.5` -> 1.5; upstream reads INFO sub-fields by position, so the
+/// name is not checked, but a second `=` makes the field invalid.
+fn extract_val(part: &str) -> Option<f64> {
+    let mut it = part.split('=');
+    let (_name, value) = (it.next()?, it.next()?);
+    if it.next().is_some() {
+        return None;
+    }
+    value.parse::<f64>().ok()
+}
+
+/// One `cmdstat_*` line's numbers.
+#[derive(Debug, PartialEq)]
+struct CommandStats {
+    calls: f64,
+    usec: f64,
+    /// Redis 6.2+ only: `rejected_calls`, `failed_calls`
+    rejected_failed: Option<(f64, f64)>,
+}
+
+/// `calls=21,usec=175,usec_per_call=8.33[,rejected_calls=0,failed_calls=0]`,
+/// read by position as upstream does: fewer than three parts, or a bad
+/// number in any part read, drops the line.
+fn command_stats(value: &str) -> Option<CommandStats> {
+    let parts: Vec<&str> = value.split(',').collect();
+    if parts.len() < 3 {
+        return None;
+    }
+    let calls = extract_val(parts[0])?;
+    let usec = extract_val(parts[1])?;
+    let rejected_failed = if parts.len() < 5 {
+        None
+    } else {
+        Some((extract_val(parts[3])?, extract_val(parts[4])?))
+    };
+    Some(CommandStats {
+        calls,
+        usec,
+        rejected_failed,
+    })
+}
+
+/// `p50=0.001,p99=1.003,p99.9=3.007` -> (50, 0.001), ...; None when a
+/// percentile or value is not a number. As upstream, the first character
+/// of each name is dropped whatever it is, and a part without exactly one
+/// `=` counts as percentile 0 with value 0 (so an empty value is `{0: 0}`).
+fn percentiles(value: &str) -> Option<Vec<(f64, f64)>> {
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    for part in value.split(',') {
+        let kv: Vec<&str> = part.split('=').collect();
+        let q = match kv[..] {
+            [name, v] => {
+                let mut chars = name.chars();
+                chars.next()?;
+                (chars.as_str().parse::<f64>().ok()?, v.parse::<f64>().ok()?)
+            }
+            _ => (0.0, 0.0),
+        };
+        // a map upstream: a repeated percentile keeps the last value
+        match out.iter_mut().find(|(p, _)| *p == q.0) {
+            Some(slot) => *slot = q,
+            None => out.push(q),
+        }
+    }
+    Some(out)
+}
+
 /// INFO fields `emit` reads once all lines are seen.
-const REMEMBERED: [&str; 15] = [
+const REMEMBERED: [&str; 16] = [
     "redis_mode",
-    "server_mode",
+    "valkey_version",
+    "valkey_release_stage",
     "role",
     "redis_version",
     "redis_build_id",
@@ -124,7 +192,7 @@ pub fn emit(
 ) -> InfoSummary {
     let mut summary = InfoSummary::default();
     // the few fields read after the loop (the last occurrence wins)
-    let mut values: [&str; REMEMBERED.len()] = [""; REMEMBERED.len()];
+    let mut values: [Option<&str>; REMEMBERED.len()] = [None; REMEMBERED.len()];
     let mut handled_dbs: HashSet<String> = HashSet::new();
     let mut cmd_stats: BTreeMap<&str, (u64, f64)> = BTreeMap::new();
     let mut latencies: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
@@ -133,7 +201,7 @@ pub fn emit(
 
     for f in fields(text) {
         if let Some(i) = REMEMBERED.iter().position(|k| *k == f.key) {
-            values[i] = f.value;
+            values[i] = Some(f.value);
         }
         if f.section == "Sentinel" {
             summary.sentinel = true;
@@ -167,58 +235,30 @@ pub fn emit(
                 _ => {}
             },
             "Commandstats" => {
-                if let Some(cmd) = f.key.strip_prefix("cmdstat_") {
-                    // one pass over `calls=1,usec=2,usec_per_call=2.00,rejected_calls=0,failed_calls=0`
-                    let (mut calls, mut usec, mut rejected, mut failed) = (None, None, None, None);
-                    for part in f.value.split(',') {
-                        let Some((k, v)) = part.split_once('=') else {
-                            continue;
-                        };
-                        let slot = match k {
-                            "calls" => &mut calls,
-                            "usec" => &mut usec,
-                            "rejected_calls" => &mut rejected,
-                            "failed_calls" => &mut failed,
-                            _ => continue,
-                        };
-                        *slot = v.parse::<f64>().ok();
+                if let Some(cmd) = f.key.strip_prefix("cmdstat_")
+                    && let Some(st) = command_stats(f.value)
+                {
+                    out.counter(&d.commands_total, &[cmd], st.calls);
+                    out.counter(&d.commands_duration_seconds_total, &[cmd], st.usec / 1e6);
+                    if let Some((rejected, failed)) = st.rejected_failed {
+                        out.counter(&d.commands_rejected_calls_total, &[cmd], rejected);
+                        out.counter(&d.commands_failed_calls_total, &[cmd], failed);
                     }
-                    if let (Some(calls), Some(usec)) = (calls, usec) {
-                        out.counter(&d.commands_total, &[cmd], calls);
-                        out.counter(&d.commands_duration_seconds_total, &[cmd], usec / 1e6);
-                        if let (Some(r), Some(fl)) = (rejected, failed) {
-                            out.counter(&d.commands_rejected_calls_total, &[cmd], r);
-                            out.counter(&d.commands_failed_calls_total, &[cmd], fl);
-                        }
-                        cmd_stats.insert(cmd, (calls as u64, usec));
-                    }
+                    cmd_stats.insert(cmd, (st.calls as u64, st.usec));
                 }
                 continue;
             }
             "Latencystats" => {
-                if let Some(cmd) = f.key.strip_prefix("latency_percentiles_usec_") {
-                    let mut qs = Vec::new();
-                    let mut ok = true;
-                    for part in f.value.split(',') {
-                        match part.split_once('=').and_then(|(p, v)| {
-                            Some((
-                                p.strip_prefix('p')?.parse::<f64>().ok()?,
-                                v.parse::<f64>().ok()?,
-                            ))
-                        }) {
-                            Some(q) => qs.push(q),
-                            None => ok = false,
-                        }
-                    }
-                    if ok {
-                        latencies.insert(cmd, qs);
-                    }
+                if let Some(cmd) = f.key.strip_prefix("latency_percentiles_usec_")
+                    && let Some(qs) = percentiles(f.value)
+                {
+                    latencies.insert(cmd, qs);
                 }
                 continue;
             }
             "Errorstats" => {
                 if let Some(err) = f.key.strip_prefix("errorstat_")
-                    && let Some(count) = kv(f.value, "count").and_then(|v| v.parse::<f64>().ok())
+                    && let Some(count) = extract_val(f.value)
                 {
                     out.counter(&d.errors_total, &[err], count);
                 }
@@ -262,32 +302,41 @@ pub fn emit(
         }
     }
 
-    let get = |k: &str| {
+    let present = |k: &str| {
         REMEMBERED
             .iter()
             .position(|r| *r == k)
-            .map_or("", |i| values[i])
+            .and_then(|i| values[i])
     };
-    let mode = match get("redis_mode") {
-        "" => get("server_mode"),
-        m => m,
-    };
-    out.gauge(
-        &d.instance_info,
-        &[
-            get("role"),
-            get("redis_version"),
-            get("redis_build_id"),
-            mode,
-            get("os"),
-            get("maxmemory_policy"),
-            get("tcp_port"),
-            get("run_id"),
-            get("process_id"),
-            get("master_replid"),
-        ],
-        1.0,
+    let get = |k: &str| present(k).unwrap_or("");
+    let mut label_values = vec![
+        get("role"),
+        get("redis_version"),
+        get("redis_build_id"),
+        get("redis_mode"),
+        get("os"),
+        get("maxmemory_policy"),
+        get("tcp_port"),
+        get("run_id"),
+        get("process_id"),
+        get("master_replid"),
+    ];
+    // Valkey's own fields become labels only when INFO has them, so the
+    // label set follows the server (and changes on an upgrade) as upstream's
+    let mut label_names: Vec<&str> = d.instance_info.label_names().collect();
+    for extra in ["valkey_version", "valkey_release_stage"] {
+        if let Some(v) = present(extra) {
+            label_names.push(extra);
+            label_values.push(v);
+        }
+    }
+    let instance_info = Desc::new(
+        d.instance_info.name(),
+        d.instance_info.help(),
+        Kind::Gauge,
+        &label_names,
     );
+    out.gauge(&instance_info, &label_values, 1.0);
     summary.role = get("role").to_string();
     summary.cluster_enabled = get("cluster_enabled") == "1";
     if summary.role == "slave" {
@@ -395,19 +444,34 @@ fn replication(
     false
 }
 
-/// `db0:keys=1,expires=0,avg_ttl=0`; false when malformed.
+/// `db0:keys=1,expires=0,avg_ttl=0[,cached_keys=0]`, read by position as
+/// upstream does (so Redis 7.4's `subexpiry` in fourth place is reported as
+/// `db_keys_cached`); false when malformed.
 fn keyspace(d: &Descs, db: &str, value: &str, out: &mut Emitter) -> bool {
-    let num = |name: &str| kv(value, name).and_then(|v| v.parse::<f64>().ok());
-    let (Some(keys), Some(expires)) = (num("keys"), num("expires")) else {
+    let parts: Vec<&str> = value.split(',').collect();
+    if parts.len() < 2 {
         return false;
+    }
+    let (Some(keys), Some(expires)) = (extract_val(parts[0]), extract_val(parts[1])) else {
+        return false;
+    };
+    // -1 stands for "not reported", as upstream
+    let optional = |i: usize| parts.get(i).map_or(Some(-1.0), |p| extract_val(p));
+    let (Some(avg_ttl), Some(cached)) = (optional(2), optional(3)) else {
+        return false;
+    };
+    let avg_ttl = if parts.len() > 2 {
+        avg_ttl / 1000.0
+    } else {
+        avg_ttl
     };
     out.gauge(&d.db_keys, &[db], keys);
     out.gauge(&d.db_keys_expiring, &[db], expires);
-    if let Some(ttl) = num("avg_ttl") {
-        out.gauge(&d.db_avg_ttl_seconds, &[db], ttl / 1000.0);
-    }
-    if let Some(cached) = num("cached_keys") {
+    if cached > -1.0 {
         out.gauge(&d.db_keys_cached, &[db], cached);
+    }
+    if avg_ttl > -1.0 {
+        out.gauge(&d.db_avg_ttl_seconds, &[db], avg_ttl);
     }
     true
 }
@@ -547,6 +611,140 @@ mod tests {
         ] {
             assert!(testkit::has_sample(&t, want), "missing {want:?} in\n{t}");
         }
+    }
+
+    #[test]
+    fn keyspace_lines_are_read_by_position() {
+        let (t, _) = render(
+            "# Keyspace\r\ndb0:keys=7,expires=2,avg_ttl=1500,subexpiry=3\r\ndb1:keys=4,expires=1\r\ndb2:keys=5,expires=0,avg_ttl=0,cached_keys=9,extra=1\r\n",
+            0,
+        );
+        for want in [
+            "redis_db_keys{db=\"db0\"} 7\n",
+            "redis_db_keys_expiring{db=\"db0\"} 2\n",
+            "redis_db_avg_ttl_seconds{db=\"db0\"} 1.5\n",
+            // Redis 7.4 `subexpiry` sits where KeyDB puts cached_keys
+            "redis_db_keys_cached{db=\"db0\"} 3\n",
+            "redis_db_keys{db=\"db1\"} 4\n",
+            "redis_db_keys_cached{db=\"db2\"} 9\n",
+        ] {
+            assert!(testkit::has_sample(&t, want), "missing {want:?} in\n{t}");
+        }
+        assert!(!t.contains("redis_db_avg_ttl_seconds{db=\"db1\"}"), "{t}");
+        assert!(!t.contains("redis_db_keys_cached{db=\"db1\"}"), "{t}");
+
+        // a bad number anywhere read drops the whole line
+        for bad in [
+            "keys=3,expires=0,avg_ttl=soon",
+            "keys=3,expires=0,avg_ttl=0,cached_keys=many",
+            "keys=3=3,expires=0",
+            "keys=3",
+            "keys=x,expires=0",
+        ] {
+            let (t, _) = render(&format!("# Keyspace\r\ndb3:{bad}\r\n"), 0);
+            assert!(!t.contains("redis_db_keys{db=\"db3\"}"), "{bad}: {t}");
+        }
+    }
+
+    #[test]
+    fn command_stats_need_three_parts_and_good_numbers() {
+        assert_eq!(
+            command_stats("calls=9,usec=30,usec_per_call=3.33"),
+            Some(CommandStats {
+                calls: 9.0,
+                usec: 30.0,
+                rejected_failed: None
+            })
+        );
+        assert_eq!(
+            command_stats("calls=9,usec=30,usec_per_call=3.33,rejected_calls=2,failed_calls=4"),
+            Some(CommandStats {
+                calls: 9.0,
+                usec: 30.0,
+                rejected_failed: Some((2.0, 4.0))
+            })
+        );
+        for bad in [
+            "calls=9,usec=30",
+            "nonsense",
+            "calls=nine,usec=30,usec_per_call=3.33",
+            "calls=9,usec=thirty,usec_per_call=3.33",
+            "calls=9,usec=30,usec_per_call=3.33,rejected_calls=x,failed_calls=4",
+            "calls=9,usec=30,usec_per_call=3.33,rejected_calls=2,failed_calls=x",
+        ] {
+            assert_eq!(command_stats(bad), None, "{bad}");
+        }
+        let (t, _) = render("# Commandstats\r\ncmdstat_get:calls=9,usec=30\r\n", 0);
+        assert!(!t.contains("redis_commands_total"), "{t}");
+    }
+
+    #[test]
+    fn latency_percentiles_parse_like_upstream() {
+        assert_eq!(
+            percentiles("p50=1.5,p99=2.25,p99.9=4"),
+            Some(vec![(50.0, 1.5), (99.0, 2.25), (99.9, 4.0)])
+        );
+        assert_eq!(percentiles("p75=8"), Some(vec![(75.0, 8.0)]));
+        // no `=`: percentile 0, value 0
+        assert_eq!(percentiles(""), Some(vec![(0.0, 0.0)]));
+        assert_eq!(percentiles("p50=slow"), None);
+        assert_eq!(percentiles("=1.0,p99=2.0"), None);
+    }
+
+    #[test]
+    fn error_stats_take_exactly_one_count() {
+        let (t, _) = render(
+            "# Errorstats\r\nerrorstat_WRONGTYPE:count=6\r\nerrorstat_BAD:many\r\nerrorstat_NaN:count=x\r\n",
+            0,
+        );
+        assert!(
+            testkit::has_sample(&t, "redis_errors_total{err=\"WRONGTYPE\"} 6\n"),
+            "{t}"
+        );
+        assert!(!t.contains("err=\"BAD\""), "{t}");
+        assert!(!t.contains("err=\"NaN\""), "{t}");
+    }
+
+    #[test]
+    fn valkey_fields_become_instance_info_labels_when_present() {
+        let (t, _) = render(
+            "# Server\r\nredis_version:7.2.4\r\nserver_mode:cluster\r\nvalkey_version:8.1.2\r\nvalkey_release_stage:ga\r\n",
+            0,
+        );
+        let line = t
+            .lines()
+            .find(|l| l.starts_with("redis_instance_info{"))
+            .unwrap_or_default();
+        assert!(line.contains("valkey_version=\"8.1.2\""), "{line}");
+        assert!(line.contains("valkey_release_stage=\"ga\""), "{line}");
+        // only redis_mode fills redis_mode
+        assert!(line.contains("redis_mode=\"\""), "{line}");
+
+        let (t, _) = render("# Server\r\nredis_version:7.0.0\r\n", 0);
+        assert!(!t.contains("valkey_"), "{t}");
+    }
+
+    #[test]
+    fn valkey_thread_times_and_dashed_cluster_fields() {
+        let (t, _) = render(
+            "# CPU\r\nused_active_time_main_thread:12.5\r\nused_active_time_io_thread_0:2.5\r\nused_active_time_io_thread_1:3.5\r\nused_active_time_io_thread_foo:4.5\r\n# Cluster\r\ncluster_stats_messages_auth-req_received:6\r\n",
+            0,
+        );
+        for want in [
+            "redis_active_time_main_thread_seconds_total 12.5",
+            "redis_active_time_io_thread_seconds_total{thread=\"0\"} 2.5",
+            "redis_active_time_io_thread_seconds_total{thread=\"1\"} 3.5",
+            "redis_cluster_stats_messages_auth_req_received 6",
+        ] {
+            assert!(testkit::has_sample(&t, want), "missing {want:?} in\n{t}");
+        }
+        assert!(!t.contains("foo"), "{t}");
+        assert_eq!(
+            t.lines()
+                .filter(|l| l.starts_with("redis_active_time_io_thread_seconds_total{"))
+                .count(),
+            2
+        );
     }
 
     #[test]

@@ -118,6 +118,7 @@ impl Known {
                 db: *db,
                 key: key.clone(),
                 kind: slot.kind,
+                named: false,
             })
             .collect();
         keys.sort_unstable_by(|a, b| (a.db, &a.key).cmp(&(b.db, &b.key)));

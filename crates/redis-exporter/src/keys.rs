@@ -493,6 +493,9 @@ pub struct CheckKey {
     pub db: u32,
     pub key: Arc<str>,
     pub kind: Option<KeyKind>,
+    /// Named by the flags rather than found by a pattern: reported with
+    /// `key_size` 0 when it does not exist, as upstream reports it.
+    pub named: bool,
 }
 
 /// What one check learned about a key, for the next scrape.
@@ -521,6 +524,7 @@ pub struct KeyCheck {
 struct Pending {
     key: Arc<str>,
     kind: Option<KeyKind>,
+    named: bool,
     /// TYPE and MEMORY USAGE were answered in an earlier round.
     typed: bool,
 }
@@ -546,6 +550,7 @@ impl KeyCheck {
             by_db.entry(k.db).or_default().push(Pending {
                 key: k.key,
                 kind: k.kind,
+                named: k.named,
                 typed: false,
             });
         }
@@ -631,10 +636,16 @@ impl KeyCheck {
                         },
                     };
                     match step {
-                        Step::Done(l) => learned.push((db, item.key.clone(), l)),
+                        Step::Done(l) => {
+                            if l == Learned::Gone && item.named {
+                                out.gauge(&d.key_size, &[&label, &item.key], 0.0);
+                            }
+                            learned.push((db, item.key.clone(), l));
+                        }
                         Step::Again(kind) => next.push(Pending {
                             key: item.key.clone(),
                             kind: Some(kind),
+                            named: item.named,
                             typed: true,
                         }),
                     }
@@ -739,7 +750,7 @@ fn type_reply(v: Value) -> String {
 /// Go's `strconv.ParseFloat(s, 64)` for the decimal forms Redis values
 /// take: no surrounding space, no `_`, and an out-of-range number is an
 /// error rather than an infinity.
-fn parse_go_float(s: &str) -> Option<f64> {
+pub(crate) fn parse_go_float(s: &str) -> Option<f64> {
     if s.contains('_') || s.trim() != s {
         return None;
     }

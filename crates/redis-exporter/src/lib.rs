@@ -268,6 +268,7 @@ pub fn setup(args: &Args, exporter: &mut Exporter, _ctx: &BuildContext) -> Resul
         },
     );
     exporter.route("/health", routes::Health);
+    exporter.landing_page(routes::landing_page);
     exporter.route(
         "/-/reload",
         routes::Reload {

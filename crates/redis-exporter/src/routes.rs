@@ -1,4 +1,4 @@
-//! `/health` and `/-/reload` (re-reads the password file), as upstream.
+//! `/`, `/health` and `/-/reload` (re-reads the password file), as upstream.
 
 use exporter_kit::Handler;
 use exporter_kit::http::{Body, text_response};
@@ -28,11 +28,39 @@ impl Handler for Reload {
         }
         match self.passwords.reload() {
             Ok(()) => text_response(StatusCode::OK, "ok"),
-            // The reload logged why.
-            Err(_) => text_response(
+            Err(e) => text_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "failed to reload passwords file",
+                format!("failed to reload passwords file: {e}"),
             ),
         }
+    }
+}
+
+/// Upstream's landing page, which its tests read (`<head><title>Redis
+/// Exporter <version>`).
+pub fn landing_page(telemetry_path: &str) -> String {
+    let version = exporter_kit::build_info::VERSION;
+    let path = telemetry_path
+        .replace('&', "&amp;")
+        .replace('\'', "&#39;")
+        .replace('<', "&lt;");
+    format!(
+        "<html>\n<head><title>Redis Exporter {version}</title></head>\n<body>\n<h1>Redis Exporter {version}</h1>\n<p><a href='{path}'>Metrics</a></p>\n</body>\n</html>\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_landing_page_links_the_telemetry_path() {
+        let page = super::landing_page("/m'<x");
+        assert!(
+            page.starts_with("<html>\n<head><title>Redis Exporter "),
+            "{page}"
+        );
+        assert!(
+            page.contains("<a href='/m&#39;&lt;x'>Metrics</a>"),
+            "{page}"
+        );
     }
 }

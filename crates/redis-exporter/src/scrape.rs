@@ -2,7 +2,7 @@
 //! for `--redis.addr` on the telemetry path, and the multi-target
 //! `/scrape?target=` handler.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -94,11 +94,12 @@ pub struct Scraper {
 /// The settings exported without `--include-config-metrics`: Redis 7+
 /// answers `CONFIG GET` with several patterns, so a scrape asks for these
 /// instead of all ~200.
-const CONFIG_EXPORTED: [&str; 5] = [
+const CONFIG_EXPORTED: [&str; 6] = [
     "databases",
     "maxmemory",
     "maxclients",
     "io-threads",
+    "repl-backlog-size",
     "client-output-buffer-limit",
 ];
 
@@ -398,7 +399,7 @@ impl Scraper {
             }
         }
         match histogram {
-            Some(Ok(v)) => latency::emit_histogram(d, &v, &command_usec(&info_text), out),
+            Some(Ok(v)) => latency::emit_histogram(d, &v, &latency::command_usec(&info_text), out),
             Some(Err(e)) => tracing::debug!(error = %e, "LATENCY HISTOGRAM failed; skipped"),
             None => {}
         }
@@ -480,6 +481,9 @@ impl Scraper {
 
         if summary.sentinel {
             sentinel::collect(d, &mut c, out, s.include_sentinel_peer_info).await;
+            if s.include_config_metrics {
+                sentinel::config(d, &mut c, s.redact_config_metrics, out).await;
+            }
         }
 
         if s.export_client_list {
@@ -498,7 +502,9 @@ impl Scraper {
         }
 
         if !s.scripts.is_empty() {
-            lua::run(d, &mut c, &s.scripts, s.lua_read_only, out).await;
+            lua::run(d, &mut c, &s.scripts, s.lua_read_only, out)
+                .await
+                .map_err(ScrapeFailure::Redis)?;
         }
         Ok(())
     }
@@ -525,6 +531,7 @@ impl Scraper {
                 db: k.db,
                 key: Arc::from(k.key.as_str()),
                 kind: None,
+                named: true,
             })
             .collect();
         let patterns = glob_patterns(keys);
@@ -587,25 +594,6 @@ fn resp_text(v: &Value) -> Option<String> {
     crate::resp::text(v)
 }
 
-/// cmd -> total microseconds, from INFO commandstats.
-fn command_usec(info_text: &str) -> HashMap<&str, f64> {
-    let Some(start) = info_text.find("# Commandstats") else {
-        return HashMap::new();
-    };
-    info_text[start..]
-        .lines()
-        .skip(1)
-        .map(str::trim)
-        .take_while(|l| !l.starts_with('#'))
-        .filter_map(|l| {
-            let (key, value) = l.split_once(':')?;
-            let cmd = key.strip_prefix("cmdstat_")?;
-            let usec = value.split(',').find_map(|p| p.strip_prefix("usec="))?;
-            Some((cmd, usec.parse::<f64>().ok()?))
-        })
-        .collect()
-}
-
 /// An address without its password, for logs.
 pub fn redacted(addr: &str) -> String {
     match conn::split_userinfo(addr) {
@@ -647,6 +635,32 @@ pub struct ScrapeHandler {
     pub scraper: std::sync::Arc<Scraper>,
 }
 
+/// Whether the host part of `rest` (after the userinfo) is one Go's
+/// `url.Parse` accepts, as upstream's /scrape only takes those: a port, if
+/// any, is digits (`host:6379-` is refused), and there is no space or
+/// control character.
+fn go_url_host_is_valid(rest: &str) -> bool {
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.chars().any(|c| c.is_control() || c == ' ') {
+        return false;
+    }
+    let port = match host.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((_, "")) => return true,
+            Some((_, tail)) => match tail.strip_prefix(':') {
+                Some(port) => port,
+                None => return false,
+            },
+            None => return false,
+        },
+        None => match host.rsplit_once(':') {
+            Some((_, port)) => port,
+            None => return true,
+        },
+    };
+    port.bytes().all(|b| b.is_ascii_digit())
+}
+
 fn key_param(req: &ProbeRequest, name: &str, default: &[DbKey]) -> Result<Vec<DbKey>, ProbeError> {
     match req.param(name) {
         Some(v) => keys::parse_key_arg(v).map_err(|e| ProbeError(format!("{name}: {e}"))),
@@ -656,6 +670,10 @@ fn key_param(req: &ProbeRequest, name: &str, default: &[DbKey]) -> Result<Vec<Db
 
 #[async_trait::async_trait]
 impl ProbeHandler for ScrapeHandler {
+    fn refused(&self) {
+        self.scraper.bad_requests.fetch_add(1, Ordering::Relaxed);
+    }
+
     async fn probe(
         &self,
         req: &ProbeRequest,
@@ -671,10 +689,10 @@ impl ProbeHandler for ScrapeHandler {
         }
         let addr = conn::with_scheme(&req.target);
         let (scheme, url_user, _, rest) = conn::split_userinfo(&addr);
-        if !matches!(
-            scheme,
-            "redis" | "rediss" | "unix" | "redis+unix" | "valkey" | "valkeys"
-        ) || rest.is_empty()
+        let unix = matches!(scheme, "unix" | "redis+unix");
+        if !(unix || matches!(scheme, "redis" | "rediss" | "valkey" | "valkeys" | "tcp"))
+            || rest.is_empty()
+            || (!unix && !go_url_host_is_valid(rest))
         {
             return Err(bad(format!("invalid target {:?}", redacted(&req.target))));
         }

@@ -143,3 +143,27 @@ pub async fn collect(
         out.gauge(&d.sentinel_master_ok_slaves, &labels, ok_slaves);
     }
 }
+
+/// `--include-config-metrics` on a Sentinel: `SENTINEL CONFIG GET *`, as
+/// upstream; secrets stay hidden while `--redact-config-metrics` is on.
+pub async fn config(d: &Descs, conn: &mut MultiplexedConnection, redact: bool, out: &mut Emitter) {
+    let reply = match sentinel(conn, &["CONFIG", "GET", "*"]).await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::error!(error = %e, "SENTINEL CONFIG GET failed; sentinel config metrics skipped");
+            return;
+        }
+    };
+    for (key, value) in resp::pairs(&reply) {
+        let Some(value) = resp::text(value) else {
+            continue;
+        };
+        if redact && crate::config_metrics::is_secret(&key) {
+            continue;
+        }
+        out.gauge(&d.sentinel_config_key_value, &[&key, &value], 1.0);
+        if let Some(v) = crate::keys::parse_go_float(&value) {
+            out.gauge(&d.sentinel_config_value, &[&key], v);
+        }
+    }
+}

@@ -76,14 +76,30 @@ fn cluster_info_and_node_discovery() {
 
     // Without --is-cluster the endpoint refuses, as upstream.
     let plain = exporter(&["-redis.addr", &a.url()]);
-    let (status, _) = get(&plain.url("/discover-cluster-nodes"));
+    let (status, body) = get(&plain.url("/discover-cluster-nodes"));
     assert_eq!(status, 400);
+    assert!(
+        body.contains("The discovery endpoint is only available on a redis cluster"),
+        "{body}"
+    );
+    // With it, on a server without cluster support: upstream's refresh error.
+    let standalone = RedisServer::start();
+    let wrong = exporter(&["-redis.addr", &standalone.url(), "-is-cluster"]);
+    let (status, body) = get(&wrong.url("/discover-cluster-nodes"));
+    assert_eq!(status, 500, "{body}");
+    assert!(
+        body.contains("Couldn't connect to redis cluster: cluster refresh failed"),
+        "{body}"
+    );
 
     // The cluster gone: a clear 500, and the exporter keeps serving.
     drop(a);
     drop(b);
     let (status, body) = get(&ours.url("/discover-cluster-nodes"));
     assert_eq!(status, 500, "{body}");
-    assert!(body.contains("Failed to fetch cluster nodes"), "{body}");
+    assert!(
+        body.contains("Couldn't connect to redis cluster: cluster refresh failed"),
+        "{body}"
+    );
     assert_eq!(value(&scrape(&ours), "redis_up"), Some(0.0));
 }

@@ -182,7 +182,14 @@ fn single_keys_are_checked_at_once_without_discovery() {
             .count(),
         1
     );
-    assert!(!text.contains("key=\"later\""), "{text}");
+    // a named key that does not exist yet: size 0 only, as upstream 1.88
+    assert_eq!(
+        value(&text, "redis_key_size{db=\"db0\",key=\"later\"}"),
+        Some(0.0),
+        "{text}"
+    );
+    assert!(!text.contains("redis_key_value_as_string{db=\"db0\",key=\"later\""));
+    assert!(!text.contains("redis_key_memory_usage_bytes{db=\"db0\",key=\"later\"}"));
     assert!(!text.contains(PASSES), "no discovery without patterns");
     redis.cli(&["SET", "later", "now"]);
     let text = scrape(&ours);

@@ -70,3 +70,77 @@ fn append_instance_role_label_carries_info_role() {
         }
     }
 }
+
+/// `-export-client-list` describes each CLIENT LIST entry (here the
+/// exporter's own connection and a subscriber) by upstream 1.88's families;
+/// `-export-client-port` adds the port label.
+#[test]
+fn client_list_families_and_the_port_label() {
+    let redis = RedisServer::start();
+    // a named subscriber that stays connected while we scrape
+    let mut subscriber = std::process::Command::new(testkit::require("redis-cli"))
+        .args([
+            "-p",
+            &redis.port().to_string(),
+            "SUBSCRIBE",
+            "news",
+            "sport",
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-cli subscriber");
+    assert!(testkit::wait_until(
+        std::time::Duration::from_secs(10),
+        || redis.cli(&["PUBSUB", "NUMSUB", "sport"]).contains('1')
+    ));
+    for with_port in [false, true] {
+        let mut flags = vec![
+            "-redis.addr".to_string(),
+            redis.url(),
+            "-export-client-list".into(),
+        ];
+        if with_port {
+            flags.push("-export-client-port".into());
+        }
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        let text = scrape(&exporter(&flags));
+        let infos: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("redis_connected_client_info{"))
+            .collect();
+        assert!(infos.len() >= 2, "{text}");
+        for line in &infos {
+            assert!(line.contains("host=\"127.0.0.1\""), "{line}");
+            assert!(line.contains("user=\"default\""), "{line}");
+            assert!(line.contains("resp=\""), "{line}");
+            assert_eq!(line.contains("port=\""), with_port, "{line}");
+        }
+        let sub = infos
+            .iter()
+            .find(|l| l.contains("flags=\"P\""))
+            .unwrap_or_else(|| panic!("no subscriber in {text}"));
+        let id = sub
+            .split("id=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap();
+        let count = format!(
+            "redis_connected_client_channel_subscriptions_count{{id=\"{id}\",name=\"\"}} 2"
+        );
+        assert!(testkit::has_sample(&text, &count), "{count} in\n{text}");
+        for family in [
+            "redis_connected_client_created_at_timestamp{",
+            "redis_connected_client_idle_since_timestamp{",
+            "redis_connected_client_total_memory_consumed_bytes{",
+            "redis_connected_client_shard_channel_subscriptions_count{",
+        ] {
+            assert!(text.contains(family), "{family} in\n{text}");
+        }
+        assert!(!text.contains("connected_clients_details"), "{text}");
+    }
+    let _ = subscriber.kill();
+    let _ = subscriber.wait();
+
+    let text = scrape(&exporter(&["-redis.addr", &redis.url()]));
+    assert!(!text.contains("redis_connected_client_"), "{text}");
+}

@@ -33,15 +33,27 @@ fn basic_scrape_matches_upstream_families_and_values() {
         "redis_key_value{db=\"db0\",key=\"counter\"} 42",
         "redis_key_size{db=\"db0\",key=\"queue\"} 3",
         "redis_key_value_as_string{db=\"db0\",key=\"greeting\",val=\"hello\"} 1",
+        // redis.conf's default repl-backlog-size, 1mb
+        "redis_config_repl_backlog_size 1048576",
     ] {
         assert!(
             testkit::has_sample(&text, want),
             "missing {want:?} in\n{text}"
         );
     }
-    // a key that does not exist is not reported (redis_exporter 1.88;
-    // Debian's 1.45 still said size 0)
-    assert!(!text.contains("key=\"missing\""), "{text}");
+    // a named key that does not exist has size 0 and nothing else, as
+    // upstream (1.88 reads TYPE `none` on and reports the size it has: 0)
+    assert!(testkit::has_sample(
+        &text,
+        "redis_key_size{db=\"db0\",key=\"missing\"} 0"
+    ));
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.contains("key=\"missing\""))
+            .count(),
+        1,
+        "{text}"
+    );
 
     // metrics-compat: reference families present with their type and labels
     let reference = families(&theirs);
@@ -586,6 +598,28 @@ fn sentinel_metrics() {
         Some(1.0)
     );
     assert!(text.contains("redis_sentinel_master_ckquorum_status{master_name=\"mymaster\""));
+    // Sentinel's own settings only with --include-config-metrics, as upstream
+    assert!(!text.contains("redis_sentinel_config_"), "{text}");
+    let with_config = exporter(&[
+        "-redis.addr",
+        &format!("redis://127.0.0.1:{port}"),
+        "-include-config-metrics",
+    ]);
+    let text = scrape(&with_config);
+    assert!(
+        testkit::has_sample(
+            &text,
+            "redis_sentinel_config_key_value{key=\"resolve-hostnames\",value=\"no\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(
+        testkit::has_sample(
+            &text,
+            "redis_sentinel_config_value{key=\"announce-port\"} 0"
+        ),
+        "{text}"
+    );
 }
 
 /// A Redis serving TLS with a certificate for `localhost` and `127.0.0.1`

@@ -187,7 +187,10 @@ impl Server {
         let handler_metrics = handler_metrics(&mut exporter);
         let mut links = vec![(args.telemetry_path.clone(), "Metrics".to_string())];
         links.extend(exporter.links.iter().cloned());
-        let landing = landing::render(&exporter.spec, &links, &exporter.collector_names());
+        let landing = match exporter.landing_page {
+            Some(page) => page(&args.telemetry_path),
+            None => landing::render(&exporter.spec, &links, &exporter.collector_names()),
+        };
         let state = State {
             telemetry_path: args.telemetry_path.clone(),
             limit: (args.max_requests > 0).then(|| Semaphore::new(args.max_requests)),
@@ -675,6 +678,7 @@ async fn probe(
         .map(|(_, v)| v.clone())
         .filter(|t| !t.is_empty())
     else {
+        handler.refused();
         return text_response(
             StatusCode::BAD_REQUEST,
             "'target' parameter must be specified\n",

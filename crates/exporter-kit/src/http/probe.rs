@@ -50,4 +50,8 @@ pub trait ProbeHandler: Send + Sync + 'static {
         req: &ProbeRequest,
         out: &mut Emitter,
     ) -> Result<Option<RawResponse>, ProbeError>;
+
+    /// Told when the kit answers 400 without probing (no `target`), for
+    /// exporters that count bad requests (redis_exporter does).
+    fn refused(&self) {}
 }
