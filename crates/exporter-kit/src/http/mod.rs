@@ -3,13 +3,13 @@
 
 pub mod conn;
 pub mod deadline;
+mod gzip;
 pub mod landing;
 pub mod probe;
 pub mod promhttp;
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -67,6 +67,7 @@ struct State {
     default_timeout: Duration,
     web_config: WebConfigSource,
     body_size_hint: AtomicUsize,
+    gzip: gzip::Gzip,
     landing: String,
     scrapes: Arc<SingleFlight<ScrapeKey, ScrapeOutcome>>,
     timeouts: conn::Timeouts,
@@ -199,6 +200,7 @@ impl Server {
                 .unwrap_or(deadline::MAX_SCRAPE_TIMEOUT),
             web_config,
             body_size_hint: AtomicUsize::new(16 * 1024),
+            gzip: gzip::Gzip::default(),
             landing,
             exporter,
             scrapes: Arc::default(),
@@ -574,7 +576,7 @@ fn gzip_acceptable<'a>(values: impl Iterator<Item = &'a str>) -> bool {
 }
 
 /// Encodes families in the negotiated format, gzipped when accepted.
-fn exposition(
+async fn exposition(
     state: &State,
     req: &Request<Incoming>,
     families: &[crate::family::Family],
@@ -590,22 +592,18 @@ fn exposition(
     state.body_size_hint.store(body.len(), Ordering::Relaxed);
     let gzip = accepts_gzip(req);
     if gzip {
-        let mut encoder = flate2::write::GzEncoder::new(
-            Vec::with_capacity(body.len() / 4),
-            flate2::Compression::fast(),
-        );
-        if encoder.write_all(&body).is_ok() {
-            if let Ok(compressed) = encoder.finish() {
-                body = compressed;
+        match state.gzip.compress(&body).await {
+            Ok(compressed) => body = compressed,
+            Err(err) => {
+                tracing::error!(error = %err, "compressing the response failed");
+                if let Some(m) = &state.handler_metrics {
+                    m.failed(promhttp::Cause::Encoding);
+                }
+                return text_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "compressing the response failed\n",
+                );
             }
-        } else {
-            if let Some(m) = &state.handler_metrics {
-                m.failed(promhttp::Cause::Encoding);
-            }
-            return text_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "compressing the response failed\n",
-            );
         }
     }
     let mut resp = Response::new(Full::new(Bytes::from(body)));
@@ -649,7 +647,7 @@ async fn metrics(state: &Arc<State>, req: &Request<Incoming>) -> Response<Body> 
         })
         .await;
     match outcome.as_deref() {
-        Some(Ok(families)) => exposition(state, req, families),
+        Some(Ok(families)) => exposition(state, req, families).await,
         Some(Err(err)) => text_response(
             StatusCode::BAD_REQUEST,
             format!("Couldn't create filtered metrics handler: {err}\n"),
@@ -703,7 +701,7 @@ async fn probe(
     {
         Ok(Ok(None)) => {
             let families = crate::runner::merge(out.into_families());
-            exposition(state, req, &families)
+            exposition(state, req, &families).await
         }
         Ok(Ok(Some(raw))) => {
             let mut resp = Response::new(Full::new(raw.body));
