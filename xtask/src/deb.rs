@@ -146,7 +146,8 @@ fn run(cmd: &mut Command) -> anyhow::Result<String> {
 }
 
 /// The Debian packages providing the shared libraries `binary` links
-/// (libc6 for every binary; kafka-exporter's librdkafka adds OpenSSL and zlib).
+/// (libc6 for every binary; kafka-exporter's librdkafka adds OpenSSL and zlib),
+/// with the version the binary's dynamic section needs.
 fn shared_library_depends(binary: &Path) -> anyhow::Result<Vec<String>> {
     let ldd = run(Command::new("ldd").arg(binary))?;
     let mut depends = Vec::new();
@@ -174,6 +175,16 @@ fn shared_library_depends(binary: &Path) -> anyhow::Result<Vec<String>> {
             .to_string();
         if !package.is_empty() && !depends.contains(&package) {
             depends.push(package);
+        }
+    }
+    // Release builds pack relative relocations (crates/release-layout),
+    // which glibc's loader reads from 2.36 on.
+    let dynamic = run(Command::new("readelf").args(["-d", "-W"]).arg(binary))?;
+    if dynamic.contains("(RELR)") {
+        for package in &mut depends {
+            if package == "libc6" {
+                *package = "libc6 (>= 2.36)".to_string();
+            }
         }
     }
     depends.sort();

@@ -7,6 +7,7 @@ mod ci;
 mod compat;
 mod dashboards;
 mod deb;
+mod hot_text;
 mod k8s;
 mod lint;
 mod runbooks;
@@ -41,6 +42,10 @@ enum Command {
     /// Build one Debian package per exporter into target/debian/ (drop-ins
     /// for Debian's prometheus-*-exporter packages where there is one).
     Deb(deb::Args),
+    /// Profile an exporter under callgrind (start-up and scrapes against a
+    /// real backend) and rewrite crates/<exporter>/hot-functions.txt, the
+    /// functions its release build places together.
+    HotText(hot_text::Args),
     /// Generate the Prometheus Operator's PrometheusRule objects and the
     /// standalone overlay's rules ConfigMap from prometheus/rules (or
     /// check that they are up to date).
@@ -78,6 +83,7 @@ fn main() -> anyhow::Result<()> {
         Command::Catalog(args) => catalog::run(args),
         Command::Cardinality(args) => cardinality::run(args),
         Command::Deb(args) => deb::run_command(args),
+        Command::HotText(args) => hot_text::run(args),
         Command::K8sRules(args) => k8s::run(args),
         Command::LintRules(args) => lint::rules::run(args),
         Command::Dashboards(args) => dashboards::run(args),
