@@ -165,18 +165,34 @@ where
 }
 
 /// Installs the global subscriber. Later calls (tests) are no-ops.
+///
+/// `--log.level`, or `FERROSCOPE_LOG` (`target=level,...`) to debug one
+/// module. A `Targets` filter, not an `EnvFilter`: an EnvFilter compiles
+/// regexes to parse its directives at every start-up, code and heap that
+/// count in the peak RSS of a process that then never uses them.
 pub fn init(level: &str, format: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("FERROSCOPE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
+    let filter = std::env::var("FERROSCOPE_LOG")
+        .ok()
+        .and_then(|v| v.parse::<Targets>().ok())
+        .or_else(|| level.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO));
     let format = if format == "json" {
         Format::Json
     } else {
         Format::Logfmt
     };
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .event_format(format)
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .event_format(format)
+                .with_filter(filter),
+        )
         .try_init();
 }
 
