@@ -183,8 +183,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 /// The request mix: every path, in every exposition format, gzipped and
-/// not, over HTTP/1.1 keep-alive connections as Prometheus scrapes, some
-/// of them at once.
+/// not, over HTTP/1.1 keep-alive connections as Prometheus scrapes and
+/// over HTTP/1.0, some of them at once.
 fn exercise(port: u16, paths: &[String]) -> anyhow::Result<()> {
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::blocking::Client::builder()
@@ -217,6 +217,16 @@ fn exercise(port: u16, paths: &[String]) -> anyhow::Result<()> {
             for encoding in ["gzip", "identity"] {
                 get(path, accept, encoding).with_context(|| format!("GET {path}"))?;
             }
+        }
+    }
+    // HTTP/1.0, as simple health checkers (and `cargo xtask bench`) send:
+    // hyper's paths for it differ.
+    for path in paths {
+        for encoding in ["gzip", "identity"] {
+            crate::bench::harness::get(
+                &format!("{base}{path}"),
+                &[("Accept", ACCEPTS[0]), ("Accept-Encoding", encoding)],
+            )?;
         }
     }
     std::thread::scope(|scope| {
