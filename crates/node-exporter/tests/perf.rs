@@ -497,7 +497,8 @@ fn same_perf_families_as_debians_node_exporter() {
     let tracepoint = ["--collector.perf.tracepoint=sched:sched_process_fork"];
     let reference = Node::run(
         &in_mount_namespace(
-            "mount -t debugfs nodev /sys/kernel/debug && \
+            // Hosts with systemd usually have debugfs mounted already.
+            "{ mountpoint -q /sys/kernel/debug || mount -t debugfs nodev /sys/kernel/debug; } && \
              { [ -d /sys/kernel/debug/tracing/events ] || mount -t tracefs nodev /sys/kernel/debug/tracing; }",
         )
         .iter()
