@@ -39,6 +39,13 @@ pub fn text_rows(columns: &[&str], cells: &[&[&str]]) -> Vec<Row> {
     rows(columns, &refs)
 }
 
+/// The samples a scraper's `emit` writes: `emitted(|out| scraper.emit(&rows, out))`.
+pub fn emitted(emit: impl FnOnce(&mut Emitter)) -> Vec<String> {
+    let mut out = Emitter::new();
+    emit(&mut out);
+    samples(out)
+}
+
 /// Every sample written to `out` as `TYPE name{label="value",...} value`
 /// (all labels, empty ones too, by name), sorted.
 pub fn samples(out: Emitter) -> Vec<String> {

@@ -144,15 +144,13 @@ impl Scraper for GlobalVariables {
 
 #[cfg(test)]
 mod tests {
-    use crate::fixture::{args, samples, sorted, text_rows};
+    use crate::fixture::{args, emitted, sorted, text_rows};
 
     fn emit(rows: &[mysql_async::Row]) -> Vec<String> {
         let Ok(scraper) = super::build(&args(&[])) else {
             panic!("build")
         };
-        let mut out = exporter_kit::Emitter::new();
-        scraper.emit(rows, &mut out);
-        samples(out)
+        emitted(|out| scraper.emit(rows, out))
     }
 
     /// Upstream's TestScrapeGlobalVariables rows (a Percona XtraDB
