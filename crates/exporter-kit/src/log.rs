@@ -176,11 +176,14 @@ pub fn init(level: &str, format: &str) {
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
 
-    let filter = std::env::var("FERROSCOPE_LOG")
-        .ok()
-        .and_then(|v| v.parse::<Targets>().ok())
-        .or_else(|| level.parse::<Targets>().ok())
-        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO));
+    let env = std::env::var("FERROSCOPE_LOG").ok();
+    let from_env = env.as_deref().map(str::parse::<Targets>);
+    let filter = match &from_env {
+        Some(Ok(targets)) => targets.clone(),
+        _ => level
+            .parse::<Targets>()
+            .unwrap_or_else(|_| Targets::new().with_default(LevelFilter::INFO)),
+    };
     let format = if format == "json" {
         Format::Json
     } else {
@@ -194,6 +197,9 @@ pub fn init(level: &str, format: &str) {
                 .with_filter(filter),
         )
         .try_init();
+    if let (Some(env), Some(Err(err))) = (env, from_env) {
+        tracing::warn!(value = %env, error = %err, "FERROSCOPE_LOG is not target=level,...; using --log.level");
+    }
 }
 
 #[cfg(test)]

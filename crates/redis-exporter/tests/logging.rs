@@ -54,3 +54,10 @@ fn the_environment_filters_by_target_and_wins_over_the_flag() {
     let other = start_up_log("warn", Some("hyper=info"));
     assert!(!other.contains(STARTING), "{other}");
 }
+
+#[test]
+fn a_malformed_environment_value_is_reported_and_the_flag_used() {
+    let log = start_up_log("info", Some("exporter_kit=loud"));
+    assert!(log.contains(STARTING), "{log}");
+    assert!(log.contains("FERROSCOPE_LOG is not target=level"), "{log}");
+}
